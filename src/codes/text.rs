@@ -1,0 +1,74 @@
+//! Text normalisation applied on landing: trim and fold full-width forms to half-width.
+//!
+//! Government exports mix full-width digits, letters and brackets (`（`, `０`, `Ｘ`) with
+//! half-width ones, and pad cells with spaces (including the ideographic space U+3000). Joins only
+//! work once both sides are folded the same way.
+
+use std::borrow::Cow;
+
+/// Folds one character: full-width ASCII variants (U+FF01..U+FF5E) to ASCII, the ideographic
+/// space to a plain space. Every other character is returned unchanged.
+#[inline]
+pub fn fold_char(c: char) -> char {
+    match c {
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+        '\u{3000}' | '\u{00A0}' => ' ',
+        _ => c,
+    }
+}
+
+fn is_blank(c: char) -> bool {
+    c.is_whitespace() || c == '\u{3000}' || c == '\u{FEFF}'
+}
+
+/// Trims surrounding blanks (ASCII, ideographic and no-break spaces, BOM) and folds full-width
+/// forms. Borrows when nothing changes, which is the common case for clean exports.
+pub fn clean(s: &str) -> Cow<'_, str> {
+    let trimmed = s.trim_matches(is_blank);
+    if trimmed.is_ascii() {
+        return Cow::Borrowed(trimmed);
+    }
+    if !trimmed.chars().any(|c| fold_char(c) != c) {
+        return Cow::Borrowed(trimmed);
+    }
+    let folded: String = trimmed.chars().map(fold_char).collect();
+    // folding can expose new blanks at the ends (e.g. a trailing full-width space)
+    match folded.trim_matches(is_blank) {
+        t if t.len() == folded.len() => Cow::Owned(folded),
+        t => Cow::Owned(t.to_string()),
+    }
+}
+
+/// Normalises a company or organisation name for comparison: cleaned, brackets unified, inner
+/// blanks removed. Used by name-based joins, which stay low-confidence (prefer USCC joins).
+pub fn org_name_key(s: &str) -> String {
+    clean(s)
+        .chars()
+        .filter(|c| !is_blank(*c))
+        .map(|c| match c {
+            '【' | '〔' | '[' | '{' => '(',
+            '】' | '〕' | ']' | '}' => ')',
+            c => c,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folds_full_width_and_trims() {
+        assert_eq!(clean("  ３４０５２４１９８００１０１００１ｘ　"), "34052419800101001x");
+        assert_eq!(clean("某某公司（集团）"), "某某公司(集团)");
+        assert_eq!(clean("\u{3000}张三\u{3000}"), "张三");
+        assert!(matches!(clean("abc"), Cow::Borrowed("abc")));
+        assert!(matches!(clean("中文"), Cow::Borrowed("中文")));
+    }
+
+    #[test]
+    fn org_name_key_unifies_brackets_and_spaces() {
+        assert_eq!(org_name_key("某某 科技（有限）公司"), "某某科技(有限)公司");
+        assert_eq!(org_name_key("某某科技【有限】公司"), "某某科技(有限)公司");
+    }
+}

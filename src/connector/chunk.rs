@@ -1,0 +1,304 @@
+//! Splitting text exports (CSV, NDJSON) into chunks at record boundaries, and decoding chunks
+//! from their declared encoding with errors that name the line.
+//!
+//! The split works on raw bytes before decoding. That is sound for UTF-8, GBK and GB 18030
+//! because none of their multi-byte sequences contain the bytes `"` (0x22) or `\n` (0x0A), so a
+//! newline outside quotes is a record boundary in every supported encoding.
+
+use std::ops::Range;
+
+use super::spec::Encoding;
+
+/// Title rows and header are captured up to this many bytes.
+const HEAD_LIMIT: usize = 16 << 20;
+/// The first bytes of the data are kept for probing (NDJSON key checks).
+const PROBE_LIMIT: usize = 1 << 20;
+
+/// A chunk of a text file: a byte range that starts and ends on record boundaries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chunk {
+    /// Byte range in the file.
+    pub range: Range<u64>,
+    /// 1-based line number of the first byte of the chunk.
+    pub first_line: u64,
+}
+
+/// Streaming scanner over a whole file: finds the header end, chunk boundaries and whether the
+/// bytes are valid UTF-8, in one pass.
+#[derive(Debug)]
+pub struct Scanner {
+    quoted: bool,
+    in_quotes: bool,
+    target: u64,
+    header_records: usize,
+    records_seen: usize,
+    offset: u64,
+    line: u64,
+    /// Bytes before the data (title rows + header row), captured for header parsing.
+    pub head: Vec<u8>,
+    head_done: bool,
+    probe: Vec<u8>,
+    chunk_start: u64,
+    chunk_line: u64,
+    chunks: Vec<Chunk>,
+    utf8_ok: bool,
+    utf8_carry: Vec<u8>,
+}
+
+impl Scanner {
+    /// `quoted`: whether `"` quoting can hide newlines (CSV yes, NDJSON no).
+    /// `header_records`: records before the data (title rows + header).
+    /// `target`: approximate chunk size in bytes.
+    pub fn new(quoted: bool, header_records: usize, target: u64) -> Self {
+        Scanner {
+            quoted,
+            in_quotes: false,
+            target: target.max(1),
+            header_records,
+            records_seen: 0,
+            offset: 0,
+            line: 1,
+            head: Vec::new(),
+            head_done: header_records == 0,
+            probe: Vec::new(),
+            chunk_start: 0,
+            chunk_line: 1,
+            chunks: Vec::new(),
+            utf8_ok: true,
+            utf8_carry: Vec::new(),
+        }
+    }
+
+    /// Feeds the next block of the file.
+    pub fn feed(&mut self, block: &[u8]) {
+        if self.utf8_ok {
+            self.check_utf8(block);
+        }
+        let base = self.offset;
+        self.offset += block.len() as u64;
+        let mut start = 0usize;
+        if !self.head_done {
+            // the head is small: walk it byte by byte
+            let mut found = None;
+            for (j, &b) in block.iter().enumerate() {
+                if self.quoted && b == b'"' {
+                    self.in_quotes = !self.in_quotes;
+                } else if b == b'\n' {
+                    self.line += 1;
+                    if !self.in_quotes {
+                        self.records_seen += 1;
+                        if self.records_seen == self.header_records {
+                            found = Some(j);
+                            break;
+                        }
+                    }
+                }
+            }
+            match found {
+                Some(j) => {
+                    if self.head.len() < HEAD_LIMIT {
+                        self.head.extend_from_slice(&block[..=j]);
+                    }
+                    self.head_done = true;
+                    self.chunk_start = base + j as u64 + 1;
+                    self.chunk_line = self.line;
+                    start = j + 1;
+                }
+                None => {
+                    if self.head.len() < HEAD_LIMIT {
+                        self.head.extend_from_slice(block);
+                    }
+                    return;
+                }
+            }
+        }
+        let rest = &block[start..];
+        let rest_base = base + start as u64;
+        if self.probe.len() < PROBE_LIMIT {
+            let take = (PROBE_LIMIT - self.probe.len()).min(rest.len());
+            self.probe.extend_from_slice(&rest[..take]);
+        }
+        if self.quoted {
+            for hit in memchr::memchr2_iter(b'"', b'\n', rest) {
+                if rest[hit] == b'"' {
+                    self.in_quotes = !self.in_quotes;
+                    continue;
+                }
+                self.line += 1;
+                let abs = rest_base + hit as u64 + 1;
+                if !self.in_quotes && abs - self.chunk_start >= self.target {
+                    self.cut(abs);
+                }
+            }
+        } else {
+            for hit in memchr::memchr_iter(b'\n', rest) {
+                self.line += 1;
+                let abs = rest_base + hit as u64 + 1;
+                if abs - self.chunk_start >= self.target {
+                    self.cut(abs);
+                }
+            }
+        }
+    }
+
+    fn cut(&mut self, end: u64) {
+        self.chunks.push(Chunk { range: self.chunk_start..end, first_line: self.chunk_line });
+        self.chunk_start = end;
+        self.chunk_line = self.line;
+    }
+
+    fn check_utf8(&mut self, block: &[u8]) {
+        let mut data = std::mem::take(&mut self.utf8_carry);
+        let bytes: &[u8] = if data.is_empty() {
+            block
+        } else {
+            data.extend_from_slice(block);
+            &data
+        };
+        match std::str::from_utf8(bytes) {
+            Ok(_) => {}
+            Err(e) if e.error_len().is_none() => self.utf8_carry = bytes[e.valid_up_to()..].to_vec(),
+            Err(_) => self.utf8_ok = false,
+        }
+    }
+
+    /// Ends the scan: the header bytes (if the header was complete), the data chunks, and
+    /// whether the whole file was valid UTF-8.
+    pub fn finish(mut self) -> Scan {
+        if self.head_done && self.offset > self.chunk_start {
+            let end = self.offset;
+            self.chunks.push(Chunk { range: self.chunk_start..end, first_line: self.chunk_line });
+        }
+        Scan {
+            head: self.head,
+            probe: self.probe,
+            header_complete: self.head_done,
+            chunks: self.chunks,
+            utf8: self.utf8_ok && self.utf8_carry.is_empty(),
+            lines: self.line,
+        }
+    }
+}
+
+/// What a [`Scanner`] found.
+#[derive(Debug)]
+pub struct Scan {
+    /// Title rows and header row, raw bytes.
+    pub head: Vec<u8>,
+    /// The first bytes of the data (up to 1 MiB).
+    pub probe: Vec<u8>,
+    /// Whether all header records were seen.
+    pub header_complete: bool,
+    /// Data chunks.
+    pub chunks: Vec<Chunk>,
+    /// Whether the whole file is valid UTF-8.
+    pub utf8: bool,
+    /// Lines seen (1 + newlines).
+    pub lines: u64,
+}
+
+/// Resolves `auto` from the scan: UTF-8 when the file is valid UTF-8 (or starts with a UTF-8
+/// BOM), GB 18030 otherwise.
+pub fn resolve(declared: Encoding, head: &[u8], utf8: bool) -> Encoding {
+    match declared {
+        Encoding::Auto if head.starts_with(b"\xEF\xBB\xBF") || utf8 => Encoding::Utf8,
+        Encoding::Auto => Encoding::Gb18030,
+        other => other,
+    }
+}
+
+/// A chunk that does not decode: 1-based line and the offending bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodeError {
+    /// Line of the first undecodable byte.
+    pub line: u64,
+    /// Up to four offending bytes, hex.
+    pub bytes: String,
+}
+
+/// Decodes a chunk to UTF-8 text. `first_line` numbers the chunk's first line.
+pub fn decode(bytes: &[u8], encoding: Encoding, first_line: u64) -> Result<String, DecodeError> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let bad_at = |pos: usize, len: usize| DecodeError {
+        line: first_line + memchr::memchr_iter(b'\n', &bytes[..pos]).count() as u64,
+        bytes: bytes[pos..(pos + len.max(1)).min(bytes.len())].iter().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join(" "),
+    };
+    match encoding {
+        Encoding::Utf8 | Encoding::Auto => match std::str::from_utf8(bytes) {
+            Ok(s) => Ok(s.to_string()),
+            Err(e) => Err(bad_at(e.valid_up_to(), e.error_len().unwrap_or(1))),
+        },
+        Encoding::Gbk | Encoding::Gb18030 => {
+            let mut decoder = encoding_rs::GB18030.new_decoder_without_bom_handling();
+            let cap = decoder.max_utf8_buffer_length_without_replacement(bytes.len()).unwrap_or(bytes.len() * 3);
+            let mut out = String::with_capacity(cap);
+            let (result, read) = decoder.decode_to_string_without_replacement(bytes, &mut out, true);
+            match result {
+                encoding_rs::DecoderResult::InputEmpty => Ok(out),
+                encoding_rs::DecoderResult::Malformed(bad, extra) => {
+                    let end = read - extra as usize;
+                    let start = end.saturating_sub(bad as usize);
+                    Err(bad_at(start, bad as usize))
+                }
+                encoding_rs::DecoderResult::OutputFull => unreachable!("buffer sized for the worst case"),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scan(data: &[u8], quoted: bool, header: usize, target: u64, block: usize) -> Scan {
+        let mut s = Scanner::new(quoted, header, target);
+        for b in data.chunks(block) {
+            s.feed(b);
+        }
+        s.finish()
+    }
+
+    #[test]
+    fn chunks_cover_the_data_and_respect_quotes() {
+        let data = b"title\nh1,h2\na,1\n\"b\nstill b\",2\nc,3\nd,4\n";
+        for block in [1, 2, 3, 7, 100] {
+            let s = scan(data, true, 2, 4, block);
+            assert_eq!(s.head, b"title\nh1,h2\n", "block {block}");
+            let ranges: Vec<_> = s.chunks.iter().map(|c| (c.range.clone(), c.first_line)).collect();
+            assert_eq!(ranges, vec![(12..16, 3), (16..30, 4), (30..34, 6), (34..38, 7)], "block {block}");
+            assert!(s.utf8);
+        }
+    }
+
+    #[test]
+    fn one_chunk_when_small_and_last_line_without_newline() {
+        let s = scan(b"h\nx\ny", true, 1, 1 << 20, 4);
+        assert_eq!(s.chunks, vec![Chunk { range: 2..5, first_line: 2 }]);
+        let s = scan(b"h\n", true, 1, 1 << 20, 4);
+        assert!(s.chunks.is_empty());
+        let s = scan(b"", true, 1, 1 << 20, 4);
+        assert!(!s.header_complete);
+    }
+
+    #[test]
+    fn utf8_detection_across_blocks() {
+        let text = "身份证号\n张三\n".as_bytes();
+        assert!(scan(text, true, 1, 100, 1).utf8);
+        let (gbk, _, _) = encoding_rs::GBK.encode("身份证号\n张三\n");
+        assert!(!scan(&gbk, true, 1, 100, 3).utf8);
+        assert_eq!(resolve(Encoding::Auto, &gbk, false), Encoding::Gb18030);
+        assert_eq!(resolve(Encoding::Auto, b"\xEF\xBB\xBFa", true), Encoding::Utf8);
+    }
+
+    #[test]
+    fn decode_errors_name_the_line() {
+        let (mut gbk, _, _) = encoding_rs::GBK.encode("姓名\n张三\n李四\n");
+        let gbk = gbk.to_mut();
+        gbk.extend_from_slice(b"\x80\xFF\n");
+        assert_eq!(decode(gbk, Encoding::Gbk, 10).unwrap_err().line, 13);
+        let (ok, _, _) = encoding_rs::GBK.encode("姓名\n张三\n");
+        assert_eq!(decode(&ok, Encoding::Gbk, 1).unwrap(), "姓名\n张三\n");
+        let err = decode(b"ok\n\xFFbad\n", Encoding::Utf8, 1).unwrap_err();
+        assert_eq!(err, DecodeError { line: 2, bytes: "FF".into() });
+    }
+}

@@ -1,0 +1,548 @@
+//! Conversion of export rows into canonical Arrow columns, with quarantine and flags.
+//!
+//! Every format decodes its bytes into [`RawRows`] (the export's own cells, in the order of the
+//! mapped columns) and hands them to [`Converter::convert`], which applies the column types,
+//! units, date shapes and code checks of the connector, column by column.
+//!
+//! Invariants:
+//! - a row is either landed or set aside in quarantine with its location, the raw value, the
+//!   reason and the whole raw record — never dropped;
+//! - a landed value with a data-quality finding (an ID failing its check, a legacy 15-digit ID,
+//!   an ID whose digits Excel lost) is recorded as a flag;
+//! - conversion is a pure function of the rows and the spec, so chunks convert in parallel.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{
+    ArrayRef, BooleanArray, BooleanBuilder, Date32Builder, Decimal128Builder, Float64Builder, Int64Builder, StringBuilder,
+    TimestampMillisecondBuilder,
+};
+use datafusion::arrow::compute::filter_record_batch;
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use datafusion::arrow::record_batch::RecordBatch;
+
+use super::spec::{ColumnType, ConnectorSpec};
+use super::value::{self, Cell};
+use crate::codes::{id_card, region, text, uscc};
+
+/// Arrow precision and scale of money columns (元 with two decimals).
+pub const MONEY_PRECISION: u8 = 18;
+/// Scale of money columns.
+pub const MONEY_SCALE: i8 = 2;
+
+/// One row-level finding: where, what and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RowIssue {
+    /// Source file (location as written or listed).
+    pub file: String,
+    /// Sheet name for workbooks.
+    pub sheet: Option<String>,
+    /// 1-based line (text formats) or sheet row (workbooks).
+    pub line: u64,
+    /// Canonical column and the export header it came from (`amount(金额(万元))`).
+    pub column: String,
+    /// The raw value as it appeared.
+    pub raw: String,
+    /// Machine-readable code (`bad_date`, `missing_required`, `totals_row`, …).
+    pub code: String,
+    /// Explanation for the department that must fix the export.
+    pub reason: String,
+    /// The whole raw record (quarantine only), so the row can be repaired and re-landed.
+    pub record: Option<String>,
+}
+
+/// Rows of one decoded block, in the export's own shape.
+pub trait RawRows {
+    /// Number of rows.
+    fn len(&self) -> usize;
+    /// The cell of mapped column `column` (index into the connector's columns) at `row`.
+    fn cell(&self, column: usize, row: usize) -> Cell<'_>;
+    /// 1-based line or sheet row of `row`.
+    fn line(&self, row: usize) -> u64;
+    /// The whole raw record, as text, for quarantine.
+    fn record(&self, row: usize) -> String;
+    /// The first non-empty cell of the whole row, used to recognise totals rows.
+    fn first_text(&self, row: usize) -> Option<String>;
+    /// A defect of the whole row found while decoding (code, reason), e.g. a wrong field count.
+    fn defect(&self, _row: usize) -> Option<(String, String)> {
+        None
+    }
+}
+
+/// The converted form of one block.
+#[derive(Debug)]
+pub struct Landing {
+    /// Landed rows in the canonical schema.
+    pub batch: RecordBatch,
+    /// Lines of the landed rows (parallel to `batch`).
+    pub lines: Vec<u64>,
+    /// Rows set aside.
+    pub rejected: Vec<RowIssue>,
+    /// Landed values with findings.
+    pub flagged: Vec<RowIssue>,
+    /// Rows read from the export (landed + set aside).
+    pub rows_read: usize,
+    /// The source file.
+    pub file: String,
+}
+
+#[derive(Debug, Clone)]
+struct ColumnPlan {
+    name: String,
+    label: String,
+    kind: ColumnType,
+    money_unit: (i128, i128),
+    area_unit: f64,
+    formats: Vec<String>,
+    required: bool,
+}
+
+/// The compiled column mapping of one connector.
+#[derive(Debug, Clone)]
+pub struct Converter {
+    columns: Vec<ColumnPlan>,
+    schema: SchemaRef,
+    totals_markers: Vec<String>,
+}
+
+impl Converter {
+    /// Compiles the spec's columns; fails on unknown units or key columns that do not exist.
+    pub fn new(spec: &ConnectorSpec) -> Result<Self, String> {
+        let mut columns = Vec::new();
+        let mut fields = Vec::new();
+        for key in &spec.key {
+            if !spec.columns.contains_key(key) {
+                return Err(format!("key column `{key}` is not one of the declared columns"));
+            }
+        }
+        for (name, c) in &spec.columns {
+            let label = c.from.names().first().cloned().unwrap_or_else(|| name.clone());
+            let mut money_unit = (1, 1);
+            let mut area_unit = 1.0;
+            match (c.kind, c.unit.as_deref()) {
+                (_, None) => {}
+                (ColumnType::Money, Some(u)) => {
+                    money_unit = value::money_unit(u)
+                        .ok_or_else(|| format!("column `{name}`: unknown money unit `{u}` (use 元, 千元, 万元, 亿元 or 分)"))?
+                }
+                (ColumnType::Area, Some(u)) => {
+                    area_unit = value::area_unit(u)
+                        .ok_or_else(|| format!("column `{name}`: unknown area unit `{u}` (use 平方米, 亩, 公顷 or 平方公里)"))?
+                }
+                (k, Some(u)) => return Err(format!("column `{name}`: `unit = \"{u}\"` applies only to money and area, not {}", k.name())),
+            }
+            if !c.formats.is_empty() && !matches!(c.kind, ColumnType::Date | ColumnType::Month | ColumnType::Timestamp) {
+                return Err(format!("column `{name}`: `formats` applies only to date, month and timestamp columns"));
+            }
+            let mut meta = std::collections::HashMap::new();
+            meta.insert("label".to_string(), label.clone());
+            meta.insert("type".to_string(), c.kind.name().to_string());
+            if let Some(doc) = &c.doc {
+                meta.insert("doc".to_string(), doc.clone());
+            }
+            if let Some(u) = &c.unit {
+                meta.insert("source_unit".to_string(), u.clone());
+            }
+            let required = c.required || spec.key.contains(name);
+            fields.push(Field::new(name, arrow_type(c.kind), !required).with_metadata(meta));
+            if c.kind.has_validity() {
+                fields.push(Field::new(format!("{name}_valid"), DataType::Boolean, true));
+            }
+            columns.push(ColumnPlan {
+                name: name.clone(),
+                label,
+                kind: c.kind,
+                money_unit,
+                area_unit,
+                formats: c.formats.clone(),
+                required,
+            });
+        }
+        Ok(Converter { columns, schema: Arc::new(Schema::new(fields)), totals_markers: spec.totals_markers.clone() })
+    }
+
+    /// The canonical schema (with `<name>_valid` columns after ID and credit-code columns).
+    pub fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    /// Converts one block. `file` and `sheet` name the origin in issue records.
+    pub fn convert(&self, raw: &dyn RawRows, file: &str, sheet: Option<&str>) -> Landing {
+        let n = raw.len();
+        let mut pass = Pass { reject: vec![false; n], skip: vec![false; n], rejected: Vec::new(), flagged: Vec::new(), file, sheet };
+        for row in 0..n {
+            if let Some((code, reason)) = raw.defect(row) {
+                pass.reject_row(raw, row, "*", "", &code, reason);
+            }
+        }
+        if !self.totals_markers.is_empty() {
+            for row in 0..n {
+                if pass.reject[row] {
+                    continue;
+                }
+                if let Some(first) = raw.first_text(row) {
+                    let first = text::clean(&first);
+                    if self.totals_markers.iter().any(|m| first.starts_with(m.as_str())) {
+                        pass.reject_row(raw, row, "*", &first, "totals_row", "合计/小计行，不是明细数据，未入湖".into());
+                    }
+                }
+            }
+        }
+        pass.skip.clone_from(&pass.reject);
+        let mut arrays: Vec<ArrayRef> = Vec::with_capacity(self.schema.fields().len());
+        for (i, plan) in self.columns.iter().enumerate() {
+            plan.convert(i, raw, &mut pass, &mut arrays);
+        }
+        // rows set aside may hold nulls in required columns until they are filtered out
+        let loose = Arc::new(Schema::new(self.schema.fields().iter().map(|f| f.as_ref().clone().with_nullable(true)).collect::<Vec<_>>()));
+        let batch = RecordBatch::try_new(loose, arrays).expect("converter builds arrays of its own schema");
+        let (batch, lines) = if pass.reject.iter().any(|r| *r) {
+            let keep = BooleanArray::from(pass.reject.iter().map(|r| !r).collect::<Vec<_>>());
+            let lines = (0..n).filter(|&r| !pass.reject[r]).map(|r| raw.line(r)).collect();
+            (filter_record_batch(&batch, &keep).expect("mask matches batch length"), lines)
+        } else {
+            (batch, (0..n).map(|r| raw.line(r)).collect())
+        };
+        let batch = RecordBatch::try_new(self.schema.clone(), batch.columns().to_vec()).expect("required columns hold no nulls once rejected rows are removed");
+        // a flag on a row that was set aside is superseded by the quarantine record
+        let rejected_lines: std::collections::HashSet<u64> = pass.rejected.iter().map(|i| i.line).collect();
+        pass.flagged.retain(|f| !rejected_lines.contains(&f.line));
+        Landing { batch, lines, rejected: pass.rejected, flagged: pass.flagged, rows_read: n, file: file.to_string() }
+    }
+}
+
+/// Arrow type of a canonical column type.
+pub fn arrow_type(kind: ColumnType) -> DataType {
+    match kind {
+        ColumnType::Text | ColumnType::IdCard | ColumnType::Uscc | ColumnType::RegionCode | ColumnType::Account => DataType::Utf8,
+        ColumnType::Int => DataType::Int64,
+        ColumnType::Float | ColumnType::Area => DataType::Float64,
+        ColumnType::Money => DataType::Decimal128(MONEY_PRECISION, MONEY_SCALE),
+        ColumnType::Bool => DataType::Boolean,
+        ColumnType::Date | ColumnType::Month => DataType::Date32,
+        ColumnType::Timestamp => DataType::Timestamp(TimeUnit::Millisecond, None),
+    }
+}
+
+struct Pass<'a> {
+    reject: Vec<bool>,
+    /// rows set aside as a whole (totals rows, broken records): their cells are not examined
+    skip: Vec<bool>,
+    rejected: Vec<RowIssue>,
+    flagged: Vec<RowIssue>,
+    file: &'a str,
+    sheet: Option<&'a str>,
+}
+
+impl Pass<'_> {
+    fn issue(&self, raw: &dyn RawRows, row: usize, column: &str, value: &str, code: &str, reason: String, record: bool) -> RowIssue {
+        RowIssue {
+            file: self.file.to_string(),
+            sheet: self.sheet.map(str::to_string),
+            line: raw.line(row),
+            column: column.to_string(),
+            raw: value.to_string(),
+            code: code.to_string(),
+            reason,
+            record: record.then(|| raw.record(row)),
+        }
+    }
+
+    fn reject_row(&mut self, raw: &dyn RawRows, row: usize, column: &str, value: &str, code: &str, reason: String) {
+        // one quarantine record per failing cell; the row itself is excluded once
+        let issue = self.issue(raw, row, column, value, code, reason, true);
+        self.rejected.push(issue);
+        self.reject[row] = true;
+    }
+
+    fn flag(&mut self, raw: &dyn RawRows, row: usize, column: &str, value: &str, code: &str, reason: &str) {
+        let issue = self.issue(raw, row, column, value, code, reason.to_string(), false);
+        self.flagged.push(issue);
+    }
+}
+
+fn date_to_days(d: chrono::NaiveDate) -> i32 {
+    (d - chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap()).num_days() as i32
+}
+
+fn id_reason(i: id_card::Issue) -> &'static str {
+    match i {
+        id_card::Issue::Checksum => "身份证号校验位不符(GB 11643)，已保留并标记",
+        id_card::Issue::BadDate => "身份证号出生日期无效，已保留并标记",
+        id_card::Issue::Upgraded15 => "15位旧身份证号已升为18位",
+        id_card::Issue::RestoredFromNumber => "身份证号曾以数字存储，位数已精确恢复",
+        id_card::Issue::PrecisionLost => "身份证号以数字存储丢失末位(Excel仅保留15位有效数字)，无法比对，未入湖该值，请修正导出",
+        id_card::Issue::Masked => "身份证号已脱敏，无法比对",
+        id_card::Issue::Malformed => "不是18位或15位身份证号，已保留并标记",
+    }
+}
+
+fn uscc_reason(i: uscc::Issue) -> &'static str {
+    match i {
+        uscc::Issue::Checksum => "统一社会信用代码校验位不符(GB 32100)，已保留并标记",
+        uscc::Issue::Malformed => "不是18位统一社会信用代码，已保留并标记",
+        uscc::Issue::PrecisionLost => "统一社会信用代码以数字存储丢失位数，未入湖该值，请修正导出",
+    }
+}
+
+impl ColumnPlan {
+    fn display(&self) -> String {
+        if self.label == self.name { self.name.clone() } else { format!("{}({})", self.name, self.label) }
+    }
+
+    fn convert(&self, col: usize, raw: &dyn RawRows, pass: &mut Pass, out: &mut Vec<ArrayRef>) {
+        let n = raw.len();
+        let column = self.display();
+        // `Err(None)` = empty value, `Err(Some((code, reason)))` = cannot be coerced
+        macro_rules! fill {
+            ($builder:expr, $parse:expr) => {{
+                let mut b = $builder;
+                for row in 0..n {
+                    if pass.skip[row] {
+                        b.append_null();
+                        continue;
+                    }
+                    let cell = raw.cell(col, row);
+                    let parsed = if matches!(cell, Cell::Empty) { Err(None) } else { $parse(cell) };
+                    match parsed {
+                        Ok(v) => b.append_value(v),
+                        Err(None) => {
+                            if self.required && !pass.reject[row] {
+                                pass.reject_row(raw, row, &column, "", "missing_required", format!("必填列 {column} 为空"));
+                            }
+                            b.append_null()
+                        }
+                        Err(Some((code, reason))) => {
+                            pass.reject_row(raw, row, &column, &cell.display(), code, reason);
+                            b.append_null()
+                        }
+                    }
+                }
+                out.push(Arc::new(b.finish()) as ArrayRef);
+            }};
+        }
+        let formats = &self.formats;
+        match self.kind {
+            ColumnType::Text => fill!(StringBuilder::with_capacity(n, n * 8), |c: Cell| -> Result<String, Option<(&str, String)>> {
+                let s = match c {
+                    Cell::Text(s) => text::clean(s).into_owned(),
+                    Cell::ExcelDate(v) => value::excel_serial(v).map(|d| d.date().to_string()).unwrap_or_else(|| v.to_string()),
+                    other => other.display(),
+                };
+                if s.is_empty() { Err(None) } else { Ok(s) }
+            }),
+            ColumnType::Int => fill!(Int64Builder::with_capacity(n), |c: Cell| match c {
+                Cell::Int(v) => Ok(v),
+                Cell::Number(v) if v.fract() == 0.0 && v.abs() < 9.2e18 => Ok(v as i64),
+                Cell::Text(s) if text::clean(s).is_empty() => Err(None),
+                Cell::Text(s) => value::parse_i64(&text::clean(s)).ok_or(Some(("bad_int", format!("整数无法识别: {s}")))),
+                other => Err(Some(("bad_int", format!("整数无法识别: {}", other.display())))),
+            }),
+            ColumnType::Float | ColumnType::Area => {
+                let factor = if self.kind == ColumnType::Area { self.area_unit } else { 1.0 };
+                fill!(Float64Builder::with_capacity(n), |c: Cell| match c {
+                    Cell::Int(v) => Ok(v as f64 * factor),
+                    Cell::Number(v) => Ok(v * factor),
+                    Cell::Text(s) if text::clean(s).is_empty() => Err(None),
+                    Cell::Text(s) => value::parse_f64(&text::clean(s)).map(|v| v * factor).ok_or(Some(("bad_number", format!("数值无法识别: {s}")))),
+                    other => Err(Some(("bad_number", format!("数值无法识别: {}", other.display())))),
+                })
+            }
+            ColumnType::Money => {
+                let unit = self.money_unit;
+                let b = Decimal128Builder::with_capacity(n).with_precision_and_scale(MONEY_PRECISION, MONEY_SCALE).expect("valid decimal type");
+                fill!(b, |c: Cell| {
+                    let parsed = match c {
+                        Cell::Int(v) => Some((v as i128, 0)),
+                        Cell::Number(v) => value::parse_decimal(&format!("{v}")),
+                        Cell::Text(s) => {
+                            let s = text::clean(s);
+                            if s.is_empty() || s == "-" {
+                                return Err(None);
+                            }
+                            value::parse_decimal(&s)
+                        }
+                        _ => None,
+                    };
+                    parsed
+                        .and_then(|(d, s)| value::to_cents(d, s, unit))
+                        .filter(|c| c.abs() < 10i128.pow(MONEY_PRECISION as u32))
+                        .ok_or(Some(("bad_amount", format!("金额无法识别: {}", c.display()))))
+                })
+            }
+            ColumnType::Bool => fill!(BooleanBuilder::with_capacity(n), |c: Cell| match c {
+                Cell::Bool(b) => Ok(b),
+                Cell::Int(v) if v == 0 || v == 1 => Ok(v == 1),
+                Cell::Number(v) if v == 0.0 || v == 1.0 => Ok(v == 1.0),
+                Cell::Text(s) if text::clean(s).is_empty() => Err(None),
+                Cell::Text(s) => value::parse_bool(&text::clean(s)).ok_or(Some(("bad_bool", format!("是/否无法识别: {s}")))),
+                other => Err(Some(("bad_bool", format!("是/否无法识别: {}", other.display())))),
+            }),
+            ColumnType::Date | ColumnType::Month => {
+                let month = self.kind == ColumnType::Month;
+                fill!(Date32Builder::with_capacity(n), |c: Cell| {
+                    let d = match c {
+                        Cell::ExcelDate(v) | Cell::Number(v) => value::excel_serial(v).map(|t| t.date()),
+                        Cell::Int(v) => {
+                            let s = v.to_string();
+                            if month { value::parse_month(&s, formats) } else { value::parse_date(&s, formats) }
+                        }
+                        Cell::Text(s) => {
+                            let s = text::clean(s);
+                            if s.is_empty() {
+                                return Err(None);
+                            }
+                            if month { value::parse_month(&s, formats) } else { value::parse_date(&s, formats) }
+                        }
+                        _ => None,
+                    };
+                    let d = if month { d.and_then(|d| d.with_day0(0)) } else { d };
+                    d.map(date_to_days).ok_or(Some(if month { ("bad_month", format!("月份无法识别: {}", c.display())) } else { ("bad_date", format!("日期无法识别: {}", c.display())) }))
+                })
+            }
+            ColumnType::Timestamp => fill!(TimestampMillisecondBuilder::with_capacity(n), |c: Cell| {
+                let t = match c {
+                    Cell::ExcelDate(v) | Cell::Number(v) => value::excel_serial(v),
+                    Cell::Int(v) => value::parse_timestamp(&v.to_string(), formats),
+                    Cell::Text(s) => {
+                        let s = text::clean(s);
+                        if s.is_empty() {
+                            return Err(None);
+                        }
+                        value::parse_timestamp(&s, formats)
+                    }
+                    _ => None,
+                };
+                t.map(|t| t.and_utc().timestamp_millis()).ok_or(Some(("bad_timestamp", format!("时间无法识别: {}", c.display()))))
+            }),
+            ColumnType::RegionCode => fill!(StringBuilder::with_capacity(n, n * 12), |c: Cell| {
+                let s = match c {
+                    Cell::Text(s) => text::clean(s).into_owned(),
+                    Cell::Int(v) => v.to_string(),
+                    Cell::Number(v) if v.fract() == 0.0 => format!("{v}"),
+                    other => other.display(),
+                };
+                if s.is_empty() {
+                    return Err(None);
+                }
+                region::normalize(&s).ok_or(Some(("bad_region", format!("行政区划代码应为2/4/6/9/12位数字: {s}"))))
+            }),
+            ColumnType::Account => self.coded(col, raw, pass, out, &column, CodeKind::Account),
+            ColumnType::IdCard => self.coded(col, raw, pass, out, &column, CodeKind::IdCard),
+            ColumnType::Uscc => self.coded(col, raw, pass, out, &column, CodeKind::Uscc),
+        }
+    }
+
+    /// ID numbers, credit codes and accounts: text that Excel may have damaged by storing it as
+    /// a number. Values are flagged, never rejected, except when required and missing.
+    fn coded(&self, col: usize, raw: &dyn RawRows, pass: &mut Pass, out: &mut Vec<ArrayRef>, column: &str, kind: CodeKind) {
+        let n = raw.len();
+        let mut values = StringBuilder::with_capacity(n, n * 18);
+        let mut valid = BooleanBuilder::with_capacity(n);
+        for row in 0..n {
+            if pass.skip[row] {
+                values.append_null();
+                if kind != CodeKind::Account {
+                    valid.append_null();
+                }
+                continue;
+            }
+            let cell = raw.cell(col, row);
+            // (value, validity, finding code, finding reason)
+            let (v, ok, finding): (Option<String>, Option<bool>, Option<(&str, &str)>) = match kind {
+                CodeKind::IdCard => {
+                    let norm = match cell {
+                        Cell::Empty => id_card::Normalized { value: None, issue: None },
+                        Cell::Text(s) => id_card::normalize_text(s),
+                        Cell::Number(v) => id_card::normalize_number(v),
+                        Cell::Int(v) => id_card::normalize_text(&v.to_string()),
+                        other => id_card::normalize_text(&other.display()),
+                    };
+                    let ok = norm.value.as_deref().map(id_card::is_valid);
+                    (norm.value, ok, norm.issue.map(|i| (i.code(), id_reason(i))))
+                }
+                CodeKind::Uscc => {
+                    let (v, issue) = match cell {
+                        Cell::Empty => (None, None),
+                        Cell::Text(s) => uscc::normalize_text(s),
+                        Cell::Number(v) => uscc::normalize_number(v),
+                        other => uscc::normalize_text(&other.display()),
+                    };
+                    let ok = v.as_deref().map(uscc::is_valid);
+                    (v, ok, issue.map(|i| (i.code(), uscc_reason(i))))
+                }
+                CodeKind::Account => match cell {
+                    Cell::Empty => (None, None, None),
+                    Cell::Number(v) => match crate::codes::float_digits(v, |_| false) {
+                        Some(crate::codes::NumberDigits::Exact(d)) => (Some(d), None, Some(("restored_from_number", "账号曾以数字存储，位数已精确恢复"))),
+                        _ => (None, None, Some(("precision_lost", "账号以数字存储丢失位数(Excel仅保留15位有效数字)，未入湖该值，请修正导出"))),
+                    },
+                    other => {
+                        let s: String = text::clean(&other.display()).chars().filter(|c| !c.is_whitespace() && *c != '-').collect();
+                        match crate::codes::text_number_digits(&s) {
+                            Some(crate::codes::NumberDigits::Truncated) => (None, None, Some(("precision_lost", "账号以科学计数法存储丢失位数，未入湖该值，请修正导出"))),
+                            Some(crate::codes::NumberDigits::Exact(d)) if s.contains(['.', 'E', 'e']) => (Some(d), None, Some(("restored_from_number", "账号曾以数字存储，位数已精确恢复"))),
+                            _ if s.is_empty() => (None, None, None),
+                            _ => (Some(s), None, None),
+                        }
+                    }
+                },
+            };
+            if let Some((code, reason)) = finding {
+                pass.flag(raw, row, column, &cell.display(), code, reason);
+            }
+            if v.is_none() && self.required && !pass.reject[row] {
+                let reason = match finding {
+                    Some((_, r)) => format!("必填列 {column} 无可用值: {r}"),
+                    None => format!("必填列 {column} 为空"),
+                };
+                pass.reject_row(raw, row, column, &cell.display(), "missing_required", reason);
+            }
+            values.append_option(v);
+            if kind != CodeKind::Account {
+                valid.append_option(ok);
+            }
+        }
+        out.push(Arc::new(values.finish()));
+        if kind != CodeKind::Account {
+            out.push(Arc::new(valid.finish()));
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum CodeKind {
+    IdCard,
+    Uscc,
+    Account,
+}
+
+use chrono::Datelike as _;
+
+/// Rows held in memory as cells, for formats that decode whole records at once (tests, NDJSON).
+pub struct CellRows<'a> {
+    /// `cells[row][column]`
+    pub cells: Vec<Vec<Cell<'a>>>,
+    /// 1-based line of each row.
+    pub lines: Vec<u64>,
+    /// Raw record text of each row.
+    pub records: Vec<String>,
+}
+
+impl RawRows for CellRows<'_> {
+    fn len(&self) -> usize {
+        self.cells.len()
+    }
+    fn cell(&self, column: usize, row: usize) -> Cell<'_> {
+        self.cells[row].get(column).copied().unwrap_or(Cell::Empty)
+    }
+    fn line(&self, row: usize) -> u64 {
+        self.lines[row]
+    }
+    fn record(&self, row: usize) -> String {
+        self.records[row].clone()
+    }
+    fn first_text(&self, row: usize) -> Option<String> {
+        self.cells[row].iter().find(|c| !matches!(c, Cell::Empty)).map(|c| c.display())
+    }
+}

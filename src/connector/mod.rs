@@ -1,0 +1,380 @@
+//! STAGE 1 · connectors: `connectors/*.toml` → canonical Arrow rows, ready to land.
+//!
+//! A connector declares where a department's export lives, its format and encoding, and how its
+//! own headers (身份证号码, 金额(万元), 发放日期) map to canonical, typed columns. No Rust is needed
+//! to add one. This module owns that declaration ([`spec`]), the parsing of values and codes
+//! ([`value`], [`convert`]) and one reader per file format; the exhaustive `match` in
+//! [`reader`] is the only list of formats.
+//!
+//! The seam is [`Connector`]: [`Connector::plan`] reads every source file once (fingerprint,
+//! encoding detection, header check, chunk boundaries) and [`Connector::decode`] turns one
+//! [`Split`] into a [`Landing`]. Splits are independent, so the lake decodes them in parallel.
+//! Nothing here writes anywhere: landing is the lake's job.
+//!
+//! # Adding a format
+//! Add a variant to [`spec::FormatSpec`] with its options struct, a module implementing
+//! [`FormatReader`], and one arm in [`reader`].
+
+pub mod chunk;
+pub mod convert;
+mod csv;
+mod ndjson;
+mod parquet;
+pub mod spec;
+pub mod value;
+mod xlsx;
+
+use std::ops::Range;
+use std::path::{Path as FsPath, PathBuf};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures::TryStreamExt;
+use object_store::{ObjectStore, ObjectStoreExt};
+
+pub use convert::{Converter, Landing, RowIssue};
+pub use spec::{ColumnType, ConnectorSpec, Encoding, FormatSpec};
+
+use crate::codes::text;
+use crate::storage;
+
+/// Errors of the connector stage. Each names the file and, where it can, the line.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The connector declaration is wrong (the user's spec): file, line and column.
+    #[error("{path}:{line}:{column}: {message}")]
+    Spec { path: String, line: usize, column: usize, message: String },
+    /// A source location cannot be read (missing file, empty glob, unreachable store).
+    #[error("{file}: {message}")]
+    Source { file: String, message: String },
+    /// The export itself is unusable: undecodable bytes, a mapped column missing, no header.
+    #[error("{file}:{line}: {message}")]
+    Input { file: String, line: u64, message: String },
+    /// Storage failure while reading.
+    #[error("{file}: {source}")]
+    Store { file: String, source: object_store::Error },
+}
+
+/// Result alias of this stage.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A loaded, validated connector.
+#[derive(Debug, Clone)]
+pub struct Connector {
+    /// The declaration.
+    pub spec: ConnectorSpec,
+    /// The file it was read from.
+    pub path: PathBuf,
+    /// Hash of the declaration file; a changed mapping re-lands an unchanged export.
+    pub spec_hash: String,
+    converter: Converter,
+}
+
+/// Line and column (1-based) of a byte offset in `text`.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+    (line, col)
+}
+
+/// Loads and validates one connector file.
+pub fn load(path: &FsPath) -> Result<Connector> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| Error::Source { file: shown.clone(), message: e.to_string() })?;
+    let spec: ConnectorSpec = toml::from_str(&text).map_err(|e| {
+        let (line, column) = e.span().map(|s| line_col(&text, s.start)).unwrap_or((1, 1));
+        Error::Spec { path: shown.clone(), line, column, message: e.message().trim().to_string() }
+    })?;
+    let at = |needle: &str| {
+        let (line, column) = text.find(needle).map(|o| line_col(&text, o)).unwrap_or((1, 1));
+        move |message: String| Error::Spec { path: shown.clone(), line, column, message }
+    };
+    if spec.name.is_empty() || !spec.name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
+        return Err(at("name")(format!("dataset name `{}` must be lower snake case (a-z, 0-9, _)", spec.name)));
+    }
+    if spec.columns.is_empty() {
+        return Err(at("[columns]")("a connector needs at least one column under [columns]".into()));
+    }
+    let converter = Converter::new(&spec).map_err(|m| {
+        let needle = m.split('`').nth(1).unwrap_or("[columns]").to_string();
+        at(&needle)(m)
+    })?;
+    let spec_hash = blake3::hash(text.as_bytes()).to_hex()[..16].to_string();
+    Ok(Connector { spec, path: path.to_path_buf(), spec_hash, converter })
+}
+
+/// Loads every `*.toml` in `dir`, sorted by file name. Each file succeeds or fails on its own.
+pub fn load_dir(dir: &FsPath) -> std::io::Result<Vec<Result<Connector>>> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    paths.sort();
+    Ok(paths.iter().map(|p| load(p)).collect())
+}
+
+/// One source file of a connector.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    /// Where it is, for messages and manifests.
+    pub display: String,
+    /// The store holding it.
+    pub store: Arc<dyn ObjectStore>,
+    /// Path inside the store.
+    pub path: object_store::path::Path,
+    /// Size in bytes.
+    pub size: u64,
+}
+
+impl SourceFile {
+    /// Base file name (for `$file` columns).
+    pub fn name(&self) -> &str {
+        self.path.filename().unwrap_or_default()
+    }
+}
+
+/// Where a canonical column's values come from in one file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mapped {
+    /// The export column at this index.
+    Column(usize),
+    /// The file name.
+    FileName,
+    /// The sheet name (workbooks).
+    SheetName,
+}
+
+/// What pass one learned about a file.
+#[derive(Debug, Clone)]
+pub struct FilePlan {
+    /// The file.
+    pub file: SourceFile,
+    /// BLAKE3 of its bytes.
+    pub hash: String,
+    /// Encoding used to decode it (text formats).
+    pub encoding: Option<Encoding>,
+    /// Column mapping (text formats; workbooks map per sheet when decoding).
+    pub mapping: Vec<Mapped>,
+    /// Number of columns in the header (text formats).
+    pub header_len: usize,
+}
+
+/// What a format reader learned about one file in pass one.
+#[derive(Debug, Clone, Default)]
+pub struct FileLayout {
+    /// Encoding to decode with (text formats).
+    pub encoding: Option<Encoding>,
+    /// Column mapping (text formats).
+    pub mapping: Vec<Mapped>,
+    /// Header width (text formats).
+    pub header_len: usize,
+    /// The file's splits.
+    pub splits: Vec<Split>,
+}
+
+/// One independent unit of decoding work.
+#[derive(Debug, Clone)]
+pub struct Split {
+    /// Index into [`Plan::files`].
+    pub file: usize,
+    /// Byte range of the file.
+    pub range: Range<u64>,
+    /// 1-based line number of the range's first byte (text formats).
+    pub first_line: u64,
+}
+
+/// The result of pass one over all source files of a connector.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// Files in order.
+    pub files: Vec<FilePlan>,
+    /// Splits in order.
+    pub splits: Vec<Split>,
+    /// Fingerprint of the declaration and every file's bytes: equal fingerprints land equal data.
+    pub fingerprint: String,
+}
+
+impl Plan {
+    /// Total bytes of all source files.
+    pub fn bytes(&self) -> u64 {
+        self.files.iter().map(|f| f.file.size).sum()
+    }
+}
+
+/// How one file format plugs in.
+pub(crate) trait FormatReader: Send + Sync {
+    /// A streaming scanner for pass one, for formats that split files into chunks.
+    fn scanner(&self, chunk_bytes: u64) -> Option<chunk::Scanner>;
+    /// Checks headers and turns pass one's scan into splits and a column mapping.
+    fn plan_file(&self, conn: &Connector, file: &SourceFile, index: usize, scan: Option<chunk::Scan>) -> Result<FileLayout>;
+    /// Decodes one split.
+    fn decode(&self, conn: &Connector, file: &FilePlan, split: &Split, bytes: Bytes) -> Result<Vec<Landing>>;
+}
+
+/// The reader of a format: the one place that lists formats.
+fn reader(spec: &FormatSpec) -> Box<dyn FormatReader> {
+    match spec {
+        FormatSpec::Csv(o) => Box::new(csv::CsvReader(o.clone())),
+        FormatSpec::Ndjson(o) => Box::new(ndjson::NdjsonReader(o.clone())),
+        FormatSpec::Xlsx(o) => Box::new(xlsx::XlsxReader(o.clone())),
+        FormatSpec::Parquet(o) => Box::new(parquet::ParquetReader(o.clone())),
+    }
+}
+
+impl Connector {
+    /// The dataset name.
+    pub fn name(&self) -> &str {
+        &self.spec.name
+    }
+
+    /// The canonical schema this connector lands.
+    pub fn schema(&self) -> datafusion::arrow::datatypes::SchemaRef {
+        self.converter.schema()
+    }
+
+    pub(crate) fn converter(&self) -> &Converter {
+        &self.converter
+    }
+
+    /// Lists the source files: one path, or every match of a glob, sorted.
+    pub async fn list_files(&self, base: &FsPath) -> Result<Vec<SourceFile>> {
+        let loc = &self.spec.location;
+        let src_err = |message: String| Error::Source { file: loc.clone(), message };
+        let url = storage::to_url(loc, base).map_err(|e| src_err(e.to_string()))?;
+        let glob_at = url.path().find(['*', '?', '[', '{']);
+        let located = storage::locate(&url).map_err(|e| src_err(e.to_string()))?;
+        let store = located.store.clone();
+        match glob_at {
+            None => {
+                let meta = store.head(&located.path).await.map_err(|e| match e {
+                    object_store::Error::NotFound { .. } => src_err("file not found".into()),
+                    other => Error::Store { file: loc.clone(), source: other },
+                })?;
+                Ok(vec![SourceFile { display: storage::display(&located.root, &located.path), store, path: meta.location, size: meta.size }])
+            }
+            Some(_) => {
+                let pattern = located.path.as_ref().to_string();
+                let prefix_end = pattern.find(['*', '?', '[', '{']).unwrap_or(pattern.len());
+                let prefix = object_store::path::Path::from(pattern[..prefix_end].rsplit_once('/').map(|(p, _)| p).unwrap_or(""));
+                let matcher = globset::GlobBuilder::new(&pattern)
+                    .literal_separator(true)
+                    .build()
+                    .map_err(|e| src_err(format!("bad glob: {e}")))?
+                    .compile_matcher();
+                let mut found: Vec<_> = store
+                    .list(Some(&prefix))
+                    .try_filter(|m| futures::future::ready(matcher.is_match(m.location.as_ref())))
+                    .try_collect()
+                    .await
+                    .map_err(|e| Error::Store { file: loc.clone(), source: e })?;
+                if found.is_empty() {
+                    return Err(src_err("no file matches this pattern".into()));
+                }
+                found.sort_by(|a, b| a.location.cmp(&b.location));
+                Ok(found
+                    .into_iter()
+                    .map(|m| SourceFile { display: storage::display(&located.root, &m.location), store: store.clone(), path: m.location, size: m.size })
+                    .collect())
+            }
+        }
+    }
+
+    /// Pass one: reads every file once to fingerprint it, detect its encoding, check its header
+    /// and find chunk boundaries. `on_bytes` reports progress.
+    pub async fn plan(&self, files: Vec<SourceFile>, chunk_bytes: u64, on_bytes: &(dyn Fn(u64) + Sync)) -> Result<Plan> {
+        let reader = reader(&self.spec.format);
+        let mut fp = blake3::Hasher::new();
+        fp.update(b"searchlight-landing-v1\0");
+        fp.update(self.spec_hash.as_bytes());
+        let mut plans = Vec::new();
+        let mut splits = Vec::new();
+        for (index, file) in files.into_iter().enumerate() {
+            let mut hasher = blake3::Hasher::new();
+            let mut scanner = reader.scanner(chunk_bytes);
+            let mut stream = file
+                .store
+                .get(&file.path)
+                .await
+                .map_err(|e| Error::Store { file: file.display.clone(), source: e })?
+                .into_stream();
+            while let Some(block) = stream.try_next().await.map_err(|e| Error::Store { file: file.display.clone(), source: e })? {
+                hasher.update(&block);
+                if let Some(s) = scanner.as_mut() {
+                    s.feed(&block);
+                }
+                on_bytes(block.len() as u64);
+            }
+            let hash = hasher.finalize().to_hex().to_string();
+            let layout = reader.plan_file(self, &file, index, scanner.map(|s| s.finish()))?;
+            fp.update(file.name().as_bytes());
+            fp.update(b"\0");
+            fp.update(hash.as_bytes());
+            splits.extend(layout.splits);
+            plans.push(FilePlan { file, hash, encoding: layout.encoding, mapping: layout.mapping, header_len: layout.header_len });
+        }
+        Ok(Plan { files: plans, splits, fingerprint: fp.finalize().to_hex()[..32].to_string() })
+    }
+
+    /// Reads the bytes of a split.
+    pub async fn fetch(&self, plan: &Plan, split: &Split) -> Result<Bytes> {
+        let f = &plan.files[split.file].file;
+        f.store.get_range(&f.path, split.range.clone()).await.map_err(|e| Error::Store { file: f.display.clone(), source: e })
+    }
+
+    /// Pass two: decodes one split (CPU-bound; call from a blocking thread).
+    pub fn decode(&self, plan: &Plan, split: &Split, bytes: Bytes) -> Result<Vec<Landing>> {
+        reader(&self.spec.format).decode(self, &plan.files[split.file], split, bytes)
+    }
+}
+
+/// Normalises a header for matching: cleaned, full-width folded, all blanks removed.
+fn header_key(s: &str) -> String {
+    text::clean(s).chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+/// Maps each canonical column to an export column by header name. `line` is the header's line
+/// (or sheet row) for the error message.
+pub(crate) fn map_headers(conn: &Connector, headers: &[String], file: &str, line: u64) -> Result<Vec<Mapped>> {
+    let keys: Vec<String> = headers.iter().map(|h| header_key(h)).collect();
+    let mut out = Vec::with_capacity(conn.spec.columns.len());
+    for (name, col) in &conn.spec.columns {
+        let mut found = None;
+        for want in col.from.names() {
+            match want.as_str() {
+                "$file" => found = Some(Mapped::FileName),
+                "$sheet" => found = Some(Mapped::SheetName),
+                w => {
+                    let k = header_key(w);
+                    found = keys.iter().position(|h| *h == k).map(Mapped::Column);
+                }
+            }
+            if found.is_some() {
+                break;
+            }
+        }
+        match found {
+            Some(m) => out.push(m),
+            None => {
+                let wanted = col.from.names().join(" / ");
+                let hint = keys
+                    .iter()
+                    .zip(headers)
+                    .filter(|(k, _)| col.from.names().iter().any(|w| {
+                        let w = header_key(w);
+                        k.contains(&w) || w.contains(k.as_str())
+                    }))
+                    .map(|(_, h)| h.clone())
+                    .next()
+                    .map(|h| format!("; did you mean `{h}`?"))
+                    .unwrap_or_default();
+                return Err(Error::Input {
+                    file: file.to_string(),
+                    line,
+                    message: format!("column `{name}` is mapped from `{wanted}`, which the export does not have{hint} (headers: {})", headers.join(", ")),
+                });
+            }
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,126 @@
+//! Excel workbooks (.xlsx, .xls, .ods) through `calamine`.
+//!
+//! A workbook is one split. Sheets are chosen by name, or `"*"` for all (one sheet per township
+//! is common and is stacked); each sheet's header row is matched on its own, and the sheet name
+//! can land as a column (`from = "$sheet"`). Numeric cells keep their numeric nature, so IDs that
+//! Excel stored as numbers are recognised and repaired or flagged by the ID rules.
+
+use std::io::Cursor;
+
+use bytes::Bytes;
+use calamine::{Data, Range, Reader};
+
+use super::chunk::{Scan, Scanner};
+use super::convert::RawRows;
+use super::spec::XlsxOptions;
+use super::value::Cell;
+use super::{Connector, Error, FileLayout, FilePlan, Landing, Mapped, Result, SourceFile, Split};
+
+pub(super) struct XlsxReader(pub XlsxOptions);
+
+impl super::FormatReader for XlsxReader {
+    fn scanner(&self, _chunk_bytes: u64) -> Option<Scanner> {
+        None
+    }
+
+    fn plan_file(&self, _conn: &Connector, file: &SourceFile, index: usize, _scan: Option<Scan>) -> Result<FileLayout> {
+        Ok(FileLayout { splits: vec![Split { file: index, range: 0..file.size, first_line: 1 }], ..FileLayout::default() })
+    }
+
+    fn decode(&self, conn: &Connector, file: &FilePlan, _split: &Split, bytes: Bytes) -> Result<Vec<Landing>> {
+        let shown = &file.file.display;
+        let err = |line: u64, message: String| Error::Input { file: shown.clone(), line, message };
+        let mut book = calamine::open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|e| err(0, format!("not a readable workbook: {e}")))?;
+        let names = book.sheet_names();
+        let chosen: Vec<String> = if self.0.sheets.is_empty() {
+            names.first().cloned().into_iter().collect()
+        } else if self.0.sheets.iter().any(|s| s == "*") {
+            names.clone()
+        } else {
+            for s in &self.0.sheets {
+                if !names.contains(s) {
+                    return Err(err(0, format!("sheet `{s}` not found (sheets: {})", names.join(", "))));
+                }
+            }
+            self.0.sheets.clone()
+        };
+        let mut out = Vec::new();
+        for sheet in chosen {
+            let range = book.worksheet_range(&sheet).map_err(|e| err(0, format!("sheet `{sheet}`: {e}")))?;
+            let Some((row0, col0)) = range.start() else { continue };
+            let header_abs = self.0.header_row as u32; // 1-based sheet row
+            if header_abs <= row0 || (header_abs - 1 - row0) as usize >= range.height() {
+                return Err(err(header_abs as u64, format!("sheet `{sheet}`: header row {header_abs} is outside the data")));
+            }
+            let header_rel = (header_abs - 1 - row0) as usize;
+            let headers: Vec<String> = (0..range.width())
+                .map(|c| match range.get((header_rel, c)) {
+                    Some(Data::Empty) | None => String::new(),
+                    Some(d) => d.to_string(),
+                })
+                .collect();
+            let location = format!("{shown} [{sheet}]");
+            let mapping = super::map_headers(conn, &headers, &location, header_abs as u64)?;
+            let rows: Vec<usize> = (header_rel + 1..range.height())
+                .filter(|&r| (0..range.width()).any(|c| !matches!(range.get((r, c)), Some(Data::Empty) | None)))
+                .collect();
+            let raw = SheetRows { range: &range, rows, mapping, row0, sheet: &sheet, file_name: file.file.name() };
+            let _ = col0;
+            out.push(conn.converter().convert(&raw, shown, Some(&sheet)));
+        }
+        Ok(out)
+    }
+}
+
+struct SheetRows<'a> {
+    range: &'a Range<Data>,
+    rows: Vec<usize>,
+    mapping: Vec<Mapped>,
+    row0: u32,
+    sheet: &'a str,
+    file_name: &'a str,
+}
+
+fn to_cell(d: &Data) -> Cell<'_> {
+    match d {
+        Data::Empty => Cell::Empty,
+        Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => Cell::Text(s),
+        Data::Float(f) => Cell::Number(*f),
+        Data::Int(i) => Cell::Int(*i),
+        Data::Bool(b) => Cell::Bool(*b),
+        Data::DateTime(dt) => Cell::ExcelDate(dt.as_f64()),
+        Data::Error(_) => Cell::Text("#错误"),
+    }
+}
+
+impl RawRows for SheetRows<'_> {
+    fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    fn cell(&self, column: usize, row: usize) -> Cell<'_> {
+        match self.mapping[column] {
+            Mapped::Column(c) => self.range.get((self.rows[row], c)).map(to_cell).unwrap_or(Cell::Empty),
+            Mapped::SheetName => Cell::Text(self.sheet),
+            Mapped::FileName => Cell::Text(self.file_name),
+        }
+    }
+
+    fn line(&self, row: usize) -> u64 {
+        (self.row0 as usize + self.rows[row] + 1) as u64
+    }
+
+    fn record(&self, row: usize) -> String {
+        (0..self.range.width())
+            .map(|c| self.range.get((self.rows[row], c)).map(|d| d.to_string()).unwrap_or_default())
+            .collect::<Vec<_>>()
+            .join("\t")
+    }
+
+    fn first_text(&self, row: usize) -> Option<String> {
+        (0..self.range.width()).find_map(|c| match self.range.get((self.rows[row], c)) {
+            Some(Data::Empty) | None => None,
+            Some(d) => Some(d.to_string()),
+        })
+    }
+}

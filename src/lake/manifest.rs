@@ -1,0 +1,131 @@
+//! Snapshot manifests and the current pointer: the lake's only metadata, stored as JSON beside
+//! the data so any reader of the object store can follow it.
+//!
+//! Layout under the lake root:
+//!
+//! ```text
+//! <dataset>/_current.json               {"snapshot": "v000002"}   ← replaced atomically, last
+//! <dataset>/v000002/_manifest.json      rows, sources, fingerprint, schema, parts
+//! <dataset>/v000002/part-00000-0.parquet …
+//! <dataset>/v000002/quarantine.parquet  rows not landed, with file, line, column, raw, reason
+//! <dataset>/v000002/flags.parquet       landed values with findings (ID checks, repairs)
+//! ```
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// File name of the current pointer.
+pub const CURRENT: &str = "_current.json";
+/// File name of a snapshot's manifest.
+pub const MANIFEST: &str = "_manifest.json";
+/// File name of a snapshot's claim marker (written first).
+pub const CLAIM: &str = "_claim.json";
+/// Quarantine file of a snapshot.
+pub const QUARANTINE: &str = "quarantine.parquet";
+/// Flags file of a snapshot.
+pub const FLAGS: &str = "flags.parquet";
+
+/// The current pointer of a dataset.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Pointer {
+    /// Snapshot id.
+    pub snapshot: String,
+}
+
+/// One source file that went into a snapshot.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SourceEntry {
+    /// Where it was read from.
+    pub location: String,
+    /// Size in bytes.
+    pub bytes: u64,
+    /// BLAKE3 of its content.
+    pub blake3: String,
+    /// Encoding used (text formats).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encoding: Option<String>,
+}
+
+/// One Parquet part of a snapshot.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PartEntry {
+    /// File name inside the snapshot directory.
+    pub file: String,
+    /// Rows.
+    pub rows: u64,
+    /// Bytes.
+    pub bytes: u64,
+}
+
+/// One column of a snapshot's schema.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ColumnEntry {
+    /// Canonical name.
+    pub name: String,
+    /// Arrow type.
+    #[serde(rename = "type")]
+    pub data_type: String,
+    /// Export header it came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// Whether it may be null.
+    pub nullable: bool,
+}
+
+/// Everything recorded about one snapshot.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Manifest {
+    /// Dataset name.
+    pub dataset: String,
+    /// Snapshot id (`v000001`, increasing).
+    pub snapshot: String,
+    /// Chinese title of the dataset.
+    pub title: String,
+    /// Domain.
+    pub domain: String,
+    /// When the snapshot was written (RFC 3339).
+    pub created_at: String,
+    /// The date the export describes (the run's as-of date).
+    pub as_of: String,
+    /// Connector file.
+    pub connector: String,
+    /// Hash of the connector file.
+    pub spec_hash: String,
+    /// Fingerprint of connector + source bytes; equal fingerprints mean equal data.
+    pub fingerprint: String,
+    /// Source files.
+    pub sources: Vec<SourceEntry>,
+    /// Rows read from the exports.
+    pub rows_read: u64,
+    /// Rows landed.
+    pub rows: u64,
+    /// Rows set aside in quarantine.
+    pub rows_quarantined: u64,
+    /// Quarantine records by reason code (a row may fail in several columns).
+    pub quarantine: BTreeMap<String, u64>,
+    /// Flags on landed values by code.
+    pub flags: BTreeMap<String, u64>,
+    /// Parquet parts.
+    pub parts: Vec<PartEntry>,
+    /// Schema.
+    pub schema: Vec<ColumnEntry>,
+    /// Key columns.
+    pub key: Vec<String>,
+    /// Time taken, milliseconds.
+    pub elapsed_ms: u64,
+    /// searchlight version that wrote it.
+    pub writer: String,
+}
+
+impl Manifest {
+    /// Total quarantine records.
+    pub fn quarantine_records(&self) -> u64 {
+        self.quarantine.values().sum()
+    }
+
+    /// Total flags.
+    pub fn flag_count(&self) -> u64 {
+        self.flags.values().sum()
+    }
+}

@@ -1,0 +1,456 @@
+//! STAGE 2 · the lake: immutable, versioned Parquet snapshots on an object store.
+//!
+//! [`Lake::ingest`] lands one connector: it reads every source once to fingerprint it (an
+//! unchanged source creates no snapshot), decodes the splits in parallel, writes Parquet parts,
+//! the quarantine and flag files and the manifest into a new snapshot directory, and only then
+//! replaces the dataset's `_current.json`. A crash at any point before that last write leaves
+//! the previous snapshot current; the half-written directory is never read (it has no manifest
+//! or is not pointed to) and `searchlight lake` shows it as incomplete.
+//!
+//! The lake knows nothing of formats: it receives [`Landing`]s and stores Parquet. Readers get
+//! the current snapshot's part files through [`Lake::current`] and [`Lake::part_urls`].
+
+pub mod manifest;
+pub mod parts;
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::Path as FsPath;
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use datafusion::arrow::record_batch::RecordBatch;
+use futures::{StreamExt, TryStreamExt};
+use object_store::path::Path;
+use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload};
+use url::Url;
+
+use crate::connector::{self, Connector, Landing, RowIssue};
+use crate::storage;
+pub use manifest::Manifest;
+use manifest::{CLAIM, CURRENT, ColumnEntry, FLAGS, MANIFEST, PartEntry, Pointer, QUARANTINE, SourceEntry};
+
+/// Errors of the lake stage.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The connector could not read or decode its sources.
+    #[error(transparent)]
+    Connector(#[from] connector::Error),
+    /// The lake's store failed.
+    #[error("lake {url}: {source}")]
+    Store { url: String, source: object_store::Error },
+    /// The lake location is invalid.
+    #[error(transparent)]
+    Location(#[from] storage::StorageError),
+    /// Encoding Parquet failed.
+    #[error("writing {dataset}: {message}")]
+    Write { dataset: String, message: String },
+    /// A manifest or pointer is unreadable (a damaged lake).
+    #[error("lake {path}: {message}")]
+    Corrupt { path: String, message: String },
+}
+
+/// Result alias of this stage.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Options of one ingest.
+#[derive(Debug, Clone)]
+pub struct IngestOptions {
+    /// Approximate bytes per split of text exports.
+    pub chunk_bytes: u64,
+    /// Splits decoded at once (default: available cores).
+    pub workers: usize,
+    /// The date the export describes.
+    pub as_of: chrono::NaiveDate,
+    /// Land even when the fingerprint equals the current snapshot's.
+    pub force: bool,
+}
+
+impl Default for IngestOptions {
+    fn default() -> Self {
+        IngestOptions {
+            chunk_bytes: 64 << 20,
+            workers: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
+            as_of: chrono::Local::now().date_naive(),
+            force: false,
+        }
+    }
+}
+
+/// What an ingest did.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    /// A new snapshot became current.
+    Landed(Manifest),
+    /// The sources and connector are unchanged: the current snapshot stays.
+    Unchanged(Manifest),
+}
+
+impl Outcome {
+    /// The manifest of the snapshot that is current afterwards.
+    pub fn manifest(&self) -> &Manifest {
+        match self {
+            Outcome::Landed(m) | Outcome::Unchanged(m) => m,
+        }
+    }
+}
+
+/// Progress callbacks of an ingest (the CLI draws a bar; tests pass nothing).
+pub trait Progress: Sync {
+    /// Total bytes of both passes are known.
+    fn start(&self, _total: u64) {}
+    /// Bytes processed.
+    fn advance(&self, _bytes: u64) {}
+}
+
+/// Progress that reports nothing.
+pub struct Quiet;
+impl Progress for Quiet {}
+
+/// State of one snapshot directory, for listings.
+#[derive(Debug, Clone)]
+pub struct SnapshotInfo {
+    /// Snapshot id.
+    pub id: String,
+    /// Its manifest, when complete.
+    pub manifest: Option<Manifest>,
+    /// Whether it is the current one.
+    pub current: bool,
+}
+
+/// A lake rooted at a URL.
+#[derive(Debug, Clone)]
+pub struct Lake {
+    store: Arc<dyn ObjectStore>,
+    root_url: Url,
+    store_root: Url,
+    root: Path,
+}
+
+impl Lake {
+    /// Opens (or starts) a lake at `url`.
+    pub fn open(url: &Url) -> Result<Lake> {
+        let located = storage::locate(url)?;
+        Ok(Lake { store: located.store, root_url: url.clone(), store_root: located.root, root: located.path })
+    }
+
+    /// The lake's URL.
+    pub fn url(&self) -> &Url {
+        &self.root_url
+    }
+
+    /// The object store holding the lake and the URL of its root, for engines to register.
+    pub fn store(&self) -> (Url, Arc<dyn ObjectStore>) {
+        (self.store_root.clone(), self.store.clone())
+    }
+
+    fn path(&self, parts: &[&str]) -> Path {
+        let mut p = self.root.clone();
+        for part in parts {
+            p = p.join(*part);
+        }
+        p
+    }
+
+    fn store_err(&self, e: object_store::Error) -> Error {
+        Error::Store { url: self.root_url.to_string(), source: e }
+    }
+
+    async fn read_json<T: serde::de::DeserializeOwned>(&self, path: &Path) -> Result<Option<T>> {
+        match self.store.get(path).await {
+            Ok(r) => {
+                let bytes = r.bytes().await.map_err(|e| self.store_err(e))?;
+                serde_json::from_slice(&bytes).map(Some).map_err(|e| Error::Corrupt { path: path.to_string(), message: e.to_string() })
+            }
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(self.store_err(e)),
+        }
+    }
+
+    async fn put(&self, path: &Path, bytes: Vec<u8>, mode: PutMode) -> Result<(), object_store::Error> {
+        self.store.put_opts(path, PutPayload::from(Bytes::from(bytes)), PutOptions::from(mode)).await.map(|_| ())
+    }
+
+    /// Dataset names with a current snapshot, sorted.
+    pub async fn datasets(&self) -> Result<Vec<String>> {
+        let listing = self.store.list_with_delimiter(Some(&self.root)).await;
+        let listing = match listing {
+            Ok(l) => l,
+            Err(object_store::Error::NotFound { .. }) => return Ok(Vec::new()),
+            Err(e) => return Err(self.store_err(e)),
+        };
+        let mut names = Vec::new();
+        for p in listing.common_prefixes {
+            if let Some(name) = p.filename() {
+                if self.store.head(&self.path(&[name, CURRENT])).await.is_ok() {
+                    names.push(name.to_string());
+                }
+            }
+        }
+        names.sort();
+        Ok(names)
+    }
+
+    /// The manifest of a dataset's current snapshot.
+    pub async fn current(&self, dataset: &str) -> Result<Option<Manifest>> {
+        let Some(ptr) = self.read_json::<Pointer>(&self.path(&[dataset, CURRENT])).await? else { return Ok(None) };
+        let m = self.read_json::<Manifest>(&self.path(&[dataset, &ptr.snapshot, MANIFEST])).await?;
+        m.map(Some).ok_or_else(|| Error::Corrupt { path: format!("{dataset}/{}", ptr.snapshot), message: "current pointer names a snapshot without a manifest".into() })
+    }
+
+    /// Every snapshot directory of a dataset, oldest first.
+    pub async fn snapshots(&self, dataset: &str) -> Result<Vec<SnapshotInfo>> {
+        let current = self.read_json::<Pointer>(&self.path(&[dataset, CURRENT])).await?.map(|p| p.snapshot);
+        let listing = self.store.list_with_delimiter(Some(&self.path(&[dataset]))).await.map_err(|e| self.store_err(e))?;
+        let mut ids: Vec<String> = listing.common_prefixes.iter().filter_map(|p| p.filename().map(str::to_string)).filter(|n| n.starts_with('v')).collect();
+        ids.sort();
+        let mut out = Vec::new();
+        for id in ids {
+            let manifest = self.read_json::<Manifest>(&self.path(&[dataset, &id, MANIFEST])).await?;
+            out.push(SnapshotInfo { current: current.as_deref() == Some(id.as_str()), id, manifest });
+        }
+        Ok(out)
+    }
+
+    /// URLs of a snapshot's Parquet parts.
+    pub fn part_urls(&self, m: &Manifest) -> Vec<Url> {
+        m.parts.iter().map(|p| self.file_url(&m.dataset, &m.snapshot, &p.file)).collect()
+    }
+
+    /// URL of a file inside a snapshot directory (parts, quarantine, flags).
+    pub fn file_url(&self, dataset: &str, snapshot: &str, file: &str) -> Url {
+        let path = self.path(&[dataset, snapshot, file]);
+        self.store_root.join(path.as_ref()).expect("object paths are valid URL paths")
+    }
+
+    /// Claims the next snapshot id by creating its claim marker (exclusive where the store
+    /// supports it, so two ingests never write into one directory).
+    async fn claim(&self, dataset: &str) -> Result<String> {
+        let existing = match self.store.list_with_delimiter(Some(&self.path(&[dataset]))).await {
+            Ok(l) => l.common_prefixes.iter().filter_map(|p| p.filename().and_then(|n| n.strip_prefix('v')).and_then(|n| n.parse::<u64>().ok())).max().unwrap_or(0),
+            Err(object_store::Error::NotFound { .. }) => 0,
+            Err(e) => return Err(self.store_err(e)),
+        };
+        let mut n = existing + 1;
+        loop {
+            let id = format!("v{n:06}");
+            let marker = serde_json::to_vec(&serde_json::json!({"pid": std::process::id(), "at": chrono::Local::now().to_rfc3339()})).expect("json");
+            match self.put(&self.path(&[dataset, &id, CLAIM]), marker.clone(), PutMode::Create).await {
+                Ok(()) => return Ok(id),
+                Err(object_store::Error::AlreadyExists { .. }) => n += 1,
+                Err(object_store::Error::NotImplemented { .. }) | Err(object_store::Error::NotSupported { .. }) => {
+                    self.put(&self.path(&[dataset, &id, CLAIM]), marker, PutMode::Overwrite).await.map_err(|e| self.store_err(e))?;
+                    return Ok(id);
+                }
+                Err(e) => return Err(self.store_err(e)),
+            }
+        }
+    }
+
+    async fn discard(&self, dataset: &str, id: &str) {
+        let prefix = self.path(&[dataset, id]);
+        let files: Vec<Path> = self.store.list(Some(&prefix)).map_ok(|m| m.location).filter_map(|r| async { r.ok() }).collect().await;
+        // the manifest first, so a half-deleted directory never looks complete
+        for f in files.iter().filter(|f| f.filename() == Some(MANIFEST)).chain(files.iter().filter(|f| f.filename() != Some(MANIFEST))) {
+            let _ = self.store.delete(f).await;
+        }
+    }
+
+    /// Lands one connector's sources as a new snapshot (see the module docs for the protocol).
+    /// `base` resolves relative source paths.
+    pub async fn ingest(&self, conn: &Connector, base: &FsPath, opts: &IngestOptions, progress: &dyn Progress) -> Result<Outcome> {
+        let started = Instant::now();
+        let dataset = conn.name().to_string();
+        let files = conn.list_files(base).await?;
+        let total: u64 = files.iter().map(|f| f.size).sum();
+        progress.start(total * 2);
+        let plan = conn.plan(files, opts.chunk_bytes, &|n| progress.advance(n)).await?;
+        if let Some(current) = self.current(&dataset).await? {
+            if current.fingerprint == plan.fingerprint && !opts.force {
+                progress.advance(total);
+                return Ok(Outcome::Unchanged(current));
+            }
+        }
+        let id = self.claim(&dataset).await?;
+        match self.write_snapshot(conn, &plan, &id, opts, progress, started).await {
+            Ok(m) => Ok(Outcome::Landed(m)),
+            Err(e) => {
+                self.discard(&dataset, &id).await;
+                Err(e)
+            }
+        }
+    }
+
+    async fn write_snapshot(&self, conn: &Connector, plan: &connector::Plan, id: &str, opts: &IngestOptions, progress: &dyn Progress, started: Instant) -> Result<Manifest> {
+        let dataset = conn.name().to_string();
+        let schema = conn.schema();
+        let key_idx: Vec<usize> = conn.spec.key.iter().filter_map(|k| schema.index_of(k).ok()).collect();
+        let write_err = |m: String| Error::Write { dataset: dataset.clone(), message: m };
+
+        // decode and write every split, several at once; results come back in split order
+        let shared_conn = Arc::new(conn.clone());
+        let shared_plan = Arc::new(plan.clone());
+        let results: Vec<SplitResult> = futures::stream::iter(plan.splits.iter().enumerate())
+            .map(|(i, split)| {
+                let conn = shared_conn.clone();
+                let plan = shared_plan.clone();
+                let schema = schema.clone();
+                let key_idx = key_idx.clone();
+                async move {
+                    let bytes = conn.fetch(&plan, split).await?;
+                    let len = split.range.end - split.range.start;
+                    let split_owned = split.clone();
+                    let worker_conn = conn.clone();
+                    let (landings, encoded) = tokio::task::spawn_blocking(move || -> Result<(Vec<Landing>, Option<Vec<u8>>)> {
+                        let landings = worker_conn.decode(&plan, &split_owned, bytes)?;
+                        let batches: Vec<RecordBatch> = landings.iter().map(|l| l.batch.clone()).filter(|b| b.num_rows() > 0).collect();
+                        let encoded = if batches.is_empty() { None } else { Some(parts::encode(&schema, &batches).map_err(|e| Error::Write { dataset: worker_conn.name().into(), message: e.to_string() })?) };
+                        Ok((landings, encoded))
+                    })
+                    .await
+                    .map_err(|e| Error::Write { dataset: conn.name().into(), message: format!("worker failed: {e}") })??;
+                    let key_hashes = hash_keys(&landings, &key_idx);
+                    let part = match encoded {
+                        Some(buf) => {
+                            let file = format!("part-{i:05}.parquet");
+                            let rows: u64 = landings.iter().map(|l| l.batch.num_rows() as u64).sum();
+                            let bytes = buf.len() as u64;
+                            self.put(&self.path(&[conn.name(), id, &file]), buf, PutMode::Overwrite).await.map_err(|e| self.store_err(e))?;
+                            crate::fault::point("lake.after_part");
+                            Some(PartEntry { file, rows, bytes })
+                        }
+                        None => None,
+                    };
+                    progress.advance(len);
+                    let mut rejected = Vec::new();
+                    let mut flagged = Vec::new();
+                    let mut rows_read = 0u64;
+                    for l in landings {
+                        rows_read += l.rows_read as u64;
+                        rejected.extend(l.rejected);
+                        flagged.extend(l.flagged);
+                    }
+                    Ok::<_, Error>(SplitResult { part, rejected, flagged, rows_read, key_hashes })
+                }
+            })
+            .buffered(opts.workers.max(1))
+            .try_collect()
+            .await?;
+
+        let mut parts = Vec::new();
+        let mut rejected: Vec<RowIssue> = Vec::new();
+        let mut flagged: Vec<RowIssue> = Vec::new();
+        let mut rows_read = 0;
+        let mut seen: HashSet<u64> = HashSet::new();
+        for r in results {
+            parts.extend(r.part);
+            rejected.extend(r.rejected);
+            flagged.extend(r.flagged);
+            rows_read += r.rows_read;
+            for (h, file, line) in r.key_hashes {
+                if !seen.insert(h) {
+                    flagged.push(RowIssue {
+                        file,
+                        sheet: None,
+                        line,
+                        column: conn.spec.key.join("+"),
+                        raw: String::new(),
+                        code: "duplicate_key".into(),
+                        reason: format!("主键({})与前面的行重复", conn.spec.key.join(", ")),
+                        record: None,
+                    });
+                }
+            }
+        }
+        if parts.is_empty() {
+            // an export with no data rows still lands its schema
+            let buf = parts::encode(&schema, &[RecordBatch::new_empty(schema.clone())]).map_err(|e| write_err(e.to_string()))?;
+            let file = "part-00000.parquet".to_string();
+            let bytes = buf.len() as u64;
+            self.put(&self.path(&[&dataset, id, &file]), buf, PutMode::Overwrite).await.map_err(|e| self.store_err(e))?;
+            parts.push(PartEntry { file, rows: 0, bytes });
+        }
+        let mut quarantine = BTreeMap::new();
+        for r in &rejected {
+            *quarantine.entry(r.code.clone()).or_insert(0u64) += 1;
+        }
+        let mut flags = BTreeMap::new();
+        for f in &flagged {
+            *flags.entry(f.code.clone()).or_insert(0u64) += 1;
+        }
+        let rows_quarantined = rejected.iter().map(|r| (&r.file, &r.sheet, r.line)).collect::<HashSet<_>>().len() as u64;
+        for (file, issues) in [(QUARANTINE, &rejected), (FLAGS, &flagged)] {
+            if !issues.is_empty() {
+                let buf = parts::encode(&parts::issue_schema(), &[parts::issue_batch(issues)]).map_err(|e| write_err(e.to_string()))?;
+                self.put(&self.path(&[&dataset, id, file]), buf, PutMode::Overwrite).await.map_err(|e| self.store_err(e))?;
+            }
+        }
+        let manifest = Manifest {
+            dataset: dataset.clone(),
+            snapshot: id.to_string(),
+            title: conn.spec.title.clone(),
+            domain: conn.spec.domain.clone(),
+            created_at: chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
+            as_of: opts.as_of.to_string(),
+            connector: conn.path.display().to_string(),
+            spec_hash: conn.spec_hash.clone(),
+            fingerprint: plan.fingerprint.clone(),
+            sources: plan
+                .files
+                .iter()
+                .map(|f| SourceEntry { location: f.file.display.clone(), bytes: f.file.size, blake3: f.hash.clone(), encoding: f.encoding.map(|e| e.label().to_string()) })
+                .collect(),
+            rows_read,
+            rows: parts.iter().map(|p| p.rows).sum(),
+            rows_quarantined,
+            quarantine,
+            flags,
+            parts,
+            schema: schema
+                .fields()
+                .iter()
+                .map(|f| ColumnEntry { name: f.name().clone(), data_type: f.data_type().to_string(), label: f.metadata().get("label").cloned(), nullable: f.is_nullable() })
+                .collect(),
+            key: conn.spec.key.clone(),
+            elapsed_ms: started.elapsed().as_millis() as u64,
+            writer: format!("searchlight {}", env!("CARGO_PKG_VERSION")),
+        };
+        let json = serde_json::to_vec_pretty(&manifest).expect("manifest serialises");
+        self.put(&self.path(&[&dataset, id, MANIFEST]), json, PutMode::Overwrite).await.map_err(|e| self.store_err(e))?;
+        crate::fault::point("lake.before_pointer");
+        let ptr = serde_json::to_vec(&Pointer { snapshot: id.to_string() }).expect("pointer serialises");
+        self.put(&self.path(&[&dataset, CURRENT]), ptr, PutMode::Overwrite).await.map_err(|e| self.store_err(e))?;
+        Ok(manifest)
+    }
+}
+
+struct SplitResult {
+    part: Option<PartEntry>,
+    rejected: Vec<RowIssue>,
+    flagged: Vec<RowIssue>,
+    rows_read: u64,
+    key_hashes: Vec<(u64, String, u64)>,
+}
+
+fn hash_keys(landings: &[Landing], key_idx: &[usize]) -> Vec<(u64, String, u64)> {
+    use datafusion::common::hash_utils::{RandomState, create_hashes};
+    if key_idx.is_empty() {
+        return Vec::new();
+    }
+    let state = RandomState::with_seed(0x5EA2C411);
+    let mut out = Vec::new();
+    for l in landings {
+        let n = l.batch.num_rows();
+        if n == 0 {
+            continue;
+        }
+        let cols: Vec<_> = key_idx.iter().map(|&i| l.batch.column(i).clone()).collect();
+        let mut hashes = vec![0u64; n];
+        if create_hashes(&cols, &state, &mut hashes).is_err() {
+            continue;
+        }
+        let file = l.file.clone();
+        out.extend(hashes.into_iter().zip(&l.lines).map(|(h, line)| (h, file.clone(), *line)));
+    }
+    out
+}

@@ -1,0 +1,32 @@
+//! # searchlight (探照灯)
+//!
+//! A big-data supervision engine (大数据监督): it brings the exports of finance, land,
+//! procurement and poverty-relief systems, and the reference registries they are compared with,
+//! into a versioned Parquet lake; runs supervision models (监督模型) written as SQL over it; and
+//! turns every row a model returns into a problem clue (问题线索) that is worked to closure.
+//!
+//! ```text
+//!   connectors/*.toml ──▶ connector ──▶ lake ──▶ engine (DataFusion + SQL functions) ──▶ models …
+//!   (GBK CSV, xlsx,        decode,      immutable
+//!    NDJSON, Parquet)      normalise,   Parquet snapshots,
+//!                          quarantine   atomic current pointer
+//! ```
+//!
+//! | stage | seam | a new … plugs in by |
+//! |---|---|---|
+//! | connector | [`connector::Connector::plan`] / [`connector::Connector::decode`] | a format: a `FormatSpec` variant + one reader module |
+//! | lake | [`lake::Lake::ingest`], [`lake::Lake::current`] | nothing: the lake holds only Parquet |
+//! | engine | [`engine::Engine`], [`engine::udf::functions`] | a SQL function: one entry in `functions()` |
+//!
+//! Code standards shared by the stages (ID numbers, credit codes, region codes) live in
+//! [`codes`]; object stores by URL in [`storage`]; the demo county generator in [`county`].
+
+pub mod cli;
+pub mod codes;
+pub mod connector;
+pub mod county;
+pub mod engine;
+pub mod fault;
+pub mod lake;
+pub mod project;
+pub mod storage;

@@ -1,0 +1,53 @@
+//! A searchlight project on disk: the one place that knows the folder names.
+//!
+//! ```text
+//! <root>/connectors/*.toml   one connector per source
+//! <root>/models/             supervision models (SQL)
+//! <root>/fixtures/           the bundled demo county
+//! <root>/lake/               the default lake (a local directory), unless --lake / SEARCHLIGHT_LAKE
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use url::Url;
+
+use crate::connector::{self, Connector};
+use crate::storage;
+
+/// A project root and the lake it uses.
+#[derive(Debug, Clone)]
+pub struct Project {
+    /// Absolute project root.
+    pub root: PathBuf,
+    /// Lake URL.
+    pub lake: Url,
+}
+
+impl Project {
+    /// Opens the project at `root`; `lake` overrides the default `<root>/lake`.
+    pub fn open(root: &Path, lake: Option<&str>) -> anyhow::Result<Project> {
+        let root = std::fs::canonicalize(root).map_err(|e| anyhow::anyhow!("project directory {}: {e}", root.display()))?;
+        let cwd = std::env::current_dir()?;
+        let lake = match lake {
+            Some(l) => storage::to_url(l, &cwd)?,
+            None => storage::to_url("lake", &root)?,
+        };
+        Ok(Project { root, lake })
+    }
+
+    /// The connectors folder.
+    pub fn connectors_dir(&self) -> PathBuf {
+        self.root.join("connectors")
+    }
+
+    /// The default output folder of the fixture generator.
+    pub fn fixtures_dir(&self) -> PathBuf {
+        self.root.join("fixtures").join("demo")
+    }
+
+    /// Loads every connector; each succeeds or fails on its own.
+    pub fn connectors(&self) -> anyhow::Result<Vec<connector::Result<Connector>>> {
+        let dir = self.connectors_dir();
+        connector::load_dir(&dir).map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))
+    }
+}
