@@ -61,6 +61,12 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// List the canonical datasets the connectors declare (Markdown: docs/datasets.md).
+    Datasets {
+        /// Print the Markdown catalogue.
+        #[arg(long)]
+        markdown: bool,
+    },
     /// Run one SQL query over the lake's current snapshots.
     Sql {
         /// The query.
@@ -151,6 +157,25 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Some(n) => output::dataset_detail(&lake, &n, json).await?,
             }
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Datasets { markdown } => {
+            let mut ok = Vec::new();
+            let mut failed = false;
+            for c in project.connectors()? {
+                match c {
+                    Ok(c) => ok.push(c),
+                    Err(e) => {
+                        eprintln!("searchlight: {e}");
+                        failed = true;
+                    }
+                }
+            }
+            if markdown {
+                print!("{}", crate::connector::catalog::markdown(&ok));
+            } else {
+                output::datasets(&ok);
+            }
+            Ok(if failed { ExitCode::from(2) } else { ExitCode::SUCCESS })
         }
         Command::Sql { query, json } => {
             let lake = Lake::open(&project.lake)?;

@@ -229,6 +229,23 @@ pub async fn dataset_detail(lake: &Lake, name: &str, json: bool) -> anyhow::Resu
     Ok(())
 }
 
+/// Prints the declared datasets.
+pub fn datasets(connectors: &[Connector]) {
+    let mut t = table(&["数据集 dataset", "名称", "领域", "格式", "列数", "主键 key", "来源 location"]);
+    for c in connectors {
+        t.add_row(vec![
+            Cell::new(c.name()),
+            Cell::new(&c.spec.title),
+            Cell::new(&c.spec.domain),
+            Cell::new(c.spec.format.name()),
+            num(c.spec.columns.len() as u64),
+            Cell::new(c.spec.key.join(", ")),
+            Cell::new(&c.spec.location),
+        ]);
+    }
+    println!("{t}");
+}
+
 /// Prints query results as a table or JSON rows.
 pub fn batches(batches: &[RecordBatch], json: bool) -> anyhow::Result<()> {
     if json {

@@ -382,7 +382,13 @@ impl ColumnPlan {
                 let month = self.kind == ColumnType::Month;
                 fill!(Date32Builder::with_capacity(n), |c: Cell| {
                     let d = match c {
-                        Cell::ExcelDate(v) | Cell::Number(v) => value::excel_serial(v).map(|t| t.date()),
+                        Cell::ExcelDate(v) => value::excel_serial(v).map(|t| t.date()),
+                        // a number typed as YYYYMM or YYYYMMDD is not an Excel serial
+                        Cell::Number(v) if v.fract() == 0.0 && (100_000.0..100_000_000.0).contains(&v) => {
+                            let s = format!("{v}");
+                            if month { value::parse_month(&s, formats) } else { value::parse_date(&s, formats) }
+                        }
+                        Cell::Number(v) => value::excel_serial(v).map(|t| t.date()),
                         Cell::Int(v) => {
                             let s = v.to_string();
                             if month { value::parse_month(&s, formats) } else { value::parse_date(&s, formats) }

@@ -15,6 +15,7 @@
 //! Add a variant to [`spec::FormatSpec`] with its options struct, a module implementing
 //! [`FormatReader`], and one arm in [`reader`].
 
+pub mod catalog;
 pub mod chunk;
 pub mod convert;
 mod csv;
