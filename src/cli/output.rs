@@ -56,12 +56,15 @@ impl Progress for ProgressBar {
     fn start(&self, total: u64) {
         // both passes read the sources, so `total` is twice their size
         if total >= 64 << 20 {
-            self.0.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+            self.0
+                .set_draw_target(indicatif::ProgressDrawTarget::stderr());
             self.0.set_length(total);
             self.0.set_style(
-                indicatif::ProgressStyle::with_template("{msg:>24} [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec} 剩余 {eta}")
-                    .expect("static template")
-                    .progress_chars("=> "),
+                indicatif::ProgressStyle::with_template(
+                    "{msg:>24} [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec} 剩余 {eta}",
+                )
+                .expect("static template")
+                .progress_chars("=> "),
             );
         }
     }
@@ -86,22 +89,46 @@ impl IngestRow {
             Outcome::Landed(_) => "新快照",
             Outcome::Unchanged(_) => "未变化",
         };
-        IngestRow { name: conn.name().into(), title: conn.spec.title.clone(), status, manifest: Some(outcome.manifest().clone()), elapsed }
+        IngestRow {
+            name: conn.name().into(),
+            title: conn.spec.title.clone(),
+            status,
+            manifest: Some(outcome.manifest().clone()),
+            elapsed,
+        }
     }
 
     /// A dataset whose ingest failed (its previous snapshot stays current).
     pub fn failed(conn: &Connector, elapsed: Duration) -> Self {
-        IngestRow { name: conn.name().into(), title: conn.spec.title.clone(), status: "失败", manifest: None, elapsed }
+        IngestRow {
+            name: conn.name().into(),
+            title: conn.spec.title.clone(),
+            status: "失败",
+            manifest: None,
+            elapsed,
+        }
     }
 }
 
 /// Prints the per-dataset ingest summary.
 pub fn ingest_table(rows: &[IngestRow]) {
-    let mut t = table(&["数据集 dataset", "名称", "结果 status", "快照", "读取行 read", "入湖行 landed", "隔离行 quarantined", "标记 flags", "用时 time"]);
+    let mut t = table(&[
+        "数据集 dataset",
+        "名称",
+        "结果 status",
+        "快照",
+        "读取行 read",
+        "入湖行 landed",
+        "隔离行 quarantined",
+        "标记 flags",
+        "用时 time",
+    ]);
     let (mut landed, mut quarantined) = (0, 0);
     for r in rows {
         let m = r.manifest.as_ref();
-        let (read, rows_, q, f) = m.map(|m| (m.rows_read, m.rows, m.rows_quarantined, m.flag_count())).unwrap_or_default();
+        let (read, rows_, q, f) = m
+            .map(|m| (m.rows_read, m.rows, m.rows_quarantined, m.flag_count()))
+            .unwrap_or_default();
         if r.status == "新快照" {
             landed += rows_;
             quarantined += q;
@@ -115,7 +142,8 @@ pub fn ingest_table(rows: &[IngestRow]) {
             num(rows_),
             num(q),
             num(f),
-            Cell::new(format!("{:.2}s", r.elapsed.as_secs_f64())).set_alignment(CellAlignment::Right),
+            Cell::new(format!("{:.2}s", r.elapsed.as_secs_f64()))
+                .set_alignment(CellAlignment::Right),
         ]);
     }
     println!("{t}");
@@ -133,11 +161,32 @@ pub fn ingest_table(rows: &[IngestRow]) {
 
 /// Prints every dataset's current snapshot.
 pub async fn lake_table(lake: &Lake, project: &Project) -> anyhow::Result<()> {
-    let mut t = table(&["数据集 dataset", "名称", "领域", "当前快照", "行数 rows", "隔离 quarantined", "标记 flags", "截至 as-of", "来源文件"]);
+    let mut t = table(&[
+        "数据集 dataset",
+        "名称",
+        "领域",
+        "当前快照",
+        "行数 rows",
+        "隔离 quarantined",
+        "标记 flags",
+        "截至 as-of",
+        "来源文件",
+    ]);
     let names = lake.datasets().await?;
     for n in &names {
         if let Some(m) = lake.current(n).await? {
-            let sources = m.sources.iter().map(|s| s.location.rsplit('/').next().unwrap_or(&s.location).to_string()).collect::<Vec<_>>().join(", ");
+            let sources = m
+                .sources
+                .iter()
+                .map(|s| {
+                    s.location
+                        .rsplit('/')
+                        .next()
+                        .unwrap_or(&s.location)
+                        .to_string()
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
             t.add_row(vec![
                 Cell::new(&m.dataset),
                 Cell::new(&m.title),
@@ -153,12 +202,21 @@ pub async fn lake_table(lake: &Lake, project: &Project) -> anyhow::Result<()> {
     }
     println!("湖 lake: {}", display_url(&project.lake));
     println!("{t}");
-    println!("{} 个数据集; `searchlight lake <数据集>` 查看快照、结构与隔离记录", names.len());
+    println!(
+        "{} 个数据集; `searchlight lake <数据集>` 查看快照、结构与隔离记录",
+        names.len()
+    );
     Ok(())
 }
 
 fn display_url(u: &url::Url) -> String {
-    if u.scheme() == "file" { u.to_file_path().map(|p| p.display().to_string()).unwrap_or_else(|_| u.to_string()) } else { u.to_string() }
+    if u.scheme() == "file" {
+        u.to_file_path()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|_| u.to_string())
+    } else {
+        u.to_string()
+    }
 }
 
 /// Prints one dataset: snapshots, schema, sources, quarantine records.
@@ -175,7 +233,16 @@ pub async fn dataset_detail(lake: &Lake, name: &str, json: bool) -> anyhow::Resu
         println!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(());
     }
-    let mut t = table(&["快照 snapshot", "状态", "写入时间", "截至 as-of", "行数", "隔离", "标记", "指纹 fingerprint"]);
+    let mut t = table(&[
+        "快照 snapshot",
+        "状态",
+        "写入时间",
+        "截至 as-of",
+        "行数",
+        "隔离",
+        "标记",
+        "指纹 fingerprint",
+    ]);
     for s in &snaps {
         let state = match (&s.manifest, s.current) {
             (Some(_), true) => "当前 current",
@@ -195,23 +262,46 @@ pub async fn dataset_detail(lake: &Lake, name: &str, json: bool) -> anyhow::Resu
         ]);
     }
     println!("{name}\n{t}");
-    let Some(m) = lake.current(name).await? else { return Ok(()) };
+    let Some(m) = lake.current(name).await? else {
+        return Ok(());
+    };
     println!("\n{} · {} · 连接器 {}", m.title, m.domain, m.connector);
     let mut s = table(&["列 column", "类型 type", "导出表头 export header", "可空"]);
     for c in &m.schema {
-        s.add_row(vec![Cell::new(&c.name), Cell::new(&c.data_type), Cell::new(c.label.as_deref().unwrap_or("")), Cell::new(if c.nullable { "是" } else { "否" })]);
+        s.add_row(vec![
+            Cell::new(&c.name),
+            Cell::new(&c.data_type),
+            Cell::new(c.label.as_deref().unwrap_or("")),
+            Cell::new(if c.nullable { "是" } else { "否" }),
+        ]);
     }
     println!("{s}");
     let mut src = table(&["来源 source", "字节", "编码", "BLAKE3"]);
     for f in &m.sources {
-        src.add_row(vec![Cell::new(&f.location), num(f.bytes), Cell::new(f.encoding.as_deref().unwrap_or("-")), Cell::new(&f.blake3[..16])]);
+        src.add_row(vec![
+            Cell::new(&f.location),
+            num(f.bytes),
+            Cell::new(f.encoding.as_deref().unwrap_or("-")),
+            Cell::new(&f.blake3[..16]),
+        ]);
     }
     println!("{src}");
-    for (label, counts, file) in [("隔离 quarantine", &m.quarantine, crate::lake::manifest::QUARANTINE), ("标记 flags", &m.flags, crate::lake::manifest::FLAGS)] {
+    for (label, counts, file) in [
+        (
+            "隔离 quarantine",
+            &m.quarantine,
+            crate::lake::manifest::QUARANTINE,
+        ),
+        ("标记 flags", &m.flags, crate::lake::manifest::FLAGS),
+    ] {
         if counts.is_empty() {
             continue;
         }
-        let summary = counts.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ");
+        let summary = counts
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect::<Vec<_>>()
+            .join(", ");
         println!("{label}: {summary}");
         let engine = crate::engine::Engine::local();
         let (root, store) = lake.store();
@@ -219,19 +309,33 @@ pub async fn dataset_detail(lake: &Lake, name: &str, json: bool) -> anyhow::Resu
         let url = lake.file_url(&m.dataset, &m.snapshot, file);
         let df = engine
             .context()
-            .read_parquet(url.as_str(), datafusion::prelude::ParquetReadOptions::default())
+            .read_parquet(
+                url.as_str(),
+                datafusion::prelude::ParquetReadOptions::default(),
+            )
             .await?
             .select_columns(&["file", "sheet", "line", "column", "raw", "reason"])?
             .limit(0, Some(10))?;
         let batches = df.collect().await?;
-        println!("{}", datafusion::arrow::util::pretty::pretty_format_batches(&batches)?);
+        println!(
+            "{}",
+            datafusion::arrow::util::pretty::pretty_format_batches(&batches)?
+        );
     }
     Ok(())
 }
 
 /// Prints the declared datasets.
 pub fn datasets(connectors: &[Connector]) {
-    let mut t = table(&["数据集 dataset", "名称", "领域", "格式", "列数", "主键 key", "来源 location"]);
+    let mut t = table(&[
+        "数据集 dataset",
+        "名称",
+        "领域",
+        "格式",
+        "列数",
+        "主键 key",
+        "来源 location",
+    ]);
     for c in connectors {
         t.add_row(vec![
             Cell::new(c.name()),
@@ -256,7 +360,10 @@ pub fn batches(batches: &[RecordBatch], json: bool) -> anyhow::Result<()> {
         w.finish()?;
         println!("{}", String::from_utf8(w.into_inner())?);
     } else {
-        println!("{}", datafusion::arrow::util::pretty::pretty_format_batches(batches)?);
+        println!(
+            "{}",
+            datafusion::arrow::util::pretty::pretty_format_batches(batches)?
+        );
         let n: usize = batches.iter().map(|b| b.num_rows()).sum();
         println!("{n} 行");
     }

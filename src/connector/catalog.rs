@@ -17,26 +17,78 @@ pub fn markdown(connectors: &[Connector]) -> String {
     domains.dedup();
     out.push_str("| dataset | 名称 | domain | provider | format |\n|---|---|---|---|---|\n");
     let mut sorted: Vec<&Connector> = connectors.iter().collect();
-    sorted.sort_by(|a, b| (a.spec.domain.as_str(), a.name()).cmp(&(b.spec.domain.as_str(), b.name())));
+    sorted.sort_by(|a, b| {
+        (a.spec.domain.as_str(), a.name()).cmp(&(b.spec.domain.as_str(), b.name()))
+    });
     for c in &sorted {
-        let _ = writeln!(out, "| [`{}`](#{}) | {} | {} | {} | {} |", c.name(), c.name(), c.spec.title, c.spec.domain, c.spec.provider.as_deref().unwrap_or(""), c.spec.format.name());
+        let _ = writeln!(
+            out,
+            "| [`{}`](#{}) | {} | {} | {} | {} |",
+            c.name(),
+            c.name(),
+            c.spec.title,
+            c.spec.domain,
+            c.spec.provider.as_deref().unwrap_or(""),
+            c.spec.format.name()
+        );
     }
     for domain in domains {
         let _ = writeln!(out, "\n## {domain}");
         for c in sorted.iter().filter(|c| c.spec.domain == domain) {
             let s = &c.spec;
             let _ = writeln!(out, "\n### {}\n", c.name());
-            let _ = writeln!(out, "**{}**{}", s.title, s.title_en.as_ref().map(|t| format!(" — {t}")).unwrap_or_default());
+            let _ = writeln!(
+                out,
+                "**{}**{}",
+                s.title,
+                s.title_en
+                    .as_ref()
+                    .map(|t| format!(" — {t}"))
+                    .unwrap_or_default()
+            );
             if let Some(d) = &s.description {
                 let _ = writeln!(out, "\n{d}");
             }
-            let _ = writeln!(out, "\n- provider: {}", s.provider.as_deref().unwrap_or("—"));
-            let _ = writeln!(out, "- format: `{}`; connector: `connectors/{}.toml`", s.format.name(), c.name());
-            let _ = writeln!(out, "- key: {}\n", if s.key.is_empty() { "—".to_string() } else { s.key.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ") });
-            out.push_str("| column | type | Arrow | export header | meaning |\n|---|---|---|---|---|\n");
+            let _ = writeln!(
+                out,
+                "\n- provider: {}",
+                s.provider.as_deref().unwrap_or("—")
+            );
+            let _ = writeln!(
+                out,
+                "- format: `{}`; connector: `connectors/{}.toml`",
+                s.format.name(),
+                c.name()
+            );
+            let _ = writeln!(
+                out,
+                "- key: {}\n",
+                if s.key.is_empty() {
+                    "—".to_string()
+                } else {
+                    s.key
+                        .iter()
+                        .map(|k| format!("`{k}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }
+            );
+            out.push_str(
+                "| column | type | Arrow | export header | meaning |\n|---|---|---|---|---|\n",
+            );
             for (name, col) in &s.columns {
-                let unit = col.unit.as_ref().map(|u| format!(" (from {u})")).unwrap_or_default();
-                let key = if s.key.contains(name) { " **key**" } else if col.required { " required" } else { "" };
+                let unit = col
+                    .unit
+                    .as_ref()
+                    .map(|u| format!(" (from {u})"))
+                    .unwrap_or_default();
+                let key = if s.key.contains(name) {
+                    " **key**"
+                } else if col.required {
+                    " required"
+                } else {
+                    ""
+                };
                 let _ = writeln!(
                     out,
                     "| `{name}`{key} | {}{unit} | {} | {} | {} |",
@@ -46,7 +98,10 @@ pub fn markdown(connectors: &[Connector]) -> String {
                     col.doc.as_deref().unwrap_or("")
                 );
                 if col.kind.has_validity() {
-                    let _ = writeln!(out, "| `{name}_valid` | bool | Boolean | — | check digit of `{name}` passes |");
+                    let _ = writeln!(
+                        out,
+                        "| `{name}_valid` | bool | Boolean | — | check digit of `{name}` passes |"
+                    );
                 }
             }
         }

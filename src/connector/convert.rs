@@ -14,8 +14,8 @@
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    ArrayRef, BooleanArray, BooleanBuilder, Date32Builder, Decimal128Builder, Float64Builder, Int64Builder, StringBuilder,
-    TimestampMillisecondBuilder,
+    ArrayRef, BooleanArray, BooleanBuilder, Date32Builder, Decimal128Builder, Float64Builder,
+    Int64Builder, StringBuilder, TimestampMillisecondBuilder,
 };
 use datafusion::arrow::compute::filter_record_batch;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
@@ -112,11 +112,18 @@ impl Converter {
         let mut fields = Vec::new();
         for key in &spec.key {
             if !spec.columns.contains_key(key) {
-                return Err(format!("key column `{key}` is not one of the declared columns"));
+                return Err(format!(
+                    "key column `{key}` is not one of the declared columns"
+                ));
             }
         }
         for (name, c) in &spec.columns {
-            let label = c.from.names().first().cloned().unwrap_or_else(|| name.clone());
+            let label = c
+                .from
+                .names()
+                .first()
+                .cloned()
+                .unwrap_or_else(|| name.clone());
             let mut money_unit = (1, 1);
             let mut area_unit = 1.0;
             match (c.kind, c.unit.as_deref()) {
@@ -131,8 +138,15 @@ impl Converter {
                 }
                 (k, Some(u)) => return Err(format!("column `{name}`: `unit = \"{u}\"` applies only to money and area, not {}", k.name())),
             }
-            if !c.formats.is_empty() && !matches!(c.kind, ColumnType::Date | ColumnType::Month | ColumnType::Timestamp) {
-                return Err(format!("column `{name}`: `formats` applies only to date, month and timestamp columns"));
+            if !c.formats.is_empty()
+                && !matches!(
+                    c.kind,
+                    ColumnType::Date | ColumnType::Month | ColumnType::Timestamp
+                )
+            {
+                return Err(format!(
+                    "column `{name}`: `formats` applies only to date, month and timestamp columns"
+                ));
             }
             let mut meta = std::collections::HashMap::new();
             meta.insert("label".to_string(), label.clone());
@@ -158,7 +172,11 @@ impl Converter {
                 required,
             });
         }
-        Ok(Converter { columns, schema: Arc::new(Schema::new(fields)), totals_markers: spec.totals_markers.clone() })
+        Ok(Converter {
+            columns,
+            schema: Arc::new(Schema::new(fields)),
+            totals_markers: spec.totals_markers.clone(),
+        })
     }
 
     /// The canonical schema (with `<name>_valid` columns after ID and credit-code columns).
@@ -169,7 +187,14 @@ impl Converter {
     /// Converts one block. `file` and `sheet` name the origin in issue records.
     pub fn convert(&self, raw: &dyn RawRows, file: &str, sheet: Option<&str>) -> Landing {
         let n = raw.len();
-        let mut pass = Pass { reject: vec![false; n], skip: vec![false; n], rejected: Vec::new(), flagged: Vec::new(), file, sheet };
+        let mut pass = Pass {
+            reject: vec![false; n],
+            skip: vec![false; n],
+            rejected: Vec::new(),
+            flagged: Vec::new(),
+            file,
+            sheet,
+        };
         for row in 0..n {
             if let Some((code, reason)) = raw.defect(row) {
                 pass.reject_row(raw, row, "*", "", &code, reason);
@@ -182,8 +207,19 @@ impl Converter {
                 }
                 if let Some(first) = raw.first_text(row) {
                     let first = text::clean(&first);
-                    if self.totals_markers.iter().any(|m| first.starts_with(m.as_str())) {
-                        pass.reject_row(raw, row, "*", &first, "totals_row", "合计/小计行，不是明细数据，未入湖".into());
+                    if self
+                        .totals_markers
+                        .iter()
+                        .any(|m| first.starts_with(m.as_str()))
+                    {
+                        pass.reject_row(
+                            raw,
+                            row,
+                            "*",
+                            &first,
+                            "totals_row",
+                            "合计/小计行，不是明细数据，未入湖".into(),
+                        );
                     }
                 }
             }
@@ -194,27 +230,53 @@ impl Converter {
             plan.convert(i, raw, &mut pass, &mut arrays);
         }
         // rows set aside may hold nulls in required columns until they are filtered out
-        let loose = Arc::new(Schema::new(self.schema.fields().iter().map(|f| f.as_ref().clone().with_nullable(true)).collect::<Vec<_>>()));
-        let batch = RecordBatch::try_new(loose, arrays).expect("converter builds arrays of its own schema");
+        let loose = Arc::new(Schema::new(
+            self.schema
+                .fields()
+                .iter()
+                .map(|f| f.as_ref().clone().with_nullable(true))
+                .collect::<Vec<_>>(),
+        ));
+        let batch =
+            RecordBatch::try_new(loose, arrays).expect("converter builds arrays of its own schema");
         let (batch, lines) = if pass.reject.iter().any(|r| *r) {
             let keep = BooleanArray::from(pass.reject.iter().map(|r| !r).collect::<Vec<_>>());
-            let lines = (0..n).filter(|&r| !pass.reject[r]).map(|r| raw.line(r)).collect();
-            (filter_record_batch(&batch, &keep).expect("mask matches batch length"), lines)
+            let lines = (0..n)
+                .filter(|&r| !pass.reject[r])
+                .map(|r| raw.line(r))
+                .collect();
+            (
+                filter_record_batch(&batch, &keep).expect("mask matches batch length"),
+                lines,
+            )
         } else {
             (batch, (0..n).map(|r| raw.line(r)).collect())
         };
-        let batch = RecordBatch::try_new(self.schema.clone(), batch.columns().to_vec()).expect("required columns hold no nulls once rejected rows are removed");
+        let batch = RecordBatch::try_new(self.schema.clone(), batch.columns().to_vec())
+            .expect("required columns hold no nulls once rejected rows are removed");
         // a flag on a row that was set aside is superseded by the quarantine record
-        let rejected_lines: std::collections::HashSet<u64> = pass.rejected.iter().map(|i| i.line).collect();
+        let rejected_lines: std::collections::HashSet<u64> =
+            pass.rejected.iter().map(|i| i.line).collect();
         pass.flagged.retain(|f| !rejected_lines.contains(&f.line));
-        Landing { batch, lines, rejected: pass.rejected, flagged: pass.flagged, rows_read: n, file: file.to_string() }
+        Landing {
+            batch,
+            lines,
+            rejected: pass.rejected,
+            flagged: pass.flagged,
+            rows_read: n,
+            file: file.to_string(),
+        }
     }
 }
 
 /// Arrow type of a canonical column type.
 pub fn arrow_type(kind: ColumnType) -> DataType {
     match kind {
-        ColumnType::Text | ColumnType::IdCard | ColumnType::Uscc | ColumnType::RegionCode | ColumnType::Account => DataType::Utf8,
+        ColumnType::Text
+        | ColumnType::IdCard
+        | ColumnType::Uscc
+        | ColumnType::RegionCode
+        | ColumnType::Account => DataType::Utf8,
         ColumnType::Int => DataType::Int64,
         ColumnType::Float | ColumnType::Area => DataType::Float64,
         ColumnType::Money => DataType::Decimal128(MONEY_PRECISION, MONEY_SCALE),
@@ -235,7 +297,16 @@ struct Pass<'a> {
 }
 
 impl Pass<'_> {
-    fn issue(&self, raw: &dyn RawRows, row: usize, column: &str, value: &str, code: &str, reason: String, record: bool) -> RowIssue {
+    fn issue(
+        &self,
+        raw: &dyn RawRows,
+        row: usize,
+        column: &str,
+        value: &str,
+        code: &str,
+        reason: String,
+        record: bool,
+    ) -> RowIssue {
         RowIssue {
             file: self.file.to_string(),
             sheet: self.sheet.map(str::to_string),
@@ -248,14 +319,30 @@ impl Pass<'_> {
         }
     }
 
-    fn reject_row(&mut self, raw: &dyn RawRows, row: usize, column: &str, value: &str, code: &str, reason: String) {
+    fn reject_row(
+        &mut self,
+        raw: &dyn RawRows,
+        row: usize,
+        column: &str,
+        value: &str,
+        code: &str,
+        reason: String,
+    ) {
         // one quarantine record per failing cell; the row itself is excluded once
         let issue = self.issue(raw, row, column, value, code, reason, true);
         self.rejected.push(issue);
         self.reject[row] = true;
     }
 
-    fn flag(&mut self, raw: &dyn RawRows, row: usize, column: &str, value: &str, code: &str, reason: &str) {
+    fn flag(
+        &mut self,
+        raw: &dyn RawRows,
+        row: usize,
+        column: &str,
+        value: &str,
+        code: &str,
+        reason: &str,
+    ) {
         let issue = self.issue(raw, row, column, value, code, reason.to_string(), false);
         self.flagged.push(issue);
     }
@@ -271,7 +358,9 @@ fn id_reason(i: id_card::Issue) -> &'static str {
         id_card::Issue::BadDate => "身份证号出生日期无效，已保留并标记",
         id_card::Issue::Upgraded15 => "15位旧身份证号已升为18位",
         id_card::Issue::RestoredFromNumber => "身份证号曾以数字存储，位数已精确恢复",
-        id_card::Issue::PrecisionLost => "身份证号以数字存储丢失末位(Excel仅保留15位有效数字)，无法比对，未入湖该值，请修正导出",
+        id_card::Issue::PrecisionLost => {
+            "身份证号以数字存储丢失末位(Excel仅保留15位有效数字)，无法比对，未入湖该值，请修正导出"
+        }
         id_card::Issue::Masked => "身份证号已脱敏，无法比对",
         id_card::Issue::Malformed => "不是18位或15位身份证号，已保留并标记",
     }
@@ -287,7 +376,11 @@ fn uscc_reason(i: uscc::Issue) -> &'static str {
 
 impl ColumnPlan {
     fn display(&self) -> String {
-        if self.label == self.name { self.name.clone() } else { format!("{}({})", self.name, self.label) }
+        if self.label == self.name {
+            self.name.clone()
+        } else {
+            format!("{}({})", self.name, self.label)
+        }
     }
 
     fn convert(&self, col: usize, raw: &dyn RawRows, pass: &mut Pass, out: &mut Vec<ArrayRef>) {
@@ -303,12 +396,23 @@ impl ColumnPlan {
                         continue;
                     }
                     let cell = raw.cell(col, row);
-                    let parsed = if matches!(cell, Cell::Empty) { Err(None) } else { $parse(cell) };
+                    let parsed = if matches!(cell, Cell::Empty) {
+                        Err(None)
+                    } else {
+                        $parse(cell)
+                    };
                     match parsed {
                         Ok(v) => b.append_value(v),
                         Err(None) => {
                             if self.required && !pass.reject[row] {
-                                pass.reject_row(raw, row, &column, "", "missing_required", format!("必填列 {column} 为空"));
+                                pass.reject_row(
+                                    raw,
+                                    row,
+                                    &column,
+                                    "",
+                                    "missing_required",
+                                    format!("必填列 {column} 为空"),
+                                );
                             }
                             b.append_null()
                         }
@@ -323,10 +427,15 @@ impl ColumnPlan {
         }
         let formats = &self.formats;
         match self.kind {
-            ColumnType::Text => fill!(StringBuilder::with_capacity(n, n * 8), |c: Cell| -> Result<String, Option<(&str, String)>> {
+            ColumnType::Text => fill!(StringBuilder::with_capacity(n, n * 8), |c: Cell| -> Result<
+                String,
+                Option<(&str, String)>,
+            > {
                 let s = match c {
                     Cell::Text(s) => text::clean(s).into_owned(),
-                    Cell::ExcelDate(v) => value::excel_serial(v).map(|d| d.date().to_string()).unwrap_or_else(|| v.to_string()),
+                    Cell::ExcelDate(v) => value::excel_serial(v)
+                        .map(|d| d.date().to_string())
+                        .unwrap_or_else(|| v.to_string()),
                     other => other.display(),
                 };
                 if s.is_empty() { Err(None) } else { Ok(s) }
@@ -335,22 +444,37 @@ impl ColumnPlan {
                 Cell::Int(v) => Ok(v),
                 Cell::Number(v) if v.fract() == 0.0 && v.abs() < 9.2e18 => Ok(v as i64),
                 Cell::Text(s) if text::clean(s).is_empty() => Err(None),
-                Cell::Text(s) => value::parse_i64(&text::clean(s)).ok_or(Some(("bad_int", format!("整数无法识别: {s}")))),
-                other => Err(Some(("bad_int", format!("整数无法识别: {}", other.display())))),
+                Cell::Text(s) => value::parse_i64(&text::clean(s))
+                    .ok_or(Some(("bad_int", format!("整数无法识别: {s}")))),
+                other => Err(Some((
+                    "bad_int",
+                    format!("整数无法识别: {}", other.display())
+                ))),
             }),
             ColumnType::Float | ColumnType::Area => {
-                let factor = if self.kind == ColumnType::Area { self.area_unit } else { 1.0 };
+                let factor = if self.kind == ColumnType::Area {
+                    self.area_unit
+                } else {
+                    1.0
+                };
                 fill!(Float64Builder::with_capacity(n), |c: Cell| match c {
                     Cell::Int(v) => Ok(v as f64 * factor),
                     Cell::Number(v) => Ok(v * factor),
                     Cell::Text(s) if text::clean(s).is_empty() => Err(None),
-                    Cell::Text(s) => value::parse_f64(&text::clean(s)).map(|v| v * factor).ok_or(Some(("bad_number", format!("数值无法识别: {s}")))),
-                    other => Err(Some(("bad_number", format!("数值无法识别: {}", other.display())))),
+                    Cell::Text(s) => value::parse_f64(&text::clean(s))
+                        .map(|v| v * factor)
+                        .ok_or(Some(("bad_number", format!("数值无法识别: {s}")))),
+                    other => Err(Some((
+                        "bad_number",
+                        format!("数值无法识别: {}", other.display())
+                    ))),
                 })
             }
             ColumnType::Money => {
                 let unit = self.money_unit;
-                let b = Decimal128Builder::with_capacity(n).with_precision_and_scale(MONEY_PRECISION, MONEY_SCALE).expect("valid decimal type");
+                let b = Decimal128Builder::with_capacity(n)
+                    .with_precision_and_scale(MONEY_PRECISION, MONEY_SCALE)
+                    .expect("valid decimal type");
                 fill!(b, |c: Cell| {
                     let parsed = match c {
                         Cell::Int(v) => Some((v as i128, 0)),
@@ -367,7 +491,10 @@ impl ColumnPlan {
                     parsed
                         .and_then(|(d, s)| value::to_cents(d, s, unit))
                         .filter(|c| c.abs() < 10i128.pow(MONEY_PRECISION as u32))
-                        .ok_or(Some(("bad_amount", format!("金额无法识别: {}", c.display()))))
+                        .ok_or(Some((
+                            "bad_amount",
+                            format!("金额无法识别: {}", c.display()),
+                        )))
                 })
             }
             ColumnType::Bool => fill!(BooleanBuilder::with_capacity(n), |c: Cell| match c {
@@ -375,8 +502,12 @@ impl ColumnPlan {
                 Cell::Int(v) if v == 0 || v == 1 => Ok(v == 1),
                 Cell::Number(v) if v == 0.0 || v == 1.0 => Ok(v == 1.0),
                 Cell::Text(s) if text::clean(s).is_empty() => Err(None),
-                Cell::Text(s) => value::parse_bool(&text::clean(s)).ok_or(Some(("bad_bool", format!("是/否无法识别: {s}")))),
-                other => Err(Some(("bad_bool", format!("是/否无法识别: {}", other.display())))),
+                Cell::Text(s) => value::parse_bool(&text::clean(s))
+                    .ok_or(Some(("bad_bool", format!("是/否无法识别: {s}")))),
+                other => Err(Some((
+                    "bad_bool",
+                    format!("是/否无法识别: {}", other.display())
+                ))),
             }),
             ColumnType::Date | ColumnType::Month => {
                 let month = self.kind == ColumnType::Month;
@@ -384,43 +515,70 @@ impl ColumnPlan {
                     let d = match c {
                         Cell::ExcelDate(v) => value::excel_serial(v).map(|t| t.date()),
                         // a number typed as YYYYMM or YYYYMMDD is not an Excel serial
-                        Cell::Number(v) if v.fract() == 0.0 && (100_000.0..100_000_000.0).contains(&v) => {
+                        Cell::Number(v)
+                            if v.fract() == 0.0 && (100_000.0..100_000_000.0).contains(&v) =>
+                        {
                             let s = format!("{v}");
-                            if month { value::parse_month(&s, formats) } else { value::parse_date(&s, formats) }
+                            if month {
+                                value::parse_month(&s, formats)
+                            } else {
+                                value::parse_date(&s, formats)
+                            }
                         }
                         Cell::Number(v) => value::excel_serial(v).map(|t| t.date()),
                         Cell::Int(v) => {
                             let s = v.to_string();
-                            if month { value::parse_month(&s, formats) } else { value::parse_date(&s, formats) }
+                            if month {
+                                value::parse_month(&s, formats)
+                            } else {
+                                value::parse_date(&s, formats)
+                            }
                         }
                         Cell::Text(s) => {
                             let s = text::clean(s);
                             if s.is_empty() {
                                 return Err(None);
                             }
-                            if month { value::parse_month(&s, formats) } else { value::parse_date(&s, formats) }
+                            if month {
+                                value::parse_month(&s, formats)
+                            } else {
+                                value::parse_date(&s, formats)
+                            }
                         }
                         _ => None,
                     };
-                    let d = if month { d.and_then(|d| d.with_day0(0)) } else { d };
-                    d.map(date_to_days).ok_or(Some(if month { ("bad_month", format!("月份无法识别: {}", c.display())) } else { ("bad_date", format!("日期无法识别: {}", c.display())) }))
+                    let d = if month {
+                        d.and_then(|d| d.with_day0(0))
+                    } else {
+                        d
+                    };
+                    d.map(date_to_days).ok_or(Some(if month {
+                        ("bad_month", format!("月份无法识别: {}", c.display()))
+                    } else {
+                        ("bad_date", format!("日期无法识别: {}", c.display()))
+                    }))
                 })
             }
-            ColumnType::Timestamp => fill!(TimestampMillisecondBuilder::with_capacity(n), |c: Cell| {
-                let t = match c {
-                    Cell::ExcelDate(v) | Cell::Number(v) => value::excel_serial(v),
-                    Cell::Int(v) => value::parse_timestamp(&v.to_string(), formats),
-                    Cell::Text(s) => {
-                        let s = text::clean(s);
-                        if s.is_empty() {
-                            return Err(None);
+            ColumnType::Timestamp => {
+                fill!(TimestampMillisecondBuilder::with_capacity(n), |c: Cell| {
+                    let t = match c {
+                        Cell::ExcelDate(v) | Cell::Number(v) => value::excel_serial(v),
+                        Cell::Int(v) => value::parse_timestamp(&v.to_string(), formats),
+                        Cell::Text(s) => {
+                            let s = text::clean(s);
+                            if s.is_empty() {
+                                return Err(None);
+                            }
+                            value::parse_timestamp(&s, formats)
                         }
-                        value::parse_timestamp(&s, formats)
-                    }
-                    _ => None,
-                };
-                t.map(|t| t.and_utc().timestamp_millis()).ok_or(Some(("bad_timestamp", format!("时间无法识别: {}", c.display()))))
-            }),
+                        _ => None,
+                    };
+                    t.map(|t| t.and_utc().timestamp_millis()).ok_or(Some((
+                        "bad_timestamp",
+                        format!("时间无法识别: {}", c.display()),
+                    )))
+                })
+            }
             ColumnType::RegionCode => fill!(StringBuilder::with_capacity(n, n * 12), |c: Cell| {
                 let s = match c {
                     Cell::Text(s) => text::clean(s).into_owned(),
@@ -431,7 +589,10 @@ impl ColumnPlan {
                 if s.is_empty() {
                     return Err(None);
                 }
-                region::normalize(&s).ok_or(Some(("bad_region", format!("行政区划代码应为2/4/6/9/12位数字: {s}"))))
+                region::normalize(&s).ok_or(Some((
+                    "bad_region",
+                    format!("行政区划代码应为2/4/6/9/12位数字: {s}"),
+                )))
             }),
             ColumnType::Account => self.coded(col, raw, pass, out, &column, CodeKind::Account),
             ColumnType::IdCard => self.coded(col, raw, pass, out, &column, CodeKind::IdCard),
@@ -441,7 +602,15 @@ impl ColumnPlan {
 
     /// ID numbers, credit codes and accounts: text that Excel may have damaged by storing it as
     /// a number. Values are flagged, never rejected, except when required and missing.
-    fn coded(&self, col: usize, raw: &dyn RawRows, pass: &mut Pass, out: &mut Vec<ArrayRef>, column: &str, kind: CodeKind) {
+    fn coded(
+        &self,
+        col: usize,
+        raw: &dyn RawRows,
+        pass: &mut Pass,
+        out: &mut Vec<ArrayRef>,
+        column: &str,
+        kind: CodeKind,
+    ) {
         let n = raw.len();
         let mut values = StringBuilder::with_capacity(n, n * 18);
         let mut valid = BooleanBuilder::with_capacity(n);
@@ -455,10 +624,14 @@ impl ColumnPlan {
             }
             let cell = raw.cell(col, row);
             // (value, validity, finding code, finding reason)
-            let (v, ok, finding): (Option<String>, Option<bool>, Option<(&str, &str)>) = match kind {
+            let (v, ok, finding): (Option<String>, Option<bool>, Option<(&str, &str)>) = match kind
+            {
                 CodeKind::IdCard => {
                     let norm = match cell {
-                        Cell::Empty => id_card::Normalized { value: None, issue: None },
+                        Cell::Empty => id_card::Normalized {
+                            value: None,
+                            issue: None,
+                        },
                         Cell::Text(s) => id_card::normalize_text(s),
                         Cell::Number(v) => id_card::normalize_number(v),
                         Cell::Int(v) => id_card::normalize_text(&v.to_string()),
@@ -480,14 +653,46 @@ impl ColumnPlan {
                 CodeKind::Account => match cell {
                     Cell::Empty => (None, None, None),
                     Cell::Number(v) => match crate::codes::float_digits(v, |_| false) {
-                        Some(crate::codes::NumberDigits::Exact(d)) => (Some(d), None, Some(("restored_from_number", "账号曾以数字存储，位数已精确恢复"))),
-                        _ => (None, None, Some(("precision_lost", "账号以数字存储丢失位数(Excel仅保留15位有效数字)，未入湖该值，请修正导出"))),
+                        Some(crate::codes::NumberDigits::Exact(d)) => (
+                            Some(d),
+                            None,
+                            Some(("restored_from_number", "账号曾以数字存储，位数已精确恢复")),
+                        ),
+                        _ => (
+                            None,
+                            None,
+                            Some((
+                                "precision_lost",
+                                "账号以数字存储丢失位数(Excel仅保留15位有效数字)，未入湖该值，请修正导出",
+                            )),
+                        ),
                     },
                     other => {
-                        let s: String = text::clean(&other.display()).chars().filter(|c| !c.is_whitespace() && *c != '-').collect();
+                        let s: String = text::clean(&other.display())
+                            .chars()
+                            .filter(|c| !c.is_whitespace() && *c != '-')
+                            .collect();
                         match crate::codes::text_number_digits(&s) {
-                            Some(crate::codes::NumberDigits::Truncated) => (None, None, Some(("precision_lost", "账号以科学计数法存储丢失位数，未入湖该值，请修正导出"))),
-                            Some(crate::codes::NumberDigits::Exact(d)) if s.contains(['.', 'E', 'e']) => (Some(d), None, Some(("restored_from_number", "账号曾以数字存储，位数已精确恢复"))),
+                            Some(crate::codes::NumberDigits::Truncated) => (
+                                None,
+                                None,
+                                Some((
+                                    "precision_lost",
+                                    "账号以科学计数法存储丢失位数，未入湖该值，请修正导出",
+                                )),
+                            ),
+                            Some(crate::codes::NumberDigits::Exact(d))
+                                if s.contains(['.', 'E', 'e']) =>
+                            {
+                                (
+                                    Some(d),
+                                    None,
+                                    Some((
+                                        "restored_from_number",
+                                        "账号曾以数字存储，位数已精确恢复",
+                                    )),
+                                )
+                            }
                             _ if s.is_empty() => (None, None, None),
                             _ => (Some(s), None, None),
                         }
@@ -502,7 +707,14 @@ impl ColumnPlan {
                     Some((_, r)) => format!("必填列 {column} 无可用值: {r}"),
                     None => format!("必填列 {column} 为空"),
                 };
-                pass.reject_row(raw, row, column, &cell.display(), "missing_required", reason);
+                pass.reject_row(
+                    raw,
+                    row,
+                    column,
+                    &cell.display(),
+                    "missing_required",
+                    reason,
+                );
             }
             values.append_option(v);
             if kind != CodeKind::Account {
@@ -549,6 +761,9 @@ impl RawRows for CellRows<'_> {
         self.records[row].clone()
     }
     fn first_text(&self, row: usize) -> Option<String> {
-        self.cells[row].iter().find(|c| !matches!(c, Cell::Empty)).map(|c| c.display())
+        self.cells[row]
+            .iter()
+            .find(|c| !matches!(c, Cell::Empty))
+            .map(|c| c.display())
     }
 }

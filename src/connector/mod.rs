@@ -44,16 +44,28 @@ use crate::storage;
 pub enum Error {
     /// The connector declaration is wrong (the user's spec): file, line and column.
     #[error("{path}:{line}:{column}: {message}")]
-    Spec { path: String, line: usize, column: usize, message: String },
+    Spec {
+        path: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
     /// A source location cannot be read (missing file, empty glob, unreachable store).
     #[error("{file}: {message}")]
     Source { file: String, message: String },
     /// The export itself is unusable: undecodable bytes, a mapped column missing, no header.
     #[error("{file}:{line}: {message}")]
-    Input { file: String, line: u64, message: String },
+    Input {
+        file: String,
+        line: u64,
+        message: String,
+    },
     /// Storage failure while reading.
     #[error("{file}: {source}")]
-    Store { file: String, source: object_store::Error },
+    Store {
+        file: String,
+        source: object_store::Error,
+    },
 }
 
 /// Result alias of this stage.
@@ -75,34 +87,93 @@ pub struct Connector {
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+    let col = before
+        .rsplit('\n')
+        .next()
+        .map(|l| l.chars().count())
+        .unwrap_or(0)
+        + 1;
     (line, col)
+}
+
+/// Byte offset of `key = …` at the start of a line.
+fn key_offset(text: &str, key: &str) -> Option<usize> {
+    let mut off = 0;
+    for line in text.split_inclusive('\n') {
+        let t = line.trim_start();
+        if t.starts_with(key) && t[key.len()..].trim_start().starts_with('=') {
+            return Some(off + (line.len() - t.len()));
+        }
+        off += line.len();
+    }
+    None
 }
 
 /// Loads and validates one connector file.
 pub fn load(path: &FsPath) -> Result<Connector> {
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| Error::Source { file: shown.clone(), message: e.to_string() })?;
+    let text = std::fs::read_to_string(path).map_err(|e| Error::Source {
+        file: shown.clone(),
+        message: e.to_string(),
+    })?;
     let spec: ConnectorSpec = toml::from_str(&text).map_err(|e| {
-        let (line, column) = e.span().map(|s| line_col(&text, s.start)).unwrap_or((1, 1));
-        Error::Spec { path: shown.clone(), line, column, message: e.message().trim().to_string() }
+        let (mut line, mut column) = e.span().map(|s| line_col(&text, s.start)).unwrap_or((1, 1));
+        // an unknown key inside a tagged table is reported at the table: point at the key itself
+        if let Some(key) = e
+            .message()
+            .strip_prefix("unknown field `")
+            .and_then(|m| m.split('`').next())
+        {
+            if let Some(off) = key_offset(&text, key) {
+                (line, column) = line_col(&text, off);
+            }
+        }
+        Error::Spec {
+            path: shown.clone(),
+            line,
+            column,
+            message: e.message().trim().to_string(),
+        }
     })?;
     let at = |needle: &str| {
-        let (line, column) = text.find(needle).map(|o| line_col(&text, o)).unwrap_or((1, 1));
-        move |message: String| Error::Spec { path: shown.clone(), line, column, message }
+        let (line, column) = key_offset(&text, needle)
+            .or_else(|| text.find(needle))
+            .map(|o| line_col(&text, o))
+            .unwrap_or((1, 1));
+        move |message: String| Error::Spec {
+            path: shown.clone(),
+            line,
+            column,
+            message,
+        }
     };
-    if spec.name.is_empty() || !spec.name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
-        return Err(at("name")(format!("dataset name `{}` must be lower snake case (a-z, 0-9, _)", spec.name)));
+    if spec.name.is_empty()
+        || !spec
+            .name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    {
+        return Err(at("name")(format!(
+            "dataset name `{}` must be lower snake case (a-z, 0-9, _)",
+            spec.name
+        )));
     }
     if spec.columns.is_empty() {
-        return Err(at("[columns]")("a connector needs at least one column under [columns]".into()));
+        return Err(at("[columns]")(
+            "a connector needs at least one column under [columns]".into(),
+        ));
     }
     let converter = Converter::new(&spec).map_err(|m| {
         let needle = m.split('`').nth(1).unwrap_or("[columns]").to_string();
         at(&needle)(m)
     })?;
     let spec_hash = blake3::hash(text.as_bytes()).to_hex()[..16].to_string();
-    Ok(Connector { spec, path: path.to_path_buf(), spec_hash, converter })
+    Ok(Connector {
+        spec,
+        path: path.to_path_buf(),
+        spec_hash,
+        converter,
+    })
 }
 
 /// Loads every `*.toml` in `dir`, sorted by file name. Each file succeeds or fails on its own.
@@ -208,9 +279,21 @@ pub(crate) trait FormatReader: Send + Sync {
     /// A streaming scanner for pass one, for formats that split files into chunks.
     fn scanner(&self, chunk_bytes: u64) -> Option<chunk::Scanner>;
     /// Checks headers and turns pass one's scan into splits and a column mapping.
-    fn plan_file(&self, conn: &Connector, file: &SourceFile, index: usize, scan: Option<chunk::Scan>) -> Result<FileLayout>;
+    fn plan_file(
+        &self,
+        conn: &Connector,
+        file: &SourceFile,
+        index: usize,
+        scan: Option<chunk::Scan>,
+    ) -> Result<FileLayout>;
     /// Decodes one split.
-    fn decode(&self, conn: &Connector, file: &FilePlan, split: &Split, bytes: Bytes) -> Result<Vec<Landing>>;
+    fn decode(
+        &self,
+        conn: &Connector,
+        file: &FilePlan,
+        split: &Split,
+        bytes: Bytes,
+    ) -> Result<Vec<Landing>>;
 }
 
 /// The reader of a format: the one place that lists formats.
@@ -241,7 +324,10 @@ impl Connector {
     /// Lists the source files: one path, or every match of a glob, sorted.
     pub async fn list_files(&self, base: &FsPath) -> Result<Vec<SourceFile>> {
         let loc = &self.spec.location;
-        let src_err = |message: String| Error::Source { file: loc.clone(), message };
+        let src_err = |message: String| Error::Source {
+            file: loc.clone(),
+            message,
+        };
         let url = storage::to_url(loc, base).map_err(|e| src_err(e.to_string()))?;
         let glob_at = url.path().find(['*', '?', '[', '{']);
         let located = storage::locate(&url).map_err(|e| src_err(e.to_string()))?;
@@ -250,14 +336,27 @@ impl Connector {
             None => {
                 let meta = store.head(&located.path).await.map_err(|e| match e {
                     object_store::Error::NotFound { .. } => src_err("file not found".into()),
-                    other => Error::Store { file: loc.clone(), source: other },
+                    other => Error::Store {
+                        file: loc.clone(),
+                        source: other,
+                    },
                 })?;
-                Ok(vec![SourceFile { display: storage::display(&located.root, &located.path), store, path: meta.location, size: meta.size }])
+                Ok(vec![SourceFile {
+                    display: storage::display(&located.root, &located.path),
+                    store,
+                    path: meta.location,
+                    size: meta.size,
+                }])
             }
             Some(_) => {
                 let pattern = located.path.as_ref().to_string();
                 let prefix_end = pattern.find(['*', '?', '[', '{']).unwrap_or(pattern.len());
-                let prefix = object_store::path::Path::from(pattern[..prefix_end].rsplit_once('/').map(|(p, _)| p).unwrap_or(""));
+                let prefix = object_store::path::Path::from(
+                    pattern[..prefix_end]
+                        .rsplit_once('/')
+                        .map(|(p, _)| p)
+                        .unwrap_or(""),
+                );
                 let matcher = globset::GlobBuilder::new(&pattern)
                     .literal_separator(true)
                     .build()
@@ -268,14 +367,22 @@ impl Connector {
                     .try_filter(|m| futures::future::ready(matcher.is_match(m.location.as_ref())))
                     .try_collect()
                     .await
-                    .map_err(|e| Error::Store { file: loc.clone(), source: e })?;
+                    .map_err(|e| Error::Store {
+                        file: loc.clone(),
+                        source: e,
+                    })?;
                 if found.is_empty() {
                     return Err(src_err("no file matches this pattern".into()));
                 }
                 found.sort_by(|a, b| a.location.cmp(&b.location));
                 Ok(found
                     .into_iter()
-                    .map(|m| SourceFile { display: storage::display(&located.root, &m.location), store: store.clone(), path: m.location, size: m.size })
+                    .map(|m| SourceFile {
+                        display: storage::display(&located.root, &m.location),
+                        store: store.clone(),
+                        path: m.location,
+                        size: m.size,
+                    })
                     .collect())
             }
         }
@@ -283,7 +390,12 @@ impl Connector {
 
     /// Pass one: reads every file once to fingerprint it, detect its encoding, check its header
     /// and find chunk boundaries. `on_bytes` reports progress.
-    pub async fn plan(&self, files: Vec<SourceFile>, chunk_bytes: u64, on_bytes: &(dyn Fn(u64) + Sync)) -> Result<Plan> {
+    pub async fn plan(
+        &self,
+        files: Vec<SourceFile>,
+        chunk_bytes: u64,
+        on_bytes: &(dyn Fn(u64) + Sync),
+    ) -> Result<Plan> {
         let reader = reader(&self.spec.format);
         let mut fp = blake3::Hasher::new();
         fp.update(b"searchlight-landing-v1\0");
@@ -297,9 +409,15 @@ impl Connector {
                 .store
                 .get(&file.path)
                 .await
-                .map_err(|e| Error::Store { file: file.display.clone(), source: e })?
+                .map_err(|e| Error::Store {
+                    file: file.display.clone(),
+                    source: e,
+                })?
                 .into_stream();
-            while let Some(block) = stream.try_next().await.map_err(|e| Error::Store { file: file.display.clone(), source: e })? {
+            while let Some(block) = stream.try_next().await.map_err(|e| Error::Store {
+                file: file.display.clone(),
+                source: e,
+            })? {
                 hasher.update(&block);
                 if let Some(s) = scanner.as_mut() {
                     s.feed(&block);
@@ -312,15 +430,31 @@ impl Connector {
             fp.update(b"\0");
             fp.update(hash.as_bytes());
             splits.extend(layout.splits);
-            plans.push(FilePlan { file, hash, encoding: layout.encoding, mapping: layout.mapping, header_len: layout.header_len });
+            plans.push(FilePlan {
+                file,
+                hash,
+                encoding: layout.encoding,
+                mapping: layout.mapping,
+                header_len: layout.header_len,
+            });
         }
-        Ok(Plan { files: plans, splits, fingerprint: fp.finalize().to_hex()[..32].to_string() })
+        Ok(Plan {
+            files: plans,
+            splits,
+            fingerprint: fp.finalize().to_hex()[..32].to_string(),
+        })
     }
 
     /// Reads the bytes of a split.
     pub async fn fetch(&self, plan: &Plan, split: &Split) -> Result<Bytes> {
         let f = &plan.files[split.file].file;
-        f.store.get_range(&f.path, split.range.clone()).await.map_err(|e| Error::Store { file: f.display.clone(), source: e })
+        f.store
+            .get_range(&f.path, split.range.clone())
+            .await
+            .map_err(|e| Error::Store {
+                file: f.display.clone(),
+                source: e,
+            })
     }
 
     /// Pass two: decodes one split (CPU-bound; call from a blocking thread).
@@ -331,12 +465,38 @@ impl Connector {
 
 /// Normalises a header for matching: cleaned, full-width folded, all blanks removed.
 fn header_key(s: &str) -> String {
-    text::clean(s).chars().filter(|c| !c.is_whitespace()).collect()
+    text::clean(s)
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect()
+}
+
+/// Share of characters two header names have in common (0..1), for "did you mean" hints.
+fn similarity(a: &str, b: &str) -> f64 {
+    let a: Vec<char> = a.chars().collect();
+    let mut b: Vec<char> = b.chars().collect();
+    let longest = a.len().max(b.len());
+    if longest == 0 {
+        return 0.0;
+    }
+    let mut shared = 0;
+    for c in &a {
+        if let Some(i) = b.iter().position(|x| x == c) {
+            b.swap_remove(i);
+            shared += 1;
+        }
+    }
+    shared as f64 / longest as f64
 }
 
 /// Maps each canonical column to an export column by header name. `line` is the header's line
 /// (or sheet row) for the error message.
-pub(crate) fn map_headers(conn: &Connector, headers: &[String], file: &str, line: u64) -> Result<Vec<Mapped>> {
+pub(crate) fn map_headers(
+    conn: &Connector,
+    headers: &[String],
+    file: &str,
+    line: u64,
+) -> Result<Vec<Mapped>> {
     let keys: Vec<String> = headers.iter().map(|h| header_key(h)).collect();
     let mut out = Vec::with_capacity(conn.spec.columns.len());
     for (name, col) in &conn.spec.columns {
@@ -361,18 +521,27 @@ pub(crate) fn map_headers(conn: &Connector, headers: &[String], file: &str, line
                 let hint = keys
                     .iter()
                     .zip(headers)
-                    .filter(|(k, _)| col.from.names().iter().any(|w| {
-                        let w = header_key(w);
-                        k.contains(&w) || w.contains(k.as_str())
-                    }))
-                    .map(|(_, h)| h.clone())
-                    .next()
-                    .map(|h| format!("; did you mean `{h}`?"))
+                    .map(|(k, h)| {
+                        (
+                            col.from
+                                .names()
+                                .iter()
+                                .map(|w| similarity(&header_key(w), k))
+                                .fold(0.0, f64::max),
+                            h,
+                        )
+                    })
+                    .filter(|(score, _)| *score >= 0.5)
+                    .max_by(|a, b| a.0.total_cmp(&b.0))
+                    .map(|(_, h)| format!("; did you mean `{h}`?"))
                     .unwrap_or_default();
                 return Err(Error::Input {
                     file: file.to_string(),
                     line,
-                    message: format!("column `{name}` is mapped from `{wanted}`, which the export does not have{hint} (headers: {})", headers.join(", ")),
+                    message: format!(
+                        "column `{name}` is mapped from `{wanted}`, which the export does not have{hint} (headers: {})",
+                        headers.join(", ")
+                    ),
                 });
             }
         }

@@ -100,15 +100,34 @@ pub struct County {
 }
 
 enum Output {
-    Csv { table: Table, titles: Vec<String>, gbk: bool },
+    Csv {
+        table: Table,
+        titles: Vec<String>,
+        gbk: bool,
+    },
     Ndjson(Table),
     Parquet(Table),
     Xlsx(Vec<(String, Vec<String>, Table)>),
 }
 
 impl County {
-    fn plant(&mut self, case: &str, model: &'static str, kind: &'static str, datasets: &'static str, entity: impl Into<String>, note: impl Into<String>) {
-        self.planted.push(Planted { case: case.into(), model, kind, datasets, entity: entity.into(), note: note.into() });
+    fn plant(
+        &mut self,
+        case: &str,
+        model: &'static str,
+        kind: &'static str,
+        datasets: &'static str,
+        entity: impl Into<String>,
+        note: impl Into<String>,
+    ) {
+        self.planted.push(Planted {
+            case: case.into(),
+            model,
+            kind,
+            datasets,
+            entity: entity.into(),
+            note: note.into(),
+        });
     }
 
     fn person(&mut self, from: i32, to: i32) -> Person {
@@ -125,7 +144,14 @@ impl County {
     }
 
     fn csv(&mut self, file: &str, table: Table, titles: &[&str], gbk: bool) {
-        self.outputs.push((file.into(), Output::Csv { table, titles: titles.iter().map(|s| s.to_string()).collect(), gbk }));
+        self.outputs.push((
+            file.into(),
+            Output::Csv {
+                table,
+                titles: titles.iter().map(|s| s.to_string()).collect(),
+                gbk,
+            },
+        ));
     }
 }
 
@@ -154,7 +180,9 @@ fn units() -> Vec<Unit> {
         .enumerate()
         .map(|(i, (code, name))| {
             let org8 = format!("{:08}", 5_300_000 + i * 131);
-            let oc = crate::codes::uscc::org_code_check(&format!("11{}{org8}0", people::COUNTY)).map(|c| c as char).unwrap_or('0');
+            let oc = crate::codes::uscc::org_code_check(&format!("11{}{org8}0", people::COUNTY))
+                .map(|c| c as char)
+                .unwrap_or('0');
             let first17 = format!("11{}{org8}{oc}", people::COUNTY);
             let c = crate::codes::uscc::check_char(first17.as_bytes()).expect("charset") as char;
             Unit {
@@ -190,7 +218,13 @@ pub fn generate(settings: &Settings, out: &Path) -> anyhow::Result<Report> {
     registry::write(&mut c, &reg);
 
     let mut report = Report::default();
-    let wanted = |file: &str| settings.only.is_empty() || settings.only.iter().any(|o| file_dataset(file).iter().any(|d| d == o));
+    let wanted = |file: &str| {
+        settings.only.is_empty()
+            || settings
+                .only
+                .iter()
+                .any(|o| file_dataset(file).iter().any(|d| d == o))
+    };
     for (file, output) in &c.outputs {
         if !wanted(file) {
             continue;
@@ -200,11 +234,23 @@ pub fn generate(settings: &Settings, out: &Path) -> anyhow::Result<Report> {
             std::fs::create_dir_all(dir)?;
         }
         let rows = match output {
-            Output::Csv { table, titles, gbk } => write::csv(&path, table, &titles.iter().map(String::as_str).collect::<Vec<_>>(), *gbk)?,
+            Output::Csv { table, titles, gbk } => write::csv(
+                &path,
+                table,
+                &titles.iter().map(String::as_str).collect::<Vec<_>>(),
+                *gbk,
+            )?,
             Output::Ndjson(t) => write::ndjson(&path, t)?,
             Output::Parquet(t) => write::parquet(&path, t)?,
             Output::Xlsx(sheets) => {
-                let s: Vec<write::Sheet> = sheets.iter().map(|(name, titles, table)| write::Sheet { name: name.clone(), titles: titles.clone(), table }).collect();
+                let s: Vec<write::Sheet> = sheets
+                    .iter()
+                    .map(|(name, titles, table)| write::Sheet {
+                        name: name.clone(),
+                        titles: titles.clone(),
+                        table,
+                    })
+                    .collect();
                 write::xlsx(&path, &s)?
             }
         };
@@ -214,16 +260,29 @@ pub fn generate(settings: &Settings, out: &Path) -> anyhow::Result<Report> {
         let path = out.join("planted.csv");
         let mut t = Table::new(&["case", "model", "kind", "datasets", "entity", "note"]);
         for p in &c.planted {
-            t.push(vec![p.case.clone().into(), p.model.into(), p.kind.into(), p.datasets.into(), p.entity.clone().into(), p.note.clone().into()]);
+            t.push(vec![
+                p.case.clone().into(),
+                p.model.into(),
+                p.kind.into(),
+                p.datasets.into(),
+                p.entity.clone().into(),
+                p.note.clone().into(),
+            ]);
         }
-        report.files.push((path.clone(), write::csv(&path, &t, &[], false)?));
+        report
+            .files
+            .push((path.clone(), write::csv(&path, &t, &[], false)?));
     }
     Ok(report)
 }
 
 /// The datasets (connector names) a generated file feeds; `--only` filters on these.
 fn file_dataset(file: &str) -> Vec<&'static str> {
-    FILES.iter().filter(|(f, _)| *f == file).map(|(_, d)| *d).collect()
+    FILES
+        .iter()
+        .filter(|(f, _)| *f == file)
+        .map(|(_, d)| *d)
+        .collect()
 }
 
 /// Generated files and the connectors that read them.
@@ -271,11 +330,19 @@ mod tests {
     fn same_seed_same_county() {
         let a = tempfile::tempdir().unwrap();
         let b = tempfile::tempdir().unwrap();
-        let s = Settings { seed: 3, scale: 1, only: vec![] };
+        let s = Settings {
+            seed: 3,
+            scale: 1,
+            only: vec![],
+        };
         generate(&s, a.path()).unwrap();
         generate(&s, b.path()).unwrap();
         for (f, _) in FILES.iter().take(3).chain(FILES.iter().skip(17).take(2)) {
-            assert_eq!(std::fs::read(a.path().join(f)).unwrap(), std::fs::read(b.path().join(f)).unwrap(), "{f}");
+            assert_eq!(
+                std::fs::read(a.path().join(f)).unwrap(),
+                std::fs::read(b.path().join(f)).unwrap(),
+                "{f}"
+            );
         }
     }
 }

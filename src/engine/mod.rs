@@ -10,7 +10,9 @@ pub mod udf;
 use std::sync::Arc;
 
 use datafusion::datasource::file_format::parquet::ParquetFormat;
-use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
+use datafusion::datasource::listing::{
+    ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
+};
 use datafusion::error::Result;
 use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
 
@@ -50,9 +52,17 @@ impl Engine {
     pub async fn register_snapshot(&self, lake: &Lake, name: &str, m: &Manifest) -> Result<()> {
         let (root, store) = lake.store();
         self.ctx.register_object_store(&root, store);
-        let urls = lake.part_urls(m).iter().map(|u| ListingTableUrl::parse(u.as_str())).collect::<Result<Vec<_>>>()?;
-        let options = ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
-        let config = ListingTableConfig::new_with_multi_paths(urls).with_listing_options(options).infer_schema(&self.ctx.state()).await?;
+        let urls = lake
+            .part_urls(m)
+            .iter()
+            .map(|u| ListingTableUrl::parse(u.as_str()))
+            .collect::<Result<Vec<_>>>()?;
+        let options =
+            ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
+        let config = ListingTableConfig::new_with_multi_paths(urls)
+            .with_listing_options(options)
+            .infer_schema(&self.ctx.state())
+            .await?;
         let table = ListingTable::try_new(config)?;
         self.ctx.deregister_table(name)?;
         self.ctx.register_table(name, Arc::new(table))?;

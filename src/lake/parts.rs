@@ -18,7 +18,9 @@ pub const ROW_GROUP_ROWS: usize = 256 * 1024;
 
 fn properties() -> WriterProperties {
     WriterProperties::builder()
-        .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).expect("valid level")))
+        .set_compression(Compression::ZSTD(
+            ZstdLevel::try_new(1).expect("valid level"),
+        ))
         .set_statistics_enabled(EnabledStatistics::Page)
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
         .set_created_by(format!("searchlight {}", env!("CARGO_PKG_VERSION")))
@@ -26,7 +28,10 @@ fn properties() -> WriterProperties {
 }
 
 /// Encodes batches of one schema into a Parquet file in memory.
-pub fn encode(schema: &SchemaRef, batches: &[RecordBatch]) -> Result<Vec<u8>, datafusion::parquet::errors::ParquetError> {
+pub fn encode(
+    schema: &SchemaRef,
+    batches: &[RecordBatch],
+) -> Result<Vec<u8>, datafusion::parquet::errors::ParquetError> {
     let mut buf = Vec::new();
     let mut w = ArrowWriter::try_new(&mut buf, schema.clone(), Some(properties()))?;
     for b in batches {

@@ -1,0 +1,61 @@
+//! The binary as a user runs it: exit codes and messages that name the file and line.
+
+use std::process::Command;
+
+use crate::util::TestProject;
+
+fn run(p: &TestProject, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_searchlight"))
+        .arg("--project")
+        .arg(p.root())
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn one_broken_connector_is_reported_and_the_others_still_land() {
+    let p = TestProject::new();
+    p.write("connectors/good.toml", "name = \"good\"\ntitle = \"好\"\ndomain = \"test\"\nlocation = \"data/g.csv\"\n[format]\ntype = \"csv\"\n[columns]\na = { from = \"甲\", type = \"text\" }\n");
+    p.write("connectors/broken.toml", "name = \"broken\"\ntitle = \"坏\"\ndomain = \"test\"\nlocation = \"data/b.csv\"\n[format]\ntype = \"csv\"\n[columns]\na = { from = \"甲\", type = \"txet\" }\n");
+    p.write("connectors/missing.toml", "name = \"missing\"\ntitle = \"缺\"\ndomain = \"test\"\nlocation = \"data/none.csv\"\n[format]\ntype = \"csv\"\n[columns]\na = { from = \"甲\", type = \"text\" }\n");
+    p.write("data/g.csv", "甲\n一\n二\n");
+    let (code, out, err) = run(&p, &["ingest"]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.contains("broken.toml:8:") && err.contains("txet"),
+        "{err}"
+    );
+    assert!(
+        err.contains("missing: data/none.csv: file not found"),
+        "{err}"
+    );
+    assert!(
+        out.contains("good") && out.contains("新快照") && out.contains("失败"),
+        "{out}"
+    );
+    let (code, out, _) = run(&p, &["sql", "select count(*) as n from good"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("| 2 |"), "{out}");
+    let (code, out, _) = run(&p, &["lake", "--json"]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v[0]["dataset"], "good");
+}
+
+#[test]
+fn as_of_is_recorded_per_run() {
+    let p = TestProject::new();
+    p.write("connectors/good.toml", "name = \"good\"\ntitle = \"好\"\ndomain = \"test\"\nlocation = \"data/g.csv\"\n[format]\ntype = \"csv\"\n[columns]\na = { from = \"甲\", type = \"text\" }\n");
+    p.write("data/g.csv", "甲\n一\n");
+    let (code, _, err) = run(&p, &["ingest", "--as-of", "2025-12-31"]);
+    assert_eq!(code, 0, "{err}");
+    let (_, out, _) = run(&p, &["lake", "good", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v[0]["manifest"]["as_of"], "2025-12-31");
+}

@@ -1,0 +1,425 @@
+//! Connectors: every format, encoding, unit and date shape; bad input named by file and line.
+
+use crate::util::{TestProject, issue_rows};
+use searchlight::connector::{self, Error};
+
+const RELIEF: &str = r#"
+name = "relief"
+title = "低保发放"
+domain = "relief"
+location = "data/relief.csv"
+key = ["seq"]
+[format]
+type = "csv"
+encoding = "gbk"
+header_row = 2
+[columns]
+seq = { from = "序号", type = "int" }
+name = { from = "户主姓名", type = "text" }
+id_no = { from = ["身份证号", "身份证号码"], type = "id_card" }
+amount = { from = "金额(万元)", type = "money", unit = "万元" }
+pay_date = { from = "发放日期", type = "date" }
+region = { from = "行政区划", type = "region_code" }
+"#;
+
+fn relief_csv() -> String {
+    [
+        "某县2024年低保发放明细表",
+        "序号,户主姓名,身份证号码,金额(万元),发放日期,行政区划",
+        "1, 张三 ,34052419800101001x,0.05,2024/3/5,340524101001",
+        "2,李四,340524198001010013,0.0512,2024年3月5日,340524101001",
+        "3,王五,370802940221002,0.06,20240305,340524101002",
+        "4,赵六,3.40524E+17,1.2345,45356,340524101002",
+        "5,钱七,34052419800101001X,待核,2024-03-05,340524101003",
+        "6,孙八,,0.05,2024-13-05,340524101003",
+        "7,\"周,九\",34052419800101001X,0.05,2024-03-05,340524101003",
+        "8,吴十,34052419800101001X,0.05",
+        "合计,,,1.5,,",
+    ]
+    .join("\r\n")
+        + "\r\n"
+}
+
+#[tokio::test]
+async fn gbk_csv_lands_with_units_dates_ids_and_quarantine() {
+    let p = TestProject::new();
+    p.gbk("data/relief.csv", &relief_csv());
+    let c = p.connector("relief", RELIEF);
+    let m = p.ingest(&c).await.unwrap().manifest().clone();
+    assert_eq!(m.sources[0].encoding.as_deref(), Some("gbk"));
+    assert_eq!(
+        (m.rows_read, m.rows, m.rows_quarantined),
+        (9, 5, 4),
+        "nothing is dropped: read = landed + quarantined"
+    );
+    let rows = p.rows("select seq, name, id_no, id_no_valid, amount, pay_date, region from relief order by seq").await;
+    assert_eq!(
+        rows,
+        vec![
+            "1|张三|34052419800101001X|true|500.00|2024-03-05|340524101001",
+            "2|李四|340524198001010013|false|512.00|2024-03-05|340524101001",
+            "3|王五|370802199402210029|true|600.00|2024-03-05|340524101002",
+            "4|赵六|||12345.00|2024-03-05|340524101002",
+            "7|周,九|34052419800101001X|true|500.00|2024-03-05|340524101003",
+        ]
+    );
+    let q = issue_rows(
+        &p,
+        "relief",
+        "quarantine.parquet",
+        "line, \"column\", raw, code",
+    )
+    .await;
+    assert_eq!(
+        q,
+        vec![
+            "7|amount(金额(万元))|待核|bad_amount",
+            "8|pay_date(发放日期)|2024-13-05|bad_date",
+            "10|*||field_count",
+            "11|*|合计|totals_row",
+        ]
+    );
+    let records = issue_rows(&p, "relief", "quarantine.parquet", "record").await;
+    assert_eq!(
+        records[0], "5,钱七,34052419800101001X,待核,2024-03-05,340524101003",
+        "the whole raw record is kept"
+    );
+    let f = issue_rows(&p, "relief", "flags.parquet", "line, raw, code").await;
+    assert_eq!(
+        f,
+        vec![
+            "4|340524198001010013|checksum",
+            "5|370802940221002|upgraded_15",
+            "6|3.40524E+17|precision_lost"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn encodings_auto_detect_and_gb18030() {
+    let p = TestProject::new();
+    let text = "姓名,金额\n张三,1\n李四,2\n";
+    p.gbk("data/gbk.csv", text);
+    p.write("data/utf8.csv", text);
+    p.write(
+        "data/bom.csv",
+        [b"\xEF\xBB\xBF".as_slice(), text.as_bytes()].concat(),
+    );
+    let (gb, _, _) = encoding_rs::GB18030.encode("姓名,金额\n𠀀家,1\n");
+    p.write("data/gb18030.csv", gb);
+    for (file, enc, want) in [
+        ("gbk", "auto", "gb18030"),
+        ("utf8", "auto", "utf-8"),
+        ("bom", "auto", "utf-8"),
+        ("gb18030", "gb18030", "gb18030"),
+    ] {
+        let toml = format!(
+            "name = \"t_{file}\"\ntitle = \"t\"\ndomain = \"test\"\nlocation = \"data/{file}.csv\"\n[format]\ntype = \"csv\"\nencoding = \"{enc}\"\n[columns]\nname = {{ from = \"姓名\", type = \"text\" }}\namount = {{ from = \"金额\", type = \"money\" }}\n"
+        );
+        let c = p.connector(&format!("t_{file}"), &toml);
+        let m = p.ingest(&c).await.unwrap().manifest().clone();
+        assert_eq!(m.sources[0].encoding.as_deref(), Some(want), "{file}");
+        let names = p
+            .rows(&format!("select name from t_{file} order by amount"))
+            .await;
+        assert_eq!(
+            names[0],
+            if file == "gb18030" {
+                "𠀀家"
+            } else {
+                "张三"
+            },
+            "{file}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn bytes_that_do_not_decode_are_an_error_naming_file_and_line() {
+    let p = TestProject::new();
+    let toml = "name = \"t\"\ntitle = \"t\"\ndomain = \"test\"\nlocation = \"data/t.csv\"\n[format]\ntype = \"csv\"\nencoding = \"utf-8\"\n[columns]\nname = { from = \"name\", type = \"text\" }\n";
+    let c = p.connector("t", toml);
+    p.write("data/t.csv", "name\nok\n");
+    p.ingest(&c).await.unwrap();
+    let (gbk, _, _) = encoding_rs::GBK.encode("name\nok\n张三\n");
+    p.write("data/t.csv", gbk);
+    let err = p.ingest(&c).await.unwrap_err().to_string();
+    assert!(
+        err.contains("data/t.csv:3:") && err.contains("do not decode as utf-8"),
+        "{err}"
+    );
+    // the previous snapshot stays current and intact
+    let m = p.lake().current("t").await.unwrap().unwrap();
+    assert_eq!((m.snapshot.as_str(), m.rows), ("v000001", 1));
+    assert_eq!(p.rows("select name from t").await, vec!["ok"]);
+}
+
+#[tokio::test]
+async fn missing_mapped_column_and_missing_file_are_clear_errors() {
+    let p = TestProject::new();
+    p.gbk(
+        "data/relief.csv",
+        &relief_csv().replace("金额(万元)", "金额（元）"),
+    );
+    let c = p.connector("relief", RELIEF);
+    let err = p.ingest(&c).await.unwrap_err().to_string();
+    assert!(
+        err.contains("data/relief.csv:2:"),
+        "names the header line: {err}"
+    );
+    assert!(
+        err.contains("`amount`")
+            && err.contains("金额(万元)")
+            && err.contains("did you mean `金额（元）`"),
+        "{err}"
+    );
+    assert!(
+        p.lake().current("relief").await.unwrap().is_none(),
+        "nothing became current"
+    );
+    std::fs::remove_file(p.path("data/relief.csv")).unwrap();
+    let err = p.ingest(&c).await.unwrap_err().to_string();
+    assert!(
+        err.contains("data/relief.csv") && err.contains("file not found"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn connector_spec_errors_point_at_line_and_column() {
+    let p = TestProject::new();
+    let path = p.path("connectors/bad.toml");
+    std::fs::write(&path, "name = \"bad\"\ntitle = \"t\"\ndomain = \"x\"\nlocation = \"a.csv\"\n[format]\ntype = \"csv\"\nencodng = \"gbk\"\n[columns]\na = { from = \"a\", type = \"text\" }\n").unwrap();
+    let err = connector::load(&path).unwrap_err();
+    assert!(matches!(err, Error::Spec { line: 7, .. }), "{err}");
+    assert!(err.to_string().contains("encodng"), "{err}");
+    std::fs::write(&path, "name = \"bad\"\ntitle = \"t\"\ndomain = \"x\"\nlocation = \"a.csv\"\n[format]\ntype = \"csv\"\n[columns]\na = { from = \"a\", type = \"money\", unit = \"美元\" }\n").unwrap();
+    let err = connector::load(&path).unwrap_err().to_string();
+    assert!(
+        err.contains("bad.toml:8:") && err.contains("unknown money unit"),
+        "{err}"
+    );
+    std::fs::write(&path, "name = \"bad\"\ntitle = \"t\"\ndomain = \"x\"\nlocation = \"a.csv\"\nkey = [\"id\"]\n[format]\ntype = \"csv\"\n[columns]\na = { from = \"a\", type = \"decimal\" }\n").unwrap();
+    let err = connector::load(&path).unwrap_err().to_string();
+    assert!(
+        err.contains("bad.toml:9:") && err.contains("decimal"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn chunked_parse_equals_single_chunk_even_with_quoted_newlines() {
+    let p = TestProject::new();
+    let mut text = String::from("id,note,amount\n");
+    for i in 0..3000 {
+        if i % 97 == 0 {
+            text.push_str(&format!("{i},\"多行\n备注,含逗号\",{i}.5\n"));
+        } else if i % 501 == 0 {
+            text.push_str(&format!("{i},坏金额,abc\n"));
+        } else {
+            text.push_str(&format!("{i},备注{i},{i}.25\n"));
+        }
+    }
+    p.gbk("data/big.csv", &text);
+    let toml = "name = \"big\"\ntitle = \"t\"\ndomain = \"test\"\nlocation = \"data/big.csv\"\nkey = [\"id\"]\n[format]\ntype = \"csv\"\nencoding = \"gbk\"\n[columns]\nid = { from = \"id\", type = \"int\" }\nnote = { from = \"note\", type = \"text\" }\namount = { from = \"amount\", type = \"money\" }\n";
+    let c = p.connector("big", toml);
+    let whole = p.ingest(&c).await.unwrap().manifest().clone();
+    let all = p.rows("select id, note, amount from big order by id").await;
+    let q1 = issue_rows(&p, "big", "quarantine.parquet", "line, raw").await;
+    let mut small = crate::util::opts();
+    small.chunk_bytes = 1024;
+    small.force = true;
+    let chunked = p.ingest_with(&c, &small).await.unwrap().manifest().clone();
+    assert!(
+        chunked.parts.len() > 20 && whole.parts.len() == 1,
+        "{} vs {} parts",
+        chunked.parts.len(),
+        whole.parts.len()
+    );
+    assert_eq!(
+        p.rows("select id, note, amount from big order by id").await,
+        all
+    );
+    assert_eq!(
+        issue_rows(&p, "big", "quarantine.parquet", "line, raw").await,
+        q1
+    );
+    // line of record i: header line 1, one extra physical line per earlier multi-line note
+    let line = |i: usize| 2 + i + (0..i).filter(|j| j % 97 == 0).count();
+    let want: Vec<String> = (1..3000)
+        .filter(|i| i % 501 == 0 && i % 97 != 0)
+        .map(|i| format!("{}|abc", line(i)))
+        .collect();
+    assert_eq!(q1, want);
+    assert_eq!(
+        all.iter().find(|r| r.starts_with("97|")).unwrap(),
+        "97|多行\n备注,含逗号|97.50"
+    );
+}
+
+fn workbook(path: &std::path::Path) {
+    use rust_xlsxwriter::{Format, Workbook};
+    let mut wb = Workbook::new();
+    let date = Format::new().set_num_format("yyyy-mm-dd");
+    for (sheet, offset) in [("城关镇", 0), ("河口镇", 10)] {
+        let ws = wb.add_worksheet();
+        ws.set_name(sheet).unwrap();
+        ws.write_string(0, 0, format!("{sheet}发放表")).unwrap();
+        for (c, h) in ["身份证号", "金额(万元)", "发放日期", "发放月份"]
+            .iter()
+            .enumerate()
+        {
+            ws.write_string(1, c as u16, *h).unwrap();
+        }
+        // 15-digit legacy ID stored as a number: exact; 18-digit as a number: digits lost
+        ws.write_number(2, 0, 370802940221002.0).unwrap();
+        ws.write_number(3, 0, 340524198001010000.0).unwrap();
+        ws.write_string(4, 0, "34052419800101001X").unwrap();
+        for r in 2..5u32 {
+            ws.write_number(r, 1, 0.0512 + offset as f64).unwrap();
+            ws.write_number_with_format(r, 2, 45356.0, &date).unwrap();
+            ws.write_number(r, 3, 202403.0).unwrap();
+        }
+        ws.write_string(5, 0, "小计").unwrap();
+        ws.write_number(5, 1, 0.15).unwrap();
+    }
+    wb.save(path).unwrap();
+}
+
+#[tokio::test]
+async fn xlsx_sheets_numeric_ids_excel_dates_and_wan_yuan() {
+    let p = TestProject::new();
+    workbook(&p.path("data/pay.xlsx"));
+    let toml = r#"
+name = "pay"
+title = "t"
+domain = "test"
+location = "data/*.xlsx"
+[format]
+type = "xlsx"
+sheets = ["*"]
+header_row = 2
+[columns]
+town = { from = "$sheet", type = "text" }
+id_no = { from = "身份证号", type = "id_card" }
+amount = { from = "金额(万元)", type = "money", unit = "万元" }
+pay_date = { from = "发放日期", type = "date" }
+month = { from = "发放月份", type = "month" }
+"#;
+    let c = p.connector("pay", toml);
+    let m = p.ingest(&c).await.unwrap().manifest().clone();
+    assert_eq!((m.rows, m.rows_quarantined), (6, 2));
+    let rows = p.rows("select town, id_no, id_no_valid, amount, pay_date, month from pay order by town, id_no").await;
+    assert_eq!(
+        rows,
+        vec![
+            "城关镇|34052419800101001X|true|512.00|2024-03-05|2024-03-01",
+            "城关镇|370802199402210029|true|512.00|2024-03-05|2024-03-01",
+            "城关镇|||512.00|2024-03-05|2024-03-01",
+            "河口镇|34052419800101001X|true|100512.00|2024-03-05|2024-03-01",
+            "河口镇|370802199402210029|true|100512.00|2024-03-05|2024-03-01",
+            "河口镇|||100512.00|2024-03-05|2024-03-01",
+        ]
+    );
+    let f = issue_rows(&p, "pay", "flags.parquet", "sheet, line, code").await;
+    assert_eq!(
+        f,
+        vec![
+            "城关镇|3|restored_from_number",
+            "河口镇|3|restored_from_number",
+            "城关镇|4|precision_lost",
+            "河口镇|4|precision_lost"
+        ]
+    );
+    let q = issue_rows(&p, "pay", "quarantine.parquet", "sheet, line, code").await;
+    assert_eq!(q, vec!["城关镇|6|totals_row", "河口镇|6|totals_row"]);
+}
+
+#[tokio::test]
+async fn ndjson_nested_keys_numbers_and_broken_lines() {
+    let p = TestProject::new();
+    p.write(
+        "data/a.ndjson",
+        concat!(
+            "{\"单号\":\"A1\",\"收款人\":{\"名称\":\"某公司\",\"代码\":\"91350200776049653A\"},\"金额\":1234.5,\"时间\":\"2025-03-05 08:30:00\",\"身份证\":340524198001010013}\n",
+            "{\"单号\":\"A2\",\"收款人\":{\"名称\":\"另一公司\"},\"金额\":\"1,000\",\"时间\":\"2025/3/6 9:15\"}\n",
+            "not json\n",
+            "\n",
+            "{\"单号\":\"A3\",\"金额\":null,\"时间\":\"20250307101500\"}\n"
+        ),
+    );
+    let toml = r#"
+name = "nd"
+title = "t"
+domain = "test"
+location = "data/a.ndjson"
+key = ["no"]
+[format]
+type = "ndjson"
+[columns]
+no = { from = "单号", type = "text" }
+payee = { from = "收款人.名称", type = "text" }
+payee_uscc = { from = "收款人.代码", type = "uscc" }
+amount = { from = "金额", type = "money" }
+at = { from = "时间", type = "timestamp" }
+id_no = { from = "身份证", type = "id_card" }
+"#;
+    let c = p.connector("nd", toml);
+    let m = p.ingest(&c).await.unwrap().manifest().clone();
+    assert_eq!((m.rows_read, m.rows, m.rows_quarantined), (4, 3, 1));
+    let rows = p.rows("select no, payee, payee_uscc, payee_uscc_valid, amount, at, id_no, id_no_valid from nd order by no").await;
+    assert_eq!(
+        rows,
+        vec![
+            "A1|某公司|91350200776049653A|true|1234.50|2025-03-05T08:30:00|340524198001010013|false",
+            "A2|另一公司|||1000.00|2025-03-06T09:15:00||",
+            "A3|||||2025-03-07T10:15:00||",
+        ]
+    );
+    let q = issue_rows(&p, "nd", "quarantine.parquet", "line, code, record").await;
+    assert_eq!(q, vec!["3|bad_json|not json"]);
+}
+
+#[tokio::test]
+async fn parquet_sources_keep_numbers_and_read_text() {
+    use datafusion::arrow::array::{Float64Array, Int64Array, StringArray};
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    use std::sync::Arc;
+    let p = TestProject::new();
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("身份证号", DataType::Int64, true),
+        Field::new("死亡日期", DataType::Utf8, true),
+        Field::new("金额", DataType::Float64, true),
+    ]));
+    let batch = datafusion::arrow::record_batch::RecordBatch::try_new(
+        schema.clone(),
+        vec![
+            Arc::new(Int64Array::from(vec![
+                Some(340524198001010013),
+                Some(370802940221002),
+                None,
+            ])),
+            Arc::new(StringArray::from(vec![
+                Some("2024-02-01"),
+                Some("2024年2月3日"),
+                Some("坏日期"),
+            ])),
+            Arc::new(Float64Array::from(vec![Some(1.5), Some(2.25), Some(3.0)])),
+        ],
+    )
+    .unwrap();
+    let buf = searchlight::lake::parts::encode(&schema, &[batch]).unwrap();
+    p.write("data/d.parquet", buf);
+    let toml = "name = \"pq\"\ntitle = \"t\"\ndomain = \"test\"\nlocation = \"data/d.parquet\"\n[format]\ntype = \"parquet\"\n[columns]\nid_no = { from = \"身份证号\", type = \"id_card\" }\ndied = { from = \"死亡日期\", type = \"date\" }\namount = { from = \"金额\", type = \"money\", unit = \"万元\" }\n";
+    let c = p.connector("pq", toml);
+    let m = p.ingest(&c).await.unwrap().manifest().clone();
+    assert_eq!((m.rows, m.rows_quarantined), (2, 1));
+    assert_eq!(
+        p.rows("select id_no, died, amount from pq order by died")
+            .await,
+        vec![
+            "340524198001010013|2024-02-01|15000.00",
+            "370802199402210029|2024-02-03|22500.00"
+        ]
+    );
+}

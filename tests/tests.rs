@@ -1,0 +1,10 @@
+//! The single integration-test binary (one link of DataFusion instead of one per file).
+//! New tests go into the module of the stage they exercise; `util` holds shared helpers.
+
+mod cli;
+mod connector;
+mod fixtures;
+mod lake;
+mod s3;
+mod udf;
+mod util;
