@@ -426,6 +426,20 @@ impl ColumnPlan {
             }};
         }
         let formats = &self.formats;
+        if self.kind == ColumnType::Text {
+            // a long digit string (an ID, an account) typed into Excel as a number kept only
+            // 15 significant digits; a text column lands what is there, but says so
+            for row in 0..n {
+                if pass.skip[row] {
+                    continue;
+                }
+                if let Cell::Number(v) = raw.cell(col, row) {
+                    if v.fract() == 0.0 && v.abs() >= 1e15 {
+                        pass.flag(raw, row, &column, &format!("{v}"), "precision_lost", "长数字以数值存储(Excel仅保留15位有效数字)，末位可能已丢失，已按原样入湖并标记");
+                    }
+                }
+            }
+        }
         match self.kind {
             ColumnType::Text => fill!(StringBuilder::with_capacity(n, n * 8), |c: Cell| -> Result<
                 String,
