@@ -26,8 +26,8 @@ pub struct Project {
 impl Project {
     /// Opens the project at `root`; `lake` overrides the default `<root>/lake`.
     pub fn open(root: &Path, lake: Option<&str>) -> anyhow::Result<Project> {
-        let root = std::fs::canonicalize(root)
-            .map_err(|e| anyhow::anyhow!("project directory {}: {e}", root.display()))?;
+        let root =
+            std::fs::canonicalize(root).map_err(|e| anyhow::anyhow!("project directory {}: {e}", root.display()))?;
         let cwd = std::env::current_dir()?;
         let lake = match lake {
             Some(l) => storage::to_url(l, &cwd)?,

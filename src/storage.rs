@@ -42,18 +42,12 @@ pub struct Located {
 /// Turns a location into a URL: plain paths are resolved against `base` (absolute paths as is).
 pub fn to_url(location: &str, base: &FsPath) -> Result<Url, StorageError> {
     if location.contains("://") {
-        return Url::parse(location)
-            .map_err(|e| StorageError::BadLocation(location.into(), e.to_string()));
+        return Url::parse(location).map_err(|e| StorageError::BadLocation(location.into(), e.to_string()));
     }
     let p = FsPath::new(location);
-    let abs = if p.is_absolute() {
-        p.to_path_buf()
-    } else {
-        base.join(p)
-    };
+    let abs = if p.is_absolute() { p.to_path_buf() } else { base.join(p) };
     let abs = normalize_path(&abs);
-    Url::from_file_path(&abs)
-        .map_err(|_| StorageError::BadLocation(location.into(), "not an absolute path".into()))
+    Url::from_file_path(&abs).map_err(|_| StorageError::BadLocation(location.into(), "not an absolute path".into()))
 }
 
 fn normalize_path(p: &FsPath) -> std::path::PathBuf {
@@ -82,11 +76,11 @@ pub fn locate(url: &Url) -> Result<Located, StorageError> {
     static CACHE: OnceLock<Mutex<Vec<(Url, Arc<dyn ObjectStore>)>>> = OnceLock::new();
     let (root, path) = match url.scheme() {
         "file" => {
-            let fs = url.to_file_path().map_err(|_| {
-                StorageError::BadLocation(url.to_string(), "not a local path".into())
-            })?;
-            let path = Path::from_absolute_path(&fs)
-                .map_err(|e| StorageError::BadLocation(url.to_string(), e.to_string()))?;
+            let fs = url
+                .to_file_path()
+                .map_err(|_| StorageError::BadLocation(url.to_string(), "not a local path".into()))?;
+            let path =
+                Path::from_absolute_path(&fs).map_err(|e| StorageError::BadLocation(url.to_string(), e.to_string()))?;
             (Url::parse("file:///").expect("static url"), path)
         }
         "memory" | "s3" => {
@@ -94,8 +88,7 @@ pub fn locate(url: &Url) -> Result<Located, StorageError> {
             let root = Url::parse(&format!("{}://{}/", url.scheme(), host))
                 .map_err(|e| StorageError::BadLocation(url.to_string(), e.to_string()))?;
             let decoded = percent_decode(url.path().trim_start_matches('/'));
-            let path = Path::parse(&decoded)
-                .map_err(|e| StorageError::BadLocation(url.to_string(), e.to_string()))?;
+            let path = Path::parse(&decoded).map_err(|e| StorageError::BadLocation(url.to_string(), e.to_string()))?;
             (root, path)
         }
         other => {
@@ -106,17 +99,8 @@ pub fn locate(url: &Url) -> Result<Located, StorageError> {
         }
     };
     let cache = CACHE.get_or_init(|| Mutex::new(Vec::new()));
-    if let Some((_, s)) = cache
-        .lock()
-        .expect("store cache")
-        .iter()
-        .find(|(u, _)| *u == root)
-    {
-        return Ok(Located {
-            store: s.clone(),
-            root,
-            path,
-        });
+    if let Some((_, s)) = cache.lock().expect("store cache").iter().find(|(u, _)| *u == root) {
+        return Ok(Located { store: s.clone(), root, path });
     }
     let store: Arc<dyn ObjectStore> = match root.scheme() {
         "file" => Arc::new(LocalFileSystem::new().with_automatic_cleanup(true)),
@@ -124,10 +108,7 @@ pub fn locate(url: &Url) -> Result<Located, StorageError> {
         "s3" => s3_store(&root)?,
         _ => unreachable!("scheme checked above"),
     };
-    cache
-        .lock()
-        .expect("store cache")
-        .push((root.clone(), store.clone()));
+    cache.lock().expect("store cache").push((root.clone(), store.clone()));
     Ok(Located { store, root, path })
 }
 
@@ -169,11 +150,7 @@ fn s3_store(root: &Url) -> Result<Arc<dyn ObjectStore>, StorageError> {
 
 /// The display form of a location inside a store: a local path for `file://`, the URL otherwise.
 pub fn display(root: &Url, path: &Path) -> String {
-    if root.scheme() == "file" {
-        format!("/{path}")
-    } else {
-        format!("{root}{path}")
-    }
+    if root.scheme() == "file" { format!("/{path}") } else { format!("{root}{path}") }
 }
 
 #[cfg(test)]

@@ -5,12 +5,8 @@ use std::process::Command;
 use crate::util::TestProject;
 
 fn run(p: &TestProject, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_searchlight"))
-        .arg("--project")
-        .arg(p.root())
-        .args(args)
-        .output()
-        .unwrap();
+    let out =
+        Command::new(env!("CARGO_BIN_EXE_searchlight")).arg("--project").arg(p.root()).args(args).output().unwrap();
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -27,18 +23,9 @@ fn one_broken_connector_is_reported_and_the_others_still_land() {
     p.write("data/g.csv", "甲\n一\n二\n");
     let (code, out, err) = run(&p, &["ingest"]);
     assert_eq!(code, 2, "{out}{err}");
-    assert!(
-        err.contains("broken.toml:8:") && err.contains("txet"),
-        "{err}"
-    );
-    assert!(
-        err.contains("missing: data/none.csv: file not found"),
-        "{err}"
-    );
-    assert!(
-        out.contains("good") && out.contains("新快照") && out.contains("失败"),
-        "{out}"
-    );
+    assert!(err.contains("broken.toml:8:") && err.contains("txet"), "{err}");
+    assert!(err.contains("missing: data/none.csv: file not found"), "{err}");
+    assert!(out.contains("good") && out.contains("新快照") && out.contains("失败"), "{out}");
     let (code, out, _) = run(&p, &["sql", "select count(*) as n from good"]);
     assert_eq!(code, 0);
     assert!(out.contains("| 2 |"), "{out}");

@@ -47,11 +47,7 @@ async fn gbk_csv_lands_with_units_dates_ids_and_quarantine() {
     let c = p.connector("relief", RELIEF);
     let m = p.ingest(&c).await.unwrap().manifest().clone();
     assert_eq!(m.sources[0].encoding.as_deref(), Some("gbk"));
-    assert_eq!(
-        (m.rows_read, m.rows, m.rows_quarantined),
-        (9, 5, 4),
-        "nothing is dropped: read = landed + quarantined"
-    );
+    assert_eq!((m.rows_read, m.rows, m.rows_quarantined), (9, 5, 4), "nothing is dropped: read = landed + quarantined");
     let rows = p.rows("select seq, name, id_no, id_no_valid, amount, pay_date, region from relief order by seq").await;
     assert_eq!(
         rows,
@@ -63,13 +59,7 @@ async fn gbk_csv_lands_with_units_dates_ids_and_quarantine() {
             "7|周,九|34052419800101001X|true|500.00|2024-03-05|340524101003",
         ]
     );
-    let q = issue_rows(
-        &p,
-        "relief",
-        "quarantine.parquet",
-        "line, \"column\", raw, code",
-    )
-    .await;
+    let q = issue_rows(&p, "relief", "quarantine.parquet", "line, \"column\", raw, code").await;
     assert_eq!(
         q,
         vec![
@@ -80,18 +70,11 @@ async fn gbk_csv_lands_with_units_dates_ids_and_quarantine() {
         ]
     );
     let records = issue_rows(&p, "relief", "quarantine.parquet", "record").await;
-    assert_eq!(
-        records[0], "5,钱七,34052419800101001X,待核,2024-03-05,340524101003",
-        "the whole raw record is kept"
-    );
+    assert_eq!(records[0], "5,钱七,34052419800101001X,待核,2024-03-05,340524101003", "the whole raw record is kept");
     let f = issue_rows(&p, "relief", "flags.parquet", "line, raw, code").await;
     assert_eq!(
         f,
-        vec![
-            "4|340524198001010013|checksum",
-            "5|370802940221002|upgraded_15",
-            "6|3.40524E+17|precision_lost"
-        ]
+        vec!["4|340524198001010013|checksum", "5|370802940221002|upgraded_15", "6|3.40524E+17|precision_lost"]
     );
 }
 
@@ -101,10 +84,7 @@ async fn encodings_auto_detect_and_gb18030() {
     let text = "姓名,金额\n张三,1\n李四,2\n";
     p.gbk("data/gbk.csv", text);
     p.write("data/utf8.csv", text);
-    p.write(
-        "data/bom.csv",
-        [b"\xEF\xBB\xBF".as_slice(), text.as_bytes()].concat(),
-    );
+    p.write("data/bom.csv", [b"\xEF\xBB\xBF".as_slice(), text.as_bytes()].concat());
     let (gb, _, _) = encoding_rs::GB18030.encode("姓名,金额\n𠀀家,1\n");
     p.write("data/gb18030.csv", gb);
     for (file, enc, want) in [
@@ -119,18 +99,8 @@ async fn encodings_auto_detect_and_gb18030() {
         let c = p.connector(&format!("t_{file}"), &toml);
         let m = p.ingest(&c).await.unwrap().manifest().clone();
         assert_eq!(m.sources[0].encoding.as_deref(), Some(want), "{file}");
-        let names = p
-            .rows(&format!("select name from t_{file} order by amount"))
-            .await;
-        assert_eq!(
-            names[0],
-            if file == "gb18030" {
-                "𠀀家"
-            } else {
-                "张三"
-            },
-            "{file}"
-        );
+        let names = p.rows(&format!("select name from t_{file} order by amount")).await;
+        assert_eq!(names[0], if file == "gb18030" { "𠀀家" } else { "张三" }, "{file}");
     }
 }
 
@@ -144,10 +114,7 @@ async fn bytes_that_do_not_decode_are_an_error_naming_file_and_line() {
     let (gbk, _, _) = encoding_rs::GBK.encode("name\nok\n张三\n");
     p.write("data/t.csv", gbk);
     let err = p.ingest(&c).await.unwrap_err().to_string();
-    assert!(
-        err.contains("data/t.csv:3:") && err.contains("do not decode as utf-8"),
-        "{err}"
-    );
+    assert!(err.contains("data/t.csv:3:") && err.contains("do not decode as utf-8"), "{err}");
     // the previous snapshot stays current and intact
     let m = p.lake().current("t").await.unwrap().unwrap();
     assert_eq!((m.snapshot.as_str(), m.rows), ("v000001", 1));
@@ -157,32 +124,18 @@ async fn bytes_that_do_not_decode_are_an_error_naming_file_and_line() {
 #[tokio::test]
 async fn missing_mapped_column_and_missing_file_are_clear_errors() {
     let p = TestProject::new();
-    p.gbk(
-        "data/relief.csv",
-        &relief_csv().replace("金额(万元)", "金额（元）"),
-    );
+    p.gbk("data/relief.csv", &relief_csv().replace("金额(万元)", "金额（元）"));
     let c = p.connector("relief", RELIEF);
     let err = p.ingest(&c).await.unwrap_err().to_string();
+    assert!(err.contains("data/relief.csv:2:"), "names the header line: {err}");
     assert!(
-        err.contains("data/relief.csv:2:"),
-        "names the header line: {err}"
-    );
-    assert!(
-        err.contains("`amount`")
-            && err.contains("金额(万元)")
-            && err.contains("did you mean `金额（元）`"),
+        err.contains("`amount`") && err.contains("金额(万元)") && err.contains("did you mean `金额（元）`"),
         "{err}"
     );
-    assert!(
-        p.lake().current("relief").await.unwrap().is_none(),
-        "nothing became current"
-    );
+    assert!(p.lake().current("relief").await.unwrap().is_none(), "nothing became current");
     std::fs::remove_file(p.path("data/relief.csv")).unwrap();
     let err = p.ingest(&c).await.unwrap_err().to_string();
-    assert!(
-        err.contains("data/relief.csv") && err.contains("file not found"),
-        "{err}"
-    );
+    assert!(err.contains("data/relief.csv") && err.contains("file not found"), "{err}");
 }
 
 #[tokio::test]
@@ -195,16 +148,10 @@ async fn connector_spec_errors_point_at_line_and_column() {
     assert!(err.to_string().contains("encodng"), "{err}");
     std::fs::write(&path, "name = \"bad\"\ntitle = \"t\"\ndomain = \"x\"\nlocation = \"a.csv\"\n[format]\ntype = \"csv\"\n[columns]\na = { from = \"a\", type = \"money\", unit = \"美元\" }\n").unwrap();
     let err = connector::load(&path).unwrap_err().to_string();
-    assert!(
-        err.contains("bad.toml:8:") && err.contains("unknown money unit"),
-        "{err}"
-    );
+    assert!(err.contains("bad.toml:8:") && err.contains("unknown money unit"), "{err}");
     std::fs::write(&path, "name = \"bad\"\ntitle = \"t\"\ndomain = \"x\"\nlocation = \"a.csv\"\nkey = [\"id\"]\n[format]\ntype = \"csv\"\n[columns]\na = { from = \"a\", type = \"decimal\" }\n").unwrap();
     let err = connector::load(&path).unwrap_err().to_string();
-    assert!(
-        err.contains("bad.toml:9:") && err.contains("decimal"),
-        "{err}"
-    );
+    assert!(err.contains("bad.toml:9:") && err.contains("decimal"), "{err}");
 }
 
 #[tokio::test]
@@ -236,25 +183,14 @@ async fn chunked_parse_equals_single_chunk_even_with_quoted_newlines() {
         chunked.parts.len(),
         whole.parts.len()
     );
-    assert_eq!(
-        p.rows("select id, note, amount from big order by id").await,
-        all
-    );
-    assert_eq!(
-        issue_rows(&p, "big", "quarantine.parquet", "line, raw").await,
-        q1
-    );
+    assert_eq!(p.rows("select id, note, amount from big order by id").await, all);
+    assert_eq!(issue_rows(&p, "big", "quarantine.parquet", "line, raw").await, q1);
     // line of record i: header line 1, one extra physical line per earlier multi-line note
     let line = |i: usize| 2 + i + (0..i).filter(|j| j % 97 == 0).count();
-    let want: Vec<String> = (1..3000)
-        .filter(|i| i % 501 == 0 && i % 97 != 0)
-        .map(|i| format!("{}|abc", line(i)))
-        .collect();
+    let want: Vec<String> =
+        (1..3000).filter(|i| i % 501 == 0 && i % 97 != 0).map(|i| format!("{}|abc", line(i))).collect();
     assert_eq!(q1, want);
-    assert_eq!(
-        all.iter().find(|r| r.starts_with("97|")).unwrap(),
-        "97|多行\n备注,含逗号|97.50"
-    );
+    assert_eq!(all.iter().find(|r| r.starts_with("97|")).unwrap(), "97|多行\n备注,含逗号|97.50");
 }
 
 fn workbook(path: &std::path::Path) {
@@ -265,10 +201,7 @@ fn workbook(path: &std::path::Path) {
         let ws = wb.add_worksheet();
         ws.set_name(sheet).unwrap();
         ws.write_string(0, 0, format!("{sheet}发放表")).unwrap();
-        for (c, h) in ["身份证号", "金额(万元)", "发放日期", "发放月份"]
-            .iter()
-            .enumerate()
-        {
+        for (c, h) in ["身份证号", "金额(万元)", "发放日期", "发放月份"].iter().enumerate() {
             ws.write_string(1, c as u16, *h).unwrap();
         }
         // 15-digit legacy ID stored as a number: exact; 18-digit as a number: digits lost
@@ -367,7 +300,9 @@ id_no = { from = "身份证", type = "id_card" }
     let c = p.connector("nd", toml);
     let m = p.ingest(&c).await.unwrap().manifest().clone();
     assert_eq!((m.rows_read, m.rows, m.rows_quarantined), (4, 3, 1));
-    let rows = p.rows("select no, payee, payee_uscc, payee_uscc_valid, amount, at, id_no, id_no_valid from nd order by no").await;
+    let rows = p
+        .rows("select no, payee, payee_uscc, payee_uscc_valid, amount, at, id_no, id_no_valid from nd order by no")
+        .await;
     assert_eq!(
         rows,
         vec![
@@ -394,16 +329,8 @@ async fn parquet_sources_keep_numbers_and_read_text() {
     let batch = datafusion::arrow::record_batch::RecordBatch::try_new(
         schema.clone(),
         vec![
-            Arc::new(Int64Array::from(vec![
-                Some(340524198001010013),
-                Some(370802940221002),
-                None,
-            ])),
-            Arc::new(StringArray::from(vec![
-                Some("2024-02-01"),
-                Some("2024年2月3日"),
-                Some("坏日期"),
-            ])),
+            Arc::new(Int64Array::from(vec![Some(340524198001010013), Some(370802940221002), None])),
+            Arc::new(StringArray::from(vec![Some("2024-02-01"), Some("2024年2月3日"), Some("坏日期")])),
             Arc::new(Float64Array::from(vec![Some(1.5), Some(2.25), Some(3.0)])),
         ],
     )
@@ -415,11 +342,7 @@ async fn parquet_sources_keep_numbers_and_read_text() {
     let m = p.ingest(&c).await.unwrap().manifest().clone();
     assert_eq!((m.rows, m.rows_quarantined), (2, 1));
     assert_eq!(
-        p.rows("select id_no, died, amount from pq order by died")
-            .await,
-        vec![
-            "340524198001010013|2024-02-01|15000.00",
-            "370802199402210029|2024-02-03|22500.00"
-        ]
+        p.rows("select id_no, died, amount from pq order by died").await,
+        vec!["340524198001010013|2024-02-01|15000.00", "370802199402210029|2024-02-03|22500.00"]
     );
 }

@@ -24,10 +24,7 @@ async fn unchanged_sources_make_no_snapshot_and_old_snapshots_stay_readable() {
     let first = p.ingest(&c).await.unwrap();
     assert!(matches!(first, Outcome::Landed(_)));
     let again = p.ingest(&c).await.unwrap();
-    assert!(
-        matches!(again, Outcome::Unchanged(ref m) if m.snapshot == "v000001"),
-        "{again:?}"
-    );
+    assert!(matches!(again, Outcome::Unchanged(ref m) if m.snapshot == "v000001"), "{again:?}");
     // touching the file without changing bytes changes nothing either
     p.write("data/t.csv", csv(&[(1, "a"), (2, "b")]));
     assert!(matches!(p.ingest(&c).await.unwrap(), Outcome::Unchanged(_)));
@@ -37,37 +34,17 @@ async fn unchanged_sources_make_no_snapshot_and_old_snapshots_stay_readable() {
     assert_ne!(first.manifest().fingerprint, second.manifest().fingerprint);
     // a changed connector re-lands an unchanged source
     let c2 = p.connector("t", &T.replace("测试", "测试2"));
-    assert!(
-        matches!(p.ingest(&c2).await.unwrap(), Outcome::Landed(ref m) if m.snapshot == "v000003")
-    );
+    assert!(matches!(p.ingest(&c2).await.unwrap(), Outcome::Landed(ref m) if m.snapshot == "v000003"));
     let lake = p.lake();
     let snaps = lake.snapshots("t").await.unwrap();
     assert_eq!(
-        snaps
-            .iter()
-            .map(|s| (s.id.as_str(), s.current, s.manifest.is_some()))
-            .collect::<Vec<_>>(),
-        vec![
-            ("v000001", false, true),
-            ("v000002", false, true),
-            ("v000003", true, true)
-        ]
+        snaps.iter().map(|s| (s.id.as_str(), s.current, s.manifest.is_some())).collect::<Vec<_>>(),
+        vec![("v000001", false, true), ("v000002", false, true), ("v000003", true, true)]
     );
     // the first snapshot is still there, byte for byte
     let engine = searchlight::engine::Engine::local();
-    engine
-        .register_snapshot(&lake, "old", snaps[0].manifest.as_ref().unwrap())
-        .await
-        .unwrap();
-    let n = crate::util::lines(
-        &engine
-            .sql("select count(*) from old")
-            .await
-            .unwrap()
-            .collect()
-            .await
-            .unwrap(),
-    );
+    engine.register_snapshot(&lake, "old", snaps[0].manifest.as_ref().unwrap()).await.unwrap();
+    let n = crate::util::lines(&engine.sql("select count(*) from old").await.unwrap().collect().await.unwrap());
     assert_eq!(n, vec!["2"]);
     assert_eq!(lake.datasets().await.unwrap(), vec!["t"]);
 }
@@ -80,10 +57,7 @@ async fn duplicate_keys_are_flagged_not_dropped() {
     let m = p.ingest(&c).await.unwrap().manifest().clone();
     assert_eq!(m.rows, 3);
     assert_eq!(m.flags.get("duplicate_key"), Some(&1));
-    assert_eq!(
-        crate::util::issue_rows(&p, "t", "flags.parquet", "line, code").await,
-        vec!["4|duplicate_key"]
-    );
+    assert_eq!(crate::util::issue_rows(&p, "t", "flags.parquet", "line, code").await, vec!["4|duplicate_key"]);
 }
 
 fn searchlight(p: &TestProject, args: &[&str], fault: Option<&str>) -> std::process::Output {
@@ -101,27 +75,14 @@ async fn a_crash_at_any_point_leaves_the_previous_snapshot_current() {
     let c = p.connector("t", T);
     p.write("data/t.csv", csv(&[(1, "a"), (2, "b")]));
     let out = searchlight(&p, &["ingest"], None);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     p.write("data/t.csv", csv(&[(1, "a"), (2, "b"), (3, "c")]));
-    for (n, fault) in ["lake.after_part", "lake.before_pointer"]
-        .iter()
-        .enumerate()
-    {
+    for (n, fault) in ["lake.after_part", "lake.before_pointer"].iter().enumerate() {
         let out = searchlight(&p, &["ingest", "--chunk-mib", "1"], Some(fault));
         assert!(!out.status.success(), "the process must die at {fault}");
-        assert!(
-            String::from_utf8_lossy(&out.stderr).contains(&format!("fault injected at {fault}"))
-        );
+        assert!(String::from_utf8_lossy(&out.stderr).contains(&format!("fault injected at {fault}")));
         let m = p.lake().current("t").await.unwrap().unwrap();
-        assert_eq!(
-            (m.snapshot.as_str(), m.rows),
-            ("v000001", 2),
-            "after a crash at {fault}"
-        );
+        assert_eq!((m.snapshot.as_str(), m.rows), ("v000001", 2), "after a crash at {fault}");
         assert_eq!(p.rows("select count(*) from t").await, vec!["2"]);
         let snaps = p.lake().snapshots("t").await.unwrap();
         assert_eq!(snaps.len(), 2 + n, "the crashed snapshot is left behind");
@@ -141,16 +102,10 @@ async fn a_crash_at_any_point_leaves_the_previous_snapshot_current() {
 #[tokio::test]
 async fn a_failed_ingest_discards_its_staged_files() {
     let p = TestProject::new();
-    let c = p.connector(
-        "t",
-        &T.replace("type = \"csv\"", "type = \"csv\"\nencoding = \"utf-8\""),
-    );
+    let c = p.connector("t", &T.replace("type = \"csv\"", "type = \"csv\"\nencoding = \"utf-8\""));
     p.write("data/t.csv", csv(&[(1, "a")]));
     p.ingest(&c).await.unwrap();
-    p.write(
-        "data/t.csv",
-        [b"\xE7\xBC\x96\xE5\x8F\xB7,\xE5\x80\xBC\n1,\xFF\n".as_slice()].concat(),
-    );
+    p.write("data/t.csv", [b"\xE7\xBC\x96\xE5\x8F\xB7,\xE5\x80\xBC\n1,\xFF\n".as_slice()].concat());
     let err = p.ingest(&c).await.unwrap_err().to_string();
     assert!(err.contains("data/t.csv:2:"), "{err}");
     let snaps = p.lake().snapshots("t").await.unwrap();

@@ -9,15 +9,11 @@ use searchlight::lake::{Lake, Outcome, Quiet};
 #[tokio::test]
 async fn lake_and_sources_on_s3() {
     let Ok(endpoint) = std::env::var("SEARCHLIGHT_TEST_S3_ENDPOINT") else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must provide SEARCHLIGHT_TEST_S3_ENDPOINT"
-        );
+        assert!(std::env::var_os("CI").is_none(), "CI must provide SEARCHLIGHT_TEST_S3_ENDPOINT");
         eprintln!("skipped: SEARCHLIGHT_TEST_S3_ENDPOINT is not set");
         return;
     };
-    let bucket =
-        std::env::var("SEARCHLIGHT_TEST_S3_BUCKET").unwrap_or_else(|_| "searchlight-test".into());
+    let bucket = std::env::var("SEARCHLIGHT_TEST_S3_BUCKET").unwrap_or_else(|_| "searchlight-test".into());
     // SAFETY-free: tests in this binary that use S3 read the same values
     for (k, v) in [
         ("AWS_ENDPOINT", endpoint.as_str()),
@@ -34,38 +30,20 @@ async fn lake_and_sources_on_s3() {
     let src = url::Url::parse(&format!("s3://{bucket}/{run}/raw/payroll.csv")).unwrap();
     let located = searchlight::storage::locate(&src).unwrap();
     let (gbk, _, _) = encoding_rs::GBK.encode("身份证号,姓名\n34052419800101001X,张三\n");
-    located
-        .store
-        .put(&located.path, PutPayload::from(gbk.into_owned()))
-        .await
-        .unwrap();
+    located.store.put(&located.path, PutPayload::from(gbk.into_owned())).await.unwrap();
     let p = crate::util::TestProject::new();
     let toml = format!(
         "name = \"payroll\"\ntitle = \"财政供养\"\ndomain = \"registry\"\nlocation = \"s3://{bucket}/{run}/raw/*.csv\"\n[format]\ntype = \"csv\"\nencoding = \"gbk\"\n[columns]\nid_no = {{ from = \"身份证号\", type = \"id_card\" }}\nname = {{ from = \"姓名\", type = \"text\" }}\n"
     );
     let c = p.connector("payroll", &toml);
     let lake = Lake::open(&url::Url::parse(&format!("s3://{bucket}/{run}/lake")).unwrap()).unwrap();
-    let out = lake
-        .ingest(&c, p.root(), &crate::util::opts(), &Quiet)
-        .await
-        .unwrap();
+    let out = lake.ingest(&c, p.root(), &crate::util::opts(), &Quiet).await.unwrap();
     assert!(matches!(out, Outcome::Landed(ref m) if m.rows == 1));
-    assert!(matches!(
-        lake.ingest(&c, p.root(), &crate::util::opts(), &Quiet)
-            .await
-            .unwrap(),
-        Outcome::Unchanged(_)
-    ));
+    assert!(matches!(lake.ingest(&c, p.root(), &crate::util::opts(), &Quiet).await.unwrap(), Outcome::Unchanged(_)));
     let engine = searchlight::engine::Engine::local();
     engine.register_lake(&lake).await.unwrap();
     let rows = crate::util::lines(
-        &engine
-            .sql("select id_no, name, id_no_valid from payroll")
-            .await
-            .unwrap()
-            .collect()
-            .await
-            .unwrap(),
+        &engine.sql("select id_no, name, id_no_valid from payroll").await.unwrap().collect().await.unwrap(),
     );
     assert_eq!(rows, vec!["34052419800101001X|张三|true"]);
 }

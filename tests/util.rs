@@ -54,24 +54,14 @@ impl TestProject {
         self.ingest_with(c, &opts()).await
     }
 
-    pub async fn ingest_with(
-        &self,
-        c: &Connector,
-        o: &IngestOptions,
-    ) -> Result<Outcome, searchlight::lake::Error> {
+    pub async fn ingest_with(&self, c: &Connector, o: &IngestOptions) -> Result<Outcome, searchlight::lake::Error> {
         self.lake().ingest(c, self.root(), o, &Quiet).await
     }
 
     pub async fn sql(&self, sql: &str) -> Vec<RecordBatch> {
         let engine = Engine::local();
         engine.register_lake(&self.lake()).await.unwrap();
-        engine
-            .sql(sql)
-            .await
-            .unwrap_or_else(|e| panic!("{sql}: {e}"))
-            .collect()
-            .await
-            .unwrap()
+        engine.sql(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}")).collect().await.unwrap()
     }
 
     /// Query results as lines of `|`-separated values (NULL as empty).
@@ -81,10 +71,7 @@ impl TestProject {
 }
 
 pub fn opts() -> IngestOptions {
-    IngestOptions {
-        as_of: chrono::NaiveDate::from_ymd_opt(2025, 12, 31).unwrap(),
-        ..IngestOptions::default()
-    }
+    IngestOptions { as_of: chrono::NaiveDate::from_ymd_opt(2025, 12, 31).unwrap(), ..IngestOptions::default() }
 }
 
 /// Batches as lines of `|`-separated values.
@@ -93,18 +80,9 @@ pub fn lines(batches: &[RecordBatch]) -> Vec<String> {
     let mut out = Vec::new();
     let fo = FormatOptions::default();
     for b in batches {
-        let fmts: Vec<_> = b
-            .columns()
-            .iter()
-            .map(|c| ArrayFormatter::try_new(c.as_ref(), &fo).unwrap())
-            .collect();
+        let fmts: Vec<_> = b.columns().iter().map(|c| ArrayFormatter::try_new(c.as_ref(), &fo).unwrap()).collect();
         for r in 0..b.num_rows() {
-            out.push(
-                fmts.iter()
-                    .map(|f| f.value(r).to_string())
-                    .collect::<Vec<_>>()
-                    .join("|"),
-            );
+            out.push(fmts.iter().map(|f| f.value(r).to_string()).collect::<Vec<_>>().join("|"));
         }
     }
     out
@@ -116,16 +94,10 @@ pub async fn issue_rows(p: &TestProject, dataset: &str, file: &str, cols: &str) 
     let m = lake.current(dataset).await.unwrap().unwrap();
     let engine = Engine::local();
     let url = lake.file_url(dataset, &m.snapshot, file);
-    engine
-        .context()
-        .register_parquet("issues", url.as_str(), Default::default())
-        .await
-        .unwrap();
+    engine.context().register_parquet("issues", url.as_str(), Default::default()).await.unwrap();
     lines(
         &engine
-            .sql(&format!(
-                "select {cols} from issues order by line, \"column\""
-            ))
+            .sql(&format!("select {cols} from issues order by line, \"column\""))
             .await
             .unwrap()
             .collect()

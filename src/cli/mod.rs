@@ -19,11 +19,7 @@ use crate::project::Project;
 
 /// searchlight (探照灯): big-data supervision — connectors, a versioned Parquet lake, SQL models.
 #[derive(Debug, Parser)]
-#[command(
-    name = "searchlight",
-    version,
-    about = "探照灯 · 大数据监督引擎 (big-data supervision engine)"
-)]
+#[command(name = "searchlight", version, about = "探照灯 · 大数据监督引擎 (big-data supervision engine)")]
 pub struct Cli {
     /// Project directory (holds connectors/, models/, fixtures/).
     #[arg(long, global = true, default_value = ".", env = "SEARCHLIGHT_PROJECT")]
@@ -108,10 +104,7 @@ enum FixturesCommand {
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("searchlight: cannot start runtime: {e}");
@@ -140,32 +133,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!();
             let lake = Lake::open(&project.lake)?;
             output::lake_table(&lake, &project).await?;
-            Ok(if failed {
-                ExitCode::from(2)
-            } else {
-                ExitCode::SUCCESS
-            })
+            Ok(if failed { ExitCode::from(2) } else { ExitCode::SUCCESS })
         }
-        Command::Ingest {
-            names,
-            as_of,
-            force,
-            chunk_mib,
-        } => {
-            let mut opts = IngestOptions {
-                force,
-                chunk_bytes: chunk_mib.max(1) << 20,
-                ..IngestOptions::default()
-            };
+        Command::Ingest { names, as_of, force, chunk_mib } => {
+            let mut opts = IngestOptions { force, chunk_bytes: chunk_mib.max(1) << 20, ..IngestOptions::default() };
             if let Some(d) = as_of {
                 opts.as_of = d;
             }
             let failed = ingest(&project, &names, &opts).await?;
-            Ok(if failed {
-                ExitCode::from(2)
-            } else {
-                ExitCode::SUCCESS
-            })
+            Ok(if failed { ExitCode::from(2) } else { ExitCode::SUCCESS })
         }
         Command::Lake { name, json } => {
             let lake = Lake::open(&project.lake)?;
@@ -199,11 +175,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 output::datasets(&ok);
             }
-            Ok(if failed {
-                ExitCode::from(2)
-            } else {
-                ExitCode::SUCCESS
-            })
+            Ok(if failed { ExitCode::from(2) } else { ExitCode::SUCCESS })
         }
         Command::Sql { query, json } => {
             let lake = Lake::open(&project.lake)?;
@@ -214,19 +186,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             output::batches(&batches, json)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Fixtures {
-            command:
-                FixturesCommand::Generate {
-                    seed,
-                    scale,
-                    out,
-                    only,
-                },
-        } => {
+        Command::Fixtures { command: FixturesCommand::Generate { seed, scale, out, only } } => {
             let out = out.unwrap_or_else(|| project.fixtures_dir());
             let started = Instant::now();
-            let report =
-                crate::county::generate(&crate::county::Settings { seed, scale, only }, &out)?;
+            let report = crate::county::generate(&crate::county::Settings { seed, scale, only }, &out)?;
             for (file, rows) in &report.files {
                 println!("{rows:>10}  {}", file.display());
             }
@@ -257,17 +220,11 @@ async fn ingest(project: &Project, names: &[String], opts: &IngestOptions) -> an
     }
     for n in names {
         if !connectors.iter().any(|c| c.name() == n) {
-            anyhow::bail!(
-                "no connector named `{n}` in {}",
-                project.connectors_dir().display()
-            );
+            anyhow::bail!("no connector named `{n}` in {}", project.connectors_dir().display());
         }
     }
     let mut rows = Vec::new();
-    for conn in connectors
-        .iter()
-        .filter(|c| names.is_empty() || names.iter().any(|n| n == c.name()))
-    {
+    for conn in connectors.iter().filter(|c| names.is_empty() || names.iter().any(|n| n == c.name())) {
         let started = Instant::now();
         let bar = output::ProgressBar::new(conn.name());
         let result = lake.ingest(conn, &project.root, opts, &bar).await;

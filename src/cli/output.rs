@@ -56,8 +56,7 @@ impl Progress for ProgressBar {
     fn start(&self, total: u64) {
         // both passes read the sources, so `total` is twice their size
         if total >= 64 << 20 {
-            self.0
-                .set_draw_target(indicatif::ProgressDrawTarget::stderr());
+            self.0.set_draw_target(indicatif::ProgressDrawTarget::stderr());
             self.0.set_length(total);
             self.0.set_style(
                 indicatif::ProgressStyle::with_template(
@@ -101,11 +100,7 @@ impl IngestRow {
     /// A dataset whose ingest failed (its previous snapshot stays current).
     pub fn failed(conn: &Connector, elapsed: Duration) -> Self {
         IngestRow {
-            name: conn.name().into(),
-            title: conn.spec.title.clone(),
-            status: "失败",
-            manifest: None,
-            elapsed,
+            name: conn.name().into(), title: conn.spec.title.clone(), status: "失败", manifest: None, elapsed
         }
     }
 }
@@ -126,9 +121,8 @@ pub fn ingest_table(rows: &[IngestRow]) {
     let (mut landed, mut quarantined) = (0, 0);
     for r in rows {
         let m = r.manifest.as_ref();
-        let (read, rows_, q, f) = m
-            .map(|m| (m.rows_read, m.rows, m.rows_quarantined, m.flag_count()))
-            .unwrap_or_default();
+        let (read, rows_, q, f) =
+            m.map(|m| (m.rows_read, m.rows, m.rows_quarantined, m.flag_count())).unwrap_or_default();
         if r.status == "新快照" {
             landed += rows_;
             quarantined += q;
@@ -142,8 +136,7 @@ pub fn ingest_table(rows: &[IngestRow]) {
             num(rows_),
             num(q),
             num(f),
-            Cell::new(format!("{:.2}s", r.elapsed.as_secs_f64()))
-                .set_alignment(CellAlignment::Right),
+            Cell::new(format!("{:.2}s", r.elapsed.as_secs_f64())).set_alignment(CellAlignment::Right),
         ]);
     }
     println!("{t}");
@@ -178,13 +171,7 @@ pub async fn lake_table(lake: &Lake, project: &Project) -> anyhow::Result<()> {
             let sources = m
                 .sources
                 .iter()
-                .map(|s| {
-                    s.location
-                        .rsplit('/')
-                        .next()
-                        .unwrap_or(&s.location)
-                        .to_string()
-                })
+                .map(|s| s.location.rsplit('/').next().unwrap_or(&s.location).to_string())
                 .collect::<Vec<_>>()
                 .join(", ");
             t.add_row(vec![
@@ -202,18 +189,13 @@ pub async fn lake_table(lake: &Lake, project: &Project) -> anyhow::Result<()> {
     }
     println!("湖 lake: {}", display_url(&project.lake));
     println!("{t}");
-    println!(
-        "{} 个数据集; `searchlight lake <数据集>` 查看快照、结构与隔离记录",
-        names.len()
-    );
+    println!("{} 个数据集; `searchlight lake <数据集>` 查看快照、结构与隔离记录", names.len());
     Ok(())
 }
 
 fn display_url(u: &url::Url) -> String {
     if u.scheme() == "file" {
-        u.to_file_path()
-            .map(|p| p.display().to_string())
-            .unwrap_or_else(|_| u.to_string())
+        u.to_file_path().map(|p| p.display().to_string()).unwrap_or_else(|_| u.to_string())
     } else {
         u.to_string()
     }
@@ -233,16 +215,7 @@ pub async fn dataset_detail(lake: &Lake, name: &str, json: bool) -> anyhow::Resu
         println!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(());
     }
-    let mut t = table(&[
-        "快照 snapshot",
-        "状态",
-        "写入时间",
-        "截至 as-of",
-        "行数",
-        "隔离",
-        "标记",
-        "指纹 fingerprint",
-    ]);
+    let mut t = table(&["快照 snapshot", "状态", "写入时间", "截至 as-of", "行数", "隔离", "标记", "指纹 fingerprint"]);
     for s in &snaps {
         let state = match (&s.manifest, s.current) {
             (Some(_), true) => "当前 current",
@@ -287,21 +260,13 @@ pub async fn dataset_detail(lake: &Lake, name: &str, json: bool) -> anyhow::Resu
     }
     println!("{src}");
     for (label, counts, file) in [
-        (
-            "隔离 quarantine",
-            &m.quarantine,
-            crate::lake::manifest::QUARANTINE,
-        ),
+        ("隔离 quarantine", &m.quarantine, crate::lake::manifest::QUARANTINE),
         ("标记 flags", &m.flags, crate::lake::manifest::FLAGS),
     ] {
         if counts.is_empty() {
             continue;
         }
-        let summary = counts
-            .iter()
-            .map(|(k, v)| format!("{k} {v}"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let summary = counts.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ");
         println!("{label}: {summary}");
         let engine = crate::engine::Engine::local();
         let (root, store) = lake.store();
@@ -309,33 +274,19 @@ pub async fn dataset_detail(lake: &Lake, name: &str, json: bool) -> anyhow::Resu
         let url = lake.file_url(&m.dataset, &m.snapshot, file);
         let df = engine
             .context()
-            .read_parquet(
-                url.as_str(),
-                datafusion::prelude::ParquetReadOptions::default(),
-            )
+            .read_parquet(url.as_str(), datafusion::prelude::ParquetReadOptions::default())
             .await?
             .select_columns(&["file", "sheet", "line", "column", "raw", "reason"])?
             .limit(0, Some(10))?;
         let batches = df.collect().await?;
-        println!(
-            "{}",
-            datafusion::arrow::util::pretty::pretty_format_batches(&batches)?
-        );
+        println!("{}", datafusion::arrow::util::pretty::pretty_format_batches(&batches)?);
     }
     Ok(())
 }
 
 /// Prints the declared datasets.
 pub fn datasets(connectors: &[Connector]) {
-    let mut t = table(&[
-        "数据集 dataset",
-        "名称",
-        "领域",
-        "格式",
-        "列数",
-        "主键 key",
-        "来源 location",
-    ]);
+    let mut t = table(&["数据集 dataset", "名称", "领域", "格式", "列数", "主键 key", "来源 location"]);
     for c in connectors {
         t.add_row(vec![
             Cell::new(c.name()),
@@ -360,10 +311,7 @@ pub fn batches(batches: &[RecordBatch], json: bool) -> anyhow::Result<()> {
         w.finish()?;
         println!("{}", String::from_utf8(w.into_inner())?);
     } else {
-        println!(
-            "{}",
-            datafusion::arrow::util::pretty::pretty_format_batches(batches)?
-        );
+        println!("{}", datafusion::arrow::util::pretty::pretty_format_batches(batches)?);
         let n: usize = batches.iter().map(|b| b.num_rows()).sum();
         println!("{n} 行");
     }

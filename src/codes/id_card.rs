@@ -140,8 +140,7 @@ pub fn gender(id: &str) -> Option<&'static str> {
         15 => b[14],
         _ => return None,
     };
-    d.is_ascii_digit()
-        .then(|| if (d - b'0') % 2 == 1 { "男" } else { "女" })
+    d.is_ascii_digit().then(|| if (d - b'0') % 2 == 1 { "男" } else { "女" })
 }
 
 /// Age in whole years on `at`, from the ID's birth date.
@@ -174,10 +173,7 @@ fn classify18(id: String) -> Normalized {
     } else {
         None
     };
-    Normalized {
-        value: Some(id),
-        issue,
-    }
+    Normalized { value: Some(id), issue }
 }
 
 fn from_digits(digits: &str, from_number: bool) -> Normalized {
@@ -199,73 +195,41 @@ fn from_digits(digits: &str, from_number: bool) -> Normalized {
         15 => match upgrade15(digits) {
             Some(up) if date_part(up.as_bytes()).is_some() => Normalized {
                 value: Some(up),
-                issue: Some(if from_number {
-                    Issue::RestoredFromNumber
-                } else {
-                    Issue::Upgraded15
-                }),
+                issue: Some(if from_number { Issue::RestoredFromNumber } else { Issue::Upgraded15 }),
             },
-            _ => Normalized {
-                value: Some(digits.to_string()),
-                issue: Some(Issue::BadDate),
-            },
+            _ => Normalized { value: Some(digits.to_string()), issue: Some(Issue::BadDate) },
         },
-        _ => Normalized {
-            value: Some(digits.to_string()),
-            issue: Some(Issue::Malformed),
-        },
+        _ => Normalized { value: Some(digits.to_string()), issue: Some(Issue::Malformed) },
     }
 }
 
 fn lost() -> Normalized {
-    Normalized {
-        value: None,
-        issue: Some(Issue::PrecisionLost),
-    }
+    Normalized { value: None, issue: Some(Issue::PrecisionLost) }
 }
 
 /// Normalises an ID that arrived as text: cleans blanks and full-width forms, upper-cases `x`,
 /// upgrades 15-digit IDs, and recognises numbers written as text (`1.10101E+17`, `…1234.0`).
 pub fn normalize_text(raw: &str) -> Normalized {
     let cleaned = super::text::clean(raw);
-    let mut s: String = cleaned
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != '-')
-        .collect();
+    let mut s: String = cleaned.chars().filter(|c| !c.is_whitespace() && *c != '-').collect();
     if s.is_empty() {
-        return Normalized {
-            value: None,
-            issue: None,
-        };
+        return Normalized { value: None, issue: None };
     }
     s.make_ascii_uppercase();
     let b = s.as_bytes();
-    if b.len() == 18
-        && b[..17].iter().all(u8::is_ascii_digit)
-        && (b[17].is_ascii_digit() || b[17] == b'X')
-    {
-        return if b[17] == b'X' {
-            classify18(s)
-        } else {
-            from_digits(&s, false)
-        };
+    if b.len() == 18 && b[..17].iter().all(u8::is_ascii_digit) && (b[17].is_ascii_digit() || b[17] == b'X') {
+        return if b[17] == b'X' { classify18(s) } else { from_digits(&s, false) };
     }
     if b.len() == 15 && b.iter().all(u8::is_ascii_digit) {
         return from_digits(&s, false);
     }
     if s.contains('*') {
-        return Normalized {
-            value: Some(s),
-            issue: Some(Issue::Masked),
-        };
+        return Normalized { value: Some(s), issue: Some(Issue::Masked) };
     }
     match super::text_number_digits(&s) {
         Some(NumberDigits::Exact(d)) => from_digits(&d, true),
         Some(NumberDigits::Truncated) => lost(),
-        None => Normalized {
-            value: Some(s),
-            issue: Some(Issue::Malformed),
-        },
+        None => Normalized { value: Some(s), issue: Some(Issue::Malformed) },
     }
 }
 
@@ -274,10 +238,7 @@ pub fn normalize_number(v: f64) -> Normalized {
     match super::float_digits(v, |d| is_valid(d)) {
         Some(NumberDigits::Exact(d)) => from_digits(&d, true),
         Some(NumberDigits::Truncated) => lost(),
-        None => Normalized {
-            value: Some(v.to_string()),
-            issue: Some(Issue::Malformed),
-        },
+        None => Normalized { value: Some(v.to_string()), issue: Some(Issue::Malformed) },
     }
 }
 
@@ -292,10 +253,7 @@ mod tests {
         assert!(is_valid("34052419800101001X"));
         assert!(is_valid("34052419800101001x"));
         assert!(!is_valid("340524198001010013"));
-        assert_eq!(
-            upgrade15("370802940221002").as_deref(),
-            Some("370802199402210029")
-        );
+        assert_eq!(upgrade15("370802940221002").as_deref(), Some("370802199402210029"));
         assert!(is_valid("370802199402210029"));
     }
 
@@ -305,18 +263,9 @@ mod tests {
         assert_eq!(birth_date(id), NaiveDate::from_ymd_opt(1980, 1, 1));
         assert_eq!(region(id), Some("340524"));
         assert_eq!(gender(id), Some("男"));
-        assert_eq!(
-            age_at(id, NaiveDate::from_ymd_opt(2024, 1, 1).unwrap()),
-            Some(44)
-        );
-        assert_eq!(
-            age_at(id, NaiveDate::from_ymd_opt(2023, 12, 31).unwrap()),
-            Some(43)
-        );
-        assert_eq!(
-            birth_date("370802940221002"),
-            NaiveDate::from_ymd_opt(1994, 2, 21)
-        );
+        assert_eq!(age_at(id, NaiveDate::from_ymd_opt(2024, 1, 1).unwrap()), Some(44));
+        assert_eq!(age_at(id, NaiveDate::from_ymd_opt(2023, 12, 31).unwrap()), Some(43));
+        assert_eq!(birth_date("370802940221002"), NaiveDate::from_ymd_opt(1994, 2, 21));
         assert_eq!(birth_date("abc"), None);
     }
 
@@ -333,10 +282,7 @@ mod tests {
         assert_eq!(n.issue, Some(Issue::Upgraded15));
         let n = normalize_text("340524198013010011");
         assert_eq!(n.issue, Some(Issue::BadDate));
-        assert_eq!(
-            normalize_text("3405**********001X").issue,
-            Some(Issue::Masked)
-        );
+        assert_eq!(normalize_text("3405**********001X").issue, Some(Issue::Masked));
         assert_eq!(normalize_text("无").issue, Some(Issue::Malformed));
         assert_eq!(normalize_text("  ").value, None);
     }
@@ -354,18 +300,12 @@ mod tests {
         assert_eq!(n.issue, Some(Issue::RestoredFromNumber));
         // Excel-truncated plain digits: ends in 000 and fails the check
         let truncated = "110101199003077000";
-        assert!(
-            !is_valid(truncated),
-            "a truncated value that happens to validate proves nothing"
-        );
+        assert!(!is_valid(truncated), "a truncated value that happens to validate proves nothing");
         assert_eq!(normalize_text(&format!("{truncated}.0")), lost());
         // written out as plain digits the damage looks the same
         assert_eq!(normalize_text(truncated), lost());
         // a checksum failure without the 000 trace is kept and flagged
-        assert_eq!(
-            normalize_text("110101199003077001").issue,
-            Some(Issue::Checksum)
-        );
+        assert_eq!(normalize_text("110101199003077001").issue, Some(Issue::Checksum));
     }
 
     #[test]
@@ -376,13 +316,7 @@ mod tests {
         assert_eq!(n.issue, Some(Issue::RestoredFromNumber));
         // Excel keeps 15 significant digits: the rest is lost, never guessed
         assert_eq!(normalize_number(340524198001010000.0), lost());
-        assert_eq!(
-            normalize_number(1.5),
-            Normalized {
-                value: Some("1.5".into()),
-                issue: Some(Issue::Malformed)
-            }
-        );
+        assert_eq!(normalize_number(1.5), Normalized { value: Some("1.5".into()), issue: Some(Issue::Malformed) });
     }
 
     #[test]
@@ -413,9 +347,6 @@ mod tests {
                 }
             }
         }
-        assert!(
-            restored > 0 && refused > 0,
-            "restored {restored}, refused {refused}"
-        );
+        assert!(restored > 0 && refused > 0, "restored {restored}, refused {refused}");
     }
 }

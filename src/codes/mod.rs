@@ -25,10 +25,7 @@ pub enum NumberDigits {
 /// Returns `None` when the text is not a number or not an integer.
 pub fn text_number_digits(s: &str) -> Option<NumberDigits> {
     let (mantissa, exp) = match s.find(['e', 'E']) {
-        Some(i) => (
-            &s[..i],
-            s[i + 1..].trim_start_matches('+').parse::<i32>().ok()?,
-        ),
+        Some(i) => (&s[..i], s[i + 1..].trim_start_matches('+').parse::<i32>().ok()?),
         None => (s, 0),
     };
     let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
@@ -52,10 +49,7 @@ pub fn text_number_digits(s: &str) -> Option<NumberDigits> {
     let point = point as usize;
     if digits.len() > point {
         // digits after the decimal point must all be zero for an integer
-        return digits[point..]
-            .bytes()
-            .all(|b| b == b'0')
-            .then(|| NumberDigits::Exact(digits[..point].to_string()));
+        return digits[point..].bytes().all(|b| b == b'0').then(|| NumberDigits::Exact(digits[..point].to_string()));
     }
     if digits.len() == point {
         return Some(NumberDigits::Exact(digits.to_string()));
@@ -104,23 +98,11 @@ mod tests {
 
     #[test]
     fn text_numbers() {
-        assert_eq!(
-            text_number_digits("123"),
-            Some(NumberDigits::Exact("123".into()))
-        );
-        assert_eq!(
-            text_number_digits("123.000"),
-            Some(NumberDigits::Exact("123".into()))
-        );
+        assert_eq!(text_number_digits("123"), Some(NumberDigits::Exact("123".into())));
+        assert_eq!(text_number_digits("123.000"), Some(NumberDigits::Exact("123".into())));
         assert_eq!(text_number_digits("1.5"), None);
-        assert_eq!(
-            text_number_digits("1.23E+17"),
-            Some(NumberDigits::Truncated)
-        );
-        assert_eq!(
-            text_number_digits("1.23E+2"),
-            Some(NumberDigits::Exact("123".into()))
-        );
+        assert_eq!(text_number_digits("1.23E+17"), Some(NumberDigits::Truncated));
+        assert_eq!(text_number_digits("1.23E+2"), Some(NumberDigits::Exact("123".into())));
         assert_eq!(text_number_digits("1.2345e3"), None);
         assert_eq!(text_number_digits("abc"), None);
         assert_eq!(text_number_digits("1.2E-3"), None);
@@ -128,14 +110,8 @@ mod tests {
 
     #[test]
     fn float_numbers() {
-        assert_eq!(
-            float_digits(42.0, |_| true),
-            Some(NumberDigits::Exact("42".into()))
-        );
+        assert_eq!(float_digits(42.0, |_| true), Some(NumberDigits::Exact("42".into())));
         assert_eq!(float_digits(4.2, |_| true), None);
-        assert_eq!(
-            float_digits(1.23456789012345e17, |_| true),
-            Some(NumberDigits::Truncated)
-        );
+        assert_eq!(float_digits(1.23456789012345e17, |_| true), Some(NumberDigits::Truncated));
     }
 }

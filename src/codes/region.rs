@@ -5,8 +5,7 @@
 pub fn normalize(raw: &str) -> Option<String> {
     let s = super::text::clean(raw);
     let s = s.trim_end_matches(".0");
-    (matches!(s.len(), 2 | 4 | 6 | 9 | 12) && s.bytes().all(|b| b.is_ascii_digit()))
-        .then(|| s.to_string())
+    (matches!(s.len(), 2 | 4 | 6 | 9 | 12) && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.to_string())
 }
 
 /// The code truncated to a level: 2 province, 4 city, 6 county, 9 township, 12 village.

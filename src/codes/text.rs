@@ -59,10 +59,7 @@ mod tests {
 
     #[test]
     fn folds_full_width_and_trims() {
-        assert_eq!(
-            clean("  ３４０５２４１９８００１０１００１ｘ　"),
-            "34052419800101001x"
-        );
+        assert_eq!(clean("  ３４０５２４１９８００１０１００１ｘ　"), "34052419800101001x");
         assert_eq!(clean("某某公司（集团）"), "某某公司(集团)");
         assert_eq!(clean("\u{3000}张三\u{3000}"), "张三");
         assert!(matches!(clean("abc"), Cow::Borrowed("abc")));

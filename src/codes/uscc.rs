@@ -8,9 +8,7 @@
 use super::NumberDigits;
 
 const CHARSET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
-const WEIGHTS: [u32; 17] = [
-    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
-];
+const WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
 
 fn value(c: u8) -> Option<u32> {
     CHARSET.iter().position(|&x| x == c).map(|p| p as u32)
@@ -87,19 +85,14 @@ impl Issue {
         match self {
             Issue::Checksum => "credit code check character does not match (GB 32100); kept",
             Issue::Malformed => "not an 18-character credit code; kept",
-            Issue::PrecisionLost => {
-                "credit code stored as a number lost digits; not landed — fix the export"
-            }
+            Issue::PrecisionLost => "credit code stored as a number lost digits; not landed — fix the export",
         }
     }
 }
 
 /// Normalises a credit code from text: cleaned, upper-cased, inner blanks removed.
 pub fn normalize_text(raw: &str) -> (Option<String>, Option<Issue>) {
-    let mut s: String = super::text::clean(raw)
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect();
+    let mut s: String = super::text::clean(raw).chars().filter(|c| !c.is_whitespace()).collect();
     if s.is_empty() {
         return (None, None);
     }
@@ -149,40 +142,20 @@ mod tests {
         assert!(!is_valid("91350200776049653B"));
         // issued but fails the formula: kept and flagged, never dropped
         assert!(!is_valid("91350203M0001QAY9B"));
-        assert_eq!(
-            normalize_text("91350203M0001QAY9B").1,
-            Some(Issue::Checksum)
-        );
-        assert_eq!(
-            normalize_text("91350203M0001QAY9B").0.as_deref(),
-            Some("91350203M0001QAY9B")
-        );
+        assert_eq!(normalize_text("91350203M0001QAY9B").1, Some(Issue::Checksum));
+        assert_eq!(normalize_text("91350203M0001QAY9B").0.as_deref(), Some("91350203M0001QAY9B"));
         assert_eq!(region("91350200776049653A"), Some("350200"));
     }
 
     #[test]
     fn normalisation() {
-        assert_eq!(
-            normalize_text(" ９１３５０２００７７６０４９６５３ａ ")
-                .0
-                .as_deref(),
-            Some("91350200776049653A")
-        );
-        assert_eq!(
-            normalize_text(" ９１３５０２００７７６０４９６５３ａ ").1,
-            None
-        );
+        assert_eq!(normalize_text(" ９１３５０２００７７６０４９６５３ａ ").0.as_deref(), Some("91350200776049653A"));
+        assert_eq!(normalize_text(" ９１３５０２００７７６０４９６５３ａ ").1, None);
         assert_eq!(normalize_text("ABC").1, Some(Issue::Malformed));
         assert_eq!(normalize_text("9.13502E+17").1, Some(Issue::PrecisionLost));
-        assert_eq!(
-            normalize_number(913502000728319000.0).1,
-            Some(Issue::PrecisionLost)
-        );
+        assert_eq!(normalize_number(913502000728319000.0).1, Some(Issue::PrecisionLost));
         // the charset excludes I, O, S, V, Z
-        assert_eq!(
-            normalize_text("91350200776049653O").1,
-            Some(Issue::Malformed)
-        );
+        assert_eq!(normalize_text("91350200776049653O").1, Some(Issue::Malformed));
     }
 
     #[test]

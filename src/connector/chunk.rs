@@ -142,10 +142,7 @@ impl Scanner {
     }
 
     fn cut(&mut self, end: u64) {
-        self.chunks.push(Chunk {
-            range: self.chunk_start..end,
-            first_line: self.chunk_line,
-        });
+        self.chunks.push(Chunk { range: self.chunk_start..end, first_line: self.chunk_line });
         self.chunk_start = end;
         self.chunk_line = self.line;
     }
@@ -160,9 +157,7 @@ impl Scanner {
         };
         match std::str::from_utf8(bytes) {
             Ok(_) => {}
-            Err(e) if e.error_len().is_none() => {
-                self.utf8_carry = bytes[e.valid_up_to()..].to_vec()
-            }
+            Err(e) if e.error_len().is_none() => self.utf8_carry = bytes[e.valid_up_to()..].to_vec(),
             Err(_) => self.utf8_ok = false,
         }
     }
@@ -172,10 +167,7 @@ impl Scanner {
     pub fn finish(mut self) -> Scan {
         if self.head_done && self.offset > self.chunk_start {
             let end = self.offset;
-            self.chunks.push(Chunk {
-                range: self.chunk_start..end,
-                first_line: self.chunk_line,
-            });
+            self.chunks.push(Chunk { range: self.chunk_start..end, first_line: self.chunk_line });
         }
         Scan {
             head: self.head,
@@ -242,12 +234,9 @@ pub fn decode(bytes: &[u8], encoding: Encoding, first_line: u64) -> Result<Strin
         },
         Encoding::Gbk | Encoding::Gb18030 => {
             let mut decoder = encoding_rs::GB18030.new_decoder_without_bom_handling();
-            let cap = decoder
-                .max_utf8_buffer_length_without_replacement(bytes.len())
-                .unwrap_or(bytes.len() * 3);
+            let cap = decoder.max_utf8_buffer_length_without_replacement(bytes.len()).unwrap_or(bytes.len() * 3);
             let mut out = String::with_capacity(cap);
-            let (result, read) =
-                decoder.decode_to_string_without_replacement(bytes, &mut out, true);
+            let (result, read) = decoder.decode_to_string_without_replacement(bytes, &mut out, true);
             match result {
                 encoding_rs::DecoderResult::InputEmpty => Ok(out),
                 encoding_rs::DecoderResult::Malformed(bad, extra) => {
@@ -281,16 +270,8 @@ mod tests {
         for block in [1, 2, 3, 7, 100] {
             let s = scan(data, true, 2, 4, block);
             assert_eq!(s.head, b"title\nh1,h2\n", "block {block}");
-            let ranges: Vec<_> = s
-                .chunks
-                .iter()
-                .map(|c| (c.range.clone(), c.first_line))
-                .collect();
-            assert_eq!(
-                ranges,
-                vec![(12..16, 3), (16..30, 4), (30..34, 6), (34..38, 7)],
-                "block {block}"
-            );
+            let ranges: Vec<_> = s.chunks.iter().map(|c| (c.range.clone(), c.first_line)).collect();
+            assert_eq!(ranges, vec![(12..16, 3), (16..30, 4), (30..34, 6), (34..38, 7)], "block {block}");
             assert!(s.utf8);
         }
     }
@@ -298,13 +279,7 @@ mod tests {
     #[test]
     fn one_chunk_when_small_and_last_line_without_newline() {
         let s = scan(b"h\nx\ny", true, 1, 1 << 20, 4);
-        assert_eq!(
-            s.chunks,
-            vec![Chunk {
-                range: 2..5,
-                first_line: 2
-            }]
-        );
+        assert_eq!(s.chunks, vec![Chunk { range: 2..5, first_line: 2 }]);
         let s = scan(b"h\n", true, 1, 1 << 20, 4);
         assert!(s.chunks.is_empty());
         let s = scan(b"", true, 1, 1 << 20, 4);
@@ -318,10 +293,7 @@ mod tests {
         let (gbk, _, _) = encoding_rs::GBK.encode("身份证号\n张三\n");
         assert!(!scan(&gbk, true, 1, 100, 3).utf8);
         assert_eq!(resolve(Encoding::Auto, &gbk, false), Encoding::Gb18030);
-        assert_eq!(
-            resolve(Encoding::Auto, b"\xEF\xBB\xBFa", true),
-            Encoding::Utf8
-        );
+        assert_eq!(resolve(Encoding::Auto, b"\xEF\xBB\xBFa", true), Encoding::Utf8);
     }
 
     #[test]
@@ -333,13 +305,7 @@ mod tests {
         let (ok, _, _) = encoding_rs::GBK.encode("姓名\n张三\n");
         assert_eq!(decode(&ok, Encoding::Gbk, 1).unwrap(), "姓名\n张三\n");
         let err = decode(b"ok\n\xFFbad\n", Encoding::Utf8, 1).unwrap_err();
-        assert_eq!(
-            err,
-            DecodeError {
-                line: 2,
-                bytes: "FF".into()
-            }
-        );
+        assert_eq!(err, DecodeError { line: 2, bytes: "FF".into() });
     }
 }
 
@@ -352,12 +318,6 @@ mod crlf_tests {
         let mut s = Scanner::new(true, 2, 1 << 20);
         s.feed(b"title\r\nh1,h2\r\na,1\r\nb,2\r\n");
         let scan = s.finish();
-        assert_eq!(
-            scan.chunks,
-            vec![Chunk {
-                range: 14..24,
-                first_line: 3
-            }]
-        );
+        assert_eq!(scan.chunks, vec![Chunk { range: 14..24, first_line: 3 }]);
     }
 }

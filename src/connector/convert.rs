@@ -14,8 +14,8 @@
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    ArrayRef, BooleanArray, BooleanBuilder, Date32Builder, Decimal128Builder, Float64Builder,
-    Int64Builder, StringBuilder, TimestampMillisecondBuilder,
+    ArrayRef, BooleanArray, BooleanBuilder, Date32Builder, Decimal128Builder, Float64Builder, Int64Builder,
+    StringBuilder, TimestampMillisecondBuilder,
 };
 use datafusion::arrow::compute::filter_record_batch;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
@@ -112,41 +112,35 @@ impl Converter {
         let mut fields = Vec::new();
         for key in &spec.key {
             if !spec.columns.contains_key(key) {
-                return Err(format!(
-                    "key column `{key}` is not one of the declared columns"
-                ));
+                return Err(format!("key column `{key}` is not one of the declared columns"));
             }
         }
         for (name, c) in &spec.columns {
-            let label = c
-                .from
-                .names()
-                .first()
-                .cloned()
-                .unwrap_or_else(|| name.clone());
+            let label = c.from.names().first().cloned().unwrap_or_else(|| name.clone());
             let mut money_unit = (1, 1);
             let mut area_unit = 1.0;
             match (c.kind, c.unit.as_deref()) {
                 (_, None) => {}
                 (ColumnType::Money, Some(u)) => {
-                    money_unit = value::money_unit(u)
-                        .ok_or_else(|| format!("column `{name}`: unknown money unit `{u}` (use 元, 千元, 万元, 亿元 or 分)"))?
+                    money_unit = value::money_unit(u).ok_or_else(|| {
+                        format!("column `{name}`: unknown money unit `{u}` (use 元, 千元, 万元, 亿元 or 分)")
+                    })?
                 }
                 (ColumnType::Area, Some(u)) => {
-                    area_unit = value::area_unit(u)
-                        .ok_or_else(|| format!("column `{name}`: unknown area unit `{u}` (use 平方米, 亩, 公顷 or 平方公里)"))?
+                    area_unit = value::area_unit(u).ok_or_else(|| {
+                        format!("column `{name}`: unknown area unit `{u}` (use 平方米, 亩, 公顷 or 平方公里)")
+                    })?
                 }
-                (k, Some(u)) => return Err(format!("column `{name}`: `unit = \"{u}\"` applies only to money and area, not {}", k.name())),
+                (k, Some(u)) => {
+                    return Err(format!(
+                        "column `{name}`: `unit = \"{u}\"` applies only to money and area, not {}",
+                        k.name()
+                    ));
+                }
             }
-            if !c.formats.is_empty()
-                && !matches!(
-                    c.kind,
-                    ColumnType::Date | ColumnType::Month | ColumnType::Timestamp
-                )
+            if !c.formats.is_empty() && !matches!(c.kind, ColumnType::Date | ColumnType::Month | ColumnType::Timestamp)
             {
-                return Err(format!(
-                    "column `{name}`: `formats` applies only to date, month and timestamp columns"
-                ));
+                return Err(format!("column `{name}`: `formats` applies only to date, month and timestamp columns"));
             }
             let mut meta = std::collections::HashMap::new();
             meta.insert("label".to_string(), label.clone());
@@ -172,11 +166,7 @@ impl Converter {
                 required,
             });
         }
-        Ok(Converter {
-            columns,
-            schema: Arc::new(Schema::new(fields)),
-            totals_markers: spec.totals_markers.clone(),
-        })
+        Ok(Converter { columns, schema: Arc::new(Schema::new(fields)), totals_markers: spec.totals_markers.clone() })
     }
 
     /// The canonical schema (with `<name>_valid` columns after ID and credit-code columns).
@@ -207,11 +197,7 @@ impl Converter {
                 }
                 if let Some(first) = raw.first_text(row) {
                     let first = text::clean(&first);
-                    if self
-                        .totals_markers
-                        .iter()
-                        .any(|m| first.starts_with(m.as_str()))
-                    {
+                    if self.totals_markers.iter().any(|m| first.starts_with(m.as_str())) {
                         pass.reject_row(
                             raw,
                             row,
@@ -231,52 +217,31 @@ impl Converter {
         }
         // rows set aside may hold nulls in required columns until they are filtered out
         let loose = Arc::new(Schema::new(
-            self.schema
-                .fields()
-                .iter()
-                .map(|f| f.as_ref().clone().with_nullable(true))
-                .collect::<Vec<_>>(),
+            self.schema.fields().iter().map(|f| f.as_ref().clone().with_nullable(true)).collect::<Vec<_>>(),
         ));
-        let batch =
-            RecordBatch::try_new(loose, arrays).expect("converter builds arrays of its own schema");
+        let batch = RecordBatch::try_new(loose, arrays).expect("converter builds arrays of its own schema");
         let (batch, lines) = if pass.reject.iter().any(|r| *r) {
             let keep = BooleanArray::from(pass.reject.iter().map(|r| !r).collect::<Vec<_>>());
-            let lines = (0..n)
-                .filter(|&r| !pass.reject[r])
-                .map(|r| raw.line(r))
-                .collect();
-            (
-                filter_record_batch(&batch, &keep).expect("mask matches batch length"),
-                lines,
-            )
+            let lines = (0..n).filter(|&r| !pass.reject[r]).map(|r| raw.line(r)).collect();
+            (filter_record_batch(&batch, &keep).expect("mask matches batch length"), lines)
         } else {
             (batch, (0..n).map(|r| raw.line(r)).collect())
         };
         let batch = RecordBatch::try_new(self.schema.clone(), batch.columns().to_vec())
             .expect("required columns hold no nulls once rejected rows are removed");
         // a flag on a row that was set aside is superseded by the quarantine record
-        let rejected_lines: std::collections::HashSet<u64> =
-            pass.rejected.iter().map(|i| i.line).collect();
+        let rejected_lines: std::collections::HashSet<u64> = pass.rejected.iter().map(|i| i.line).collect();
         pass.flagged.retain(|f| !rejected_lines.contains(&f.line));
-        Landing {
-            batch,
-            lines,
-            rejected: pass.rejected,
-            flagged: pass.flagged,
-            rows_read: n,
-            file: file.to_string(),
-        }
+        Landing { batch, lines, rejected: pass.rejected, flagged: pass.flagged, rows_read: n, file: file.to_string() }
     }
 }
 
 /// Arrow type of a canonical column type.
 pub fn arrow_type(kind: ColumnType) -> DataType {
     match kind {
-        ColumnType::Text
-        | ColumnType::IdCard
-        | ColumnType::Uscc
-        | ColumnType::RegionCode
-        | ColumnType::Account => DataType::Utf8,
+        ColumnType::Text | ColumnType::IdCard | ColumnType::Uscc | ColumnType::RegionCode | ColumnType::Account => {
+            DataType::Utf8
+        }
         ColumnType::Int => DataType::Int64,
         ColumnType::Float | ColumnType::Area => DataType::Float64,
         ColumnType::Money => DataType::Decimal128(MONEY_PRECISION, MONEY_SCALE),
@@ -319,30 +284,14 @@ impl Pass<'_> {
         }
     }
 
-    fn reject_row(
-        &mut self,
-        raw: &dyn RawRows,
-        row: usize,
-        column: &str,
-        value: &str,
-        code: &str,
-        reason: String,
-    ) {
+    fn reject_row(&mut self, raw: &dyn RawRows, row: usize, column: &str, value: &str, code: &str, reason: String) {
         // one quarantine record per failing cell; the row itself is excluded once
         let issue = self.issue(raw, row, column, value, code, reason, true);
         self.rejected.push(issue);
         self.reject[row] = true;
     }
 
-    fn flag(
-        &mut self,
-        raw: &dyn RawRows,
-        row: usize,
-        column: &str,
-        value: &str,
-        code: &str,
-        reason: &str,
-    ) {
+    fn flag(&mut self, raw: &dyn RawRows, row: usize, column: &str, value: &str, code: &str, reason: &str) {
         let issue = self.issue(raw, row, column, value, code, reason.to_string(), false);
         self.flagged.push(issue);
     }
@@ -376,11 +325,7 @@ fn uscc_reason(i: uscc::Issue) -> &'static str {
 
 impl ColumnPlan {
     fn display(&self) -> String {
-        if self.label == self.name {
-            self.name.clone()
-        } else {
-            format!("{}({})", self.name, self.label)
-        }
+        if self.label == self.name { self.name.clone() } else { format!("{}({})", self.name, self.label) }
     }
 
     fn convert(&self, col: usize, raw: &dyn RawRows, pass: &mut Pass, out: &mut Vec<ArrayRef>) {
@@ -396,11 +341,7 @@ impl ColumnPlan {
                         continue;
                     }
                     let cell = raw.cell(col, row);
-                    let parsed = if matches!(cell, Cell::Empty) {
-                        Err(None)
-                    } else {
-                        $parse(cell)
-                    };
+                    let parsed = if matches!(cell, Cell::Empty) { Err(None) } else { $parse(cell) };
                     match parsed {
                         Ok(v) => b.append_value(v),
                         Err(None) => {
@@ -435,42 +376,41 @@ impl ColumnPlan {
                 }
                 if let Cell::Number(v) = raw.cell(col, row) {
                     if v.fract() == 0.0 && v.abs() >= 1e15 {
-                        pass.flag(raw, row, &column, &format!("{v}"), "precision_lost", "长数字以数值存储(Excel仅保留15位有效数字)，末位可能已丢失，已按原样入湖并标记");
+                        pass.flag(
+                            raw,
+                            row,
+                            &column,
+                            &format!("{v}"),
+                            "precision_lost",
+                            "长数字以数值存储(Excel仅保留15位有效数字)，末位可能已丢失，已按原样入湖并标记",
+                        );
                     }
                 }
             }
         }
         match self.kind {
-            ColumnType::Text => fill!(StringBuilder::with_capacity(n, n * 8), |c: Cell| -> Result<
-                String,
-                Option<(&str, String)>,
-            > {
-                let s = match c {
-                    Cell::Text(s) => text::clean(s).into_owned(),
-                    Cell::ExcelDate(v) => value::excel_serial(v)
-                        .map(|d| d.date().to_string())
-                        .unwrap_or_else(|| v.to_string()),
-                    other => other.display(),
-                };
-                if s.is_empty() { Err(None) } else { Ok(s) }
-            }),
+            ColumnType::Text => {
+                fill!(StringBuilder::with_capacity(n, n * 8), |c: Cell| -> Result<String, Option<(&str, String)>> {
+                    let s = match c {
+                        Cell::Text(s) => text::clean(s).into_owned(),
+                        Cell::ExcelDate(v) => {
+                            value::excel_serial(v).map(|d| d.date().to_string()).unwrap_or_else(|| v.to_string())
+                        }
+                        other => other.display(),
+                    };
+                    if s.is_empty() { Err(None) } else { Ok(s) }
+                })
+            }
             ColumnType::Int => fill!(Int64Builder::with_capacity(n), |c: Cell| match c {
                 Cell::Int(v) => Ok(v),
                 Cell::Number(v) if v.fract() == 0.0 && v.abs() < 9.2e18 => Ok(v as i64),
                 Cell::Text(s) if text::clean(s).is_empty() => Err(None),
-                Cell::Text(s) => value::parse_i64(&text::clean(s))
-                    .ok_or(Some(("bad_int", format!("整数无法识别: {s}")))),
-                other => Err(Some((
-                    "bad_int",
-                    format!("整数无法识别: {}", other.display())
-                ))),
+                Cell::Text(s) =>
+                    value::parse_i64(&text::clean(s)).ok_or(Some(("bad_int", format!("整数无法识别: {s}")))),
+                other => Err(Some(("bad_int", format!("整数无法识别: {}", other.display())))),
             }),
             ColumnType::Float | ColumnType::Area => {
-                let factor = if self.kind == ColumnType::Area {
-                    self.area_unit
-                } else {
-                    1.0
-                };
+                let factor = if self.kind == ColumnType::Area { self.area_unit } else { 1.0 };
                 fill!(Float64Builder::with_capacity(n), |c: Cell| match c {
                     Cell::Int(v) => Ok(v as f64 * factor),
                     Cell::Number(v) => Ok(v * factor),
@@ -478,10 +418,7 @@ impl ColumnPlan {
                     Cell::Text(s) => value::parse_f64(&text::clean(s))
                         .map(|v| v * factor)
                         .ok_or(Some(("bad_number", format!("数值无法识别: {s}")))),
-                    other => Err(Some((
-                        "bad_number",
-                        format!("数值无法识别: {}", other.display())
-                    ))),
+                    other => Err(Some(("bad_number", format!("数值无法识别: {}", other.display())))),
                 })
             }
             ColumnType::Money => {
@@ -505,10 +442,7 @@ impl ColumnPlan {
                     parsed
                         .and_then(|(d, s)| value::to_cents(d, s, unit))
                         .filter(|c| c.abs() < 10i128.pow(MONEY_PRECISION as u32))
-                        .ok_or(Some((
-                            "bad_amount",
-                            format!("金额无法识别: {}", c.display()),
-                        )))
+                        .ok_or(Some(("bad_amount", format!("金额无法识别: {}", c.display()))))
                 })
             }
             ColumnType::Bool => fill!(BooleanBuilder::with_capacity(n), |c: Cell| match c {
@@ -516,12 +450,9 @@ impl ColumnPlan {
                 Cell::Int(v) if v == 0 || v == 1 => Ok(v == 1),
                 Cell::Number(v) if v == 0.0 || v == 1.0 => Ok(v == 1.0),
                 Cell::Text(s) if text::clean(s).is_empty() => Err(None),
-                Cell::Text(s) => value::parse_bool(&text::clean(s))
-                    .ok_or(Some(("bad_bool", format!("是/否无法识别: {s}")))),
-                other => Err(Some((
-                    "bad_bool",
-                    format!("是/否无法识别: {}", other.display())
-                ))),
+                Cell::Text(s) =>
+                    value::parse_bool(&text::clean(s)).ok_or(Some(("bad_bool", format!("是/否无法识别: {s}")))),
+                other => Err(Some(("bad_bool", format!("是/否无法识别: {}", other.display())))),
             }),
             ColumnType::Date | ColumnType::Month => {
                 let month = self.kind == ColumnType::Month;
@@ -529,43 +460,25 @@ impl ColumnPlan {
                     let d = match c {
                         Cell::ExcelDate(v) => value::excel_serial(v).map(|t| t.date()),
                         // a number typed as YYYYMM or YYYYMMDD is not an Excel serial
-                        Cell::Number(v)
-                            if v.fract() == 0.0 && (100_000.0..100_000_000.0).contains(&v) =>
-                        {
+                        Cell::Number(v) if v.fract() == 0.0 && (100_000.0..100_000_000.0).contains(&v) => {
                             let s = format!("{v}");
-                            if month {
-                                value::parse_month(&s, formats)
-                            } else {
-                                value::parse_date(&s, formats)
-                            }
+                            if month { value::parse_month(&s, formats) } else { value::parse_date(&s, formats) }
                         }
                         Cell::Number(v) => value::excel_serial(v).map(|t| t.date()),
                         Cell::Int(v) => {
                             let s = v.to_string();
-                            if month {
-                                value::parse_month(&s, formats)
-                            } else {
-                                value::parse_date(&s, formats)
-                            }
+                            if month { value::parse_month(&s, formats) } else { value::parse_date(&s, formats) }
                         }
                         Cell::Text(s) => {
                             let s = text::clean(s);
                             if s.is_empty() {
                                 return Err(None);
                             }
-                            if month {
-                                value::parse_month(&s, formats)
-                            } else {
-                                value::parse_date(&s, formats)
-                            }
+                            if month { value::parse_month(&s, formats) } else { value::parse_date(&s, formats) }
                         }
                         _ => None,
                     };
-                    let d = if month {
-                        d.and_then(|d| d.with_day0(0))
-                    } else {
-                        d
-                    };
+                    let d = if month { d.and_then(|d| d.with_day0(0)) } else { d };
                     d.map(date_to_days).ok_or(Some(if month {
                         ("bad_month", format!("月份无法识别: {}", c.display()))
                     } else {
@@ -587,10 +500,8 @@ impl ColumnPlan {
                         }
                         _ => None,
                     };
-                    t.map(|t| t.and_utc().timestamp_millis()).ok_or(Some((
-                        "bad_timestamp",
-                        format!("时间无法识别: {}", c.display()),
-                    )))
+                    t.map(|t| t.and_utc().timestamp_millis())
+                        .ok_or(Some(("bad_timestamp", format!("时间无法识别: {}", c.display()))))
                 })
             }
             ColumnType::RegionCode => fill!(StringBuilder::with_capacity(n, n * 12), |c: Cell| {
@@ -603,10 +514,7 @@ impl ColumnPlan {
                 if s.is_empty() {
                     return Err(None);
                 }
-                region::normalize(&s).ok_or(Some((
-                    "bad_region",
-                    format!("行政区划代码应为2/4/6/9/12位数字: {s}"),
-                )))
+                region::normalize(&s).ok_or(Some(("bad_region", format!("行政区划代码应为2/4/6/9/12位数字: {s}"))))
             }),
             ColumnType::Account => self.coded(col, raw, pass, out, &column, CodeKind::Account),
             ColumnType::IdCard => self.coded(col, raw, pass, out, &column, CodeKind::IdCard),
@@ -638,14 +546,10 @@ impl ColumnPlan {
             }
             let cell = raw.cell(col, row);
             // (value, validity, finding code, finding reason)
-            let (v, ok, finding): (Option<String>, Option<bool>, Option<(&str, &str)>) = match kind
-            {
+            let (v, ok, finding): (Option<String>, Option<bool>, Option<(&str, &str)>) = match kind {
                 CodeKind::IdCard => {
                     let norm = match cell {
-                        Cell::Empty => id_card::Normalized {
-                            value: None,
-                            issue: None,
-                        },
+                        Cell::Empty => id_card::Normalized { value: None, issue: None },
                         Cell::Text(s) => id_card::normalize_text(s),
                         Cell::Number(v) => id_card::normalize_number(v),
                         Cell::Int(v) => id_card::normalize_text(&v.to_string()),
@@ -667,11 +571,9 @@ impl ColumnPlan {
                 CodeKind::Account => match cell {
                     Cell::Empty => (None, None, None),
                     Cell::Number(v) => match crate::codes::float_digits(v, |_| false) {
-                        Some(crate::codes::NumberDigits::Exact(d)) => (
-                            Some(d),
-                            None,
-                            Some(("restored_from_number", "账号曾以数字存储，位数已精确恢复")),
-                        ),
+                        Some(crate::codes::NumberDigits::Exact(d)) => {
+                            (Some(d), None, Some(("restored_from_number", "账号曾以数字存储，位数已精确恢复")))
+                        }
                         _ => (
                             None,
                             None,
@@ -682,30 +584,16 @@ impl ColumnPlan {
                         ),
                     },
                     other => {
-                        let s: String = text::clean(&other.display())
-                            .chars()
-                            .filter(|c| !c.is_whitespace() && *c != '-')
-                            .collect();
+                        let s: String =
+                            text::clean(&other.display()).chars().filter(|c| !c.is_whitespace() && *c != '-').collect();
                         match crate::codes::text_number_digits(&s) {
                             Some(crate::codes::NumberDigits::Truncated) => (
                                 None,
                                 None,
-                                Some((
-                                    "precision_lost",
-                                    "账号以科学计数法存储丢失位数，未入湖该值，请修正导出",
-                                )),
+                                Some(("precision_lost", "账号以科学计数法存储丢失位数，未入湖该值，请修正导出")),
                             ),
-                            Some(crate::codes::NumberDigits::Exact(d))
-                                if s.contains(['.', 'E', 'e']) =>
-                            {
-                                (
-                                    Some(d),
-                                    None,
-                                    Some((
-                                        "restored_from_number",
-                                        "账号曾以数字存储，位数已精确恢复",
-                                    )),
-                                )
+                            Some(crate::codes::NumberDigits::Exact(d)) if s.contains(['.', 'E', 'e']) => {
+                                (Some(d), None, Some(("restored_from_number", "账号曾以数字存储，位数已精确恢复")))
                             }
                             _ if s.is_empty() => (None, None, None),
                             _ => (Some(s), None, None),
@@ -721,14 +609,7 @@ impl ColumnPlan {
                     Some((_, r)) => format!("必填列 {column} 无可用值: {r}"),
                     None => format!("必填列 {column} 为空"),
                 };
-                pass.reject_row(
-                    raw,
-                    row,
-                    column,
-                    &cell.display(),
-                    "missing_required",
-                    reason,
-                );
+                pass.reject_row(raw, row, column, &cell.display(), "missing_required", reason);
             }
             values.append_option(v);
             if kind != CodeKind::Account {
@@ -775,9 +656,6 @@ impl RawRows for CellRows<'_> {
         self.records[row].clone()
     }
     fn first_text(&self, row: usize) -> Option<String> {
-        self.cells[row]
-            .iter()
-            .find(|c| !matches!(c, Cell::Empty))
-            .map(|c| c.display())
+        self.cells[row].iter().find(|c| !matches!(c, Cell::Empty)).map(|c| c.display())
     }
 }

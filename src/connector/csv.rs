@@ -18,23 +18,14 @@ impl super::FormatReader for CsvReader {
         Some(Scanner::new(true, self.0.header_row, chunk_bytes))
     }
 
-    fn plan_file(
-        &self,
-        conn: &Connector,
-        file: &SourceFile,
-        index: usize,
-        scan: Option<Scan>,
-    ) -> Result<FileLayout> {
+    fn plan_file(&self, conn: &Connector, file: &SourceFile, index: usize, scan: Option<Scan>) -> Result<FileLayout> {
         let scan = scan.expect("csv always scans");
         let header_line = self.0.header_row as u64;
         if !scan.header_complete {
             return Err(Error::Input {
                 file: file.display.clone(),
                 line: scan.lines,
-                message: format!(
-                    "no header row: `header_row = {}` but the file ends first",
-                    self.0.header_row
-                ),
+                message: format!("no header row: `header_row = {}` but the file ends first", self.0.header_row),
             });
         }
         let encoding = chunk::resolve(self.0.encoding, &scan.head, scan.utf8);
@@ -53,41 +44,19 @@ impl super::FormatReader for CsvReader {
             .flexible(true)
             .delimiter(self.delimiter())
             .from_reader(head.as_bytes());
-        let header = rdr
-            .records()
-            .nth(self.0.header_row - 1)
-            .and_then(|r| r.ok())
-            .ok_or_else(|| Error::Input {
-                file: file.display.clone(),
-                line: header_line,
-                message: "cannot read the header row".into(),
-            })?;
+        let header = rdr.records().nth(self.0.header_row - 1).and_then(|r| r.ok()).ok_or_else(|| Error::Input {
+            file: file.display.clone(),
+            line: header_line,
+            message: "cannot read the header row".into(),
+        })?;
         let headers: Vec<String> = header.iter().map(str::to_string).collect();
         let mapping = super::map_headers(conn, &headers, &file.display, header_line)?;
-        let splits = scan
-            .chunks
-            .into_iter()
-            .map(|c| Split {
-                file: index,
-                range: c.range,
-                first_line: c.first_line,
-            })
-            .collect();
-        Ok(FileLayout {
-            encoding: Some(encoding),
-            mapping,
-            header_len: headers.len(),
-            splits,
-        })
+        let splits =
+            scan.chunks.into_iter().map(|c| Split { file: index, range: c.range, first_line: c.first_line }).collect();
+        Ok(FileLayout { encoding: Some(encoding), mapping, header_len: headers.len(), splits })
     }
 
-    fn decode(
-        &self,
-        conn: &Connector,
-        file: &FilePlan,
-        split: &Split,
-        bytes: Bytes,
-    ) -> Result<Vec<Landing>> {
+    fn decode(&self, conn: &Connector, file: &FilePlan, split: &Split, bytes: Bytes) -> Result<Vec<Landing>> {
         let encoding = file.encoding.expect("planned with an encoding");
         let text = chunk::decode(&bytes, encoding, split.first_line).map_err(|e| Error::Input {
             file: file.file.display.clone(),
@@ -100,18 +69,8 @@ impl super::FormatReader for CsvReader {
             ),
         })?;
         drop(bytes);
-        let rows = CsvRows::parse(
-            &text,
-            self.delimiter(),
-            split.first_line,
-            file,
-            &conn.spec.totals_markers,
-        );
-        Ok(vec![conn.converter().convert(
-            &rows,
-            &file.file.display,
-            None,
-        )])
+        let rows = CsvRows::parse(&text, self.delimiter(), split.first_line, file, &conn.spec.totals_markers);
+        Ok(vec![conn.converter().convert(&rows, &file.file.display, None)])
     }
 }
 
@@ -138,13 +97,7 @@ struct CsvRows<'t> {
 }
 
 impl<'t> CsvRows<'t> {
-    fn parse(
-        text: &'t str,
-        delimiter: u8,
-        first_line: u64,
-        file: &FilePlan,
-        markers: &[String],
-    ) -> Self {
+    fn parse(text: &'t str, delimiter: u8, first_line: u64, file: &FilePlan, markers: &[String]) -> Self {
         let ncols = file.mapping.len();
         let mut data: Vec<Vec<u8>> = vec![Vec::with_capacity(text.len() / ncols.max(1)); ncols];
         let mut ends: Vec<Vec<usize>> = vec![Vec::new(); ncols];
@@ -170,41 +123,22 @@ impl<'t> CsvRows<'t> {
                 Err(_) => break, // ByteRecord reading from memory only fails at EOF quirks
             }
             let end = rdr.position().byte() as usize;
-            if rec
-                .iter()
-                .all(|f| f.iter().all(|b| b.is_ascii_whitespace()))
-            {
+            if rec.iter().all(|f| f.iter().all(|b| b.is_ascii_whitespace())) {
                 continue; // a blank line is not a record
             }
             // with CRLF the reader stops after '\r': the record really starts past the line break
-            let start = start
-                + text.as_bytes()[start..]
-                    .iter()
-                    .take_while(|b| matches!(b, b'\r' | b'\n'))
-                    .count();
+            let start = start + text.as_bytes()[start..].iter().take_while(|b| matches!(b, b'\r' | b'\n')).count();
             line += memchr::memchr_iter(b'\n', &text.as_bytes()[counted_to..start]).count() as u64;
             counted_to = start;
             let defect = if rec.len() < header_len {
                 Some((
                     "field_count".to_string(),
-                    format!(
-                        "该行有{}个字段，表头有{}个字段（可能缺少分隔符或引号未闭合）",
-                        rec.len(),
-                        header_len
-                    ),
+                    format!("该行有{}个字段，表头有{}个字段（可能缺少分隔符或引号未闭合）", rec.len(), header_len),
                 ))
-            } else if rec
-                .iter()
-                .skip(header_len)
-                .any(|f| !f.iter().all(|b| b.is_ascii_whitespace()))
-            {
+            } else if rec.iter().skip(header_len).any(|f| !f.iter().all(|b| b.is_ascii_whitespace())) {
                 Some((
                     "field_count".to_string(),
-                    format!(
-                        "该行有{}个字段，表头只有{}个（值中可能有未加引号的分隔符）",
-                        rec.len(),
-                        header_len
-                    ),
+                    format!("该行有{}个字段，表头只有{}个（值中可能有未加引号的分隔符）", rec.len(), header_len),
                 ))
             } else {
                 None
@@ -220,12 +154,10 @@ impl<'t> CsvRows<'t> {
             let first = if check_totals {
                 // locate the first non-empty field inside the record text
                 let rec_text = &text[start..end];
-                rec.iter()
-                    .find(|f| !f.iter().all(|b| b.is_ascii_whitespace()))
-                    .and_then(|f| {
-                        let f = std::str::from_utf8(f).ok()?;
-                        rec_text.find(f).map(|o| (start + o, start + o + f.len()))
-                    })
+                rec.iter().find(|f| !f.iter().all(|b| b.is_ascii_whitespace())).and_then(|f| {
+                    let f = std::str::from_utf8(f).ok()?;
+                    rec_text.find(f).map(|o| (start + o, start + o + f.len()))
+                })
             } else {
                 None
             };
@@ -236,10 +168,7 @@ impl<'t> CsvRows<'t> {
         }
         let data = data
             .into_iter()
-            .map(|d| {
-                String::from_utf8(d)
-                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
-            })
+            .map(|d| String::from_utf8(d).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
             .collect();
         CsvRows {
             text,
@@ -266,11 +195,7 @@ impl RawRows for CsvRows<'_> {
                 let ends = &self.ends[column];
                 let start = if row == 0 { 0 } else { ends[row - 1] };
                 let s = &self.data[column][start..ends[row]];
-                if s.is_empty() {
-                    Cell::Empty
-                } else {
-                    Cell::Text(s)
-                }
+                if s.is_empty() { Cell::Empty } else { Cell::Text(s) }
             }
             Mapped::FileName => Cell::Text(&self.file_name),
             Mapped::SheetName => Cell::Empty,

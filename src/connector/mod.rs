@@ -44,28 +44,16 @@ use crate::storage;
 pub enum Error {
     /// The connector declaration is wrong (the user's spec): file, line and column.
     #[error("{path}:{line}:{column}: {message}")]
-    Spec {
-        path: String,
-        line: usize,
-        column: usize,
-        message: String,
-    },
+    Spec { path: String, line: usize, column: usize, message: String },
     /// A source location cannot be read (missing file, empty glob, unreachable store).
     #[error("{file}: {message}")]
     Source { file: String, message: String },
     /// The export itself is unusable: undecodable bytes, a mapped column missing, no header.
     #[error("{file}:{line}: {message}")]
-    Input {
-        file: String,
-        line: u64,
-        message: String,
-    },
+    Input { file: String, line: u64, message: String },
     /// Storage failure while reading.
     #[error("{file}: {source}")]
-    Store {
-        file: String,
-        source: object_store::Error,
-    },
+    Store { file: String, source: object_store::Error },
 }
 
 /// Result alias of this stage.
@@ -87,12 +75,7 @@ pub struct Connector {
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
-    let col = before
-        .rsplit('\n')
-        .next()
-        .map(|l| l.chars().count())
-        .unwrap_or(0)
-        + 1;
+    let col = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
     (line, col)
 }
 
@@ -112,68 +95,35 @@ fn key_offset(text: &str, key: &str) -> Option<usize> {
 /// Loads and validates one connector file.
 pub fn load(path: &FsPath) -> Result<Connector> {
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| Error::Source {
-        file: shown.clone(),
-        message: e.to_string(),
-    })?;
+    let text =
+        std::fs::read_to_string(path).map_err(|e| Error::Source { file: shown.clone(), message: e.to_string() })?;
     let spec: ConnectorSpec = toml::from_str(&text).map_err(|e| {
         let (mut line, mut column) = e.span().map(|s| line_col(&text, s.start)).unwrap_or((1, 1));
         // an unknown key inside a tagged table is reported at the table: point at the key itself
-        if let Some(key) = e
-            .message()
-            .strip_prefix("unknown field `")
-            .and_then(|m| m.split('`').next())
-        {
+        if let Some(key) = e.message().strip_prefix("unknown field `").and_then(|m| m.split('`').next()) {
             if let Some(off) = key_offset(&text, key) {
                 (line, column) = line_col(&text, off);
             }
         }
-        Error::Spec {
-            path: shown.clone(),
-            line,
-            column,
-            message: e.message().trim().to_string(),
-        }
+        Error::Spec { path: shown.clone(), line, column, message: e.message().trim().to_string() }
     })?;
     let at = |needle: &str| {
-        let (line, column) = key_offset(&text, needle)
-            .or_else(|| text.find(needle))
-            .map(|o| line_col(&text, o))
-            .unwrap_or((1, 1));
-        move |message: String| Error::Spec {
-            path: shown.clone(),
-            line,
-            column,
-            message,
-        }
+        let (line, column) =
+            key_offset(&text, needle).or_else(|| text.find(needle)).map(|o| line_col(&text, o)).unwrap_or((1, 1));
+        move |message: String| Error::Spec { path: shown.clone(), line, column, message }
     };
-    if spec.name.is_empty()
-        || !spec
-            .name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-    {
-        return Err(at("name")(format!(
-            "dataset name `{}` must be lower snake case (a-z, 0-9, _)",
-            spec.name
-        )));
+    if spec.name.is_empty() || !spec.name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
+        return Err(at("name")(format!("dataset name `{}` must be lower snake case (a-z, 0-9, _)", spec.name)));
     }
     if spec.columns.is_empty() {
-        return Err(at("[columns]")(
-            "a connector needs at least one column under [columns]".into(),
-        ));
+        return Err(at("[columns]")("a connector needs at least one column under [columns]".into()));
     }
     let converter = Converter::new(&spec).map_err(|m| {
         let needle = m.split('`').nth(1).unwrap_or("[columns]").to_string();
         at(&needle)(m)
     })?;
     let spec_hash = blake3::hash(text.as_bytes()).to_hex()[..16].to_string();
-    Ok(Connector {
-        spec,
-        path: path.to_path_buf(),
-        spec_hash,
-        converter,
-    })
+    Ok(Connector { spec, path: path.to_path_buf(), spec_hash, converter })
 }
 
 /// Loads every `*.toml` in `dir`, sorted by file name. Each file succeeds or fails on its own.
@@ -287,13 +237,7 @@ pub(crate) trait FormatReader: Send + Sync {
         scan: Option<chunk::Scan>,
     ) -> Result<FileLayout>;
     /// Decodes one split.
-    fn decode(
-        &self,
-        conn: &Connector,
-        file: &FilePlan,
-        split: &Split,
-        bytes: Bytes,
-    ) -> Result<Vec<Landing>>;
+    fn decode(&self, conn: &Connector, file: &FilePlan, split: &Split, bytes: Bytes) -> Result<Vec<Landing>>;
 }
 
 /// The reader of a format: the one place that lists formats.
@@ -324,10 +268,7 @@ impl Connector {
     /// Lists the source files: one path, or every match of a glob, sorted.
     pub async fn list_files(&self, base: &FsPath) -> Result<Vec<SourceFile>> {
         let loc = &self.spec.location;
-        let src_err = |message: String| Error::Source {
-            file: loc.clone(),
-            message,
-        };
+        let src_err = |message: String| Error::Source { file: loc.clone(), message };
         let url = storage::to_url(loc, base).map_err(|e| src_err(e.to_string()))?;
         let glob_at = url.path().find(['*', '?', '[', '{']);
         let located = storage::locate(&url).map_err(|e| src_err(e.to_string()))?;
@@ -336,10 +277,7 @@ impl Connector {
             None => {
                 let meta = store.head(&located.path).await.map_err(|e| match e {
                     object_store::Error::NotFound { .. } => src_err("file not found".into()),
-                    other => Error::Store {
-                        file: loc.clone(),
-                        source: other,
-                    },
+                    other => Error::Store { file: loc.clone(), source: other },
                 })?;
                 Ok(vec![SourceFile {
                     display: storage::display(&located.root, &located.path),
@@ -352,10 +290,7 @@ impl Connector {
                 let pattern = located.path.as_ref().to_string();
                 let prefix_end = pattern.find(['*', '?', '[', '{']).unwrap_or(pattern.len());
                 let prefix = object_store::path::Path::from(
-                    pattern[..prefix_end]
-                        .rsplit_once('/')
-                        .map(|(p, _)| p)
-                        .unwrap_or(""),
+                    pattern[..prefix_end].rsplit_once('/').map(|(p, _)| p).unwrap_or(""),
                 );
                 let matcher = globset::GlobBuilder::new(&pattern)
                     .literal_separator(true)
@@ -367,10 +302,7 @@ impl Connector {
                     .try_filter(|m| futures::future::ready(matcher.is_match(m.location.as_ref())))
                     .try_collect()
                     .await
-                    .map_err(|e| Error::Store {
-                        file: loc.clone(),
-                        source: e,
-                    })?;
+                    .map_err(|e| Error::Store { file: loc.clone(), source: e })?;
                 if found.is_empty() {
                     return Err(src_err("no file matches this pattern".into()));
                 }
@@ -409,15 +341,11 @@ impl Connector {
                 .store
                 .get(&file.path)
                 .await
-                .map_err(|e| Error::Store {
-                    file: file.display.clone(),
-                    source: e,
-                })?
+                .map_err(|e| Error::Store { file: file.display.clone(), source: e })?
                 .into_stream();
-            while let Some(block) = stream.try_next().await.map_err(|e| Error::Store {
-                file: file.display.clone(),
-                source: e,
-            })? {
+            while let Some(block) =
+                stream.try_next().await.map_err(|e| Error::Store { file: file.display.clone(), source: e })?
+            {
                 hasher.update(&block);
                 if let Some(s) = scanner.as_mut() {
                     s.feed(&block);
@@ -438,11 +366,7 @@ impl Connector {
                 header_len: layout.header_len,
             });
         }
-        Ok(Plan {
-            files: plans,
-            splits,
-            fingerprint: fp.finalize().to_hex()[..32].to_string(),
-        })
+        Ok(Plan { files: plans, splits, fingerprint: fp.finalize().to_hex()[..32].to_string() })
     }
 
     /// Reads the bytes of a split.
@@ -451,10 +375,7 @@ impl Connector {
         f.store
             .get_range(&f.path, split.range.clone())
             .await
-            .map_err(|e| Error::Store {
-                file: f.display.clone(),
-                source: e,
-            })
+            .map_err(|e| Error::Store { file: f.display.clone(), source: e })
     }
 
     /// Pass two: decodes one split (CPU-bound; call from a blocking thread).
@@ -465,10 +386,7 @@ impl Connector {
 
 /// Normalises a header for matching: cleaned, full-width folded, all blanks removed.
 fn header_key(s: &str) -> String {
-    text::clean(s)
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect()
+    text::clean(s).chars().filter(|c| !c.is_whitespace()).collect()
 }
 
 /// Share of characters two header names have in common (0..1), for "did you mean" hints.
@@ -491,12 +409,7 @@ fn similarity(a: &str, b: &str) -> f64 {
 
 /// Maps each canonical column to an export column by header name. `line` is the header's line
 /// (or sheet row) for the error message.
-pub(crate) fn map_headers(
-    conn: &Connector,
-    headers: &[String],
-    file: &str,
-    line: u64,
-) -> Result<Vec<Mapped>> {
+pub(crate) fn map_headers(conn: &Connector, headers: &[String], file: &str, line: u64) -> Result<Vec<Mapped>> {
     let keys: Vec<String> = headers.iter().map(|h| header_key(h)).collect();
     let mut out = Vec::with_capacity(conn.spec.columns.len());
     for (name, col) in &conn.spec.columns {
@@ -522,14 +435,7 @@ pub(crate) fn map_headers(
                     .iter()
                     .zip(headers)
                     .map(|(k, h)| {
-                        (
-                            col.from
-                                .names()
-                                .iter()
-                                .map(|w| similarity(&header_key(w), k))
-                                .fold(0.0, f64::max),
-                            h,
-                        )
+                        (col.from.names().iter().map(|w| similarity(&header_key(w), k)).fold(0.0, f64::max), h)
                     })
                     .filter(|(score, _)| *score >= 0.5)
                     .max_by(|a, b| a.0.total_cmp(&b.0))

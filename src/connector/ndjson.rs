@@ -23,30 +23,15 @@ impl super::FormatReader for NdjsonReader {
         Some(Scanner::new(false, 0, chunk_bytes))
     }
 
-    fn plan_file(
-        &self,
-        conn: &Connector,
-        file: &SourceFile,
-        index: usize,
-        scan: Option<Scan>,
-    ) -> Result<FileLayout> {
+    fn plan_file(&self, conn: &Connector, file: &SourceFile, index: usize, scan: Option<Scan>) -> Result<FileLayout> {
         let scan = scan.expect("ndjson always scans");
         let encoding = chunk::resolve(self.0.encoding, &[], scan.utf8);
-        let splits: Vec<Split> = scan
-            .chunks
-            .into_iter()
-            .map(|c| Split {
-                file: index,
-                range: c.range,
-                first_line: c.first_line,
-            })
-            .collect();
+        let splits: Vec<Split> =
+            scan.chunks.into_iter().map(|c| Split { file: index, range: c.range, first_line: c.first_line }).collect();
         // probe the first lines for the mapped keys
         let mut keys: Vec<String> = Vec::new();
         let probe = match encoding {
-            super::Encoding::Gbk | super::Encoding::Gb18030 => {
-                encoding_rs::GB18030.decode(&scan.probe).0.into_owned()
-            }
+            super::Encoding::Gbk | super::Encoding::Gb18030 => encoding_rs::GB18030.decode(&scan.probe).0.into_owned(),
             _ => String::from_utf8_lossy(&scan.probe).into_owned(),
         };
         for line in probe.lines().take(PROBE_LINES) {
@@ -57,32 +42,17 @@ impl super::FormatReader for NdjsonReader {
         keys.sort();
         keys.dedup();
         let mapping = super::map_headers(conn, &keys, &file.display, 1).map_err(|e| match e {
-            Error::Input {
-                file,
-                line,
-                message,
-            } => Error::Input {
+            Error::Input { file, line, message } => Error::Input {
                 file,
                 line,
                 message: format!("{message} — checked the keys of the first {PROBE_LINES} lines"),
             },
             other => other,
         })?;
-        Ok(FileLayout {
-            encoding: Some(encoding),
-            mapping,
-            header_len: keys.len(),
-            splits,
-        })
+        Ok(FileLayout { encoding: Some(encoding), mapping, header_len: keys.len(), splits })
     }
 
-    fn decode(
-        &self,
-        conn: &Connector,
-        file: &FilePlan,
-        split: &Split,
-        bytes: Bytes,
-    ) -> Result<Vec<Landing>> {
+    fn decode(&self, conn: &Connector, file: &FilePlan, split: &Split, bytes: Bytes) -> Result<Vec<Landing>> {
         let encoding = file.encoding.expect("planned with an encoding");
         let text = chunk::decode(&bytes, encoding, split.first_line).map_err(|e| Error::Input {
             file: file.file.display.clone(),
@@ -105,12 +75,9 @@ impl super::FormatReader for NdjsonReader {
             .values()
             .zip(&file.mapping)
             .map(|(c, m)| match m {
-                Mapped::Column(_) => c
-                    .from
-                    .names()
-                    .iter()
-                    .map(|n| n.split('.').map(str::to_string).collect())
-                    .collect(),
+                Mapped::Column(_) => {
+                    c.from.names().iter().map(|n| n.split('.').map(str::to_string).collect()).collect()
+                }
                 _ => Vec::new(),
             })
             .collect();
@@ -128,31 +95,21 @@ impl super::FormatReader for NdjsonReader {
                 }
                 Ok(_) => {
                     rows.objects.push(Map::new());
-                    rows.defects
-                        .push(Some(("bad_json".into(), "该行不是JSON对象".into())));
+                    rows.defects.push(Some(("bad_json".into(), "该行不是JSON对象".into())));
                 }
                 Err(e) => {
                     rows.objects.push(Map::new());
-                    rows.defects
-                        .push(Some(("bad_json".into(), format!("JSON无法解析: {e}"))));
+                    rows.defects.push(Some(("bad_json".into(), format!("JSON无法解析: {e}"))));
                 }
             }
         }
-        Ok(vec![conn.converter().convert(
-            &rows,
-            &file.file.display,
-            None,
-        )])
+        Ok(vec![conn.converter().convert(&rows, &file.file.display, None)])
     }
 }
 
 fn collect_keys(m: &Map<String, Value>, prefix: &str, out: &mut Vec<String>) {
     for (k, v) in m {
-        let name = if prefix.is_empty() {
-            k.clone()
-        } else {
-            format!("{prefix}.{k}")
-        };
+        let name = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
         if let Value::Object(inner) = v {
             collect_keys(inner, &name, out);
         }
@@ -173,11 +130,9 @@ struct JsonRows {
 
 fn lookup<'v>(m: &'v Map<String, Value>, path: &[String]) -> Option<&'v Value> {
     let (first, rest) = path.split_first()?;
-    let v = m.get(first).or_else(|| {
-        m.iter()
-            .find(|(k, _)| super::header_key(k) == super::header_key(first))
-            .map(|(_, v)| v)
-    })?;
+    let v = m
+        .get(first)
+        .or_else(|| m.iter().find(|(k, _)| super::header_key(k) == super::header_key(first)).map(|(_, v)| v))?;
     if rest.is_empty() {
         return Some(v);
     }

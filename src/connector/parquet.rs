@@ -22,49 +22,21 @@ impl super::FormatReader for ParquetReader {
         None
     }
 
-    fn plan_file(
-        &self,
-        _conn: &Connector,
-        file: &SourceFile,
-        index: usize,
-        _scan: Option<Scan>,
-    ) -> Result<FileLayout> {
+    fn plan_file(&self, _conn: &Connector, file: &SourceFile, index: usize, _scan: Option<Scan>) -> Result<FileLayout> {
         Ok(FileLayout {
-            splits: vec![Split {
-                file: index,
-                range: 0..file.size,
-                first_line: 1,
-            }],
+            splits: vec![Split { file: index, range: 0..file.size, first_line: 1 }],
             ..FileLayout::default()
         })
     }
 
-    fn decode(
-        &self,
-        conn: &Connector,
-        file: &FilePlan,
-        _split: &Split,
-        bytes: Bytes,
-    ) -> Result<Vec<Landing>> {
+    fn decode(&self, conn: &Connector, file: &FilePlan, _split: &Split, bytes: Bytes) -> Result<Vec<Landing>> {
         let shown = &file.file.display;
-        let err = |message: String| Error::Input {
-            file: shown.clone(),
-            line: 0,
-            message,
-        };
+        let err = |message: String| Error::Input { file: shown.clone(), line: 0, message };
         let builder = ParquetRecordBatchReaderBuilder::try_new(bytes)
             .map_err(|e| err(format!("not a readable Parquet file: {e}")))?;
-        let headers: Vec<String> = builder
-            .schema()
-            .fields()
-            .iter()
-            .map(|f| f.name().clone())
-            .collect();
+        let headers: Vec<String> = builder.schema().fields().iter().map(|f| f.name().clone()).collect();
         let mapping = super::map_headers(conn, &headers, shown, 0)?;
-        let reader = builder
-            .with_batch_size(65_536)
-            .build()
-            .map_err(|e| err(e.to_string()))?;
+        let reader = builder.with_batch_size(65_536).build().map_err(|e| err(e.to_string()))?;
         let mut out = Vec::new();
         let mut first_row = 1u64;
         for batch in reader {
@@ -100,9 +72,7 @@ enum Column {
 }
 
 impl Column {
-    fn from_array(
-        a: &ArrayRef,
-    ) -> std::result::Result<Column, datafusion::arrow::error::ArrowError> {
+    fn from_array(a: &ArrayRef) -> std::result::Result<Column, datafusion::arrow::error::ArrowError> {
         Ok(match a.data_type() {
             DataType::Int8
             | DataType::Int16
@@ -111,9 +81,7 @@ impl Column {
             | DataType::UInt8
             | DataType::UInt16
             | DataType::UInt32 => Column::Int(cast(a, &DataType::Int64)?),
-            DataType::Float16 | DataType::Float32 | DataType::Float64 => {
-                Column::Float(cast(a, &DataType::Float64)?)
-            }
+            DataType::Float16 | DataType::Float32 | DataType::Float64 => Column::Float(cast(a, &DataType::Float64)?),
             DataType::Boolean => Column::Bool(Arc::clone(a)),
             _ => Column::Text(cast(a, &DataType::Utf8)?.as_string::<i32>().clone()),
         })
@@ -139,12 +107,8 @@ impl RawRows for BatchRows<'_> {
         }
         match &self.columns[column] {
             Column::None => Cell::Empty,
-            Column::Int(a) if a.is_valid(row) => {
-                Cell::Int(a.as_primitive::<Int64Type>().value(row))
-            }
-            Column::Float(a) if a.is_valid(row) => {
-                Cell::Number(a.as_primitive::<Float64Type>().value(row))
-            }
+            Column::Int(a) if a.is_valid(row) => Cell::Int(a.as_primitive::<Int64Type>().value(row)),
+            Column::Float(a) if a.is_valid(row) => Cell::Number(a.as_primitive::<Float64Type>().value(row)),
             Column::Bool(a) if a.is_valid(row) => Cell::Bool(a.as_boolean().value(row)),
             Column::Text(a) if a.is_valid(row) => Cell::Text(a.value(row)),
             _ => Cell::Empty,
@@ -156,10 +120,7 @@ impl RawRows for BatchRows<'_> {
     }
 
     fn record(&self, row: usize) -> String {
-        (0..self.columns.len())
-            .map(|c| self.cell(c, row).display())
-            .collect::<Vec<_>>()
-            .join("\t")
+        (0..self.columns.len()).map(|c| self.cell(c, row).display()).collect::<Vec<_>>().join("\t")
     }
 
     fn first_text(&self, _row: usize) -> Option<String> {

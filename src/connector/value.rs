@@ -64,20 +64,14 @@ pub fn area_unit(unit: &str) -> Option<f64> {
 /// Accepts thousands separators, a leading currency sign and a trailing 元.
 pub fn parse_decimal(s: &str) -> Option<(i128, u32)> {
     let s = s.trim();
-    let s = s
-        .trim_start_matches(['¥', '￥'])
-        .trim_end_matches('元')
-        .trim();
+    let s = s.trim_start_matches(['¥', '￥']).trim_end_matches('元').trim();
     let (neg, body) = match s.as_bytes().first()? {
         b'-' => (true, &s[1..]),
         b'+' => (false, &s[1..]),
         _ => (false, s),
     };
     let (body, exp) = match body.find(['e', 'E']) {
-        Some(i) => (
-            &body[..i],
-            body[i + 1..].trim_start_matches('+').parse::<i32>().ok()?,
-        ),
+        Some(i) => (&body[..i], body[i + 1..].trim_start_matches('+').parse::<i32>().ok()?),
         None => (body, 0),
     };
     let mut digits: i128 = 0;
@@ -115,21 +109,13 @@ pub fn to_cents(digits: i128, scale: u32, (num, den): (i128, i128)) -> Option<i1
     let denom = 10i128.checked_pow(scale)?.checked_mul(den)?;
     let q = numer / denom;
     let r = numer % denom;
-    Some(if r.abs() * 2 >= denom {
-        q + numer.signum()
-    } else {
-        q
-    })
+    Some(if r.abs() * 2 >= denom { q + numer.signum() } else { q })
 }
 
 /// Parses a plain number (thousands separators allowed).
 pub fn parse_f64(s: &str) -> Option<f64> {
     let s = s.trim();
-    if s.contains(',') {
-        s.replace(',', "").parse().ok()
-    } else {
-        s.parse().ok()
-    }
+    if s.contains(',') { s.replace(',', "").parse().ok() } else { s.parse().ok() }
 }
 
 /// Parses an integer; `12.0` is accepted, `12.5` is not.
@@ -140,18 +126,14 @@ pub fn parse_i64(s: &str) -> Option<i64> {
     }
     let (digits, scale) = parse_decimal(s)?;
     let p = 10i128.pow(scale);
-    (digits % p == 0)
-        .then(|| i64::try_from(digits / p).ok())
-        .flatten()
+    (digits % p == 0).then(|| i64::try_from(digits / p).ok()).flatten()
 }
 
 /// Parses 是/否 and friends.
 pub fn parse_bool(s: &str) -> Option<bool> {
     Some(match s.trim() {
-        "是" | "有" | "Y" | "y" | "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "1" | "√"
-        | "T" => true,
-        "否" | "无" | "N" | "n" | "no" | "No" | "NO" | "false" | "False" | "FALSE" | "0" | "×"
-        | "F" => false,
+        "是" | "有" | "Y" | "y" | "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "1" | "√" | "T" => true,
+        "否" | "无" | "N" | "n" | "no" | "No" | "NO" | "false" | "False" | "FALSE" | "0" | "×" | "F" => false,
         _ => return None,
     })
 }
@@ -162,11 +144,7 @@ pub fn excel_serial(serial: f64) -> Option<NaiveDateTime> {
         return None;
     }
     let days = serial.trunc() as i64;
-    let base = if days < 60 {
-        NaiveDate::from_ymd_opt(1899, 12, 31)?
-    } else {
-        NaiveDate::from_ymd_opt(1899, 12, 30)?
-    };
+    let base = if days < 60 { NaiveDate::from_ymd_opt(1899, 12, 31)? } else { NaiveDate::from_ymd_opt(1899, 12, 30)? };
     let date = base.checked_add_days(chrono::Days::new(days as u64))?;
     let secs = ((serial.fract() * 86_400.0).round() as u32).min(86_399);
     Some(date.and_time(NaiveTime::from_num_seconds_from_midnight_opt(secs, 0)?))
@@ -200,11 +178,7 @@ fn groups(s: &str) -> Option<([u32; 6], usize, [usize; 6])> {
 
 fn is_serial(s: &str) -> Option<f64> {
     let int_len = s.split('.').next()?.len();
-    if int_len == 5 && s.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
-        s.parse().ok()
-    } else {
-        None
-    }
+    if int_len == 5 && s.bytes().all(|b| b.is_ascii_digit() || b == b'.') { s.parse().ok() } else { None }
 }
 
 /// Parses a date. Built-in shapes: `YYYY-M-D` with `-` `/` `.` or 年月日 separators (an
@@ -290,27 +264,13 @@ mod tests {
 
     #[test]
     fn dates_in_every_export_shape() {
-        for s in [
-            "2024-03-05",
-            "2024/3/5",
-            "2024年3月5日",
-            "20240305",
-            "2024.03.05",
-            "2024-03-05 00:00:00",
-            "45356",
-        ] {
+        for s in ["2024-03-05", "2024/3/5", "2024年3月5日", "20240305", "2024.03.05", "2024-03-05 00:00:00", "45356"]
+        {
             assert_eq!(parse_date(s, &[]), Some(d(2024, 3, 5)), "{s}");
         }
         assert_eq!(parse_date("2024-02-30", &[]), None);
-        assert_eq!(
-            parse_date("05/03/2024", &[]),
-            None,
-            "day-first is ambiguous without a format"
-        );
-        assert_eq!(
-            parse_date("05/03/2024", &["%d/%m/%Y".into()]),
-            Some(d(2024, 3, 5))
-        );
+        assert_eq!(parse_date("05/03/2024", &[]), None, "day-first is ambiguous without a format");
+        assert_eq!(parse_date("05/03/2024", &["%d/%m/%Y".into()]), Some(d(2024, 3, 5)));
         assert_eq!(parse_date("not a date", &[]), None);
         assert_eq!(parse_date("2024年3月", &[]), None, "a month is not a date");
     }
@@ -335,14 +295,8 @@ mod tests {
         assert_eq!(t, d(2024, 3, 5).and_hms_opt(8, 30, 0).unwrap());
         let t = parse_timestamp("2024-03-05T08:30:15", &[]).unwrap();
         assert_eq!(t, d(2024, 3, 5).and_hms_opt(8, 30, 15).unwrap());
-        assert_eq!(
-            parse_timestamp("20240305083015", &[]),
-            Some(d(2024, 3, 5).and_hms_opt(8, 30, 15).unwrap())
-        );
-        assert_eq!(
-            parse_timestamp("2024-03-05", &[]),
-            Some(d(2024, 3, 5).and_hms_opt(0, 0, 0).unwrap())
-        );
+        assert_eq!(parse_timestamp("20240305083015", &[]), Some(d(2024, 3, 5).and_hms_opt(8, 30, 15).unwrap()));
+        assert_eq!(parse_timestamp("2024-03-05", &[]), Some(d(2024, 3, 5).and_hms_opt(0, 0, 0).unwrap()));
     }
 
     #[test]
@@ -353,11 +307,7 @@ mod tests {
         let (v, s) = parse_decimal("1,234.5").unwrap();
         assert_eq!(to_cents(v, s, money_unit("元").unwrap()), Some(123_450));
         let (v, s) = parse_decimal("-0.005").unwrap();
-        assert_eq!(
-            to_cents(v, s, money_unit("元").unwrap()),
-            Some(-1),
-            "half away from zero"
-        );
+        assert_eq!(to_cents(v, s, money_unit("元").unwrap()), Some(-1), "half away from zero");
         let (v, s) = parse_decimal("￥88元").unwrap();
         assert_eq!(to_cents(v, s, money_unit("元").unwrap()), Some(8_800));
         let (v, s) = parse_decimal("150").unwrap();

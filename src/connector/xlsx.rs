@@ -23,36 +23,16 @@ impl super::FormatReader for XlsxReader {
         None
     }
 
-    fn plan_file(
-        &self,
-        _conn: &Connector,
-        file: &SourceFile,
-        index: usize,
-        _scan: Option<Scan>,
-    ) -> Result<FileLayout> {
+    fn plan_file(&self, _conn: &Connector, file: &SourceFile, index: usize, _scan: Option<Scan>) -> Result<FileLayout> {
         Ok(FileLayout {
-            splits: vec![Split {
-                file: index,
-                range: 0..file.size,
-                first_line: 1,
-            }],
+            splits: vec![Split { file: index, range: 0..file.size, first_line: 1 }],
             ..FileLayout::default()
         })
     }
 
-    fn decode(
-        &self,
-        conn: &Connector,
-        file: &FilePlan,
-        _split: &Split,
-        bytes: Bytes,
-    ) -> Result<Vec<Landing>> {
+    fn decode(&self, conn: &Connector, file: &FilePlan, _split: &Split, bytes: Bytes) -> Result<Vec<Landing>> {
         let shown = &file.file.display;
-        let err = |line: u64, message: String| Error::Input {
-            file: shown.clone(),
-            line,
-            message,
-        };
+        let err = |line: u64, message: String| Error::Input { file: shown.clone(), line, message };
         let mut book = calamine::open_workbook_auto_from_rs(Cursor::new(bytes))
             .map_err(|e| err(0, format!("not a readable workbook: {e}")))?;
         let names = book.sheet_names();
@@ -63,19 +43,14 @@ impl super::FormatReader for XlsxReader {
         } else {
             for s in &self.0.sheets {
                 if !names.contains(s) {
-                    return Err(err(
-                        0,
-                        format!("sheet `{s}` not found (sheets: {})", names.join(", ")),
-                    ));
+                    return Err(err(0, format!("sheet `{s}` not found (sheets: {})", names.join(", "))));
                 }
             }
             self.0.sheets.clone()
         };
         let mut out = Vec::new();
         for sheet in chosen {
-            let range = book
-                .worksheet_range(&sheet)
-                .map_err(|e| err(0, format!("sheet `{sheet}`: {e}")))?;
+            let range = book.worksheet_range(&sheet).map_err(|e| err(0, format!("sheet `{sheet}`: {e}")))?;
             let Some((row0, col0)) = range.start() else {
                 continue;
             };
@@ -96,19 +71,9 @@ impl super::FormatReader for XlsxReader {
             let location = format!("{shown} [{sheet}]");
             let mapping = super::map_headers(conn, &headers, &location, header_abs as u64)?;
             let rows: Vec<usize> = (header_rel + 1..range.height())
-                .filter(|&r| {
-                    (0..range.width())
-                        .any(|c| !matches!(range.get((r, c)), Some(Data::Empty) | None))
-                })
+                .filter(|&r| (0..range.width()).any(|c| !matches!(range.get((r, c)), Some(Data::Empty) | None)))
                 .collect();
-            let raw = SheetRows {
-                range: &range,
-                rows,
-                mapping,
-                row0,
-                sheet: &sheet,
-                file_name: file.file.name(),
-            };
+            let raw = SheetRows { range: &range, rows, mapping, row0, sheet: &sheet, file_name: file.file.name() };
             let _ = col0;
             out.push(conn.converter().convert(&raw, shown, Some(&sheet)));
         }
@@ -144,11 +109,7 @@ impl RawRows for SheetRows<'_> {
 
     fn cell(&self, column: usize, row: usize) -> Cell<'_> {
         match self.mapping[column] {
-            Mapped::Column(c) => self
-                .range
-                .get((self.rows[row], c))
-                .map(to_cell)
-                .unwrap_or(Cell::Empty),
+            Mapped::Column(c) => self.range.get((self.rows[row], c)).map(to_cell).unwrap_or(Cell::Empty),
             Mapped::SheetName => Cell::Text(self.sheet),
             Mapped::FileName => Cell::Text(self.file_name),
         }
@@ -160,12 +121,7 @@ impl RawRows for SheetRows<'_> {
 
     fn record(&self, row: usize) -> String {
         (0..self.range.width())
-            .map(|c| {
-                self.range
-                    .get((self.rows[row], c))
-                    .map(|d| d.to_string())
-                    .unwrap_or_default()
-            })
+            .map(|c| self.range.get((self.rows[row], c)).map(|d| d.to_string()).unwrap_or_default())
             .collect::<Vec<_>>()
             .join("\t")
     }

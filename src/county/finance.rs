@@ -40,14 +40,7 @@ const PROJECTS: &[&str] = &[
 ];
 
 pub fn build(c: &mut County, pop: &Pop) {
-    let mut budget = Table::new(&[
-        "预算年度",
-        "单位名称",
-        "项目编码",
-        "项目名称",
-        "经济科目",
-        "指标金额(万元)",
-    ]);
+    let mut budget = Table::new(&["预算年度", "单位名称", "项目编码", "项目名称", "经济科目", "指标金额(万元)"]);
     let mut pay = Table::new(&[
         "支付凭证号",
         "预算年度",
@@ -111,11 +104,7 @@ pub fn build(c: &mut County, pop: &Pop) {
                 let project = format!(
                     "{}{}",
                     PROJECTS[(ui + k) % PROJECTS.len()],
-                    if k >= PROJECTS.len() {
-                        format!("({})", k / PROJECTS.len() + 1)
-                    } else {
-                        String::new()
-                    }
+                    if k >= PROJECTS.len() { format!("({})", k / PROJECTS.len() + 1) } else { String::new() }
                 );
                 let p = PURPOSES[(ui * 3 + k) % PURPOSES.len()];
                 let alloc_wan = c.dice.range(20, 400) as f64;
@@ -134,12 +123,9 @@ pub fn build(c: &mut County, pop: &Pop) {
                     let month = (i % 12) as u32 + 1;
                     let date = d(year, month, c.dice.range(1, 28) as u32);
                     let co = &pop.companies[pop.suppliers[c.dice.index(supplier_count)]];
-                    let amount =
-                        ((total / n as f64) * c.dice.float(0.8, 1.2) * 100.0).round() / 100.0;
-                    let (payee, account) = (
-                        co.firm.name.clone(),
-                        super::people::card_no(2_000_000 + (i as u64 * 31 + k as u64)),
-                    );
+                    let amount = ((total / n as f64) * c.dice.float(0.8, 1.2) * 100.0).round() / 100.0;
+                    let (payee, account) =
+                        (co.firm.name.clone(), super::people::card_no(2_000_000 + (i as u64 * 31 + k as u64)));
                     pay_row(
                         &mut pay,
                         year,
@@ -151,11 +137,7 @@ pub fn build(c: &mut County, pop: &Pop) {
                         &payee,
                         &account,
                         amount,
-                        if amount > 50_000.0 {
-                            "直接支付"
-                        } else {
-                            "授权支付"
-                        },
+                        if amount > 50_000.0 { "直接支付" } else { "授权支付" },
                     );
                 }
             }
@@ -220,14 +202,7 @@ pub fn build(c: &mut County, pop: &Pop) {
         5_000.0,
         "授权支付",
     );
-    c.plant(
-        "M20-A1",
-        "M20",
-        "anomaly",
-        "treasury_payments",
-        "清河县百佳超市",
-        "在超市整数消费5,000元(疑似购物卡)",
-    );
+    c.plant("M20-A1", "M20", "anomaly", "treasury_payments", "清河县百佳超市", "在超市整数消费5,000元(疑似购物卡)");
     pay_row(
         &mut pay,
         2025,
@@ -241,14 +216,7 @@ pub fn build(c: &mut County, pop: &Pop) {
         3_476.5,
         "授权支付",
     );
-    c.plant(
-        "M20-L1",
-        "M20",
-        "lookalike",
-        "treasury_payments",
-        "清河县百佳超市",
-        "超市非整数采购3,476.50元",
-    );
+    c.plant("M20-L1", "M20", "lookalike", "treasury_payments", "清河县百佳超市", "超市非整数采购3,476.50元");
     pay_row(
         &mut pay,
         2025,
@@ -262,14 +230,7 @@ pub fn build(c: &mut County, pop: &Pop) {
         50_000.0,
         "授权支付",
     );
-    c.plant(
-        "M25-A1",
-        "M25",
-        "anomaly",
-        "treasury_payments",
-        "清河县教育局工会委员会",
-        "向本单位工会转款5万元",
-    );
+    c.plant("M25-A1", "M25", "anomaly", "treasury_payments", "清河县教育局工会委员会", "向本单位工会转款5万元");
     pay_row(
         &mut pay,
         2025,
@@ -303,30 +264,9 @@ pub fn build(c: &mut County, pop: &Pop) {
             300.0,
             vec![(3, 0.2), (6, 0.13), (11, 0.27), (12, 0.4)],
         ),
-        (
-            "M24-L1",
-            "lookalike",
-            "10820259002",
-            "河道清淤工程",
-            300.0,
-            vec![(3, 0.3), (6, 0.3), (9, 0.2), (12, 0.15)],
-        ),
-        (
-            "M27-A1",
-            "anomaly",
-            "10820259003",
-            "农村饮水安全巩固提升",
-            500.0,
-            vec![(8, 0.08)],
-        ),
-        (
-            "M27-L1",
-            "lookalike",
-            "10820259004",
-            "小型水库维修养护",
-            500.0,
-            vec![(5, 0.2), (9, 0.15)],
-        ),
+        ("M24-L1", "lookalike", "10820259002", "河道清淤工程", 300.0, vec![(3, 0.3), (6, 0.3), (9, 0.2), (12, 0.15)]),
+        ("M27-A1", "anomaly", "10820259003", "农村饮水安全巩固提升", 500.0, vec![(8, 0.08)]),
+        ("M27-L1", "lookalike", "10820259004", "小型水库维修养护", 500.0, vec![(5, 0.2), (9, 0.15)]),
     ] {
         budget.push(vec![
             Val::Int(2025),
@@ -354,38 +294,20 @@ pub fn build(c: &mut County, pop: &Pop) {
                 "直接支付",
             );
         }
-        let model = if case.starts_with("M24") {
-            "M24"
-        } else {
-            "M27"
-        };
+        let model = if case.starts_with("M24") { "M24" } else { "M27" };
         let note = if model == "M24" {
-            let late: f64 = shares
-                .iter()
-                .filter(|(m, _)| *m >= 11)
-                .map(|(_, s)| s)
-                .sum();
+            let late: f64 = shares.iter().filter(|(m, _)| *m >= 11).map(|(_, s)| s).sum();
             format!("{name}: 11—12月支付占全年指标{:.0}%", late * 100.0)
         } else {
             format!("{name}: 全年支付进度{:.0}%", paid * 100.0)
         };
-        c.plant(
-            case,
-            model,
-            kind,
-            "budget_allocations, treasury_payments",
-            code,
-            note,
-        );
+        c.plant(case, model, kind, "budget_allocations, treasury_payments", code, note);
     }
     c.outputs.push((
         "finance/预算指标.xlsx".into(),
         Output::Xlsx(vec![(
             "预算指标".into(),
-            vec![
-                "清河县2024—2025年部门预算指标明细表".into(),
-                "单位：万元".into(),
-            ],
+            vec!["清河县2024—2025年部门预算指标明细表".into(), "单位：万元".into()],
             budget,
         )]),
     ));
@@ -445,10 +367,9 @@ pub fn build(c: &mut County, pop: &Pop) {
             ]);
         }
     }
-    for (case, kind, amount, summary) in [
-        ("M29-A1", "anomaly", 50_000.0, "支付接待费"),
-        ("M29-L1", "lookalike", 800.0, "零星办公用品"),
-    ] {
+    for (case, kind, amount, summary) in
+        [("M29-A1", "anomaly", 50_000.0, "支付接待费"), ("M29-L1", "lookalike", 800.0, "零星办公用品")]
+    {
         vno += 1;
         let u = &units[3];
         let no = format!("记-{vno:05}");
@@ -512,9 +433,7 @@ pub fn build(c: &mut County, pop: &Pop) {
         inv += 1;
         let issued = c.dice.date(d(2024, 1, 5), d(2025, 12, 10));
         let claimed = issued + chrono::Days::new(c.dice.range(1, 20) as u64);
-        let seller = &pop.companies[pop.suppliers[c.dice.index(supplier_count)]]
-            .firm
-            .name;
+        let seller = &pop.companies[pop.suppliers[c.dice.index(supplier_count)]].firm.name;
         r.push(vec![
             format!("BX{}{:06}", claimed.year(), k + 1).into(),
             units[s.unit].name.clone().into(),
@@ -526,16 +445,11 @@ pub fn build(c: &mut County, pop: &Pop) {
             issued.into(),
             seller.clone().into(),
             Val::Num(c.dice.range(50, 5000) as f64, 2),
-            (*c.dice
-                .pick(&["差旅住宿", "办公用品", "资料费", "交通费", "邮寄费"]))
-            .into(),
+            (*c.dice.pick(&["差旅住宿", "办公用品", "资料费", "交通费", "邮寄费"])).into(),
         ]);
     }
     // duplicates: the same invoice (code + number) reimbursed twice
-    for (case, src, kind) in [
-        ("M28-A1", 10usize, "anomaly"),
-        ("M28-A2", 20usize, "anomaly"),
-    ] {
+    for (case, src, kind) in [("M28-A1", 10usize, "anomaly"), ("M28-A2", 20usize, "anomaly")] {
         let mut row = r.rows[src].clone();
         row[0] = format!("BX2025{:06}", 900_000 + src).into();
         if case == "M28-A2" {
@@ -579,6 +493,5 @@ pub fn build(c: &mut County, pop: &Pop) {
         format!("{other_code}|{number}"),
         format!("发票号码与{code}|{number}相同但发票代码不同，是两张发票"),
     );
-    c.outputs
-        .push(("finance/报销单据.ndjson".into(), Output::Ndjson(r)));
+    c.outputs.push(("finance/报销单据.ndjson".into(), Output::Ndjson(r)));
 }

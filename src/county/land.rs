@@ -33,9 +33,7 @@ struct Grant {
 
 pub fn build(c: &mut County, pop: &Pop) {
     let mut grants: Vec<Grant> = Vec::new();
-    let firms: Vec<usize> = (0..pop.companies.len())
-        .filter(|&i| pop.companies[i].firm.status == "存续")
-        .collect();
+    let firms: Vec<usize> = (0..pop.companies.len()).filter(|&i| pop.companies[i].firm.status == "存续").collect();
     for k in 0..c.n(70) {
         let signed = c.dice.date(d(2019, 1, 1), d(2024, 6, 30));
         let price_wan = c.dice.range(200, 5000) as f64;
@@ -44,10 +42,7 @@ pub fn build(c: &mut County, pop: &Pop) {
         let schedule: Vec<(NaiveDate, f64)> = (0..parts)
             .map(|i| {
                 (
-                    signed
-                        + chrono::Days::new(
-                            ((due - signed).num_days() * (i as i64 + 1) / parts as i64) as u64,
-                        ),
+                    signed + chrono::Days::new(((due - signed).num_days() * (i as i64 + 1) / parts as i64) as u64),
                     price_wan / parts as f64,
                 )
             })
@@ -56,11 +51,7 @@ pub fn build(c: &mut County, pop: &Pop) {
             .iter()
             .enumerate()
             .map(|(i, (date, wan))| {
-                (
-                    *date - chrono::Days::new(c.dice.range(0, 10) as u64 + i as u64),
-                    wan * 10_000.0,
-                    "出让价款",
-                )
+                (*date - chrono::Days::new(c.dice.range(0, 10) as u64 + i as u64), wan * 10_000.0, "出让价款")
             })
             .collect();
         let start = signed + chrono::Days::new(c.dice.range(180, 360) as u64);
@@ -85,9 +76,7 @@ pub fn build(c: &mut County, pop: &Pop) {
             grantee,
             grantee_id,
             method: *c.dice.pick(&["挂牌", "挂牌", "拍卖", "招标", "协议"]),
-            use_: *c
-                .dice
-                .pick(&["工业用地", "商服用地", "住宅用地", "仓储用地"]),
+            use_: *c.dice.pick(&["工业用地", "商服用地", "住宅用地", "仓储用地"]),
             hectares: (c.dice.range(30, 800) as f64) / 100.0,
             far: (c.dice.range(10, 30) as f64) / 10.0,
             price_wan,
@@ -136,14 +125,7 @@ pub fn build(c: &mut County, pop: &Pop) {
             paid,
             permit,
         });
-        c.plant(
-            case,
-            model,
-            kind,
-            "land_grants, land_payments, construction_permits",
-            no,
-            note,
-        );
+        c.plant(case, model, kind, "land_grants, land_payments, construction_permits", no, note);
     };
     let started = |s: NaiveDate| Some((s, s + chrono::Days::new(10)));
     planted(
@@ -155,10 +137,7 @@ pub fn build(c: &mut County, pop: &Pop) {
         1200.0,
         d(2024, 12, 1),
         d(2025, 6, 30),
-        vec![
-            (d(2025, 1, 10), 5_000_000.0, "出让价款"),
-            (d(2025, 3, 10), 3_000_000.0, "出让价款"),
-        ],
+        vec![(d(2025, 1, 10), 5_000_000.0, "出让价款"), (d(2025, 3, 10), 3_000_000.0, "出让价款")],
         d(2025, 6, 1),
         started(d(2025, 6, 20)),
         "成交价1200万元，约定2025-06-30缴清，仅缴800万元，欠缴400万元",
@@ -284,22 +263,8 @@ pub fn build(c: &mut County, pop: &Pop) {
         "行政区划",
     ]);
     let mut it = Table::new(&["合同编号", "期次", "约定缴款日期", "约定缴款金额(万元)"]);
-    let mut pt = Table::new(&[
-        "缴款书编号",
-        "合同编号",
-        "缴款人",
-        "缴款日期",
-        "缴款金额(元)",
-        "款项类型",
-    ]);
-    let mut permits = Table::new(&[
-        "施工许可证号",
-        "宗地编号",
-        "项目名称",
-        "建设单位",
-        "发证日期",
-        "实际开工日期",
-    ]);
+    let mut pt = Table::new(&["缴款书编号", "合同编号", "缴款人", "缴款日期", "缴款金额(元)", "款项类型"]);
+    let mut permits = Table::new(&["施工许可证号", "宗地编号", "项目名称", "建设单位", "发证日期", "实际开工日期"]);
     let mut pay_no = 0;
     for (k, g) in grants.iter().enumerate() {
         gt.push(vec![
@@ -320,12 +285,7 @@ pub fn build(c: &mut County, pop: &Pop) {
             g.region.clone().into(),
         ]);
         for (i, (date, wan)) in g.schedule.iter().enumerate() {
-            it.push(vec![
-                g.no.clone().into(),
-                Val::Int(i as i64 + 1),
-                (*date).into(),
-                Val::Num(*wan, 4),
-            ]);
+            it.push(vec![g.no.clone().into(), Val::Int(i as i64 + 1), (*date).into(), Val::Num(*wan, 4)]);
         }
         for (date, amount, kind) in &g.paid {
             pay_no += 1;
@@ -352,11 +312,7 @@ pub fn build(c: &mut County, pop: &Pop) {
     c.outputs.push((
         "land/土地出让合同.xlsx".into(),
         Output::Xlsx(vec![
-            (
-                "出让合同".into(),
-                vec!["清河县国有建设用地使用权出让合同台账".into()],
-                gt,
-            ),
+            ("出让合同".into(), vec!["清河县国有建设用地使用权出让合同台账".into()], gt),
             ("分期缴款".into(), vec![], it),
         ]),
     ));
@@ -364,14 +320,7 @@ pub fn build(c: &mut County, pop: &Pop) {
     c.csv("land/施工许可.csv", permits, &[], false);
 
     // satellite parcels and approvals
-    let mut approvals = Table::new(&[
-        "批准文号",
-        "审批类型",
-        "批准日期",
-        "批准面积(亩)",
-        "行政区划代码",
-        "项目名称",
-    ]);
+    let mut approvals = Table::new(&["批准文号", "审批类型", "批准日期", "批准面积(亩)", "行政区划代码", "项目名称"]);
     let mut parcels = Table::new(&[
         "图斑编号",
         "行政区划代码",
@@ -390,19 +339,14 @@ pub fn build(c: &mut County, pop: &Pop) {
         let monitored = c.dice.date(d(2024, 3, 1), d(2025, 10, 31));
         let area = (c.dice.range(5, 200) as f64) / 10.0;
         let kind = *c.dice.pick(&["新增建设", "推土", "硬化", "其他"]);
-        let farmland = if kind == "其他" || k % 3 == 0 {
-            0.0
-        } else {
-            (area * c.dice.float(0.2, 1.0) * 10.0).round() / 10.0
-        };
+        let farmland =
+            if kind == "其他" || k % 3 == 0 { 0.0 } else { (area * c.dice.float(0.2, 1.0) * 10.0).round() / 10.0 };
         let approval = if farmland > 0.0 {
             ano += 1;
             let no = format!("皖政地〔{}〕{}号", monitored.year() - 1, 100 + ano);
             approvals.push(vec![
                 no.clone().into(),
-                (*c.dice
-                    .pick(&["农用地转用", "土地征收", "设施农用地备案", "临时用地"]))
-                .into(),
+                (*c.dice.pick(&["农用地转用", "土地征收", "设施农用地备案", "临时用地"])).into(),
                 (monitored - chrono::Days::new(c.dice.range(60, 400) as u64)).into(),
                 Val::Num(area + 5.0, 2),
                 village.code.clone().into(),
@@ -415,12 +359,7 @@ pub fn build(c: &mut County, pop: &Pop) {
         parcels.push(vec![
             format!("TB{}{:05}", monitored.year(), k + 1).into(),
             village.code.clone().into(),
-            format!(
-                "{}年第{}批",
-                monitored.year(),
-                (monitored.month() - 1) / 3 + 1
-            )
-            .into(),
+            format!("{}年第{}批", monitored.year(), (monitored.month() - 1) / 3 + 1).into(),
             monitored.into(),
             kind.into(),
             Val::Num(area, 2),
@@ -448,24 +387,8 @@ pub fn build(c: &mut County, pop: &Pop) {
         "农产品加工项目".into(),
     ]);
     let cases: [(&str, &str, f64, f64, Val, NaiveDate, &str); 5] = [
-        (
-            "M43-A1",
-            "anomaly",
-            5.6,
-            3.2,
-            Val::Empty,
-            d(2025, 4, 10),
-            "新增建设占用耕地3.2亩，无任何用地批文",
-        ),
-        (
-            "M43-A2",
-            "anomaly",
-            4.0,
-            4.0,
-            "皖政地〔2025〕999号".into(),
-            d(2025, 6, 12),
-            "举证批文号在用地审批库中不存在",
-        ),
+        ("M43-A1", "anomaly", 5.6, 3.2, Val::Empty, d(2025, 4, 10), "新增建设占用耕地3.2亩，无任何用地批文"),
+        ("M43-A2", "anomaly", 4.0, 4.0, "皖政地〔2025〕999号".into(), d(2025, 6, 12), "举证批文号在用地审批库中不存在"),
         (
             "M43-A3",
             "anomaly",
@@ -484,15 +407,7 @@ pub fn build(c: &mut County, pop: &Pop) {
             d(2025, 3, 15),
             "批文2024-12-01批准，早于监测日期",
         ),
-        (
-            "M43-L2",
-            "lookalike",
-            3.0,
-            0.0,
-            Val::Empty,
-            d(2025, 7, 1),
-            "新增建设但未占用耕地",
-        ),
+        ("M43-L2", "lookalike", 3.0, 0.0, Val::Empty, d(2025, 7, 1), "新增建设但未占用耕地"),
     ];
     for (i, (case, kind, area, farm, approval, date, note)) in cases.into_iter().enumerate() {
         let id = format!("TB2025{:05}", 90_001 + i);
@@ -508,14 +423,7 @@ pub fn build(c: &mut County, pop: &Pop) {
             approval,
             "建设用地".into(),
         ]);
-        c.plant(
-            case,
-            "M43",
-            kind,
-            "satellite_parcels, land_approvals",
-            id,
-            note,
-        );
+        c.plant(case, "M43", kind, "satellite_parcels, land_approvals", id, note);
     }
     c.csv("land/卫片图斑.csv", parcels, &[], false);
     c.csv("land/用地审批.csv", approvals, &[], false);

@@ -100,11 +100,7 @@ pub struct County {
 }
 
 enum Output {
-    Csv {
-        table: Table,
-        titles: Vec<String>,
-        gbk: bool,
-    },
+    Csv { table: Table, titles: Vec<String>, gbk: bool },
     Ndjson(Table),
     Parquet(Table),
     Xlsx(Vec<(String, Vec<String>, Table)>),
@@ -144,14 +140,8 @@ impl County {
     }
 
     fn csv(&mut self, file: &str, table: Table, titles: &[&str], gbk: bool) {
-        self.outputs.push((
-            file.into(),
-            Output::Csv {
-                table,
-                titles: titles.iter().map(|s| s.to_string()).collect(),
-                gbk,
-            },
-        ));
+        self.outputs
+            .push((file.into(), Output::Csv { table, titles: titles.iter().map(|s| s.to_string()).collect(), gbk }));
     }
 }
 
@@ -219,11 +209,7 @@ pub fn generate(settings: &Settings, out: &Path) -> anyhow::Result<Report> {
 
     let mut report = Report::default();
     let wanted = |file: &str| {
-        settings.only.is_empty()
-            || settings
-                .only
-                .iter()
-                .any(|o| file_dataset(file).iter().any(|d| d == o))
+        settings.only.is_empty() || settings.only.iter().any(|o| file_dataset(file).iter().any(|d| d == o))
     };
     for (file, output) in &c.outputs {
         if !wanted(file) {
@@ -234,22 +220,15 @@ pub fn generate(settings: &Settings, out: &Path) -> anyhow::Result<Report> {
             std::fs::create_dir_all(dir)?;
         }
         let rows = match output {
-            Output::Csv { table, titles, gbk } => write::csv(
-                &path,
-                table,
-                &titles.iter().map(String::as_str).collect::<Vec<_>>(),
-                *gbk,
-            )?,
+            Output::Csv { table, titles, gbk } => {
+                write::csv(&path, table, &titles.iter().map(String::as_str).collect::<Vec<_>>(), *gbk)?
+            }
             Output::Ndjson(t) => write::ndjson(&path, t)?,
             Output::Parquet(t) => write::parquet(&path, t)?,
             Output::Xlsx(sheets) => {
                 let s: Vec<write::Sheet> = sheets
                     .iter()
-                    .map(|(name, titles, table)| write::Sheet {
-                        name: name.clone(),
-                        titles: titles.clone(),
-                        table,
-                    })
+                    .map(|(name, titles, table)| write::Sheet { name: name.clone(), titles: titles.clone(), table })
                     .collect();
                 write::xlsx(&path, &s)?
             }
@@ -269,20 +248,14 @@ pub fn generate(settings: &Settings, out: &Path) -> anyhow::Result<Report> {
                 p.note.clone().into(),
             ]);
         }
-        report
-            .files
-            .push((path.clone(), write::csv(&path, &t, &[], false)?));
+        report.files.push((path.clone(), write::csv(&path, &t, &[], false)?));
     }
     Ok(report)
 }
 
 /// The datasets (connector names) a generated file feeds; `--only` filters on these.
 fn file_dataset(file: &str) -> Vec<&'static str> {
-    FILES
-        .iter()
-        .filter(|(f, _)| *f == file)
-        .map(|(_, d)| *d)
-        .collect()
+    FILES.iter().filter(|(f, _)| *f == file).map(|(_, d)| *d).collect()
 }
 
 /// Generated files and the connectors that read them.
@@ -330,19 +303,11 @@ mod tests {
     fn same_seed_same_county() {
         let a = tempfile::tempdir().unwrap();
         let b = tempfile::tempdir().unwrap();
-        let s = Settings {
-            seed: 3,
-            scale: 1,
-            only: vec![],
-        };
+        let s = Settings { seed: 3, scale: 1, only: vec![] };
         generate(&s, a.path()).unwrap();
         generate(&s, b.path()).unwrap();
         for (f, _) in FILES.iter().take(3).chain(FILES.iter().skip(17).take(2)) {
-            assert_eq!(
-                std::fs::read(a.path().join(f)).unwrap(),
-                std::fs::read(b.path().join(f)).unwrap(),
-                "{f}"
-            );
+            assert_eq!(std::fs::read(a.path().join(f)).unwrap(), std::fs::read(b.path().join(f)).unwrap(), "{f}");
         }
     }
 }

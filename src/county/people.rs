@@ -13,36 +13,25 @@ pub const COUNTY: &str = "340524";
 pub const COUNTY_NAME: &str = "清河县";
 
 const SURNAMES: &[&str] = &[
-    "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭",
-    "何", "高", "林", "罗", "郑", "梁", "谢", "宋", "唐", "许", "韩", "冯", "邓", "曹", "彭", "曾",
-    "肖", "田", "董", "袁", "潘", "于", "蒋", "蔡", "余", "杜", "叶", "程", "苏", "魏", "吕", "丁",
-    "任", "沈",
+    "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭", "何", "高", "林",
+    "罗", "郑", "梁", "谢", "宋", "唐", "许", "韩", "冯", "邓", "曹", "彭", "曾", "肖", "田", "董", "袁", "潘", "于",
+    "蒋", "蔡", "余", "杜", "叶", "程", "苏", "魏", "吕", "丁", "任", "沈",
 ];
 const GIVEN: &[&str] = &[
-    "伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明",
-    "超", "秀", "霞", "平", "刚", "桂", "英", "华", "红", "玉", "兰", "建", "国", "文", "辉", "力",
-    "斌", "波", "宇", "浩", "凯", "健", "俊", "帆", "鹏", "晨", "欣", "怡", "佳", "琳", "雪", "梅",
-    "莉", "亮", "成", "志", "海", "春", "忠", "德",
+    "伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "秀", "霞",
+    "平", "刚", "桂", "英", "华", "红", "玉", "兰", "建", "国", "文", "辉", "力", "斌", "波", "宇", "浩", "凯", "健",
+    "俊", "帆", "鹏", "晨", "欣", "怡", "佳", "琳", "雪", "梅", "莉", "亮", "成", "志", "海", "春", "忠", "德",
 ];
-const TOWNS: &[&str] = &[
-    "城关镇",
-    "河口镇",
-    "白石镇",
-    "新集乡",
-    "柳林乡",
-    "东岗镇",
-    "桥头乡",
-    "石门镇",
-];
+const TOWNS: &[&str] = &["城关镇", "河口镇", "白石镇", "新集乡", "柳林乡", "东岗镇", "桥头乡", "石门镇"];
 const VILLAGE_SUFFIX: &[&str] = &["村", "村", "村", "社区", "村", "村"];
 const VILLAGE_STEM: &[&str] = &[
-    "前进", "和平", "红旗", "新华", "长岭", "东风", "杨庄", "李湾", "陈圩", "张岗", "刘楼", "王集",
-    "高庙", "赵桥", "孙湖", "周湾",
+    "前进", "和平", "红旗", "新华", "长岭", "东风", "杨庄", "李湾", "陈圩", "张岗", "刘楼", "王集", "高庙", "赵桥",
+    "孙湖", "周湾",
 ];
 const FIRM_STEM: &[&str] = &[
-    "恒通", "鑫源", "华宇", "金泰", "宏达", "瑞丰", "中诚", "广信", "天成", "永盛", "博远", "昌隆",
-    "德润", "嘉禾", "康达", "力拓", "明阳", "诺信", "荣盛", "顺发", "泰和", "万利", "祥云", "兴业",
-    "佳禾", "远航", "正邦", "卓越", "汇通", "锦程",
+    "恒通", "鑫源", "华宇", "金泰", "宏达", "瑞丰", "中诚", "广信", "天成", "永盛", "博远", "昌隆", "德润", "嘉禾",
+    "康达", "力拓", "明阳", "诺信", "荣盛", "顺发", "泰和", "万利", "祥云", "兴业", "佳禾", "远航", "正邦", "卓越",
+    "汇通", "锦程",
 ];
 const FIRM_TRADE: &[&str] = &[
     "建筑工程",
@@ -184,38 +173,23 @@ impl Registry {
                     town: t,
                 });
             }
-            towns.push(Town {
-                code,
-                name: name.to_string(),
-            });
+            towns.push(Town { code, name: name.to_string() });
         }
-        Registry {
-            towns,
-            villages,
-            seq: 0,
-            issued: Default::default(),
-            firm_seq: 0,
-            phone_seq: 0,
-        }
+        Registry { towns, villages, seq: 0, issued: Default::default(), firm_seq: 0, phone_seq: 0 }
     }
 
     /// A new person with a unique, valid ID, born between the given years.
     pub fn person(&mut self, dice: &mut Dice, born_from: i32, born_to: i32) -> Person {
         let village = dice.index(self.villages.len());
-        let born = dice.date(
-            NaiveDate::from_ymd_opt(born_from, 1, 1).unwrap(),
-            NaiveDate::from_ymd_opt(born_to, 12, 28).unwrap(),
-        );
+        let born = dice
+            .date(NaiveDate::from_ymd_opt(born_from, 1, 1).unwrap(), NaiveDate::from_ymd_opt(born_to, 12, 28).unwrap());
         self.person_at(dice, village, born)
     }
 
     /// A new person of a given village and birth date.
     pub fn person_at(&mut self, dice: &mut Dice, village: usize, born: NaiveDate) -> Person {
-        let region = if dice.chance(0.9) {
-            COUNTY
-        } else {
-            *dice.pick(&["340521", "340522", "340523", "340525", "340102"])
-        };
+        let region =
+            if dice.chance(0.9) { COUNTY } else { *dice.pick(&["340521", "340522", "340523", "340525", "340102"]) };
         let id = loop {
             self.seq += 1;
             let first17 = format!("{region}{}{:03}", born.format("%Y%m%d"), self.seq % 1000);
@@ -229,27 +203,16 @@ impl Registry {
             "{}{}{}",
             dice.pick(SURNAMES),
             dice.pick(GIVEN),
-            if dice.chance(0.6) {
-                *dice.pick(GIVEN)
-            } else {
-                ""
-            }
+            if dice.chance(0.6) { *dice.pick(GIVEN) } else { "" }
         );
-        Person {
-            id,
-            name,
-            born,
-            village,
-        }
+        Person { id, name, born, village }
     }
 
     /// A new enterprise with a valid credit code.
     pub fn firm(&mut self, dice: &mut Dice, legal_rep: Person, founded: NaiveDate) -> Firm {
         self.firm_seq += 1;
         let org8 = format!("{:08}", 30_000_000 + self.firm_seq * 7919 % 60_000_000);
-        let org_check = uscc::org_code_check(&format!("91{COUNTY}{org8}0"))
-            .map(|c| c as char)
-            .unwrap_or('0');
+        let org_check = uscc::org_code_check(&format!("91{COUNTY}{org8}0")).map(|c| c as char).unwrap_or('0');
         let first17 = format!("91{COUNTY}{org8}{org_check}");
         let c = uscc::check_char(first17.as_bytes()).expect("charset") as char;
         // unique by construction: stem × trade, then township, then a number
@@ -259,20 +222,10 @@ impl Registry {
         let trade = FIRM_TRADE[(k / FIRM_STEM.len()) % FIRM_TRADE.len()];
         let place = match k / combos {
             0 => COUNTY_NAME.to_string(),
-            n if n <= TOWNS.len() => format!(
-                "{COUNTY_NAME}{}",
-                TOWNS[n - 1].trim_end_matches(['镇', '乡'])
-            ),
+            n if n <= TOWNS.len() => format!("{COUNTY_NAME}{}", TOWNS[n - 1].trim_end_matches(['镇', '乡'])),
             n => format!("{COUNTY_NAME}{n}"),
         };
-        let name = format!(
-            "{place}{stem}{trade}{}",
-            if k % 7 == 3 {
-                "有限责任公司"
-            } else {
-                "有限公司"
-            }
-        );
+        let name = format!("{place}{stem}{trade}{}", if k % 7 == 3 { "有限责任公司" } else { "有限公司" });
         Firm {
             uscc: format!("{first17}{c}"),
             name,
@@ -289,11 +242,7 @@ impl Registry {
     /// A unique phone number.
     pub fn phone(&mut self) -> String {
         self.phone_seq += 1;
-        format!(
-            "1{}{:08}",
-            30 + self.phone_seq % 60,
-            10_000_000 + self.phone_seq * 37
-        )
+        format!("1{}{:08}", 30 + self.phone_seq % 60, 10_000_000 + self.phone_seq * 37)
     }
 }
 

@@ -74,11 +74,8 @@ pub fn build(c: &mut County, pop: &Pop) {
         let buyer = k % units.len();
         let item = ITEMS[(k * 5 + buyer) % ITEMS.len()];
         let big = k % 9 == 0;
-        let budget = if big {
-            c.dice.range(220, 900) as f64 * 10_000.0
-        } else {
-            c.dice.range(10, 150) as f64 * 10_000.0
-        };
+        let budget =
+            if big { c.dice.range(220, 900) as f64 * 10_000.0 } else { c.dice.range(10, 150) as f64 * 10_000.0 };
         let open = c.dice.date(d(2024, 2, 1), d(2025, 11, 30));
         let n = c.dice.range(3, 6) as usize;
         let mut bidders = Vec::new();
@@ -101,11 +98,7 @@ pub fn build(c: &mut County, pop: &Pop) {
             lot: format!("QHCG{}-{:04}-01", open.year(), k + 1),
             name: format!("{}{}采购项目", units[buyer].name, item),
             buyer,
-            method: if big {
-                "公开招标"
-            } else {
-                *c.dice.pick(&["竞争性磋商", "询价", "竞争性谈判"])
-            },
+            method: if big { "公开招标" } else { *c.dice.pick(&["竞争性磋商", "询价", "竞争性谈判"]) },
             item,
             budget,
             open,
@@ -114,13 +107,10 @@ pub fn build(c: &mut County, pop: &Pop) {
         });
     }
     let mut reserve_at = 0usize;
-    let mut fresh =
-        |_c: &mut County, _pop: &Pop, _bids_used: &mut Vec<u32>, _cursor: &mut usize| -> usize {
-            reserve_at += 1;
-            *reserve
-                .get(reserve_at - 1)
-                .expect("the planted-lot reserve holds enough suppliers")
-        };
+    let mut fresh = |_c: &mut County, _pop: &Pop, _bids_used: &mut Vec<u32>, _cursor: &mut usize| -> usize {
+        reserve_at += 1;
+        *reserve.get(reserve_at - 1).expect("the planted-lot reserve holds enough suppliers")
+    };
     let planted_lot = |c: &mut County,
                        lots: &mut Vec<Lot>,
                        buyer: usize,
@@ -131,22 +121,15 @@ pub fn build(c: &mut County, pop: &Pop) {
                        budget: f64|
      -> String {
         let k = 9000 + lots.len();
-        let prices: Vec<(usize, f64)> = bidders
-            .iter()
-            .enumerate()
-            .map(|(j, b)| (*b, (budget * (0.90 + 0.02 * j as f64)).round()))
-            .collect();
+        let prices: Vec<(usize, f64)> =
+            bidders.iter().enumerate().map(|(j, b)| (*b, (budget * (0.90 + 0.02 * j as f64)).round())).collect();
         let lot = format!("QHCG{}-{k:04}-01", open.year());
         lots.push(Lot {
             project: format!("QHCG{}-{k:04}", open.year()),
             lot: lot.clone(),
             name: format!("{}{}采购项目", units[buyer].name, item),
             buyer,
-            method: if budget >= 2_000_000.0 {
-                "公开招标"
-            } else {
-                "竞争性磋商"
-            },
+            method: if budget >= 2_000_000.0 { "公开招标" } else { "竞争性磋商" },
             item,
             budget,
             open,
@@ -170,10 +153,7 @@ pub fn build(c: &mut County, pop: &Pop) {
                 d(2025, 4 + n as u32, 8),
                 1_500_000.0,
             );
-            let names = format!(
-                "{}、{}",
-                pop.companies[a].firm.name, pop.companies[b].firm.name
-            );
+            let names = format!("{}、{}", pop.companies[a].firm.name, pop.companies[b].firm.name);
             c.plant(
                 &format!("M34-A{}", n + 1),
                 "M34",
@@ -184,26 +164,8 @@ pub fn build(c: &mut County, pop: &Pop) {
             );
         } else {
             let o2 = fresh(c, pop, &mut bids_used, &mut cursor);
-            let l1 = planted_lot(
-                c,
-                &mut lots,
-                6,
-                "绿化养护",
-                vec![a, other],
-                other,
-                d(2025, 6, 10),
-                800_000.0,
-            );
-            let l2 = planted_lot(
-                c,
-                &mut lots,
-                7,
-                "绿化养护",
-                vec![b, o2],
-                o2,
-                d(2025, 7, 10),
-                800_000.0,
-            );
+            let l1 = planted_lot(c, &mut lots, 6, "绿化养护", vec![a, other], other, d(2025, 6, 10), 800_000.0);
+            let l2 = planted_lot(c, &mut lots, 7, "绿化养护", vec![b, o2], o2, d(2025, 7, 10), 800_000.0);
             c.plant(
                 "M34-L1",
                 "M34",
@@ -223,26 +185,14 @@ pub fn build(c: &mut County, pop: &Pop) {
         fresh(c, pop, &mut bids_used, &mut cursor),
         fresh(c, pop, &mut bids_used, &mut cursor),
     );
-    let lot35 = planted_lot(
-        c,
-        &mut lots,
-        9,
-        "教学设备",
-        vec![x, y, z],
-        z,
-        d(2025, 8, 20),
-        1_200_000.0,
-    );
+    let lot35 = planted_lot(c, &mut lots, 9, "教学设备", vec![x, y, z], z, d(2025, 8, 20), 1_200_000.0);
     c.plant(
         "M35-A1",
         "M35",
         "anomaly",
         "bids",
         format!("{lot35}|10.8.1.77"),
-        format!(
-            "{}与{}在{lot35}的投标文件从同一IP和网卡上传",
-            pop.companies[x].firm.name, pop.companies[y].firm.name
-        ),
+        format!("{}与{}在{lot35}的投标文件从同一IP和网卡上传", pop.companies[x].firm.name, pop.companies[y].firm.name),
     );
     let mut shared_ip: Vec<(String, usize, &str, &str)> = vec![
         (lot35.clone(), x, "10.8.1.77", "3C-52-82-1A-7F-09"),
@@ -254,26 +204,8 @@ pub fn build(c: &mut County, pop: &Pop) {
         fresh(c, pop, &mut bids_used, &mut cursor),
         fresh(c, pop, &mut bids_used, &mut cursor),
     );
-    let la = planted_lot(
-        c,
-        &mut lots,
-        11,
-        "会议服务",
-        vec![p1, o1],
-        o1,
-        d(2025, 9, 3),
-        300_000.0,
-    );
-    let lb = planted_lot(
-        c,
-        &mut lots,
-        12,
-        "会议服务",
-        vec![p2, o2],
-        o2,
-        d(2025, 10, 3),
-        300_000.0,
-    );
+    let la = planted_lot(c, &mut lots, 11, "会议服务", vec![p1, o1], o1, d(2025, 9, 3), 300_000.0);
+    let lb = planted_lot(c, &mut lots, 12, "会议服务", vec![p2, o2], o2, d(2025, 10, 3), 300_000.0);
     shared_ip.push((la.clone(), p1, "10.8.2.55", "3C-52-82-1A-80-11"));
     shared_ip.push((lb.clone(), p2, "10.8.2.55", "3C-52-82-1A-80-12"));
     c.plant(
@@ -292,16 +224,7 @@ pub fn build(c: &mut County, pop: &Pop) {
     for k in 0..6 {
         let o1 = fresh(c, pop, &mut bids_used, &mut cursor);
         let o2 = fresh(c, pop, &mut bids_used, &mut cursor);
-        planted_lot(
-            c,
-            &mut lots,
-            5,
-            "道路维修工程",
-            vec![king, o1, o2],
-            king,
-            d(2024, 3 + k as u32, 12),
-            1_800_000.0,
-        );
+        planted_lot(c, &mut lots, 5, "道路维修工程", vec![king, o1, o2], king, d(2024, 3 + k as u32, 12), 1_800_000.0);
     }
     c.plant(
         "M37-A1",
@@ -309,14 +232,9 @@ pub fn build(c: &mut County, pop: &Pop) {
         "anomaly",
         "procurement_lots, bids",
         format!("{}|{}", units[5].name, pop.companies[king].firm.uscc),
-        format!(
-            "{}包揽{}全部6个道路维修标段",
-            pop.companies[king].firm.name, units[5].name
-        ),
+        format!("{}包揽{}全部6个道路维修标段", pop.companies[king].firm.name, units[5].name),
     );
-    let spread: Vec<usize> = (0..3)
-        .map(|_| fresh(c, pop, &mut bids_used, &mut cursor))
-        .collect();
+    let spread: Vec<usize> = (0..3).map(|_| fresh(c, pop, &mut bids_used, &mut cursor)).collect();
     for k in 0..6 {
         let o1 = fresh(c, pop, &mut bids_used, &mut cursor);
         planted_lot(
@@ -336,10 +254,7 @@ pub fn build(c: &mut County, pop: &Pop) {
         "lookalike",
         "procurement_lots, bids",
         units[6].name.clone(),
-        format!(
-            "{}的6个标段由3家供应商各中2个，无一家超过60%",
-            units[6].name
-        ),
+        format!("{}的6个标段由3家供应商各中2个，无一家超过60%", units[6].name),
     );
     // M37: a professional loser bids ten times and never wins; a look-alike wins three of ten
     let loser = fresh(c, pop, &mut bids_used, &mut cursor);
@@ -364,10 +279,7 @@ pub fn build(c: &mut County, pop: &Pop) {
         "anomaly",
         "bids",
         pop.companies[loser].firm.uscc.clone(),
-        format!(
-            "{}投标10次，中标0次(陪标专业户)",
-            pop.companies[loser].firm.name
-        ),
+        format!("{}投标10次，中标0次(陪标专业户)", pop.companies[loser].firm.name),
     );
     c.plant(
         "M37-L2",
@@ -409,12 +321,7 @@ pub fn build(c: &mut County, pop: &Pop) {
         "是否中标",
     ]);
     for l in &lots {
-        let win_price = l
-            .bidders
-            .iter()
-            .find(|(b, _)| *b == l.winner)
-            .map(|(_, p)| *p)
-            .unwrap_or(l.budget);
+        let win_price = l.bidders.iter().find(|(b, _)| *b == l.winner).map(|(_, p)| *p).unwrap_or(l.budget);
         let w = &pop.companies[l.winner].firm;
         lt.push(vec![
             l.project.clone().into(),
@@ -435,19 +342,11 @@ pub fn build(c: &mut County, pop: &Pop) {
         for (j, (b, price)) in l.bidders.iter().enumerate() {
             let f = &pop.companies[*b].firm;
             // an office keeps its IP and network card across lots
-            let (ip, mac) = match shared_ip
-                .iter()
-                .find(|(lot, f, ..)| *lot == l.lot && f == b)
-            {
+            let (ip, mac) = match shared_ip.iter().find(|(lot, f, ..)| *lot == l.lot && f == b) {
                 Some((_, _, ip, mac)) => (ip.to_string(), mac.to_string()),
                 None => (
                     format!("36.{}.{}.{}", 100 + b % 100, b / 100 % 250, 10 + b % 7),
-                    format!(
-                        "00-1B-{:02X}-{:02X}-{:02X}-42",
-                        b % 256,
-                        b / 256 % 256,
-                        b % 7
-                    ),
+                    format!("00-1B-{:02X}-{:02X}-{:02X}-42", b % 256, b / 256 % 256, b % 7),
                 ),
             };
             let pm = &pop.companies[*b]
@@ -460,13 +359,8 @@ pub fn build(c: &mut County, pop: &Pop) {
                 f.name.clone().into(),
                 f.uscc.clone().into(),
                 Val::Num(*price, 2),
-                format!(
-                    "{} {:02}:{:02}:00",
-                    (l.open - chrono::Days::new(1)).format("%Y-%m-%d"),
-                    9 + j,
-                    10 + j * 7
-                )
-                .into(),
+                format!("{} {:02}:{:02}:00", (l.open - chrono::Days::new(1)).format("%Y-%m-%d"), 9 + j, 10 + j * 7)
+                    .into(),
                 ip.into(),
                 mac.into(),
                 format!("WD-WCC{:08}", b * 13 + 1).into(),
@@ -476,10 +370,8 @@ pub fn build(c: &mut County, pop: &Pop) {
             ]);
         }
     }
-    c.outputs
-        .push(("procurement/交易项目标段.ndjson".into(), Output::Ndjson(lt)));
-    c.outputs
-        .push(("procurement/投标记录.ndjson".into(), Output::Ndjson(bt)));
+    c.outputs.push(("procurement/交易项目标段.ndjson".into(), Output::Ndjson(lt)));
+    c.outputs.push(("procurement/投标记录.ndjson".into(), Output::Ndjson(bt)));
 
     // contract ledger: one contract per lot plus small direct purchases
     let mut ct = Table::new(&[
@@ -518,10 +410,7 @@ pub fn build(c: &mut County, pop: &Pop) {
             no.clone().into(),
             format!("{item}采购合同").into(),
             units[buyer].name.clone().into(),
-            (*["办公室", "财务科", "后勤服务中心", "业务科"]
-                .get(cno % 4)
-                .unwrap_or(&"办公室"))
-            .into(),
+            (*["办公室", "财务科", "后勤服务中心", "业务科"].get(cno % 4).unwrap_or(&"办公室")).into(),
             project.into(),
             item.into(),
             firm.name.clone().into(),
@@ -536,12 +425,7 @@ pub fn build(c: &mut County, pop: &Pop) {
         no
     };
     for l in &lots {
-        let price = l
-            .bidders
-            .iter()
-            .find(|(b, _)| *b == l.winner)
-            .map(|(_, p)| *p)
-            .unwrap_or(l.budget);
+        let price = l.bidders.iter().find(|(b, _)| *b == l.winner).map(|(_, p)| *p).unwrap_or(l.budget);
         let sign = l.open + chrono::Days::new(12);
         contract(
             &mut ct,
@@ -575,10 +459,7 @@ pub fn build(c: &mut County, pop: &Pop) {
     }
     // M32: splitting to stay under the 200万 open-tender threshold
     let split_firms: Vec<usize> = (0..4).map(|k| pool[(k * 31 + 5) % pool.len()]).collect();
-    for (k, amount) in [480_000.0, 550_000.0, 520_000.0, 610_000.0]
-        .iter()
-        .enumerate()
-    {
+    for (k, amount) in [480_000.0, 550_000.0, 520_000.0, 610_000.0].iter().enumerate() {
         let sign = d(2025, 3 + 2 * k as u32, 6);
         contract(
             &mut ct,
@@ -678,11 +559,7 @@ pub fn build(c: &mut County, pop: &Pop) {
                     units[unit].name,
                     firm.name,
                     r.name,
-                    if n == 0 {
-                        "任法定代表人"
-                    } else {
-                        "持股"
-                    }
+                    if n == 0 { "任法定代表人" } else { "持股" }
                 ),
             ),
             None => c.plant(
@@ -697,64 +574,22 @@ pub fn build(c: &mut County, pop: &Pop) {
     }
     // M40: a contract signed after performance began; a look-alike signed the same day
     let f40 = pop.companies[pool[3]].firm.clone();
-    let no = contract(
-        &mut ct,
-        12,
-        "设备维保",
-        "医疗设备",
-        &f40,
-        180_000.0,
-        d(2025, 4, 20),
-        d(2025, 3, 1),
-        "竞争性磋商",
-    );
-    c.plant(
-        "M40-A1",
-        "M40",
-        "anomaly",
-        "contracts",
-        no,
-        "合同2025-04-20签订，履行自2025-03-01开始(倒签)",
-    );
-    let no = contract(
-        &mut ct,
-        12,
-        "设备维保",
-        "医疗设备",
-        &f40,
-        120_000.0,
-        d(2025, 7, 1),
-        d(2025, 7, 1),
-        "竞争性磋商",
-    );
-    c.plant(
-        "M40-L1",
-        "M40",
-        "lookalike",
-        "contracts",
-        no,
-        "签订当日开始履行",
-    );
+    let no =
+        contract(&mut ct, 12, "设备维保", "医疗设备", &f40, 180_000.0, d(2025, 4, 20), d(2025, 3, 1), "竞争性磋商");
+    c.plant("M40-A1", "M40", "anomaly", "contracts", no, "合同2025-04-20签订，履行自2025-03-01开始(倒签)");
+    let no = contract(&mut ct, 12, "设备维保", "医疗设备", &f40, 120_000.0, d(2025, 7, 1), d(2025, 7, 1), "竞争性磋商");
+    c.plant("M40-L1", "M40", "lookalike", "contracts", no, "签订当日开始履行");
     c.csv("procurement/合同台账.csv", ct, &[], true);
 
     // supplier library
-    let mut st = Table::new(&[
-        "统一社会信用代码",
-        "供应商名称",
-        "入库日期",
-        "参保人数",
-        "上年纳税额(元)",
-        "联系电话",
-        "地址",
-    ]);
+    let mut st =
+        Table::new(&["统一社会信用代码", "供应商名称", "入库日期", "参保人数", "上年纳税额(元)", "联系电话", "地址"]);
     for (i, co) in pop.companies.iter().enumerate() {
         let f = &co.firm;
         st.push(vec![
             f.uscc.clone().into(),
             f.name.clone().into(),
-            (f.founded + chrono::Days::new(200))
-                .max(d(2015, 1, 1))
-                .into(),
+            (f.founded + chrono::Days::new(200)).max(d(2015, 1, 1)).into(),
             Val::Int(5 + (i as i64 * 7) % 180),
             Val::Num(20_000.0 + (i as f64 * 1_373.0) % 900_000.0, 2),
             f.phone.clone().into(),

@@ -8,9 +8,7 @@ use super::write::{Table, Val};
 use super::{County, Output, d};
 
 pub fn build(c: &mut County, pop: &Pop) {
-    let firms: Vec<usize> = (0..pop.companies.len())
-        .filter(|&i| pop.companies[i].firm.status == "存续")
-        .collect();
+    let firms: Vec<usize> = (0..pop.companies.len()).filter(|&i| pop.companies[i].firm.status == "存续").collect();
     // ---- investment promotion ----
     let mut ag = Table::new(&[
         "协议编号",
@@ -22,13 +20,7 @@ pub fn build(c: &mut County, pop: &Pop) {
         "约定考核日期",
         "奖补上限(万元)",
     ]);
-    let mut inc = Table::new(&[
-        "兑现编号",
-        "协议编号",
-        "统一社会信用代码",
-        "兑现金额(万元)",
-        "兑现日期",
-    ]);
+    let mut inc = Table::new(&["兑现编号", "协议编号", "统一社会信用代码", "兑现金额(万元)", "兑现日期"]);
     let mut tax = Table::new(&["统一社会信用代码", "纳税人名称", "年度", "入库税额(元)"]);
     let mut promised: Vec<(usize, f64)> = Vec::new();
     let mut pay_no = 0;
@@ -71,35 +63,13 @@ pub fn build(c: &mut County, pop: &Pop) {
         let signed = c.dice.date(d(2021, 1, 1), d(2023, 6, 30));
         let promise = c.dice.range(50, 400) as f64;
         let assess = d(2024, 6, 30);
-        agreement(
-            c,
-            &mut ag,
-            &mut inc,
-            f,
-            signed,
-            promise,
-            assess,
-            &[(d(2024, 9, 10), promise * 0.3)],
-        );
+        agreement(c, &mut ag, &mut inc, f, signed, promise, assess, &[(d(2024, 9, 10), promise * 0.3)]);
         promised.push((f, promise));
     }
-    let picks: Vec<usize> = firms
-        .iter()
-        .rev()
-        .copied()
-        .filter(|f| !promised.iter().any(|(p, _)| p == f))
-        .take(3)
-        .collect();
-    let no = agreement(
-        c,
-        &mut ag,
-        &mut inc,
-        picks[0],
-        d(2022, 3, 1),
-        500.0,
-        d(2024, 6, 30),
-        &[(d(2025, 3, 18), 200.0)],
-    );
+    let picks: Vec<usize> =
+        firms.iter().rev().copied().filter(|f| !promised.iter().any(|(p, _)| p == f)).take(3).collect();
+    let no =
+        agreement(c, &mut ag, &mut inc, picks[0], d(2022, 3, 1), 500.0, d(2024, 6, 30), &[(d(2025, 3, 18), 200.0)]);
     promised.push((picks[0], 120.0 / 1.0)); // actual tax 120万 against a 500万 promise
     c.plant(
         "M46-A1",
@@ -109,16 +79,8 @@ pub fn build(c: &mut County, pop: &Pop) {
         no,
         "承诺年税收500万元，2024年实际入库120万元，仍兑现奖补200万元",
     );
-    let no = agreement(
-        c,
-        &mut ag,
-        &mut inc,
-        picks[1],
-        d(2023, 5, 1),
-        300.0,
-        d(2025, 6, 30),
-        &[(d(2024, 11, 20), 100.0)],
-    );
+    let no =
+        agreement(c, &mut ag, &mut inc, picks[1], d(2023, 5, 1), 300.0, d(2025, 6, 30), &[(d(2024, 11, 20), 100.0)]);
     promised.push((picks[1], 320.0));
     c.plant(
         "M46-A2",
@@ -128,16 +90,8 @@ pub fn build(c: &mut County, pop: &Pop) {
         no,
         "约定2025-06-30考核，2024-11-20提前兑现奖补100万元",
     );
-    let no = agreement(
-        c,
-        &mut ag,
-        &mut inc,
-        picks[2],
-        d(2022, 8, 1),
-        300.0,
-        d(2024, 6, 30),
-        &[(d(2024, 10, 8), 120.0)],
-    );
+    let no =
+        agreement(c, &mut ag, &mut inc, picks[2], d(2022, 8, 1), 300.0, d(2024, 6, 30), &[(d(2024, 10, 8), 120.0)]);
     promised.push((picks[2], 350.0));
     c.plant(
         "M46-L1",
@@ -165,10 +119,7 @@ pub fn build(c: &mut County, pop: &Pop) {
             ]);
         }
     }
-    c.outputs.push((
-        "programmes/招商协议.xlsx".into(),
-        Output::Xlsx(vec![("招商协议".into(), vec![], ag)]),
-    ));
+    c.outputs.push(("programmes/招商协议.xlsx".into(), Output::Xlsx(vec![("招商协议".into(), vec![], ag)])));
     c.csv("programmes/奖补兑现.csv", inc, &[], false);
     c.csv("programmes/企业纳税.csv", tax, &[], false);
 
@@ -184,18 +135,9 @@ pub fn build(c: &mut County, pop: &Pop) {
         "结题日期",
     ]);
     let mut mem = Table::new(&["项目编号", "姓名", "身份证号", "角色"]);
-    let mut exp = Table::new(&[
-        "凭证号",
-        "项目编号",
-        "支出科目",
-        "收款人",
-        "收款人证件号",
-        "金额(元)",
-        "支付日期",
-    ]);
-    let researchers: Vec<usize> = (0..pop.staff.len())
-        .filter(|&i| pop.staff[i].unit == 12 || pop.staff[i].unit == 13)
-        .collect();
+    let mut exp = Table::new(&["凭证号", "项目编号", "支出科目", "收款人", "收款人证件号", "金额(元)", "支付日期"]);
+    let researchers: Vec<usize> =
+        (0..pop.staff.len()).filter(|&i| pop.staff[i].unit == 12 || pop.staff[i].unit == 13).collect();
     let others: Vec<usize> = (0..pop.staff.len())
         .filter(|&i| {
             pop.staff[i].unit != 12
@@ -243,12 +185,7 @@ pub fn build(c: &mut County, pop: &Pop) {
             d(2026, 2, 28).into(),
         ]);
         let mut members = vec![pi];
-        mem.push(vec![
-            code.clone().into(),
-            s.p.name.clone().into(),
-            s.p.id.clone().into(),
-            "负责人".into(),
-        ]);
+        mem.push(vec![code.clone().into(), s.p.name.clone().into(), s.p.id.clone().into(), "负责人".into()]);
         for j in 1..=2 {
             let m = researchers[(k + j * 5) % researchers.len()];
             if members.contains(&m) {
@@ -276,38 +213,14 @@ pub fn build(c: &mut County, pop: &Pop) {
             );
         }
         let expert = c.person(1960, 1975);
-        expense(
-            &mut exp,
-            &code,
-            "专家咨询费",
-            &expert.name,
-            &expert.id,
-            1_800.0,
-            d(2024, 9, 12),
-        );
+        expense(&mut exp, &code, "专家咨询费", &expert.name, &expert.id, 1_800.0, d(2024, 9, 12));
         let f = &pop.companies[firms[(k * 41 + 3) % firms.len()]].firm;
-        expense(
-            &mut exp,
-            &code,
-            "测试化验加工费",
-            &f.name,
-            &f.uscc,
-            26_000.0,
-            d(2024, 10, 15),
-        );
+        expense(&mut exp, &code, "测试化验加工费", &f.name, &f.uscc, 26_000.0, d(2024, 10, 15));
         firsts.push((code, pi, members));
     }
     let (code, pi, members) = firsts[0].clone();
     let outsider = &pop.staff[others[0]];
-    let no = expense(
-        &mut exp,
-        &code,
-        "劳务费",
-        &outsider.p.name,
-        &outsider.p.id,
-        6_000.0,
-        d(2025, 1, 15),
-    );
+    let no = expense(&mut exp, &code, "劳务费", &outsider.p.name, &outsider.p.id, 6_000.0, d(2025, 1, 15));
     c.plant(
         "M48-A1",
         "M48",
@@ -317,15 +230,7 @@ pub fn build(c: &mut County, pop: &Pop) {
         format!("劳务费6,000元支付给在职财政供养人员{}", outsider.p.name),
     );
     let member = &pop.staff[members[1]];
-    let no = expense(
-        &mut exp,
-        &code,
-        "专家咨询费",
-        &member.p.name,
-        &member.p.id,
-        3_000.0,
-        d(2025, 2, 15),
-    );
+    let no = expense(&mut exp, &code, "专家咨询费", &member.p.name, &member.p.id, 3_000.0, d(2025, 2, 15));
     c.plant(
         "M48-A2",
         "M48",
@@ -335,11 +240,7 @@ pub fn build(c: &mut County, pop: &Pop) {
         format!("专家咨询费支付给项目组成员{}", member.p.name),
     );
     let pi_person = pop.staff[pi].p.clone();
-    let pi_firm = pop
-        .companies
-        .iter()
-        .find(|co| co.firm.legal_rep.id == pi_person.id)
-        .map(|co| co.firm.clone());
+    let pi_firm = pop.companies.iter().find(|co| co.firm.legal_rep.id == pi_person.id).map(|co| co.firm.clone());
     let collaborator = match pi_firm {
         Some(f) => f,
         None => {
@@ -358,74 +259,27 @@ pub fn build(c: &mut County, pop: &Pop) {
                 "anomaly",
                 "payroll, enterprises",
                 &pi_person.id,
-                format!(
-                    "在职人员{}任{}法定代表人(存续)，并承接其本人科研项目协作费",
-                    pi_person.name, f.name
-                ),
+                format!("在职人员{}任{}法定代表人(存续)，并承接其本人科研项目协作费", pi_person.name, f.name),
             );
             f
         }
     };
-    let no = expense(
-        &mut exp,
-        &code,
-        "协作费",
-        &collaborator.name,
-        &collaborator.uscc,
-        120_000.0,
-        d(2025, 3, 5),
-    );
+    let no = expense(&mut exp, &code, "协作费", &collaborator.name, &collaborator.uscc, 120_000.0, d(2025, 3, 5));
     c.plant(
         "M48-A3",
         "M48",
         "anomaly",
         "research_expenses, enterprises, research_projects",
         no,
-        format!(
-            "协作费12万元支付给项目负责人{}任法定代表人的{}",
-            pi_person.name, collaborator.name
-        ),
+        format!("协作费12万元支付给项目负责人{}任法定代表人的{}", pi_person.name, collaborator.name),
     );
     let student = c.person(1999, 2002);
-    let no = expense(
-        &mut exp,
-        &code,
-        "劳务费",
-        &student.name,
-        &student.id,
-        2_000.0,
-        d(2025, 4, 10),
-    );
-    c.plant(
-        "M48-L1",
-        "M48",
-        "lookalike",
-        "research_expenses",
-        no,
-        "劳务费支付给在读研究生(非财政供养)",
-    );
+    let no = expense(&mut exp, &code, "劳务费", &student.name, &student.id, 2_000.0, d(2025, 4, 10));
+    c.plant("M48-L1", "M48", "lookalike", "research_expenses", no, "劳务费支付给在读研究生(非财政供养)");
     let expert = c.person(1962, 1970);
-    let no = expense(
-        &mut exp,
-        &code,
-        "专家咨询费",
-        &expert.name,
-        &expert.id,
-        2_400.0,
-        d(2025, 4, 20),
-    );
-    c.plant(
-        "M48-L2",
-        "M48",
-        "lookalike",
-        "research_expenses",
-        no,
-        "专家咨询费支付给项目组外专家",
-    );
+    let no = expense(&mut exp, &code, "专家咨询费", &expert.name, &expert.id, 2_400.0, d(2025, 4, 20));
+    c.plant("M48-L2", "M48", "lookalike", "research_expenses", no, "专家咨询费支付给项目组外专家");
     c.csv("programmes/科研项目.csv", pr, &[], false);
     c.csv("programmes/项目组成员.csv", mem, &[], false);
-    c.outputs.push((
-        "programmes/科研经费支出.xlsx".into(),
-        Output::Xlsx(vec![("经费支出".into(), vec![], exp)]),
-    ));
+    c.outputs.push(("programmes/科研经费支出.xlsx".into(), Output::Xlsx(vec![("经费支出".into(), vec![], exp)])));
 }

@@ -74,14 +74,7 @@ pub struct Pop {
     pub officials: Vec<Official>,
     pub relatives: Vec<(usize, Person, &'static str)>,
     pub filings: Vec<(Person, &'static str, NaiveDate)>,
-    pub vehicles: Vec<(
-        Person,
-        String,
-        &'static str,
-        &'static str,
-        NaiveDate,
-        &'static str,
-    )>,
+    pub vehicles: Vec<(Person, String, &'static str, &'static str, NaiveDate, &'static str)>,
     /// residents whose 一卡通 subsidies are paid until this date (planted payments after death)
     pub subsidy_until: BTreeMap<String, NaiveDate>,
     /// companies (indexes) that form planted bidder relations: (a, b, shared person, how)
@@ -125,26 +118,14 @@ pub fn build(c: &mut County) -> Pop {
         let p = c.person(1962, 2000);
         let unit = i % c.units.len();
         let retired = c.dice.chance(0.08);
-        let staffing = *c
-            .dice
-            .pick(&["行政编制", "事业编制", "事业编制", "工勤编制"]);
-        let start = c
-            .dice
-            .date(d(1985, 1, 1), d(2023, 6, 30))
-            .max(p.born + chrono::Days::new(365 * 20));
+        let staffing = *c.dice.pick(&["行政编制", "事业编制", "事业编制", "工勤编制"]);
+        let start = c.dice.date(d(1985, 1, 1), d(2023, 6, 30)).max(p.born + chrono::Days::new(365 * 20));
         pop.staff.push(Staff {
             p,
             unit,
             category: if retired { "离退休" } else { "在职" },
             staffing,
-            title: *c.dice.pick(&[
-                "科员",
-                "主任科员",
-                "专业技术人员",
-                "工勤人员",
-                "副科长",
-                "科长",
-            ]),
+            title: *c.dice.pick(&["科员", "主任科员", "专业技术人员", "工勤人员", "副科长", "科长"]),
             wage: c.dice.range(4200, 9800) as f64,
             start,
             end: None,
@@ -161,9 +142,7 @@ pub fn build(c: &mut County) -> Pop {
             let m = c.reg.person_at(&mut c.dice, village, mb);
             members.push((m, *c.dice.pick(&["配偶", "子女", "子女", "孙子女", "父母"])));
         }
-        let category = *c
-            .dice
-            .pick(&["农村低保", "农村低保", "农村低保", "城市低保", "特困供养"]);
+        let category = *c.dice.pick(&["农村低保", "农村低保", "农村低保", "城市低保", "特困供养"]);
         let size = members.len() + 1;
         pop.households.push(Household {
             id: format!("DB{}{:05}", &c.reg.villages[village].code[6..9], i + 1),
@@ -209,10 +188,7 @@ pub fn build(c: &mut County) -> Pop {
     for v in 0..c.reg.villages.len() {
         for pos in POSITIONS_VILLAGE {
             let p = c.person_in(v, d(1960, 1, 1), d(1990, 12, 31));
-            let (org, code) = (
-                c.reg.villages[v].name.clone(),
-                c.reg.villages[v].code.clone(),
-            );
+            let (org, code) = (c.reg.villages[v].name.clone(), c.reg.villages[v].code.clone());
             let town = &c.reg.towns[c.reg.villages[v].town].name;
             pop.officials.push(Official {
                 p,
@@ -257,11 +233,8 @@ pub fn build(c: &mut County) -> Pop {
             continue;
         }
         let died = c.dice.date(d(2024, 2, 1), d(2025, 11, 30));
-        let src = *c
-            .dice
-            .pick(&["公安户籍注销", "卫健死亡医学证明", "民政殡葬火化"]);
-        pop.subsidy_until
-            .insert(p.id.clone(), died - chrono::Days::new(40));
+        let src = *c.dice.pick(&["公安户籍注销", "卫健死亡医学证明", "民政殡葬火化"]);
+        pop.subsidy_until.insert(p.id.clone(), died - chrono::Days::new(40));
         pop.deaths.push((p, died, src));
     }
     // ---- vehicles: residents and business owners ----
@@ -273,18 +246,9 @@ pub fn build(c: &mut County) -> Pop {
             pop.residents[(i * 7) % pop.residents.len()].clone()
         };
         let plate = format!("皖N{}{:04}", ["A", "B", "C", "D", "F"][i % 5], i % 10_000);
-        let model = *c.dice.pick(&[
-            "大众朗逸",
-            "丰田卡罗拉",
-            "五菱宏光",
-            "比亚迪秦",
-            "本田雅阁",
-            "长安CS75",
-            "哈弗H6",
-        ]);
+        let model = *c.dice.pick(&["大众朗逸", "丰田卡罗拉", "五菱宏光", "比亚迪秦", "本田雅阁", "长安CS75", "哈弗H6"]);
         let reg = c.dice.date(d(2010, 1, 1), d(2025, 6, 30));
-        pop.vehicles
-            .push((owner, plate, "小型普通客车", model, reg, "正常"));
+        pop.vehicles.push((owner, plate, "小型普通客车", model, reg, "正常"));
     }
     plant_crossings(c, &mut pop);
     pop
@@ -300,9 +264,7 @@ fn plant_crossings(c: &mut County, pop: &mut Pop) {
     for (k, case) in ["M01-A1", "M01-A2", "M01-A3"].iter().enumerate() {
         let s = pop.staff[active[k]].clone();
         let h = (k * 17 + 3) % hh_count;
-        pop.households[h]
-            .members
-            .push((s.p.clone(), if k == 0 { "配偶" } else { "子女" }));
+        pop.households[h].members.push((s.p.clone(), if k == 0 { "配偶" } else { "子女" }));
         c.plant(
             case,
             "M01",
@@ -327,10 +289,7 @@ fn plant_crossings(c: &mut County, pop: &mut Pop) {
             "lookalike",
             "payroll, relief_members",
             &s.p.id,
-            format!(
-                "{}已于2023-06-30退出财政供养，2024年起才在低保家庭中",
-                s.p.name
-            ),
+            format!("{}已于2023-06-30退出财政供养，2024年起才在低保家庭中", s.p.name),
         );
         let i = active[4];
         pop.staff[i].staffing = "公益性岗位";
@@ -343,52 +302,26 @@ fn plant_crossings(c: &mut County, pop: &mut Pop) {
             "lookalike",
             "payroll, relief_members",
             &s.p.id,
-            format!(
-                "{}为公益性岗位人员(非在编)，列入财政供养名单但不属于比对范围",
-                s.p.name
-            ),
+            format!("{}为公益性岗位人员(非在编)，列入财政供养名单但不属于比对范围", s.p.name),
         );
     }
     // M02: subsidies paid after death (planted in 一卡通 payments via subsidy_until)
     let mut death_cases = Vec::new();
     for (k, case) in ["M02-A1", "M02-A2", "M02-A3", "M02-L1"].iter().enumerate() {
         let mut i = (k * 29 + 11) % pop.residents.len();
-        while pop
-            .deaths
-            .iter()
-            .any(|(q, _, _)| q.id == pop.residents[i].id)
-        {
+        while pop.deaths.iter().any(|(q, _, _)| q.id == pop.residents[i].id) {
             i = (i + 1) % pop.residents.len();
         }
         let p = pop.residents[i].clone();
-        let died = [
-            d(2024, 8, 10),
-            d(2024, 11, 3),
-            d(2025, 2, 17),
-            d(2025, 3, 20),
-        ][k];
-        let until = [
-            d(2025, 6, 30),
-            d(2025, 12, 31),
-            d(2025, 9, 30),
-            d(2025, 4, 5),
-        ][k];
+        let died = [d(2024, 8, 10), d(2024, 11, 3), d(2025, 2, 17), d(2025, 3, 20)][k];
+        let until = [d(2025, 6, 30), d(2025, 12, 31), d(2025, 9, 30), d(2025, 4, 5)][k];
         pop.deaths.push((p.clone(), died, "公安户籍注销"));
         pop.subsidy_until.insert(p.id.clone(), until);
         death_cases.push(p.id.clone());
         let (kind, note) = if k < 3 {
-            (
-                "anomaly",
-                format!("{}于{died}死亡，一卡通补贴发放至{until}", p.name),
-            )
+            ("anomaly", format!("{}于{died}死亡，一卡通补贴发放至{until}", p.name))
         } else {
-            (
-                "lookalike",
-                format!(
-                    "{}于{died}死亡，最后一笔补贴{until}在31天宽限期内(补发当月)",
-                    p.name
-                ),
-            )
+            ("lookalike", format!("{}于{died}死亡，最后一笔补贴{until}在31天宽限期内(补发当月)", p.name))
         };
         c.plant(case, "M02", kind, "deaths, subsidy_payments", &p.id, note);
     }
@@ -397,24 +330,19 @@ fn plant_crossings(c: &mut County, pop: &mut Pop) {
         let h = 55 % hh_count;
         pop.households[h].members.clear();
         let head = pop.households[h].head.clone();
-        pop.deaths
-            .push((head.clone(), d(2024, 10, 12), "民政殡葬火化"));
+        pop.deaths.push((head.clone(), d(2024, 10, 12), "民政殡葬火化"));
         c.plant(
             "M02-A4",
             "M02",
             "anomaly",
             "deaths, relief_payments",
             &head.id,
-            format!(
-                "低保户主{}于2024-10-12火化，低保金继续发放至2025-12",
-                head.name
-            ),
+            format!("低保户主{}于2024-10-12火化，低保金继续发放至2025-12", head.name),
         );
         let h2 = 56 % hh_count;
         pop.households[h2].members.clear();
         let head2 = pop.households[h2].head.clone();
-        pop.deaths
-            .push((head2.clone(), d(2025, 5, 8), "卫健死亡医学证明"));
+        pop.deaths.push((head2.clone(), d(2025, 5, 8), "卫健死亡医学证明"));
         pop.households[h2].paid_until = d(2025, 5, 1);
         c.plant(
             "M02-L2",
@@ -429,24 +357,19 @@ fn plant_crossings(c: &mut County, pop: &mut Pop) {
     {
         let i = active[5];
         let s = pop.staff[i].clone();
-        pop.deaths
-            .push((s.p.clone(), d(2024, 9, 14), "卫健死亡医学证明"));
+        pop.deaths.push((s.p.clone(), d(2024, 9, 14), "卫健死亡医学证明"));
         c.plant(
             "M30-A1",
             "M30",
             "anomaly",
             "payroll, deaths",
             &s.p.id,
-            format!(
-                "{}于2024-09-14死亡，财政供养名单仍在职、无退出日期",
-                s.p.name
-            ),
+            format!("{}于2024-09-14死亡，财政供养名单仍在职、无退出日期", s.p.name),
         );
         let i = active[6];
         pop.staff[i].end = Some(d(2025, 1, 31));
         let s = pop.staff[i].clone();
-        pop.deaths
-            .push((s.p.clone(), d(2025, 1, 20), "公安户籍注销"));
+        pop.deaths.push((s.p.clone(), d(2025, 1, 20), "公安户籍注销"));
         c.plant(
             "M30-L1",
             "M30",
@@ -541,10 +464,7 @@ fn plant_crossings(c: &mut County, pop: &mut Pop) {
             "lookalike",
             "payroll, enterprises",
             &s.p.id,
-            format!(
-                "{}于2019年底退出财政供养后，2021年设立{}",
-                s.p.name, co.firm.name
-            ),
+            format!("{}于2019年底退出财政供养后，2021年设立{}", s.p.name, co.firm.name),
         );
         pop.companies.push(co);
     }
@@ -564,9 +484,7 @@ fn plant_crossings(c: &mut County, pop: &mut Pop) {
         pop.companies.push(co);
         let h = 61 % hh_count;
         let born = d(1975, 4, 2);
-        let m = c
-            .reg
-            .person_at(&mut c.dice, pop.households[h].village, born);
+        let m = c.reg.person_at(&mut c.dice, pop.households[h].village, born);
         pop.households[h].members.push((m.clone(), "配偶"));
         let rep = c.person(1970, 1990);
         let mut co = new_firm(c, rep, d(2018, 2, 2));
@@ -596,20 +514,12 @@ fn plant_crossings(c: &mut County, pop: &mut Pop) {
         pop.companies.push(co);
     }
     // M07: relatives of village officials on relief in the same village
-    let village_officials: Vec<usize> = (0..pop.officials.len())
-        .filter(|&o| pop.officials[o].level == "村级")
-        .collect();
-    for (k, case) in ["M07-A1", "M07-A2", "M07-A3", "M07-L1", "M07-L2"]
-        .iter()
-        .enumerate()
-    {
+    let village_officials: Vec<usize> =
+        (0..pop.officials.len()).filter(|&o| pop.officials[o].level == "村级").collect();
+    for (k, case) in ["M07-A1", "M07-A2", "M07-A3", "M07-L1", "M07-L2"].iter().enumerate() {
         let o = village_officials[k * 9 + 2];
         let v = pop.officials[o].place;
-        let village = if k == 4 {
-            (v + 7) % c.reg.villages.len()
-        } else {
-            v
-        };
+        let village = if k == 4 { (v + 7) % c.reg.villages.len() } else { v };
         let rel = c.person_in(village, d(1950, 1, 1), d(1975, 12, 31));
         let relation = RELATIONS[k % 3];
         pop.relatives.push((o, rel.clone(), relation));
@@ -638,43 +548,17 @@ fn plant_crossings(c: &mut County, pop: &mut Pop) {
             ),
             3 => {
                 pop.filings.push((rel.clone(), "农村低保", d(2022, 2, 20)));
-                (
-                    "lookalike",
-                    format!(
-                        "{}的{}{}享受低保，已按规定备案",
-                        off.p.name, relation, rel.name
-                    ),
-                )
+                ("lookalike", format!("{}的{}{}享受低保，已按规定备案", off.p.name, relation, rel.name))
             }
-            _ => (
-                "lookalike",
-                format!(
-                    "{}的{}{}在其他村享受低保(不在该干部任职村)",
-                    off.p.name, relation, rel.name
-                ),
-            ),
+            _ => ("lookalike", format!("{}的{}{}在其他村享受低保(不在该干部任职村)", off.p.name, relation, rel.name)),
         };
-        c.plant(
-            case,
-            "M07",
-            kind,
-            "officials, official_relatives, relief_households, kin_filings",
-            &rel.id,
-            note,
-        );
+        c.plant(case, "M07", kind, "officials, official_relatives, relief_households, kin_filings", &rel.id, note);
     }
     // M03: relief household with a car
     {
         let h = 70 % hh_count;
         let m = pop.households[h].head.clone();
-        pop.vehicles.push((
-            m.clone(),
-            "皖NZ8866".into(),
-            "小型轿车",
-            "宝马X3",
-            d(2023, 5, 18),
-            "正常",
-        ));
+        pop.vehicles.push((m.clone(), "皖NZ8866".into(), "小型轿车", "宝马X3", d(2023, 5, 18), "正常"));
         c.plant(
             "M03-A1",
             "M03",
@@ -703,14 +587,7 @@ fn plant_crossings(c: &mut County, pop: &mut Pop) {
         );
         let h = 72 % hh_count;
         let m = pop.households[h].head.clone();
-        pop.vehicles.push((
-            m.clone(),
-            "皖NZ0001".into(),
-            "小型普通客车",
-            "捷达",
-            d(2008, 3, 2),
-            "注销",
-        ));
+        pop.vehicles.push((m.clone(), "皖NZ0001".into(), "小型普通客车", "捷达", d(2008, 3, 2), "注销"));
         c.plant(
             "M03-L2",
             "M03",
@@ -722,11 +599,7 @@ fn plant_crossings(c: &mut County, pop: &mut Pop) {
     }
     // M09: a village bookkeeper's account collects four households' relief
     {
-        let o = village_officials
-            .iter()
-            .copied()
-            .find(|&o| pop.officials[o].position == "报账员")
-            .expect("bookkeeper");
+        let o = village_officials.iter().copied().find(|&o| pop.officials[o].position == "报账员").expect("bookkeeper");
         pop.bookkeeper = o;
         let v = pop.officials[o].place;
         let account = super::people::card_no(777_777);
@@ -757,9 +630,7 @@ fn plant_crossings(c: &mut County, pop: &mut Pop) {
         );
         let h = 80 % hh_count;
         if pop.households[h].members.is_empty() {
-            let m = c
-                .reg
-                .person_at(&mut c.dice, pop.households[h].village, d(1960, 8, 8));
+            let m = c.reg.person_at(&mut c.dice, pop.households[h].village, d(1960, 8, 8));
             pop.households[h].members.push((m, "配偶"));
         }
         let spouse = pop.households[h].members[0].0.clone();
@@ -785,13 +656,7 @@ fn plant_crossings(c: &mut County, pop: &mut Pop) {
         let ia = pop.companies.len();
         pop.companies.push(a);
         pop.companies.push(b);
-        pop.related_bidders.push((
-            ia,
-            ia + 1,
-            shared.id.clone(),
-            "股东/法定代表人为同一人",
-            true,
-        ));
+        pop.related_bidders.push((ia, ia + 1, shared.id.clone(), "股东/法定代表人为同一人", true));
         let q = c.person(1970, 1985);
         let mut e = new_firm_rep(c, 1970, 1985, d(2013, 1, 9));
         e.key.push((q.clone(), "监事"));
@@ -800,8 +665,7 @@ fn plant_crossings(c: &mut County, pop: &mut Pop) {
         let ie = pop.companies.len();
         pop.companies.push(e);
         pop.companies.push(f);
-        pop.related_bidders
-            .push((ie, ie + 1, q.id.clone(), "主要人员为同一人", true));
+        pop.related_bidders.push((ie, ie + 1, q.id.clone(), "主要人员为同一人", true));
         let r = c.person(1970, 1985);
         let mut g = new_firm_rep(c, 1970, 1985, d(2011, 1, 9));
         g.holders.push((r.clone(), 10.0));
@@ -810,20 +674,12 @@ fn plant_crossings(c: &mut County, pop: &mut Pop) {
         let ig = pop.companies.len();
         pop.companies.push(g);
         pop.companies.push(h);
-        pop.related_bidders.push((
-            ig,
-            ig + 1,
-            r.id.clone(),
-            "股东为同一人，但从未投同一标段",
-            false,
-        ));
+        pop.related_bidders.push((ig, ig + 1, r.id.clone(), "股东为同一人，但从未投同一标段", false));
     }
     // M39: suppliers linked to a unit leader's relative
     {
         let leaders: Vec<usize> = (0..pop.officials.len())
-            .filter(|&o| {
-                pop.officials[o].level == "县直单位" && pop.officials[o].position == "局长"
-            })
+            .filter(|&o| pop.officials[o].level == "县直单位" && pop.officials[o].position == "局长")
             .collect();
         for (k, &o) in leaders.iter().take(2).enumerate() {
             let unit = pop.officials[o].place;
@@ -892,27 +748,13 @@ pub fn write(c: &mut County, pop: &Pop) {
     let mut t = Table::new(&["身份证号", "姓名", "死亡日期", "注销日期", "数据来源"]);
     for (p, died, src) in &pop.deaths {
         let cancel = *died + chrono::Days::new(20);
-        t.push(vec![
-            p.id.clone().into(),
-            p.name.clone().into(),
-            (*died).into(),
-            cancel.into(),
-            (*src).into(),
-        ]);
+        t.push(vec![p.id.clone().into(), p.name.clone().into(), (*died).into(), cancel.into(), (*src).into()]);
     }
-    c.outputs
-        .push(("registry/死亡人口.parquet".into(), Output::Parquet(t)));
+    c.outputs.push(("registry/死亡人口.parquet".into(), Output::Parquet(t)));
     // 机动车登记 — GBK CSV
-    let mut t = Table::new(&[
-        "所有人证件号码",
-        "所有人",
-        "号牌号码",
-        "车辆类型",
-        "品牌型号",
-        "初次登记日期",
-        "机动车状态",
-    ])
-    .style("初次登记日期", DateStyle::Compact);
+    let mut t =
+        Table::new(&["所有人证件号码", "所有人", "号牌号码", "车辆类型", "品牌型号", "初次登记日期", "机动车状态"])
+            .style("初次登记日期", DateStyle::Compact);
     for (p, plate, kind, model, reg, status) in &pop.vehicles {
         t.push(vec![
             p.id.clone().into(),
@@ -939,13 +781,7 @@ pub fn write(c: &mut County, pop: &Pop) {
         "住所",
         "联系电话",
     ]);
-    let mut h = Table::new(&[
-        "统一社会信用代码",
-        "股东名称",
-        "股东证件号",
-        "股东类型",
-        "认缴出资额(万元)",
-    ]);
+    let mut h = Table::new(&["统一社会信用代码", "股东名称", "股东证件号", "股东类型", "认缴出资额(万元)"]);
     let mut k = Table::new(&["统一社会信用代码", "姓名", "证件号", "职务"]);
     for co in &pop.companies {
         let f = &co.firm;
@@ -981,31 +817,14 @@ pub fn write(c: &mut County, pop: &Pop) {
             ]);
         }
         for (p, title) in &co.key {
-            k.push(vec![
-                f.uscc.clone().into(),
-                p.name.clone().into(),
-                p.id.clone().into(),
-                (*title).into(),
-            ]);
+            k.push(vec![f.uscc.clone().into(), p.name.clone().into(), p.id.clone().into(), (*title).into()]);
         }
     }
-    c.outputs
-        .push(("registry/市场主体.parquet".into(), Output::Parquet(e)));
-    c.outputs
-        .push(("registry/股东出资.parquet".into(), Output::Parquet(h)));
-    c.outputs
-        .push(("registry/主要人员.parquet".into(), Output::Parquet(k)));
+    c.outputs.push(("registry/市场主体.parquet".into(), Output::Parquet(e)));
+    c.outputs.push(("registry/股东出资.parquet".into(), Output::Parquet(h)));
+    c.outputs.push(("registry/主要人员.parquet".into(), Output::Parquet(k)));
     // 干部及近亲属 — one workbook, two sheets, from the organisation department
-    let mut o = Table::new(&[
-        "身份证号",
-        "姓名",
-        "单位或村",
-        "单位或村代码",
-        "职务",
-        "层级",
-        "任职开始",
-        "任职结束",
-    ]);
+    let mut o = Table::new(&["身份证号", "姓名", "单位或村", "单位或村代码", "职务", "层级", "任职开始", "任职结束"]);
     for off in &pop.officials {
         o.push(vec![
             off.p.id.clone().into(),
@@ -1018,13 +837,7 @@ pub fn write(c: &mut County, pop: &Pop) {
             off.end.into(),
         ]);
     }
-    let mut r = Table::new(&[
-        "干部身份证号",
-        "干部姓名",
-        "亲属姓名",
-        "亲属身份证号",
-        "关系",
-    ]);
+    let mut r = Table::new(&["干部身份证号", "干部姓名", "亲属姓名", "亲属身份证号", "关系"]);
     for (oi, p, rel) in &pop.relatives {
         let off = &pop.officials[*oi];
         r.push(vec![
@@ -1038,25 +851,15 @@ pub fn write(c: &mut County, pop: &Pop) {
     c.outputs.push((
         "registry/干部及近亲属.xlsx".into(),
         Output::Xlsx(vec![
-            (
-                "干部".into(),
-                vec!["清河县村(社区)干部及县直单位领导干部信息".into()],
-                o,
-            ),
+            ("干部".into(), vec!["清河县村(社区)干部及县直单位领导干部信息".into()], o),
             ("近亲属".into(), vec![], r),
         ]),
     ));
     // 近亲属享受救助备案 — UTF-8 CSV
-    let mut f = Table::new(&["身份证号", "姓名", "备案项目", "备案日期", "备案单位"])
-        .style("备案日期", DateStyle::Chinese);
+    let mut f =
+        Table::new(&["身份证号", "姓名", "备案项目", "备案日期", "备案单位"]).style("备案日期", DateStyle::Chinese);
     for (p, item, date) in &pop.filings {
-        f.push(vec![
-            p.id.clone().into(),
-            p.name.clone().into(),
-            (*item).into(),
-            (*date).into(),
-            "县民政局".into(),
-        ]);
+        f.push(vec![p.id.clone().into(), p.name.clone().into(), (*item).into(), (*date).into(), "县民政局".into()]);
     }
     c.csv("registry/近亲属享受救助备案.csv", f, &[], false);
 }

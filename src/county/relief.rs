@@ -16,11 +16,7 @@ fn months(from: NaiveDate, to: NaiveDate) -> Vec<NaiveDate> {
     let mut m = d(from.year(), from.month(), 1);
     while m <= to {
         out.push(m);
-        m = if m.month() == 12 {
-            d(m.year() + 1, 1, 1)
-        } else {
-            d(m.year(), m.month() + 1, 1)
-        };
+        m = if m.month() == 12 { d(m.year() + 1, 1, 1) } else { d(m.year(), m.month() + 1, 1) };
     }
     out
 }
@@ -57,33 +53,16 @@ pub fn build(c: &mut County, pop: &Pop) {
             hh.approved.into(),
             "正常".into(),
         ]);
-        m.push(vec![
-            hh.id.clone().into(),
-            hh.head.name.clone().into(),
-            hh.head.id.clone().into(),
-            "本人".into(),
-        ]);
+        m.push(vec![hh.id.clone().into(), hh.head.name.clone().into(), hh.head.id.clone().into(), "本人".into()]);
         for (k, (p, rel)) in hh.members.iter().enumerate() {
             // old civil-affairs ledgers still carry some 15-digit IDs
-            let id = if i % 23 == 0 && k == 0 && p.born.year() < 2000 {
-                legacy15(&p.id)
-            } else {
-                p.id.clone()
-            };
-            m.push(vec![
-                hh.id.clone().into(),
-                p.name.clone().into(),
-                id.into(),
-                (*rel).into(),
-            ]);
+            let id = if i % 23 == 0 && k == 0 && p.born.year() < 2000 { legacy15(&p.id) } else { p.id.clone() };
+            m.push(vec![hh.id.clone().into(), p.name.clone().into(), id.into(), (*rel).into()]);
         }
     }
     c.outputs.push((
         "relief/低保家庭.xlsx".into(),
-        Output::Xlsx(vec![
-            ("低保家庭".into(), vec![], h),
-            ("家庭成员".into(), vec![], m),
-        ]),
+        Output::Xlsx(vec![("低保家庭".into(), vec![], h), ("家庭成员".into(), vec![], m)]),
     ));
 
     // monthly payments, one sheet per township
@@ -99,24 +78,15 @@ pub fn build(c: &mut County, pop: &Pop) {
         "账户户名",
         "行政区划代码",
     ];
-    let mut sheets: Vec<Table> = (0..c.reg.towns.len())
-        .map(|_| Table::new(&headers))
-        .collect();
+    let mut sheets: Vec<Table> = (0..c.reg.towns.len()).map(|_| Table::new(&headers)).collect();
     let start = d(2024, 1, 1);
     for hh in &pop.households {
         let town = c.reg.villages[hh.village].town;
         let from = hh.approved.max(start);
         for month in months(from, hh.paid_until) {
-            let id = if town == NUMERIC_ID_TOWN {
-                Val::Digits(hh.head.id.clone())
-            } else {
-                Val::Str(hh.head.id.clone())
-            };
-            let extra = if hh.category == "特困供养" {
-                300.0
-            } else {
-                0.0
-            };
+            let id =
+                if town == NUMERIC_ID_TOWN { Val::Digits(hh.head.id.clone()) } else { Val::Str(hh.head.id.clone()) };
+            let extra = if hh.category == "特困供养" { 300.0 } else { 0.0 };
             sheets[town].push(vec![
                 hh.id.clone().into(),
                 hh.head.name.clone().into(),
@@ -133,11 +103,7 @@ pub fn build(c: &mut County, pop: &Pop) {
     }
     let mut wb = Vec::new();
     for (t, mut table) in sheets.into_iter().enumerate() {
-        let total: f64 = table
-            .rows
-            .iter()
-            .map(|r| if let Val::Num(x, _) = r[5] { x } else { 0.0 })
-            .sum();
+        let total: f64 = table.rows.iter().map(|r| if let Val::Num(x, _) = r[5] { x } else { 0.0 }).sum();
         table.push(vec![
             "合计".into(),
             Val::Empty,
@@ -151,14 +117,9 @@ pub fn build(c: &mut County, pop: &Pop) {
             Val::Empty,
         ]);
         let name = c.reg.towns[t].name.clone();
-        wb.push((
-            name.clone(),
-            vec![format!("清河县{name}城乡低保资金发放明细(2024—2025年)")],
-            table,
-        ));
+        wb.push((name.clone(), vec![format!("清河县{name}城乡低保资金发放明细(2024—2025年)")], table));
     }
-    c.outputs
-        .push(("relief/低保发放明细.xlsx".into(), Output::Xlsx(wb)));
+    c.outputs.push(("relief/低保发放明细.xlsx".into(), Output::Xlsx(wb)));
 
     // 惠民惠农一卡通: yearly arable-land subsidy for residents, monthly disability and
     // old-age allowances; payments of the deceased stop before death unless planted
@@ -175,12 +136,7 @@ pub fn build(c: &mut County, pop: &Pop) {
     ])
     .style("发放日期", DateStyle::Slash);
     let mut seq = 0u64;
-    let mut push = |t: &mut Table,
-                    c: &County,
-                    item: &str,
-                    p: &super::people::Person,
-                    amount: f64,
-                    date: NaiveDate| {
+    let mut push = |t: &mut Table, c: &County, item: &str, p: &super::people::Person, amount: f64, date: NaiveDate| {
         seq += 1;
         let v = &c.reg.villages[p.village];
         t.push(vec![
@@ -197,11 +153,7 @@ pub fn build(c: &mut County, pop: &Pop) {
     };
     let residents = pop.residents.clone();
     for (i, p) in residents.iter().enumerate() {
-        let until = pop
-            .subsidy_until
-            .get(&p.id)
-            .copied()
-            .unwrap_or(d(2099, 1, 1));
+        let until = pop.subsidy_until.get(&p.id).copied().unwrap_or(d(2099, 1, 1));
         for year in [2024, 2025] {
             let date = d(year, 5, 20);
             if date <= until {

@@ -104,11 +104,7 @@ impl Table {
 
     /// Sets the date style of the column headed `header`.
     pub fn style(mut self, header: &str, style: DateStyle) -> Table {
-        let i = self
-            .headers
-            .iter()
-            .position(|h| h == header)
-            .expect("known header");
+        let i = self.headers.iter().position(|h| h == header).expect("known header");
         self.date_styles[i] = style;
         self
     }
@@ -131,11 +127,7 @@ impl Table {
 }
 
 fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
+    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
 }
 
 /// Writes CSV text (title rows first), UTF-8 or GBK.
@@ -145,13 +137,7 @@ pub fn csv(path: &Path, t: &Table, titles: &[&str], gbk: bool) -> std::io::Resul
         out.push_str(title);
         out.push_str("\r\n");
     }
-    out.push_str(
-        &t.headers
-            .iter()
-            .map(|h| csv_field(h))
-            .collect::<Vec<_>>()
-            .join(","),
-    );
+    out.push_str(&t.headers.iter().map(|h| csv_field(h)).collect::<Vec<_>>().join(","));
     out.push_str("\r\n");
     for r in &t.rows {
         for (i, v) in r.iter().enumerate() {
@@ -162,11 +148,7 @@ pub fn csv(path: &Path, t: &Table, titles: &[&str], gbk: bool) -> std::io::Resul
         }
         out.push_str("\r\n");
     }
-    let bytes = if gbk {
-        encoding_rs::GBK.encode(&out).0.into_owned()
-    } else {
-        out.into_bytes()
-    };
+    let bytes = if gbk { encoding_rs::GBK.encode(&out).0.into_owned() } else { out.into_bytes() };
     std::fs::write(path, &bytes)?;
     Ok(t.rows.len() as u64)
 }
@@ -181,9 +163,7 @@ pub fn ndjson(path: &Path, t: &Table) -> std::io::Result<u64> {
                 Val::Empty => continue,
                 Val::Str(s) | Val::Digits(s) => serde_json::Value::String(s.clone()),
                 Val::Int(x) => serde_json::Value::from(*x),
-                Val::Num(f, d) => {
-                    serde_json::from_str(&format!("{f:.d$}")).unwrap_or(serde_json::Value::Null)
-                }
+                Val::Num(f, d) => serde_json::from_str(&format!("{f:.d$}")).unwrap_or(serde_json::Value::Null),
                 Val::Date(d) => serde_json::Value::String(d.format("%Y-%m-%d").to_string()),
             };
             m.insert(t.headers[i].clone(), j);
@@ -200,11 +180,7 @@ pub fn parquet(path: &Path, t: &Table) -> std::io::Result<u64> {
     let mut fields = Vec::new();
     let mut arrays: Vec<ArrayRef> = Vec::new();
     for (i, h) in t.headers.iter().enumerate() {
-        let kind = t
-            .rows
-            .iter()
-            .map(|r| &r[i])
-            .find(|v| !matches!(v, Val::Empty));
+        let kind = t.rows.iter().map(|r| &r[i]).find(|v| !matches!(v, Val::Empty));
         match kind {
             Some(Val::Int(_)) => {
                 let mut b = Int64Builder::new();
@@ -268,9 +244,7 @@ pub fn xlsx(path: &Path, sheets: &[Sheet]) -> std::io::Result<u64> {
     // a fixed creation time keeps generated workbooks byte-identical for the same seed
     let created = rust_xlsxwriter::ExcelDateTime::from_ymd(2025, 12, 31).map_err(err)?;
     wb.set_properties(
-        &rust_xlsxwriter::DocProperties::new()
-            .set_creation_datetime(&created)
-            .set_author("searchlight fixtures"),
+        &rust_xlsxwriter::DocProperties::new().set_creation_datetime(&created).set_author("searchlight fixtures"),
     );
     let date_fmt = Format::new().set_num_format("yyyy-mm-dd");
     let mut rows_written = 0u64;
@@ -301,10 +275,8 @@ pub fn xlsx(path: &Path, sheets: &[Sheet]) -> std::io::Result<u64> {
                         ws.write_number(r, c, *x).map_err(err)?;
                     }
                     Val::Date(d) => {
-                        let serial = (*d - NaiveDate::from_ymd_opt(1899, 12, 30).expect("epoch"))
-                            .num_days() as f64;
-                        ws.write_number_with_format(r, c, serial, &date_fmt)
-                            .map_err(err)?;
+                        let serial = (*d - NaiveDate::from_ymd_opt(1899, 12, 30).expect("epoch")).num_days() as f64;
+                        ws.write_number_with_format(r, c, serial, &date_fmt).map_err(err)?;
                     }
                     // an ID ending in X stays text even when the column is numeric
                     Val::Digits(x) if !x.bytes().all(|b| b.is_ascii_digit()) => {

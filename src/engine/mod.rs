@@ -10,9 +10,7 @@ pub mod udf;
 use std::sync::Arc;
 
 use datafusion::datasource::file_format::parquet::ParquetFormat;
-use datafusion::datasource::listing::{
-    ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
-};
+use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
 use datafusion::error::Result;
 use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
 
@@ -52,13 +50,8 @@ impl Engine {
     pub async fn register_snapshot(&self, lake: &Lake, name: &str, m: &Manifest) -> Result<()> {
         let (root, store) = lake.store();
         self.ctx.register_object_store(&root, store);
-        let urls = lake
-            .part_urls(m)
-            .iter()
-            .map(|u| ListingTableUrl::parse(u.as_str()))
-            .collect::<Result<Vec<_>>>()?;
-        let options =
-            ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
+        let urls = lake.part_urls(m).iter().map(|u| ListingTableUrl::parse(u.as_str())).collect::<Result<Vec<_>>>()?;
+        let options = ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
         let config = ListingTableConfig::new_with_multi_paths(urls)
             .with_listing_options(options)
             .infer_schema(&self.ctx.state())

@@ -28,9 +28,7 @@ use url::Url;
 use crate::connector::{self, Connector, Landing, RowIssue};
 use crate::storage;
 pub use manifest::Manifest;
-use manifest::{
-    CLAIM, CURRENT, ColumnEntry, FLAGS, MANIFEST, PartEntry, Pointer, QUARANTINE, SourceEntry,
-};
+use manifest::{CLAIM, CURRENT, ColumnEntry, FLAGS, MANIFEST, PartEntry, Pointer, QUARANTINE, SourceEntry};
 
 /// Errors of the lake stage.
 #[derive(Debug, thiserror::Error)]
@@ -40,10 +38,7 @@ pub enum Error {
     Connector(#[from] connector::Error),
     /// The lake's store failed.
     #[error("lake {url}: {source}")]
-    Store {
-        url: String,
-        source: object_store::Error,
-    },
+    Store { url: String, source: object_store::Error },
     /// The lake location is invalid.
     #[error(transparent)]
     Location(#[from] storage::StorageError),
@@ -75,9 +70,7 @@ impl Default for IngestOptions {
     fn default() -> Self {
         IngestOptions {
             chunk_bytes: 64 << 20,
-            workers: std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(2),
+            workers: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
             as_of: chrono::Local::now().date_naive(),
             force: false,
         }
@@ -138,12 +131,7 @@ impl Lake {
     /// Opens (or starts) a lake at `url`.
     pub fn open(url: &Url) -> Result<Lake> {
         let located = storage::locate(url)?;
-        Ok(Lake {
-            store: located.store,
-            root_url: url.clone(),
-            store_root: located.root,
-            root: located.path,
-        })
+        Ok(Lake { store: located.store, root_url: url.clone(), store_root: located.root, root: located.path })
     }
 
     /// The lake's URL.
@@ -165,10 +153,7 @@ impl Lake {
     }
 
     fn store_err(&self, e: object_store::Error) -> Error {
-        Error::Store {
-            url: self.root_url.to_string(),
-            source: e,
-        }
+        Error::Store { url: self.root_url.to_string(), source: e }
     }
 
     async fn read_json<T: serde::de::DeserializeOwned>(&self, path: &Path) -> Result<Option<T>> {
@@ -177,30 +162,15 @@ impl Lake {
                 let bytes = r.bytes().await.map_err(|e| self.store_err(e))?;
                 serde_json::from_slice(&bytes)
                     .map(Some)
-                    .map_err(|e| Error::Corrupt {
-                        path: path.to_string(),
-                        message: e.to_string(),
-                    })
+                    .map_err(|e| Error::Corrupt { path: path.to_string(), message: e.to_string() })
             }
             Err(object_store::Error::NotFound { .. }) => Ok(None),
             Err(e) => Err(self.store_err(e)),
         }
     }
 
-    async fn put(
-        &self,
-        path: &Path,
-        bytes: Vec<u8>,
-        mode: PutMode,
-    ) -> Result<(), object_store::Error> {
-        self.store
-            .put_opts(
-                path,
-                PutPayload::from(Bytes::from(bytes)),
-                PutOptions::from(mode),
-            )
-            .await
-            .map(|_| ())
+    async fn put(&self, path: &Path, bytes: Vec<u8>, mode: PutMode) -> Result<(), object_store::Error> {
+        self.store.put_opts(path, PutPayload::from(Bytes::from(bytes)), PutOptions::from(mode)).await.map(|_| ())
     }
 
     /// Dataset names with a current snapshot, sorted.
@@ -225,15 +195,10 @@ impl Lake {
 
     /// The manifest of a dataset's current snapshot.
     pub async fn current(&self, dataset: &str) -> Result<Option<Manifest>> {
-        let Some(ptr) = self
-            .read_json::<Pointer>(&self.path(&[dataset, CURRENT]))
-            .await?
-        else {
+        let Some(ptr) = self.read_json::<Pointer>(&self.path(&[dataset, CURRENT])).await? else {
             return Ok(None);
         };
-        let m = self
-            .read_json::<Manifest>(&self.path(&[dataset, &ptr.snapshot, MANIFEST]))
-            .await?;
+        let m = self.read_json::<Manifest>(&self.path(&[dataset, &ptr.snapshot, MANIFEST])).await?;
         m.map(Some).ok_or_else(|| Error::Corrupt {
             path: format!("{dataset}/{}", ptr.snapshot),
             message: "current pointer names a snapshot without a manifest".into(),
@@ -242,15 +207,9 @@ impl Lake {
 
     /// Every snapshot directory of a dataset, oldest first.
     pub async fn snapshots(&self, dataset: &str) -> Result<Vec<SnapshotInfo>> {
-        let current = self
-            .read_json::<Pointer>(&self.path(&[dataset, CURRENT]))
-            .await?
-            .map(|p| p.snapshot);
-        let listing = self
-            .store
-            .list_with_delimiter(Some(&self.path(&[dataset])))
-            .await
-            .map_err(|e| self.store_err(e))?;
+        let current = self.read_json::<Pointer>(&self.path(&[dataset, CURRENT])).await?.map(|p| p.snapshot);
+        let listing =
+            self.store.list_with_delimiter(Some(&self.path(&[dataset]))).await.map_err(|e| self.store_err(e))?;
         let mut ids: Vec<String> = listing
             .common_prefixes
             .iter()
@@ -260,50 +219,31 @@ impl Lake {
         ids.sort();
         let mut out = Vec::new();
         for id in ids {
-            let manifest = self
-                .read_json::<Manifest>(&self.path(&[dataset, &id, MANIFEST]))
-                .await?;
-            out.push(SnapshotInfo {
-                current: current.as_deref() == Some(id.as_str()),
-                id,
-                manifest,
-            });
+            let manifest = self.read_json::<Manifest>(&self.path(&[dataset, &id, MANIFEST])).await?;
+            out.push(SnapshotInfo { current: current.as_deref() == Some(id.as_str()), id, manifest });
         }
         Ok(out)
     }
 
     /// URLs of a snapshot's Parquet parts.
     pub fn part_urls(&self, m: &Manifest) -> Vec<Url> {
-        m.parts
-            .iter()
-            .map(|p| self.file_url(&m.dataset, &m.snapshot, &p.file))
-            .collect()
+        m.parts.iter().map(|p| self.file_url(&m.dataset, &m.snapshot, &p.file)).collect()
     }
 
     /// URL of a file inside a snapshot directory (parts, quarantine, flags).
     pub fn file_url(&self, dataset: &str, snapshot: &str, file: &str) -> Url {
         let path = self.path(&[dataset, snapshot, file]);
-        self.store_root
-            .join(path.as_ref())
-            .expect("object paths are valid URL paths")
+        self.store_root.join(path.as_ref()).expect("object paths are valid URL paths")
     }
 
     /// Claims the next snapshot id by creating its claim marker (exclusive where the store
     /// supports it, so two ingests never write into one directory).
     async fn claim(&self, dataset: &str) -> Result<String> {
-        let existing = match self
-            .store
-            .list_with_delimiter(Some(&self.path(&[dataset])))
-            .await
-        {
+        let existing = match self.store.list_with_delimiter(Some(&self.path(&[dataset]))).await {
             Ok(l) => l
                 .common_prefixes
                 .iter()
-                .filter_map(|p| {
-                    p.filename()
-                        .and_then(|n| n.strip_prefix('v'))
-                        .and_then(|n| n.parse::<u64>().ok())
-                })
+                .filter_map(|p| p.filename().and_then(|n| n.strip_prefix('v')).and_then(|n| n.parse::<u64>().ok()))
                 .max()
                 .unwrap_or(0),
             Err(object_store::Error::NotFound { .. }) => 0,
@@ -312,26 +252,17 @@ impl Lake {
         let mut n = existing + 1;
         loop {
             let id = format!("v{n:06}");
-            let marker = serde_json::to_vec(&serde_json::json!({"pid": std::process::id(), "at": chrono::Local::now().to_rfc3339()})).expect("json");
-            match self
-                .put(
-                    &self.path(&[dataset, &id, CLAIM]),
-                    marker.clone(),
-                    PutMode::Create,
-                )
-                .await
-            {
+            let marker = serde_json::to_vec(
+                &serde_json::json!({"pid": std::process::id(), "at": chrono::Local::now().to_rfc3339()}),
+            )
+            .expect("json");
+            match self.put(&self.path(&[dataset, &id, CLAIM]), marker.clone(), PutMode::Create).await {
                 Ok(()) => return Ok(id),
                 Err(object_store::Error::AlreadyExists { .. }) => n += 1,
-                Err(object_store::Error::NotImplemented { .. })
-                | Err(object_store::Error::NotSupported { .. }) => {
-                    self.put(
-                        &self.path(&[dataset, &id, CLAIM]),
-                        marker,
-                        PutMode::Overwrite,
-                    )
-                    .await
-                    .map_err(|e| self.store_err(e))?;
+                Err(object_store::Error::NotImplemented { .. }) | Err(object_store::Error::NotSupported { .. }) => {
+                    self.put(&self.path(&[dataset, &id, CLAIM]), marker, PutMode::Overwrite)
+                        .await
+                        .map_err(|e| self.store_err(e))?;
                     return Ok(id);
                 }
                 Err(e) => return Err(self.store_err(e)),
@@ -341,13 +272,8 @@ impl Lake {
 
     async fn discard(&self, dataset: &str, id: &str) {
         let prefix = self.path(&[dataset, id]);
-        let files: Vec<Path> = self
-            .store
-            .list(Some(&prefix))
-            .map_ok(|m| m.location)
-            .filter_map(|r| async { r.ok() })
-            .collect()
-            .await;
+        let files: Vec<Path> =
+            self.store.list(Some(&prefix)).map_ok(|m| m.location).filter_map(|r| async { r.ok() }).collect().await;
         // the manifest first, so a half-deleted directory never looks complete
         for f in files
             .iter()
@@ -372,9 +298,7 @@ impl Lake {
         let files = conn.list_files(base).await?;
         let total: u64 = files.iter().map(|f| f.size).sum();
         progress.start(total * 2);
-        let plan = conn
-            .plan(files, opts.chunk_bytes, &|n| progress.advance(n))
-            .await?;
+        let plan = conn.plan(files, opts.chunk_bytes, &|n| progress.advance(n)).await?;
         if let Some(current) = self.current(&dataset).await? {
             if current.fingerprint == plan.fingerprint && !opts.force {
                 progress.advance(total);
@@ -382,10 +306,7 @@ impl Lake {
             }
         }
         let id = self.claim(&dataset).await?;
-        match self
-            .write_snapshot(conn, &plan, &id, opts, progress, started)
-            .await
-        {
+        match self.write_snapshot(conn, &plan, &id, opts, progress, started).await {
             Ok(m) => Ok(Outcome::Landed(m)),
             Err(e) => {
                 self.discard(&dataset, &id).await;
@@ -405,16 +326,8 @@ impl Lake {
     ) -> Result<Manifest> {
         let dataset = conn.name().to_string();
         let schema = conn.schema();
-        let key_idx: Vec<usize> = conn
-            .spec
-            .key
-            .iter()
-            .filter_map(|k| schema.index_of(k).ok())
-            .collect();
-        let write_err = |m: String| Error::Write {
-            dataset: dataset.clone(),
-            message: m,
-        };
+        let key_idx: Vec<usize> = conn.spec.key.iter().filter_map(|k| schema.index_of(k).ok()).collect();
+        let write_err = |m: String| Error::Write { dataset: dataset.clone(), message: m };
 
         // decode and write every split, several at once; results come back in split order
         let shared_conn = Arc::new(conn.clone());
@@ -430,46 +343,35 @@ impl Lake {
                     let len = split.range.end - split.range.start;
                     let split_owned = split.clone();
                     let worker_conn = conn.clone();
-                    let (landings, encoded) = tokio::task::spawn_blocking(
-                        move || -> Result<(Vec<Landing>, Option<Vec<u8>>)> {
+                    let (landings, encoded) =
+                        tokio::task::spawn_blocking(move || -> Result<(Vec<Landing>, Option<Vec<u8>>)> {
                             let landings = worker_conn.decode(&plan, &split_owned, bytes)?;
-                            let batches: Vec<RecordBatch> = landings
-                                .iter()
-                                .map(|l| l.batch.clone())
-                                .filter(|b| b.num_rows() > 0)
-                                .collect();
+                            let batches: Vec<RecordBatch> =
+                                landings.iter().map(|l| l.batch.clone()).filter(|b| b.num_rows() > 0).collect();
                             let encoded = if batches.is_empty() {
                                 None
                             } else {
-                                Some(parts::encode(&schema, &batches).map_err(|e| {
-                                    Error::Write {
-                                        dataset: worker_conn.name().into(),
-                                        message: e.to_string(),
-                                    }
+                                Some(parts::encode(&schema, &batches).map_err(|e| Error::Write {
+                                    dataset: worker_conn.name().into(),
+                                    message: e.to_string(),
                                 })?)
                             };
                             Ok((landings, encoded))
-                        },
-                    )
-                    .await
-                    .map_err(|e| Error::Write {
-                        dataset: conn.name().into(),
-                        message: format!("worker failed: {e}"),
-                    })??;
+                        })
+                        .await
+                        .map_err(|e| Error::Write {
+                            dataset: conn.name().into(),
+                            message: format!("worker failed: {e}"),
+                        })??;
                     let key_hashes = hash_keys(&landings, &key_idx);
                     let part = match encoded {
                         Some(buf) => {
                             let file = format!("part-{i:05}.parquet");
-                            let rows: u64 =
-                                landings.iter().map(|l| l.batch.num_rows() as u64).sum();
+                            let rows: u64 = landings.iter().map(|l| l.batch.num_rows() as u64).sum();
                             let bytes = buf.len() as u64;
-                            self.put(
-                                &self.path(&[conn.name(), id, &file]),
-                                buf,
-                                PutMode::Overwrite,
-                            )
-                            .await
-                            .map_err(|e| self.store_err(e))?;
+                            self.put(&self.path(&[conn.name(), id, &file]), buf, PutMode::Overwrite)
+                                .await
+                                .map_err(|e| self.store_err(e))?;
                             crate::fault::point("lake.after_part");
                             Some(PartEntry { file, rows, bytes })
                         }
@@ -484,13 +386,7 @@ impl Lake {
                         rejected.extend(l.rejected);
                         flagged.extend(l.flagged);
                     }
-                    Ok::<_, Error>(SplitResult {
-                        part,
-                        rejected,
-                        flagged,
-                        rows_read,
-                        key_hashes,
-                    })
+                    Ok::<_, Error>(SplitResult { part, rejected, flagged, rows_read, key_hashes })
                 }
             })
             .buffered(opts.workers.max(1))
@@ -531,11 +427,7 @@ impl Lake {
             self.put(&self.path(&[&dataset, id, &file]), buf, PutMode::Overwrite)
                 .await
                 .map_err(|e| self.store_err(e))?;
-            parts.push(PartEntry {
-                file,
-                rows: 0,
-                bytes,
-            });
+            parts.push(PartEntry { file, rows: 0, bytes });
         }
         let mut quarantine = BTreeMap::new();
         for r in &rejected {
@@ -545,11 +437,8 @@ impl Lake {
         for f in &flagged {
             *flags.entry(f.code.clone()).or_insert(0u64) += 1;
         }
-        let rows_quarantined = rejected
-            .iter()
-            .map(|r| (&r.file, &r.sheet, r.line))
-            .collect::<HashSet<_>>()
-            .len() as u64;
+        let rows_quarantined =
+            rejected.iter().map(|r| (&r.file, &r.sheet, r.line)).collect::<HashSet<_>>().len() as u64;
         for (file, issues) in [(QUARANTINE, &rejected), (FLAGS, &flagged)] {
             if !issues.is_empty() {
                 let buf = parts::encode(&parts::issue_schema(), &[parts::issue_batch(issues)])
@@ -600,21 +489,12 @@ impl Lake {
             writer: format!("searchlight {}", env!("CARGO_PKG_VERSION")),
         };
         let json = serde_json::to_vec_pretty(&manifest).expect("manifest serialises");
-        self.put(
-            &self.path(&[&dataset, id, MANIFEST]),
-            json,
-            PutMode::Overwrite,
-        )
-        .await
-        .map_err(|e| self.store_err(e))?;
-        crate::fault::point("lake.before_pointer");
-        let ptr = serde_json::to_vec(&Pointer {
-            snapshot: id.to_string(),
-        })
-        .expect("pointer serialises");
-        self.put(&self.path(&[&dataset, CURRENT]), ptr, PutMode::Overwrite)
+        self.put(&self.path(&[&dataset, id, MANIFEST]), json, PutMode::Overwrite)
             .await
             .map_err(|e| self.store_err(e))?;
+        crate::fault::point("lake.before_pointer");
+        let ptr = serde_json::to_vec(&Pointer { snapshot: id.to_string() }).expect("pointer serialises");
+        self.put(&self.path(&[&dataset, CURRENT]), ptr, PutMode::Overwrite).await.map_err(|e| self.store_err(e))?;
         Ok(manifest)
     }
 }
@@ -645,12 +525,7 @@ fn hash_keys(landings: &[Landing], key_idx: &[usize]) -> Vec<(u64, String, u64)>
             continue;
         }
         let file = l.file.clone();
-        out.extend(
-            hashes
-                .into_iter()
-                .zip(&l.lines)
-                .map(|(h, line)| (h, file.clone(), *line)),
-        );
+        out.extend(hashes.into_iter().zip(&l.lines).map(|(h, line)| (h, file.clone(), *line)));
     }
     out
 }

@@ -18,9 +18,7 @@ pub const ROW_GROUP_ROWS: usize = 256 * 1024;
 
 fn properties() -> WriterProperties {
     WriterProperties::builder()
-        .set_compression(Compression::ZSTD(
-            ZstdLevel::try_new(1).expect("valid level"),
-        ))
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).expect("valid level")))
         .set_statistics_enabled(EnabledStatistics::Page)
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
         .set_created_by(format!("searchlight {}", env!("CARGO_PKG_VERSION")))

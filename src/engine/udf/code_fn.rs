@@ -7,9 +7,7 @@ use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Date32Arr
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::Result;
-use datafusion::logical_expr::{
-    ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
-};
+use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility};
 
 /// The rule a function applies, by output type.
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -34,11 +32,7 @@ pub struct CodeFunction {
 impl CodeFunction {
     /// A function of one string argument.
     pub fn new(name: &'static str, output: Output) -> Self {
-        CodeFunction {
-            name,
-            signature: Signature::string(1, Volatility::Immutable),
-            output,
-        }
+        CodeFunction { name, signature: Signature::string(1, Volatility::Immutable), output }
     }
 }
 
@@ -60,21 +54,13 @@ impl ScalarUDFImpl for CodeFunction {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let scalar = args
-            .args
-            .iter()
-            .all(|a| matches!(a, ColumnarValue::Scalar(_)));
+        let scalar = args.args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
         let input = args.args[0].clone().into_array(args.number_rows)?;
         let input = cast(&input, &DataType::Utf8)?;
         let strings = input.as_string::<i32>();
         let out: ArrayRef = match self.output {
             Output::Bool(f) => Arc::new(strings.iter().map(|v| v.map(f)).collect::<BooleanArray>()),
-            Output::Text(f) => Arc::new(
-                strings
-                    .iter()
-                    .map(|v| v.and_then(f))
-                    .collect::<StringArray>(),
-            ),
+            Output::Text(f) => Arc::new(strings.iter().map(|v| v.and_then(f)).collect::<StringArray>()),
             Output::Date(f) => {
                 let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
                 Arc::new(
@@ -86,9 +72,7 @@ impl ScalarUDFImpl for CodeFunction {
             }
         };
         if scalar && out.len() == 1 {
-            return Ok(ColumnarValue::Scalar(
-                datafusion::common::ScalarValue::try_from_array(&out, 0)?,
-            ));
+            return Ok(ColumnarValue::Scalar(datafusion::common::ScalarValue::try_from_array(&out, 0)?));
         }
         Ok(ColumnarValue::Array(out))
     }

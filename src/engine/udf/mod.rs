@@ -28,28 +28,13 @@ use code_fn::{CodeFunction, Output};
 pub fn functions() -> Vec<Arc<ScalarUDF>> {
     vec![
         CodeFunction::new("id_card_valid", Output::Bool(id_card::is_valid)),
-        CodeFunction::new(
-            "id_card_normalize",
-            Output::Text(|s| id_card::normalize_text(s).value),
-        ),
+        CodeFunction::new("id_card_normalize", Output::Text(|s| id_card::normalize_text(s).value)),
         CodeFunction::new("id_card_birth_date", Output::Date(id_card::birth_date)),
-        CodeFunction::new(
-            "id_card_region",
-            Output::Text(|s| id_card::region(s).map(str::to_string)),
-        ),
-        CodeFunction::new(
-            "id_card_gender",
-            Output::Text(|s| id_card::gender(s).map(str::to_string)),
-        ),
+        CodeFunction::new("id_card_region", Output::Text(|s| id_card::region(s).map(str::to_string))),
+        CodeFunction::new("id_card_gender", Output::Text(|s| id_card::gender(s).map(str::to_string))),
         CodeFunction::new("uscc_valid", Output::Bool(uscc::is_valid)),
-        CodeFunction::new(
-            "uscc_region",
-            Output::Text(|s| uscc::region(s).map(str::to_string)),
-        ),
-        CodeFunction::new(
-            "org_name_key",
-            Output::Text(|s| Some(text::org_name_key(s))),
-        ),
+        CodeFunction::new("uscc_region", Output::Text(|s| uscc::region(s).map(str::to_string))),
+        CodeFunction::new("org_name_key", Output::Text(|s| Some(text::org_name_key(s)))),
     ]
     .into_iter()
     .map(|f| Arc::new(ScalarUDF::from(f)))
