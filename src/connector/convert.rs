@@ -390,16 +390,34 @@ impl ColumnPlan {
         }
         match self.kind {
             ColumnType::Text => {
-                fill!(StringBuilder::with_capacity(n, n * 8), |c: Cell| -> Result<String, Option<(&str, String)>> {
-                    let s = match c {
-                        Cell::Text(s) => text::clean(s).into_owned(),
+                // the hot path of most exports: no allocation when a value needs no folding
+                let mut b = StringBuilder::with_capacity(n, n * 8);
+                for row in 0..n {
+                    if pass.skip[row] {
+                        b.append_null();
+                        continue;
+                    }
+                    let cell = raw.cell(col, row);
+                    let owned;
+                    let value: std::borrow::Cow<str> = match cell {
+                        Cell::Empty => std::borrow::Cow::Borrowed(""),
+                        Cell::Text(s) => text::clean(s),
                         Cell::ExcelDate(v) => {
-                            value::excel_serial(v).map(|d| d.date().to_string()).unwrap_or_else(|| v.to_string())
+                            owned = value::excel_serial(v).map(|d| d.date().to_string()).unwrap_or_else(|| v.to_string());
+                            std::borrow::Cow::Borrowed(owned.as_str())
                         }
-                        other => other.display(),
+                        other => std::borrow::Cow::Owned(other.display()),
                     };
-                    if s.is_empty() { Err(None) } else { Ok(s) }
-                })
+                    if value.is_empty() {
+                        if self.required && !pass.reject[row] {
+                            pass.reject_row(raw, row, &column, "", "missing_required", format!("必填列 {column} 为空"));
+                        }
+                        b.append_null();
+                    } else {
+                        b.append_value(value);
+                    }
+                }
+                out.push(Arc::new(b.finish()) as ArrayRef);
             }
             ColumnType::Int => fill!(Int64Builder::with_capacity(n), |c: Cell| match c {
                 Cell::Int(v) => Ok(v),
