@@ -159,17 +159,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Datasets { markdown } => {
-            let mut ok = Vec::new();
-            let mut failed = false;
-            for c in project.connectors()? {
-                match c {
-                    Ok(c) => ok.push(c),
-                    Err(e) => {
-                        eprintln!("searchlight: {e}");
-                        failed = true;
-                    }
-                }
-            }
+            let (ok, failed) = load_connectors(&project)?;
             if markdown {
                 print!("{}", crate::connector::catalog::markdown(&ok));
             } else {
@@ -204,20 +194,26 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Ingests the named connectors (all when empty); prints a summary. Returns whether any failed.
-async fn ingest(project: &Project, names: &[String], opts: &IngestOptions) -> anyhow::Result<bool> {
-    let lake = Lake::open(&project.lake)?;
+/// Loads every connector; a broken one is reported and the others are returned.
+fn load_connectors(project: &Project) -> anyhow::Result<(Vec<Connector>, bool)> {
+    let mut ok = Vec::new();
     let mut failed = false;
-    let mut connectors: Vec<Connector> = Vec::new();
     for c in project.connectors()? {
         match c {
-            Ok(c) => connectors.push(c),
+            Ok(c) => ok.push(c),
             Err(e) => {
                 eprintln!("searchlight: {e}");
                 failed = true;
             }
         }
     }
+    Ok((ok, failed))
+}
+
+/// Ingests the named connectors (all when empty); prints a summary. Returns whether any failed.
+async fn ingest(project: &Project, names: &[String], opts: &IngestOptions) -> anyhow::Result<bool> {
+    let lake = Lake::open(&project.lake)?;
+    let (connectors, mut failed) = load_connectors(project)?;
     for n in names {
         if !connectors.iter().any(|c| c.name() == n) {
             anyhow::bail!("no connector named `{n}` in {}", project.connectors_dir().display());

@@ -403,7 +403,8 @@ impl ColumnPlan {
                         Cell::Empty => std::borrow::Cow::Borrowed(""),
                         Cell::Text(s) => text::clean(s),
                         Cell::ExcelDate(v) => {
-                            owned = value::excel_serial(v).map(|d| d.date().to_string()).unwrap_or_else(|| v.to_string());
+                            owned =
+                                value::excel_serial(v).map(|d| d.date().to_string()).unwrap_or_else(|| v.to_string());
                             std::borrow::Cow::Borrowed(owned.as_str())
                         }
                         other => std::borrow::Cow::Owned(other.display()),

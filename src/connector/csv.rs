@@ -57,17 +57,7 @@ impl super::FormatReader for CsvReader {
     }
 
     fn decode(&self, conn: &Connector, file: &FilePlan, split: &Split, bytes: Bytes) -> Result<Vec<Landing>> {
-        let encoding = file.encoding.expect("planned with an encoding");
-        let text = chunk::decode(&bytes, encoding, split.first_line).map_err(|e| Error::Input {
-            file: file.file.display.clone(),
-            line: e.line,
-            message: format!(
-                "bytes {} do not decode as {}; the file is not in the declared encoding (set `encoding` in {}, or `auto`)",
-                e.bytes,
-                encoding.label(),
-                conn.path.display()
-            ),
-        })?;
+        let text = super::decode_text(conn, file, split, &bytes)?;
         drop(bytes);
         let rows = CsvRows::parse(&text, self.delimiter(), split.first_line, file, &conn.spec.totals_markers);
         Ok(vec![conn.converter().convert(&rows, &file.file.display, None)])

@@ -384,6 +384,26 @@ impl Connector {
     }
 }
 
+/// Decodes a text split in the file's encoding; undecodable bytes are an error naming the line.
+pub(crate) fn decode_text(conn: &Connector, file: &FilePlan, split: &Split, bytes: &[u8]) -> Result<String> {
+    let encoding = file.encoding.expect("text files are planned with an encoding");
+    chunk::decode(bytes, encoding, split.first_line).map_err(|e| Error::Input {
+        file: file.file.display.clone(),
+        line: e.line,
+        message: format!(
+            "bytes {} do not decode as {}; the file is not in the declared encoding (set `encoding` in {}, or `auto`)",
+            e.bytes,
+            encoding.label(),
+            conn.path.display()
+        ),
+    })
+}
+
+/// The layout of a format read whole: one split per file.
+pub(crate) fn whole_file(file: &SourceFile, index: usize) -> FileLayout {
+    FileLayout { splits: vec![Split { file: index, range: 0..file.size, first_line: 1 }], ..FileLayout::default() }
+}
+
 /// Normalises a header for matching: cleaned, full-width folded, all blanks removed.
 fn header_key(s: &str) -> String {
     text::clean(s).chars().filter(|c| !c.is_whitespace()).collect()

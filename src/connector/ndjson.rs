@@ -53,12 +53,7 @@ impl super::FormatReader for NdjsonReader {
     }
 
     fn decode(&self, conn: &Connector, file: &FilePlan, split: &Split, bytes: Bytes) -> Result<Vec<Landing>> {
-        let encoding = file.encoding.expect("planned with an encoding");
-        let text = chunk::decode(&bytes, encoding, split.first_line).map_err(|e| Error::Input {
-            file: file.file.display.clone(),
-            line: e.line,
-            message: format!("bytes {} do not decode as {}", e.bytes, encoding.label()),
-        })?;
+        let text = super::decode_text(conn, file, split, &bytes)?;
         let mut rows = JsonRows {
             objects: Vec::new(),
             lines: Vec::new(),

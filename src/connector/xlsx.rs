@@ -24,10 +24,7 @@ impl super::FormatReader for XlsxReader {
     }
 
     fn plan_file(&self, _conn: &Connector, file: &SourceFile, index: usize, _scan: Option<Scan>) -> Result<FileLayout> {
-        Ok(FileLayout {
-            splits: vec![Split { file: index, range: 0..file.size, first_line: 1 }],
-            ..FileLayout::default()
-        })
+        Ok(super::whole_file(file, index))
     }
 
     fn decode(&self, conn: &Connector, file: &FilePlan, _split: &Split, bytes: Bytes) -> Result<Vec<Landing>> {
