@@ -20,8 +20,10 @@ fn one_broken_connector_is_reported_and_the_others_still_land() {
     p.write("connectors/good.toml", "name = \"good\"\ntitle = \"好\"\ndomain = \"test\"\nlocation = \"data/g.csv\"\n[format]\ntype = \"csv\"\n[columns]\na = { from = \"甲\", type = \"text\" }\n");
     p.write("connectors/broken.toml", "name = \"broken\"\ntitle = \"坏\"\ndomain = \"test\"\nlocation = \"data/b.csv\"\n[format]\ntype = \"csv\"\n[columns]\na = { from = \"甲\", type = \"txet\" }\n");
     p.write("connectors/missing.toml", "name = \"missing\"\ntitle = \"缺\"\ndomain = \"test\"\nlocation = \"data/none.csv\"\n[format]\ntype = \"csv\"\n[columns]\na = { from = \"甲\", type = \"text\" }\n");
+    p.write("connectors/zz_twin.toml", "name = \"good\"\ntitle = \"重\"\ndomain = \"test\"\nlocation = \"data/g.csv\"\n[format]\ntype = \"csv\"\n[columns]\na = { from = \"甲\", type = \"text\" }\n");
     p.write("data/g.csv", "甲\n一\n二\n");
     let (code, out, err) = run(&p, &["ingest"]);
+    assert!(err.contains("zz_twin.toml:1:1: dataset `good` is already declared by"), "{err}");
     assert_eq!(code, 2, "{out}{err}");
     assert!(err.contains("broken.toml:8:") && err.contains("txet"), "{err}");
     assert!(err.contains("missing: data/none.csv: file not found"), "{err}");

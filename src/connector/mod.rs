@@ -133,7 +133,23 @@ pub fn load_dir(dir: &FsPath) -> std::io::Result<Vec<Result<Connector>>> {
         .filter(|p| p.extension().is_some_and(|x| x == "toml"))
         .collect();
     paths.sort();
-    Ok(paths.iter().map(|p| load(p)).collect())
+    let mut seen: Vec<(String, PathBuf)> = Vec::new();
+    Ok(paths
+        .iter()
+        .map(|p| {
+            let c = load(p)?;
+            if let Some((_, first)) = seen.iter().find(|(n, _)| n == c.name()) {
+                return Err(Error::Spec {
+                    path: p.display().to_string(),
+                    line: 1,
+                    column: 1,
+                    message: format!("dataset `{}` is already declared by {}", c.name(), first.display()),
+                });
+            }
+            seen.push((c.name().to_string(), p.clone()));
+            Ok(c)
+        })
+        .collect())
 }
 
 /// One source file of a connector.
