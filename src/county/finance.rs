@@ -41,7 +41,7 @@ const PROJECTS: &[&str] = &[
 
 pub fn build(c: &mut County, pop: &Pop) {
     let mut budget = Table::new(&["预算年度", "单位名称", "项目编码", "项目名称", "经济科目", "指标金额(万元)"]);
-    let mut pay = Table::new(&[
+    let mut pay = Table::streamed(&[
         "支付凭证号",
         "预算年度",
         "部门编码",
@@ -314,7 +314,7 @@ pub fn build(c: &mut County, pop: &Pop) {
     c.csv("finance/国库集中支付明细.csv", pay, &[], true);
 
     // accounting vouchers: expense entries against the bank account, and two cash entries
-    let mut v = Table::new(&[
+    let mut v = Table::streamed(&[
         "单位名称",
         "会计年度",
         "凭证日期",

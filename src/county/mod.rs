@@ -197,15 +197,31 @@ pub fn generate(settings: &Settings, out: &Path) -> anyhow::Result<Report> {
         extra_firms: Vec::new(),
         outputs: Vec::new(),
     };
-    // order matters for determinism: every domain draws from the same random stream
+    // The people and their crossings come first; then every domain draws from its own random
+    // stream, so leaving a domain out (`--only`) does not change the others.
+    let needs = |folder: &str| {
+        settings.only.is_empty() || FILES.iter().any(|(f, d)| f.starts_with(folder) && settings.only.iter().any(|o| o == d))
+    };
     let mut reg = registry::build(&mut c);
-    relief::build(&mut c, &reg);
-    finance::build(&mut c, &reg);
-    procurement::build(&mut c, &reg);
-    land::build(&mut c, &reg);
-    programmes::build(&mut c, &reg);
+    type Build = fn(&mut County, &registry::Pop);
+    let domains: [(&str, Build); 5] = [
+        ("relief/", relief::build),
+        ("finance/", finance::build),
+        ("procurement/", procurement::build),
+        ("land/", land::build),
+        ("programmes/", programmes::build),
+    ];
+    for (folder, build) in domains {
+        let salt = u64::from_le_bytes(blake3::hash(folder.as_bytes()).as_bytes()[..8].try_into().expect("8 bytes"));
+        c.dice = Dice::new(settings.seed ^ salt);
+        if needs(folder) {
+            build(&mut c, &reg);
+        }
+    }
     reg.companies.append(&mut c.extra_firms);
-    registry::write(&mut c, &reg);
+    if needs("registry/") {
+        registry::write(&mut c, &reg);
+    }
 
     let mut report = Report::default();
     let wanted = |file: &str| {

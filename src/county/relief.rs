@@ -123,7 +123,7 @@ pub fn build(c: &mut County, pop: &Pop) {
 
     // 惠民惠农一卡通: yearly arable-land subsidy for residents, monthly disability and
     // old-age allowances; payments of the deceased stop before death unless planted
-    let mut t = Table::new(&[
+    let mut t = Table::streamed(&[
         "流水号",
         "补贴项目",
         "身份证号",
@@ -181,13 +181,23 @@ pub fn build(c: &mut County, pop: &Pop) {
     }
     // defective rows a real export carries: they must land in quarantine, not vanish
     let p = residents[3].clone();
-    push(&mut t, c, "耕地地力保护补贴", &p, 0.0, d(2025, 5, 20));
-    let last = t.rows.len() - 1;
-    t.rows[last][4] = "待核".into();
-    push(&mut t, c, "耕地地力保护补贴", &p, 0.0, d(2025, 5, 20));
-    let last = t.rows.len() - 1;
-    t.rows[last][4] = Val::Num(307.5, 2);
-    t.rows[last][5] = "2025-02-30".into();
+    let v = &c.reg.villages[p.village];
+    let village = format!("{}{}", c.reg.towns[v.town].name, v.name);
+    for (k, (amount, date)) in
+        [(Val::from("待核"), Val::Date(d(2025, 5, 20))), (Val::Num(307.5, 2), Val::from("2025-02-30"))].into_iter().enumerate()
+    {
+        t.push(vec![
+            format!("YKT202505{:07}", 9_000_000 + k).into(),
+            "耕地地力保护补贴".into(),
+            p.id.clone().into(),
+            p.name.clone().into(),
+            amount,
+            date,
+            super::people::card_no(9_000_000 + k as u64).into(),
+            p.name.clone().into(),
+            village.clone().into(),
+        ]);
+    }
     c.csv("relief/惠民惠农一卡通发放.csv", t, &[], true);
 }
 

@@ -82,14 +82,20 @@ impl DateStyle {
 }
 
 /// A generated table: headers as the export labels them, rows, and per-column date styles.
+///
+/// A table made with [`Table::streamed`] renders each row to CSV text as it is pushed instead
+/// of keeping it, so a county at benchmark scale fits in memory.
 #[derive(Debug, Clone)]
 pub struct Table {
     /// Export headers.
     pub headers: Vec<String>,
-    /// Rows.
+    /// Rows (empty for streamed tables).
     pub rows: Vec<Vec<Val>>,
     /// Date style per column (default ISO).
     pub date_styles: Vec<DateStyle>,
+    /// CSV text of the rows pushed so far (streamed tables).
+    rendered: Option<String>,
+    count: u64,
 }
 
 impl Table {
@@ -99,7 +105,19 @@ impl Table {
             headers: headers.iter().map(|h| h.to_string()).collect(),
             rows: Vec::new(),
             date_styles: vec![DateStyle::Iso; headers.len()],
+            rendered: None,
+            count: 0,
         }
+    }
+
+    /// A table written only as CSV, rendered row by row as it is pushed.
+    pub fn streamed(headers: &[&str]) -> Table {
+        Table { rendered: Some(String::new()), ..Table::new(headers) }
+    }
+
+    /// Rows pushed.
+    pub fn len(&self) -> u64 {
+        self.count
     }
 
     /// Sets the date style of the column headed `header`.
@@ -112,7 +130,26 @@ impl Table {
     /// Appends a row.
     pub fn push(&mut self, row: Vec<Val>) {
         debug_assert_eq!(row.len(), self.headers.len(), "row width");
+        self.count += 1;
+        if self.rendered.is_some() {
+            let line = self.line(&row);
+            let buf = self.rendered.as_mut().expect("streamed");
+            buf.push_str(&line);
+            return;
+        }
         self.rows.push(row);
+    }
+
+    fn line(&self, row: &[Val]) -> String {
+        let mut out = String::with_capacity(256);
+        for (i, v) in row.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str(&csv_field(&self.text(i, v)));
+        }
+        out.push_str("\r\n");
+        out
     }
 
     fn text(&self, col: usize, v: &Val) -> String {
@@ -139,18 +176,17 @@ pub fn csv(path: &Path, t: &Table, titles: &[&str], gbk: bool) -> std::io::Resul
     }
     out.push_str(&t.headers.iter().map(|h| csv_field(h)).collect::<Vec<_>>().join(","));
     out.push_str("\r\n");
-    for r in &t.rows {
-        for (i, v) in r.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
+    match &t.rendered {
+        Some(lines) => out.push_str(lines),
+        None => {
+            for r in &t.rows {
+                out.push_str(&t.line(r));
             }
-            out.push_str(&csv_field(&t.text(i, v)));
         }
-        out.push_str("\r\n");
     }
     let bytes = if gbk { encoding_rs::GBK.encode(&out).0.into_owned() } else { out.into_bytes() };
     std::fs::write(path, &bytes)?;
-    Ok(t.rows.len() as u64)
+    Ok(t.count)
 }
 
 /// Writes NDJSON, one object per row, keys = headers; dates as ISO strings.
