@@ -28,6 +28,11 @@ pub fn clean(s: &str) -> Cow<'_, str> {
     if trimmed.is_ascii() {
         return Cow::Borrowed(trimmed);
     }
+    // only these UTF-8 lead bytes begin a character that folds: C2 (U+00A0), E3 (U+3000) and
+    // EF (U+FF01..U+FF5E); Chinese text rarely has them, so this scan decides most values
+    if memchr::memchr3(0xC2, 0xE3, 0xEF, trimmed.as_bytes()).is_none() {
+        return Cow::Borrowed(trimmed);
+    }
     if !trimmed.chars().any(|c| fold_char(c) != c) {
         return Cow::Borrowed(trimmed);
     }

@@ -151,6 +151,9 @@ impl Converter {
             if let Some(u) = &c.unit {
                 meta.insert("source_unit".to_string(), u.clone());
             }
+            if spec.key.contains(name) {
+                meta.insert("key".to_string(), "true".to_string());
+            }
             let required = c.required || spec.key.contains(name);
             fields.push(Field::new(name, arrow_type(c.kind), !required).with_metadata(meta));
             if c.kind.has_validity() {
@@ -367,27 +370,6 @@ impl ColumnPlan {
             }};
         }
         let formats = &self.formats;
-        if self.kind == ColumnType::Text {
-            // a long digit string (an ID, an account) typed into Excel as a number kept only
-            // 15 significant digits; a text column lands what is there, but says so
-            for row in 0..n {
-                if pass.skip[row] {
-                    continue;
-                }
-                if let Cell::Number(v) = raw.cell(col, row) {
-                    if v.fract() == 0.0 && v.abs() >= 1e15 {
-                        pass.flag(
-                            raw,
-                            row,
-                            &column,
-                            &format!("{v}"),
-                            "precision_lost",
-                            "长数字以数值存储(Excel仅保留15位有效数字)，末位可能已丢失，已按原样入湖并标记",
-                        );
-                    }
-                }
-            }
-        }
         match self.kind {
             ColumnType::Text => {
                 // the hot path of most exports: no allocation when a value needs no folding
@@ -406,6 +388,14 @@ impl ColumnPlan {
                             owned =
                                 value::excel_serial(v).map(|d| d.date().to_string()).unwrap_or_else(|| v.to_string());
                             std::borrow::Cow::Borrowed(owned.as_str())
+                        }
+                        Cell::Number(v) => {
+                            // a long digit string (an ID, an account) typed into Excel as a number
+                            // kept only 15 significant digits: land what is there, but say so
+                            if v.fract() == 0.0 && v.abs() >= 1e15 {
+                                pass.flag(raw, row, &column, &format!("{v}"), "precision_lost", "长数字以数值存储(Excel仅保留15位有效数字)，末位可能已丢失，已按原样入湖并标记");
+                            }
+                            std::borrow::Cow::Owned(cell.display())
                         }
                         other => std::borrow::Cow::Owned(other.display()),
                     };
@@ -589,6 +579,8 @@ impl ColumnPlan {
                 }
                 CodeKind::Account => match cell {
                     Cell::Empty => (None, None, None),
+                    // the common case: already a plain digit string
+                    Cell::Text(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => (Some(s.to_string()), None, None),
                     Cell::Number(v) => match crate::codes::float_digits(v, |_| false) {
                         Some(crate::codes::NumberDigits::Exact(d)) => {
                             (Some(d), None, Some(("restored_from_number", "账号曾以数字存储，位数已精确恢复")))

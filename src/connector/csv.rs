@@ -57,10 +57,17 @@ impl super::FormatReader for CsvReader {
     }
 
     fn decode(&self, conn: &Connector, file: &FilePlan, split: &Split, bytes: Bytes) -> Result<Vec<Landing>> {
+        let t0 = std::time::Instant::now();
         let text = super::decode_text(conn, file, split, &bytes)?;
+        let t1 = t0.elapsed();
         drop(bytes);
         let rows = CsvRows::parse(&text, self.delimiter(), split.first_line, file, &conn.spec.totals_markers);
-        Ok(vec![conn.converter().convert(&rows, &file.file.display, None)])
+        let t2 = t0.elapsed();
+        let out = vec![conn.converter().convert(&rows, &file.file.display, None)];
+        if std::env::var_os("SEARCHLIGHT_TIMING").is_some() {
+            eprintln!("split {:?}: decode {:?} parse {:?} convert {:?}", split.range.start, t1, t2 - t1, t0.elapsed() - t2);
+        }
+        Ok(out)
     }
 }
 
@@ -72,119 +79,149 @@ impl CsvReader {
     }
 }
 
-/// Column-major copy of the mapped fields of one chunk.
+/// The records of one chunk, parsed by `csv-core` into one buffer of unescaped field bytes.
+///
+/// Fields are never copied per column: a cell is a slice of `fields`. One pass parses, one pass
+/// validates UTF-8, and line numbers are counted from the record offsets.
 struct CsvRows<'t> {
     text: &'t str,
     mapping: Vec<Mapped>,
     file_name: String,
-    /// per mapped column: concatenated field bytes and end offsets
-    data: Vec<String>,
-    ends: Vec<Vec<usize>>,
-    lines: Vec<u64>,
-    records: Vec<(usize, usize)>,
-    firsts: Vec<Option<(usize, usize)>>,
-    defects: Vec<Option<(String, String)>>,
+    /// unescaped field bytes of every record, back to back
+    fields: String,
+    /// field end offsets, relative to the start of their record
+    ends: Vec<usize>,
+    records: Vec<Record>,
+    /// the mapped columns gathered column by column (conversion walks one column at a time,
+    /// and contiguous bytes keep that walk in cache): text and end offsets per column
+    columns: Vec<(String, Vec<u32>)>,
+    markers: Vec<String>,
+    header_len: usize,
+}
+
+#[derive(Clone, Copy)]
+struct Record {
+    /// 0: fine, 1: fewer fields than the header, 2: non-empty fields beyond the header
+    defect: u8,
+    /// where the record's fields start in `fields`
+    out: usize,
+    /// its field ends in `ends`
+    ends: usize,
+    len: usize,
+    /// its raw text in `text`
+    start: usize,
+    end: usize,
+    line: u64,
 }
 
 impl<'t> CsvRows<'t> {
     fn parse(text: &'t str, delimiter: u8, first_line: u64, file: &FilePlan, markers: &[String]) -> Self {
-        let ncols = file.mapping.len();
-        let mut data: Vec<Vec<u8>> = vec![Vec::with_capacity(text.len() / ncols.max(1)); ncols];
-        let mut ends: Vec<Vec<usize>> = vec![Vec::new(); ncols];
-        let mut lines = Vec::new();
-        let mut records = Vec::new();
-        let mut firsts = Vec::new();
-        let mut defects = Vec::new();
-        let mut rdr = ::csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .delimiter(delimiter)
-            .from_reader(text.as_bytes());
-        let mut rec = ::csv::ByteRecord::new();
-        let header_len = file.header_len;
-        let check_totals = !markers.is_empty() && markers.iter().any(|m| text.contains(m.as_str()));
-        // line numbers are counted here: the csv crate's own count is unreliable with CRLF
+        let input = text.as_bytes();
+        let mut rdr = csv_core::ReaderBuilder::new().delimiter(delimiter).build();
+        let mut out = vec![0u8; input.len() + 16];
+        let mut ends = vec![0usize; (input.len() / 24).max(64)];
+        let mut records = Vec::with_capacity(input.len() / 128);
+        let (mut in_pos, mut out_pos, mut end_pos) = (0usize, 0usize, 0usize);
+        let (mut rec_in, mut rec_out, mut rec_end) = (0usize, 0usize, 0usize);
         let (mut line, mut counted_to) = (first_line, 0usize);
         loop {
-            let start = rdr.position().byte() as usize;
-            match rdr.read_byte_record(&mut rec) {
-                Ok(true) => {}
-                Ok(false) => break,
-                Err(_) => break, // ByteRecord reading from memory only fails at EOF quirks
-            }
-            let end = rdr.position().byte() as usize;
-            if rec.iter().all(|f| f.iter().all(|b| b.is_ascii_whitespace())) {
-                continue; // a blank line is not a record
-            }
-            // with CRLF the reader stops after '\r': the record really starts past the line break
-            let start = start + text.as_bytes()[start..].iter().take_while(|b| matches!(b, b'\r' | b'\n')).count();
-            line += memchr::memchr_iter(b'\n', &text.as_bytes()[counted_to..start]).count() as u64;
-            counted_to = start;
-            let defect = if rec.len() < header_len {
-                Some((
-                    "field_count".to_string(),
-                    format!("该行有{}个字段，表头有{}个字段（可能缺少分隔符或引号未闭合）", rec.len(), header_len),
-                ))
-            } else if rec.iter().skip(header_len).any(|f| !f.iter().all(|b| b.is_ascii_whitespace())) {
-                Some((
-                    "field_count".to_string(),
-                    format!("该行有{}个字段，表头只有{}个（值中可能有未加引号的分隔符）", rec.len(), header_len),
-                ))
-            } else {
-                None
-            };
-            for (c, m) in file.mapping.iter().enumerate() {
-                if let Mapped::Column(i) = m {
-                    if let Some(f) = rec.get(*i) {
-                        data[c].extend_from_slice(f);
+            let (res, nin, nout, nend) = rdr.read_record(&input[in_pos..], &mut out[out_pos..], &mut ends[end_pos..]);
+            in_pos += nin;
+            out_pos += nout;
+            end_pos += nend;
+            match res {
+                csv_core::ReadRecordResult::InputEmpty => {}
+                csv_core::ReadRecordResult::OutputFull => out.resize(out.len() * 2, 0),
+                csv_core::ReadRecordResult::OutputEndsFull => ends.resize(ends.len() * 2, 0),
+                csv_core::ReadRecordResult::Record => {
+                    // with CRLF a record may begin with the '\n' of the previous terminator
+                    let start = rec_in + input[rec_in..in_pos].iter().take_while(|b| matches!(b, b'\r' | b'\n')).count();
+                    line += memchr::memchr_iter(b'\n', &input[counted_to..start]).count() as u64;
+                    counted_to = start;
+                    let len = end_pos - rec_end;
+                    let blank = input[start..in_pos].iter().all(|b| b.is_ascii_whitespace() || *b == delimiter);
+                    if !blank {
+                        records.push(Record { defect: 0, out: rec_out, ends: rec_end, len, start, end: in_pos, line });
                     }
+                    rec_in = in_pos;
+                    rec_out = out_pos;
+                    rec_end = end_pos;
                 }
-                ends[c].push(data[c].len());
+                csv_core::ReadRecordResult::End => break,
             }
-            let first = if check_totals {
-                // locate the first non-empty field inside the record text
-                let rec_text = &text[start..end];
-                rec.iter().find(|f| !f.iter().all(|b| b.is_ascii_whitespace())).and_then(|f| {
-                    let f = std::str::from_utf8(f).ok()?;
-                    rec_text.find(f).map(|o| (start + o, start + o + f.len()))
-                })
-            } else {
-                None
-            };
-            firsts.push(first);
-            lines.push(line);
-            records.push((start, end));
-            defects.push(defect);
         }
-        let data = data
-            .into_iter()
-            .map(|d| String::from_utf8(d).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
-            .collect();
-        CsvRows {
+        out.truncate(out_pos);
+        ends.truncate(end_pos);
+        // the input is valid UTF-8 and unescaping removes only ASCII quotes
+        // the input is valid UTF-8 and unescaping only drops ASCII quotes, so this holds; it is
+        // checked anyway, with the SIMD validator (std's is the slowest step of a chunk here)
+        let fields = match simdutf8::basic::from_utf8(&out) {
+            // SAFETY: `out` was validated as UTF-8 on the line above.
+            Ok(_) => unsafe { String::from_utf8_unchecked(out) },
+            Err(_) => String::from_utf8_lossy(&out).into_owned(),
+        };
+        let mut rows = CsvRows {
             text,
             mapping: file.mapping.clone(),
             file_name: file.file.name().to_string(),
-            data,
+            fields,
             ends,
-            lines,
             records,
-            firsts,
-            defects,
+            columns: Vec::new(),
+            markers: markers.iter().filter(|m| text.contains(m.as_str())).cloned().collect(),
+            header_len: file.header_len,
+        };
+        let mut columns: Vec<(String, Vec<u32>)> = rows
+            .mapping
+            .iter()
+            .map(|_| (String::with_capacity(rows.fields.len() / rows.header_len.max(1)), Vec::with_capacity(rows.records.len())))
+            .collect();
+        let n = rows.header_len;
+        for k in 0..rows.records.len() {
+            let r = rows.records[k];
+            rows.records[k].defect = if r.len < n {
+                1
+            } else if (n..r.len).any(|i| !rows.field(&r, i).trim().is_empty()) {
+                2
+            } else {
+                0
+            };
+            for (c, m) in rows.mapping.iter().enumerate() {
+                if let Mapped::Column(i) = *m {
+                    if i < r.len {
+                        columns[c].0.push_str(rows.field(&r, i));
+                    }
+                }
+                let end = columns[c].0.len() as u32;
+                columns[c].1.push(end);
+            }
         }
+        rows.columns = columns;
+        if rows.markers.is_empty() {
+            // only totals-row detection reads whole records again: free the row-major copy
+            rows.fields = String::new();
+            rows.ends = Vec::new();
+        }
+        rows
+    }
+
+    fn field(&self, r: &Record, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[r.ends + i - 1] };
+        &self.fields[r.out + start..r.out + self.ends[r.ends + i]]
     }
 }
 
 impl RawRows for CsvRows<'_> {
     fn len(&self) -> usize {
-        self.lines.len()
+        self.records.len()
     }
 
     fn cell(&self, column: usize, row: usize) -> Cell<'_> {
         match self.mapping[column] {
             Mapped::Column(_) => {
-                let ends = &self.ends[column];
-                let start = if row == 0 { 0 } else { ends[row - 1] };
-                let s = &self.data[column][start..ends[row]];
+                let (text, ends) = &self.columns[column];
+                let start = if row == 0 { 0 } else { ends[row - 1] as usize };
+                let s = &text[start..ends[row] as usize];
                 if s.is_empty() { Cell::Empty } else { Cell::Text(s) }
             }
             Mapped::FileName => Cell::Text(&self.file_name),
@@ -193,19 +230,29 @@ impl RawRows for CsvRows<'_> {
     }
 
     fn line(&self, row: usize) -> u64 {
-        self.lines[row]
+        self.records[row].line
     }
 
     fn record(&self, row: usize) -> String {
-        let (s, e) = self.records[row];
-        self.text[s..e].trim_end_matches(['\r', '\n']).to_string()
+        let r = &self.records[row];
+        self.text[r.start..r.end].trim_end_matches(['\r', '\n']).to_string()
     }
 
     fn first_text(&self, row: usize) -> Option<String> {
-        self.firsts[row].map(|(s, e)| self.text[s..e].to_string())
+        if self.markers.is_empty() {
+            return None; // no totals marker anywhere in this chunk
+        }
+        let r = &self.records[row];
+        (0..r.len).map(|i| self.field(r, i)).find(|f| !f.trim().is_empty()).map(str::to_string)
     }
 
     fn defect(&self, row: usize) -> Option<(String, String)> {
-        self.defects[row].clone()
+        let r = &self.records[row];
+        let n = self.header_len;
+        match r.defect {
+            1 => Some(("field_count".into(), format!("该行有{}个字段，表头有{}个字段（可能缺少分隔符或引号未闭合）", r.len, n))),
+            2 => Some(("field_count".into(), format!("该行有{}个字段，表头只有{}个（值中可能有未加引号的分隔符）", r.len, n))),
+            _ => None,
+        }
     }
 }

@@ -56,6 +56,9 @@ pub enum Error {
     Store { file: String, source: object_store::Error },
 }
 
+/// Bytes per read in pass one.
+const READ_BLOCK: u64 = 16 << 20;
+
 /// Result alias of this stage.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -353,19 +356,30 @@ impl Connector {
         for (index, file) in files.into_iter().enumerate() {
             let mut hasher = blake3::Hasher::new();
             let mut scanner = reader.scanner(chunk_bytes);
-            let mut stream = file
-                .store
-                .get(&file.path)
-                .await
-                .map_err(|e| Error::Store { file: file.display.clone(), source: e })?
-                .into_stream();
-            while let Some(block) =
-                stream.try_next().await.map_err(|e| Error::Store { file: file.display.clone(), source: e })?
-            {
-                hasher.update(&block);
-                if let Some(s) = scanner.as_mut() {
-                    s.feed(&block);
+            // large sequential reads, the next one in flight while this one is hashed and scanned
+            let fetch = |start: u64| {
+                let (store, path) = (file.store.clone(), file.path.clone());
+                let end = (start + READ_BLOCK).min(file.size);
+                tokio::spawn(async move { store.get_range(&path, start..end).await })
+            };
+            let mut next = (file.size > 0).then(|| fetch(0));
+            let mut offset = 0u64;
+            while let Some(pending) = next.take() {
+                let block = pending
+                    .await
+                    .map_err(|e| Error::Source { file: file.display.clone(), message: format!("read failed: {e}") })?
+                    .map_err(|e| Error::Store { file: file.display.clone(), source: e })?;
+                offset += block.len() as u64;
+                if offset < file.size {
+                    next = Some(fetch(offset));
                 }
+                // the hash and the boundary scan are independent: one core each
+                std::thread::scope(|s| {
+                    s.spawn(|| hasher.update(&block));
+                    if let Some(sc) = scanner.as_mut() {
+                        sc.feed(&block);
+                    }
+                });
                 on_bytes(block.len() as u64);
             }
             let hash = hasher.finalize().to_hex().to_string();

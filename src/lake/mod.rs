@@ -348,7 +348,8 @@ impl Lake {
                             let landings = worker_conn.decode(&plan, &split_owned, bytes)?;
                             let batches: Vec<RecordBatch> =
                                 landings.iter().map(|l| l.batch.clone()).filter(|b| b.num_rows() > 0).collect();
-                            let encoded = if batches.is_empty() {
+                            let te = std::time::Instant::now();
+                        let encoded = if batches.is_empty() {
                                 None
                             } else {
                                 Some(parts::encode(&schema, &batches).map_err(|e| Error::Write {
@@ -356,7 +357,10 @@ impl Lake {
                                     message: e.to_string(),
                                 })?)
                             };
-                            Ok((landings, encoded))
+                            if std::env::var_os("SEARCHLIGHT_TIMING").is_some() {
+                            eprintln!("encode {:?}", te.elapsed());
+                        }
+                        Ok((landings, encoded))
                         })
                         .await
                         .map_err(|e| Error::Write {

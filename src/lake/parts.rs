@@ -8,21 +8,29 @@ use datafusion::arrow::array::{ArrayRef, StringBuilder, UInt64Builder};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::parquet::arrow::ArrowWriter;
-use datafusion::parquet::basic::{Compression, ZstdLevel};
+use datafusion::parquet::basic::Compression;
 use datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties};
+use datafusion::parquet::schema::types::ColumnPath;
 
 use crate::connector::RowIssue;
 
 /// Rows per row group.
 pub const ROW_GROUP_ROWS: usize = 256 * 1024;
 
-fn properties() -> WriterProperties {
-    WriterProperties::builder()
-        .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).expect("valid level")))
+fn properties(schema: &SchemaRef) -> WriterProperties {
+    let mut b = WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
         .set_statistics_enabled(EnabledStatistics::Page)
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
-        .set_created_by(format!("searchlight {}", env!("CARGO_PKG_VERSION")))
-        .build()
+        .set_created_by(format!("searchlight {}", env!("CARGO_PKG_VERSION")));
+    // identifiers are nearly unique: a dictionary would only be built to be thrown away
+    for f in schema.fields() {
+        let kind = f.metadata().get("type").map(String::as_str);
+        if matches!(kind, Some("id_card" | "uscc" | "account")) || f.metadata().contains_key("key") {
+            b = b.set_column_dictionary_enabled(ColumnPath::from(f.name().as_str()), false);
+        }
+    }
+    b.build()
 }
 
 /// Encodes batches of one schema into a Parquet file in memory.
@@ -31,7 +39,7 @@ pub fn encode(
     batches: &[RecordBatch],
 ) -> Result<Vec<u8>, datafusion::parquet::errors::ParquetError> {
     let mut buf = Vec::new();
-    let mut w = ArrowWriter::try_new(&mut buf, schema.clone(), Some(properties()))?;
+    let mut w = ArrowWriter::try_new(&mut buf, schema.clone(), Some(properties(schema)))?;
     for b in batches {
         w.write(b)?;
     }
