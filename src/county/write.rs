@@ -255,7 +255,15 @@ pub fn parquet(path: &Path, t: &Table) -> std::io::Result<u64> {
     }
     let schema = Arc::new(Schema::new(fields));
     let batch = RecordBatch::try_new(schema.clone(), arrays).map_err(std::io::Error::other)?;
-    let buf = crate::lake::parts::encode(&schema, &[batch]).map_err(std::io::Error::other)?;
+    // the exports' own writer settings, independent of how the lake stores its snapshots
+    let props = datafusion::parquet::file::properties::WriterProperties::builder()
+        .set_compression(datafusion::parquet::basic::Compression::SNAPPY)
+        .set_created_by("清河县数据共享平台".into())
+        .build();
+    let mut buf = Vec::new();
+    let mut w = datafusion::parquet::arrow::ArrowWriter::try_new(&mut buf, schema, Some(props)).map_err(std::io::Error::other)?;
+    w.write(&batch).map_err(std::io::Error::other)?;
+    w.close().map_err(std::io::Error::other)?;
     std::fs::write(path, buf)?;
     Ok(t.rows.len() as u64)
 }
