@@ -110,11 +110,18 @@ fn the_dataset_docs_are_current() {
 #[test]
 fn generating_one_dataset_gives_the_same_file_as_generating_all() {
     let dir = tempfile::tempdir().unwrap();
-    let only = searchlight::county::Settings { seed: 1, scale: 1, only: vec!["treasury_payments".into(), "land_grants".into()] };
+    let only = searchlight::county::Settings {
+        seed: 1,
+        scale: 1,
+        only: vec!["treasury_payments".into(), "land_grants".into()],
+    };
     let r = searchlight::county::generate(&only, dir.path()).unwrap();
     assert_eq!(r.files.len(), 2);
     for f in ["finance/国库集中支付明细.csv", "land/土地出让合同.xlsx"] {
-        assert!(std::fs::read(dir.path().join(f)).unwrap() == std::fs::read(repo().join("fixtures/demo").join(f)).unwrap(), "{f}");
+        assert!(
+            std::fs::read(dir.path().join(f)).unwrap() == std::fs::read(repo().join("fixtures/demo").join(f)).unwrap(),
+            "{f}"
+        );
     }
 }
 

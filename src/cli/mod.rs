@@ -50,7 +50,7 @@ enum Command {
         #[arg(long)]
         force: bool,
         /// Split text exports into chunks of about this many MiB.
-        #[arg(long, default_value_t = 64, hide = true)]
+        #[arg(long, default_value_t = 32, hide = true)]
         chunk_mib: u64,
     },
     /// List datasets, or show one dataset's snapshots, schema and quarantine.

@@ -24,7 +24,12 @@ fn is_blank(c: char) -> bool {
 /// Trims surrounding blanks (ASCII, ideographic and no-break spaces, BOM) and folds full-width
 /// forms. Borrows when nothing changes, which is the common case for clean exports.
 pub fn clean(s: &str) -> Cow<'_, str> {
-    let trimmed = s.trim_matches(is_blank);
+    // most values start and end with a visible ASCII character: nothing to trim
+    let b = s.as_bytes();
+    let trimmed = match (b.first(), b.last()) {
+        (Some(f), Some(l)) if f.is_ascii_graphic() && l.is_ascii_graphic() => s,
+        _ => s.trim_matches(is_blank),
+    };
     if trimmed.is_ascii() {
         return Cow::Borrowed(trimmed);
     }

@@ -217,7 +217,7 @@ pub struct DecodeError {
 }
 
 /// Decodes a chunk to UTF-8 text. `first_line` numbers the chunk's first line.
-pub fn decode(bytes: &[u8], encoding: Encoding, first_line: u64) -> Result<String, DecodeError> {
+pub fn decode(bytes: &[u8], encoding: Encoding, first_line: u64) -> Result<std::borrow::Cow<'_, str>, DecodeError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let bad_at = |pos: usize, len: usize| DecodeError {
         line: first_line + memchr::memchr_iter(b'\n', &bytes[..pos]).count() as u64,
@@ -228,9 +228,13 @@ pub fn decode(bytes: &[u8], encoding: Encoding, first_line: u64) -> Result<Strin
             .join(" "),
     };
     match encoding {
-        Encoding::Utf8 | Encoding::Auto => match std::str::from_utf8(bytes) {
-            Ok(s) => Ok(s.to_string()),
-            Err(e) => Err(bad_at(e.valid_up_to(), e.error_len().unwrap_or(1))),
+        // UTF-8 needs no copy: validate (SIMD) and borrow; std's validator finds the position
+        Encoding::Utf8 | Encoding::Auto => match simdutf8::basic::from_utf8(bytes) {
+            Ok(s) => Ok(std::borrow::Cow::Borrowed(s)),
+            Err(_) => match std::str::from_utf8(bytes) {
+                Ok(s) => Ok(std::borrow::Cow::Borrowed(s)),
+                Err(e) => Err(bad_at(e.valid_up_to(), e.error_len().unwrap_or(1))),
+            },
         },
         Encoding::Gbk | Encoding::Gb18030 => {
             let mut decoder = encoding_rs::GB18030.new_decoder_without_bom_handling();
@@ -238,7 +242,7 @@ pub fn decode(bytes: &[u8], encoding: Encoding, first_line: u64) -> Result<Strin
             let mut out = String::with_capacity(cap);
             let (result, read) = decoder.decode_to_string_without_replacement(bytes, &mut out, true);
             match result {
-                encoding_rs::DecoderResult::InputEmpty => Ok(out),
+                encoding_rs::DecoderResult::InputEmpty => Ok(std::borrow::Cow::Owned(out)),
                 encoding_rs::DecoderResult::Malformed(bad, extra) => {
                     let end = read - extra as usize;
                     let start = end.saturating_sub(bad as usize);

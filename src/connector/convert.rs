@@ -393,7 +393,14 @@ impl ColumnPlan {
                             // a long digit string (an ID, an account) typed into Excel as a number
                             // kept only 15 significant digits: land what is there, but say so
                             if v.fract() == 0.0 && v.abs() >= 1e15 {
-                                pass.flag(raw, row, &column, &format!("{v}"), "precision_lost", "长数字以数值存储(Excel仅保留15位有效数字)，末位可能已丢失，已按原样入湖并标记");
+                                pass.flag(
+                                    raw,
+                                    row,
+                                    &column,
+                                    &format!("{v}"),
+                                    "precision_lost",
+                                    "长数字以数值存储(Excel仅保留15位有效数字)，末位可能已丢失，已按原样入湖并标记",
+                                );
                             }
                             std::borrow::Cow::Owned(cell.display())
                         }
@@ -580,7 +587,9 @@ impl ColumnPlan {
                 CodeKind::Account => match cell {
                     Cell::Empty => (None, None, None),
                     // the common case: already a plain digit string
-                    Cell::Text(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => (Some(s.to_string()), None, None),
+                    Cell::Text(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
+                        (Some(s.to_string()), None, None)
+                    }
                     Cell::Number(v) => match crate::codes::float_digits(v, |_| false) {
                         Some(crate::codes::NumberDigits::Exact(d)) => {
                             (Some(d), None, Some(("restored_from_number", "账号曾以数字存储，位数已精确恢复")))

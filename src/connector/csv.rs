@@ -57,17 +57,9 @@ impl super::FormatReader for CsvReader {
     }
 
     fn decode(&self, conn: &Connector, file: &FilePlan, split: &Split, bytes: Bytes) -> Result<Vec<Landing>> {
-        let t0 = std::time::Instant::now();
         let text = super::decode_text(conn, file, split, &bytes)?;
-        let t1 = t0.elapsed();
-        drop(bytes);
         let rows = CsvRows::parse(&text, self.delimiter(), split.first_line, file, &conn.spec.totals_markers);
-        let t2 = t0.elapsed();
-        let out = vec![conn.converter().convert(&rows, &file.file.display, None)];
-        if std::env::var_os("SEARCHLIGHT_TIMING").is_some() {
-            eprintln!("split {:?}: decode {:?} parse {:?} convert {:?}", split.range.start, t1, t2 - t1, t0.elapsed() - t2);
-        }
-        Ok(out)
+        Ok(vec![conn.converter().convert(&rows, &file.file.display, None)])
     }
 }
 
@@ -95,7 +87,6 @@ struct CsvRows<'t> {
     /// the mapped columns gathered column by column (conversion walks one column at a time,
     /// and contiguous bytes keep that walk in cache): text and end offsets per column
     columns: Vec<(String, Vec<u32>)>,
-    markers: Vec<String>,
     header_len: usize,
 }
 
@@ -103,6 +94,8 @@ struct CsvRows<'t> {
 struct Record {
     /// 0: fine, 1: fewer fields than the header, 2: non-empty fields beyond the header
     defect: u8,
+    /// the first non-empty field starts with a totals marker (合计, 小计, …)
+    totals: bool,
     /// where the record's fields start in `fields`
     out: usize,
     /// its field ends in `ends`
@@ -135,13 +128,23 @@ impl<'t> CsvRows<'t> {
                 csv_core::ReadRecordResult::OutputEndsFull => ends.resize(ends.len() * 2, 0),
                 csv_core::ReadRecordResult::Record => {
                     // with CRLF a record may begin with the '\n' of the previous terminator
-                    let start = rec_in + input[rec_in..in_pos].iter().take_while(|b| matches!(b, b'\r' | b'\n')).count();
+                    let start =
+                        rec_in + input[rec_in..in_pos].iter().take_while(|b| matches!(b, b'\r' | b'\n')).count();
                     line += memchr::memchr_iter(b'\n', &input[counted_to..start]).count() as u64;
                     counted_to = start;
                     let len = end_pos - rec_end;
                     let blank = input[start..in_pos].iter().all(|b| b.is_ascii_whitespace() || *b == delimiter);
                     if !blank {
-                        records.push(Record { defect: 0, out: rec_out, ends: rec_end, len, start, end: in_pos, line });
+                        records.push(Record {
+                            defect: 0,
+                            totals: false,
+                            out: rec_out,
+                            ends: rec_end,
+                            len,
+                            start,
+                            end: in_pos,
+                            line,
+                        });
                     }
                     rec_in = in_pos;
                     rec_out = out_pos;
@@ -168,13 +171,17 @@ impl<'t> CsvRows<'t> {
             ends,
             records,
             columns: Vec::new(),
-            markers: markers.iter().filter(|m| text.contains(m.as_str())).cloned().collect(),
             header_len: file.header_len,
         };
         let mut columns: Vec<(String, Vec<u32>)> = rows
             .mapping
             .iter()
-            .map(|_| (String::with_capacity(rows.fields.len() / rows.header_len.max(1)), Vec::with_capacity(rows.records.len())))
+            .map(|_| {
+                (
+                    String::with_capacity(rows.fields.len() / rows.header_len.max(1)),
+                    Vec::with_capacity(rows.records.len()),
+                )
+            })
             .collect();
         let n = rows.header_len;
         for k in 0..rows.records.len() {
@@ -186,6 +193,10 @@ impl<'t> CsvRows<'t> {
             } else {
                 0
             };
+            if !markers.is_empty() {
+                let first = (0..r.len).map(|i| rows.field(&r, i).trim()).find(|f| !f.is_empty()).unwrap_or("");
+                rows.records[k].totals = markers.iter().any(|m| first.starts_with(m.as_str()));
+            }
             for (c, m) in rows.mapping.iter().enumerate() {
                 if let Mapped::Column(i) = *m {
                     if i < r.len {
@@ -197,11 +208,8 @@ impl<'t> CsvRows<'t> {
             }
         }
         rows.columns = columns;
-        if rows.markers.is_empty() {
-            // only totals-row detection reads whole records again: free the row-major copy
-            rows.fields = String::new();
-            rows.ends = Vec::new();
-        }
+        rows.fields = String::new(); // everything needed is gathered: free the row-major copy
+        rows.ends = Vec::new();
         rows
     }
 
@@ -239,19 +247,23 @@ impl RawRows for CsvRows<'_> {
     }
 
     fn first_text(&self, row: usize) -> Option<String> {
-        if self.markers.is_empty() {
-            return None; // no totals marker anywhere in this chunk
-        }
+        // totals rows were recognised while parsing; report the record's first cell
         let r = &self.records[row];
-        (0..r.len).map(|i| self.field(r, i)).find(|f| !f.trim().is_empty()).map(str::to_string)
+        r.totals.then(|| self.record(row).split(',').map(str::trim).find(|f| !f.is_empty()).unwrap_or("").to_string())
     }
 
     fn defect(&self, row: usize) -> Option<(String, String)> {
         let r = &self.records[row];
         let n = self.header_len;
         match r.defect {
-            1 => Some(("field_count".into(), format!("该行有{}个字段，表头有{}个字段（可能缺少分隔符或引号未闭合）", r.len, n))),
-            2 => Some(("field_count".into(), format!("该行有{}个字段，表头只有{}个（值中可能有未加引号的分隔符）", r.len, n))),
+            1 => Some((
+                "field_count".into(),
+                format!("该行有{}个字段，表头有{}个字段（可能缺少分隔符或引号未闭合）", r.len, n),
+            )),
+            2 => Some((
+                "field_count".into(),
+                format!("该行有{}个字段，表头只有{}个（值中可能有未加引号的分隔符）", r.len, n),
+            )),
             _ => None,
         }
     }

@@ -415,7 +415,12 @@ impl Connector {
 }
 
 /// Decodes a text split in the file's encoding; undecodable bytes are an error naming the line.
-pub(crate) fn decode_text(conn: &Connector, file: &FilePlan, split: &Split, bytes: &[u8]) -> Result<String> {
+pub(crate) fn decode_text<'b>(
+    conn: &Connector,
+    file: &FilePlan,
+    split: &Split,
+    bytes: &'b [u8],
+) -> Result<std::borrow::Cow<'b, str>> {
     let encoding = file.encoding.expect("text files are planned with an encoding");
     chunk::decode(bytes, encoding, split.first_line).map_err(|e| Error::Input {
         file: file.file.display.clone(),

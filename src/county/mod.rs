@@ -200,7 +200,8 @@ pub fn generate(settings: &Settings, out: &Path) -> anyhow::Result<Report> {
     // The people and their crossings come first; then every domain draws from its own random
     // stream, so leaving a domain out (`--only`) does not change the others.
     let needs = |folder: &str| {
-        settings.only.is_empty() || FILES.iter().any(|(f, d)| f.starts_with(folder) && settings.only.iter().any(|o| o == d))
+        settings.only.is_empty()
+            || FILES.iter().any(|(f, d)| f.starts_with(folder) && settings.only.iter().any(|o| o == d))
     };
     let mut reg = registry::build(&mut c);
     type Build = fn(&mut County, &registry::Pop);

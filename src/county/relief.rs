@@ -184,7 +184,9 @@ pub fn build(c: &mut County, pop: &Pop) {
     let v = &c.reg.villages[p.village];
     let village = format!("{}{}", c.reg.towns[v.town].name, v.name);
     for (k, (amount, date)) in
-        [(Val::from("待核"), Val::Date(d(2025, 5, 20))), (Val::Num(307.5, 2), Val::from("2025-02-30"))].into_iter().enumerate()
+        [(Val::from("待核"), Val::Date(d(2025, 5, 20))), (Val::Num(307.5, 2), Val::from("2025-02-30"))]
+            .into_iter()
+            .enumerate()
     {
         t.push(vec![
             format!("YKT202505{:07}", 9_000_000 + k).into(),

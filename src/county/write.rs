@@ -261,7 +261,8 @@ pub fn parquet(path: &Path, t: &Table) -> std::io::Result<u64> {
         .set_created_by("清河县数据共享平台".into())
         .build();
     let mut buf = Vec::new();
-    let mut w = datafusion::parquet::arrow::ArrowWriter::try_new(&mut buf, schema, Some(props)).map_err(std::io::Error::other)?;
+    let mut w = datafusion::parquet::arrow::ArrowWriter::try_new(&mut buf, schema, Some(props))
+        .map_err(std::io::Error::other)?;
     w.write(&batch).map_err(std::io::Error::other)?;
     w.close().map_err(std::io::Error::other)?;
     std::fs::write(path, buf)?;

@@ -69,7 +69,7 @@ pub struct IngestOptions {
 impl Default for IngestOptions {
     fn default() -> Self {
         IngestOptions {
-            chunk_bytes: 64 << 20,
+            chunk_bytes: 32 << 20,
             workers: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
             as_of: chrono::Local::now().date_naive(),
             force: false,
@@ -348,8 +348,7 @@ impl Lake {
                             let landings = worker_conn.decode(&plan, &split_owned, bytes)?;
                             let batches: Vec<RecordBatch> =
                                 landings.iter().map(|l| l.batch.clone()).filter(|b| b.num_rows() > 0).collect();
-                            let te = std::time::Instant::now();
-                        let encoded = if batches.is_empty() {
+                            let encoded = if batches.is_empty() {
                                 None
                             } else {
                                 Some(parts::encode(&schema, &batches).map_err(|e| Error::Write {
@@ -357,10 +356,7 @@ impl Lake {
                                     message: e.to_string(),
                                 })?)
                             };
-                            if std::env::var_os("SEARCHLIGHT_TIMING").is_some() {
-                            eprintln!("encode {:?}", te.elapsed());
-                        }
-                        Ok((landings, encoded))
+                            Ok((landings, encoded))
                         })
                         .await
                         .map_err(|e| Error::Write {
@@ -401,7 +397,8 @@ impl Lake {
         let mut rejected: Vec<RowIssue> = Vec::new();
         let mut flagged: Vec<RowIssue> = Vec::new();
         let mut rows_read = 0;
-        let mut seen: HashSet<u64> = HashSet::new();
+        // the values are already hashes: hashing them again would only cost time
+        let mut seen: HashSet<u64, std::hash::BuildHasherDefault<KeyHash>> = HashSet::default();
         for r in results {
             parts.extend(r.part);
             rejected.extend(r.rejected);
@@ -500,6 +497,24 @@ impl Lake {
         let ptr = serde_json::to_vec(&Pointer { snapshot: id.to_string() }).expect("pointer serialises");
         self.put(&self.path(&[&dataset, CURRENT]), ptr, PutMode::Overwrite).await.map_err(|e| self.store_err(e))?;
         Ok(manifest)
+    }
+}
+
+/// A hasher for values that are hashes already.
+#[derive(Default)]
+struct KeyHash(u64);
+
+impl std::hash::Hasher for KeyHash {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ *b as u64;
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
     }
 }
 
