@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Ingest throughput: searchlight vs DuckDB on a ≈1 GB GBK CSV made by the demo-county generator.
 
-    python3 benches/ingest.py                # ≈1 GB (scale 1100); SCALE=… and RUNS=… override
+    python3 benches/ingest.py                # ≈1 GB (scale 1000); SCALE=… and RUNS=… override
 
 A benchmark, not a test: it measures and prints; nothing asserts a time.
 
@@ -13,7 +13,6 @@ for DuckDB can be read off too.
 import codecs
 import os
 import re
-import resource
 import shutil
 import subprocess
 import sys
@@ -21,7 +20,7 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SCALE = int(os.environ.get("SCALE", "1100"))
+SCALE = int(os.environ.get("SCALE", "1000"))
 RUNS = int(os.environ.get("RUNS", "3"))
 
 
@@ -32,21 +31,24 @@ def sh(*args, **kw):
 def timed(cmd, env=None):
     """Wall time and peak RSS (MiB) of one child process."""
     t = time.perf_counter()
-    p = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    p = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(p.pid, 0)
     wall = time.perf_counter() - t
-    if p.returncode != 0:
-        sys.exit(f"{cmd[0]} failed: {p.stderr.decode(errors='replace')}")
-    return wall
+    if status != 0:
+        sys.exit(f"{cmd[0]} failed: {p.stderr.read().decode(errors='replace')}")
+    return wall, usage.ru_maxrss / 1024
 
 
 def best(label, make_cmd, setup=None):
-    walls = []
+    walls, peak = [], 0.0
     for _ in range(RUNS):
         if setup:
             setup()
-        walls.append(timed(make_cmd()))
+        wall, rss = timed(make_cmd())
+        walls.append(wall)
+        peak = max(peak, rss)
     w = min(walls)
-    print(f"  {label:<44} best {w:7.2f} s   runs {', '.join(f'{x:.2f}' for x in walls)}")
+    print(f"  {label:<40} best {w:6.2f} s   runs {', '.join(f'{x:.2f}' for x in walls)}   peak RSS {peak:,.0f} MiB")
     return w
 
 
@@ -99,7 +101,6 @@ def main():
         out = f"{work}/duck.parquet"
         script = f"import duckdb; duckdb.connect().execute(\"COPY (SELECT * FROM read_csv('{utf8}', header=true)) TO '{out}' (FORMAT parquet)\")"
         duck = best("DuckDB read_csv → Parquet, UTF-8 CSV", lambda: [sys.executable, "-c", script])
-        rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
         mb = size / 1e6
         print(f"\nthroughput (MB of the GBK file per second):")
@@ -110,7 +111,6 @@ def main():
         print(f"  DuckDB(UTF-8) / searchlight(GBK)    {duck / sl_gbk:5.2f}")
         print(f"  DuckDB(UTF-8) / searchlight(UTF-8)  {duck / sl_utf8:5.2f}")
         print(f"  (transcode + DuckDB) / searchlight(GBK)  {(duck + transcode) / sl_gbk:5.2f}")
-        print(f"\npeak RSS of any child process: {rss:.0f} MiB")
         m = subprocess.run([binary, "--project", projects["gbk"], "--lake", lake, "lake", "treasury_payments", "--json"], capture_output=True, text=True).stdout
         parts = m.count('"file": "part-')
         print(f"lake: {parts} Parquet parts; DuckDB file {os.path.getsize(out) / 1e6:.0f} MB; searchlight parts {sum(os.path.getsize(os.path.join(dp, f)) for dp, _, fs in os.walk(lake) for f in fs if f.startswith('part-')) / 1e6:.0f} MB")
