@@ -243,34 +243,16 @@ pub fn build(c: &mut County, pop: &Pop) {
             let (code, name, summary) = PURPOSES[(ui + k) % PURPOSES.len()];
             let amount = c.dice.range(200, 30_000) as f64 + 0.5 * c.dice.range(0, 2) as f64;
             let no = format!("记-{vno:05}");
-            v.push(vec![
-                u.name.clone().into(),
-                Val::Int(2025),
-                date.into(),
-                "记账凭证".into(),
-                no.clone().into(),
-                Val::Int(1),
-                format!("5201{}", &code[3..]).into(),
-                name.into(),
-                summary.into(),
-                Val::Num(amount, 2),
-                Val::Num(0.0, 2),
-                "".into(),
-            ]);
-            v.push(vec![
-                u.name.clone().into(),
-                Val::Int(2025),
-                date.into(),
-                "记账凭证".into(),
-                no.into(),
-                Val::Int(2),
-                "1002".into(),
-                "银行存款".into(),
-                summary.into(),
-                Val::Num(0.0, 2),
-                Val::Num(amount, 2),
-                "".into(),
-            ]);
+            voucher(
+                &mut v,
+                &u.name,
+                date,
+                &no,
+                (&format!("5201{}", &code[3..]), name),
+                ("1002", "银行存款"),
+                summary,
+                amount,
+            );
         }
     }
     for (case, kind, amount, summary) in
@@ -279,34 +261,7 @@ pub fn build(c: &mut County, pop: &Pop) {
         vno += 1;
         let u = &units[3];
         let no = format!("记-{vno:05}");
-        v.push(vec![
-            u.name.clone().into(),
-            Val::Int(2025),
-            d(2025, 11, 6).into(),
-            "记账凭证".into(),
-            no.clone().into(),
-            Val::Int(1),
-            "5201202".into(),
-            "办公费".into(),
-            summary.into(),
-            Val::Num(amount, 2),
-            Val::Num(0.0, 2),
-            "".into(),
-        ]);
-        v.push(vec![
-            u.name.clone().into(),
-            Val::Int(2025),
-            d(2025, 11, 6).into(),
-            "记账凭证".into(),
-            no.clone().into(),
-            Val::Int(2),
-            "1001".into(),
-            "库存现金".into(),
-            summary.into(),
-            Val::Num(0.0, 2),
-            Val::Num(amount, 2),
-            "".into(),
-        ]);
+        voucher(&mut v, &u.name, d(2025, 11, 6), &no, ("5201202", "办公费"), ("1001", "库存现金"), summary, amount);
         c.plant(
             case,
             "M29",
@@ -400,4 +355,33 @@ pub fn build(c: &mut County, pop: &Pop) {
         format!("发票号码与{code}|{number}相同但发票代码不同，是两张发票"),
     );
     c.outputs.push(("finance/报销单据.ndjson".into(), Output::Ndjson(r)));
+}
+
+/// Pushes a balanced two-line voucher: debit `debit` account, credit `credit` account.
+fn voucher(
+    v: &mut Table,
+    unit: &str,
+    date: NaiveDate,
+    no: &str,
+    debit: (&str, &str),
+    credit: (&str, &str),
+    summary: &str,
+    amount: f64,
+) {
+    for (line, (code, name), dr, cr) in [(1, debit, amount, 0.0), (2, credit, 0.0, amount)] {
+        v.push(vec![
+            unit.into(),
+            Val::Int(2025),
+            date.into(),
+            "记账凭证".into(),
+            no.into(),
+            Val::Int(line),
+            code.into(),
+            name.into(),
+            summary.into(),
+            Val::Num(dr, 2),
+            Val::Num(cr, 2),
+            "".into(),
+        ]);
+    }
 }
