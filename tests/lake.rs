@@ -116,3 +116,37 @@ async fn a_failed_ingest_discards_its_staged_files() {
         snaps.iter().map(|s| &s.id).collect::<Vec<_>>()
     );
 }
+
+#[tokio::test]
+async fn an_edit_that_keeps_the_size_still_lands() {
+    let p = TestProject::new();
+    let c = p.connector("t", T);
+    p.write("data/t.csv", csv(&[(1, "a"), (2, "b")]));
+    p.ingest(&c).await.unwrap();
+    // same names, same size, other bytes: only the fingerprint can tell
+    p.write("data/t.csv", csv(&[(1, "a"), (2, "c")]));
+    let m = p.ingest(&c).await.unwrap();
+    assert!(matches!(m, Outcome::Landed(ref m) if m.snapshot == "v000002"), "{m:?}");
+    assert_eq!(p.rows("select v from t order by id").await, vec!["a", "c"]);
+}
+
+#[tokio::test]
+async fn a_late_error_discards_parts_decoded_while_the_file_was_still_being_read() {
+    let p = TestProject::new();
+    let c = p.connector("t", &T.replace("type = \"csv\"", "type = \"csv\"\nencoding = \"utf-8\""));
+    p.write("data/t.csv", csv(&[(1, "a")]));
+    p.ingest(&c).await.unwrap();
+    // many small chunks decode while pass one reads on; the last line does not decode
+    let rows: Vec<(i64, String)> = (1..=2000).map(|i| (i, format!("值{i}"))).collect();
+    let refs: Vec<(i64, &str)> = rows.iter().map(|(i, v)| (*i, v.as_str())).collect();
+    let mut bytes = csv(&refs).into_bytes();
+    bytes.extend_from_slice(b"2001,\xFF\n");
+    p.write("data/t.csv", bytes);
+    let o = searchlight::lake::IngestOptions { chunk_bytes: 256, ..crate::util::opts() };
+    let err = p.ingest_with(&c, &o).await.unwrap_err().to_string();
+    assert!(err.contains("data/t.csv:2002:"), "{err}");
+    let snaps = p.lake().snapshots("t").await.unwrap();
+    assert_eq!(snaps.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(), vec!["v000001"]);
+    assert_eq!(p.rows("select count(*) from t").await, vec!["1"]);
+    assert!(!p.path("lake/t/v000002").exists(), "no staged part is left behind");
+}

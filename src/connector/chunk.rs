@@ -41,6 +41,7 @@ pub struct Scanner {
     chunk_start: u64,
     chunk_line: u64,
     chunks: Vec<Chunk>,
+    detect_utf8: bool,
     utf8_ok: bool,
     utf8_carry: Vec<u8>,
 }
@@ -49,7 +50,9 @@ impl Scanner {
     /// `quoted`: whether `"` quoting can hide newlines (CSV yes, NDJSON no).
     /// `header_records`: records before the data (title rows + header).
     /// `target`: approximate chunk size in bytes.
-    pub fn new(quoted: bool, header_records: usize, target: u64) -> Self {
+    /// `detect_utf8`: whether to find out if the file is UTF-8 (only `encoding = "auto"` asks;
+    /// a declared encoding is checked chunk by chunk when decoding).
+    pub fn new(quoted: bool, header_records: usize, target: u64, detect_utf8: bool) -> Self {
         Scanner {
             quoted,
             in_quotes: false,
@@ -64,7 +67,8 @@ impl Scanner {
             chunk_start: 0,
             chunk_line: 1,
             chunks: Vec::new(),
-            utf8_ok: true,
+            detect_utf8,
+            utf8_ok: detect_utf8,
             utf8_carry: Vec::new(),
         }
     }
@@ -155,28 +159,50 @@ impl Scanner {
             data.extend_from_slice(block);
             &data
         };
-        match std::str::from_utf8(bytes) {
+        match simdutf8::compat::from_utf8(bytes) {
             Ok(_) => {}
             Err(e) if e.error_len().is_none() => self.utf8_carry = bytes[e.valid_up_to()..].to_vec(),
             Err(_) => self.utf8_ok = false,
         }
     }
 
-    /// Ends the scan: the header bytes (if the header was complete), the data chunks, and
-    /// whether the whole file was valid UTF-8.
-    pub fn finish(mut self) -> Scan {
+    /// Whether what pass one needs to plan the file is known before the end: the header and the
+    /// probe are complete and no encoding has to be detected from the whole file.
+    pub fn ready(&self) -> bool {
+        self.head_done && !self.detect_utf8 && self.probe.len() >= PROBE_LIMIT
+    }
+
+    /// What is known so far (call when [`Scanner::ready`]).
+    pub fn peek(&self) -> Scan {
+        Scan {
+            head: self.head.clone(),
+            probe: self.probe.clone(),
+            header_complete: self.head_done,
+            utf8: false,
+            lines: self.line,
+        }
+    }
+
+    /// The chunks found since the last call.
+    pub fn take_chunks(&mut self) -> Vec<Chunk> {
+        std::mem::take(&mut self.chunks)
+    }
+
+    /// Ends the scan: the header bytes (if the header was complete), whether the whole file was
+    /// valid UTF-8, and the chunks not yet taken.
+    pub fn finish(mut self) -> (Scan, Vec<Chunk>) {
         if self.head_done && self.offset > self.chunk_start {
             let end = self.offset;
             self.chunks.push(Chunk { range: self.chunk_start..end, first_line: self.chunk_line });
         }
-        Scan {
+        let scan = Scan {
             head: self.head,
             probe: self.probe,
             header_complete: self.head_done,
-            chunks: self.chunks,
-            utf8: self.utf8_ok && self.utf8_carry.is_empty(),
+            utf8: self.detect_utf8 && self.utf8_ok && self.utf8_carry.is_empty(),
             lines: self.line,
-        }
+        };
+        (scan, self.chunks)
     }
 }
 
@@ -189,9 +215,7 @@ pub struct Scan {
     pub probe: Vec<u8>,
     /// Whether all header records were seen.
     pub header_complete: bool,
-    /// Data chunks.
-    pub chunks: Vec<Chunk>,
-    /// Whether the whole file is valid UTF-8.
+    /// Whether the whole file is valid UTF-8 (false unless the scanner was asked to detect it).
     pub utf8: bool,
     /// Lines seen (1 + newlines).
     pub lines: u64,
@@ -260,21 +284,25 @@ pub fn decode(bytes: &[u8], encoding: Encoding, first_line: u64) -> Result<std::
 mod tests {
     use super::*;
 
-    fn scan(data: &[u8], quoted: bool, header: usize, target: u64, block: usize) -> Scan {
-        let mut s = Scanner::new(quoted, header, target);
+    fn scan(data: &[u8], quoted: bool, header: usize, target: u64, block: usize) -> (Scan, Vec<Chunk>) {
+        let mut s = Scanner::new(quoted, header, target, true);
+        let mut chunks = Vec::new();
         for b in data.chunks(block) {
             s.feed(b);
+            chunks.extend(s.take_chunks());
         }
-        s.finish()
+        let (scan, rest) = s.finish();
+        chunks.extend(rest);
+        (scan, chunks)
     }
 
     #[test]
     fn chunks_cover_the_data_and_respect_quotes() {
         let data = b"title\nh1,h2\na,1\n\"b\nstill b\",2\nc,3\nd,4\n";
         for block in [1, 2, 3, 7, 100] {
-            let s = scan(data, true, 2, 4, block);
+            let (s, chunks) = scan(data, true, 2, 4, block);
             assert_eq!(s.head, b"title\nh1,h2\n", "block {block}");
-            let ranges: Vec<_> = s.chunks.iter().map(|c| (c.range.clone(), c.first_line)).collect();
+            let ranges: Vec<_> = chunks.iter().map(|c| (c.range.clone(), c.first_line)).collect();
             assert_eq!(ranges, vec![(12..16, 3), (16..30, 4), (30..34, 6), (34..38, 7)], "block {block}");
             assert!(s.utf8);
         }
@@ -282,20 +310,20 @@ mod tests {
 
     #[test]
     fn one_chunk_when_small_and_last_line_without_newline() {
-        let s = scan(b"h\nx\ny", true, 1, 1 << 20, 4);
-        assert_eq!(s.chunks, vec![Chunk { range: 2..5, first_line: 2 }]);
-        let s = scan(b"h\n", true, 1, 1 << 20, 4);
-        assert!(s.chunks.is_empty());
-        let s = scan(b"", true, 1, 1 << 20, 4);
+        let (_, chunks) = scan(b"h\nx\ny", true, 1, 1 << 20, 4);
+        assert_eq!(chunks, vec![Chunk { range: 2..5, first_line: 2 }]);
+        let (_, chunks) = scan(b"h\n", true, 1, 1 << 20, 4);
+        assert!(chunks.is_empty());
+        let (s, _) = scan(b"", true, 1, 1 << 20, 4);
         assert!(!s.header_complete);
     }
 
     #[test]
     fn utf8_detection_across_blocks() {
         let text = "身份证号\n张三\n".as_bytes();
-        assert!(scan(text, true, 1, 100, 1).utf8);
+        assert!(scan(text, true, 1, 100, 1).0.utf8);
         let (gbk, _, _) = encoding_rs::GBK.encode("身份证号\n张三\n");
-        assert!(!scan(&gbk, true, 1, 100, 3).utf8);
+        assert!(!scan(&gbk, true, 1, 100, 3).0.utf8);
         assert_eq!(resolve(Encoding::Auto, &gbk, false), Encoding::Gb18030);
         assert_eq!(resolve(Encoding::Auto, b"\xEF\xBB\xBFa", true), Encoding::Utf8);
     }
@@ -319,9 +347,9 @@ mod crlf_tests {
 
     #[test]
     fn title_rows_with_crlf() {
-        let mut s = Scanner::new(true, 2, 1 << 20);
+        let mut s = Scanner::new(true, 2, 1 << 20, true);
         s.feed(b"title\r\nh1,h2\r\na,1\r\nb,2\r\n");
-        let scan = s.finish();
-        assert_eq!(scan.chunks, vec![Chunk { range: 14..24, first_line: 3 }]);
+        let (_, chunks) = s.finish();
+        assert_eq!(chunks, vec![Chunk { range: 14..24, first_line: 3 }]);
     }
 }

@@ -301,7 +301,10 @@ impl Pass<'_> {
 }
 
 fn date_to_days(d: chrono::NaiveDate) -> i32 {
-    (d - chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap()).num_days() as i32
+    use chrono::Datelike;
+    /// Days from 0001-01-01 (CE day 1) to 1970-01-01.
+    const EPOCH_FROM_CE: i32 = 719_163;
+    d.num_days_from_ce() - EPOCH_FROM_CE
 }
 
 fn id_reason(i: id_card::Issue) -> &'static str {
@@ -422,7 +425,7 @@ impl ColumnPlan {
                 Cell::Number(v) if v.fract() == 0.0 && v.abs() < 9.2e18 => Ok(v as i64),
                 Cell::Text(s) if text::clean(s).is_empty() => Err(None),
                 Cell::Text(s) =>
-                    value::parse_i64(&text::clean(s)).ok_or(Some(("bad_int", format!("整数无法识别: {s}")))),
+                    value::parse_i64(&text::clean(s)).ok_or_else(|| Some(("bad_int", format!("整数无法识别: {s}")))),
                 other => Err(Some(("bad_int", format!("整数无法识别: {}", other.display())))),
             }),
             ColumnType::Float | ColumnType::Area => {
@@ -433,7 +436,7 @@ impl ColumnPlan {
                     Cell::Text(s) if text::clean(s).is_empty() => Err(None),
                     Cell::Text(s) => value::parse_f64(&text::clean(s))
                         .map(|v| v * factor)
-                        .ok_or(Some(("bad_number", format!("数值无法识别: {s}")))),
+                        .ok_or_else(|| Some(("bad_number", format!("数值无法识别: {s}")))),
                     other => Err(Some(("bad_number", format!("数值无法识别: {}", other.display())))),
                 })
             }
@@ -458,7 +461,7 @@ impl ColumnPlan {
                     parsed
                         .and_then(|(d, s)| value::to_cents(d, s, unit))
                         .filter(|c| c.abs() < 10i128.pow(MONEY_PRECISION as u32))
-                        .ok_or(Some(("bad_amount", format!("金额无法识别: {}", c.display()))))
+                        .ok_or_else(|| Some(("bad_amount", format!("金额无法识别: {}", c.display()))))
                 })
             }
             ColumnType::Bool => fill!(BooleanBuilder::with_capacity(n), |c: Cell| match c {
@@ -467,7 +470,7 @@ impl ColumnPlan {
                 Cell::Number(v) if v == 0.0 || v == 1.0 => Ok(v == 1.0),
                 Cell::Text(s) if text::clean(s).is_empty() => Err(None),
                 Cell::Text(s) =>
-                    value::parse_bool(&text::clean(s)).ok_or(Some(("bad_bool", format!("是/否无法识别: {s}")))),
+                    value::parse_bool(&text::clean(s)).ok_or_else(|| Some(("bad_bool", format!("是/否无法识别: {s}")))),
                 other => Err(Some(("bad_bool", format!("是/否无法识别: {}", other.display())))),
             }),
             ColumnType::Date | ColumnType::Month => {
@@ -495,7 +498,7 @@ impl ColumnPlan {
                         _ => None,
                     };
                     let d = if month { d.and_then(|d| d.with_day0(0)) } else { d };
-                    d.map(date_to_days).ok_or(Some(if month {
+                    d.map(date_to_days).ok_or_else(|| Some(if month {
                         ("bad_month", format!("月份无法识别: {}", c.display()))
                     } else {
                         ("bad_date", format!("日期无法识别: {}", c.display()))
@@ -517,7 +520,7 @@ impl ColumnPlan {
                         _ => None,
                     };
                     t.map(|t| t.and_utc().timestamp_millis())
-                        .ok_or(Some(("bad_timestamp", format!("时间无法识别: {}", c.display()))))
+                        .ok_or_else(|| Some(("bad_timestamp", format!("时间无法识别: {}", c.display()))))
                 })
             }
             ColumnType::RegionCode => fill!(StringBuilder::with_capacity(n, n * 12), |c: Cell| {
@@ -530,7 +533,7 @@ impl ColumnPlan {
                 if s.is_empty() {
                     return Err(None);
                 }
-                region::normalize(&s).ok_or(Some(("bad_region", format!("行政区划代码应为2/4/6/9/12位数字: {s}"))))
+                region::normalize(&s).ok_or_else(|| Some(("bad_region", format!("行政区划代码应为2/4/6/9/12位数字: {s}"))))
             }),
             ColumnType::Account => self.coded(col, raw, pass, out, &column, CodeKind::Account),
             ColumnType::IdCard => self.coded(col, raw, pass, out, &column, CodeKind::IdCard),
@@ -677,5 +680,19 @@ impl RawRows for CellRows<'_> {
     }
     fn first_text(&self, row: usize) -> Option<String> {
         self.cells[row].iter().find(|c| !matches!(c, Cell::Empty)).map(|c| c.display())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_count_days_from_the_unix_epoch() {
+        let d = |y, m, day| chrono::NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        assert_eq!(date_to_days(d(1970, 1, 1)), 0);
+        assert_eq!(date_to_days(d(1969, 12, 31)), -1);
+        assert_eq!(date_to_days(d(2024, 3, 5)), 19_787);
+        assert_eq!(date_to_days(d(1900, 1, 1)), -25_567);
     }
 }

@@ -186,13 +186,11 @@ pub enum Mapped {
     SheetName,
 }
 
-/// What pass one learned about a file.
+/// What pass one learned about a file, enough to decode its splits.
 #[derive(Debug, Clone)]
 pub struct FilePlan {
     /// The file.
     pub file: SourceFile,
-    /// BLAKE3 of its bytes.
-    pub hash: String,
     /// Encoding used to decode it (text formats).
     pub encoding: Option<Encoding>,
     /// Column mapping (text formats; workbooks map per sheet when decoding).
@@ -210,15 +208,13 @@ pub struct FileLayout {
     pub mapping: Vec<Mapped>,
     /// Header width (text formats).
     pub header_len: usize,
-    /// The file's splits.
-    pub splits: Vec<Split>,
 }
 
-/// One independent unit of decoding work.
+/// One independent unit of decoding work: a whole file, or a chunk of a text file.
 #[derive(Debug, Clone)]
 pub struct Split {
-    /// Index into [`Plan::files`].
-    pub file: usize,
+    /// The file it belongs to.
+    pub file: Arc<FilePlan>,
     /// Byte range of the file.
     pub range: Range<u64>,
     /// 1-based line number of the range's first byte (text formats).
@@ -229,7 +225,9 @@ pub struct Split {
 #[derive(Debug, Clone)]
 pub struct Plan {
     /// Files in order.
-    pub files: Vec<FilePlan>,
+    pub files: Vec<Arc<FilePlan>>,
+    /// BLAKE3 of each file's bytes, parallel to `files`.
+    pub hashes: Vec<String>,
     /// Splits in order.
     pub splits: Vec<Split>,
     /// Fingerprint of the declaration and every file's bytes: equal fingerprints land equal data.
@@ -243,20 +241,22 @@ impl Plan {
     }
 }
 
+impl Split {
+    /// Bytes of the file it covers.
+    pub fn len(&self) -> u64 {
+        self.range.end - self.range.start
+    }
+}
+
 /// How one file format plugs in.
 pub(crate) trait FormatReader: Send + Sync {
-    /// A streaming scanner for pass one, for formats that split files into chunks.
+    /// A streaming scanner for pass one, for formats that split files into chunks; formats
+    /// without one are decoded whole.
     fn scanner(&self, chunk_bytes: u64) -> Option<chunk::Scanner>;
-    /// Checks headers and turns pass one's scan into splits and a column mapping.
-    fn plan_file(
-        &self,
-        conn: &Connector,
-        file: &SourceFile,
-        index: usize,
-        scan: Option<chunk::Scan>,
-    ) -> Result<FileLayout>;
+    /// Checks headers and settles encoding and column mapping from pass one's scan.
+    fn plan_file(&self, conn: &Connector, file: &SourceFile, scan: Option<chunk::Scan>) -> Result<FileLayout>;
     /// Decodes one split.
-    fn decode(&self, conn: &Connector, file: &FilePlan, split: &Split, bytes: Bytes) -> Result<Vec<Landing>>;
+    fn decode(&self, conn: &Connector, split: &Split, bytes: Bytes) -> Result<Vec<Landing>>;
 }
 
 /// The reader of a format: the one place that lists formats.
@@ -340,22 +340,39 @@ impl Connector {
     }
 
     /// Pass one: reads every file once to fingerprint it, detect its encoding, check its header
-    /// and find chunk boundaries. `on_bytes` reports progress.
+    /// and find chunk boundaries. `on_bytes` reports progress; `on_split` receives each split as
+    /// soon as it is known, so that decoding can start before the pass ends.
     pub async fn plan(
         &self,
         files: Vec<SourceFile>,
         chunk_bytes: u64,
         on_bytes: &(dyn Fn(u64) + Sync),
+        on_split: &(dyn Fn(&Split) + Sync),
     ) -> Result<Plan> {
         let reader = reader(&self.spec.format);
         let mut fp = blake3::Hasher::new();
         fp.update(b"searchlight-landing-v1\0");
         fp.update(self.spec_hash.as_bytes());
         let mut plans = Vec::new();
+        let mut hashes = Vec::new();
         let mut splits = Vec::new();
-        for (index, file) in files.into_iter().enumerate() {
+        let mut emit = |split: Split| {
+            on_split(&split);
+            splits.push(split);
+        };
+        for file in files {
             let mut hasher = blake3::Hasher::new();
             let mut scanner = reader.scanner(chunk_bytes);
+            let mut planned: Option<Arc<FilePlan>> = None;
+            let settle = |scan: Option<chunk::Scan>| -> Result<Arc<FilePlan>> {
+                let layout = reader.plan_file(self, &file, scan)?;
+                Ok(Arc::new(FilePlan {
+                    file: file.clone(),
+                    encoding: layout.encoding,
+                    mapping: layout.mapping,
+                    header_len: layout.header_len,
+                }))
+            };
             // large sequential reads, the next one in flight while this one is hashed and scanned
             let fetch = |start: u64| {
                 let (store, path) = (file.store.clone(), file.path.clone());
@@ -381,27 +398,48 @@ impl Connector {
                     }
                 });
                 on_bytes(block.len() as u64);
+                if let Some(sc) = scanner.as_mut() {
+                    if planned.is_none() && sc.ready() {
+                        planned = Some(settle(Some(sc.peek()))?);
+                    }
+                    if let Some(fplan) = &planned {
+                        for c in sc.take_chunks() {
+                            emit(Split { file: fplan.clone(), range: c.range, first_line: c.first_line });
+                        }
+                    }
+                }
             }
+            let fplan = match scanner {
+                Some(sc) => {
+                    let (scan, chunks) = sc.finish();
+                    let fplan = match planned {
+                        Some(p) => p,
+                        None => settle(Some(scan))?,
+                    };
+                    for c in chunks {
+                        emit(Split { file: fplan.clone(), range: c.range, first_line: c.first_line });
+                    }
+                    fplan
+                }
+                None => {
+                    let fplan = settle(None)?;
+                    emit(Split { file: fplan.clone(), range: 0..file.size, first_line: 1 });
+                    fplan
+                }
+            };
             let hash = hasher.finalize().to_hex().to_string();
-            let layout = reader.plan_file(self, &file, index, scanner.map(|s| s.finish()))?;
             fp.update(file.name().as_bytes());
             fp.update(b"\0");
             fp.update(hash.as_bytes());
-            splits.extend(layout.splits);
-            plans.push(FilePlan {
-                file,
-                hash,
-                encoding: layout.encoding,
-                mapping: layout.mapping,
-                header_len: layout.header_len,
-            });
+            plans.push(fplan);
+            hashes.push(hash);
         }
-        Ok(Plan { files: plans, splits, fingerprint: fp.finalize().to_hex()[..32].to_string() })
+        Ok(Plan { files: plans, hashes, splits, fingerprint: fp.finalize().to_hex()[..32].to_string() })
     }
 
     /// Reads the bytes of a split.
-    pub async fn fetch(&self, plan: &Plan, split: &Split) -> Result<Bytes> {
-        let f = &plan.files[split.file].file;
+    pub async fn fetch(&self, split: &Split) -> Result<Bytes> {
+        let f = &split.file.file;
         f.store
             .get_range(&f.path, split.range.clone())
             .await
@@ -409,18 +447,14 @@ impl Connector {
     }
 
     /// Pass two: decodes one split (CPU-bound; call from a blocking thread).
-    pub fn decode(&self, plan: &Plan, split: &Split, bytes: Bytes) -> Result<Vec<Landing>> {
-        reader(&self.spec.format).decode(self, &plan.files[split.file], split, bytes)
+    pub fn decode(&self, split: &Split, bytes: Bytes) -> Result<Vec<Landing>> {
+        reader(&self.spec.format).decode(self, split, bytes)
     }
 }
 
 /// Decodes a text split in the file's encoding; undecodable bytes are an error naming the line.
-pub(crate) fn decode_text<'b>(
-    conn: &Connector,
-    file: &FilePlan,
-    split: &Split,
-    bytes: &'b [u8],
-) -> Result<std::borrow::Cow<'b, str>> {
+pub(crate) fn decode_text<'b>(conn: &Connector, split: &Split, bytes: &'b [u8]) -> Result<std::borrow::Cow<'b, str>> {
+    let file = &split.file;
     let encoding = file.encoding.expect("text files are planned with an encoding");
     chunk::decode(bytes, encoding, split.first_line).map_err(|e| Error::Input {
         file: file.file.display.clone(),
@@ -434,12 +468,6 @@ pub(crate) fn decode_text<'b>(
     })
 }
 
-/// The layout of a format read whole: one split per file.
-pub(crate) fn whole_file(file: &SourceFile, index: usize) -> FileLayout {
-    FileLayout { splits: vec![Split { file: index, range: 0..file.size, first_line: 1 }], ..FileLayout::default() }
-}
-
-/// Normalises a header for matching: cleaned, full-width folded, all blanks removed.
 fn header_key(s: &str) -> String {
     text::clean(s).chars().filter(|c| !c.is_whitespace()).collect()
 }

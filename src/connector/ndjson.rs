@@ -11,7 +11,7 @@ use super::chunk::{self, Scan, Scanner};
 use super::convert::RawRows;
 use super::spec::NdjsonOptions;
 use super::value::Cell;
-use super::{Connector, Error, FileLayout, FilePlan, Landing, Mapped, Result, SourceFile, Split};
+use super::{Connector, Error, FileLayout, Landing, Mapped, Result, SourceFile, Split};
 
 /// Lines inspected in pass one for the presence of mapped keys.
 const PROBE_LINES: usize = 1000;
@@ -20,14 +20,12 @@ pub(super) struct NdjsonReader(pub NdjsonOptions);
 
 impl super::FormatReader for NdjsonReader {
     fn scanner(&self, chunk_bytes: u64) -> Option<Scanner> {
-        Some(Scanner::new(false, 0, chunk_bytes))
+        Some(Scanner::new(false, 0, chunk_bytes, self.0.encoding == super::Encoding::Auto))
     }
 
-    fn plan_file(&self, conn: &Connector, file: &SourceFile, index: usize, scan: Option<Scan>) -> Result<FileLayout> {
+    fn plan_file(&self, conn: &Connector, file: &SourceFile, scan: Option<Scan>) -> Result<FileLayout> {
         let scan = scan.expect("ndjson always scans");
         let encoding = chunk::resolve(self.0.encoding, &[], scan.utf8);
-        let splits: Vec<Split> =
-            scan.chunks.into_iter().map(|c| Split { file: index, range: c.range, first_line: c.first_line }).collect();
         // probe the first lines for the mapped keys
         let mut keys: Vec<String> = Vec::new();
         let probe = match encoding {
@@ -49,11 +47,12 @@ impl super::FormatReader for NdjsonReader {
             },
             other => other,
         })?;
-        Ok(FileLayout { encoding: Some(encoding), mapping, header_len: keys.len(), splits })
+        Ok(FileLayout { encoding: Some(encoding), mapping, header_len: keys.len() })
     }
 
-    fn decode(&self, conn: &Connector, file: &FilePlan, split: &Split, bytes: Bytes) -> Result<Vec<Landing>> {
-        let text = super::decode_text(conn, file, split, &bytes)?;
+    fn decode(&self, conn: &Connector, split: &Split, bytes: Bytes) -> Result<Vec<Landing>> {
+        let file = &split.file;
+        let text = super::decode_text(conn, split, &bytes)?;
         let mut rows = JsonRows {
             objects: Vec::new(),
             lines: Vec::new(),

@@ -13,7 +13,7 @@ use super::chunk::{Scan, Scanner};
 use super::convert::RawRows;
 use super::spec::ParquetOptions;
 use super::value::Cell;
-use super::{Connector, Error, FileLayout, FilePlan, Landing, Mapped, Result, SourceFile, Split};
+use super::{Connector, Error, FileLayout, Landing, Mapped, Result, SourceFile, Split};
 
 pub(super) struct ParquetReader(#[allow(dead_code)] pub ParquetOptions);
 
@@ -22,11 +22,12 @@ impl super::FormatReader for ParquetReader {
         None
     }
 
-    fn plan_file(&self, _conn: &Connector, file: &SourceFile, index: usize, _scan: Option<Scan>) -> Result<FileLayout> {
-        Ok(super::whole_file(file, index))
+    fn plan_file(&self, _conn: &Connector, _file: &SourceFile, _scan: Option<Scan>) -> Result<FileLayout> {
+        Ok(FileLayout::default())
     }
 
-    fn decode(&self, conn: &Connector, file: &FilePlan, _split: &Split, bytes: Bytes) -> Result<Vec<Landing>> {
+    fn decode(&self, conn: &Connector, split: &Split, bytes: Bytes) -> Result<Vec<Landing>> {
+        let file = &split.file;
         let shown = &file.file.display;
         let err = |message: String| Error::Input { file: shown.clone(), line: 0, message };
         let builder = ParquetRecordBatchReaderBuilder::try_new(bytes)

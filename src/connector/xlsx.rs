@@ -14,7 +14,7 @@ use super::chunk::{Scan, Scanner};
 use super::convert::RawRows;
 use super::spec::XlsxOptions;
 use super::value::Cell;
-use super::{Connector, Error, FileLayout, FilePlan, Landing, Mapped, Result, SourceFile, Split};
+use super::{Connector, Error, FileLayout, Landing, Mapped, Result, SourceFile, Split};
 
 pub(super) struct XlsxReader(pub XlsxOptions);
 
@@ -23,11 +23,12 @@ impl super::FormatReader for XlsxReader {
         None
     }
 
-    fn plan_file(&self, _conn: &Connector, file: &SourceFile, index: usize, _scan: Option<Scan>) -> Result<FileLayout> {
-        Ok(super::whole_file(file, index))
+    fn plan_file(&self, _conn: &Connector, _file: &SourceFile, _scan: Option<Scan>) -> Result<FileLayout> {
+        Ok(FileLayout::default())
     }
 
-    fn decode(&self, conn: &Connector, file: &FilePlan, _split: &Split, bytes: Bytes) -> Result<Vec<Landing>> {
+    fn decode(&self, conn: &Connector, split: &Split, bytes: Bytes) -> Result<Vec<Landing>> {
+        let file = &split.file;
         let shown = &file.file.display;
         let err = |line: u64, message: String| Error::Input { file: shown.clone(), line, message };
         let mut book = calamine::open_workbook_auto_from_rs(Cursor::new(bytes))

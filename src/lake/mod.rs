@@ -298,72 +298,92 @@ impl Lake {
         let files = conn.list_files(base).await?;
         let total: u64 = files.iter().map(|f| f.size).sum();
         progress.start(total * 2);
-        let plan = conn.plan(files, opts.chunk_bytes, &|n| progress.advance(n)).await?;
-        if let Some(current) = self.current(&dataset).await? {
-            if current.fingerprint == plan.fingerprint && !opts.force {
+        let current = self.current(&dataset).await?;
+        // When a new snapshot is certain (forced, none yet, or the declaration or a file's size
+        // changed), pass two decodes each split as soon as pass one finds it. Otherwise pass one
+        // runs alone first: an unchanged source must cost one read, not a decode.
+        let certain = opts.force || current.as_ref().is_none_or(|m| !same_sources(m, conn, &files));
+        if certain {
+            let id = self.claim(&dataset).await?;
+            let (tx, rx) = futures::channel::mpsc::unbounded();
+            let pass_one = async move {
+                let on_split = |s: &connector::Split| {
+                    let _ = tx.unbounded_send(s.clone());
+                };
+                Ok::<_, Error>(conn.plan(files, opts.chunk_bytes, &|n| progress.advance(n), &on_split).await?)
+            };
+            let landed = async {
+                let (plan, landed) = futures::try_join!(pass_one, self.land_splits(conn, rx, &id, opts, progress))?;
+                self.seal(conn, &plan, landed, &id, opts, started).await
+            };
+            return self.keep_or_discard(&dataset, &id, landed.await).await;
+        }
+        let plan = conn.plan(files, opts.chunk_bytes, &|n| progress.advance(n), &|_| {}).await?;
+        if let Some(current) = current {
+            if current.fingerprint == plan.fingerprint {
                 progress.advance(total);
                 return Ok(Outcome::Unchanged(current));
             }
         }
         let id = self.claim(&dataset).await?;
-        match self.write_snapshot(conn, &plan, &id, opts, progress, started).await {
+        let landed = async {
+            let splits = futures::stream::iter(plan.splits.clone());
+            let landed = self.land_splits(conn, splits, &id, opts, progress).await?;
+            self.seal(conn, &plan, landed, &id, opts, started).await
+        };
+        self.keep_or_discard(&dataset, &id, landed.await).await
+    }
+
+    async fn keep_or_discard(&self, dataset: &str, id: &str, landed: Result<Manifest>) -> Result<Outcome> {
+        match landed {
             Ok(m) => Ok(Outcome::Landed(m)),
             Err(e) => {
-                self.discard(&dataset, &id).await;
+                self.discard(dataset, id).await;
                 Err(e)
             }
         }
     }
 
-    async fn write_snapshot(
+    /// Pass two: decodes every split and writes its Parquet part, several at once; results come
+    /// back in split order.
+    async fn land_splits(
         &self,
         conn: &Connector,
-        plan: &connector::Plan,
+        splits: impl futures::Stream<Item = connector::Split>,
         id: &str,
         opts: &IngestOptions,
         progress: &dyn Progress,
-        started: Instant,
-    ) -> Result<Manifest> {
-        let dataset = conn.name().to_string();
+    ) -> Result<Landed> {
         let schema = conn.schema();
         let key_idx: Vec<usize> = conn.spec.key.iter().filter_map(|k| schema.index_of(k).ok()).collect();
-        let write_err = |m: String| Error::Write { dataset: dataset.clone(), message: m };
-
-        // decode and write every split, several at once; results come back in split order
         let shared_conn = Arc::new(conn.clone());
-        let shared_plan = Arc::new(plan.clone());
-        let results: Vec<SplitResult> = futures::stream::iter(plan.splits.iter().enumerate())
+        splits
+            .enumerate()
             .map(|(i, split)| {
                 let conn = shared_conn.clone();
-                let plan = shared_plan.clone();
                 let schema = schema.clone();
                 let key_idx = key_idx.clone();
                 async move {
-                    let bytes = conn.fetch(&plan, split).await?;
-                    let len = split.range.end - split.range.start;
-                    let split_owned = split.clone();
+                    let bytes = conn.fetch(&split).await?;
+                    let len = split.len();
                     let worker_conn = conn.clone();
-                    let (landings, encoded) =
-                        tokio::task::spawn_blocking(move || -> Result<(Vec<Landing>, Option<Vec<u8>>)> {
-                            let landings = worker_conn.decode(&plan, &split_owned, bytes)?;
-                            let batches: Vec<RecordBatch> =
-                                landings.iter().map(|l| l.batch.clone()).filter(|b| b.num_rows() > 0).collect();
-                            let encoded = if batches.is_empty() {
-                                None
-                            } else {
-                                Some(parts::encode(&schema, &batches).map_err(|e| Error::Write {
-                                    dataset: worker_conn.name().into(),
-                                    message: e.to_string(),
-                                })?)
-                            };
-                            Ok((landings, encoded))
-                        })
-                        .await
-                        .map_err(|e| Error::Write {
-                            dataset: conn.name().into(),
-                            message: format!("worker failed: {e}"),
-                        })??;
-                    let key_hashes = hash_keys(&landings, &key_idx);
+                    let (landings, encoded, key_hashes) = tokio::task::spawn_blocking(move || {
+                        let mut landings = worker_conn.decode(&split, bytes)?;
+                        let batches: Vec<RecordBatch> =
+                            landings.iter().map(|l| l.batch.clone()).filter(|b| b.num_rows() > 0).collect();
+                        let encoded = if batches.is_empty() {
+                            None
+                        } else {
+                            Some(parts::encode(&schema, &batches).map_err(|e| Error::Write {
+                                dataset: worker_conn.name().into(),
+                                message: e.to_string(),
+                            })?)
+                        };
+                        let key_hashes = hash_keys(&mut landings, &key_idx);
+                        Ok::<_, Error>((landings, encoded, key_hashes))
+                    })
+                    .await
+                    .map_err(|e| Error::Write { dataset: conn.name().into(), message: format!("worker failed: {e}") })??;
                     let part = match encoded {
                         Some(buf) => {
                             let file = format!("part-{i:05}.parquet");
@@ -390,35 +410,29 @@ impl Lake {
                 }
             })
             .buffered(opts.workers.max(1))
-            .try_collect()
-            .await?;
+            // results are taken in split order as they come, while later splits still decode
+            .try_fold(Landed::new(conn), |mut landed, r| async move {
+                landed.add(r);
+                Ok(landed)
+            })
+            .await
+    }
 
-        let mut parts = Vec::new();
-        let mut rejected: Vec<RowIssue> = Vec::new();
-        let mut flagged: Vec<RowIssue> = Vec::new();
-        let mut rows_read = 0;
-        // the values are already hashes: hashing them again would only cost time
-        let mut seen: HashSet<u64, std::hash::BuildHasherDefault<KeyHash>> = HashSet::default();
-        for r in results {
-            parts.extend(r.part);
-            rejected.extend(r.rejected);
-            flagged.extend(r.flagged);
-            rows_read += r.rows_read;
-            for (h, file, line) in r.key_hashes {
-                if !seen.insert(h) {
-                    flagged.push(RowIssue {
-                        file,
-                        sheet: None,
-                        line,
-                        column: conn.spec.key.join("+"),
-                        raw: String::new(),
-                        code: "duplicate_key".into(),
-                        reason: format!("主键({})与前面的行重复", conn.spec.key.join(", ")),
-                        record: None,
-                    });
-                }
-            }
-        }
+    /// Writes what the splits left (duplicate keys, quarantine, flags), the manifest, and last
+    /// the pointer that makes the snapshot current.
+    async fn seal(
+        &self,
+        conn: &Connector,
+        plan: &connector::Plan,
+        landed: Landed,
+        id: &str,
+        opts: &IngestOptions,
+        started: Instant,
+    ) -> Result<Manifest> {
+        let dataset = conn.name().to_string();
+        let schema = conn.schema();
+        let write_err = |m: String| Error::Write { dataset: dataset.clone(), message: m };
+        let Landed { mut parts, rejected, flagged, rows_read, .. } = landed;
         if parts.is_empty() {
             // an export with no data rows still lands its schema
             let buf = parts::encode(&schema, &[RecordBatch::new_empty(schema.clone())])
@@ -462,10 +476,11 @@ impl Lake {
             sources: plan
                 .files
                 .iter()
-                .map(|f| SourceEntry {
+                .zip(&plan.hashes)
+                .map(|(f, hash)| SourceEntry {
                     location: f.file.display.clone(),
                     bytes: f.file.size,
-                    blake3: f.hash.clone(),
+                    blake3: hash.clone(),
                     encoding: f.encoding.map(|e| e.label().to_string()),
                 })
                 .collect(),
@@ -500,6 +515,14 @@ impl Lake {
     }
 }
 
+/// Whether the current snapshot was landed by this declaration from files of these names and
+/// sizes. If not, the fingerprint will differ too, and that is known before reading a byte.
+fn same_sources(m: &Manifest, conn: &Connector, files: &[connector::SourceFile]) -> bool {
+    m.spec_hash == conn.spec_hash
+        && m.sources.len() == files.len()
+        && m.sources.iter().zip(files).all(|(s, f)| s.location == f.display && s.bytes == f.size)
+}
+
 /// A hasher for values that are hashes already.
 #[derive(Default)]
 struct KeyHash(u64);
@@ -518,22 +541,79 @@ impl std::hash::Hasher for KeyHash {
     }
 }
 
+/// What the splits of one snapshot left, taken in split order: parts, issues, and the keys seen
+/// so far (a key seen before is a duplicate, flagged at its later line).
+struct Landed {
+    parts: Vec<PartEntry>,
+    rejected: Vec<RowIssue>,
+    flagged: Vec<RowIssue>,
+    rows_read: u64,
+    key: Vec<String>,
+    // the values are already hashes: hashing them again would only cost time
+    seen: HashSet<u64, std::hash::BuildHasherDefault<KeyHash>>,
+}
+
+impl Landed {
+    fn new(conn: &Connector) -> Self {
+        Landed {
+            parts: Vec::new(),
+            rejected: Vec::new(),
+            flagged: Vec::new(),
+            rows_read: 0,
+            key: conn.spec.key.clone(),
+            seen: HashSet::default(),
+        }
+    }
+
+    fn add(&mut self, r: SplitResult) {
+        self.parts.extend(r.part);
+        self.rejected.extend(r.rejected);
+        self.flagged.extend(r.flagged);
+        self.rows_read += r.rows_read;
+        for k in r.key_hashes {
+            self.seen.reserve(k.hashes.len());
+            for (&h, &line) in k.hashes.iter().zip(&k.lines) {
+                if self.seen.insert(h) {
+                    continue;
+                }
+                self.flagged.push(RowIssue {
+                    file: k.file.clone(),
+                    sheet: None,
+                    line,
+                    column: self.key.join("+"),
+                    raw: String::new(),
+                    code: "duplicate_key".into(),
+                    reason: format!("主键({})与前面的行重复", self.key.join(", ")),
+                    record: None,
+                });
+            }
+        }
+    }
+}
+
 struct SplitResult {
     part: Option<PartEntry>,
     rejected: Vec<RowIssue>,
     flagged: Vec<RowIssue>,
     rows_read: u64,
-    key_hashes: Vec<(u64, String, u64)>,
+    key_hashes: Vec<KeyHashes>,
 }
 
-fn hash_keys(landings: &[Landing], key_idx: &[usize]) -> Vec<(u64, String, u64)> {
+/// Hashes of the key columns of one landing's rows, with their source lines.
+struct KeyHashes {
+    file: String,
+    hashes: Vec<u64>,
+    lines: Vec<u64>,
+}
+
+fn hash_keys(landings: &mut [Landing], key_idx: &[usize]) -> Vec<KeyHashes> {
     use datafusion::common::hash_utils::{RandomState, create_hashes};
     if key_idx.is_empty() {
         return Vec::new();
     }
     let state = RandomState::with_seed(0x5EA2C411);
     let mut out = Vec::new();
-    for l in landings {
+    for l in landings.iter_mut() {
         let n = l.batch.num_rows();
         if n == 0 {
             continue;
@@ -543,8 +623,7 @@ fn hash_keys(landings: &[Landing], key_idx: &[usize]) -> Vec<(u64, String, u64)>
         if create_hashes(&cols, &state, &mut hashes).is_err() {
             continue;
         }
-        let file = l.file.clone();
-        out.extend(hashes.into_iter().zip(&l.lines).map(|(h, line)| (h, file.clone(), *line)));
+        out.push(KeyHashes { file: l.file.clone(), hashes, lines: std::mem::take(&mut l.lines) });
     }
     out
 }
