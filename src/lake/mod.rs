@@ -1,7 +1,8 @@
 //! STAGE 2 · the lake: immutable, versioned Parquet snapshots on an object store.
 //!
 //! [`Lake::ingest`] lands one connector: it reads every source once to fingerprint it (an
-//! unchanged source creates no snapshot), decodes the splits in parallel, writes Parquet parts,
+//! unchanged source creates no snapshot), decodes the splits in parallel (already while that
+//! read goes on, when a new snapshot is certain), writes Parquet parts,
 //! the quarantine and flag files and the manifest into a new snapshot directory, and only then
 //! replaces the dataset's `_current.json`. A crash at any point before that last write leaves
 //! the previous snapshot current; the half-written directory is never read (it has no manifest
