@@ -28,5 +28,7 @@ pub mod county;
 pub mod engine;
 pub mod fault;
 pub mod lake;
+pub mod model;
 pub mod project;
+pub mod runner;
 pub mod storage;

@@ -41,6 +41,17 @@ impl Project {
         self.root.join("connectors")
     }
 
+    /// The models folder.
+    pub fn models_dir(&self) -> PathBuf {
+        self.root.join("models")
+    }
+
+    /// Loads every model; each loads or fails on its own.
+    pub fn models(&self) -> anyhow::Result<Vec<Result<crate::model::Model, crate::model::Error>>> {
+        let dir = self.models_dir();
+        crate::model::load_dir(&dir).map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))
+    }
+
     /// The default output folder of the fixture generator.
     pub fn fixtures_dir(&self) -> PathBuf {
         self.root.join("fixtures").join("demo")

@@ -5,6 +5,7 @@ mod cli;
 mod connector;
 mod fixtures;
 mod lake;
+mod models;
 mod s3;
 mod udf;
 mod util;

@@ -15,7 +15,9 @@ use clap::{Parser, Subcommand};
 use crate::connector::Connector;
 use crate::engine::Engine;
 use crate::lake::{IngestOptions, Lake};
+use crate::model::Model;
 use crate::project::Project;
+use crate::runner::{RunReport, RunRequest, Runner};
 
 /// searchlight (探照灯): big-data supervision — connectors, a versioned Parquet lake, SQL models.
 #[derive(Debug, Parser)]
@@ -33,11 +35,64 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// The main job: ingest every connector, then show the lake.
+    /// The main job: ingest every connector, then run every model.
     Pipeline {
         /// The date the exports describe (default: today).
         #[arg(long)]
         as_of: Option<chrono::NaiveDate>,
+    },
+    /// Validate every model: header, parameters, and its SQL planned against the lake.
+    Check {
+        /// Only these models.
+        #[arg(long = "model")]
+        models: Vec<String>,
+    },
+    /// Run models over the lake's current snapshots and record their clues.
+    Run {
+        #[command(flatten)]
+        select: Select,
+        /// The date the data describes, bound as $as_of (default: today).
+        #[arg(long)]
+        as_of: Option<chrono::NaiveDate>,
+        /// Override a parameter: MODEL.NAME=VALUE (repeatable).
+        #[arg(long = "param", value_name = "MODEL.NAME=VALUE")]
+        params: Vec<String>,
+        /// Print JSON instead of tables.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run each model's tests (<model>.test.toml beside the model).
+    Test {
+        #[command(flatten)]
+        select: Select,
+    },
+    /// Print the first clues a model would raise now (nothing is recorded).
+    Preview {
+        /// Model id.
+        model: String,
+        /// The date the data describes (default: today).
+        #[arg(long)]
+        as_of: Option<chrono::NaiveDate>,
+        /// Override a parameter: NAME=VALUE (repeatable).
+        #[arg(long = "param", value_name = "NAME=VALUE")]
+        params: Vec<String>,
+        /// Clues to show.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+    /// Print the plan DataFusion runs for a model.
+    Explain {
+        /// Model id.
+        model: String,
+        /// The date the data describes (default: today).
+        #[arg(long)]
+        as_of: Option<chrono::NaiveDate>,
+    },
+    /// List the model library (id, title, area), or print it as Markdown.
+    Models {
+        /// Print the Markdown table the README carries.
+        #[arg(long)]
+        markdown: bool,
     },
     /// Land connectors as new lake snapshots (all, or the named ones).
     Ingest {
@@ -80,6 +135,17 @@ enum Command {
         #[command(subcommand)]
         command: FixturesCommand,
     },
+}
+
+/// Which models a command applies to.
+#[derive(Debug, clap::Args)]
+struct Select {
+    /// Only these models (ids; repeatable).
+    #[arg(long = "model")]
+    models: Vec<String>,
+    /// Only the models of this domain.
+    #[arg(long)]
+    domain: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -131,8 +197,95 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             let failed = ingest(&project, &[], &opts).await?;
             println!();
-            let lake = Lake::open(&project.lake)?;
-            output::lake_table(&lake, &project).await?;
+            let select = Select { models: Vec::new(), domain: None };
+            let run_failed = run_models(&project, &select, RunRequest::new(opts.as_of), false).await?;
+            Ok(if failed || run_failed { ExitCode::from(2) } else { ExitCode::SUCCESS })
+        }
+        Command::Check { models } => {
+            let (selected, mut failed) = load_models(&project, &Select { models, domain: None })?;
+            let (connectors, _) = load_connectors(&project)?;
+            let runner = Runner::over_lake(&Lake::open(&project.lake)?, &connectors).await?;
+            let mut rows = Vec::new();
+            for m in &selected {
+                match runner.check(m).await {
+                    Ok(c) => rows.push(output::CheckRow { model: m, reads: c.reads, error: None }),
+                    Err(e) => {
+                        eprintln!("{e}");
+                        failed = true;
+                        rows.push(output::CheckRow { model: m, reads: Vec::new(), error: Some(e.message) });
+                    }
+                }
+            }
+            output::check_table(&rows);
+            Ok(if failed { ExitCode::from(2) } else { ExitCode::SUCCESS })
+        }
+        Command::Run { select, as_of, params, json } => {
+            let mut req = RunRequest::new(as_of.unwrap_or_else(|| chrono::Local::now().date_naive()));
+            req.overrides = params.iter().map(|p| parse_override(p)).collect::<anyhow::Result<_>>()?;
+            let failed = run_models(&project, &select, req, json).await?;
+            Ok(if failed { ExitCode::from(2) } else { ExitCode::SUCCESS })
+        }
+        Command::Test { select } => {
+            let (selected, mut failed) = load_models(&project, &select)?;
+            let (connectors, _) = load_connectors(&project)?;
+            let (mut passed, mut cases) = (0, 0);
+            for m in &selected {
+                match crate::runner::test_run::run_tests(m, &connectors).await {
+                    Ok(results) => {
+                        for r in results {
+                            cases += 1;
+                            if r.passed() {
+                                passed += 1;
+                                println!("ok    {} · {}", m.id(), r.name);
+                            } else {
+                                failed = true;
+                                println!("FAIL  {} · {}", m.id(), r.name);
+                                for f in &r.failures {
+                                    println!("        {f}");
+                                }
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        failed = true;
+                        println!("FAIL  {} · {e}", m.id());
+                    }
+                }
+            }
+            println!("\n模型测试: {} 个模型, {cases} 个用例, 通过 {passed}, 失败 {}", selected.len(), cases - passed);
+            Ok(if failed { ExitCode::from(2) } else { ExitCode::SUCCESS })
+        }
+        Command::Preview { model, as_of, params, limit } => {
+            let m = one_model(&project, &model)?;
+            let mut req = RunRequest::new(as_of.unwrap_or_else(|| chrono::Local::now().date_naive()));
+            for p in &params {
+                let (n, v) = p.split_once('=').ok_or_else(|| anyhow::anyhow!("--param {p}: expected NAME=VALUE"))?;
+                req.overrides.push((m.id().to_string(), n.trim().to_string(), v.trim().to_string()));
+            }
+            let (connectors, _) = load_connectors(&project)?;
+            let runner = Runner::over_lake(&Lake::open(&project.lake)?, &connectors).await?;
+            let outcome = runner.run_model(&m, &req).await;
+            if let Some(e) = &outcome.error {
+                anyhow::bail!("{e}");
+            }
+            output::preview(&m, &outcome, limit)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Explain { model, as_of } => {
+            let m = one_model(&project, &model)?;
+            let req = RunRequest::new(as_of.unwrap_or_else(|| chrono::Local::now().date_naive()));
+            let (connectors, _) = load_connectors(&project)?;
+            let runner = Runner::over_lake(&Lake::open(&project.lake)?, &connectors).await?;
+            print!("{}", runner.explain(&m, &req).await?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Models { markdown } => {
+            let (all, failed) = load_models(&project, &Select { models: Vec::new(), domain: None })?;
+            if markdown {
+                print!("{}", output::models_markdown(&all));
+            } else {
+                output::models_table(&all);
+            }
             Ok(if failed { ExitCode::from(2) } else { ExitCode::SUCCESS })
         }
         Command::Ingest { names, as_of, force, chunk_mib } => {
@@ -192,6 +345,81 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `MODEL.NAME=VALUE` → (model, name, value).
+fn parse_override(p: &str) -> anyhow::Result<(String, String, String)> {
+    let (lhs, value) = p.split_once('=').ok_or_else(|| anyhow::anyhow!("--param {p}: expected MODEL.NAME=VALUE"))?;
+    let (model, name) =
+        lhs.rsplit_once('.').ok_or_else(|| anyhow::anyhow!("--param {p}: expected MODEL.NAME=VALUE"))?;
+    Ok((model.trim().to_string(), name.trim().to_string(), value.trim().to_string()))
+}
+
+/// Loads the models a command applies to; broken ones are reported (and make the result true).
+fn load_models(project: &Project, select: &Select) -> anyhow::Result<(Vec<Model>, bool)> {
+    let mut ok = Vec::new();
+    let mut failed = false;
+    for r in project.models()? {
+        match r {
+            Ok(m) => ok.push(m),
+            Err(e) => {
+                eprintln!("{e}");
+                failed = true;
+            }
+        }
+    }
+    for id in &select.models {
+        if !ok.iter().any(|m| m.id() == id) {
+            anyhow::bail!("no model with id `{id}` in {}", project.models_dir().display());
+        }
+    }
+    ok.retain(|m| {
+        (select.models.is_empty() || select.models.iter().any(|id| id == m.id()))
+            && select.domain.as_ref().is_none_or(|d| &m.spec.domain == d)
+    });
+    Ok((ok, failed))
+}
+
+fn one_model(project: &Project, id: &str) -> anyhow::Result<Model> {
+    let (mut found, _) = load_models(project, &Select { models: vec![id.to_string()], domain: None })?;
+    Ok(found.remove(0))
+}
+
+/// Runs the selected models, saves the run into the lake and prints the summary. Returns
+/// whether any model failed.
+async fn run_models(project: &Project, select: &Select, req: RunRequest, json: bool) -> anyhow::Result<bool> {
+    let (models, mut failed) = load_models(project, select)?;
+    for (id, name, _) in &req.overrides {
+        let m = models.iter().find(|m| m.id() == id).ok_or_else(|| anyhow::anyhow!("--param: no model `{id}`"))?;
+        if !m.spec.params.contains_key(name) {
+            anyhow::bail!("--param: model {id} has no parameter `{name}`");
+        }
+    }
+    let (connectors, _) = load_connectors(project)?;
+    let lake = Lake::open(&project.lake)?;
+    let runner = Runner::over_lake(&lake, &connectors).await?;
+    let started = chrono::Local::now();
+    let refs: Vec<&Model> = models.iter().collect();
+    let outcomes = runner.run(&refs, &req).await;
+    let mut report = RunReport {
+        run: RunReport::new_id(),
+        as_of: req.as_of.to_string(),
+        started_at: started.to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
+        models: outcomes,
+    };
+    report.save(&lake).await?;
+    for m in &report.models {
+        if let Some(e) = &m.error {
+            eprintln!("searchlight: model {}: {e}", m.model);
+        }
+    }
+    failed |= report.failed() > 0;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        output::run_table(&report);
+    }
+    Ok(failed)
 }
 
 /// Loads every connector; a broken one is reported and the others are returned.

@@ -317,3 +317,122 @@ pub fn batches(batches: &[RecordBatch], json: bool) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// One line of `searchlight check`.
+pub struct CheckRow<'a> {
+    /// The model.
+    pub model: &'a crate::model::Model,
+    /// Datasets it reads.
+    pub reads: Vec<String>,
+    /// Why it does not check out.
+    pub error: Option<String>,
+}
+
+/// The table of `searchlight check`.
+pub fn check_table(rows: &[CheckRow]) {
+    let mut t = table(&["模型 model", "名称", "参数 params", "读取 reads", "结果 status"]);
+    for r in rows {
+        let params: Vec<String> = r.model.defaults.iter().map(|(n, v)| format!("{n}={v}")).collect();
+        t.add_row(vec![
+            Cell::new(r.model.id()),
+            Cell::new(&r.model.spec.title),
+            Cell::new(params.join(" ")),
+            Cell::new(r.reads.join(", ")),
+            Cell::new(if r.error.is_some() { "错误 error" } else { "通过 ok" }),
+        ]);
+    }
+    println!("{t}");
+    let bad = rows.iter().filter(|r| r.error.is_some()).count();
+    println!("检查 {} 个模型: 通过 {}, 错误 {bad}", rows.len(), rows.len() - bad);
+}
+
+/// 1234567.5 → 1,234,567.50
+pub fn money(v: f64) -> String {
+    let cents = (v * 100.0).round() as i128;
+    let sign = if cents < 0 { "-" } else { "" };
+    format!("{sign}{}.{:02}", group((cents.abs() / 100) as u64), cents.abs() % 100)
+}
+
+/// The summary of a run.
+pub fn run_table(report: &crate::runner::RunReport) {
+    let mut t =
+        table(&["模型 model", "名称", "领域 area", "疑点 clues", "涉及金额(元) amount", "用时 time", "结果 status"]);
+    for m in &report.models {
+        t.add_row(vec![
+            Cell::new(&m.model),
+            Cell::new(&m.title),
+            Cell::new(&m.area),
+            num(m.clues.len() as u64),
+            Cell::new(m.amount.map(money).unwrap_or_else(|| "-".into())).set_alignment(CellAlignment::Right),
+            Cell::new(format!("{:.2}s", m.elapsed_ms as f64 / 1000.0)).set_alignment(CellAlignment::Right),
+            Cell::new(if m.error.is_some() { "失败 failed" } else { "完成 ok" }),
+        ]);
+    }
+    println!("{t}");
+    let clues: usize = report.models.iter().map(|m| m.clues.len()).sum();
+    let amount: f64 = report.models.iter().filter_map(|m| m.amount).sum();
+    println!(
+        "运行 {}: {} 个模型(失败 {}), 疑点 {} 条, 涉及金额 {} 元; 数据截至 {}",
+        report.run,
+        report.models.len(),
+        report.failed(),
+        group(clues as u64),
+        money(amount),
+        report.as_of
+    );
+}
+
+/// The first clues of a model, with their evidence rows.
+pub fn preview(m: &crate::model::Model, o: &crate::runner::ModelOutcome, limit: usize) -> anyhow::Result<()> {
+    println!("{} {} — {} 条疑点, {} 行证据 (数据快照: {})", m.id(), m.spec.title, o.clues.len(), o.rows, {
+        let s: Vec<String> = o.snapshots.iter().map(|(d, s)| format!("{d}@{s}")).collect();
+        s.join(", ")
+    });
+    let rows: Vec<usize> = o.clues.iter().take(limit).flat_map(|c| c.rows.iter().copied()).collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let all = datafusion::arrow::compute::concat_batches(&o.batches[0].schema(), &o.batches)?;
+    let idx = datafusion::arrow::array::UInt32Array::from(rows.iter().map(|&r| r as u32).collect::<Vec<_>>());
+    let columns = all
+        .columns()
+        .iter()
+        .map(|c| datafusion::arrow::compute::take(c.as_ref(), &idx, None))
+        .collect::<Result<Vec<_>, _>>()?;
+    let picked = RecordBatch::try_new(all.schema(), columns)?;
+    println!("{}", datafusion::arrow::util::pretty::pretty_format_batches(&[picked])?);
+    Ok(())
+}
+
+/// The library as a table.
+pub fn models_table(models: &[crate::model::Model]) {
+    let mut t = table(&["模型 model", "名称", "领域 area", "严重度", "目录 ref", "文件 file"]);
+    for m in models {
+        t.add_row(vec![
+            Cell::new(m.id()),
+            Cell::new(&m.spec.title),
+            Cell::new(&m.spec.area),
+            Cell::new(m.spec.severity.label()),
+            Cell::new(m.spec.catalog.as_deref().unwrap_or("")),
+            Cell::new(m.path.file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_default()),
+        ]);
+    }
+    println!("{t}");
+    println!("{} 个模型", models.len());
+}
+
+/// The library as the Markdown table of the README.
+pub fn models_markdown(models: &[crate::model::Model]) -> String {
+    let mut s = String::from("| id | 模型 | model | 领域 area | 目录 |\n|---|---|---|---|---|\n");
+    for m in models {
+        s.push_str(&format!(
+            "| `{}` | {} | {} | {} | {} |\n",
+            m.id(),
+            m.spec.title,
+            m.spec.title_en,
+            m.spec.area,
+            m.spec.catalog.as_deref().unwrap_or("")
+        ));
+    }
+    s
+}

@@ -498,11 +498,13 @@ impl ColumnPlan {
                         _ => None,
                     };
                     let d = if month { d.and_then(|d| d.with_day0(0)) } else { d };
-                    d.map(date_to_days).ok_or_else(|| Some(if month {
-                        ("bad_month", format!("月份无法识别: {}", c.display()))
-                    } else {
-                        ("bad_date", format!("日期无法识别: {}", c.display()))
-                    }))
+                    d.map(date_to_days).ok_or_else(|| {
+                        Some(if month {
+                            ("bad_month", format!("月份无法识别: {}", c.display()))
+                        } else {
+                            ("bad_date", format!("日期无法识别: {}", c.display()))
+                        })
+                    })
                 })
             }
             ColumnType::Timestamp => {
@@ -533,7 +535,8 @@ impl ColumnPlan {
                 if s.is_empty() {
                     return Err(None);
                 }
-                region::normalize(&s).ok_or_else(|| Some(("bad_region", format!("行政区划代码应为2/4/6/9/12位数字: {s}"))))
+                region::normalize(&s)
+                    .ok_or_else(|| Some(("bad_region", format!("行政区划代码应为2/4/6/9/12位数字: {s}"))))
             }),
             ColumnType::Account => self.coded(col, raw, pass, out, &column, CodeKind::Account),
             ColumnType::IdCard => self.coded(col, raw, pass, out, &column, CodeKind::IdCard),

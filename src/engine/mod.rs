@@ -9,10 +9,19 @@ pub mod udf;
 
 use std::sync::Arc;
 
+use std::collections::HashMap;
+use std::ops::ControlFlow;
+
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::config::Dialect;
+use datafusion::datasource::MemTable;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
-use datafusion::error::Result;
+use datafusion::error::{DataFusionError, Result};
 use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
+use datafusion::sql::parser::Statement;
+use datafusion::sql::sqlparser::ast;
 
 use crate::lake::{Lake, Manifest};
 
@@ -74,8 +83,56 @@ impl Engine {
         Ok(out)
     }
 
+    /// Registers in-memory batches as table `name` (model tests).
+    pub fn register_batches(&self, name: &str, schema: SchemaRef, batches: Vec<RecordBatch>) -> Result<()> {
+        let table = MemTable::try_new(schema, vec![batches])?;
+        self.ctx.deregister_table(name)?;
+        self.ctx.register_table(name, Arc::new(table))?;
+        Ok(())
+    }
+
+    /// Whether a table of that name is registered.
+    pub fn has_table(&self, name: &str) -> bool {
+        self.ctx.table_exist(name).unwrap_or(false)
+    }
+
     /// Plans a SQL statement.
     pub async fn sql(&self, sql: &str) -> Result<DataFrame> {
         self.ctx.sql(sql).await
+    }
+
+    /// Plans one query whose `$name` placeholders are bound to literals (each given as SQL text,
+    /// such as `DATE '2025-12-31'`). Binding happens on the parsed statement, so positions in
+    /// errors stay those of `text`; a placeholder without a value is an error.
+    pub async fn sql_bound(&self, text: &str, values: &HashMap<String, String>) -> Result<DataFrame> {
+        let state = self.ctx.state();
+        let mut statement = state.sql_to_statement(text, &Dialect::Generic)?;
+        let Statement::Statement(inner) = &mut statement else {
+            return Err(DataFusionError::Plan("expected one SELECT query".into()));
+        };
+        if !matches!(inner.as_ref(), ast::Statement::Query(_)) {
+            return Err(DataFusionError::Plan("a model is one SELECT (or WITH … SELECT) query".into()));
+        }
+        let mut literals = HashMap::new();
+        for (name, sql) in values {
+            literals.insert(name.as_str(), state.sql_to_expr(sql, &Dialect::Generic)?);
+        }
+        let flow = ast::visit_expressions_mut(inner.as_mut(), |e| {
+            if let ast::Expr::Value(v) = e {
+                if let ast::Value::Placeholder(p) = &v.value {
+                    let name = p.trim_start_matches(['$', ':']);
+                    match literals.get(name) {
+                        Some(lit) => *e = lit.clone(),
+                        None => return ControlFlow::Break(format!("no value for parameter `{p}`")),
+                    }
+                }
+            }
+            ControlFlow::Continue(())
+        });
+        if let ControlFlow::Break(message) = flow {
+            return Err(DataFusionError::Plan(message));
+        }
+        let plan = state.statement_to_plan(statement).await?;
+        self.ctx.execute_logical_plan(plan).await
     }
 }

@@ -29,6 +29,9 @@ use url::Url;
 use crate::connector::{self, Connector, Landing, RowIssue};
 use crate::storage;
 pub use manifest::Manifest;
+/// Folder of model runs inside the lake (not a dataset: it has no current pointer).
+pub const RUNS: &str = "_runs";
+
 use manifest::{CLAIM, CURRENT, ColumnEntry, FLAGS, MANIFEST, PartEntry, Pointer, QUARANTINE, SourceEntry};
 
 /// Errors of the lake stage.
@@ -172,6 +175,14 @@ impl Lake {
 
     async fn put(&self, path: &Path, bytes: Vec<u8>, mode: PutMode) -> Result<(), object_store::Error> {
         self.store.put_opts(path, PutPayload::from(Bytes::from(bytes)), PutOptions::from(mode)).await.map(|_| ())
+    }
+
+    /// Stores one file of a model run under `_runs/<run>/<file>`. Runs are kept for good: an
+    /// existing file is never replaced.
+    pub async fn put_run_file(&self, run: &str, file: &str, bytes: Vec<u8>) -> Result<Url> {
+        let path = self.path(&[RUNS, run, file]);
+        self.put(&path, bytes, PutMode::Create).await.map_err(|e| self.store_err(e))?;
+        Ok(self.store_root.join(path.as_ref()).expect("object paths are valid URL paths"))
     }
 
     /// Dataset names with a current snapshot, sorted.
@@ -384,7 +395,10 @@ impl Lake {
                         Ok::<_, Error>((landings, encoded, key_hashes))
                     })
                     .await
-                    .map_err(|e| Error::Write { dataset: conn.name().into(), message: format!("worker failed: {e}") })??;
+                    .map_err(|e| Error::Write {
+                        dataset: conn.name().into(),
+                        message: format!("worker failed: {e}"),
+                    })??;
                     let part = match encoded {
                         Some(buf) => {
                             let file = format!("part-{i:05}.parquet");

@@ -1,0 +1,78 @@
+//! The header of a model file: what the model is, whom it concerns, and its typed parameters.
+
+use indexmap::IndexMap;
+use serde::Deserialize;
+
+use super::params::ParamSpec;
+
+/// The TOML header of a model (`/* … */` at the top of its `.sql` file).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelSpec {
+    /// Stable id: clue identities derive from it, so it survives edits of SQL and thresholds.
+    pub id: String,
+    /// The entry of the reference catalogue it implements (M01 … M50), if any.
+    #[serde(default)]
+    pub catalog: Option<String>,
+    /// Title in Chinese.
+    pub title: String,
+    /// Title in English.
+    pub title_en: String,
+    /// finance, procurement, land, relief, registry, investment, research …
+    pub domain: String,
+    /// Supervision area (低保, 政府采购, 耕地保护, 招商引资, 科研经费, …).
+    pub area: String,
+    /// How serious a clue of this model is.
+    pub severity: Severity,
+    /// The team that owns the model.
+    pub owner: String,
+    /// What the model finds and why it matters.
+    pub description: String,
+    /// 政策依据: laws and regulations with article.
+    pub basis: Vec<String>,
+    /// Output columns that identify the clue's entity (its identity across runs).
+    pub entity: Vec<String>,
+    /// Output column naming the inspected unit (被巡视/巡察单位) or region code.
+    pub unit: String,
+    /// Output column with the amount involved (元), if any.
+    #[serde(default)]
+    pub amount: Option<String>,
+    /// Cron expression (sec min hour day month weekday) for scheduled runs.
+    #[serde(default)]
+    pub schedule: Option<String>,
+    /// Typed parameters the SQL refers to as `$name`.
+    #[serde(default)]
+    pub params: IndexMap<String, ParamSpec>,
+}
+
+/// Severity of a model's clues.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// 高
+    High,
+    /// 中
+    Medium,
+    /// 低
+    Low,
+}
+
+impl Severity {
+    /// Chinese label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Severity::High => "高",
+            Severity::Medium => "中",
+            Severity::Low => "低",
+        }
+    }
+
+    /// Lower-case English name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::High => "high",
+            Severity::Medium => "medium",
+            Severity::Low => "low",
+        }
+    }
+}

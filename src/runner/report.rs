@@ -1,0 +1,151 @@
+//! What a run found: per model the clues, their evidence rows, the parameters, the model version
+//! and the snapshots read; saved into the lake under `_runs/<run id>/` and never overwritten.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use datafusion::arrow::array::{ArrayRef, StringArray};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::arrow::record_batch::RecordBatch;
+use serde::Serialize;
+
+use crate::lake::Lake;
+use crate::model::Model;
+
+/// One clue: an entity a model returned, with the rows that are its evidence.
+#[derive(Debug, Clone, Serialize)]
+pub struct Clue {
+    /// Stable id (model id + entity key).
+    pub id: String,
+    /// Entity-key values joined by `|`.
+    pub entity: String,
+    /// Entity-key values.
+    pub entity_values: Vec<String>,
+    /// The inspected unit (or region) of the first evidence row.
+    pub unit: String,
+    /// Amount involved (元), summed over the evidence rows.
+    pub amount: Option<f64>,
+    /// Evidence rows (indices into the model's output).
+    pub rows: Vec<usize>,
+}
+
+/// One model's part of a run.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelOutcome {
+    /// Model id.
+    pub model: String,
+    /// Title (Chinese).
+    pub title: String,
+    /// Area.
+    pub area: String,
+    /// Domain.
+    pub domain: String,
+    /// Severity.
+    pub severity: String,
+    /// Model version (hash of the file).
+    pub version: String,
+    /// Parameter values used.
+    pub params: Vec<(String, String)>,
+    /// Dataset → snapshot read.
+    pub snapshots: BTreeMap<String, String>,
+    /// Rows returned.
+    pub rows: usize,
+    /// Clues.
+    pub clues: Vec<Clue>,
+    /// Amount involved over all clues (元), when the model names an amount column.
+    pub amount: Option<f64>,
+    /// Time taken.
+    pub elapsed_ms: u64,
+    /// Why it failed, if it did.
+    pub error: Option<String>,
+    /// Evidence file inside the run directory.
+    pub evidence: Option<String>,
+    /// The rows themselves.
+    #[serde(skip)]
+    pub batches: Vec<RecordBatch>,
+}
+
+impl ModelOutcome {
+    pub(super) fn start(m: &Model) -> Self {
+        ModelOutcome {
+            model: m.spec.id.clone(),
+            title: m.spec.title.clone(),
+            area: m.spec.area.clone(),
+            domain: m.spec.domain.clone(),
+            severity: m.spec.severity.name().to_string(),
+            version: m.version.clone(),
+            params: Vec::new(),
+            snapshots: BTreeMap::new(),
+            rows: 0,
+            clues: Vec::new(),
+            amount: None,
+            elapsed_ms: 0,
+            error: None,
+            evidence: None,
+            batches: Vec::new(),
+        }
+    }
+}
+
+/// A run of models.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunReport {
+    /// Run id (time-ordered).
+    pub run: String,
+    /// As-of date bound as `$as_of`.
+    pub as_of: String,
+    /// When it started (local time, RFC 3339).
+    pub started_at: String,
+    /// Per model, in the order run.
+    pub models: Vec<ModelOutcome>,
+}
+
+impl RunReport {
+    /// A new run id: local time to the second and a random suffix.
+    pub fn new_id() -> String {
+        let now = chrono::Local::now();
+        let salt = blake3::hash(format!("{:?}{}", now, std::process::id()).as_bytes()).to_hex()[..4].to_string();
+        format!("R{}-{salt}", now.format("%Y%m%d%H%M%S"))
+    }
+
+    /// Models that failed.
+    pub fn failed(&self) -> usize {
+        self.models.iter().filter(|m| m.error.is_some()).count()
+    }
+
+    /// Saves the evidence (one Parquet file per model with clues, each row tagged with its clue
+    /// id) and `run.json` into `_runs/<run>/` of the lake.
+    pub async fn save(&mut self, lake: &Lake) -> anyhow::Result<()> {
+        for m in &mut self.models {
+            if m.batches.is_empty() || m.rows == 0 {
+                continue;
+            }
+            let mut clue_of = vec![""; m.rows];
+            for c in &m.clues {
+                for &r in &c.rows {
+                    clue_of[r] = c.id.as_str();
+                }
+            }
+            let base = m.batches[0].schema();
+            let mut fields: Vec<Arc<Field>> = vec![Arc::new(Field::new("_clue_id", DataType::Utf8, false))];
+            fields.extend(base.fields().iter().cloned());
+            let schema = Arc::new(Schema::new(fields));
+            let mut batches = Vec::new();
+            let mut row0 = 0;
+            for b in &m.batches {
+                let ids = StringArray::from_iter_values(clue_of[row0..row0 + b.num_rows()].iter());
+                let mut cols: Vec<ArrayRef> = vec![Arc::new(ids)];
+                cols.extend(b.columns().iter().cloned());
+                batches.push(RecordBatch::try_new(schema.clone(), cols)?);
+                row0 += b.num_rows();
+            }
+            let bytes = crate::lake::parts::encode(&schema, &batches)?;
+            let file = format!("{}.parquet", m.model);
+            lake.put_run_file(&self.run, &file, bytes).await?;
+            m.evidence = Some(file);
+        }
+        let json = serde_json::to_vec_pretty(&self)?;
+        lake.put_run_file(&self.run, "run.json", json).await?;
+        Ok(())
+    }
+}

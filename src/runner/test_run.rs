@@ -1,0 +1,153 @@
+//! Running a model's tests: each case's given tables become in-memory tables (every other
+//! declared dataset is empty), the model runs on them, and the clues' entity keys are compared
+//! with what the case says must and must not be flagged.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{ArrayRef, BooleanArray, StringArray, new_null_array};
+use datafusion::arrow::compute::{CastOptions, cast_with_options};
+use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
+use datafusion::arrow::record_batch::RecordBatch;
+
+use super::{RunRequest, Runner};
+use crate::codes::{id_card, uscc};
+use crate::connector::Connector;
+use crate::engine::Engine;
+use crate::model::{self, Model, testcase};
+
+/// The result of one case.
+#[derive(Debug, Clone)]
+pub struct CaseResult {
+    /// The case's name.
+    pub name: String,
+    /// What went wrong (empty when it passed).
+    pub failures: Vec<String>,
+    /// Entity keys the model flagged.
+    pub flagged: Vec<String>,
+}
+
+impl CaseResult {
+    /// Whether the case passed.
+    pub fn passed(&self) -> bool {
+        self.failures.is_empty()
+    }
+}
+
+/// Runs every case of a model's test file. An unreadable test file or a given table that does
+/// not fit its dataset is an error; a wrong result is a failed case.
+pub async fn run_tests(m: &Model, connectors: &[Connector]) -> Result<Vec<CaseResult>, model::Error> {
+    let path = m.test_path();
+    let file = testcase::load(&path)?;
+    let dir = m.path.parent().map(|p| p.to_path_buf()).unwrap_or_default();
+    let err = |message: String| model::Error { file: path.clone(), line: 0, column: 0, message };
+    let mut out = Vec::new();
+    for case in &file.cases {
+        let engine = Engine::local();
+        for given in case.given.keys() {
+            if !connectors.iter().any(|c| c.name() == given) {
+                return Err(err(format!("case `{}`: no dataset named `{given}`", case.name)));
+            }
+        }
+        for c in connectors {
+            let schema = nullable(&c.schema());
+            let batches = match case.given.get(c.name()) {
+                Some(g) => {
+                    let text = g.text(&dir).map_err(|e| err(format!("case `{}`: {}: {e}", case.name, c.name())))?;
+                    vec![
+                        table(&schema, &text)
+                            .map_err(|e| err(format!("case `{}`, table {}: {e}", case.name, c.name())))?,
+                    ]
+                }
+                None => Vec::new(),
+            };
+            engine.register_batches(c.name(), schema, batches).map_err(|e| err(e.to_string()))?;
+        }
+        let mut req = RunRequest::new(case.as_of().map_err(|e| err(format!("case `{}`: {e}", case.name)))?);
+        req.overrides = case.overrides().into_iter().map(|(n, v)| (m.spec.id.clone(), n, v)).collect();
+        let outcome = Runner::over(engine).run_model(m, &req).await;
+        let flagged: Vec<String> = outcome.clues.iter().map(|c| c.entity.clone()).collect();
+        let mut failures = Vec::new();
+        if let Some(e) = &outcome.error {
+            failures.push(format!("the model failed: {e}"));
+        }
+        for want in &case.flagged {
+            if !flagged.contains(want) {
+                failures.push(format!("`{want}` must be flagged but is not (flagged: {})", shown(&flagged)));
+            }
+        }
+        for not in &case.not_flagged {
+            if flagged.iter().any(|f| f == not || f.split('|').any(|part| part == not)) {
+                failures.push(format!("`{not}` must not be flagged but is"));
+            }
+        }
+        if case.flagged.is_empty() && case.not_flagged.is_empty() {
+            failures.push("the case names no entity that must or must not be flagged".into());
+        }
+        out.push(CaseResult { name: case.name.clone(), failures, flagged });
+    }
+    Ok(out)
+}
+
+fn shown(v: &[String]) -> String {
+    if v.is_empty() { "none".into() } else { v.join(", ") }
+}
+
+fn nullable(schema: &SchemaRef) -> SchemaRef {
+    let fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone().with_nullable(true)).collect();
+    Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()))
+}
+
+/// A CSV text as a batch of `schema`: columns by header name, values cast to the column types;
+/// columns not given are NULL, validity columns are computed from their code column.
+fn table(schema: &SchemaRef, text: &str) -> Result<RecordBatch, String> {
+    let mut rdr = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(text.trim().as_bytes());
+    let headers: Vec<String> = rdr.headers().map_err(|e| e.to_string())?.iter().map(str::to_string).collect();
+    for h in &headers {
+        if schema.field_with_name(h).is_err() {
+            let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+            return Err(format!("no column `{h}` (columns: {})", names.join(", ")));
+        }
+    }
+    let records: Vec<csv::StringRecord> = rdr.records().collect::<Result<_, _>>().map_err(|e| e.to_string())?;
+    let given = |name: &str| -> Option<Vec<Option<String>>> {
+        let i = headers.iter().position(|h| h == name)?;
+        Some(records.iter().map(|r| r.get(i).filter(|v| !v.is_empty()).map(str::to_string)).collect())
+    };
+    let opts = CastOptions { safe: false, ..Default::default() };
+    let mut columns: Vec<ArrayRef> = Vec::new();
+    for f in schema.fields() {
+        let values = given(f.name()).or_else(|| {
+            // `<code>_valid` computed from its code column, as landing does
+            let base = f.name().strip_suffix("_valid")?;
+            let kind = schema.field_with_name(base).ok()?.metadata().get("type")?.clone();
+            let codes = given(base)?;
+            let check: fn(&str) -> bool = match kind.as_str() {
+                "id_card" => id_card::is_valid,
+                "uscc" => uscc::is_valid,
+                _ => return None,
+            };
+            Some(codes.into_iter().map(|c| c.map(|c| check(&c).to_string())).collect())
+        });
+        let array: ArrayRef = match values {
+            Some(v) => {
+                let text: ArrayRef = Arc::new(StringArray::from(v));
+                if f.data_type() == &datafusion::arrow::datatypes::DataType::Boolean {
+                    let b: BooleanArray = text
+                        .as_any()
+                        .downcast_ref::<StringArray>()
+                        .expect("strings")
+                        .iter()
+                        .map(|s| s.map(|s| matches!(s, "true" | "1" | "是")))
+                        .collect();
+                    Arc::new(b)
+                } else {
+                    cast_with_options(&text, f.data_type(), &opts)
+                        .map_err(|e| format!("column `{}` ({}): {e}", f.name(), f.data_type()))?
+                }
+            }
+            None => new_null_array(f.data_type(), records.len()),
+        };
+        columns.push(array);
+    }
+    RecordBatch::try_new(schema.clone(), columns).map_err(|e| e.to_string())
+}
