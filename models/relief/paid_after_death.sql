@@ -1,0 +1,53 @@
+/* searchlight
+id          = "relief.paid_after_death"
+catalog     = "M02"
+title       = "死亡后仍领取补贴或低保"
+title_en    = "Benefits paid after the recipient's death"
+domain      = "relief"
+area        = "惠民惠农补贴"
+severity    = "high"
+owner       = "民生领域监督检查室"
+description = """
+死亡人口(公安户籍注销、卫健死亡医学证明、民政殡葬火化，取最早的死亡日期)与一卡通补贴发放明细、
+低保发放明细比对：死亡日期加宽限天数之后仍有发放的，为冒领或未及时停发的疑点。宽限期内的补发当月不算。"""
+basis = [
+  "《社会救助暂行办法》(国务院令第649号)第十三条：最低生活保障家庭的人口状况发生变化的，应当及时告知，并相应减发或停发",
+  "《社会救助暂行办法》第六十八条：骗取社会救助资金的，停止救助、责令退回",
+  "《中华人民共和国社会保险法》第八十八条：以欺诈、伪造证明材料或者其他手段骗取社会保险待遇的，责令退回骗取的款项，处二倍以上五倍以下罚款",
+]
+entity = ["id_no"]
+unit   = "village"
+amount = "amount_after_death"
+
+[params]
+grace_days = { type = "int", default = 31, min = 0, max = 92, doc = "死亡后允许补发的天数" }
+*/
+WITH death AS (
+    SELECT id_no, min(death_date) AS death_date, min(name) AS name
+    FROM deaths
+    WHERE id_no IS NOT NULL
+    GROUP BY id_no
+),
+paid AS (
+    SELECT s.id_no, s.programme, s.pay_date, s.amount, s.village
+    FROM subsidy_payments s
+    UNION ALL
+    SELECT h.head_id AS id_no, '最低生活保障金' AS programme, p.pay_date, p.amount, p.town AS village
+    FROM relief_payments p
+    JOIN relief_households h ON h.household_id = p.household_id
+)
+SELECT
+    d.id_no,
+    d.name,
+    d.death_date,
+    p.programme,
+    min(p.village)       AS village,
+    count(*)             AS payments_after_death,
+    min(p.pay_date)      AS first_after,
+    max(p.pay_date)      AS last_after,
+    sum(p.amount)        AS amount_after_death
+FROM paid p
+JOIN death d ON d.id_no = p.id_no
+WHERE p.pay_date > d.death_date + $grace_days
+  AND p.pay_date <= $as_of
+GROUP BY d.id_no, d.name, d.death_date, p.programme
