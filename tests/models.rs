@@ -150,3 +150,19 @@ async fn clue_ids_survive_edits_of_sql_and_thresholds() {
     bad.overrides.push((edited.id().into(), "nope".into(), "1".into()));
     assert!(runner.run_model(&edited, &bad).await.error.unwrap().contains("no parameter `nope`"));
 }
+
+#[test]
+fn the_readme_lists_the_library() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_searchlight"))
+        .arg("--project")
+        .arg(repo())
+        .args(["models", "--markdown"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let table = String::from_utf8(out.stdout).unwrap();
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let (_, rest) = readme.split_once("<!-- models:begin -->\n").unwrap();
+    let (listed, _) = rest.split_once("<!-- models:end -->").unwrap();
+    assert_eq!(listed, table, "README.md is stale: paste `searchlight models --markdown` between the markers");
+}
