@@ -357,17 +357,7 @@ fn parse_override(p: &str) -> anyhow::Result<(String, String, String)> {
 
 /// Loads the models a command applies to; broken ones are reported (and make the result true).
 fn load_models(project: &Project, select: &Select) -> anyhow::Result<(Vec<Model>, bool)> {
-    let mut ok = Vec::new();
-    let mut failed = false;
-    for r in project.models()? {
-        match r {
-            Ok(m) => ok.push(m),
-            Err(e) => {
-                eprintln!("{e}");
-                failed = true;
-            }
-        }
-    }
+    let (mut ok, failed) = reported(project.models()?);
     for id in &select.models {
         if !ok.iter().any(|m| m.id() == id) {
             anyhow::bail!("no model with id `{id}` in {}", project.models_dir().display());
@@ -389,11 +379,10 @@ fn one_model(project: &Project, id: &str) -> anyhow::Result<Model> {
 /// whether any model failed.
 async fn run_models(project: &Project, select: &Select, req: RunRequest, json: bool) -> anyhow::Result<bool> {
     let (models, mut failed) = load_models(project, select)?;
-    for (id, name, _) in &req.overrides {
+    // a mistyped or out-of-range override stops the run before anything runs
+    for (id, _, _) in &req.overrides {
         let m = models.iter().find(|m| m.id() == id).ok_or_else(|| anyhow::anyhow!("--param: no model `{id}`"))?;
-        if !m.spec.params.contains_key(name) {
-            anyhow::bail!("--param: model {id} has no parameter `{name}`");
-        }
+        m.bind(&req.overrides_for(id)).map_err(|e| anyhow::anyhow!("--param: {e}"))?;
     }
     let (connectors, _) = load_connectors(project)?;
     let lake = Lake::open(&project.lake)?;
@@ -424,18 +413,23 @@ async fn run_models(project: &Project, select: &Select, req: RunRequest, json: b
 
 /// Loads every connector; a broken one is reported and the others are returned.
 fn load_connectors(project: &Project) -> anyhow::Result<(Vec<Connector>, bool)> {
+    Ok(reported(project.connectors()?))
+}
+
+/// Splits loaded items into the good ones and whether any failed; each failure is printed.
+fn reported<T, E: std::fmt::Display>(items: Vec<Result<T, E>>) -> (Vec<T>, bool) {
     let mut ok = Vec::new();
     let mut failed = false;
-    for c in project.connectors()? {
-        match c {
-            Ok(c) => ok.push(c),
+    for item in items {
+        match item {
+            Ok(x) => ok.push(x),
             Err(e) => {
                 eprintln!("searchlight: {e}");
                 failed = true;
             }
         }
     }
-    Ok((ok, failed))
+    (ok, failed)
 }
 
 /// Ingests the named connectors (all when empty); prints a summary. Returns whether any failed.

@@ -77,7 +77,8 @@ fn header_range(text: &str) -> Option<std::ops::Range<usize>> {
 pub fn load(path: &Path) -> Result<Model, Error> {
     let err = |line: usize, column: usize, message: String| Error { file: path.to_path_buf(), line, column, message };
     let bytes = std::fs::read(path).map_err(|e| err(0, 0, format!("cannot read: {e}")))?;
-    let text = String::from_utf8(bytes.clone()).map_err(|_| err(0, 0, "not UTF-8".into()))?;
+    let version = blake3::hash(&bytes).to_hex()[..16].to_string();
+    let text = String::from_utf8(bytes).map_err(|_| err(0, 0, "not UTF-8".into()))?;
     let range = header_range(&text).ok_or_else(|| {
         err(1, 1, "a model starts with its header: a `/* … */` comment holding TOML (see docs/models.md)".into())
     })?;
@@ -154,13 +155,7 @@ pub fn load(path: &Path) -> Result<Model, Error> {
             return Err(err(l, c, format!("parameter `{name}` is declared but the SQL never uses `${name}`")));
         }
     }
-    Ok(Model {
-        version: blake3::hash(&bytes).to_hex()[..16].to_string(),
-        spec,
-        path: path.to_path_buf(),
-        text,
-        defaults,
-    })
+    Ok(Model { version, spec, path: path.to_path_buf(), text, defaults })
 }
 
 /// `$name` placeholders in SQL text (outside strings and comments), with byte offsets.

@@ -50,7 +50,8 @@ impl RunRequest {
         }
     }
 
-    fn overrides_for(&self, id: &str) -> Vec<(String, String)> {
+    /// The overrides of one model, as (parameter, value).
+    pub fn overrides_for(&self, id: &str) -> Vec<(String, String)> {
         self.overrides.iter().filter(|(m, _, _)| m == id).map(|(_, n, v)| (n.clone(), v.clone())).collect()
     }
 }
@@ -65,8 +66,6 @@ pub struct Runner {
 /// What `check` learned about a model that plans.
 #[derive(Debug, Clone)]
 pub struct Checked {
-    /// Output columns.
-    pub columns: Vec<String>,
     /// Datasets it reads.
     pub reads: Vec<String>,
 }
@@ -108,25 +107,19 @@ impl Runner {
     /// Checks a model without running it: it plans (logical and physical) and its output has
     /// the entity, unit and amount columns the header names.
     pub async fn check(&self, m: &Model) -> Result<Checked, model::Error> {
-        let values =
-            m.bind(&[]).map_err(|message| model::Error { file: m.path.clone(), line: 0, column: 0, message })?;
+        let values = bind(m, &[])?;
         let as_of = chrono::Local::now().date_naive();
         let df = self.plan(m, &values, as_of).await?;
         let columns: Vec<String> = df.schema().fields().iter().map(|f| f.name().clone()).collect();
         check_columns(m, &columns)?;
         let reads = reads(df.logical_plan());
         df.create_physical_plan().await.map_err(|e| locate(m, &e))?;
-        Ok(Checked { columns, reads })
+        Ok(Checked { reads })
     }
 
     /// The plan DataFusion would execute, as text.
     pub async fn explain(&self, m: &Model, req: &RunRequest) -> Result<String, model::Error> {
-        let values = m.bind(&req.overrides_for(m.id())).map_err(|message| model::Error {
-            file: m.path.clone(),
-            line: 0,
-            column: 0,
-            message,
-        })?;
+        let values = bind(m, &req.overrides_for(m.id()))?;
         let df = self.plan(m, &values, req.as_of).await?;
         let batches =
             df.explain(false, false).map_err(|e| locate(m, &e))?.collect().await.map_err(|e| locate(m, &e))?;
@@ -150,12 +143,7 @@ impl Runner {
         let started = Instant::now();
         let mut outcome = ModelOutcome::start(m);
         let result = async {
-            let values = m.bind(&req.overrides_for(m.id())).map_err(|message| model::Error {
-                file: m.path.clone(),
-                line: 0,
-                column: 0,
-                message,
-            })?;
+            let values = bind(m, &req.overrides_for(m.id()))?;
             outcome.params = values.iter().map(|(n, v)| (n.clone(), v.to_string())).collect();
             let df = self.plan(m, &values, req.as_of).await?;
             let columns: Vec<String> = df.schema().fields().iter().map(|f| f.name().clone()).collect();
@@ -195,6 +183,11 @@ impl Runner {
             .collect()
             .await
     }
+}
+
+/// A model's parameter values (defaults, then overrides), with errors naming the model file.
+fn bind(m: &Model, overrides: &[(String, String)]) -> Result<Vec<(String, ParamValue)>, model::Error> {
+    m.bind(overrides).map_err(|message| model::Error { file: m.path.clone(), line: 0, column: 0, message })
 }
 
 /// A parameter value as a SQL literal of its type.
