@@ -73,10 +73,12 @@ pub fn build(c: &mut County, pop: &Pop) {
                        payee: &str,
                        account: &str,
                        amount: f64,
-                       method: &str| {
+                       method: &str|
+     -> String {
         seq += 1;
+        let id = format!("ZF{year}{:08}", seq);
         pay.push(vec![
-            format!("ZF{year}{:08}", seq).into(),
+            id.clone().into(),
             Val::Int(year as i64),
             u.dept_code.clone().into(),
             u.dept.clone().into(),
@@ -94,6 +96,7 @@ pub fn build(c: &mut County, pop: &Pop) {
             Val::Num(amount, 2),
             method.into(),
         ]);
+        id
     };
     let projects_per_unit = 6 * c.scale as usize;
     let supplier_count = pop.suppliers.len();
@@ -156,8 +159,10 @@ pub fn build(c: &mut County, pop: &Pop) {
         ("M25-L1", "lookalike", &culture, "11620250001", ("30299", "其他商品和服务支出", "工会会员活动"), d(2025, 6, 18), "清河县文化旅游体育局工会委员会", "6217001234567893333", 8_000.0, "向工会转款8,000元，低于1万元阈值"),
     ];
     for (case, kind, unit, code, subject, date, payee, account, amount, note) in planted {
-        pay_row(&mut pay, 2025, unit, code, "日常运转经费", subject, date, payee, account, amount, "授权支付");
-        c.plant(case, &case[..3], kind, "treasury_payments", payee, note);
+        let id = pay_row(&mut pay, 2025, unit, code, "日常运转经费", subject, date, payee, account, amount, "授权支付");
+        // one payee, two payments: the round-sum model flags a payment, so its entity is the pair
+        let entity = if case.starts_with("M20") { format!("{payee}|{id}") } else { payee.to_string() };
+        c.plant(case, &case[..3], kind, "treasury_payments", entity, note);
     }
     // year-end rush (M24) and idle funds (M27): two 2025 projects of the water bureau
     let water = units[7].clone();

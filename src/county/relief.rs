@@ -171,9 +171,12 @@ pub fn build(c: &mut County, pop: &Pop) {
             None
         };
         if let Some((item, amount)) = monthly {
+            // the old-age allowance starts the month after the 80th birthday
+            let eighty = d(p.born.year() + 80, p.born.month(), 1);
+            let from = if item == "高龄津贴" { eighty + chrono::Months::new(1) } else { d(2024, 1, 1) };
             for month in months(d(2024, 1, 1), d(2025, 12, 1)) {
                 let date = d(month.year(), month.month(), 5);
-                if date <= until {
+                if date <= until && date >= from {
                     push(&mut t, c, item, p, amount, date);
                 }
             }

@@ -47,6 +47,9 @@ impl Engine {
         for f in udf::functions() {
             ctx.register_udf((*f).clone());
         }
+        for f in udf::aggregates() {
+            ctx.register_udaf((*f).clone());
+        }
         Engine { ctx }
     }
 

@@ -14,15 +14,30 @@
 //! | `uscc_valid(text)` | true when a credit code passes the GB 32100 check |
 //! | `uscc_region(text)` | 6-digit region code of the registering authority |
 //! | `org_name_key(text)` | company name normalised for comparison (blanks removed, brackets unified) |
+//! | `id_card_age(id, date)` | whole years of age on `date` (birthday counted on the day) |
+//! | `name_similarity(a, b)` | 0–1, one minus the character edit distance over the longer length; compose with `org_name_key` for firms |
+//!
+//! Aggregates (also usable as window functions, `OVER (PARTITION BY …)`):
+//!
+//! | function | returns |
+//! |---|---|
+//! | `quantile_type7(x, p)` | sample quantile, Hyndman–Fan type 7 (R/Excel default) |
+//! | `quantile_type8(x, p)` | sample quantile, Hyndman–Fan type 8 (median-unbiased) |
+//! | `iqr_upper_fence(x, k [, type])` | Q3 + k·IQR (type 7 unless 8 is given) |
+//! | `iqr_lower_fence(x, k [, type])` | Q1 − k·IQR |
 
 mod code_fn;
+pub mod pair_fn;
+pub mod quantile;
 
 use std::sync::Arc;
 
-use datafusion::logical_expr::ScalarUDF;
+use datafusion::logical_expr::{AggregateUDF, ScalarUDF};
 
 use crate::codes::{id_card, text, uscc};
 use code_fn::{CodeFunction, Output};
+use pair_fn::{Pair, PairFunction};
+use quantile::{QuantileFunction, Stat};
 
 /// Every SQL function searchlight adds, with a one-line description each.
 pub fn functions() -> Vec<Arc<ScalarUDF>> {
@@ -38,6 +53,23 @@ pub fn functions() -> Vec<Arc<ScalarUDF>> {
     ]
     .into_iter()
     .map(|f| Arc::new(ScalarUDF::from(f)))
+    .chain([
+        Arc::new(ScalarUDF::from(PairFunction::new("id_card_age", Pair::AgeAt))),
+        Arc::new(ScalarUDF::from(PairFunction::new("name_similarity", Pair::NameSimilarity))),
+    ])
+    .collect()
+}
+
+/// Every aggregate function searchlight adds.
+pub fn aggregates() -> Vec<Arc<AggregateUDF>> {
+    [
+        QuantileFunction::new("quantile_type7", Stat::Quantile(7)),
+        QuantileFunction::new("quantile_type8", Stat::Quantile(8)),
+        QuantileFunction::new("iqr_upper_fence", Stat::UpperFence),
+        QuantileFunction::new("iqr_lower_fence", Stat::LowerFence),
+    ]
+    .into_iter()
+    .map(|f| Arc::new(AggregateUDF::from(f)))
     .collect()
 }
 
@@ -48,6 +80,7 @@ mod tests {
     #[test]
     fn names_are_unique() {
         let mut names: Vec<String> = functions().iter().map(|f| f.name().to_string()).collect();
+        names.extend(aggregates().iter().map(|f| f.name().to_string()));
         let n = names.len();
         names.sort();
         names.dedup();

@@ -1,0 +1,54 @@
+/* searchlight
+id          = "procurement.professional_loser"
+catalog     = "M37"
+title       = "“陪标专业户”：投标次数异常多却从不中标"
+title_en    = "Professional loser: bids far more often than peers and never wins"
+domain      = "procurement"
+area        = "招标投标"
+severity    = "medium"
+owner       = "党风政风监督室"
+description = """
+投标记录中，一家投标人的投标次数超过全体投标人投标次数的 IQR 上界(Q3 + k·IQR，Hyndman–Fan 第8类分位数)
+且不少于最低次数，却一次未中标的，为长期陪标、配合围标的疑点(参照开放合同红旗指标 R025 的方法)。
+列出与其共同投标次数最多的中标人。"""
+basis = [
+  "《中华人民共和国招标投标法》第三十二条：投标人不得相互串通投标报价，不得排挤其他投标人的公平竞争",
+  "《中华人民共和国招标投标法实施条例》第三十九条：禁止投标人相互串通投标",
+  "《政府采购货物和服务招标投标管理办法》(财政部令第87号)第三十七条：视为投标人串通投标的情形",
+]
+entity = ["bidder_uscc"]
+unit   = "bidder_name"
+
+[params]
+fence_k  = { type = "float", default = 1.5, min = 0.5, max = 5.0, doc = "IQR 上界系数 k" }
+min_bids = { type = "int", default = 5, min = 2, max = 100, doc = "至少投标几次" }
+*/
+WITH counts AS (
+    SELECT bidder_uscc, min(bidder_name) AS bidder_name, count(DISTINCT lot_no) AS bids,
+           count(DISTINCT CASE WHEN is_winner THEN lot_no END) AS wins
+    FROM bids
+    WHERE bid_time IS NULL OR CAST(bid_time AS DATE) <= $as_of
+    GROUP BY bidder_uscc
+),
+fence AS (
+    SELECT iqr_upper_fence(bids, $fence_k, 8) AS upper FROM counts
+),
+partners AS (
+    SELECT l.bidder_uscc, w.bidder_name AS winner, count(*) AS together
+    FROM bids l
+    JOIN bids w ON w.lot_no = l.lot_no AND w.is_winner AND w.bidder_uscc <> l.bidder_uscc
+    GROUP BY l.bidder_uscc, w.bidder_name
+)
+SELECT
+    c.bidder_uscc,
+    c.bidder_name,
+    c.bids,
+    c.wins,
+    round(f.upper, 2)                                                    AS fence,
+    (SELECT string_agg(p.winner || '×' || CAST(p.together AS VARCHAR), '、')
+       FROM partners p WHERE p.bidder_uscc = c.bidder_uscc)              AS winners_alongside
+FROM counts c
+CROSS JOIN fence f
+WHERE c.bids > f.upper
+  AND c.bids >= $min_bids
+  AND c.wins = 0

@@ -1,0 +1,40 @@
+/* searchlight
+id          = "relief.listed_in_two_households"
+catalog     = "M08"
+title       = "同一人在多个救助家庭中重复登记"
+title_en    = "One person listed in more than one assisted household"
+domain      = "relief"
+area        = "低保"
+severity    = "medium"
+owner       = "民生领域监督检查室"
+description = """
+同一身份证号同时是两个以上在保家庭(低保、特困)的户主或成员，为重复享受救助或虚增保障人口的疑点；
+城市低保与农村低保、低保与特困供养同时享受的情形包含在内。"""
+basis = [
+  "《社会救助暂行办法》(国务院令第649号)第九条：以共同生活的家庭为单位给予最低生活保障",
+  "《社会救助暂行办法》第十四条、第十九条：特困供养对象应当无劳动能力、无生活来源且无法定赡养抚养扶养义务人；特困人员不再同时享受最低生活保障",
+  "《社会救助暂行办法》第六十八条：采取虚报、隐瞒、伪造等手段骗取社会救助资金的，停止救助、责令退回",
+]
+entity = ["person_id"]
+unit   = "region_code"
+*/
+WITH people AS (
+    SELECT h.household_id, h.region_code, h.category, h.head_id AS person_id, h.head_name AS person_name
+    FROM relief_households h
+    WHERE h.status = '正常' AND h.head_id IS NOT NULL
+    UNION
+    SELECT h.household_id, h.region_code, h.category, m.member_id, m.member_name
+    FROM relief_members m
+    JOIN relief_households h ON h.household_id = m.household_id
+    WHERE h.status = '正常' AND m.member_id IS NOT NULL
+)
+SELECT
+    person_id,
+    min(person_name)                                   AS person_name,
+    min(region_code)                                   AS region_code,
+    count(DISTINCT household_id)                       AS households,
+    string_agg(DISTINCT household_id, '、')            AS household_ids,
+    string_agg(DISTINCT category, '、')                AS categories
+FROM people
+GROUP BY person_id
+HAVING count(DISTINCT household_id) > 1

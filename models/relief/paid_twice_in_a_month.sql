@@ -1,0 +1,33 @@
+/* searchlight
+id          = "relief.paid_twice_in_a_month"
+catalog     = "M08"
+title       = "同一家庭同月重复发放低保金"
+title_en    = "Subsistence allowance paid twice to one household for the same month"
+domain      = "relief"
+area        = "低保"
+severity    = "medium"
+owner       = "民生领域监督检查室"
+description = """
+低保发放明细中，同一家庭编号在同一发放月份有两笔以上发放的，为重复发放疑点(补发应记入所属月份并单独注明)。
+金额为超出一笔的部分。"""
+basis = [
+  "《社会救助暂行办法》(国务院令第649号)第十二条：对批准获得最低生活保障的家庭，按照共同生活的家庭成员人均收入低于当地最低生活保障标准的差额，按月发给最低生活保障金",
+  "《财政违法行为处罚处分条例》(国务院令第427号)第六条：违反规定使用、骗取财政资金的处理处分",
+]
+entity = ["household_id", "pay_month"]
+unit   = "town"
+amount = "excess_amount"
+*/
+SELECT
+    household_id,
+    pay_month,
+    min(town)                       AS town,
+    min(head_name)                  AS head_name,
+    count(*)                        AS payments,
+    sum(amount)                     AS total_amount,
+    sum(amount) - min(amount)       AS excess_amount,
+    string_agg(DISTINCT account, '、') AS accounts
+FROM relief_payments
+WHERE pay_month <= $as_of
+GROUP BY household_id, pay_month
+HAVING count(*) > 1

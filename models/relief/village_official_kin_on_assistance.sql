@@ -1,0 +1,53 @@
+/* searchlight
+id          = "relief.village_official_kin_on_assistance"
+catalog     = "M07"
+title       = "村干部近亲属在本村享受低保未备案"
+title_en    = "Relatives of village officials on the local subsistence allowance without a filing"
+domain      = "relief"
+area        = "优亲厚友"
+severity    = "high"
+owner       = "民生领域监督检查室"
+description = """
+村(社区)干部及其近亲属名单与低保家庭(户主及成员)比对：干部本人或其近亲属在该干部任职的村(社区)享受低保，
+且未在近亲属享受救助备案中登记的，为优亲厚友疑点。在其他村享受、或已按规定备案的不算。"""
+basis = [
+  "《最低生活保障审核确认办法》(民发〔2021〕57号)：乡镇(街道)、村(居)委会工作人员及其近亲属申请最低生活保障的，应当单独登记备案",
+  "《社会救助暂行办法》(国务院令第649号)第六十六条：违反规定使不符合条件的申请人获得社会救助的，对直接负责的主管人员和其他直接责任人员依法给予处分",
+  "《中国共产党纪律处分条例》(2023年修订)侵害群众利益的行为：在社会保障、政策扶持、救灾救济款物分配等事项中优亲厚友、明显有失公平的，给予处分",
+]
+entity = ["person_id"]
+unit   = "org_name"
+*/
+WITH kin AS (
+    SELECT o.id_no AS official_id, o.name AS official_name, o.org_name, o.org_code, o.position,
+           o.id_no AS person_id, '本人' AS relation
+    FROM officials o
+    WHERE o.level = '村级'
+    UNION ALL
+    SELECT o.id_no, o.name, o.org_name, o.org_code, o.position, r.relative_id, r.relation
+    FROM officials o
+    JOIN official_relatives r ON r.official_id = o.id_no
+    WHERE o.level = '村级'
+),
+people AS (
+    SELECT h.household_id, h.region_code, h.category, h.approved_date, h.head_id AS person_id, h.head_name AS person_name
+    FROM relief_households h
+    WHERE h.status = '正常'
+    UNION
+    SELECT h.household_id, h.region_code, h.category, h.approved_date, m.member_id, m.member_name
+    FROM relief_members m
+    JOIN relief_households h ON h.household_id = m.household_id
+    WHERE h.status = '正常'
+)
+SELECT
+    p.person_id,
+    min(p.person_name)                                            AS person_name,
+    min(p.household_id)                                           AS household_id,
+    min(p.category)                                               AS category,
+    min(k.org_name)                                               AS org_name,
+    string_agg(DISTINCT k.official_name || '(' || k.position || '，' || k.relation || ')', '；') AS officials
+FROM people p
+JOIN kin k ON k.person_id = p.person_id AND k.org_code = p.region_code
+WHERE (p.approved_date IS NULL OR p.approved_date <= $as_of)
+  AND NOT EXISTS (SELECT 1 FROM kin_filings f WHERE f.id_no = p.person_id AND f.filed_on <= $as_of)
+GROUP BY p.person_id
