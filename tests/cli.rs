@@ -48,3 +48,27 @@ fn as_of_is_recorded_per_run() {
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v[0]["manifest"]["as_of"], "2025-12-31");
 }
+
+#[test]
+fn explain_sql_prints_the_bound_query_and_it_returns_what_the_run_found() {
+    let p = TestProject::new();
+    p.write("connectors/pay.toml", "name = \"pay\"\ntitle = \"付\"\ndomain = \"test\"\nlocation = \"data/p.csv\"\n[format]\ntype = \"csv\"\n[columns]\nwho = { from = \"收款人\", type = \"text\" }\namount = { from = \"金额\", type = \"money\" }\npaid = { from = \"日期\", type = \"date\" }\n");
+    p.write("data/p.csv", "收款人,金额,日期\n甲,100,2025-01-01\n乙,900,2025-02-01\n丙,900,2025-09-01\n");
+    p.write(
+        "models/test/big.sql",
+        "/* searchlight\nid = \"test.big\"\ntitle = \"大额\"\ntitle_en = \"Large\"\ndomain = \"test\"\narea = \"测试\"\nseverity = \"low\"\nowner = \"t\"\ndescription = \"金额达到阈值\"\nbasis = [\"测试\"]\nentity = [\"who\"]\nunit = \"who\"\namount = \"amount\"\n[params]\nmin = { type = \"money\", default = 500, min = 0, max = 10000 }\n*/\nSELECT who, amount FROM pay WHERE amount >= $min AND paid <= $as_of\n",
+    );
+    assert_eq!(run(&p, &["ingest"]).0, 0);
+    let (code, sql, err) = run(&p, &["explain", "test.big", "--sql", "--as-of", "2025-06-30", "--param", "min=800"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(sql.contains("CAST('800.00' AS DECIMAL(18,2))") && sql.contains("DATE '2025-06-30'"), "{sql}");
+    let (_, out, _) = run(&p, &["sql", sql.trim(), "--json"]);
+    let rows: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let (code, out, err) =
+        run(&p, &["run", "--as-of", "2025-06-30", "--param", "test.big.min=800", "--jobs", "1", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["models"][0]["rows"], 1);
+    assert_eq!(rows.as_array().map(|r| r.len()), Some(1), "{rows}");
+    assert_eq!(rows[0]["who"], "乙");
+}

@@ -19,19 +19,27 @@ entity = ["invoice_code", "invoice_no"]
 unit   = "first_unit"
 amount = "excess_amount"
 */
+WITH claimed AS (
+    SELECT * FROM reimbursements WHERE invoice_no IS NOT NULL AND claim_date <= $as_of
+),
+twice AS (
+    -- invoices on more than one claim (min <> max is the cheap form of count(DISTINCT) > 1)
+    SELECT invoice_code, invoice_no
+    FROM claimed
+    GROUP BY invoice_code, invoice_no
+    HAVING min(claim_id) <> max(claim_id)
+)
 SELECT
-    invoice_code,
-    invoice_no,
-    min(unit_name)                                   AS first_unit,
-    count(DISTINCT unit_name)                        AS units,
-    string_agg(DISTINCT unit_name, '、')             AS unit_names,
-    count(DISTINCT claim_id)                         AS claims,
-    string_agg(DISTINCT claim_id, '、')              AS claim_ids,
-    string_agg(DISTINCT claimant, '、')              AS claimants,
-    min(invoice_date)                                AS invoice_date,
-    sum(amount) - min(amount)                        AS excess_amount
-FROM reimbursements
-WHERE invoice_no IS NOT NULL
-  AND claim_date <= $as_of
-GROUP BY invoice_code, invoice_no
-HAVING count(DISTINCT claim_id) > 1
+    r.invoice_code,
+    r.invoice_no,
+    min(r.unit_name)                                 AS first_unit,
+    count(DISTINCT r.unit_name)                      AS units,
+    string_agg(DISTINCT r.unit_name, '、')           AS unit_names,
+    count(DISTINCT r.claim_id)                       AS claims,
+    string_agg(DISTINCT r.claim_id, '、')            AS claim_ids,
+    string_agg(DISTINCT r.claimant, '、')            AS claimants,
+    min(r.invoice_date)                              AS invoice_date,
+    sum(r.amount) - min(r.amount)                    AS excess_amount
+FROM claimed r
+JOIN twice t ON t.invoice_code = r.invoice_code AND t.invoice_no = r.invoice_no
+GROUP BY r.invoice_code, r.invoice_no

@@ -38,8 +38,9 @@ SELECT
     c.voucher_date,
     c.summary,
     c.cash_amount,
-    (SELECT string_agg(DISTINCT v.account_name, '、') FROM vouchers v
-      WHERE v.unit_name = c.unit_name AND v.voucher_no = c.voucher_no AND v.fiscal_year = c.fiscal_year
-        AND v.debit > 0) AS debit_accounts
+    string_agg(DISTINCT v.account_name, '、') AS debit_accounts
 FROM cash c
+LEFT JOIN vouchers v
+       ON v.unit_name = c.unit_name AND v.voucher_no = c.voucher_no AND v.fiscal_year = c.fiscal_year AND v.debit > 0
 WHERE c.cash_amount >= $min_amount
+GROUP BY c.unit_name, c.voucher_no, c.fiscal_year, c.voucher_date, c.summary, c.cash_amount

@@ -23,32 +23,44 @@ unit   = "bidder_name"
 fence_k  = { type = "float", default = 1.5, min = 0.5, max = 5.0, doc = "IQR 上界系数 k" }
 min_bids = { type = "int", default = 5, min = 2, max = 100, doc = "至少投标几次" }
 */
-WITH counts AS (
-    SELECT bidder_uscc, min(bidder_name) AS bidder_name, count(DISTINCT lot_no) AS bids,
-           count(DISTINCT CASE WHEN is_winner THEN lot_no END) AS wins
+WITH entries AS (
+    -- one row per bidder and lot, won or not
+    SELECT bidder_uscc, lot_no, min(bidder_name) AS bidder_name, max(CASE WHEN is_winner THEN 1 ELSE 0 END) AS won
     FROM bids
     WHERE bid_time IS NULL OR CAST(bid_time AS DATE) <= $as_of
+    GROUP BY bidder_uscc, lot_no
+),
+counts AS (
+    SELECT bidder_uscc, min(bidder_name) AS bidder_name, count(*) AS bids, sum(won) AS wins
+    FROM entries
     GROUP BY bidder_uscc
 ),
 fence AS (
     SELECT iqr_upper_fence(bids, $fence_k, 8) AS upper FROM counts
 ),
+losers AS (
+    SELECT c.bidder_uscc, c.bidder_name, c.bids, c.wins, f.upper
+    FROM counts c
+    CROSS JOIN fence f
+    WHERE c.bids > f.upper
+      AND c.bids >= $min_bids
+      AND c.wins = 0
+),
 partners AS (
+    -- who won the lots a loser bid on, and how often
     SELECT l.bidder_uscc, w.bidder_name AS winner, count(*) AS together
-    FROM bids l
-    JOIN bids w ON w.lot_no = l.lot_no AND w.is_winner AND w.bidder_uscc <> l.bidder_uscc
+    FROM losers x
+    JOIN entries l ON l.bidder_uscc = x.bidder_uscc
+    JOIN bids w    ON w.lot_no = l.lot_no AND w.is_winner
     GROUP BY l.bidder_uscc, w.bidder_name
 )
 SELECT
-    c.bidder_uscc,
-    c.bidder_name,
-    c.bids,
-    c.wins,
-    round(f.upper, 2)                                                    AS fence,
-    (SELECT string_agg(p.winner || '×' || CAST(p.together AS VARCHAR), '、')
-       FROM partners p WHERE p.bidder_uscc = c.bidder_uscc)              AS winners_alongside
-FROM counts c
-CROSS JOIN fence f
-WHERE c.bids > f.upper
-  AND c.bids >= $min_bids
-  AND c.wins = 0
+    x.bidder_uscc,
+    x.bidder_name,
+    x.bids,
+    x.wins,
+    round(x.upper, 2)                                                             AS fence,
+    string_agg(p.winner || '×' || CAST(p.together AS VARCHAR), '、' ORDER BY p.together DESC) AS winners_alongside
+FROM losers x
+LEFT JOIN partners p ON p.bidder_uscc = x.bidder_uscc
+GROUP BY x.bidder_uscc, x.bidder_name, x.bids, x.wins, x.upper

@@ -26,10 +26,13 @@ WITH people AS (
     SELECT uscc, person_id, name, position FROM key_persons
 ),
 linked AS (
-    SELECT DISTINCT b.lot_no, b.bidder_uscc, b.bidder_name, p.person_id, p.person_name, p.role
+    SELECT b.lot_no, b.bidder_uscc, b.bidder_name, p.person_id, p.person_name, p.role
     FROM bids b
     JOIN people p ON p.uscc = b.bidder_uscc
     WHERE p.person_id IS NOT NULL
+),
+shared AS (
+    SELECT lot_no, person_id FROM linked GROUP BY lot_no, person_id HAVING min(bidder_uscc) <> max(bidder_uscc)
 )
 SELECT
     l.lot_no,
@@ -39,7 +42,7 @@ SELECT
     count(DISTINCT l.bidder_uscc)                                 AS bidders,
     string_agg(DISTINCT l.bidder_name || '(' || l.role || ')', '、') AS links
 FROM linked l
+JOIN shared s ON s.lot_no = l.lot_no AND s.person_id = l.person_id
 LEFT JOIN procurement_lots lot ON lot.lot_no = l.lot_no
 WHERE lot.open_time IS NULL OR CAST(lot.open_time AS DATE) <= $as_of
 GROUP BY l.lot_no, l.person_id
-HAVING count(DISTINCT l.bidder_uscc) > 1

@@ -17,17 +17,22 @@ basis = [
 entity = ["lot_no", "upload_ip"]
 unit   = "buyer_name"
 */
+WITH uploads AS (
+    SELECT * FROM bids
+    WHERE upload_ip IS NOT NULL AND (bid_time IS NULL OR CAST(bid_time AS DATE) <= $as_of)
+),
+shared AS (
+    SELECT lot_no, upload_ip FROM uploads GROUP BY lot_no, upload_ip HAVING min(bidder_uscc) <> max(bidder_uscc)
+)
 SELECT
     b.lot_no,
     b.upload_ip,
     min(l.buyer_name)                              AS buyer_name,
     count(DISTINCT b.bidder_uscc)                  AS bidders,
     string_agg(DISTINCT b.bidder_name, '、')       AS bidder_names,
-    count(DISTINCT b.mac) = 1                      AS same_mac,
-    count(DISTINCT b.disk_serial) = 1              AS same_disk
-FROM bids b
+    min(b.mac) = max(b.mac)                        AS same_mac,
+    min(b.disk_serial) = max(b.disk_serial)        AS same_disk
+FROM uploads b
+JOIN shared s ON s.lot_no = b.lot_no AND s.upload_ip = b.upload_ip
 LEFT JOIN procurement_lots l ON l.lot_no = b.lot_no
-WHERE b.upload_ip IS NOT NULL
-  AND (b.bid_time IS NULL OR CAST(b.bid_time AS DATE) <= $as_of)
 GROUP BY b.lot_no, b.upload_ip
-HAVING count(DISTINCT b.bidder_uscc) > 1

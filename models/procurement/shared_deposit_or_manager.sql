@@ -17,22 +17,25 @@ basis = [
 entity = ["lot_no", "shared_value"]
 unit   = "buyer_name"
 */
-WITH marks AS (
-    SELECT lot_no, bidder_uscc, bidder_name, deposit_account AS shared_value, '保证金转出账户' AS kind
+WITH shared AS (
+    SELECT lot_no, deposit_account AS shared_value, '保证金转出账户' AS kind
     FROM bids WHERE deposit_account IS NOT NULL
+    GROUP BY lot_no, deposit_account HAVING min(bidder_uscc) <> max(bidder_uscc)
     UNION ALL
-    SELECT lot_no, bidder_uscc, bidder_name, manager_id, '项目负责人身份证号'
+    SELECT lot_no, manager_id, '项目负责人身份证号'
     FROM bids WHERE manager_id IS NOT NULL
+    GROUP BY lot_no, manager_id HAVING min(bidder_uscc) <> max(bidder_uscc)
 )
 SELECT
-    m.lot_no,
-    m.shared_value,
-    min(m.kind)                                AS kind,
+    s.lot_no,
+    s.shared_value,
+    s.kind,
     min(l.buyer_name)                          AS buyer_name,
-    count(DISTINCT m.bidder_uscc)              AS bidders,
-    string_agg(DISTINCT m.bidder_name, '、')   AS bidder_names
-FROM marks m
-LEFT JOIN procurement_lots l ON l.lot_no = m.lot_no
+    count(DISTINCT b.bidder_uscc)              AS bidders,
+    string_agg(DISTINCT b.bidder_name, '、')   AS bidder_names
+FROM shared s
+JOIN bids b ON b.lot_no = s.lot_no
+           AND s.shared_value = CASE WHEN s.kind = '保证金转出账户' THEN b.deposit_account ELSE b.manager_id END
+LEFT JOIN procurement_lots l ON l.lot_no = s.lot_no
 WHERE l.open_time IS NULL OR CAST(l.open_time AS DATE) <= $as_of
-GROUP BY m.lot_no, m.shared_value
-HAVING count(DISTINCT m.bidder_uscc) > 1
+GROUP BY s.lot_no, s.shared_value, s.kind

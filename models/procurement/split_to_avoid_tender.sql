@@ -23,23 +23,33 @@ amount = "total_amount"
 tender_threshold = { type = "money", default = 2000000, min = 100000, max = 100000000, doc = "公开招标数额标准(元)" }
 min_contracts    = { type = "int", default = 2, min = 2, max = 50, doc = "至少几笔合同" }
 */
+WITH bought AS (
+    SELECT *, CAST(date_part('year', sign_date) AS BIGINT) AS year
+    FROM contracts
+    WHERE method <> '公开招标' AND sign_date <= $as_of
+),
+split AS (
+    SELECT buyer_name, budget_project, category, year
+    FROM bought
+    GROUP BY buyer_name, budget_project, category, year
+    HAVING count(*) >= $min_contracts
+       AND sum(amount) >= $tender_threshold
+       AND max(amount) < $tender_threshold
+)
 SELECT
-    buyer_name,
-    budget_project,
-    category,
-    CAST(date_part('year', sign_date) AS BIGINT)     AS year,
+    c.buyer_name,
+    c.budget_project,
+    c.category,
+    c.year,
     count(*)                                         AS contracts,
-    sum(amount)                                      AS total_amount,
-    max(amount)                                      AS largest,
-    string_agg(contract_no, '、')                    AS contract_nos,
-    string_agg(DISTINCT method, '、')                AS methods,
-    string_agg(DISTINCT supplier_name, '、')         AS suppliers,
-    min(sign_date)                                   AS first_signed,
-    max(sign_date)                                   AS last_signed
-FROM contracts
-WHERE method <> '公开招标'
-  AND sign_date <= $as_of
-GROUP BY buyer_name, budget_project, category, CAST(date_part('year', sign_date) AS BIGINT)
-HAVING count(*) >= $min_contracts
-   AND sum(amount) >= $tender_threshold
-   AND max(amount) < $tender_threshold
+    sum(c.amount)                                    AS total_amount,
+    max(c.amount)                                    AS largest,
+    string_agg(c.contract_no, '、')                  AS contract_nos,
+    string_agg(DISTINCT c.method, '、')              AS methods,
+    string_agg(DISTINCT c.supplier_name, '、')       AS suppliers,
+    min(c.sign_date)                                 AS first_signed,
+    max(c.sign_date)                                 AS last_signed
+FROM bought c
+JOIN split s ON s.buyer_name = c.buyer_name AND s.budget_project = c.budget_project
+            AND s.category = c.category AND s.year = c.year
+GROUP BY c.buyer_name, c.budget_project, c.category, c.year

@@ -27,14 +27,17 @@ WITH people AS (
     FROM relief_members m
     JOIN relief_households h ON h.household_id = m.household_id
     WHERE h.status = '正常' AND m.member_id IS NOT NULL
+),
+twice AS (
+    SELECT person_id FROM people GROUP BY person_id HAVING min(household_id) <> max(household_id)
 )
 SELECT
-    person_id,
-    min(person_name)                                   AS person_name,
-    min(region_code)                                   AS region_code,
-    count(DISTINCT household_id)                       AS households,
-    string_agg(DISTINCT household_id, '、')            AS household_ids,
-    string_agg(DISTINCT category, '、')                AS categories
-FROM people
-GROUP BY person_id
-HAVING count(DISTINCT household_id) > 1
+    p.person_id,
+    min(p.person_name)                                 AS person_name,
+    min(p.region_code)                                 AS region_code,
+    count(DISTINCT p.household_id)                     AS households,
+    string_agg(DISTINCT p.household_id, '、')          AS household_ids,
+    string_agg(DISTINCT p.category, '、')              AS categories
+FROM people p
+JOIN twice t ON t.person_id = p.person_id
+GROUP BY p.person_id

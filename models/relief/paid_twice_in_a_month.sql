@@ -18,16 +18,22 @@ entity = ["household_id", "pay_month"]
 unit   = "town"
 amount = "excess_amount"
 */
+WITH twice AS (
+    SELECT household_id, pay_month
+    FROM relief_payments
+    WHERE pay_month <= $as_of
+    GROUP BY household_id, pay_month
+    HAVING count(*) > 1
+)
 SELECT
-    household_id,
-    pay_month,
-    min(town)                       AS town,
-    min(head_name)                  AS head_name,
-    count(*)                        AS payments,
-    sum(amount)                     AS total_amount,
-    sum(amount) - min(amount)       AS excess_amount,
-    string_agg(DISTINCT account, '、') AS accounts
-FROM relief_payments
-WHERE pay_month <= $as_of
-GROUP BY household_id, pay_month
-HAVING count(*) > 1
+    p.household_id,
+    p.pay_month,
+    min(p.town)                          AS town,
+    min(p.head_name)                     AS head_name,
+    count(*)                             AS payments,
+    sum(p.amount)                        AS total_amount,
+    sum(p.amount) - min(p.amount)        AS excess_amount,
+    string_agg(DISTINCT p.account, '、') AS accounts
+FROM relief_payments p
+JOIN twice t ON t.household_id = p.household_id AND t.pay_month = p.pay_month
+GROUP BY p.household_id, p.pay_month

@@ -60,6 +60,9 @@ enum Command {
         /// Print JSON instead of tables.
         #[arg(long)]
         json: bool,
+        /// How many models run at once (default: one per core).
+        #[arg(long)]
+        jobs: Option<usize>,
     },
     /// Run each model's tests (<model>.test.toml beside the model).
     Test {
@@ -87,6 +90,12 @@ enum Command {
         /// The date the data describes (default: today).
         #[arg(long)]
         as_of: Option<chrono::NaiveDate>,
+        /// Override a parameter: NAME=VALUE (repeatable).
+        #[arg(long = "param", value_name = "NAME=VALUE")]
+        params: Vec<String>,
+        /// Print the query with its parameters bound (one SQL statement) instead of the plan.
+        #[arg(long)]
+        sql: bool,
     },
     /// List the model library (id, title, area), or print it as Markdown.
     Models {
@@ -219,8 +228,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             output::check_table(&rows);
             Ok(if failed { ExitCode::from(2) } else { ExitCode::SUCCESS })
         }
-        Command::Run { select, as_of, params, json } => {
+        Command::Run { select, as_of, params, json, jobs } => {
             let mut req = RunRequest::new(as_of.unwrap_or_else(|| chrono::Local::now().date_naive()));
+            if let Some(jobs) = jobs {
+                req.concurrency = jobs.max(1);
+            }
             req.overrides = params.iter().map(|p| parse_override(p)).collect::<anyhow::Result<_>>()?;
             let failed = run_models(&project, &select, req, json).await?;
             Ok(if failed { ExitCode::from(2) } else { ExitCode::SUCCESS })
@@ -258,10 +270,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Preview { model, as_of, params, limit } => {
             let m = one_model(&project, &model)?;
             let mut req = RunRequest::new(as_of.unwrap_or_else(|| chrono::Local::now().date_naive()));
-            for p in &params {
-                let (n, v) = p.split_once('=').ok_or_else(|| anyhow::anyhow!("--param {p}: expected NAME=VALUE"))?;
-                req.overrides.push((m.id().to_string(), n.trim().to_string(), v.trim().to_string()));
-            }
+            req.overrides = model_overrides(&m, &params)?;
             let (connectors, _) = load_connectors(&project)?;
             let runner = Runner::over_lake(&Lake::open(&project.lake)?, &connectors).await?;
             let outcome = runner.run_model(&m, &req).await;
@@ -271,12 +280,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             output::preview(&m, &outcome, limit)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Explain { model, as_of } => {
+        Command::Explain { model, as_of, params, sql } => {
             let m = one_model(&project, &model)?;
-            let req = RunRequest::new(as_of.unwrap_or_else(|| chrono::Local::now().date_naive()));
+            let mut req = RunRequest::new(as_of.unwrap_or_else(|| chrono::Local::now().date_naive()));
+            req.overrides = model_overrides(&m, &params)?;
             let (connectors, _) = load_connectors(&project)?;
             let runner = Runner::over_lake(&Lake::open(&project.lake)?, &connectors).await?;
-            print!("{}", runner.explain(&m, &req).await?);
+            if sql {
+                println!("{}", runner.bound_sql(&m, &req)?);
+            } else {
+                print!("{}", runner.explain(&m, &req).await?);
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Models { markdown } => {
@@ -348,6 +362,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 /// `MODEL.NAME=VALUE` → (model, name, value).
+/// `--param NAME=VALUE` of a command about one model, as overrides of that model.
+fn model_overrides(m: &Model, params: &[String]) -> anyhow::Result<Vec<(String, String, String)>> {
+    params
+        .iter()
+        .map(|p| {
+            let (n, v) = p.split_once('=').ok_or_else(|| anyhow::anyhow!("--param {p}: expected NAME=VALUE"))?;
+            Ok((m.id().to_string(), n.trim().to_string(), v.trim().to_string()))
+        })
+        .collect()
+}
+
 fn parse_override(p: &str) -> anyhow::Result<(String, String, String)> {
     let (lhs, value) = p.split_once('=').ok_or_else(|| anyhow::anyhow!("--param {p}: expected MODEL.NAME=VALUE"))?;
     let (model, name) =

@@ -108,6 +108,18 @@ impl Engine {
     /// such as `DATE '2025-12-31'`). Binding happens on the parsed statement, so positions in
     /// errors stay those of `text`; a placeholder without a value is an error.
     pub async fn sql_bound(&self, text: &str, values: &HashMap<String, String>) -> Result<DataFrame> {
+        let statement = self.bind(text, values)?;
+        let plan = self.ctx.state().statement_to_plan(statement).await?;
+        self.ctx.execute_logical_plan(plan).await
+    }
+
+    /// The query with its placeholders bound, as SQL text: the statement [`Self::sql_bound`]
+    /// plans, for reading or for running on another engine.
+    pub fn bound_text(&self, text: &str, values: &HashMap<String, String>) -> Result<String> {
+        Ok(self.bind(text, values)?.to_string())
+    }
+
+    fn bind(&self, text: &str, values: &HashMap<String, String>) -> Result<Statement> {
         let state = self.ctx.state();
         let mut statement = state.sql_to_statement(text, &Dialect::Generic)?;
         let Statement::Statement(inner) = &mut statement else {
@@ -135,7 +147,6 @@ impl Engine {
         if let ControlFlow::Break(message) = flow {
             return Err(DataFusionError::Plan(message));
         }
-        let plan = state.statement_to_plan(statement).await?;
-        self.ctx.execute_logical_plan(plan).await
+        Ok(statement)
     }
 }

@@ -99,9 +99,13 @@ impl Runner {
         values: &[(String, ParamValue)],
         as_of: chrono::NaiveDate,
     ) -> Result<DataFrame, model::Error> {
-        let mut literals: HashMap<String, String> = values.iter().map(|(n, v)| (n.clone(), sql_literal(v))).collect();
-        literals.insert(AS_OF.into(), sql_literal(&ParamValue::Date(as_of)));
-        self.engine.sql_bound(&m.text, &literals).await.map_err(|e| locate(m, &e))
+        self.engine.sql_bound(&m.text, &literals(values, as_of)).await.map_err(|e| locate(m, &e))
+    }
+
+    /// The model's query with its parameters (and `$as_of`) bound, as one SQL statement.
+    pub fn bound_sql(&self, m: &Model, req: &RunRequest) -> Result<String, model::Error> {
+        let values = bind(m, &req.overrides_for(m.id()))?;
+        self.engine.bound_text(&m.text, &literals(&values, req.as_of)).map_err(|e| locate(m, &e))
     }
 
     /// Checks a model without running it: it plans (logical and physical) and its output has
@@ -188,6 +192,13 @@ impl Runner {
 /// A model's parameter values (defaults, then overrides), with errors naming the model file.
 fn bind(m: &Model, overrides: &[(String, String)]) -> Result<Vec<(String, ParamValue)>, model::Error> {
     m.bind(overrides).map_err(|message| model::Error { file: m.path.clone(), line: 0, column: 0, message })
+}
+
+/// Every parameter, and the as-of date, as SQL literal text by name.
+fn literals(values: &[(String, ParamValue)], as_of: chrono::NaiveDate) -> HashMap<String, String> {
+    let mut literals: HashMap<String, String> = values.iter().map(|(n, v)| (n.clone(), sql_literal(v))).collect();
+    literals.insert(AS_OF.into(), sql_literal(&ParamValue::Date(as_of)));
+    literals
 }
 
 /// A parameter value as a SQL literal of its type.
