@@ -28,6 +28,7 @@ pub mod county;
 pub mod engine;
 pub mod fault;
 pub mod lake;
+pub mod ledger;
 pub mod model;
 pub mod project;
 pub mod runner;

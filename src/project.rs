@@ -5,6 +5,7 @@
 //! <root>/models/             supervision models (SQL)
 //! <root>/fixtures/           the bundled demo county
 //! <root>/lake/               the default lake (a local directory), unless --lake / SEARCHLIGHT_LAKE
+//! <root>/ledger.sqlite       the default clue ledger, unless --ledger / SEARCHLIGHT_LEDGER
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -21,11 +22,14 @@ pub struct Project {
     pub root: PathBuf,
     /// Lake URL.
     pub lake: Url,
+    /// Clue ledger (SQLite file).
+    pub ledger: PathBuf,
 }
 
 impl Project {
-    /// Opens the project at `root`; `lake` overrides the default `<root>/lake`.
-    pub fn open(root: &Path, lake: Option<&str>) -> anyhow::Result<Project> {
+    /// Opens the project at `root`; `lake` overrides the default `<root>/lake`, `ledger` the
+    /// default `<root>/ledger.sqlite`.
+    pub fn open(root: &Path, lake: Option<&str>, ledger: Option<&Path>) -> anyhow::Result<Project> {
         let root =
             std::fs::canonicalize(root).map_err(|e| anyhow::anyhow!("project directory {}: {e}", root.display()))?;
         let cwd = std::env::current_dir()?;
@@ -33,7 +37,11 @@ impl Project {
             Some(l) => storage::to_url(l, &cwd)?,
             None => storage::to_url("lake", &root)?,
         };
-        Ok(Project { root, lake })
+        let ledger = match ledger {
+            Some(p) => cwd.join(p),
+            None => root.join("ledger.sqlite"),
+        };
+        Ok(Project { root, lake, ledger })
     }
 
     /// The connectors folder.

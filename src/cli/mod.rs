@@ -15,6 +15,7 @@ use clap::{Parser, Subcommand};
 use crate::connector::Connector;
 use crate::engine::Engine;
 use crate::lake::{IngestOptions, Lake};
+use crate::ledger::{ClueFilter, Ledger, Mark};
 use crate::model::Model;
 use crate::project::Project;
 use crate::runner::{RunReport, RunRequest, Runner};
@@ -29,8 +30,21 @@ pub struct Cli {
     /// Lake location: a directory, file:// or s3:// URL (default: <project>/lake).
     #[arg(long, global = true, env = "SEARCHLIGHT_LAKE")]
     lake: Option<String>,
+    /// Clue ledger, a SQLite file (default: <project>/ledger.sqlite).
+    #[arg(long, global = true, env = "SEARCHLIGHT_LEDGER")]
+    ledger: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum ClueCommand {
+    /// A clue and every run's sighting of it (evidence file and rows, model version, parameters).
+    Show {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -96,6 +110,39 @@ enum Command {
         /// Print the query with its parameters bound (one SQL statement) instead of the plan.
         #[arg(long)]
         sql: bool,
+    },
+    /// List clues in the ledger, most severe and newest first.
+    Clues {
+        /// new | ongoing | resolved | reopened (as the latest run of the clue's model saw it).
+        #[arg(long)]
+        state: Option<String>,
+        #[arg(long)]
+        area: Option<String>,
+        /// The inspected unit (or region code).
+        #[arg(long)]
+        unit: Option<String>,
+        #[arg(long)]
+        model: Option<String>,
+        /// high | medium | low
+        #[arg(long)]
+        severity: Option<String>,
+        /// Only clues first found after this run id.
+        #[arg(long, value_name = "RUN")]
+        new_since: Option<String>,
+        #[arg(long)]
+        limit: Option<usize>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// One clue.
+    Clue {
+        #[command(subcommand)]
+        command: ClueCommand,
+    },
+    /// Copy the ledger to PATH consistently, even while a run is writing it.
+    Backup {
+        /// Destination file (must not exist).
+        path: PathBuf,
     },
     /// List the model library (id, title, area), or print it as Markdown.
     Models {
@@ -197,7 +244,7 @@ pub fn main() -> ExitCode {
 
 /// Runs one parsed command.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let project = Project::open(&cli.project, cli.lake.as_deref())?;
+    let project = Project::open(&cli.project, cli.lake.as_deref(), cli.ledger.as_deref())?;
     match cli.command {
         Command::Pipeline { as_of } => {
             let mut opts = IngestOptions::default();
@@ -291,6 +338,43 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 print!("{}", runner.explain(&m, &req).await?);
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Clues { state, area, unit, model, severity, new_since, limit, json } => {
+            let mark =
+                match state.as_deref() {
+                    None => None,
+                    Some(s) => Some(Mark::parse(s).ok_or_else(|| {
+                        anyhow::anyhow!("--state {s}: expected one of new, ongoing, resolved, reopened")
+                    })?),
+                };
+            let ledger = Ledger::open(&project.ledger)?;
+            if let Some(run) = &new_since {
+                anyhow::ensure!(ledger.has_run(run)?, "--new-since {run}: no such run in {}", project.ledger.display());
+            }
+            let filter = ClueFilter { mark, area, unit, model, severity, new_since, limit };
+            let rows = ledger.clues(&filter)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+            } else {
+                output::clues_table(&rows);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Clue { command: ClueCommand::Show { id, json } } => {
+            let Some(view) = Ledger::open(&project.ledger)?.clue(&id)? else {
+                anyhow::bail!("no clue `{id}` in {}", project.ledger.display());
+            };
+            if json {
+                println!("{}", serde_json::to_string_pretty(&view)?);
+            } else {
+                output::clue_view(&view);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Backup { path } => {
+            Ledger::open(&project.ledger)?.backup(&path)?;
+            println!("台账已备份 ledger backed up: {} → {}", project.ledger.display(), path.display());
             Ok(ExitCode::SUCCESS)
         }
         Command::Models { markdown } => {
@@ -422,6 +506,7 @@ async fn run_models(project: &Project, select: &Select, req: RunRequest, json: b
         models: outcomes,
     };
     report.save(&lake).await?;
+    let diff = Ledger::open(&project.ledger)?.record(&report, project.lake.as_str())?;
     for m in &report.models {
         if let Some(e) = &m.error {
             eprintln!("searchlight: model {}: {e}", m.model);
@@ -429,9 +514,12 @@ async fn run_models(project: &Project, select: &Select, req: RunRequest, json: b
     }
     failed |= report.failed() > 0;
     if json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        let mut v = serde_json::to_value(&report)?;
+        v["ledger"] = serde_json::to_value(&diff)?;
+        println!("{}", serde_json::to_string_pretty(&v)?);
     } else {
         output::run_table(&report);
+        output::ledger_line(&diff);
     }
     Ok(failed)
 }

@@ -436,3 +436,80 @@ pub fn models_markdown(models: &[crate::model::Model]) -> String {
     }
     s
 }
+
+/// What recording a run did to the ledger, one line.
+pub fn ledger_line(diff: &crate::ledger::LedgerDiff) {
+    use crate::ledger::Mark;
+    println!(
+        "线索台账: 新增 {} 条, 持续 {} 条, 已消失 {} 条, 复现 {} 条 (new / ongoing / resolved / reopened)",
+        diff.count(Mark::New),
+        diff.count(Mark::Ongoing),
+        diff.count(Mark::Resolved),
+        diff.count(Mark::Reopened)
+    );
+}
+
+fn severity_label(s: &str) -> &'static str {
+    match s {
+        "high" => "高",
+        "medium" => "中",
+        _ => "低",
+    }
+}
+
+/// A clue listing.
+pub fn clues_table(rows: &[crate::ledger::ClueRow]) {
+    let mut t = table(&[
+        "线索 clue",
+        "模型 model",
+        "领域 area",
+        "风险",
+        "对象 entity",
+        "单位 unit",
+        "金额(元)",
+        "状态 mark",
+        "首次发现 first run",
+    ]);
+    for r in rows {
+        t.add_row(vec![
+            Cell::new(&r.clue_id),
+            Cell::new(&r.title),
+            Cell::new(&r.area),
+            Cell::new(severity_label(&r.severity)),
+            Cell::new(&r.entity),
+            Cell::new(r.unit.as_deref().unwrap_or("")),
+            Cell::new(r.amount.map(money).unwrap_or_default()).set_alignment(CellAlignment::Right),
+            Cell::new(r.mark.label()),
+            Cell::new(&r.first_run),
+        ]);
+    }
+    println!("{t}");
+    println!("共 {} 条线索", group(rows.len() as u64));
+}
+
+/// One clue and its history.
+pub fn clue_view(v: &crate::ledger::ClueView) {
+    let c = &v.clue;
+    println!("线索 {}  {}", c.clue_id, c.title);
+    println!("  模型 model     {}", c.model);
+    println!("  领域 area      {}   风险 {}", c.area, severity_label(&c.severity));
+    println!("  对象 entity    {}", c.entity);
+    println!("  单位 unit      {}", c.unit.as_deref().unwrap_or("-"));
+    println!("  金额 amount    {}", c.amount.map(money).unwrap_or_else(|| "-".into()));
+    println!("  状态 mark      {} (运行 {})", c.mark.label(), c.last_run);
+    let mut t = table(&["运行 run", "数据截至 as of", "状态 mark", "金额(元)", "证据 evidence", "模型版本 version"]);
+    for s in &v.sightings {
+        t.add_row(vec![
+            Cell::new(&s.run_id),
+            Cell::new(&s.as_of),
+            Cell::new(s.mark.label()),
+            Cell::new(s.amount.map(money).unwrap_or_default()).set_alignment(CellAlignment::Right),
+            Cell::new(match &s.evidence {
+                Some(f) if !s.rows.is_empty() => format!("_runs/{}/{f} 行 {:?}", s.run_id, s.rows),
+                _ => String::new(),
+            }),
+            Cell::new(&s.model_version),
+        ]);
+    }
+    println!("{t}");
+}

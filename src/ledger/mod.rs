@@ -1,0 +1,386 @@
+//! The clue ledger: an embedded SQLite database (WAL mode, schema migrations) of runs, the clues
+//! they found and every step taken on a clue. The seam is [`Ledger::record`], which takes a
+//! finished [`RunReport`] and, in one transaction, marks each clue of each model that ran
+//! `new`, `ongoing`, `reopened` or `resolved`. The evidence rows stay in the lake
+//! (`_runs/<run>/<model>.parquet`); the ledger keeps their row numbers. Nothing recorded is ever
+//! changed: sightings and events are append-only (triggers refuse UPDATE and DELETE).
+
+mod query;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+
+use crate::runner::RunReport;
+
+pub use query::{ClueFilter, ClueRow, ClueView, Sighting};
+
+/// Migrations, applied in order; `PRAGMA user_version` is how many have been applied.
+const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_init.sql")];
+
+/// A ledger error, naming the database file.
+#[derive(Debug, thiserror::Error)]
+#[error("ledger {path}: {message}")]
+pub struct Error {
+    pub path: PathBuf,
+    pub message: String,
+}
+
+/// How a run saw one clue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mark {
+    /// First time any run found it.
+    New,
+    /// Found again, as in the model's previous run.
+    Ongoing,
+    /// Found again after a run of its model had stopped finding it.
+    Reopened,
+    /// Its model ran and no longer returns it.
+    Resolved,
+}
+
+impl Mark {
+    pub fn name(self) -> &'static str {
+        match self {
+            Mark::New => "new",
+            Mark::Ongoing => "ongoing",
+            Mark::Reopened => "reopened",
+            Mark::Resolved => "resolved",
+        }
+    }
+
+    /// 中文 label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Mark::New => "新增",
+            Mark::Ongoing => "持续",
+            Mark::Reopened => "复现",
+            Mark::Resolved => "已消失",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Mark> {
+        [Mark::New, Mark::Ongoing, Mark::Reopened, Mark::Resolved].into_iter().find(|m| m.name() == s)
+    }
+}
+
+/// What recording a run changed: clues by mark, per model and in total.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct LedgerDiff {
+    pub run: String,
+    pub total: BTreeMap<Mark, usize>,
+    pub models: BTreeMap<String, BTreeMap<Mark, usize>>,
+}
+
+impl LedgerDiff {
+    pub fn count(&self, mark: Mark) -> usize {
+        self.total.get(&mark).copied().unwrap_or(0)
+    }
+}
+
+/// An open ledger.
+pub struct Ledger {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Ledger {
+    /// Opens (creating if needed) the ledger at `path`, in WAL mode, migrated to the current schema.
+    pub fn open(path: &Path) -> Result<Ledger, Error> {
+        let err = |message: String| Error { path: path.to_path_buf(), message };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| err(e.to_string()))?;
+        }
+        let conn = Connection::open(path).map_err(|e| err(e.to_string()))?;
+        conn.busy_timeout(Duration::from_secs(30)).map_err(|e| err(e.to_string()))?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(|e| err(e.to_string()))?;
+        conn.pragma_update(None, "synchronous", "FULL").map_err(|e| err(e.to_string()))?;
+        conn.pragma_update(None, "foreign_keys", "ON").map_err(|e| err(e.to_string()))?;
+        let mut ledger = Ledger { conn, path: path.to_path_buf() };
+        ledger.migrate()?;
+        Ok(ledger)
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn err(&self, e: impl std::fmt::Display) -> Error {
+        Error { path: self.path.clone(), message: e.to_string() }
+    }
+
+    fn migrate(&mut self) -> Result<(), Error> {
+        let applied: usize =
+            self.conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(|e| self.err(e))?;
+        if applied > MIGRATIONS.len() {
+            return Err(self.err(format!(
+                "schema version {applied} is newer than this searchlight knows ({}); upgrade searchlight",
+                MIGRATIONS.len()
+            )));
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
+            let tx = self.conn.transaction().map_err(|e| Error { path: self.path.clone(), message: e.to_string() })?;
+            tx.execute_batch(sql)
+                .map_err(|e| Error { path: self.path.clone(), message: format!("migration {}: {e}", i + 1) })?;
+            tx.pragma_update(None, "user_version", i + 1)
+                .map_err(|e| Error { path: self.path.clone(), message: e.to_string() })?;
+            tx.commit().map_err(|e| Error { path: self.path.clone(), message: e.to_string() })?;
+        }
+        Ok(())
+    }
+
+    /// Records a finished run: the run, each model's part, and a sighting of every clue of each
+    /// model that ran (failed models leave their clues as they were). All or nothing.
+    pub fn record(&mut self, report: &RunReport, lake: &str) -> Result<LedgerDiff, Error> {
+        let path = self.path.clone();
+        let err = |e: rusqlite::Error| Error { path: path.clone(), message: e.to_string() };
+        let tx = self.conn.transaction().map_err(err)?;
+        let now = chrono::Local::now().to_rfc3339();
+        let exists: Option<String> = tx
+            .query_row("SELECT run_id FROM runs WHERE run_id = ?1", [&report.run], |r| r.get(0))
+            .optional()
+            .map_err(err)?;
+        if exists.is_some() {
+            return Err(Error { path: path.clone(), message: format!("run {} is already recorded", report.run) });
+        }
+        tx.execute(
+            "INSERT INTO runs (run_id, as_of, started_at, recorded_at, lake, models, failed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![report.run, report.as_of, report.started_at, now, lake, report.models.len(), report.failed()],
+        )
+        .map_err(err)?;
+        let mut diff = LedgerDiff { run: report.run.clone(), ..Default::default() };
+        for (i, m) in report.models.iter().enumerate() {
+            tx.execute(
+                "INSERT INTO run_models (run_id, model, version, params, snapshots, evidence, rows, clues, error)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![
+                    report.run,
+                    m.model,
+                    m.version,
+                    serde_json::to_string(&m.params).unwrap_or_default(),
+                    serde_json::to_string(&m.snapshots).unwrap_or_default(),
+                    m.evidence,
+                    m.rows,
+                    m.clues.len(),
+                    m.error
+                ],
+            )
+            .map_err(err)?;
+            if m.error.is_some() {
+                continue;
+            }
+            // the latest mark of every clue this model has found before
+            let mut latest: BTreeMap<String, Mark> = BTreeMap::new();
+            {
+                let mut stmt = tx
+                    .prepare_cached(
+                        "SELECT s.clue_id, s.mark FROM sightings s
+                         JOIN (SELECT s2.clue_id, max(s2.seq) AS seq FROM sightings s2
+                               JOIN clues c ON c.clue_id = s2.clue_id WHERE c.model = ?1 GROUP BY s2.clue_id) l
+                           ON l.seq = s.seq",
+                    )
+                    .map_err(err)?;
+                let rows = stmt
+                    .query_map([&m.model], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+                    .map_err(err)?;
+                for row in rows {
+                    let (id, mark) = row.map_err(err)?;
+                    latest.insert(id, Mark::parse(&mark).unwrap_or(Mark::New));
+                }
+            }
+            let counts = diff.models.entry(m.model.clone()).or_default();
+            let mut seen = BTreeSet::new();
+            for c in &m.clues {
+                let mark = match latest.get(&c.id) {
+                    None => {
+                        tx.execute(
+                            "INSERT OR IGNORE INTO clues (clue_id, model, entity, title, area, domain, severity, first_run)
+                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                            params![c.id, m.model, c.entity, m.title, m.area, m.domain, m.severity, report.run],
+                        )
+                        .map_err(err)?;
+                        Mark::New
+                    }
+                    Some(Mark::Resolved) => Mark::Reopened,
+                    Some(_) => Mark::Ongoing,
+                };
+                tx.execute(
+                    "INSERT INTO sightings (run_id, clue_id, mark, unit, amount, rows) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![
+                        report.run,
+                        c.id,
+                        mark.name(),
+                        c.unit,
+                        c.amount,
+                        serde_json::to_string(&c.rows).unwrap_or_default()
+                    ],
+                )
+                .map_err(err)?;
+                seen.insert(c.id.as_str());
+                *counts.entry(mark).or_default() += 1;
+                *diff.total.entry(mark).or_default() += 1;
+            }
+            for (id, mark) in &latest {
+                if *mark != Mark::Resolved && !seen.contains(id.as_str()) {
+                    tx.execute(
+                        "INSERT INTO sightings (run_id, clue_id, mark) VALUES (?1, ?2, 'resolved')",
+                        params![report.run, id],
+                    )
+                    .map_err(err)?;
+                    *counts.entry(Mark::Resolved).or_default() += 1;
+                    *diff.total.entry(Mark::Resolved).or_default() += 1;
+                }
+            }
+            if i == 0 {
+                crate::fault::point("ledger.mid_record");
+            }
+        }
+        tx.commit().map_err(err)?;
+        Ok(diff)
+    }
+
+    /// Copies the ledger to `dest` consistently while others may be reading or writing it
+    /// (SQLite's online backup); refuses to overwrite an existing file.
+    pub fn backup(&self, dest: &Path) -> Result<(), Error> {
+        if dest.exists() {
+            return Err(self.err(format!("backup: {} already exists", dest.display())));
+        }
+        let mut out = Connection::open(dest).map_err(|e| self.err(format!("backup: {}: {e}", dest.display())))?;
+        let backup = rusqlite::backup::Backup::new(&self.conn, &mut out).map_err(|e| self.err(e))?;
+        backup.run_to_completion(256, Duration::from_millis(10), None).map_err(|e| self.err(e))?;
+        drop(backup);
+        let ok: String = out.query_row("PRAGMA integrity_check", [], |r| r.get(0)).map_err(|e| self.err(e))?;
+        if ok != "ok" {
+            return Err(self.err(format!("backup: integrity check of {} failed: {ok}", dest.display())));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runner::{Clue, ModelOutcome};
+
+    fn report(run: &str, model: &str, entities: &[&str], error: Option<&str>) -> RunReport {
+        let clues = entities
+            .iter()
+            .enumerate()
+            .map(|(i, e)| Clue {
+                id: crate::runner::clue_id(model, e),
+                entity: e.to_string(),
+                entity_values: vec![e.to_string()],
+                unit: "清河县教育局".into(),
+                amount: Some(100.0),
+                rows: vec![i],
+            })
+            .collect();
+        RunReport {
+            run: run.into(),
+            as_of: "2025-12-31".into(),
+            started_at: "2026-11-21T09:00:00+08:00".into(),
+            models: vec![ModelOutcome {
+                model: model.into(),
+                title: "测试".into(),
+                area: "测试".into(),
+                domain: "test".into(),
+                severity: "high".into(),
+                version: "v".into(),
+                params: vec![],
+                snapshots: Default::default(),
+                rows: entities.len(),
+                clues,
+                amount: None,
+                elapsed_ms: 1,
+                error: error.map(str::to_string),
+                evidence: Some(format!("{model}.parquet")),
+                batches: vec![],
+            }],
+        }
+    }
+
+    fn marks(l: &Ledger) -> Vec<(String, Mark)> {
+        l.clues(&ClueFilter::default()).unwrap().into_iter().map(|c| (c.entity, c.mark)).collect()
+    }
+
+    #[test]
+    fn runs_mark_clues_new_ongoing_resolved_reopened_and_failed_models_change_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut l = Ledger::open(&dir.path().join("l.sqlite")).unwrap();
+        let d = l.record(&report("R1", "m", &["a", "b"], None), "file:///lake/").unwrap();
+        assert_eq!((d.count(Mark::New), d.count(Mark::Ongoing)), (2, 0));
+        let d = l.record(&report("R2", "m", &["a"], None), "file:///lake/").unwrap();
+        assert_eq!((d.count(Mark::Ongoing), d.count(Mark::Resolved)), (1, 1));
+        // a failed run of the model: no sighting, b stays resolved, a stays ongoing
+        let d = l.record(&report("R3", "m", &[], Some("boom")), "file:///lake/").unwrap();
+        assert!(d.total.is_empty());
+        let mut m = marks(&l);
+        m.sort();
+        assert_eq!(m, vec![("a".into(), Mark::Ongoing), ("b".into(), Mark::Resolved)]);
+        let d = l.record(&report("R4", "m", &["a", "b", "c"], None), "file:///lake/").unwrap();
+        assert_eq!((d.count(Mark::Ongoing), d.count(Mark::Reopened), d.count(Mark::New)), (1, 1, 1));
+        // resolved clues are not resolved twice
+        l.record(&report("R5", "m", &[], None), "file:///lake/").unwrap();
+        let d = l.record(&report("R6", "m", &[], None), "file:///lake/").unwrap();
+        assert_eq!(d.count(Mark::Resolved), 0);
+        let since = l.clues(&ClueFilter { new_since: Some("R1".into()), ..Default::default() }).unwrap();
+        assert_eq!(since.iter().map(|c| c.entity.as_str()).collect::<Vec<_>>(), vec!["c"]);
+        let e = l.record(&report("R6", "m", &[], None), "file:///lake/").unwrap_err();
+        assert!(e.to_string().contains("already recorded"), "{e}");
+        let v = l.clue(&crate::runner::clue_id("m", "b")).unwrap().unwrap();
+        let seen: Vec<Mark> = v.sightings.iter().map(|s| s.mark).collect();
+        assert_eq!(seen, vec![Mark::New, Mark::Resolved, Mark::Reopened, Mark::Resolved]);
+    }
+
+    #[test]
+    fn history_is_append_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut l = Ledger::open(&dir.path().join("l.sqlite")).unwrap();
+        l.record(&report("R1", "m", &["a"], None), "file:///lake/").unwrap();
+        let e = l.conn.execute("UPDATE sightings SET mark = 'resolved'", []).unwrap_err();
+        assert!(e.to_string().contains("append-only"), "{e}");
+        let e = l.conn.execute("DELETE FROM sightings", []).unwrap_err();
+        assert!(e.to_string().contains("append-only"), "{e}");
+    }
+
+    #[test]
+    fn readers_and_backups_work_while_a_write_is_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("l.sqlite");
+        let mut l = Ledger::open(&path).unwrap();
+        l.record(&report("R1", "m", &["a"], None), "file:///lake/").unwrap();
+        // another process's run, in the middle of its transaction
+        let mut writer = Ledger::open(&path).unwrap();
+        let tx = writer.conn.transaction().unwrap();
+        tx.execute(
+            "INSERT INTO runs (run_id, as_of, started_at, recorded_at, lake, models, failed) VALUES ('R2', 'x', 'x', 'x', 'x', 0, 0)",
+            [],
+        )
+        .unwrap();
+        let reader = Ledger::open(&path).unwrap();
+        assert_eq!(marks(&reader), vec![("a".into(), Mark::New)]);
+        assert_eq!(reader.last_run().unwrap().as_deref(), Some("R1"));
+        let copy = dir.path().join("copy.sqlite");
+        reader.backup(&copy).unwrap();
+        tx.commit().unwrap();
+        let restored = Ledger::open(&copy).unwrap();
+        assert_eq!(restored.last_run().unwrap().as_deref(), Some("R1"), "the backup holds what was committed");
+        assert_eq!(marks(&restored), vec![("a".into(), Mark::New)]);
+        assert!(reader.backup(&copy).unwrap_err().to_string().contains("already exists"));
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("l.sqlite");
+        drop(Ledger::open(&path).unwrap());
+        Connection::open(&path).unwrap().pragma_update(None, "user_version", 99).unwrap();
+        let e = Ledger::open(&path).err().unwrap();
+        assert!(e.to_string().contains("newer than this searchlight"), "{e}");
+    }
+}

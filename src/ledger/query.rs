@@ -1,0 +1,178 @@
+//! The read side of the ledger: clue listings with filters, and one clue's whole history.
+
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+
+use super::{Error, Ledger, Mark};
+
+/// Which clues to list; `None` means any.
+#[derive(Debug, Clone, Default)]
+pub struct ClueFilter {
+    /// Latest mark (new, ongoing, reopened, resolved).
+    pub mark: Option<Mark>,
+    pub area: Option<String>,
+    pub unit: Option<String>,
+    pub model: Option<String>,
+    pub severity: Option<String>,
+    /// Only clues first found by a run recorded after this one.
+    pub new_since: Option<String>,
+    pub limit: Option<usize>,
+}
+
+/// One clue in a listing: what it is and how the latest run of its model saw it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClueRow {
+    pub clue_id: String,
+    pub model: String,
+    pub title: String,
+    pub area: String,
+    pub severity: String,
+    pub entity: String,
+    pub unit: Option<String>,
+    pub amount: Option<f64>,
+    pub first_run: String,
+    pub last_run: String,
+    pub mark: Mark,
+}
+
+/// One run's sighting of a clue.
+#[derive(Debug, Clone, Serialize)]
+pub struct Sighting {
+    pub run_id: String,
+    pub as_of: String,
+    pub mark: Mark,
+    pub unit: Option<String>,
+    pub amount: Option<f64>,
+    /// Evidence file in `_runs/<run_id>/` and the row numbers in it.
+    pub evidence: Option<String>,
+    pub rows: Vec<usize>,
+    pub model_version: String,
+    pub params: serde_json::Value,
+    pub snapshots: serde_json::Value,
+}
+
+/// A clue with its whole history.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClueView {
+    #[serde(flatten)]
+    pub clue: ClueRow,
+    pub sightings: Vec<Sighting>,
+}
+
+const LIST: &str = "
+SELECT c.clue_id, c.model, c.title, c.area, c.severity, c.entity,
+       (SELECT unit FROM sightings u WHERE u.clue_id = c.clue_id AND u.unit IS NOT NULL ORDER BY u.seq DESC LIMIT 1),
+       (SELECT amount FROM sightings a WHERE a.clue_id = c.clue_id AND a.mark <> 'resolved' ORDER BY a.seq DESC LIMIT 1),
+       c.first_run, s.run_id, s.mark
+FROM clues c
+JOIN sightings s ON s.seq = (SELECT max(seq) FROM sightings x WHERE x.clue_id = c.clue_id)
+WHERE (?1 IS NULL OR s.mark = ?1)
+  AND (?2 IS NULL OR c.area = ?2)
+  AND (?3 IS NULL OR c.model = ?3)
+  AND (?4 IS NULL OR c.severity = ?4)
+  AND (?5 IS NULL OR (SELECT rowid FROM runs WHERE run_id = c.first_run) > (SELECT rowid FROM runs WHERE run_id = ?5))
+ORDER BY CASE c.severity WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END, c.first_run DESC, c.model, c.entity";
+
+fn clue_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ClueRow> {
+    let mark: String = r.get(10)?;
+    Ok(ClueRow {
+        clue_id: r.get(0)?,
+        model: r.get(1)?,
+        title: r.get(2)?,
+        area: r.get(3)?,
+        severity: r.get(4)?,
+        entity: r.get(5)?,
+        unit: r.get(6)?,
+        amount: r.get(7)?,
+        first_run: r.get(8)?,
+        last_run: r.get(9)?,
+        mark: Mark::parse(&mark).unwrap_or(Mark::New),
+    })
+}
+
+impl Ledger {
+    /// Clues matching the filter, most severe and newest first.
+    pub fn clues(&self, f: &ClueFilter) -> Result<Vec<ClueRow>, Error> {
+        let mut stmt = self.conn.prepare_cached(LIST).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(params![f.mark.map(Mark::name), f.area, f.model, f.severity, f.new_since], clue_row)
+            .map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        for r in rows {
+            let r = r.map_err(|e| self.err(e))?;
+            if f.unit.as_ref().is_some_and(|u| r.unit.as_ref() != Some(u)) {
+                continue;
+            }
+            out.push(r);
+            if f.limit.is_some_and(|l| out.len() >= l) {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// One clue and every run's sighting of it; `None` if no run ever found it.
+    pub fn clue(&self, id: &str) -> Result<Option<ClueView>, Error> {
+        let sql = LIST.replace("WHERE (?1 IS NULL", "WHERE c.clue_id = ?6 AND (?1 IS NULL");
+        let clue = self
+            .conn
+            .query_row(
+                &sql,
+                params![None::<String>, None::<String>, None::<String>, None::<String>, None::<String>, id],
+                clue_row,
+            )
+            .optional()
+            .map_err(|e| self.err(e))?;
+        let Some(clue) = clue else { return Ok(None) };
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT s.run_id, r.as_of, s.mark, s.unit, s.amount, m.evidence, s.rows, m.version, m.params, m.snapshots
+                 FROM sightings s
+                 JOIN runs r ON r.run_id = s.run_id
+                 JOIN clues c ON c.clue_id = s.clue_id
+                 JOIN run_models m ON m.run_id = s.run_id AND m.model = c.model
+                 WHERE s.clue_id = ?1 ORDER BY s.seq",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([id], |r| {
+                let mark: String = r.get(2)?;
+                let rows: Option<String> = r.get(6)?;
+                let params: String = r.get(8)?;
+                let snapshots: String = r.get(9)?;
+                Ok(Sighting {
+                    run_id: r.get(0)?,
+                    as_of: r.get(1)?,
+                    mark: Mark::parse(&mark).unwrap_or(Mark::New),
+                    unit: r.get(3)?,
+                    amount: r.get(4)?,
+                    evidence: r.get(5)?,
+                    rows: rows.and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_default(),
+                    model_version: r.get(7)?,
+                    params: serde_json::from_str(&params).unwrap_or_default(),
+                    snapshots: serde_json::from_str(&snapshots).unwrap_or_default(),
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        let sightings = rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))?;
+        Ok(Some(ClueView { clue, sightings }))
+    }
+
+    /// Whether a run is recorded.
+    pub fn has_run(&self, run: &str) -> Result<bool, Error> {
+        let n: i64 = self
+            .conn
+            .query_row("SELECT count(*) FROM runs WHERE run_id = ?1", [run], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        Ok(n > 0)
+    }
+
+    /// The most recently recorded run, if any.
+    pub fn last_run(&self) -> Result<Option<String>, Error> {
+        self.conn
+            .query_row("SELECT run_id FROM runs ORDER BY rowid DESC LIMIT 1", [], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+}
