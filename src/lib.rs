@@ -30,6 +30,7 @@ pub mod fault;
 pub mod lake;
 pub mod ledger;
 pub mod model;
+pub mod paper;
 pub mod project;
 pub mod runner;
 pub mod storage;

@@ -99,7 +99,7 @@ fn clues_are_listed_filtered_shown_and_backed_up() {
     assert_eq!(rows.as_array().unwrap().iter().map(|r| r["entity"].as_str().unwrap()).collect::<Vec<_>>(), vec!["丙"]);
     let id = rows[0]["clue_id"].as_str().unwrap().to_string();
     assert_eq!(id, searchlight::runner::clue_id("test.big", "丙"));
-    let (code, _, err) = searchlight(&p, &["clues", "--state", "opened"], None);
+    let (code, _, err) = searchlight(&p, &["clues", "--mark", "opened"], None);
     assert_eq!(code, Some(1));
     assert!(err.contains("expected one of new, ongoing, resolved, reopened"), "{err}");
 
@@ -116,7 +116,149 @@ fn clues_are_listed_filtered_shown_and_backed_up() {
     assert_eq!(code, Some(0), "{err}");
     let restored = Ledger::open(&copy).unwrap();
     assert_eq!(restored.clues(&ClueFilter::default()).unwrap().len(), 5);
+    // the ledger's place is configurable
+    let elsewhere = p.path("elsewhere/l.sqlite");
+    let (code, out, err) =
+        searchlight(&p, &["--ledger", elsewhere.to_str().unwrap(), "run", "--as-of", "2025-12-31"], None);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("新增 5 条"), "a fresh ledger sees every clue as new: {out}");
+    assert_eq!(Ledger::open(&elsewhere).unwrap().clues(&ClueFilter::default()).unwrap().len(), 5);
     let (code, _, err) = searchlight(&p, &["backup", copy.to_str().unwrap()], None);
     assert_eq!(code, Some(1), "a backup never overwrites");
     assert!(err.contains("already exists"), "{err}");
+}
+
+fn step(p: &TestProject, args: &[&str]) -> String {
+    let (code, out, err) = searchlight(p, args, None);
+    assert_eq!(code, Some(0), "{args:?}: {err}");
+    out
+}
+
+fn refused(p: &TestProject, args: &[&str]) -> String {
+    let (code, _, err) = searchlight(p, args, None);
+    assert_eq!(code, Some(1), "{args:?} should be refused");
+    err
+}
+
+fn listed(p: &TestProject, args: &[&str]) -> Vec<String> {
+    let mut all = vec!["clues", "--json"];
+    all.extend_from_slice(args);
+    let out = step(p, &all);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    v.as_array().unwrap().iter().map(|r| r["entity"].as_str().unwrap().to_string()).collect()
+}
+
+#[test]
+fn a_clue_is_worked_to_closure_and_caught_when_it_comes_back() {
+    let p = project();
+    std::fs::remove_file(p.path("models/test/big2.sql")).unwrap();
+    step(&p, &["ingest"]);
+    step(&p, &["run", "--as-of", "2025-12-31"]);
+    let jia = searchlight::runner::clue_id("test.big", "甲");
+    let yi = searchlight::runner::clue_id("test.big", "乙");
+
+    // steps out of order, or without what they need, are refused with the reason
+    let e = refused(&p, &["clue", "verify", &jia, "--result", "属实"]);
+    assert!(e.contains("线索当前为「待研判」") && e.contains("「核实」只能在「已分流」「核查中」时进行"), "{e}");
+    let e = refused(&p, &["clue", "triage", &jia, "--dismiss"]);
+    assert!(e.contains("排除误报须写明理由"), "{e}");
+
+    step(&p, &["clue", "triage", &jia, "--to", "县民政局", "--person", "赵六:科长", "--by", "研判员甲"]);
+    step(&p, &["clue", "assign", &jia, "--to", "第一核查组", "--due", "2026-01-31"]);
+    let e = refused(&p, &["clue", "verify", &jia, "--result", "基本属实"]);
+    assert!(e.contains("属实、部分属实、不属实"), "{e}");
+    step(&p, &["clue", "verify", &jia, "--result", "属实", "--amount", "900", "--recovered", "900"]);
+    step(&p, &["clue", "dispose", &jia, "--action", "追缴"]);
+    step(&p, &["clue", "rectify", &jia, "--due", "2026-02-28", "--reason", "建立代领备案制度"]);
+    assert_eq!(listed(&p, &["--flag", "overdue", "--as-of", "2026-03-01"]), vec!["甲"]);
+    assert!(listed(&p, &["--flag", "overdue", "--as-of", "2026-02-28"]).is_empty());
+    let e = refused(&p, &["clue", "close", &jia]);
+    assert!(e.contains("销号须写明销号说明"), "{e}");
+    step(&p, &["clue", "close", &jia, "--reason", "已追回并建立制度"]);
+    assert_eq!(listed(&p, &["--state", "closed"]), vec!["甲"]);
+
+    // 乙 is dismissed as a false positive
+    step(&p, &["clue", "triage", &yi, "--dismiss", "--reason", "已登记合法代领"]);
+    assert_eq!(listed(&p, &["--state", "已排除"]), vec!["乙"]);
+
+    // the same data again: not a failed rectification (nothing new to judge on)
+    step(&p, &["run", "--as-of", "2025-12-31"]);
+    assert!(listed(&p, &["--flag", "rectification-failed"]).is_empty());
+    // newer data still shows 甲 paid: 整改不实
+    p.write(
+        "data/p.csv",
+        "收款人,金额,日期\n甲,900,2025-01-01\n乙,900,2025-02-01\n丙,100,2025-03-01\n甲,950,2026-03-10\n",
+    );
+    step(&p, &["ingest"]);
+    step(&p, &["run", "--as-of", "2026-03-31"]);
+    assert_eq!(listed(&p, &["--flag", "rectification-failed"]), vec!["甲"]);
+    let out = step(&p, &["clue", "show", &jia]);
+    assert!(out.contains("已销号·整改不实"), "{out}");
+    let out = step(&p, &["clue", "show", &jia, "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let kinds: Vec<&str> = v["events"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, vec!["triage", "assign", "verify", "dispose", "rectify", "close"]);
+    assert_eq!(v["events"][0]["actor"], "研判员甲");
+    assert_eq!(v["state"]["rectification_failed"], true);
+}
+
+#[test]
+fn an_exception_hides_a_clue_until_its_date() {
+    let p = project();
+    step(&p, &["ingest"]);
+    step(&p, &["run", "--as-of", "2025-12-31"]);
+    let jia = searchlight::runner::clue_id("test.big", "甲");
+    let e = refused(&p, &["clue", "except", &jia, "--until", "2026-06-30"]);
+    assert!(e.contains("例外须写明理由"), "{e}");
+    step(&p, &["clue", "except", &jia, "--until", "2026-06-30", "--reason", "监护人代领，已备案"]);
+    let visible = listed(&p, &["--model", "test.big", "--as-of", "2026-06-30"]);
+    assert_eq!(visible, vec!["乙"]);
+    assert_eq!(listed(&p, &["--model", "test.big", "--as-of", "2026-06-30", "--flag", "excepted"]), vec!["甲"]);
+    assert_eq!(listed(&p, &["--model", "test.big", "--as-of", "2026-06-30", "--all"]).len(), 2);
+    assert_eq!(listed(&p, &["--model", "test.big", "--as-of", "2026-07-01"]).len(), 2, "the exception ends");
+}
+
+#[test]
+fn a_working_paper_holds_facts_basis_responsibility_discovery_and_trail() {
+    let p = project();
+    p.write("connectors/pay.toml", "name = \"pay\"\ntitle = \"付款明细\"\ndomain = \"test\"\nlocation = \"data/p.csv\"\n[format]\ntype = \"csv\"\n[columns]\nwho = { from = \"收款人\", type = \"text\" }\nid_no = { from = \"身份证号\", type = \"text\" }\namount = { from = \"金额\", type = \"money\" }\npaid = { from = \"日期\", type = \"date\" }\n");
+    p.write("data/p.csv", "收款人,身份证号,金额,日期\n甲,34052419450310001X,900,2025-01-01\n");
+    let sql = model("test.big", 500)
+        .replace("SELECT who, sum(amount) AS amount", "SELECT who, min(id_no) AS id_no, sum(amount) AS amount");
+    p.write("models/test/big.sql", sql);
+    std::fs::remove_file(p.path("models/test/big2.sql")).unwrap();
+    step(&p, &["ingest"]);
+    step(&p, &["run", "--as-of", "2025-12-31", "--param", "test.big.min=800"]);
+    let jia = searchlight::runner::clue_id("test.big", "甲");
+    step(&p, &["clue", "triage", &jia, "--to", "县民政局", "--person", "赵六:科长"]);
+    step(&p, &["clue", "verify", &jia, "--result", "部分属实", "--amount", "450"]);
+
+    let md = step(&p, &["paper", &jia]);
+    for part in [
+        "大额支付问题底稿",
+        "## 一、问题概述",
+        "## 二、事实依据",
+        "## 三、政策依据",
+        "## 四、责任依据",
+        "## 五、发现过程",
+        "## 六、核查处置记录",
+        "## 七、审签",
+    ] {
+        assert!(md.contains(part), "missing {part}:\n{md}");
+    }
+    assert!(md.contains("| 甲 | 340524********001X | 900.00 |"), "evidence row, ID masked:\n{md}");
+    assert!(!md.contains("34052419450310001X"), "{md}");
+    assert!(md.contains("data/p.csv") && md.contains("付款明细") && md.contains("v000001"), "sources:\n{md}");
+    assert!(md.contains("- 测试依据"), "policy basis:\n{md}");
+    assert!(md.contains("承办部门：县民政局") && md.contains("责任人：赵六(科长)"), "{md}");
+    assert!(md.contains("参数：min=800.00") && md.contains("数据截至 2025-12-31"), "{md}");
+    assert!(md.contains("核实结论: 部分属实，涉及金额 450.00 元"), "{md}");
+
+    let out = p.path("paper.html");
+    step(&p, &["paper", &jia, "--format", "html", "--show-ids", "--out", out.to_str().unwrap()]);
+    let html = std::fs::read_to_string(&out).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>") && html.contains("<h2>二、事实依据</h2>"), "{html}");
+    assert!(html.contains("<td>34052419450310001X</td>"), "--show-ids shows the ID:\n{html}");
+    let e = refused(&p, &["paper", "Cnope"]);
+    assert!(e.contains("no clue `Cnope`"), "{e}");
 }

@@ -15,7 +15,7 @@ use clap::{Parser, Subcommand};
 use crate::connector::Connector;
 use crate::engine::Engine;
 use crate::lake::{IngestOptions, Lake};
-use crate::ledger::{ClueFilter, Ledger, Mark};
+use crate::ledger::{ClueFilter, Flag, Ledger, Mark, Person, Status, Step};
 use crate::model::Model;
 use crate::project::Project;
 use crate::runner::{RunReport, RunRequest, Runner};
@@ -37,13 +37,95 @@ pub struct Cli {
     command: Command,
 }
 
+/// Who takes a step and why.
+#[derive(Debug, clap::Args)]
+struct Act {
+    /// Clue id.
+    id: String,
+    /// Who takes the step (default: $SEARCHLIGHT_USER, else $USER).
+    #[arg(long)]
+    by: Option<String>,
+    /// Why; required to dismiss, to close (销号说明), for an exception and for a note.
+    #[arg(long)]
+    reason: Option<String>,
+    #[arg(long)]
+    json: bool,
+}
+
 #[derive(Debug, Subcommand)]
 enum ClueCommand {
-    /// A clue and every run's sighting of it (evidence file and rows, model version, parameters).
+    /// A clue: its state, every run's sighting (evidence file and rows, model version) and every step.
     Show {
         id: String,
+        /// The date overdue rectifications and exceptions are judged on (default: today).
+        #[arg(long)]
+        as_of: Option<chrono::NaiveDate>,
         #[arg(long)]
         json: bool,
+    },
+    /// 研判: dismiss as a false positive (--dismiss --reason), or route it (--to DEPT) naming the
+    /// responsible persons (--person 姓名:职务, repeatable).
+    Triage {
+        #[command(flatten)]
+        act: Act,
+        #[arg(long, conflicts_with_all = ["to", "person"])]
+        dismiss: bool,
+        /// Department or unit that verifies (omit to keep it for direct verification).
+        #[arg(long)]
+        to: Option<String>,
+        #[arg(long = "person", value_name = "NAME[:ROLE]")]
+        person: Vec<String>,
+    },
+    /// 交办: the verifier and a due date.
+    Assign {
+        #[command(flatten)]
+        act: Act,
+        #[arg(long = "to")]
+        assignee: String,
+        #[arg(long)]
+        due: Option<chrono::NaiveDate>,
+    },
+    /// 核实: 属实 | 部分属实 | 不属实, with amounts (元).
+    Verify {
+        #[command(flatten)]
+        act: Act,
+        #[arg(long)]
+        result: String,
+        #[arg(long)]
+        amount: Option<f64>,
+        #[arg(long)]
+        recovered: Option<f64>,
+    },
+    /// 处置: 追缴, 清退, 纠正, 谈话函询, 初步核实, 立案审查, 予以了结 …
+    Dispose {
+        #[command(flatten)]
+        act: Act,
+        #[arg(long)]
+        action: String,
+    },
+    /// 整改: rectification due by a date.
+    Rectify {
+        #[command(flatten)]
+        act: Act,
+        #[arg(long)]
+        due: chrono::NaiveDate,
+    },
+    /// 销号, with the closure note as --reason.
+    Close {
+        #[command(flatten)]
+        act: Act,
+    },
+    /// A remark (--reason is the text).
+    Note {
+        #[command(flatten)]
+        act: Act,
+    },
+    /// 例外: suppress the clue until a date, with a reason (e.g. a registered lawful 代领).
+    Except {
+        #[command(flatten)]
+        act: Act,
+        #[arg(long)]
+        until: chrono::NaiveDate,
     },
 }
 
@@ -113,9 +195,16 @@ enum Command {
     },
     /// List clues in the ledger, most severe and newest first.
     Clues {
-        /// new | ongoing | resolved | reopened (as the latest run of the clue's model saw it).
+        /// Workflow state: pending 待研判 | dismissed 已排除 | routed 已分流 | verifying 核查中 |
+        /// verified 已核实 | disposed 已处置 | rectifying 整改中 | closed 已销号.
         #[arg(long)]
         state: Option<String>,
+        /// overdue 整改逾期 | rectification-failed 整改不实 | excepted 豁免.
+        #[arg(long)]
+        flag: Option<String>,
+        /// How the latest run of the clue's model saw it: new | ongoing | resolved | reopened.
+        #[arg(long)]
+        mark: Option<String>,
         #[arg(long)]
         area: Option<String>,
         /// The inspected unit (or region code).
@@ -126,18 +215,41 @@ enum Command {
         /// high | medium | low
         #[arg(long)]
         severity: Option<String>,
-        /// Only clues first found after this run id.
+        /// Only clues first found by a run recorded after this one.
         #[arg(long, value_name = "RUN")]
         new_since: Option<String>,
+        /// Include clues under an exception.
+        #[arg(long)]
+        all: bool,
+        /// The date overdue rectifications and exceptions are judged on (default: today).
+        #[arg(long)]
+        as_of: Option<chrono::NaiveDate>,
         #[arg(long)]
         limit: Option<usize>,
         #[arg(long)]
         json: bool,
     },
-    /// One clue.
+    /// One clue: show it, or take a workflow step (研判 → 核查 → 处置 → 整改 → 销号).
     Clue {
         #[command(subcommand)]
         command: ClueCommand,
+    },
+    /// Write the working paper (问题底稿) of a clue: facts with evidence rows and their sources,
+    /// policy basis, responsibility, how it was found, and the verification trail.
+    Paper {
+        /// Clue id.
+        id: String,
+        #[arg(long, value_enum, default_value = "md")]
+        format: crate::paper::Format,
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Show ID numbers in full (for those granted to see them); masked otherwise.
+        #[arg(long)]
+        show_ids: bool,
+        /// The date overdue rectifications are judged on (default: today).
+        #[arg(long)]
+        as_of: Option<chrono::NaiveDate>,
     },
     /// Copy the ledger to PATH consistently, even while a run is writing it.
     Backup {
@@ -340,19 +452,31 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Clues { state, area, unit, model, severity, new_since, limit, json } => {
+        Command::Clues { state, flag, mark, area, unit, model, severity, new_since, all, as_of, limit, json } => {
+            let status = match state.as_deref() {
+                None => None,
+                Some(s) => Some(Status::parse(s).ok_or_else(|| {
+                    anyhow::anyhow!("--state {s}: expected one of {}", Status::ALL.map(|x| x.name()).join(", "))
+                })?),
+            };
+            let flag = match flag.as_deref() {
+                None => None,
+                Some(f) => Some(Flag::parse(f).ok_or_else(|| {
+                    anyhow::anyhow!("--flag {f}: expected overdue, rectification-failed or excepted")
+                })?),
+            };
             let mark =
-                match state.as_deref() {
+                match mark.as_deref() {
                     None => None,
                     Some(s) => Some(Mark::parse(s).ok_or_else(|| {
-                        anyhow::anyhow!("--state {s}: expected one of new, ongoing, resolved, reopened")
+                        anyhow::anyhow!("--mark {s}: expected one of new, ongoing, resolved, reopened")
                     })?),
                 };
             let ledger = Ledger::open(&project.ledger)?;
             if let Some(run) = &new_since {
                 anyhow::ensure!(ledger.has_run(run)?, "--new-since {run}: no such run in {}", project.ledger.display());
             }
-            let filter = ClueFilter { mark, area, unit, model, severity, new_since, limit };
+            let filter = ClueFilter { as_of, status, flag, all, mark, area, unit, model, severity, new_since, limit };
             let rows = ledger.clues(&filter)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&rows)?);
@@ -361,14 +485,52 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Clue { command: ClueCommand::Show { id, json } } => {
-            let Some(view) = Ledger::open(&project.ledger)?.clue(&id)? else {
+        Command::Clue { command: ClueCommand::Show { id, as_of, json } } => {
+            let as_of = as_of.unwrap_or_else(|| chrono::Local::now().date_naive());
+            let Some(view) = Ledger::open(&project.ledger)?.clue(&id, as_of)? else {
                 anyhow::bail!("no clue `{id}` in {}", project.ledger.display());
             };
             if json {
                 println!("{}", serde_json::to_string_pretty(&view)?);
             } else {
                 output::clue_view(&view);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Clue { command } => {
+            let (act, step) = clue_step(command)?;
+            let mut ledger = Ledger::open(&project.ledger)?;
+            let actor = act.by.clone().unwrap_or_else(default_actor);
+            let event = ledger.act(&act.id, &actor, step, act.reason.as_deref())?;
+            let state = ledger.work_state(&act.id, chrono::Local::now().date_naive())?;
+            if act.json {
+                println!("{}", serde_json::json!({ "event": event, "state": state }));
+            } else {
+                println!(
+                    "{} {}: {} → 「{}」 ({}，{})",
+                    act.id,
+                    event.step.label(),
+                    event.seq,
+                    state.label,
+                    actor,
+                    event.at
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Paper { id, format, out, show_ids, as_of } => {
+            let (models, _) = load_models(&project, &Select { models: Vec::new(), domain: None })?;
+            let ledger = Ledger::open(&project.ledger)?;
+            let lake = Lake::open(&project.lake)?;
+            let as_of = as_of.unwrap_or_else(|| chrono::Local::now().date_naive());
+            let paper = crate::paper::build(&ledger, &lake, &models, &id, as_of, show_ids).await?;
+            let text = crate::paper::render(&paper, format);
+            match out {
+                Some(path) => {
+                    std::fs::write(&path, text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+                    eprintln!("问题底稿已写入 {}", path.display());
+                }
+                None => print!("{text}"),
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -446,6 +608,40 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 /// `MODEL.NAME=VALUE` → (model, name, value).
+/// Who acts on the ledger: $SEARCHLIGHT_USER, else the login name.
+fn default_actor() -> String {
+    ["SEARCHLIGHT_USER", "USER", "USERNAME"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|s| !s.trim().is_empty()))
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// A workflow verb as the step it records.
+fn clue_step(command: ClueCommand) -> anyhow::Result<(Act, Step)> {
+    Ok(match command {
+        ClueCommand::Show { .. } => unreachable!("show is not a step"),
+        ClueCommand::Triage { act, dismiss, to, person } => {
+            let persons = person
+                .iter()
+                .map(|p| {
+                    let (name, role) = p.split_once([':', '：']).unwrap_or((p, ""));
+                    Person { name: name.trim().to_string(), role: role.trim().to_string() }
+                })
+                .collect();
+            (act, Step::Triage { dismiss, route_to: to, persons })
+        }
+        ClueCommand::Assign { act, assignee, due } => (act, Step::Assign { to: assignee, due }),
+        ClueCommand::Verify { act, result, amount, recovered } => {
+            (act, Step::Verify { result, amount_involved: amount, amount_recovered: recovered })
+        }
+        ClueCommand::Dispose { act, action } => (act, Step::Dispose { action }),
+        ClueCommand::Rectify { act, due } => (act, Step::Rectify { due }),
+        ClueCommand::Close { act } => (act, Step::Close),
+        ClueCommand::Note { act } => (act, Step::Note),
+        ClueCommand::Except { act, until } => (act, Step::Except { until }),
+    })
+}
+
 /// `--param NAME=VALUE` of a command about one model, as overrides of that model.
 fn model_overrides(m: &Model, params: &[String]) -> anyhow::Result<Vec<(String, String, String)>> {
     params

@@ -22,18 +22,7 @@ fn num(n: u64) -> Cell {
     Cell::new(group(n)).set_alignment(CellAlignment::Right)
 }
 
-/// 1234567 → 1,234,567
-pub fn group(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+pub use crate::codes::text::{group, money};
 
 /// Progress bar of one dataset's ingest; drawn only on a terminal and only for long loads.
 pub struct ProgressBar(indicatif::ProgressBar);
@@ -346,13 +335,6 @@ pub fn check_table(rows: &[CheckRow]) {
     println!("检查 {} 个模型: 通过 {}, 错误 {bad}", rows.len(), rows.len() - bad);
 }
 
-/// 1234567.5 → 1,234,567.50
-pub fn money(v: f64) -> String {
-    let cents = (v * 100.0).round() as i128;
-    let sign = if cents < 0 { "-" } else { "" };
-    format!("{sign}{}.{:02}", group((cents.abs() / 100) as u64), cents.abs() % 100)
-}
-
 /// The summary of a run.
 pub fn run_table(report: &crate::runner::RunReport) {
     let mut t =
@@ -457,6 +439,22 @@ fn severity_label(s: &str) -> &'static str {
     }
 }
 
+/// The workflow state of a clue with its flags, e.g. 「整改中·逾期」.
+fn work_label(s: Option<&crate::ledger::WorkState>) -> String {
+    let Some(s) = s else { return String::new() };
+    let mut out = s.label.to_string();
+    if s.rectification_failed {
+        out.push_str("·整改不实");
+    }
+    if s.overdue {
+        out.push_str("·逾期");
+    }
+    if s.excepted {
+        out.push_str(&format!("·豁免至{}", s.excepted_until.map(|d| d.to_string()).unwrap_or_default()));
+    }
+    out
+}
+
 /// A clue listing.
 pub fn clues_table(rows: &[crate::ledger::ClueRow]) {
     let mut t = table(&[
@@ -467,7 +465,8 @@ pub fn clues_table(rows: &[crate::ledger::ClueRow]) {
         "对象 entity",
         "单位 unit",
         "金额(元)",
-        "状态 mark",
+        "数据 mark",
+        "办理 state",
         "首次发现 first run",
     ]);
     for r in rows {
@@ -480,6 +479,7 @@ pub fn clues_table(rows: &[crate::ledger::ClueRow]) {
             Cell::new(r.unit.as_deref().unwrap_or("")),
             Cell::new(r.amount.map(money).unwrap_or_default()).set_alignment(CellAlignment::Right),
             Cell::new(r.mark.label()),
+            Cell::new(work_label(r.state.as_ref())),
             Cell::new(&r.first_run),
         ]);
     }
@@ -496,7 +496,8 @@ pub fn clue_view(v: &crate::ledger::ClueView) {
     println!("  对象 entity    {}", c.entity);
     println!("  单位 unit      {}", c.unit.as_deref().unwrap_or("-"));
     println!("  金额 amount    {}", c.amount.map(money).unwrap_or_else(|| "-".into()));
-    println!("  状态 mark      {} (运行 {})", c.mark.label(), c.last_run);
+    println!("  数据 mark      {} (运行 {})", c.mark.label(), c.last_run);
+    println!("  办理 state     {}", work_label(c.state.as_ref()));
     let mut t = table(&["运行 run", "数据截至 as of", "状态 mark", "金额(元)", "证据 evidence", "模型版本 version"]);
     for s in &v.sightings {
         t.add_row(vec![
@@ -512,4 +513,17 @@ pub fn clue_view(v: &crate::ledger::ClueView) {
         ]);
     }
     println!("{t}");
+    if !v.events.is_empty() {
+        let mut t = table(&["#", "时间 at", "经办 by", "步骤 step", "内容"]);
+        for e in &v.events {
+            t.add_row(vec![
+                Cell::new(e.seq),
+                Cell::new(&e.at),
+                Cell::new(&e.actor),
+                Cell::new(e.step.label()),
+                Cell::new(e.describe()),
+            ]);
+        }
+        println!("{t}");
+    }
 }

@@ -350,3 +350,46 @@ mod tests {
         assert!(restored > 0 && refused > 0, "restored {restored}, refused {refused}");
     }
 }
+
+/// Masks every ID-shaped token (18 characters: 17 digits and a digit or X) in a text, keeping the
+/// address code and the last four: `340524********0118`. For output to people who have not been
+/// granted to see ID numbers.
+pub fn mask_ids(text: &str) -> String {
+    let b = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    let mut last = 0;
+    while i + 18 <= b.len() {
+        let boundary_before = i == 0 || !b[i - 1].is_ascii_alphanumeric();
+        let boundary_after = i + 18 == b.len() || !b[i + 18].is_ascii_alphanumeric();
+        let shaped = b[i..i + 17].iter().all(u8::is_ascii_digit) && (b[i + 17].is_ascii_digit() || b[i + 17] == b'X');
+        if boundary_before && boundary_after && shaped {
+            out.push_str(&text[last..i + 6]);
+            out.push_str("********");
+            out.push_str(&text[i + 14..i + 18]);
+            i += 18;
+            last = i;
+        } else {
+            i += 1;
+        }
+    }
+    out.push_str(&text[last..]);
+    out
+}
+
+#[cfg(test)]
+mod mask_tests {
+    use super::mask_ids;
+
+    #[test]
+    fn masks_id_shaped_tokens_only() {
+        assert_eq!(mask_ids("340524196811260118"), "340524********0118");
+        assert_eq!(mask_ids("QHCG2025-9110-01|34052419700710590X"), "QHCG2025-9110-01|340524********590X");
+        assert_eq!(
+            mask_ids("冯杰俊(340524196811260118)、6228480007159216063"),
+            "冯杰俊(340524********0118)、6228480007159216063"
+        );
+        assert_eq!(mask_ids("91340524MA2T000011"), "91340524MA2T000011");
+        assert_eq!(mask_ids("账号6217001234567890123"), "账号6217001234567890123");
+    }
+}

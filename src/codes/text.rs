@@ -63,6 +63,26 @@ pub fn org_name_key(s: &str) -> String {
         .collect()
 }
 
+/// 1234567 → 1,234,567
+pub fn group(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// 1234567.5 → 1,234,567.50
+pub fn money(v: f64) -> String {
+    let cents = (v * 100.0).round() as i128;
+    let sign = if cents < 0 { "-" } else { "" };
+    format!("{sign}{}.{:02}", group((cents.abs() / 100) as u64), cents.abs() % 100)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

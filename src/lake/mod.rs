@@ -185,6 +185,20 @@ impl Lake {
         Ok(self.store_root.join(path.as_ref()).expect("object paths are valid URL paths"))
     }
 
+    /// One file of a model run (`_runs/<run>/<file>`), if it exists.
+    pub async fn run_file(&self, run: &str, file: &str) -> Result<Option<Bytes>> {
+        match self.store.get(&self.path(&[RUNS, run, file])).await {
+            Ok(r) => Ok(Some(r.bytes().await.map_err(|e| self.store_err(e))?)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(self.store_err(e)),
+        }
+    }
+
+    /// The manifest of one snapshot of a dataset, current or not.
+    pub async fn manifest(&self, dataset: &str, snapshot: &str) -> Result<Option<Manifest>> {
+        self.read_json::<Manifest>(&self.path(&[dataset, snapshot, MANIFEST])).await
+    }
+
     /// Dataset names with a current snapshot, sorted.
     pub async fn datasets(&self) -> Result<Vec<String>> {
         let listing = self.store.list_with_delimiter(Some(&self.root)).await;

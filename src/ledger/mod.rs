@@ -6,6 +6,7 @@
 //! changed: sightings and events are append-only (triggers refuse UPDATE and DELETE).
 
 mod query;
+pub mod workflow;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -16,10 +17,12 @@ use serde::Serialize;
 
 use crate::runner::RunReport;
 
-pub use query::{ClueFilter, ClueRow, ClueView, Sighting};
+pub use query::{ClueFilter, ClueRow, ClueView, Flag, Sighting};
+pub use workflow::{Event, Person, Status, Step, WorkState};
 
 /// Migrations, applied in order; `PRAGMA user_version` is how many have been applied.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] =
+    &[include_str!("migrations/0001_init.sql"), include_str!("migrations/0002_event_position.sql")];
 
 /// A ledger error, naming the database file.
 #[derive(Debug, thiserror::Error)]
@@ -332,7 +335,7 @@ mod tests {
         assert_eq!(since.iter().map(|c| c.entity.as_str()).collect::<Vec<_>>(), vec!["c"]);
         let e = l.record(&report("R6", "m", &[], None), "file:///lake/").unwrap_err();
         assert!(e.to_string().contains("already recorded"), "{e}");
-        let v = l.clue(&crate::runner::clue_id("m", "b")).unwrap().unwrap();
+        let v = l.clue(&crate::runner::clue_id("m", "b"), chrono::NaiveDate::MAX).unwrap().unwrap();
         let seen: Vec<Mark> = v.sightings.iter().map(|s| s.mark).collect();
         assert_eq!(seen, vec![Mark::New, Mark::Resolved, Mark::Reopened, Mark::Resolved]);
     }
@@ -346,6 +349,14 @@ mod tests {
         assert!(e.to_string().contains("append-only"), "{e}");
         let e = l.conn.execute("DELETE FROM sightings", []).unwrap_err();
         assert!(e.to_string().contains("append-only"), "{e}");
+        let id = crate::runner::clue_id("m", "a");
+        l.act(&id, "甲", Step::Triage { dismiss: false, route_to: Some("县民政局".into()), persons: vec![] }, None)
+            .unwrap();
+        let e = l.conn.execute("UPDATE events SET actor = '乙'", []).unwrap_err();
+        assert!(e.to_string().contains("append-only"), "{e}");
+        let e = l.conn.execute("DELETE FROM events", []).unwrap_err();
+        assert!(e.to_string().contains("append-only"), "{e}");
+        assert_eq!(l.work_state(&id, chrono::NaiveDate::MAX).unwrap().status, Status::Routed);
     }
 
     #[test]

@@ -3,11 +3,41 @@
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
+use super::workflow::{Event, Status, WorkState};
 use super::{Error, Ledger, Mark};
 
-/// Which clues to list; `None` means any.
+/// A condition on a clue beyond its status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flag {
+    /// 整改逾期
+    Overdue,
+    /// 整改不实
+    RectificationFailed,
+    /// 豁免中
+    Excepted,
+}
+
+impl Flag {
+    pub fn parse(s: &str) -> Option<Flag> {
+        match s {
+            "overdue" | "整改逾期" => Some(Flag::Overdue),
+            "rectification-failed" | "整改不实" => Some(Flag::RectificationFailed),
+            "excepted" | "豁免" => Some(Flag::Excepted),
+            _ => None,
+        }
+    }
+}
+
+/// Which clues to list; `None` means any. Clues under an exception are left out unless asked
+/// for (`flag: Excepted`) or `all` is set.
 #[derive(Debug, Clone, Default)]
 pub struct ClueFilter {
+    /// The date 逾期 and 豁免 are measured against (default: today).
+    pub as_of: Option<chrono::NaiveDate>,
+    /// Workflow status.
+    pub status: Option<Status>,
+    pub flag: Option<Flag>,
+    pub all: bool,
     /// Latest mark (new, ongoing, reopened, resolved).
     pub mark: Option<Mark>,
     pub area: Option<String>,
@@ -33,6 +63,8 @@ pub struct ClueRow {
     pub first_run: String,
     pub last_run: String,
     pub mark: Mark,
+    /// Workflow state (filled by the ledger's listing and show).
+    pub state: Option<WorkState>,
 }
 
 /// One run's sighting of a clue.
@@ -57,6 +89,7 @@ pub struct ClueView {
     #[serde(flatten)]
     pub clue: ClueRow,
     pub sightings: Vec<Sighting>,
+    pub events: Vec<Event>,
 }
 
 const LIST: &str = "
@@ -87,6 +120,7 @@ fn clue_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ClueRow> {
         first_run: r.get(8)?,
         last_run: r.get(9)?,
         mark: Mark::parse(&mark).unwrap_or(Mark::New),
+        state: None,
     })
 }
 
@@ -97,12 +131,25 @@ impl Ledger {
         let rows = stmt
             .query_map(params![f.mark.map(Mark::name), f.area, f.model, f.severity, f.new_since], clue_row)
             .map_err(|e| self.err(e))?;
+        let as_of = f.as_of.unwrap_or_else(|| chrono::Local::now().date_naive());
+        let rows = rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))?;
         let mut out = Vec::new();
-        for r in rows {
-            let r = r.map_err(|e| self.err(e))?;
+        for mut r in rows {
             if f.unit.as_ref().is_some_and(|u| r.unit.as_ref() != Some(u)) {
                 continue;
             }
+            let s = self.work_state(&r.clue_id, as_of)?;
+            let keep = f.status.is_none_or(|st| s.status == st)
+                && match f.flag {
+                    Some(Flag::Overdue) => s.overdue,
+                    Some(Flag::RectificationFailed) => s.rectification_failed,
+                    Some(Flag::Excepted) => s.excepted,
+                    None => f.all || !s.excepted,
+                };
+            if !keep {
+                continue;
+            }
+            r.state = Some(s);
             out.push(r);
             if f.limit.is_some_and(|l| out.len() >= l) {
                 break;
@@ -111,8 +158,9 @@ impl Ledger {
         Ok(out)
     }
 
-    /// One clue and every run's sighting of it; `None` if no run ever found it.
-    pub fn clue(&self, id: &str) -> Result<Option<ClueView>, Error> {
+    /// One clue, every run's sighting of it and every workflow step; `None` if no run ever
+    /// found it.
+    pub fn clue(&self, id: &str, as_of: chrono::NaiveDate) -> Result<Option<ClueView>, Error> {
         let sql = LIST.replace("WHERE (?1 IS NULL", "WHERE c.clue_id = ?6 AND (?1 IS NULL");
         let clue = self
             .conn
@@ -123,7 +171,8 @@ impl Ledger {
             )
             .optional()
             .map_err(|e| self.err(e))?;
-        let Some(clue) = clue else { return Ok(None) };
+        let Some(mut clue) = clue else { return Ok(None) };
+        clue.state = Some(self.work_state(id, as_of)?);
         let mut stmt = self
             .conn
             .prepare_cached(
@@ -156,7 +205,15 @@ impl Ledger {
             })
             .map_err(|e| self.err(e))?;
         let sightings = rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))?;
-        Ok(Some(ClueView { clue, sightings }))
+        Ok(Some(ClueView { clue, sightings, events: self.events(id)? }))
+    }
+
+    /// When a recorded run started.
+    pub fn run_started_at(&self, run: &str) -> Result<Option<String>, Error> {
+        self.conn
+            .query_row("SELECT started_at FROM runs WHERE run_id = ?1", [run], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.err(e))
     }
 
     /// Whether a run is recorded.

@@ -35,19 +35,6 @@ impl PairFunction {
     }
 }
 
-/// Full years between a birth date and a date; `None` when the date is before the birth.
-pub fn age_on(birth: chrono::NaiveDate, on: chrono::NaiveDate) -> Option<i64> {
-    use chrono::Datelike;
-    if on < birth {
-        return None;
-    }
-    let mut years = on.year() - birth.year();
-    if (on.month(), on.day()) < (birth.month(), birth.day()) {
-        years -= 1;
-    }
-    Some(years as i64)
-}
-
 /// How alike two names are, 0 (nothing shared) to 1 (identical), by characters (not bytes).
 pub fn similarity(a: &str, b: &str) -> f64 {
     strsim::normalized_levenshtein(a, b)
@@ -92,8 +79,7 @@ impl ScalarUDFImpl for PairFunction {
                     a.iter()
                         .zip(dates.iter())
                         .map(|(id, day)| {
-                            let birth = id_card::birth_date(id?)?;
-                            age_on(birth, epoch + chrono::Duration::days(day? as i64))
+                            id_card::age_at(id?, epoch + chrono::Duration::days(day? as i64)).map(i64::from)
                         })
                         .collect::<Int64Array>(),
                 )
@@ -121,11 +107,12 @@ mod tests {
 
     #[test]
     fn age_turns_on_the_birthday_not_before() {
-        assert_eq!(age_on(d(1945, 3, 10), d(2025, 3, 9)), Some(79));
-        assert_eq!(age_on(d(1945, 3, 10), d(2025, 3, 10)), Some(80));
-        assert_eq!(age_on(d(2000, 2, 29), d(2025, 2, 28)), Some(24));
-        assert_eq!(age_on(d(2000, 2, 29), d(2025, 3, 1)), Some(25));
-        assert_eq!(age_on(d(2000, 1, 1), d(1999, 1, 1)), None);
+        let age = |id: &str, at| id_card::age_at(id, at);
+        assert_eq!(age("34052419450310001X", d(2025, 3, 9)), Some(79));
+        assert_eq!(age("34052419450310001X", d(2025, 3, 10)), Some(80));
+        assert_eq!(age("340524200002290011", d(2025, 2, 28)), Some(24));
+        assert_eq!(age("340524200002290011", d(2025, 3, 1)), Some(25));
+        assert_eq!(age("340524200001010011", d(1999, 1, 1)), None);
     }
 
     #[test]

@@ -1,0 +1,434 @@
+//! The clue workflow of 研判 → 核查 → 处置 → 整改 → 销号: the steps a user takes, which step is
+//! allowed when, and the state a clue is in — always derived by folding its append-only events,
+//! never stored. Flags that depend on time or on later runs (整改逾期, 整改不实, 豁免) are
+//! computed against an as-of date and the clue's sightings.
+
+use chrono::NaiveDate;
+use rusqlite::{OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+
+use super::{Error, Ledger, Mark};
+
+/// Where a clue is in the workflow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// 待研判: found, nobody has looked yet.
+    Pending,
+    /// 已排除: dismissed as a false positive in triage.
+    Dismissed,
+    /// 已分流: routed to a department or unit (or kept) for verification.
+    Routed,
+    /// 核查中: assigned to a verifier.
+    Verifying,
+    /// 已核实: verification result recorded.
+    Verified,
+    /// 已处置: disposition recorded.
+    Disposed,
+    /// 整改中: rectification under way, with a due date.
+    Rectifying,
+    /// 已销号: closed.
+    Closed,
+}
+
+impl Status {
+    pub const ALL: [Status; 8] = [
+        Status::Pending,
+        Status::Dismissed,
+        Status::Routed,
+        Status::Verifying,
+        Status::Verified,
+        Status::Disposed,
+        Status::Rectifying,
+        Status::Closed,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Dismissed => "dismissed",
+            Status::Routed => "routed",
+            Status::Verifying => "verifying",
+            Status::Verified => "verified",
+            Status::Disposed => "disposed",
+            Status::Rectifying => "rectifying",
+            Status::Closed => "closed",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Pending => "待研判",
+            Status::Dismissed => "已排除",
+            Status::Routed => "已分流",
+            Status::Verifying => "核查中",
+            Status::Verified => "已核实",
+            Status::Disposed => "已处置",
+            Status::Rectifying => "整改中",
+            Status::Closed => "已销号",
+        }
+    }
+
+    /// By English name or Chinese label.
+    pub fn parse(s: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|x| x.name() == s || x.label() == s)
+    }
+}
+
+/// 核实结论.
+pub const RESULTS: [&str; 3] = ["属实", "部分属实", "不属实"];
+
+/// A person recorded as responsible in triage (责任依据).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Person {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub role: String,
+}
+
+/// One step a user takes on a clue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Step {
+    /// 研判: dismiss as a false positive, or route to a department/unit (or keep for direct
+    /// verification), naming the responsible persons.
+    Triage {
+        dismiss: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        route_to: Option<String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        persons: Vec<Person>,
+    },
+    /// 交办: who verifies, by when.
+    Assign {
+        to: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        due: Option<NaiveDate>,
+    },
+    /// 核实结论, with amount involved and recovered (元).
+    Verify {
+        result: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        amount_involved: Option<f64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        amount_recovered: Option<f64>,
+    },
+    /// 处置: what was done (追缴, 清退, 谈话函询, 立案审查 …).
+    Dispose { action: String },
+    /// 整改: rectification ordered, due by a date.
+    Rectify { due: NaiveDate },
+    /// 销号 with a closure note (the reason).
+    Close,
+    /// A remark on the record.
+    Note,
+    /// 例外: suppress the clue until a date (e.g. a registered lawful 代领).
+    Except { until: NaiveDate },
+}
+
+impl Step {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Step::Triage { .. } => "triage",
+            Step::Assign { .. } => "assign",
+            Step::Verify { .. } => "verify",
+            Step::Dispose { .. } => "dispose",
+            Step::Rectify { .. } => "rectify",
+            Step::Close => "close",
+            Step::Note => "note",
+            Step::Except { .. } => "except",
+        }
+    }
+
+    /// 中文 name of the step.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Step::Triage { dismiss: true, .. } => "研判·排除",
+            Step::Triage { .. } => "研判·分流",
+            Step::Assign { .. } => "交办核查",
+            Step::Verify { .. } => "核实",
+            Step::Dispose { .. } => "处置",
+            Step::Rectify { .. } => "整改",
+            Step::Close => "销号",
+            Step::Note => "备注",
+            Step::Except { .. } => "例外",
+        }
+    }
+}
+
+/// One recorded step.
+#[derive(Debug, Clone, Serialize)]
+pub struct Event {
+    pub seq: i64,
+    pub at: String,
+    pub actor: String,
+    #[serde(flatten)]
+    pub step: Step,
+    pub reason: Option<String>,
+    /// The clue's latest sighting when the step was taken.
+    #[serde(skip)]
+    pub seen_seq: Option<i64>,
+}
+
+impl Event {
+    /// One line in Chinese: what was decided, with its values and the reason.
+    pub fn describe(&self) -> String {
+        use crate::codes::text::money;
+        let detail = match &self.step {
+            Step::Triage { dismiss: true, .. } => "排除误报".to_string(),
+            Step::Triage { route_to, persons, .. } => {
+                let to = route_to.clone().map(|t| format!("分流至{t}")).unwrap_or_else(|| "留存直接核查".into());
+                let ps: Vec<String> = persons
+                    .iter()
+                    .map(|p| if p.role.is_empty() { p.name.clone() } else { format!("{}({})", p.name, p.role) })
+                    .collect();
+                if ps.is_empty() { to } else { format!("{to}；责任人 {}", ps.join("、")) }
+            }
+            Step::Assign { to, due } => {
+                format!("交{to}核查{}", due.map(|d| format!("，限{d}前办结")).unwrap_or_default())
+            }
+            Step::Verify { result, amount_involved, amount_recovered } => format!(
+                "核实结论: {result}{}{}",
+                amount_involved.map(|a| format!("，涉及金额 {} 元", money(a))).unwrap_or_default(),
+                amount_recovered.map(|a| format!("，已追回 {} 元", money(a))).unwrap_or_default()
+            ),
+            Step::Dispose { action } => format!("处置: {action}"),
+            Step::Rectify { due } => format!("整改，限{due}前完成"),
+            Step::Close => "销号".to_string(),
+            Step::Note => "备注".to_string(),
+            Step::Except { until } => format!("例外，至{until}前不再提示"),
+        };
+        match &self.reason {
+            Some(r) => format!("{detail}。{r}"),
+            None => detail,
+        }
+    }
+}
+
+/// A clue's workflow state, folded from its events.
+#[derive(Debug, Clone, Serialize)]
+pub struct WorkState {
+    pub status: Status,
+    pub label: &'static str,
+    pub routed_to: Option<String>,
+    pub persons: Vec<Person>,
+    pub assignee: Option<String>,
+    pub result: Option<String>,
+    pub amount_involved: Option<f64>,
+    pub amount_recovered: Option<f64>,
+    pub disposition: Option<String>,
+    pub rectify_due: Option<NaiveDate>,
+    pub closed_at: Option<String>,
+    pub closure_note: Option<String>,
+    /// Closed after a rectification (so 回头看 applies).
+    pub rectified: bool,
+    pub excepted_until: Option<NaiveDate>,
+    #[serde(skip)]
+    close_seen_seq: Option<i64>,
+    /// 整改逾期: rectifying past its due date (as of the listing's date).
+    pub overdue: bool,
+    /// 整改不实: closed as rectified, and its model returned it again on newer data.
+    pub rectification_failed: bool,
+    /// 豁免中: an exception covers the as-of date.
+    pub excepted: bool,
+}
+
+impl WorkState {
+    fn fold(events: &[Event]) -> WorkState {
+        let mut s = WorkState {
+            status: Status::Pending,
+            label: Status::Pending.label(),
+            routed_to: None,
+            persons: Vec::new(),
+            assignee: None,
+            result: None,
+            amount_involved: None,
+            amount_recovered: None,
+            disposition: None,
+            rectify_due: None,
+            closed_at: None,
+            closure_note: None,
+            rectified: false,
+            excepted_until: None,
+            close_seen_seq: None,
+            overdue: false,
+            rectification_failed: false,
+            excepted: false,
+        };
+        for e in events {
+            match &e.step {
+                Step::Triage { dismiss: true, .. } => s.status = Status::Dismissed,
+                Step::Triage { route_to, persons, .. } => {
+                    s.status = Status::Routed;
+                    s.routed_to = route_to.clone();
+                    s.persons = persons.clone();
+                }
+                Step::Assign { to, .. } => {
+                    s.status = Status::Verifying;
+                    s.assignee = Some(to.clone());
+                }
+                Step::Verify { result, amount_involved, amount_recovered } => {
+                    s.status = Status::Verified;
+                    s.result = Some(result.clone());
+                    s.amount_involved = *amount_involved;
+                    s.amount_recovered = *amount_recovered;
+                }
+                Step::Dispose { action } => {
+                    s.status = Status::Disposed;
+                    s.disposition = Some(action.clone());
+                }
+                Step::Rectify { due } => {
+                    s.status = Status::Rectifying;
+                    s.rectify_due = Some(*due);
+                }
+                Step::Close => {
+                    s.rectified = s.status == Status::Rectifying;
+                    s.status = Status::Closed;
+                    s.closed_at = Some(e.at.clone());
+                    s.closure_note = e.reason.clone();
+                    s.close_seen_seq = e.seen_seq;
+                }
+                Step::Note => {}
+                Step::Except { until } => s.excepted_until = Some(*until),
+            }
+        }
+        s.label = s.status.label();
+        s
+    }
+
+    /// Whether `step` may follow; the error says what the clue is and what the step needs.
+    fn allows(&self, step: &Step) -> Result<(), String> {
+        use Status::*;
+        let ok: &[Status] = match step {
+            Step::Triage { .. } => &[Pending, Routed],
+            Step::Assign { .. } => &[Routed, Verifying],
+            Step::Verify { .. } => &[Routed, Verifying],
+            Step::Dispose { .. } => &[Verified, Disposed],
+            Step::Rectify { .. } => &[Verified, Disposed, Rectifying],
+            Step::Close => &[Verified, Disposed, Rectifying],
+            Step::Note => &Status::ALL,
+            Step::Except { .. } => &[Pending, Routed, Verifying, Verified, Disposed, Rectifying],
+        };
+        if ok.contains(&self.status) {
+            return Ok(());
+        }
+        let need: Vec<&str> = ok.iter().map(|s| s.label()).collect();
+        Err(format!("线索当前为「{}」，「{}」只能在「{}」时进行", self.status.label(), step.label(), need.join("」「")))
+    }
+}
+
+/// The user's own checks on a step's values.
+fn validate(step: &Step, reason: Option<&str>) -> Result<(), String> {
+    let blank = |s: &str| s.trim().is_empty();
+    match step {
+        Step::Triage { dismiss: true, .. } if reason.is_none_or(blank) => Err("排除误报须写明理由 (--reason)".into()),
+        Step::Verify { result, .. } if !RESULTS.contains(&result.as_str()) => {
+            Err(format!("核实结论须为 {} 之一，不是「{result}」", RESULTS.join("、")))
+        }
+        Step::Verify { amount_involved, amount_recovered, .. }
+            if amount_involved.is_some_and(|a| a < 0.0) || amount_recovered.is_some_and(|a| a < 0.0) =>
+        {
+            Err("金额不能为负".into())
+        }
+        Step::Close if reason.is_none_or(blank) => Err("销号须写明销号说明 (--reason)".into()),
+        Step::Except { .. } if reason.is_none_or(blank) => Err("例外须写明理由 (--reason)".into()),
+        Step::Note if reason.is_none_or(blank) => Err("备注内容为空 (--reason)".into()),
+        Step::Assign { to, .. } if blank(to) => Err("交办对象为空".into()),
+        Step::Dispose { action } if blank(action) => Err("处置方式为空".into()),
+        _ => Ok(()),
+    }
+}
+
+impl Ledger {
+    /// A clue's events, oldest first.
+    pub fn events(&self, clue: &str) -> Result<Vec<Event>, Error> {
+        events_of(&self.conn, clue).map_err(|e| self.err(e))
+    }
+
+    /// A clue's workflow state as of a date (for 逾期 and 豁免), with 回头看 applied.
+    pub fn work_state(&self, clue: &str, as_of: NaiveDate) -> Result<WorkState, Error> {
+        let events = self.events(clue)?;
+        let mut s = WorkState::fold(&events);
+        s.overdue = s.status == Status::Rectifying && s.rectify_due.is_some_and(|d| d < as_of);
+        s.excepted = s.status != Status::Closed && s.excepted_until.is_some_and(|d| d >= as_of);
+        if s.rectified {
+            s.rectification_failed = self.returned_on_newer_data(clue, s.close_seen_seq.unwrap_or(0))?;
+        }
+        Ok(s)
+    }
+
+    /// Whether a run after sighting `after` found the clue again on data newer than the data of
+    /// that sighting (some dataset read at a later snapshot).
+    fn returned_on_newer_data(&self, clue: &str, after: i64) -> Result<bool, Error> {
+        let snapshots = |seq_cond: &str| -> Result<Vec<(i64, String, String)>, Error> {
+            let sql = format!(
+                "SELECT s.seq, s.mark, m.snapshots FROM sightings s
+                 JOIN clues c ON c.clue_id = s.clue_id
+                 JOIN run_models m ON m.run_id = s.run_id AND m.model = c.model
+                 WHERE s.clue_id = ?1 AND {seq_cond} ORDER BY s.seq"
+            );
+            let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
+            let rows = stmt
+                .query_map(params![clue, after], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .map_err(|e| self.err(e))?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
+        };
+        let before = snapshots("s.seq <= ?2")?;
+        let Some((_, _, base)) = before.last() else { return Ok(false) };
+        let base: std::collections::BTreeMap<String, String> = serde_json::from_str(base).unwrap_or_default();
+        for (_, mark, snaps) in snapshots("s.seq > ?2")? {
+            if Mark::parse(&mark) == Some(Mark::Resolved) {
+                continue;
+            }
+            let now: std::collections::BTreeMap<String, String> = serde_json::from_str(&snaps).unwrap_or_default();
+            if now.iter().any(|(d, s)| base.get(d).is_some_and(|b| s > b)) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Takes one step on a clue: checked against the clue's state, appended as an event in a
+    /// transaction that holds the write lock, so two users cannot both act on the old state.
+    pub fn act(&mut self, clue: &str, actor: &str, step: Step, reason: Option<&str>) -> Result<Event, Error> {
+        let path = self.path.clone();
+        let err = |message: String| Error { path: path.clone(), message };
+        validate(&step, reason).map_err(|m| err(format!("{clue}: {m}")))?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(|e| err(e.to_string()))?;
+        let known: Option<String> = tx
+            .query_row("SELECT clue_id FROM clues WHERE clue_id = ?1", [clue], |r| r.get(0))
+            .optional()
+            .map_err(|e| err(e.to_string()))?;
+        if known.is_none() {
+            return Err(err(format!("no clue `{clue}`")));
+        }
+        let state = WorkState::fold(&events_of(&tx, clue).map_err(|e| err(e.to_string()))?);
+        state.allows(&step).map_err(|m| err(format!("{clue}: {m}")))?;
+        let seen: Option<i64> = tx
+            .query_row("SELECT max(seq) FROM sightings WHERE clue_id = ?1", [clue], |r| r.get(0))
+            .map_err(|e| err(e.to_string()))?;
+        let at = chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, false);
+        let data = serde_json::to_value(&step).map_err(|e| err(e.to_string()))?;
+        tx.execute(
+            "INSERT INTO events (clue_id, at, actor, kind, data, reason, seen_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![clue, at, actor, step.kind(), data.to_string(), reason, seen],
+        )
+        .map_err(|e| err(e.to_string()))?;
+        let seq = tx.last_insert_rowid();
+        tx.commit().map_err(|e| err(e.to_string()))?;
+        Ok(Event { seq, at, actor: actor.to_string(), step, reason: reason.map(str::to_string), seen_seq: seen })
+    }
+}
+
+fn events_of(conn: &rusqlite::Connection, clue: &str) -> rusqlite::Result<Vec<Event>> {
+    let mut stmt = conn
+        .prepare_cached("SELECT seq, at, actor, data, reason, seen_seq FROM events WHERE clue_id = ?1 ORDER BY seq")?;
+    let rows = stmt.query_map([clue], |r| {
+        let data: String = r.get(3)?;
+        let step: Step = serde_json::from_str(&data).unwrap_or(Step::Note);
+        Ok(Event { seq: r.get(0)?, at: r.get(1)?, actor: r.get(2)?, step, reason: r.get(4)?, seen_seq: r.get(5)? })
+    })?;
+    rows.collect()
+}

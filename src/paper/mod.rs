@@ -1,0 +1,141 @@
+//! The working paper (问题底稿) of one clue: everything an inspector needs to write the problem
+//! up, assembled from the ledger (the clue, every run's sighting, every workflow step), the lake
+//! (the evidence rows the run saved, the snapshots and source files they came from) and the
+//! model (its policy basis). [`build`] gathers it; [`render`] writes Markdown or HTML. ID numbers
+//! are masked unless the caller asks otherwise.
+
+mod render;
+
+use std::collections::BTreeMap;
+
+use datafusion::arrow::array::{Array, AsArray};
+use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use serde::Serialize;
+
+use crate::lake::Lake;
+use crate::ledger::{ClueView, Ledger, Mark, Sighting};
+use crate::model::Model;
+
+pub use render::{Format, render};
+
+/// Where the evidence came from: one dataset snapshot and its source files.
+#[derive(Debug, Clone, Serialize)]
+pub struct Source {
+    pub dataset: String,
+    pub title: String,
+    pub snapshot: String,
+    pub as_of: String,
+    pub files: Vec<(String, u64, String)>,
+}
+
+/// A working paper.
+#[derive(Debug, Clone, Serialize)]
+pub struct Paper {
+    pub view: ClueView,
+    /// The run whose evidence the paper shows (the latest that found the clue).
+    pub sighting: Sighting,
+    pub run_started_at: Option<String>,
+    pub model_description: Option<String>,
+    pub basis: Vec<String>,
+    /// The model file now has another version than the run used.
+    pub model_changed: bool,
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+    pub sources: Vec<Source>,
+    pub prepared_on: String,
+    pub masked: bool,
+}
+
+/// Gathers the paper of one clue.
+pub async fn build(
+    ledger: &Ledger,
+    lake: &Lake,
+    models: &[Model],
+    clue: &str,
+    as_of: chrono::NaiveDate,
+    show_ids: bool,
+) -> anyhow::Result<Paper> {
+    let view =
+        ledger.clue(clue, as_of)?.ok_or_else(|| anyhow::anyhow!("no clue `{clue}` in {}", ledger.path().display()))?;
+    let sighting = view
+        .sightings
+        .iter()
+        .rev()
+        .find(|s| s.mark != Mark::Resolved)
+        .cloned()
+        .ok_or_else(|| anyhow::anyhow!("{clue}: no run ever found it"))?;
+    let model = models.iter().find(|m| m.id() == view.clue.model);
+    let (mut columns, mut rows) = (Vec::new(), Vec::new());
+    if let Some(file) = &sighting.evidence {
+        let bytes = lake
+            .run_file(&sighting.run_id, file)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("evidence _runs/{}/{file} is missing from the lake", sighting.run_id))?;
+        let reader = ParquetRecordBatchReaderBuilder::try_new(bytes)?.build()?;
+        let opts = FormatOptions::default().with_null("");
+        for batch in reader {
+            let batch = batch?;
+            if columns.is_empty() {
+                columns = batch.schema().fields().iter().skip(1).map(|f| f.name().clone()).collect();
+            }
+            let ids = batch.column(0).as_string::<i32>();
+            let formatters = batch
+                .columns()
+                .iter()
+                .skip(1)
+                .map(|c| ArrayFormatter::try_new(c.as_ref(), &opts))
+                .collect::<Result<Vec<_>, _>>()?;
+            for r in 0..batch.num_rows() {
+                if ids.is_valid(r) && ids.value(r) == clue {
+                    rows.push(formatters.iter().map(|f| f.value(r).to_string()).collect());
+                }
+            }
+        }
+    }
+    let mut sources = Vec::new();
+    let snapshots: BTreeMap<String, String> = serde_json::from_value(sighting.snapshots.clone()).unwrap_or_default();
+    for (dataset, snapshot) in &snapshots {
+        if let Some(m) = lake.manifest(dataset, snapshot).await? {
+            sources.push(Source {
+                dataset: dataset.clone(),
+                title: m.title.clone(),
+                snapshot: snapshot.clone(),
+                as_of: m.as_of.clone(),
+                files: m.sources.iter().map(|s| (s.location.clone(), s.bytes, s.blake3.clone())).collect(),
+            });
+        }
+    }
+    let run_started_at = ledger.run_started_at(&sighting.run_id)?;
+    let mut paper = Paper {
+        model_description: model.map(|m| m.spec.description.lines().map(str::trim).collect::<String>()),
+        basis: model.map(|m| m.spec.basis.clone()).unwrap_or_default(),
+        model_changed: model.is_some_and(|m| m.version != sighting.model_version),
+        view,
+        sighting,
+        run_started_at,
+        columns,
+        rows,
+        sources,
+        prepared_on: chrono::Local::now().date_naive().to_string(),
+        masked: !show_ids,
+    };
+    if !show_ids {
+        mask(&mut paper);
+    }
+    Ok(paper)
+}
+
+/// Masks ID numbers everywhere a person's ID can appear in the paper.
+fn mask(p: &mut Paper) {
+    use crate::codes::id_card::mask_ids;
+    p.view.clue.entity = mask_ids(&p.view.clue.entity);
+    for row in &mut p.rows {
+        for cell in row.iter_mut() {
+            *cell = mask_ids(cell);
+        }
+    }
+    for e in &mut p.view.events {
+        e.reason = e.reason.as_deref().map(mask_ids);
+    }
+}

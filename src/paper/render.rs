@@ -1,0 +1,259 @@
+//! Markdown and HTML renderings of a working paper, in the order of the 问题底稿: 问题概述,
+//! 事实依据, 政策依据, 责任依据, 发现过程, 核查处置记录, then the three-level sign-off.
+
+use super::Paper;
+use crate::codes::text::money;
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Md,
+    Html,
+}
+
+/// One block of the paper: a heading and its content.
+enum Block {
+    Para(String),
+    List(Vec<String>),
+    Table(Vec<String>, Vec<Vec<String>>),
+}
+
+fn sections(p: &Paper) -> Vec<(&'static str, Vec<Block>)> {
+    let c = &p.view.clue;
+    let state = c.state.as_ref();
+    let unit = c.unit.clone().unwrap_or_else(|| "(未识别)".into());
+    let mut overview = format!("{unit}：{}。对象 {}", c.title, c.entity);
+    if let Some(a) = c.amount {
+        overview.push_str(&format!("，涉及金额 {} 元", money(a)));
+    }
+    overview.push('。');
+    if let Some(d) = &p.model_description {
+        overview.push_str(&format!("模型口径：{d}"));
+    }
+    let mut status = format!("办理状态：{}", state.map(|s| s.label).unwrap_or("待研判"));
+    if let Some(s) = state {
+        if let Some(r) = &s.result {
+            status.push_str(&format!("；核实结论：{r}"));
+        }
+        if s.rectification_failed {
+            status.push_str("；回头看：销号后再次出现，整改不实");
+        }
+        if s.overdue {
+            status.push_str("；整改已逾期");
+        }
+    }
+    let facts = vec![
+        Block::Para(format!(
+            "运行 {} (数据截至 {}) 返回的证据行，见 _runs/{}/{}：",
+            p.sighting.run_id,
+            p.sighting.as_of,
+            p.sighting.run_id,
+            p.sighting.evidence.clone().unwrap_or_default()
+        )),
+        Block::Table(p.columns.clone(), p.rows.clone()),
+        Block::Para("数据来源 (快照及原始文件)：".into()),
+        Block::Table(
+            vec!["数据集".into(), "名称".into(), "快照".into(), "数据截至".into(), "原始文件 (大小, BLAKE3)".into()],
+            p.sources
+                .iter()
+                .map(|s| {
+                    let files: Vec<String> =
+                        s.files.iter().map(|(f, n, h)| format!("{f} ({n} 字节, {})", &h[..h.len().min(16)])).collect();
+                    vec![s.dataset.clone(), s.title.clone(), s.snapshot.clone(), s.as_of.clone(), files.join("；")]
+                })
+                .collect(),
+        ),
+    ];
+    let basis = if p.basis.is_empty() {
+        vec![Block::Para("(模型文件已不在模型库中，无法列出政策依据)".into())]
+    } else {
+        vec![Block::List(p.basis.clone())]
+    };
+    let mut duty = vec![format!("被巡视巡察单位(对象单位)：{unit}")];
+    if let Some(s) = state {
+        if let Some(t) = &s.routed_to {
+            duty.push(format!("承办部门：{t}"));
+        }
+        if let Some(a) = &s.assignee {
+            duty.push(format!("核查人员：{a}"));
+        }
+        for person in &s.persons {
+            duty.push(if person.role.is_empty() {
+                format!("责任人：{}", person.name)
+            } else {
+                format!("责任人：{}({})", person.name, person.role)
+            });
+        }
+        if s.persons.is_empty() {
+            duty.push("责任人：研判时尚未认定".into());
+        }
+    }
+    let params: Vec<String> = p
+        .sighting
+        .params
+        .as_array()
+        .map(|a| a.iter().filter_map(|kv| Some(format!("{}={}", kv.get(0)?.as_str()?, kv.get(1)?.as_str()?))).collect())
+        .unwrap_or_default();
+    let mut process = vec![
+        format!("模型：{} {}", c.model, c.title),
+        format!("模型版本：{}{}", p.sighting.model_version, if p.model_changed { "(模型文件此后已修改)" } else { "" }),
+        format!("参数：{}", if params.is_empty() { "无".into() } else { params.join("，") }),
+        format!(
+            "运行：{}，开始于 {}，数据截至 {}",
+            p.sighting.run_id,
+            p.run_started_at.clone().unwrap_or_default(),
+            p.sighting.as_of
+        ),
+        format!("首次发现：{}", c.first_run),
+    ];
+    process.push(format!(
+        "历次运行：{}",
+        p.view.sightings.iter().map(|s| format!("{} {}", s.run_id, s.mark.label())).collect::<Vec<_>>().join("；")
+    ));
+    let trail = if p.view.events.is_empty() {
+        vec![Block::Para("尚无研判、核查、处置记录。".into())]
+    } else {
+        vec![Block::Table(
+            vec!["时间".into(), "经办人".into(), "步骤".into(), "内容".into()],
+            p.view
+                .events
+                .iter()
+                .map(|e| vec![e.at.clone(), e.actor.clone(), e.step.label().to_string(), e.describe()])
+                .collect(),
+        )]
+    };
+    let closing = state
+        .and_then(|s| s.closure_note.clone())
+        .map(|n| vec![Block::Para(format!("销号说明：{n}"))])
+        .unwrap_or_default();
+    vec![
+        ("一、问题概述", vec![Block::Para(overview), Block::Para(status)]),
+        ("二、事实依据", facts),
+        ("三、政策依据", basis),
+        ("四、责任依据", vec![Block::List(duty)]),
+        ("五、发现过程", vec![Block::List(process)]),
+        ("六、核查处置记录", trail.into_iter().chain(closing).collect()),
+        (
+            "七、审签",
+            vec![Block::List(vec![
+                "承办人(编制)：__________  日期：__________".into(),
+                "副组长(审核)：__________  日期：__________".into(),
+                "组长(审签)：__________  日期：__________".into(),
+            ])],
+        ),
+    ]
+}
+
+fn header(p: &Paper) -> Vec<(String, String)> {
+    let c = &p.view.clue;
+    vec![
+        ("名称".into(), format!("{}问题底稿", c.title)),
+        ("编号".into(), c.clue_id.clone()),
+        ("编制日期".into(), p.prepared_on.clone()),
+        ("被巡视巡察单位".into(), c.unit.clone().unwrap_or_default()),
+        ("问题来源".into(), format!("大数据监督模型 {}", c.model)),
+        ("领域".into(), c.area.clone()),
+    ]
+}
+
+/// The paper as text in the chosen format.
+pub fn render(p: &Paper, format: Format) -> String {
+    match format {
+        Format::Md => markdown(p),
+        Format::Html => html(p),
+    }
+}
+
+fn md_cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+fn markdown(p: &Paper) -> String {
+    let mut out = format!("# {}问题底稿\n\n", p.view.clue.title);
+    for (k, v) in header(p) {
+        out.push_str(&format!("- **{k}**：{v}\n"));
+    }
+    if p.masked {
+        out.push_str("\n> 身份证号已脱敏。\n");
+    }
+    for (title, blocks) in sections(p) {
+        out.push_str(&format!("\n## {title}\n\n"));
+        for b in blocks {
+            match b {
+                Block::Para(t) => out.push_str(&format!("{t}\n\n")),
+                Block::List(items) => {
+                    for i in items {
+                        out.push_str(&format!("- {i}\n"));
+                    }
+                    out.push('\n');
+                }
+                Block::Table(head, rows) => {
+                    out.push_str(&format!("| {} |\n", head.iter().map(|h| md_cell(h)).collect::<Vec<_>>().join(" | ")));
+                    out.push_str(&format!("|{}\n", "---|".repeat(head.len().max(1))));
+                    for r in rows {
+                        out.push_str(&format!(
+                            "| {} |\n",
+                            r.iter().map(|c| md_cell(c)).collect::<Vec<_>>().join(" | ")
+                        ));
+                    }
+                    out.push('\n');
+                }
+            }
+        }
+    }
+    out
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+fn html(p: &Paper) -> String {
+    let mut out = String::from("<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">");
+    out.push_str(&format!("<title>{}问题底稿</title>", esc(&p.view.clue.title)));
+    out.push_str(
+        "<style>body{font-family:\"Noto Sans CJK SC\",\"Microsoft YaHei\",sans-serif;max-width:60em;margin:2em auto;line-height:1.6}\
+         table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #999;padding:.2em .5em;font-size:.9em}\
+         th{background:#eee}dl{display:grid;grid-template-columns:max-content auto;gap:.2em 1em}dt{font-weight:bold}</style></head><body>\n",
+    );
+    out.push_str(&format!("<h1>{}问题底稿</h1>\n<dl>", esc(&p.view.clue.title)));
+    for (k, v) in header(p) {
+        out.push_str(&format!("<dt>{}</dt><dd>{}</dd>", esc(&k), esc(&v)));
+    }
+    out.push_str("</dl>\n");
+    if p.masked {
+        out.push_str("<p><em>身份证号已脱敏。</em></p>\n");
+    }
+    for (title, blocks) in sections(p) {
+        out.push_str(&format!("<h2>{}</h2>\n", esc(title)));
+        for b in blocks {
+            match b {
+                Block::Para(t) => out.push_str(&format!("<p>{}</p>\n", esc(&t))),
+                Block::List(items) => {
+                    out.push_str("<ul>");
+                    for i in items {
+                        out.push_str(&format!("<li>{}</li>", esc(&i)));
+                    }
+                    out.push_str("</ul>\n");
+                }
+                Block::Table(head, rows) => {
+                    out.push_str("<table><tr>");
+                    for h in head {
+                        out.push_str(&format!("<th>{}</th>", esc(&h)));
+                    }
+                    out.push_str("</tr>");
+                    for r in rows {
+                        out.push_str("<tr>");
+                        for c in r {
+                            out.push_str(&format!("<td>{}</td>", esc(&c)));
+                        }
+                        out.push_str("</tr>");
+                    }
+                    out.push_str("</table>\n");
+                }
+            }
+        }
+    }
+    out.push_str("</body></html>\n");
+    out
+}
