@@ -60,6 +60,9 @@ enum ClueCommand {
         /// The date overdue rectifications and exceptions are judged on (default: today).
         #[arg(long)]
         as_of: Option<chrono::NaiveDate>,
+        /// Show ID numbers in full (for those granted to see them); masked otherwise.
+        #[arg(long)]
+        show_ids: bool,
         #[arg(long)]
         json: bool,
     },
@@ -221,6 +224,9 @@ enum Command {
         /// Include clues under an exception.
         #[arg(long)]
         all: bool,
+        /// Show ID numbers in full (for those granted to see them); masked otherwise.
+        #[arg(long)]
+        show_ids: bool,
         /// The date overdue rectifications and exceptions are judged on (default: today).
         #[arg(long)]
         as_of: Option<chrono::NaiveDate>,
@@ -452,7 +458,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Clues { state, flag, mark, area, unit, model, severity, new_since, all, as_of, limit, json } => {
+        Command::Clues {
+            state,
+            flag,
+            mark,
+            area,
+            unit,
+            model,
+            severity,
+            new_since,
+            all,
+            show_ids,
+            as_of,
+            limit,
+            json,
+        } => {
             let status = match state.as_deref() {
                 None => None,
                 Some(s) => Some(Status::parse(s).ok_or_else(|| {
@@ -477,7 +497,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 anyhow::ensure!(ledger.has_run(run)?, "--new-since {run}: no such run in {}", project.ledger.display());
             }
             let filter = ClueFilter { as_of, status, flag, all, mark, area, unit, model, severity, new_since, limit };
-            let rows = ledger.clues(&filter)?;
+            let mut rows = ledger.clues(&filter)?;
+            if !show_ids {
+                rows = rows.into_iter().map(|r| r.masked()).collect();
+            }
             if json {
                 println!("{}", serde_json::to_string_pretty(&rows)?);
             } else {
@@ -485,11 +508,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Clue { command: ClueCommand::Show { id, as_of, json } } => {
+        Command::Clue { command: ClueCommand::Show { id, as_of, show_ids, json } } => {
             let as_of = as_of.unwrap_or_else(|| chrono::Local::now().date_naive());
-            let Some(view) = Ledger::open(&project.ledger)?.clue(&id, as_of)? else {
+            let Some(mut view) = Ledger::open(&project.ledger)?.clue(&id, as_of)? else {
                 anyhow::bail!("no clue `{id}` in {}", project.ledger.display());
             };
+            if !show_ids {
+                view = view.masked();
+            }
             if json {
                 println!("{}", serde_json::to_string_pretty(&view)?);
             } else {

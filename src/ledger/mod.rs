@@ -142,7 +142,9 @@ impl Ledger {
     pub fn record(&mut self, report: &RunReport, lake: &str) -> Result<LedgerDiff, Error> {
         let path = self.path.clone();
         let err = |e: rusqlite::Error| Error { path: path.clone(), message: e.to_string() };
-        let tx = self.conn.transaction().map_err(err)?;
+        // IMMEDIATE: take the write lock up front, so two runs recording at once queue up
+        // (busy timeout) instead of one failing when it upgrades from reading to writing
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(err)?;
         let now = chrono::Local::now().to_rfc3339();
         let exists: Option<String> = tx
             .query_row("SELECT run_id FROM runs WHERE run_id = ?1", [&report.run], |r| r.get(0))

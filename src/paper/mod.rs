@@ -129,13 +129,10 @@ pub async fn build(
 /// Masks ID numbers everywhere a person's ID can appear in the paper.
 fn mask(p: &mut Paper) {
     use crate::codes::id_card::mask_ids;
-    p.view.clue.entity = mask_ids(&p.view.clue.entity);
+    p.view = p.view.clone().masked();
     for row in &mut p.rows {
         for cell in row.iter_mut() {
             *cell = mask_ids(cell);
         }
-    }
-    for e in &mut p.view.events {
-        e.reason = e.reason.as_deref().map(mask_ids);
     }
 }
