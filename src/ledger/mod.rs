@@ -176,70 +176,8 @@ impl Ledger {
                 ],
             )
             .map_err(err)?;
-            if m.error.is_some() {
-                continue;
-            }
-            // the latest mark of every clue this model has found before
-            let mut latest: BTreeMap<String, Mark> = BTreeMap::new();
-            {
-                let mut stmt = tx
-                    .prepare_cached(
-                        "SELECT s.clue_id, s.mark FROM sightings s
-                         JOIN (SELECT s2.clue_id, max(s2.seq) AS seq FROM sightings s2
-                               JOIN clues c ON c.clue_id = s2.clue_id WHERE c.model = ?1 GROUP BY s2.clue_id) l
-                           ON l.seq = s.seq",
-                    )
-                    .map_err(err)?;
-                let rows = stmt
-                    .query_map([&m.model], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
-                    .map_err(err)?;
-                for row in rows {
-                    let (id, mark) = row.map_err(err)?;
-                    latest.insert(id, Mark::parse(&mark).unwrap_or(Mark::New));
-                }
-            }
-            let counts = diff.models.entry(m.model.clone()).or_default();
-            let mut seen = BTreeSet::new();
-            for c in &m.clues {
-                let mark = match latest.get(&c.id) {
-                    None => {
-                        tx.execute(
-                            "INSERT OR IGNORE INTO clues (clue_id, model, entity, title, area, domain, severity, first_run)
-                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                            params![c.id, m.model, c.entity, m.title, m.area, m.domain, m.severity, report.run],
-                        )
-                        .map_err(err)?;
-                        Mark::New
-                    }
-                    Some(Mark::Resolved) => Mark::Reopened,
-                    Some(_) => Mark::Ongoing,
-                };
-                tx.execute(
-                    "INSERT INTO sightings (run_id, clue_id, mark, unit, amount, rows) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                    params![
-                        report.run,
-                        c.id,
-                        mark.name(),
-                        c.unit,
-                        c.amount,
-                        serde_json::to_string(&c.rows).unwrap_or_default()
-                    ],
-                )
-                .map_err(err)?;
-                seen.insert(c.id.as_str());
-                *counts.entry(mark).or_default() += 1;
-                *diff.total.entry(mark).or_default() += 1;
-            }
-            for (id, mark) in &latest {
-                if *mark != Mark::Resolved && !seen.contains(id.as_str()) {
-                    tx.execute(
-                        "INSERT INTO sightings (run_id, clue_id, mark) VALUES (?1, ?2, 'resolved')",
-                        params![report.run, id],
-                    )
-                    .map_err(err)?;
-                    *counts.entry(Mark::Resolved).or_default() += 1;
-                    *diff.total.entry(Mark::Resolved).or_default() += 1;
-                }
+            if m.error.is_none() {
+                sight(&tx, &report.run, m, &mut diff).map_err(err)?;
             }
             if i == 0 {
                 crate::fault::point("ledger.mid_record");
@@ -265,6 +203,62 @@ impl Ledger {
         }
         Ok(())
     }
+}
+
+/// Marks every clue of one model that ran: new, ongoing or reopened for those it returned,
+/// resolved for those it returned before and no longer does.
+fn sight(
+    tx: &rusqlite::Transaction<'_>,
+    run: &str,
+    m: &crate::runner::ModelOutcome,
+    diff: &mut LedgerDiff,
+) -> rusqlite::Result<()> {
+    // the latest mark of every clue this model has found before
+    let mut latest: BTreeMap<String, Mark> = BTreeMap::new();
+    {
+        let mut stmt = tx.prepare_cached(
+            "SELECT s.clue_id, s.mark FROM sightings s
+                 JOIN (SELECT s2.clue_id, max(s2.seq) AS seq FROM sightings s2
+                       JOIN clues c ON c.clue_id = s2.clue_id WHERE c.model = ?1 GROUP BY s2.clue_id) l
+                   ON l.seq = s.seq",
+        )?;
+        let rows = stmt.query_map([&m.model], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        for row in rows {
+            let (id, mark) = row?;
+            latest.insert(id, Mark::parse(&mark).unwrap_or(Mark::New));
+        }
+    }
+    let counts = diff.models.entry(m.model.clone()).or_default();
+    let mut seen = BTreeSet::new();
+    for c in &m.clues {
+        let mark = match latest.get(&c.id) {
+            None => {
+                tx.execute(
+                    "INSERT OR IGNORE INTO clues (clue_id, model, entity, title, area, domain, severity, first_run)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    params![c.id, m.model, c.entity, m.title, m.area, m.domain, m.severity, run],
+                )?;
+                Mark::New
+            }
+            Some(Mark::Resolved) => Mark::Reopened,
+            Some(_) => Mark::Ongoing,
+        };
+        tx.execute(
+            "INSERT INTO sightings (run_id, clue_id, mark, unit, amount, rows) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![run, c.id, mark.name(), c.unit, c.amount, serde_json::to_string(&c.rows).unwrap_or_default()],
+        )?;
+        seen.insert(c.id.as_str());
+        *counts.entry(mark).or_default() += 1;
+        *diff.total.entry(mark).or_default() += 1;
+    }
+    for (id, mark) in &latest {
+        if *mark != Mark::Resolved && !seen.contains(id.as_str()) {
+            tx.execute("INSERT INTO sightings (run_id, clue_id, mark) VALUES (?1, ?2, 'resolved')", params![run, id])?;
+            *counts.entry(Mark::Resolved).or_default() += 1;
+            *diff.total.entry(Mark::Resolved).or_default() += 1;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
