@@ -6,10 +6,10 @@
 //! turns every row a model returns into a problem clue (问题线索) that is worked to closure.
 //!
 //! ```text
-//!   connectors/*.toml ──▶ connector ──▶ lake ──▶ engine (DataFusion + SQL functions) ──▶ models …
-//!   (GBK CSV, xlsx,        decode,      immutable
-//!    NDJSON, Parquet)      normalise,   Parquet snapshots,
-//!                          quarantine   atomic current pointer
+//!   connectors/*.toml ──▶ connector ──▶ lake ──▶ engine ──▶ runner ──▶ ledger ──▶ paper
+//!   (GBK CSV, xlsx,        decode,      immutable  DataFusion  models/*.sql  SQLite: runs,   问题底稿
+//!    NDJSON, Parquet)      normalise,   Parquet    + SQL       → clues with  sightings,      (md, html)
+//!                          quarantine   snapshots  functions   evidence      workflow events
 //! ```
 //!
 //! | stage | seam | a new … plugs in by |
@@ -17,6 +17,10 @@
 //! | connector | [`connector::Connector::plan`] / [`connector::Connector::decode`] | a format: a `FormatSpec` variant + one reader module |
 //! | lake | [`lake::Lake::ingest`], [`lake::Lake::current`] | nothing: the lake holds only Parquet |
 //! | engine | [`engine::Engine`], [`engine::udf::functions`] | a SQL function: one entry in `functions()` |
+//! | model | [`model::load`] | a model: one `.sql` file (+ `.test.toml`), no Rust |
+//! | runner | [`runner::Runner::run`] → [`runner::RunReport`] | — (models are data) |
+//! | ledger | [`ledger::Ledger::record`], [`ledger::Ledger::act`] | a workflow step: a [`ledger::Step`] variant |
+//! | paper | [`paper::build`] + [`paper::render`] | an output format: a [`paper::Format`] variant |
 //!
 //! Code standards shared by the stages (ID numbers, credit codes, region codes) live in
 //! [`codes`]; object stores by URL in [`storage`]; the demo county generator in [`county`].

@@ -9,7 +9,7 @@ severity    = "high"
 owner       = "第三监督检查室"
 description = """
 出让合同、分期缴款约定与非税缴款明细比对：截止日已到期应缴而未缴足的，为欠缴出让价款的疑点；
-已缴清但晚于约定期限、又未收取违约金的，为逾期未收违约金的疑点(违约金按价款×逾期天数×日比例1‰估算)。
+已缴清但晚于约定期限、又未收足违约金的，为逾期未收违约金的疑点(应收违约金按每期逾期金额×逾期天数×日比例1‰估算)。
 约定缴款期未到的不算。没有分期约定的合同按合同约定的缴清日期一次缴清计。"""
 basis = [
   "《中华人民共和国城市房地产管理法》第十六条：土地使用者必须按照出让合同约定，支付土地使用权出让金；未按照出让合同约定支付的，土地管理部门有权解除合同，并可以请求违约赔偿",
@@ -32,7 +32,7 @@ WITH schedule AS (
     WHERE NOT EXISTS (SELECT 1 FROM land_instalments i WHERE i.contract_no = g.contract_no)
 ),
 due_points AS (
-    SELECT contract_no, due_date,
+    SELECT contract_no, due_date, amount,
            sum(amount) OVER (PARTITION BY contract_no ORDER BY due_date ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS due_cum
     FROM schedule
 ),
@@ -44,16 +44,20 @@ premium AS (
 ),
 lateness AS (
     -- for each instalment due by the as-of date: the day the running total first covered it
-    SELECT d.contract_no, d.due_date, d.due_cum, min(p.pay_date) AS covered_on
+    SELECT d.contract_no, d.due_date, d.amount, d.due_cum, min(p.pay_date) AS covered_on
     FROM due_points d
     LEFT JOIN premium p ON p.contract_no = d.contract_no AND p.paid_cum >= d.due_cum
     WHERE d.due_date < $as_of
-    GROUP BY d.contract_no, d.due_date, d.due_cum
+    GROUP BY d.contract_no, d.due_date, d.amount, d.due_cum
 ),
 late AS (
     SELECT contract_no,
            max(CASE WHEN covered_on IS NULL THEN due_cum ELSE 0 END)                  AS overdue_cum,
            max(CASE WHEN covered_on > due_date THEN covered_on - due_date ELSE 0 END)   AS max_days_late,
+           -- 违约金 owed: each instalment paid late × the days it was late × the daily rate
+           sum(CASE WHEN covered_on > due_date
+                    THEN CAST(amount AS DOUBLE) * CAST(covered_on - due_date AS DOUBLE) * $daily_penalty
+                    ELSE 0 END)                                                         AS penalty_due
     FROM lateness
     GROUP BY contract_no
 ),
@@ -79,11 +83,12 @@ SELECT
     p.last_paid,
     greatest(l.overdue_cum - coalesce(p.paid, 0), 0)                      AS overdue_unpaid,
     l.max_days_late,
+    CAST(round(l.penalty_due, 2) AS DECIMAL(18, 2))                       AS penalty_due,
     coalesce(n.penalty_paid, 0)                                           AS penalty_paid,
-    CASE WHEN l.overdue_cum - coalesce(p.paid, 0) > $tolerance THEN '到期欠缴' ELSE '逾期缴清未收违约金' END AS finding,
+    CASE WHEN l.overdue_cum - coalesce(p.paid, 0) > $tolerance THEN '到期欠缴' ELSE '逾期缴清未收足违约金' END AS finding,
     CASE WHEN l.overdue_cum - coalesce(p.paid, 0) > $tolerance
          THEN l.overdue_cum - coalesce(p.paid, 0)
-         ELSE CAST(round(CAST(g.price AS DOUBLE) * $daily_penalty * l.max_days_late, 2) AS DECIMAL(18, 2))
+         ELSE CAST(round(l.penalty_due - CAST(coalesce(n.penalty_paid, 0) AS DOUBLE), 2) AS DECIMAL(18, 2))
     END                                                                   AS amount_involved
 FROM land_grants g
 JOIN late l           ON l.contract_no = g.contract_no
@@ -91,4 +96,4 @@ LEFT JOIN paid p      ON p.contract_no = g.contract_no
 LEFT JOIN penalties n ON n.contract_no = g.contract_no
 WHERE g.sign_date <= $as_of
   AND (l.overdue_cum - coalesce(p.paid, 0) > $tolerance
-       OR (l.max_days_late > 0 AND coalesce(n.penalty_paid, 0) = 0))
+       OR l.penalty_due - CAST(coalesce(n.penalty_paid, 0) AS DOUBLE) > CAST($tolerance AS DOUBLE))
