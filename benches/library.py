@@ -9,7 +9,8 @@ Steps: generate the demo county at SCALE into a scratch project (connectors and 
 repository's), land it with `searchlight ingest`, then run the library
 
   * searchlight: `searchlight run` — the whole library, models concurrently as in production,
-    evidence saved to the lake (run.json + one Parquet per model), best of RUNS, wall time and
+    evidence saved to the lake (run.json + one Parquet per model) and the run recorded in the
+    clue ledger, best of RUNS, wall time and
     peak RSS of the process; and once more with `--jobs 1` for each model's own time;
   * DuckDB: one process opens views over the *same* current Parquet snapshots searchlight
     reads and runs each model's query exactly as searchlight binds it (`searchlight explain
@@ -179,7 +180,7 @@ def main():
         print(f"  searchlight {sum_sl / 1000:6.2f} s   DuckDB {sum_dk / 1000:6.2f} s   ratio {sum_dk / sum_sl:5.2f}")
         s, d = min(sl_runs), min(dk_runs)
         print("whole library, one process each (start-up, registering the snapshots, every query, all rows;")
-        print("searchlight also writes each run's evidence Parquet and run.json):")
+        print("searchlight also writes each run's evidence Parquet and run.json, and records the run in its ledger):")
         print(f"  searchlight {s:6.2f} s (runs {', '.join(f'{x:.2f}' for x in sl_runs)})   peak RSS {sl_rss:,.0f} MiB")
         print(f"  DuckDB      {d:6.2f} s (runs {', '.join(f'{x:.2f}' for x in dk_runs)})   peak RSS {dk_rss:,.0f} MiB")
         print(f"  ratio DuckDB / searchlight {d / s:5.2f}")
