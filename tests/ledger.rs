@@ -225,7 +225,13 @@ fn a_working_paper_holds_facts_basis_responsibility_discovery_and_trail() {
     p.write("data/p.csv", "收款人,身份证号,金额,日期\n甲,34052419450310001X,900,2025-01-01\n");
     let sql = model("test.big", 500)
         .replace("SELECT who, sum(amount) AS amount", "SELECT who, min(id_no) AS id_no, sum(amount) AS amount");
-    p.write("models/test/big.sql", sql);
+    // a label naming no output column is a check error
+    p.write("models/test/big.sql", sql.replace("[params]", "[labels]\nnope = \"无\"\n[params]"));
+    let (code, _, err) = searchlight(&p, &["check"], None);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("the labelled column `nope` is not in the output"), "{err}");
+    p.write("models/test/big.sql", sql.replace("[params]", "[labels]\nwho = \"收款对象\"\n[params]"));
+    p.write("models/labels.toml", "amount = \"金额(元)\"\nwho = \"被模型标签覆盖\"\n");
     std::fs::remove_file(p.path("models/test/big2.sql")).unwrap();
     step(&p, &["ingest"]);
     step(&p, &["run", "--as-of", "2025-12-31", "--param", "test.big.min=800"]);
@@ -247,6 +253,8 @@ fn a_working_paper_holds_facts_basis_responsibility_discovery_and_trail() {
         assert!(md.contains(part), "missing {part}:\n{md}");
     }
     assert!(md.contains("| 甲 | 340524********001X | 900.00 |"), "evidence row, ID masked:\n{md}");
+    // headers in Chinese: the model's label, the export header, the library glossary
+    assert!(md.contains("| 收款对象 | 身份证号 | 金额(元) |"), "{md}");
     assert!(!md.contains("34052419450310001X"), "{md}");
     assert!(md.contains("data/p.csv") && md.contains("付款明细") && md.contains("v000001"), "sources:\n{md}");
     assert!(md.contains("- 测试依据"), "policy basis:\n{md}");

@@ -19,6 +19,9 @@ entity = ["contract_no"]
 unit   = "region_code"
 amount = "idle_fee"
 
+[labels]
+disposal = "处置意见(闲置土地处置办法第十四条)"
+
 [params]
 idle_days = { type = "int", default = 365, min = 180, max = 1095, doc = "超过约定动工日期多少天未动工" }
 fee_rate  = { type = "float", default = 0.2, min = 0.0, max = 0.2, doc = "土地闲置费比例" }

@@ -549,7 +549,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let ledger = Ledger::open(&project.ledger)?;
             let lake = Lake::open(&project.lake)?;
             let as_of = as_of.unwrap_or_else(|| chrono::Local::now().date_naive());
-            let paper = crate::paper::build(&ledger, &lake, &models, &id, as_of, show_ids).await?;
+            let (connectors, _) = load_connectors(&project)?;
+            let labels = crate::model::labels::Labels::load(&project.models_dir().join("labels.toml"), &connectors)?;
+            let paper = crate::paper::build(&ledger, &lake, &models, &labels, &id, as_of, show_ids).await?;
             let text = crate::paper::render(&paper, format);
             match out {
                 Some(path) => {

@@ -6,6 +6,7 @@
 //!
 //! This stage parses and validates; it never executes. The runner binds parameters and plans.
 
+pub mod labels;
 pub mod params;
 pub mod spec;
 pub mod testcase;

@@ -43,6 +43,9 @@ pub struct ModelSpec {
     /// Typed parameters the SQL refers to as `$name`.
     #[serde(default)]
     pub params: IndexMap<String, ParamSpec>,
+    /// Chinese labels of output columns (for papers), over the library's `labels.toml`.
+    #[serde(default)]
+    pub labels: IndexMap<String, String>,
 }
 
 /// Severity of a model's clues.

@@ -16,6 +16,7 @@ use serde::Serialize;
 use crate::lake::Lake;
 use crate::ledger::{ClueView, Ledger, Mark, Sighting};
 use crate::model::Model;
+use crate::model::labels::Labels;
 
 pub use render::{Format, render};
 
@@ -48,10 +49,12 @@ pub struct Paper {
 }
 
 /// Gathers the paper of one clue.
+#[allow(clippy::too_many_arguments)]
 pub async fn build(
     ledger: &Ledger,
     lake: &Lake,
     models: &[Model],
+    labels: &Labels,
     clue: &str,
     as_of: chrono::NaiveDate,
     show_ids: bool,
@@ -77,7 +80,7 @@ pub async fn build(
         for batch in reader {
             let batch = batch?;
             if columns.is_empty() {
-                columns = batch.schema().fields().iter().skip(1).map(|f| f.name().clone()).collect();
+                columns = batch.schema().fields().iter().skip(1).map(|f| labels.of(model, f.name())).collect();
             }
             let ids = batch.column(0).as_string::<i32>();
             let formatters = batch

@@ -261,7 +261,8 @@ fn check_columns(m: &Model, columns: &[String]) -> Result<(), model::Error> {
         .iter()
         .map(|c| ("entity", c))
         .chain([("unit", &m.spec.unit)])
-        .chain(m.spec.amount.iter().map(|a| ("amount", a)));
+        .chain(m.spec.amount.iter().map(|a| ("amount", a)))
+        .chain(m.spec.labels.keys().map(|l| ("labelled", l)));
     for (role, c) in named {
         if !columns.iter().any(|x| x == c) {
             return Err(model::Error {
