@@ -193,15 +193,22 @@ impl Ledger {
         if dest.exists() {
             return Err(self.err(format!("backup: {} already exists", dest.display())));
         }
-        let mut out = Connection::open(dest).map_err(|e| self.err(format!("backup: {}: {e}", dest.display())))?;
-        let backup = rusqlite::backup::Backup::new(&self.conn, &mut out).map_err(|e| self.err(e))?;
-        backup.run_to_completion(256, Duration::from_millis(10), None).map_err(|e| self.err(e))?;
-        drop(backup);
-        let ok: String = out.query_row("PRAGMA integrity_check", [], |r| r.get(0)).map_err(|e| self.err(e))?;
-        if ok != "ok" {
-            return Err(self.err(format!("backup: integrity check of {} failed: {ok}", dest.display())));
-        }
-        Ok(())
+        let copied = (|| -> Result<(), String> {
+            let mut out = Connection::open(dest).map_err(|e| e.to_string())?;
+            let backup = rusqlite::backup::Backup::new(&self.conn, &mut out).map_err(|e| e.to_string())?;
+            backup.run_to_completion(256, Duration::from_millis(10), None).map_err(|e| e.to_string())?;
+            drop(backup);
+            let ok: String = out.query_row("PRAGMA integrity_check", [], |r| r.get(0)).map_err(|e| e.to_string())?;
+            if ok != "ok" {
+                return Err(format!("integrity check of the copy failed: {ok}"));
+            }
+            Ok(())
+        })();
+        copied.map_err(|message| {
+            // a failed copy is not left behind to be mistaken for a backup
+            let _ = std::fs::remove_file(dest);
+            self.err(format!("backup to {}: {message}", dest.display()))
+        })
     }
 }
 
