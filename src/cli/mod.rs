@@ -473,25 +473,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             limit,
             json,
         } => {
-            let status = match state.as_deref() {
-                None => None,
-                Some(s) => Some(Status::parse(s).ok_or_else(|| {
-                    anyhow::anyhow!("--state {s}: expected one of {}", Status::ALL.map(|x| x.name()).join(", "))
-                })?),
-            };
-            let flag = match flag.as_deref() {
-                None => None,
-                Some(f) => Some(Flag::parse(f).ok_or_else(|| {
-                    anyhow::anyhow!("--flag {f}: expected overdue, rectification-failed or excepted")
-                })?),
-            };
-            let mark =
-                match mark.as_deref() {
-                    None => None,
-                    Some(s) => Some(Mark::parse(s).ok_or_else(|| {
-                        anyhow::anyhow!("--mark {s}: expected one of new, ongoing, resolved, reopened")
-                    })?),
-                };
+            let status = parse_choice("--state", state, Status::parse, &Status::ALL.map(|x| x.name()).join(", "))?;
+            let flag = parse_choice("--flag", flag, Flag::parse, "overdue, rectification-failed, excepted")?;
+            let mark = parse_choice("--mark", mark, Mark::parse, "new, ongoing, resolved, reopened")?;
             let ledger = Ledger::open(&project.ledger)?;
             if let Some(run) = &new_since {
                 anyhow::ensure!(ledger.has_run(run)?, "--new-since {run}: no such run in {}", project.ledger.display());
@@ -524,7 +508,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Clue { command } => {
-            let (act, step) = clue_step(command)?;
+            let (act, step) = clue_step(command);
             let mut ledger = Ledger::open(&project.ledger)?;
             let actor = act.by.clone().unwrap_or_else(default_actor);
             let event = ledger.act(&act.id, &actor, step, act.reason.as_deref())?;
@@ -635,7 +619,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// `MODEL.NAME=VALUE` → (model, name, value).
+/// An optional named choice, or an error listing the choices.
+fn parse_choice<T>(
+    option: &str,
+    value: Option<String>,
+    parse: fn(&str) -> Option<T>,
+    choices: &str,
+) -> anyhow::Result<Option<T>> {
+    value.map(|v| parse(&v).ok_or_else(|| anyhow::anyhow!("{option} {v}: expected one of {choices}"))).transpose()
+}
+
 /// Who acts on the ledger: $SEARCHLIGHT_USER, else the login name.
 fn default_actor() -> String {
     ["SEARCHLIGHT_USER", "USER", "USERNAME"]
@@ -645,8 +638,8 @@ fn default_actor() -> String {
 }
 
 /// A workflow verb as the step it records.
-fn clue_step(command: ClueCommand) -> anyhow::Result<(Act, Step)> {
-    Ok(match command {
+fn clue_step(command: ClueCommand) -> (Act, Step) {
+    match command {
         ClueCommand::Show { .. } => unreachable!("show is not a step"),
         ClueCommand::Triage { act, dismiss, to, person } => {
             let persons = person
@@ -667,7 +660,7 @@ fn clue_step(command: ClueCommand) -> anyhow::Result<(Act, Step)> {
         ClueCommand::Close { act } => (act, Step::Close),
         ClueCommand::Note { act } => (act, Step::Note),
         ClueCommand::Except { act, until } => (act, Step::Except { until }),
-    })
+    }
 }
 
 /// `--param NAME=VALUE` of a command about one model, as overrides of that model.
@@ -681,6 +674,7 @@ fn model_overrides(m: &Model, params: &[String]) -> anyhow::Result<Vec<(String, 
         .collect()
 }
 
+/// `MODEL.NAME=VALUE` → (model, name, value).
 fn parse_override(p: &str) -> anyhow::Result<(String, String, String)> {
     let (lhs, value) = p.split_once('=').ok_or_else(|| anyhow::anyhow!("--param {p}: expected MODEL.NAME=VALUE"))?;
     let (model, name) =

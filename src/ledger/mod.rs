@@ -32,6 +32,13 @@ pub struct Error {
     pub message: String,
 }
 
+impl Error {
+    /// An error about the ledger at `path`.
+    fn at(path: &Path, message: impl std::fmt::Display) -> Error {
+        Error { path: path.to_path_buf(), message: message.to_string() }
+    }
+}
+
 /// How a run saw one clue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -94,7 +101,7 @@ pub struct Ledger {
 impl Ledger {
     /// Opens (creating if needed) the ledger at `path`, in WAL mode, migrated to the current schema.
     pub fn open(path: &Path) -> Result<Ledger, Error> {
-        let err = |message: String| Error { path: path.to_path_buf(), message };
+        let err = |e: String| Error::at(path, e);
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| err(e.to_string()))?;
         }
@@ -114,7 +121,7 @@ impl Ledger {
     }
 
     fn err(&self, e: impl std::fmt::Display) -> Error {
-        Error { path: self.path.clone(), message: e.to_string() }
+        Error::at(&self.path, e)
     }
 
     fn migrate(&mut self) -> Result<(), Error> {
@@ -127,12 +134,11 @@ impl Ledger {
             )));
         }
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
-            let tx = self.conn.transaction().map_err(|e| Error { path: self.path.clone(), message: e.to_string() })?;
-            tx.execute_batch(sql)
-                .map_err(|e| Error { path: self.path.clone(), message: format!("migration {}: {e}", i + 1) })?;
-            tx.pragma_update(None, "user_version", i + 1)
-                .map_err(|e| Error { path: self.path.clone(), message: e.to_string() })?;
-            tx.commit().map_err(|e| Error { path: self.path.clone(), message: e.to_string() })?;
+            let path = &self.path;
+            let tx = self.conn.transaction().map_err(|e| Error::at(path, e))?;
+            tx.execute_batch(sql).map_err(|e| Error::at(path, format!("migration {}: {e}", i + 1)))?;
+            tx.pragma_update(None, "user_version", i + 1).map_err(|e| Error::at(path, e))?;
+            tx.commit().map_err(|e| Error::at(path, e))?;
         }
         Ok(())
     }
@@ -141,7 +147,7 @@ impl Ledger {
     /// model that ran (failed models leave their clues as they were). All or nothing.
     pub fn record(&mut self, report: &RunReport, lake: &str) -> Result<LedgerDiff, Error> {
         let path = self.path.clone();
-        let err = |e: rusqlite::Error| Error { path: path.clone(), message: e.to_string() };
+        let err = |e: rusqlite::Error| Error::at(&path, e);
         // IMMEDIATE: take the write lock up front, so two runs recording at once queue up
         // (busy timeout) instead of one failing when it upgrades from reading to writing
         let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(err)?;
@@ -151,7 +157,7 @@ impl Ledger {
             .optional()
             .map_err(err)?;
         if exists.is_some() {
-            return Err(Error { path: path.clone(), message: format!("run {} is already recorded", report.run) });
+            return Err(Error::at(&path, format!("run {} is already recorded", report.run)));
         }
         tx.execute(
             "INSERT INTO runs (run_id, as_of, started_at, recorded_at, lake, models, failed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",

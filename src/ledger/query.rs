@@ -127,6 +127,7 @@ WHERE (?1 IS NULL OR s.mark = ?1)
   AND (?3 IS NULL OR c.model = ?3)
   AND (?4 IS NULL OR c.severity = ?4)
   AND (?5 IS NULL OR (SELECT rowid FROM runs WHERE run_id = c.first_run) > (SELECT rowid FROM runs WHERE run_id = ?5))
+  AND (?6 IS NULL OR c.clue_id = ?6)
 ORDER BY CASE c.severity WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END, c.first_run DESC, c.model, c.entity";
 
 fn clue_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ClueRow> {
@@ -152,7 +153,10 @@ impl Ledger {
     pub fn clues(&self, f: &ClueFilter) -> Result<Vec<ClueRow>, Error> {
         let mut stmt = self.conn.prepare_cached(LIST).map_err(|e| self.err(e))?;
         let rows = stmt
-            .query_map(params![f.mark.map(Mark::name), f.area, f.model, f.severity, f.new_since], clue_row)
+            .query_map(
+                params![f.mark.map(Mark::name), f.area, f.model, f.severity, f.new_since, None::<String>],
+                clue_row,
+            )
             .map_err(|e| self.err(e))?;
         let as_of = f.as_of.unwrap_or_else(|| chrono::Local::now().date_naive());
         let rows = rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))?;
@@ -184,11 +188,10 @@ impl Ledger {
     /// One clue, every run's sighting of it and every workflow step; `None` if no run ever
     /// found it.
     pub fn clue(&self, id: &str, as_of: chrono::NaiveDate) -> Result<Option<ClueView>, Error> {
-        let sql = LIST.replace("WHERE (?1 IS NULL", "WHERE c.clue_id = ?6 AND (?1 IS NULL");
         let clue = self
             .conn
             .query_row(
-                &sql,
+                LIST,
                 params![None::<String>, None::<String>, None::<String>, None::<String>, None::<String>, id],
                 clue_row,
             )

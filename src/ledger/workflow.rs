@@ -391,7 +391,7 @@ impl Ledger {
     /// transaction that holds the write lock, so two users cannot both act on the old state.
     pub fn act(&mut self, clue: &str, actor: &str, step: Step, reason: Option<&str>) -> Result<Event, Error> {
         let path = self.path.clone();
-        let err = |message: String| Error { path: path.clone(), message };
+        let err = |message: String| Error::at(&path, message);
         validate(&step, reason).map_err(|m| err(format!("{clue}: {m}")))?;
         let tx = self
             .conn
