@@ -128,7 +128,7 @@ pub fn from_toml(kind: ParamType, v: &toml::Value) -> Result<ParamValue, String>
 /// Parses a value given on the command line or in a model test.
 pub fn parse(kind: ParamType, s: &str) -> Result<ParamValue, String> {
     let t = s.trim();
-    let bad = || format!("`{s}` is not a {} value", kind.name());
+    let bad = || format!("`{s}` is not a valid {} value", kind.name());
     match kind {
         ParamType::Int => t.replace('_', "").parse().map(ParamValue::Int).map_err(|_| bad()),
         ParamType::Float => t.parse().map(ParamValue::Float).map_err(|_| bad()),
