@@ -17,15 +17,15 @@ fn run(p: &TestProject, args: &[&str]) -> (i32, String, String) {
 #[test]
 fn one_broken_connector_is_reported_and_the_others_still_land() {
     let p = TestProject::new();
-    p.write("connectors/good.toml", "name = \"good\"\ntitle = \"好\"\ndomain = \"test\"\nlocation = \"data/g.csv\"\n[format]\ntype = \"csv\"\n[columns]\na = { from = \"甲\", type = \"text\" }\n");
-    p.write("connectors/broken.toml", "name = \"broken\"\ntitle = \"坏\"\ndomain = \"test\"\nlocation = \"data/b.csv\"\n[format]\ntype = \"csv\"\n[columns]\na = { from = \"甲\", type = \"txet\" }\n");
-    p.write("connectors/missing.toml", "name = \"missing\"\ntitle = \"缺\"\ndomain = \"test\"\nlocation = \"data/none.csv\"\n[format]\ntype = \"csv\"\n[columns]\na = { from = \"甲\", type = \"text\" }\n");
-    p.write("connectors/zz_twin.toml", "name = \"good\"\ntitle = \"重\"\ndomain = \"test\"\nlocation = \"data/g.csv\"\n[format]\ntype = \"csv\"\n[columns]\na = { from = \"甲\", type = \"text\" }\n");
+    p.write("connectors/good.toml", "name = \"good\"\ntitle = \"好\"\ndomain = \"test\"\ncustom = true\nlocation = \"data/g.csv\"\n[format]\ntype = \"csv\"\n[columns]\na = { from = \"甲\", type = \"text\" }\n");
+    p.write("connectors/broken.toml", "name = \"broken\"\ntitle = \"坏\"\ndomain = \"test\"\ncustom = true\nlocation = \"data/b.csv\"\n[format]\ntype = \"csv\"\n[columns]\na = { from = \"甲\", type = \"txet\" }\n");
+    p.write("connectors/missing.toml", "name = \"missing\"\ntitle = \"缺\"\ndomain = \"test\"\ncustom = true\nlocation = \"data/none.csv\"\n[format]\ntype = \"csv\"\n[columns]\na = { from = \"甲\", type = \"text\" }\n");
+    p.write("connectors/zz_twin.toml", "name = \"good\"\ntitle = \"重\"\ndomain = \"test\"\ncustom = true\nlocation = \"data/g.csv\"\n[format]\ntype = \"csv\"\n[columns]\na = { from = \"甲\", type = \"text\" }\n");
     p.write("data/g.csv", "甲\n一\n二\n");
     let (code, out, err) = run(&p, &["ingest"]);
-    assert!(err.contains("zz_twin.toml:1:1: dataset `good` is already declared by"), "{err}");
+    assert!(err.contains("zz_twin.toml:1:1: dataset `good` is already landed by"), "{err}");
     assert_eq!(code, 2, "{out}{err}");
-    assert!(err.contains("broken.toml:8:") && err.contains("txet"), "{err}");
+    assert!(err.contains("broken.toml:9:") && err.contains("txet"), "{err}");
     assert!(err.contains("missing: data/none.csv: file not found"), "{err}");
     assert!(out.contains("good") && out.contains("新快照") && out.contains("失败"), "{out}");
     let (code, out, _) = run(&p, &["sql", "select count(*) as n from good"]);
@@ -40,7 +40,7 @@ fn one_broken_connector_is_reported_and_the_others_still_land() {
 #[test]
 fn as_of_is_recorded_per_run() {
     let p = TestProject::new();
-    p.write("connectors/good.toml", "name = \"good\"\ntitle = \"好\"\ndomain = \"test\"\nlocation = \"data/g.csv\"\n[format]\ntype = \"csv\"\n[columns]\na = { from = \"甲\", type = \"text\" }\n");
+    p.write("connectors/good.toml", "name = \"good\"\ntitle = \"好\"\ndomain = \"test\"\ncustom = true\nlocation = \"data/g.csv\"\n[format]\ntype = \"csv\"\n[columns]\na = { from = \"甲\", type = \"text\" }\n");
     p.write("data/g.csv", "甲\n一\n");
     let (code, _, err) = run(&p, &["ingest", "--as-of", "2025-12-31"]);
     assert_eq!(code, 0, "{err}");
@@ -52,7 +52,7 @@ fn as_of_is_recorded_per_run() {
 #[test]
 fn explain_sql_prints_the_bound_query_and_it_returns_what_the_run_found() {
     let p = TestProject::new();
-    p.write("connectors/pay.toml", "name = \"pay\"\ntitle = \"付\"\ndomain = \"test\"\nlocation = \"data/p.csv\"\n[format]\ntype = \"csv\"\n[columns]\nwho = { from = \"收款人\", type = \"text\" }\namount = { from = \"金额\", type = \"money\" }\npaid = { from = \"日期\", type = \"date\" }\n");
+    p.write("connectors/pay.toml", "name = \"pay\"\ntitle = \"付\"\ndomain = \"test\"\ncustom = true\nlocation = \"data/p.csv\"\n[format]\ntype = \"csv\"\n[columns]\nwho = { from = \"收款人\", type = \"text\" }\namount = { from = \"金额\", type = \"money\" }\npaid = { from = \"日期\", type = \"date\" }\n");
     p.write("data/p.csv", "收款人,金额,日期\n甲,100,2025-01-01\n乙,900,2025-02-01\n丙,900,2025-09-01\n");
     p.write(
         "models/test/big.sql",

@@ -7,6 +7,7 @@ const RELIEF: &str = r#"
 name = "relief"
 title = "低保发放"
 domain = "relief"
+custom = true
 location = "data/relief.csv"
 key = ["seq"]
 [format]
@@ -94,7 +95,7 @@ async fn encodings_auto_detect_and_gb18030() {
         ("gb18030", "gb18030", "gb18030"),
     ] {
         let toml = format!(
-            "name = \"t_{file}\"\ntitle = \"t\"\ndomain = \"test\"\nlocation = \"data/{file}.csv\"\n[format]\ntype = \"csv\"\nencoding = \"{enc}\"\n[columns]\nname = {{ from = \"姓名\", type = \"text\" }}\namount = {{ from = \"金额\", type = \"money\" }}\n"
+            "name = \"t_{file}\"\ntitle = \"t\"\ndomain = \"test\"\ncustom = true\nlocation = \"data/{file}.csv\"\n[format]\ntype = \"csv\"\nencoding = \"{enc}\"\n[columns]\nname = {{ from = \"姓名\", type = \"text\" }}\namount = {{ from = \"金额\", type = \"money\" }}\n"
         );
         let c = p.connector(&format!("t_{file}"), &toml);
         let m = p.ingest(&c).await.unwrap().manifest().clone();
@@ -107,7 +108,7 @@ async fn encodings_auto_detect_and_gb18030() {
 #[tokio::test]
 async fn bytes_that_do_not_decode_are_an_error_naming_file_and_line() {
     let p = TestProject::new();
-    let toml = "name = \"t\"\ntitle = \"t\"\ndomain = \"test\"\nlocation = \"data/t.csv\"\n[format]\ntype = \"csv\"\nencoding = \"utf-8\"\n[columns]\nname = { from = \"name\", type = \"text\" }\n";
+    let toml = "name = \"t\"\ntitle = \"t\"\ndomain = \"test\"\ncustom = true\nlocation = \"data/t.csv\"\n[format]\ntype = \"csv\"\nencoding = \"utf-8\"\n[columns]\nname = { from = \"name\", type = \"text\" }\n";
     let c = p.connector("t", toml);
     p.write("data/t.csv", "name\nok\n");
     p.ingest(&c).await.unwrap();
@@ -142,16 +143,16 @@ async fn missing_mapped_column_and_missing_file_are_clear_errors() {
 async fn connector_spec_errors_point_at_line_and_column() {
     let p = TestProject::new();
     let path = p.path("connectors/bad.toml");
-    std::fs::write(&path, "name = \"bad\"\ntitle = \"t\"\ndomain = \"x\"\nlocation = \"a.csv\"\n[format]\ntype = \"csv\"\nencodng = \"gbk\"\n[columns]\na = { from = \"a\", type = \"text\" }\n").unwrap();
-    let err = connector::load(&path).unwrap_err();
-    assert!(matches!(err, Error::Spec { line: 7, .. }), "{err}");
+    std::fs::write(&path, "name = \"bad\"\ntitle = \"t\"\ndomain = \"x\"\ncustom = true\nlocation = \"a.csv\"\n[format]\ntype = \"csv\"\nencodng = \"gbk\"\n[columns]\na = { from = \"a\", type = \"text\" }\n").unwrap();
+    let err = connector::load(&path, searchlight::schema::Schema::bundled()).unwrap_err();
+    assert!(matches!(err, Error::Spec { line: 8, .. }), "{err}");
     assert!(err.to_string().contains("encodng"), "{err}");
-    std::fs::write(&path, "name = \"bad\"\ntitle = \"t\"\ndomain = \"x\"\nlocation = \"a.csv\"\n[format]\ntype = \"csv\"\n[columns]\na = { from = \"a\", type = \"money\", unit = \"美元\" }\n").unwrap();
-    let err = connector::load(&path).unwrap_err().to_string();
-    assert!(err.contains("bad.toml:8:") && err.contains("unknown money unit"), "{err}");
-    std::fs::write(&path, "name = \"bad\"\ntitle = \"t\"\ndomain = \"x\"\nlocation = \"a.csv\"\nkey = [\"id\"]\n[format]\ntype = \"csv\"\n[columns]\na = { from = \"a\", type = \"decimal\" }\n").unwrap();
-    let err = connector::load(&path).unwrap_err().to_string();
-    assert!(err.contains("bad.toml:9:") && err.contains("decimal"), "{err}");
+    std::fs::write(&path, "name = \"bad\"\ntitle = \"t\"\ndomain = \"x\"\ncustom = true\nlocation = \"a.csv\"\n[format]\ntype = \"csv\"\n[columns]\na = { from = \"a\", type = \"money\", unit = \"美元\" }\n").unwrap();
+    let err = connector::load(&path, searchlight::schema::Schema::bundled()).unwrap_err().to_string();
+    assert!(err.contains("bad.toml:9:") && err.contains("unknown money unit"), "{err}");
+    std::fs::write(&path, "name = \"bad\"\ntitle = \"t\"\ndomain = \"x\"\ncustom = true\nlocation = \"a.csv\"\nkey = [\"id\"]\n[format]\ntype = \"csv\"\n[columns]\na = { from = \"a\", type = \"decimal\" }\n").unwrap();
+    let err = connector::load(&path, searchlight::schema::Schema::bundled()).unwrap_err().to_string();
+    assert!(err.contains("bad.toml:10:") && err.contains("decimal"), "{err}");
 }
 
 #[tokio::test]
@@ -168,7 +169,7 @@ async fn chunked_parse_equals_single_chunk_even_with_quoted_newlines() {
         }
     }
     p.gbk("data/big.csv", &text);
-    let toml = "name = \"big\"\ntitle = \"t\"\ndomain = \"test\"\nlocation = \"data/big.csv\"\nkey = [\"id\"]\n[format]\ntype = \"csv\"\nencoding = \"gbk\"\n[columns]\nid = { from = \"id\", type = \"int\" }\nnote = { from = \"note\", type = \"text\" }\namount = { from = \"amount\", type = \"money\" }\n";
+    let toml = "name = \"big\"\ntitle = \"t\"\ndomain = \"test\"\ncustom = true\nlocation = \"data/big.csv\"\nkey = [\"id\"]\n[format]\ntype = \"csv\"\nencoding = \"gbk\"\n[columns]\nid = { from = \"id\", type = \"int\" }\nnote = { from = \"note\", type = \"text\" }\namount = { from = \"amount\", type = \"money\" }\n";
     let c = p.connector("big", toml);
     let whole = p.ingest(&c).await.unwrap().manifest().clone();
     let all = p.rows("select id, note, amount from big order by id").await;
@@ -227,6 +228,7 @@ async fn xlsx_sheets_numeric_ids_excel_dates_and_wan_yuan() {
 name = "pay"
 title = "t"
 domain = "test"
+custom = true
 location = "data/*.xlsx"
 [format]
 type = "xlsx"
@@ -285,6 +287,7 @@ async fn ndjson_nested_keys_numbers_and_broken_lines() {
 name = "nd"
 title = "t"
 domain = "test"
+custom = true
 location = "data/a.ndjson"
 key = ["no"]
 [format]
@@ -337,7 +340,7 @@ async fn parquet_sources_keep_numbers_and_read_text() {
     .unwrap();
     let buf = searchlight::lake::parts::encode(&schema, &[batch]).unwrap();
     p.write("data/d.parquet", buf);
-    let toml = "name = \"pq\"\ntitle = \"t\"\ndomain = \"test\"\nlocation = \"data/d.parquet\"\n[format]\ntype = \"parquet\"\n[columns]\nid_no = { from = \"身份证号\", type = \"id_card\" }\ndied = { from = \"死亡日期\", type = \"date\" }\namount = { from = \"金额\", type = \"money\", unit = \"万元\" }\n";
+    let toml = "name = \"pq\"\ntitle = \"t\"\ndomain = \"test\"\ncustom = true\nlocation = \"data/d.parquet\"\n[format]\ntype = \"parquet\"\n[columns]\nid_no = { from = \"身份证号\", type = \"id_card\" }\ndied = { from = \"死亡日期\", type = \"date\" }\namount = { from = \"金额\", type = \"money\", unit = \"万元\" }\n";
     let c = p.connector("pq", toml);
     let m = p.ingest(&c).await.unwrap().manifest().clone();
     assert_eq!((m.rows, m.rows_quarantined), (2, 1));

@@ -6,12 +6,13 @@ use std::collections::BTreeMap;
 use crate::util::repo;
 use searchlight::connector;
 use searchlight::lake::{Lake, Outcome, Quiet};
+use searchlight::schema::Schema;
 
 #[tokio::test]
 async fn the_demo_county_lands_into_an_empty_lake() {
     let dir = tempfile::tempdir().unwrap();
     let lake = Lake::open(&url::Url::from_directory_path(dir.path()).unwrap()).unwrap();
-    let connectors: Vec<_> = connector::load_dir(&repo().join("connectors"))
+    let connectors: Vec<_> = connector::load_dir(&repo().join("connectors"), Schema::bundled())
         .unwrap()
         .into_iter()
         .map(|c| c.unwrap_or_else(|e| panic!("{e}")))
@@ -20,15 +21,22 @@ async fn the_demo_county_lands_into_an_empty_lake() {
     let mut quarantined = BTreeMap::new();
     for c in &connectors {
         let out =
-            lake.ingest(c, &repo(), &crate::util::opts(), &Quiet).await.unwrap_or_else(|e| panic!("{}: {e}", c.name()));
-        let m = match out {
-            Outcome::Landed(m) => m,
-            Outcome::Unchanged(_) => panic!("an empty lake has nothing unchanged"),
-        };
-        assert!(m.rows > 0, "{} landed nothing", c.name());
-        assert_eq!(m.rows_read, m.rows + m.rows_quarantined, "{}: nothing dropped", c.name());
-        if m.rows_quarantined > 0 {
-            quarantined.insert(c.name().to_string(), m.quarantine.clone());
+            lake.ingest(c, &repo(), &crate::util::opts(), &Quiet).await.unwrap_or_else(|e| panic!("{}: {e}", c.id));
+        for o in out {
+            let m = match o {
+                Outcome::Landed(m) => m,
+                Outcome::Unchanged(_) => panic!("an empty lake has nothing unchanged"),
+            };
+            assert!(m.rows > 0, "{} landed nothing", m.dataset);
+            assert_eq!(
+                m.rows_read,
+                m.rows + m.rows_quarantined + m.rows_collapsed + m.rows_filtered,
+                "{}: nothing dropped",
+                m.dataset
+            );
+            if m.rows_quarantined > 0 {
+                quarantined.insert(m.dataset.clone(), m.quarantine.clone());
+            }
         }
     }
     // the defects planted on purpose, and no other
@@ -100,9 +108,7 @@ fn every_planted_case_is_explained_in_the_fixtures_readme() {
 
 #[test]
 fn the_dataset_docs_are_current() {
-    let connectors: Vec<_> =
-        connector::load_dir(&repo().join("connectors")).unwrap().into_iter().map(|c| c.unwrap()).collect();
-    let want = connector::catalog::markdown(&connectors);
+    let want = searchlight::schema::catalog::markdown(Schema::bundled());
     let have = std::fs::read_to_string(repo().join("docs/datasets.md")).unwrap();
     assert!(have == want, "docs/datasets.md is stale: run `searchlight datasets --markdown > docs/datasets.md`");
 }

@@ -6,7 +6,7 @@ use std::process::Command;
 use crate::util::TestProject;
 use searchlight::lake::Outcome;
 
-const T: &str = "name = \"t\"\ntitle = \"测试\"\ndomain = \"test\"\nlocation = \"data/t.csv\"\nkey = [\"id\"]\n[format]\ntype = \"csv\"\n[columns]\nid = { from = \"编号\", type = \"int\" }\nv = { from = \"值\", type = \"text\" }\n";
+const T: &str = "name = \"t\"\ntitle = \"测试\"\ndomain = \"test\"\ncustom = true\nlocation = \"data/t.csv\"\nkey = [\"id\"]\n[format]\ntype = \"csv\"\n[columns]\nid = { from = \"编号\", type = \"int\" }\nv = { from = \"值\", type = \"text\" }\n";
 
 fn csv(rows: &[(i64, &str)]) -> String {
     let mut s = String::from("编号,值\n");

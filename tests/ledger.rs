@@ -29,7 +29,7 @@ fn model(id: &str, min: u32) -> String {
 
 fn project() -> TestProject {
     let p = TestProject::new();
-    p.write("connectors/pay.toml", "name = \"pay\"\ntitle = \"付\"\ndomain = \"test\"\nlocation = \"data/p.csv\"\n[format]\ntype = \"csv\"\n[columns]\nwho = { from = \"收款人\", type = \"text\" }\namount = { from = \"金额\", type = \"money\" }\npaid = { from = \"日期\", type = \"date\" }\n");
+    p.write("connectors/pay.toml", "name = \"pay\"\ntitle = \"付\"\ndomain = \"test\"\ncustom = true\nlocation = \"data/p.csv\"\n[format]\ntype = \"csv\"\n[columns]\nwho = { from = \"收款人\", type = \"text\" }\namount = { from = \"金额\", type = \"money\" }\npaid = { from = \"日期\", type = \"date\" }\n");
     p.write("data/p.csv", "收款人,金额,日期\n甲,900,2025-01-01\n乙,900,2025-02-01\n丙,100,2025-03-01\n");
     p.write("models/test/big.sql", model("test.big", 500));
     p.write("models/test/big2.sql", model("test.big_too", 800));
@@ -221,7 +221,7 @@ fn an_exception_hides_a_clue_until_its_date() {
 #[test]
 fn a_working_paper_holds_facts_basis_responsibility_discovery_and_trail() {
     let p = project();
-    p.write("connectors/pay.toml", "name = \"pay\"\ntitle = \"付款明细\"\ndomain = \"test\"\nlocation = \"data/p.csv\"\n[format]\ntype = \"csv\"\n[columns]\nwho = { from = \"收款人\", type = \"text\" }\nid_no = { from = \"身份证号\", type = \"text\" }\namount = { from = \"金额\", type = \"money\" }\npaid = { from = \"日期\", type = \"date\" }\n");
+    p.write("connectors/pay.toml", "name = \"pay\"\ntitle = \"付款明细\"\ndomain = \"test\"\ncustom = true\nlocation = \"data/p.csv\"\n[format]\ntype = \"csv\"\n[columns]\nwho = { from = \"收款人\", type = \"text\" }\nid_no = { from = \"身份证号\", type = \"text\" }\namount = { from = \"金额\", type = \"money\" }\npaid = { from = \"日期\", type = \"date\" }\n");
     p.write("data/p.csv", "收款人,身份证号,金额,日期\n甲,34052419450310001X,900,2025-01-01\n");
     let sql = model("test.big", 500)
         .replace("SELECT who, sum(amount) AS amount", "SELECT who, min(id_no) AS id_no, sum(amount) AS amount");

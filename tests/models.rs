@@ -7,11 +7,16 @@ use searchlight::connector::{self, Connector};
 use searchlight::lake::{Lake, Quiet};
 use searchlight::model::{self, Model};
 use searchlight::runner::{RunRequest, Runner, test_run};
+use searchlight::schema::Schema;
 
 use crate::util::repo;
 
 fn connectors() -> Vec<Connector> {
-    connector::load_dir(&repo().join("connectors")).unwrap().into_iter().map(|c| c.unwrap()).collect()
+    connector::load_dir(&repo().join("connectors"), Schema::bundled())
+        .unwrap()
+        .into_iter()
+        .map(|c| c.unwrap())
+        .collect()
 }
 
 fn library() -> Vec<Model> {
@@ -24,13 +29,12 @@ fn as_of() -> chrono::NaiveDate {
 
 #[tokio::test]
 async fn every_model_has_tests_with_positive_and_negative_cases_and_they_pass() {
-    let conns = connectors();
     let mut failures = Vec::new();
     for m in library() {
-        let file = model::testcase::load(&m.test_path()).unwrap_or_else(|e| panic!("{}: tests: {e}", m.id()));
+        let file = m.tests().unwrap_or_else(|e| panic!("{}: tests: {e}", m.id()));
         assert!(file.cases.iter().any(|c| !c.flagged.is_empty()), "{}: no positive case", m.id());
         assert!(file.cases.iter().any(|c| !c.not_flagged.is_empty()), "{}: no negative case", m.id());
-        for r in test_run::run_tests(&m, &conns).await.unwrap_or_else(|e| panic!("{e}")) {
+        for r in test_run::run_tests(&m, Schema::bundled()).await.unwrap_or_else(|e| panic!("{e}")) {
             if !r.passed() {
                 failures.push(format!("{} · {}: {}", m.id(), r.name, r.failures.join("; ")));
             }
@@ -48,7 +52,7 @@ async fn the_library_finds_every_planted_anomaly_and_no_lookalike() {
         lake.ingest(c, &repo(), &crate::util::opts(), &Quiet).await.unwrap();
     }
     let models = library();
-    let runner = Runner::over_lake(&lake, &conns).await.unwrap();
+    let runner = Runner::over_lake(&lake, Schema::bundled()).await.unwrap();
     let refs: Vec<&Model> = models.iter().collect();
     let outcomes = runner.run(&refs, &RunRequest::new(as_of())).await;
     // catalogue entry → every entity its models flagged
@@ -87,9 +91,8 @@ fn write_model(dir: &std::path::Path, sql: &str) -> Model {
 #[tokio::test]
 async fn planning_errors_name_the_model_file_line_and_column() {
     let dir = tempfile::tempdir().unwrap();
-    let conns = connectors();
     let lake = Lake::open(&url::Url::from_directory_path(dir.path().join("lake")).unwrap()).unwrap();
-    let runner = Runner::over_lake(&lake, &conns).await.unwrap();
+    let runner = Runner::over_lake(&lake, Schema::bundled()).await.unwrap();
     let m = write_model(
         dir.path(),
         "SELECT member_id, household_id AS payroll_unit, 1 AS amount\nFROM relief_members\nWHERE membr_name <> $excluded_staffing",
@@ -119,10 +122,10 @@ async fn clue_ids_survive_edits_of_sql_and_thresholds() {
     let lake = Lake::open(&url::Url::from_directory_path(dir.path().join("lake")).unwrap()).unwrap();
     let conns = connectors();
     for name in ["payroll", "relief_members", "relief_payments"] {
-        let c = conns.iter().find(|c| c.name() == name).unwrap();
+        let c = conns.iter().find(|c| c.answers_to(name)).unwrap();
         lake.ingest(c, &repo(), &crate::util::opts(), &Quiet).await.unwrap();
     }
-    let runner = Runner::over_lake(&lake, &conns).await.unwrap();
+    let runner = Runner::over_lake(&lake, Schema::bundled()).await.unwrap();
     let original = model::load(&repo().join("models/relief/payroll_on_assistance.sql")).unwrap();
     let before = runner.run_model(&original, &RunRequest::new(as_of())).await;
     assert!(before.error.is_none() && before.clues.len() >= 3, "{:?}", before.error);

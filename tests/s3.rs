@@ -33,15 +33,18 @@ async fn lake_and_sources_on_s3() {
     located.store.put(&located.path, PutPayload::from(gbk.into_owned())).await.unwrap();
     let p = crate::util::TestProject::new();
     let toml = format!(
-        "name = \"payroll\"\ntitle = \"财政供养\"\ndomain = \"registry\"\nlocation = \"s3://{bucket}/{run}/raw/*.csv\"\n[format]\ntype = \"csv\"\nencoding = \"gbk\"\n[columns]\nid_no = {{ from = \"身份证号\", type = \"id_card\" }}\nname = {{ from = \"姓名\", type = \"text\" }}\n"
+        "name = \"payroll\"\ntitle = \"财政供养\"\ndomain = \"registry\"\nlocation = \"s3://{bucket}/{run}/raw/*.csv\"\nkey = [\"id_no\"]\n[format]\ntype = \"csv\"\nencoding = \"gbk\"\n[columns]\nid_no = {{ from = \"身份证号\", type = \"id_card\" }}\nname = {{ from = \"姓名\", type = \"text\" }}\n"
     );
     let c = p.connector("payroll", &toml);
     let lake = Lake::open(&url::Url::parse(&format!("s3://{bucket}/{run}/lake")).unwrap()).unwrap();
     let out = lake.ingest(&c, p.root(), &crate::util::opts(), &Quiet).await.unwrap();
-    assert!(matches!(out, Outcome::Landed(ref m) if m.rows == 1));
-    assert!(matches!(lake.ingest(&c, p.root(), &crate::util::opts(), &Quiet).await.unwrap(), Outcome::Unchanged(_)));
+    assert!(matches!(out[..], [Outcome::Landed(ref m)] if m.rows == 1));
+    assert!(matches!(
+        lake.ingest(&c, p.root(), &crate::util::opts(), &Quiet).await.unwrap()[..],
+        [Outcome::Unchanged(_)]
+    ));
     let engine = searchlight::engine::Engine::local();
-    engine.register_lake(&lake).await.unwrap();
+    engine.register_lake(&lake, searchlight::schema::Schema::bundled()).await.unwrap();
     let rows = crate::util::lines(
         &engine.sql("select id_no, name, id_no_valid from payroll").await.unwrap().collect().await.unwrap(),
     );

@@ -6,6 +6,7 @@ use datafusion::arrow::record_batch::RecordBatch;
 use searchlight::connector::{self, Connector};
 use searchlight::engine::Engine;
 use searchlight::lake::{IngestOptions, Lake, Outcome, Quiet};
+use searchlight::schema::Schema;
 
 /// A temporary project: `connectors/`, `data/` and a local lake.
 pub struct TestProject {
@@ -13,10 +14,12 @@ pub struct TestProject {
 }
 
 impl TestProject {
+    /// A project that runs only its own models (the bundled library is off).
     pub fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("connectors")).unwrap();
         std::fs::create_dir_all(dir.path().join("data")).unwrap();
+        std::fs::write(dir.path().join("searchlight.toml"), "[library]\nbundled = false\n").unwrap();
         TestProject { dir }
     }
 
@@ -43,24 +46,30 @@ impl TestProject {
     pub fn connector(&self, name: &str, toml: &str) -> Connector {
         let path = self.path(&format!("connectors/{name}.toml"));
         std::fs::write(&path, toml).unwrap();
-        connector::load(&path).unwrap_or_else(|e| panic!("{e}"))
+        connector::load(&path, Schema::bundled()).unwrap_or_else(|e| panic!("{e}"))
     }
 
     pub fn lake(&self) -> Lake {
         Lake::open(&url::Url::from_directory_path(self.path("lake")).unwrap()).unwrap()
     }
 
+    /// Ingests a connector that lands one dataset.
     pub async fn ingest(&self, c: &Connector) -> Result<Outcome, searchlight::lake::Error> {
         self.ingest_with(c, &opts()).await
     }
 
     pub async fn ingest_with(&self, c: &Connector, o: &IngestOptions) -> Result<Outcome, searchlight::lake::Error> {
+        Ok(self.ingest_all(c, o).await?.remove(0))
+    }
+
+    /// Ingests a connector: one outcome per dataset it lands.
+    pub async fn ingest_all(&self, c: &Connector, o: &IngestOptions) -> Result<Vec<Outcome>, searchlight::lake::Error> {
         self.lake().ingest(c, self.root(), o, &Quiet).await
     }
 
     pub async fn sql(&self, sql: &str) -> Vec<RecordBatch> {
         let engine = Engine::local();
-        engine.register_lake(&self.lake()).await.unwrap();
+        engine.register_lake(&self.lake(), Schema::bundled()).await.unwrap();
         engine.sql(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}")).collect().await.unwrap()
     }
 

@@ -18,7 +18,7 @@ use crate::lake::{IngestOptions, Lake};
 use crate::ledger::{ClueFilter, Flag, Ledger, Mark, Person, Status, Step};
 use crate::model::Model;
 use crate::project::Project;
-use crate::runner::{RunReport, RunRequest, Runner};
+use crate::runner::{RunRequest, Runner};
 
 /// searchlight (探照灯): big-data supervision — connectors, a versioned Parquet lake, SQL models.
 #[derive(Debug, Parser)]
@@ -140,11 +140,35 @@ enum Command {
         #[arg(long)]
         as_of: Option<chrono::NaiveDate>,
     },
-    /// Validate every model: header, parameters, and its SQL planned against the lake.
+    /// Validate every model (header, parameters, SQL planned over the canonical schema) and say
+    /// whether the lake's data lets it run.
     Check {
         /// Only these models.
         #[arg(long = "model")]
         models: Vec<String>,
+    },
+    /// What every model can do with the data a county has: runs fully, runs without some
+    /// optional inputs, or cannot run — with everything missing and what to map to fix it.
+    Coverage {
+        /// Judge on the connectors (what they will land; default) or on the lake's snapshots.
+        #[arg(long, value_enum, default_value = "connectors")]
+        from: CoverageFrom,
+        /// Only these models.
+        #[arg(long = "model")]
+        models: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Start a project in DIR that uses the bundled model library (connectors/, models/,
+    /// exports/ and a short guide).
+    Init {
+        /// The project directory (created if missing; must be empty if it exists).
+        dir: PathBuf,
+    },
+    /// Connectors: `connector new FILE…` writes a skeleton from an export's headers.
+    Connector {
+        #[command(subcommand)]
+        command: ConnectorCommand,
     },
     /// Run models over the lake's current snapshots and record their clues.
     Run {
@@ -270,8 +294,12 @@ enum Command {
     },
     /// Land connectors as new lake snapshots (all, or the named ones).
     Ingest {
-        /// Connector (dataset) names; default all.
+        /// Connector ids or dataset names; default all.
         names: Vec<String>,
+        /// Read and convert everything, show the first landed rows, the flags and the
+        /// quarantine — and write nothing to the lake.
+        #[arg(long)]
+        dry_run: bool,
         /// The date the exports describe (default: today).
         #[arg(long)]
         as_of: Option<chrono::NaiveDate>,
@@ -290,7 +318,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// List the canonical datasets the connectors declare (Markdown: docs/datasets.md).
+    /// List the canonical datasets (and the project's own), with the connectors that land them
+    /// (Markdown: docs/datasets.md).
     Datasets {
         /// Print the Markdown catalogue.
         #[arg(long)]
@@ -320,6 +349,35 @@ struct Select {
     /// Only the models of this domain.
     #[arg(long)]
     domain: Option<String>,
+}
+
+/// What `coverage` judges on.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum CoverageFrom {
+    /// The project's connectors: what they will land.
+    Connectors,
+    /// The lake's current snapshots.
+    Lake,
+}
+
+#[derive(Debug, Subcommand)]
+enum ConnectorCommand {
+    /// Read each export's headers and first rows and write a connector skeleton with the
+    /// suggested dataset(s) and column mappings, each marked for you to confirm.
+    New {
+        /// Export files (csv, xlsx/xls/ods, ndjson, parquet; any encoding).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Where to write the skeletons (default: <project>/connectors).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Replace an existing connector file.
+        #[arg(long)]
+        force: bool,
+        /// Print the skeletons instead of writing them.
+        #[arg(long)]
+        stdout: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -362,14 +420,20 @@ pub fn main() -> ExitCode {
 
 /// Runs one parsed command.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    if let Command::Init { dir } = &cli.command {
+        let made = Project::init(dir)?;
+        output::init_done(dir, &made);
+        return Ok(ExitCode::SUCCESS);
+    }
     let project = Project::open(&cli.project, cli.lake.as_deref(), cli.ledger.as_deref())?;
     match cli.command {
+        Command::Init { .. } => unreachable!("handled above"),
         Command::Pipeline { as_of } => {
             let mut opts = IngestOptions::default();
             if let Some(d) = as_of {
                 opts.as_of = d;
             }
-            let failed = ingest(&project, &[], &opts).await?;
+            let failed = ingest(&project, &[], &opts, false).await?;
             println!();
             let select = Select { models: Vec::new(), domain: None };
             let run_failed = run_models(&project, &select, RunRequest::new(opts.as_of), false).await?;
@@ -378,19 +442,84 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Check { models } => {
             let (selected, mut failed) = load_models(&project, &Select { models, domain: None })?;
             let (connectors, _) = load_connectors(&project)?;
-            let runner = Runner::over_lake(&Lake::open(&project.lake)?, &connectors).await?;
+            let catalog = Project::catalog(&connectors);
+            let runner = Runner::over_lake(&Lake::open(&project.lake)?, &catalog).await?;
             let mut rows = Vec::new();
             for m in &selected {
                 match runner.check(m).await {
-                    Ok(c) => rows.push(output::CheckRow { model: m, reads: c.reads, error: None }),
+                    Ok(c) => rows.push(output::CheckRow { model: m, checked: Some(c), error: None }),
                     Err(e) => {
                         eprintln!("{e}");
                         failed = true;
-                        rows.push(output::CheckRow { model: m, reads: Vec::new(), error: Some(e.message) });
+                        rows.push(output::CheckRow { model: m, checked: None, error: Some(e.message) });
                     }
                 }
             }
             output::check_table(&rows);
+            Ok(if failed { ExitCode::from(2) } else { ExitCode::SUCCESS })
+        }
+        Command::Coverage { from, models, json } => {
+            let (selected, failed) = load_models(&project, &Select { models, domain: None })?;
+            let (connectors, _) = load_connectors(&project)?;
+            let catalog = Project::catalog(&connectors);
+            let lake = Lake::open(&project.lake)?;
+            let runner = Runner::over_lake(&lake, &catalog).await?;
+            let (have, label) = match from {
+                CoverageFrom::Connectors => {
+                    (crate::runner::coverage::declared(&connectors, &catalog).await, "connectors")
+                }
+                CoverageFrom::Lake => (runner.available().clone(), "lake"),
+            };
+            let landed_by =
+                connectors.iter().flat_map(|c| c.datasets().map(move |d| (d.to_string(), c.id.clone()))).collect();
+            let cov = crate::runner::coverage::coverage(&runner, &selected, &catalog, &have, &landed_by, label).await;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&cov)?);
+            } else {
+                output::coverage(&cov);
+            }
+            let broken = cov.count(crate::runner::coverage::Reach::Broken) > 0;
+            Ok(if failed || broken { ExitCode::from(2) } else { ExitCode::SUCCESS })
+        }
+        Command::Connector { command: ConnectorCommand::New { files, out, force, stdout } } => {
+            let dir = out.unwrap_or_else(|| project.connectors_dir());
+            let mut failed = false;
+            for f in &files {
+                let path = std::env::current_dir()?.join(f);
+                let sample = match crate::connector::skeleton::sniff(&path) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        eprintln!("searchlight: {e}");
+                        failed = true;
+                        continue;
+                    }
+                };
+                let proposals = crate::connector::skeleton::propose(&sample, crate::schema::Schema::bundled());
+                let location = project.relative(&path);
+                let text = crate::connector::skeleton::render(
+                    &sample,
+                    &proposals,
+                    &location,
+                    crate::schema::Schema::bundled(),
+                );
+                if stdout {
+                    println!("{text}");
+                    continue;
+                }
+                let stem = proposals.first().map(|p| p.dataset.clone()).unwrap_or_else(|| "my_dataset".into());
+                let target = dir.join(format!("{stem}.toml"));
+                if target.exists() && !force {
+                    eprintln!(
+                        "searchlight: {} exists: not replaced (use --force, or --stdout to see the skeleton)",
+                        target.display()
+                    );
+                    failed = true;
+                    continue;
+                }
+                std::fs::create_dir_all(&dir)?;
+                std::fs::write(&target, &text).map_err(|e| anyhow::anyhow!("{}: {e}", target.display()))?;
+                output::skeleton_written(&sample, &proposals, &target);
+            }
             Ok(if failed { ExitCode::from(2) } else { ExitCode::SUCCESS })
         }
         Command::Run { select, as_of, params, json, jobs } => {
@@ -405,9 +534,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Test { select } => {
             let (selected, mut failed) = load_models(&project, &select)?;
             let (connectors, _) = load_connectors(&project)?;
+            let catalog = Project::catalog(&connectors);
             let (mut passed, mut cases) = (0, 0);
             for m in &selected {
-                match crate::runner::test_run::run_tests(m, &connectors).await {
+                match crate::runner::test_run::run_tests(m, &catalog).await {
                     Ok(results) => {
                         for r in results {
                             cases += 1;
@@ -437,10 +567,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let mut req = RunRequest::new(as_of.unwrap_or_else(|| chrono::Local::now().date_naive()));
             req.overrides = model_overrides(&m, &params)?;
             let (connectors, _) = load_connectors(&project)?;
-            let runner = Runner::over_lake(&Lake::open(&project.lake)?, &connectors).await?;
+            let runner = Runner::over_lake(&Lake::open(&project.lake)?, &Project::catalog(&connectors)).await?;
             let outcome = runner.run_model(&m, &req).await;
             if let Some(e) = &outcome.error {
                 anyhow::bail!("{e}");
+            }
+            if !outcome.missing.is_empty() {
+                anyhow::bail!(
+                    "{} 未运行 not run: needs {} (`searchlight coverage` says what to map)",
+                    m.id(),
+                    outcome.missing.join(", ")
+                );
             }
             output::preview(&m, &outcome, limit)?;
             Ok(ExitCode::SUCCESS)
@@ -450,7 +587,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let mut req = RunRequest::new(as_of.unwrap_or_else(|| chrono::Local::now().date_naive()));
             req.overrides = model_overrides(&m, &params)?;
             let (connectors, _) = load_connectors(&project)?;
-            let runner = Runner::over_lake(&Lake::open(&project.lake)?, &connectors).await?;
+            let runner = Runner::over_lake(&Lake::open(&project.lake)?, &Project::catalog(&connectors)).await?;
             if sql {
                 println!("{}", runner.bound_sql(&m, &req)?);
             } else {
@@ -534,7 +671,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let lake = Lake::open(&project.lake)?;
             let as_of = as_of.unwrap_or_else(|| chrono::Local::now().date_naive());
             let (connectors, _) = load_connectors(&project)?;
-            let labels = crate::model::labels::Labels::load(&project.models_dir().join("labels.toml"), &connectors)?;
+            let labels = crate::model::labels::Labels::load(
+                &project.models_dir().join("labels.toml"),
+                &Project::catalog(&connectors),
+            )?;
             let paper = crate::paper::build(&ledger, &lake, &models, &labels, &id, as_of, show_ids).await?;
             let text = crate::paper::render(&paper, format);
             match out {
@@ -560,12 +700,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(if failed { ExitCode::from(2) } else { ExitCode::SUCCESS })
         }
-        Command::Ingest { names, as_of, force, chunk_mib } => {
+        Command::Ingest { names, dry_run, as_of, force, chunk_mib } => {
             let mut opts = IngestOptions { force, chunk_bytes: chunk_mib.max(1) << 20, ..IngestOptions::default() };
             if let Some(d) = as_of {
                 opts.as_of = d;
             }
-            let failed = ingest(&project, &names, &opts).await?;
+            let failed = ingest(&project, &names, &opts, dry_run).await?;
             Ok(if failed { ExitCode::from(2) } else { ExitCode::SUCCESS })
         }
         Command::Lake { name, json } => {
@@ -584,18 +724,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Datasets { markdown } => {
-            let (ok, failed) = load_connectors(&project)?;
             if markdown {
-                print!("{}", crate::connector::catalog::markdown(&ok));
-            } else {
-                output::datasets(&ok);
+                print!("{}", crate::schema::catalog::markdown(crate::schema::Schema::bundled()));
+                return Ok(ExitCode::SUCCESS);
             }
+            let (ok, failed) = load_connectors(&project)?;
+            output::datasets(&Project::catalog(&ok), &ok);
             Ok(if failed { ExitCode::from(2) } else { ExitCode::SUCCESS })
         }
         Command::Sql { query, json } => {
             let lake = Lake::open(&project.lake)?;
             let engine = Engine::local();
-            engine.register_lake(&lake).await?;
+            let (connectors, _) = load_connectors(&project)?;
+            engine.register_lake(&lake, &Project::catalog(&connectors)).await?;
             let df = engine.sql(&query).await?;
             let batches = df.collect().await?;
             output::batches(&batches, json)?;
@@ -702,8 +843,8 @@ fn one_model(project: &Project, id: &str) -> anyhow::Result<Model> {
     Ok(found.remove(0))
 }
 
-/// Runs the selected models, saves the run into the lake and prints the summary. Returns
-/// whether any model failed.
+/// Runs the selected models, saves the run into the lake, records it and prints the summary.
+/// Returns whether any model failed or could not look.
 async fn run_models(project: &Project, select: &Select, req: RunRequest, json: bool) -> anyhow::Result<bool> {
     let (models, mut failed) = load_models(project, select)?;
     // a mistyped or out-of-range override stops the run before anything runs
@@ -713,31 +854,23 @@ async fn run_models(project: &Project, select: &Select, req: RunRequest, json: b
     }
     let (connectors, _) = load_connectors(project)?;
     let lake = Lake::open(&project.lake)?;
-    let runner = Runner::over_lake(&lake, &connectors).await?;
-    let started = chrono::Local::now();
-    let refs: Vec<&Model> = models.iter().collect();
-    let outcomes = runner.run(&refs, &req).await;
-    let mut report = RunReport {
-        run: RunReport::new_id(),
-        as_of: req.as_of.to_string(),
-        started_at: started.to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
-        models: outcomes,
-    };
-    report.save(&lake).await?;
-    let diff = Ledger::open(&project.ledger)?.record(&report, project.lake.as_str())?;
+    let (report, diff) =
+        crate::pipeline::run(project, &lake, &Project::catalog(&connectors), &models, &req, true).await?;
     for m in &report.models {
         if let Some(e) = &m.error {
             eprintln!("searchlight: model {}: {e}", m.model);
         }
     }
-    failed |= report.failed() > 0;
+    failed |= report.failed() > 0 || report.not_run() > 0;
     if json {
         let mut v = serde_json::to_value(&report)?;
         v["ledger"] = serde_json::to_value(&diff)?;
         println!("{}", serde_json::to_string_pretty(&v)?);
     } else {
         output::run_table(&report);
-        output::ledger_line(&diff);
+        if let Some(diff) = &diff {
+            output::ledger_line(diff);
+        }
     }
     Ok(failed)
 }
@@ -763,30 +896,49 @@ fn reported<T, E: std::fmt::Display>(items: Vec<Result<T, E>>) -> (Vec<T>, bool)
     (ok, failed)
 }
 
-/// Ingests the named connectors (all when empty); prints a summary. Returns whether any failed.
-async fn ingest(project: &Project, names: &[String], opts: &IngestOptions) -> anyhow::Result<bool> {
-    let lake = Lake::open(&project.lake)?;
+/// Ingests the named connectors (all when empty) through the pipeline seam and prints a summary;
+/// a dry run lands into a throwaway in-memory lake and shows what would land. Returns whether
+/// any failed.
+async fn ingest(project: &Project, names: &[String], opts: &IngestOptions, dry_run: bool) -> anyhow::Result<bool> {
+    let lake = if dry_run {
+        let id = blake3::hash(format!("{:?}{}", std::time::SystemTime::now(), std::process::id()).as_bytes()).to_hex();
+        Lake::open(&url::Url::parse(&format!("memory://dry-run-{}/", &id[..12]))?)?
+    } else {
+        Lake::open(&project.lake)?
+    };
     let (connectors, mut failed) = load_connectors(project)?;
-    for n in names {
-        if !connectors.iter().any(|c| c.name() == n) {
-            anyhow::bail!("no connector named `{n}` in {}", project.connectors_dir().display());
-        }
-    }
+    let catalog = Project::catalog(&connectors);
+    let bar =
+        |c: &Connector| -> Box<dyn crate::lake::Progress + Send + Sync> { Box::new(output::ProgressBar::new(&c.id)) };
+    let results = crate::pipeline::ingest(project, &lake, &catalog, &connectors, names, opts, &bar).await?;
     let mut rows = Vec::new();
-    for conn in connectors.iter().filter(|c| names.is_empty() || names.iter().any(|n| n == c.name())) {
-        let started = Instant::now();
-        let bar = output::ProgressBar::new(conn.name());
-        let result = lake.ingest(conn, &project.root, opts, &bar).await;
-        bar.finish();
-        match result {
-            Ok(outcome) => rows.push(output::IngestRow::new(conn, &outcome, started.elapsed())),
+    for r in &results {
+        match &r.result {
+            Ok(outcomes) => {
+                for o in outcomes {
+                    rows.push(output::IngestRow::new(r.connector, o, r.elapsed));
+                }
+            }
             Err(e) => {
-                eprintln!("searchlight: {}: {e}", conn.name());
-                rows.push(output::IngestRow::failed(conn, started.elapsed()));
+                eprintln!("searchlight: {}: {e}", r.connector.id);
+                for b in &r.connector.blocks {
+                    rows.push(output::IngestRow::failed(r.connector, b, r.elapsed));
+                }
                 failed = true;
             }
         }
     }
     output::ingest_table(&rows);
+    if dry_run {
+        for r in &results {
+            for o in r.result.iter().flatten() {
+                output::dry_run_detail(&lake, o.manifest(), &catalog).await?;
+            }
+        }
+        println!(
+            "\n试运行 dry run: 以上为将要入湖的内容，湖中未写入任何快照 (nothing was written to {})",
+            project.lake
+        );
+    }
     Ok(failed)
 }

@@ -7,9 +7,10 @@ use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Cell, CellAlignment, Table};
 use datafusion::arrow::record_batch::RecordBatch;
 
-use crate::connector::Connector;
+use crate::connector::{Block, Connector};
 use crate::lake::{Lake, Manifest, Outcome, Progress};
 use crate::project::Project;
+use crate::schema::Schema;
 
 fn table(headers: &[&str]) -> Table {
     let mut t = Table::new();
@@ -34,9 +35,10 @@ impl ProgressBar {
         bar.set_message(name.to_string());
         ProgressBar(bar)
     }
+}
 
-    /// Removes the bar.
-    pub fn finish(&self) {
+impl Drop for ProgressBar {
+    fn drop(&mut self) {
         self.0.finish_and_clear();
     }
 }
@@ -72,25 +74,18 @@ pub struct IngestRow {
 
 impl IngestRow {
     /// A dataset that landed or was unchanged.
-    pub fn new(conn: &Connector, outcome: &Outcome, elapsed: Duration) -> Self {
+    pub fn new(_conn: &Connector, outcome: &Outcome, elapsed: Duration) -> Self {
         let status = match outcome {
             Outcome::Landed(_) => "新快照",
             Outcome::Unchanged(_) => "未变化",
         };
-        IngestRow {
-            name: conn.name().into(),
-            title: conn.spec.title.clone(),
-            status,
-            manifest: Some(outcome.manifest().clone()),
-            elapsed,
-        }
+        let m = outcome.manifest();
+        IngestRow { name: m.dataset.clone(), title: m.title.clone(), status, manifest: Some(m.clone()), elapsed }
     }
 
     /// A dataset whose ingest failed (its previous snapshot stays current).
-    pub fn failed(conn: &Connector, elapsed: Duration) -> Self {
-        IngestRow {
-            name: conn.name().into(), title: conn.spec.title.clone(), status: "失败", manifest: None, elapsed
-        }
+    pub fn failed(_conn: &Connector, block: &Block, elapsed: Duration) -> Self {
+        IngestRow { name: block.name.clone(), title: block.title.clone(), status: "失败", manifest: None, elapsed }
     }
 }
 
@@ -104,6 +99,7 @@ pub fn ingest_table(rows: &[IngestRow]) {
         "读取行 read",
         "入湖行 landed",
         "隔离行 quarantined",
+        "合并/筛除 collapsed/filtered",
         "标记 flags",
         "用时 time",
     ]);
@@ -112,6 +108,15 @@ pub fn ingest_table(rows: &[IngestRow]) {
         let m = r.manifest.as_ref();
         let (read, rows_, q, f) =
             m.map(|m| (m.rows_read, m.rows, m.rows_quarantined, m.flag_count())).unwrap_or_default();
+        let merged = m
+            .map(|m| {
+                if m.rows_collapsed + m.rows_filtered == 0 {
+                    "-".to_string()
+                } else {
+                    format!("{} / {}", group(m.rows_collapsed), group(m.rows_filtered))
+                }
+            })
+            .unwrap_or_else(|| "-".into());
         if r.status == "新快照" {
             landed += rows_;
             quarantined += q;
@@ -124,11 +129,32 @@ pub fn ingest_table(rows: &[IngestRow]) {
             num(read),
             num(rows_),
             num(q),
+            Cell::new(merged).set_alignment(CellAlignment::Right),
             num(f),
             Cell::new(format!("{:.2}s", r.elapsed.as_secs_f64())).set_alignment(CellAlignment::Right),
         ]);
     }
     println!("{t}");
+    for r in rows {
+        let Some(m) = &r.manifest else { continue };
+        for (col, words) in &m.values_outside {
+            let n: u64 = words.values().sum();
+            let shown: Vec<String> = words.iter().take(6).map(|(w, c)| format!("「{w}」{c}")).collect();
+            println!(
+                "提示 {}.{col}: {} 行取值不在规范取值中 ({}) — 在连接器中用 values = {{ … }} 映射 (map them with `values`)",
+                m.dataset,
+                group(n),
+                shown.join(" ")
+            );
+        }
+        if !m.absent.is_empty() {
+            println!(
+                "提示 {}: 导出中没有 {} (absent: NULL; models that need them say so)",
+                m.dataset,
+                m.absent.join(", ")
+            );
+        }
+    }
     let failed = rows.iter().filter(|r| r.status == "失败").count();
     println!(
         "入湖 {} 个数据集: 新快照 {}, 未变化 {}, 失败 {}; 新入湖 {} 行, 隔离 {} 行",
@@ -248,6 +274,15 @@ pub async fn dataset_detail(lake: &Lake, name: &str, json: bool) -> anyhow::Resu
         ]);
     }
     println!("{src}");
+    issues(lake, &m).await
+}
+
+/// The quarantine and flag counts of a snapshot and their first records.
+async fn issues(lake: &Lake, m: &Manifest) -> anyhow::Result<()> {
+    for (col, words) in &m.values_outside {
+        let shown: Vec<String> = words.iter().take(8).map(|(w, c)| format!("「{w}」{c}")).collect();
+        println!("规范取值之外 {col}: {}", shown.join(" "));
+    }
     for (label, counts, file) in [
         ("隔离 quarantine", &m.quarantine, crate::lake::manifest::QUARANTINE),
         ("标记 flags", &m.flags, crate::lake::manifest::FLAGS),
@@ -273,21 +308,62 @@ pub async fn dataset_detail(lake: &Lake, name: &str, json: bool) -> anyhow::Resu
     Ok(())
 }
 
-/// Prints the declared datasets.
-pub fn datasets(connectors: &[Connector]) {
-    let mut t = table(&["数据集 dataset", "名称", "领域", "格式", "列数", "主键 key", "来源 location"]);
-    for c in connectors {
+/// Prints the catalogue: canonical datasets and the project's own, with their connectors.
+pub fn datasets(catalog: &Schema, connectors: &[Connector]) {
+    let mut t = table(&["数据集 dataset", "名称", "领域", "粒度 grain", "列数", "主键 key", "连接器 connector"]);
+    for d in catalog.datasets.values() {
+        let by: Vec<&str> =
+            connectors.iter().filter(|c| c.datasets().any(|x| x == d.name)).map(|c| c.id.as_str()).collect();
         t.add_row(vec![
-            Cell::new(c.name()),
-            Cell::new(&c.spec.title),
-            Cell::new(&c.spec.domain),
-            Cell::new(c.spec.format.name()),
-            num(c.spec.columns.len() as u64),
-            Cell::new(c.spec.key.join(", ")),
-            Cell::new(&c.spec.location),
+            Cell::new(&d.name),
+            Cell::new(format!("{}{}", d.title, if d.is_custom() { " (自定义)" } else { "" })),
+            Cell::new(&d.domain),
+            Cell::new(match d.grain {
+                crate::schema::Grain::Entity => "entity",
+                crate::schema::Grain::Event => "event",
+            }),
+            num(d.columns.len() as u64),
+            Cell::new(d.key.join(", ")),
+            Cell::new(if by.is_empty() { "—".to_string() } else { by.join(", ") }),
         ]);
     }
     println!("{t}");
+    let landed =
+        catalog.datasets.values().filter(|d| connectors.iter().any(|c| c.datasets().any(|x| x == d.name))).count();
+    println!(
+        "{} 个数据集, 本项目连接器提供 {landed} 个; `searchlight coverage` 查看各模型可否运行",
+        catalog.datasets.len()
+    );
+}
+
+/// What `init` made.
+pub fn init_done(dir: &std::path::Path, made: &[std::path::PathBuf]) {
+    for p in made {
+        println!("  创建 {}", p.display());
+    }
+    println!("项目已创建 project ready: {}", dir.display());
+    println!(
+        "下一步 next: 把导出文件放进 {0}/exports/, 然后 `searchlight --project {0} connector new {0}/exports/*`",
+        dir.display()
+    );
+}
+
+/// What `connector new` wrote.
+pub fn skeleton_written(
+    sample: &crate::connector::skeleton::Sample,
+    proposals: &[crate::connector::skeleton::Proposal],
+    target: &std::path::Path,
+) {
+    let mapped: usize = proposals.iter().map(|p| p.columns.len()).max().unwrap_or(0);
+    let datasets: Vec<&str> = proposals.iter().map(|p| p.dataset.as_str()).collect();
+    println!(
+        "{} → {}: {} 个表头, 建议映射 {} 个, 数据集 {} (请逐项确认 · confirm each suggestion)",
+        sample.path.display(),
+        target.display(),
+        sample.headers.iter().filter(|h| !h.trim().is_empty()).count(),
+        mapped,
+        if datasets.is_empty() { "无匹配(自定义)".to_string() } else { datasets.join(" + ") }
+    );
 }
 
 /// Prints query results as a table or JSON rows.
@@ -311,8 +387,8 @@ pub fn batches(batches: &[RecordBatch], json: bool) -> anyhow::Result<()> {
 pub struct CheckRow<'a> {
     /// The model.
     pub model: &'a crate::model::Model,
-    /// Datasets it reads.
-    pub reads: Vec<String>,
+    /// What checking found, when the model plans.
+    pub checked: Option<crate::runner::Checked>,
     /// Why it does not check out.
     pub error: Option<String>,
 }
@@ -320,19 +396,122 @@ pub struct CheckRow<'a> {
 /// The table of `searchlight check`.
 pub fn check_table(rows: &[CheckRow]) {
     let mut t = table(&["模型 model", "名称", "参数 params", "读取 reads", "结果 status"]);
+    let mut cannot = 0;
     for r in rows {
         let params: Vec<String> = r.model.defaults.iter().map(|(n, v)| format!("{n}={v}")).collect();
+        let reads: Vec<&str> = r.checked.iter().flat_map(|c| c.inputs.reads.keys().map(String::as_str)).collect();
+        let status = match (&r.error, &r.checked) {
+            (Some(_), _) => "错误 error".to_string(),
+            (None, Some(c)) if !c.assessment.missing.is_empty() => {
+                cannot += 1;
+                format!("通过, 数据不足不能运行: 需映射 {}", c.assessment.missing.join(", "))
+            }
+            (None, Some(c)) if !c.assessment.without.is_empty() => {
+                format!("通过, 缺可选数据 {}", c.assessment.without.join(", "))
+            }
+            _ => "通过 ok".to_string(),
+        };
         t.add_row(vec![
             Cell::new(r.model.id()),
             Cell::new(&r.model.spec.title),
             Cell::new(params.join(" ")),
-            Cell::new(r.reads.join(", ")),
-            Cell::new(if r.error.is_some() { "错误 error" } else { "通过 ok" }),
+            Cell::new(reads.join(", ")),
+            Cell::new(status),
         ]);
     }
     println!("{t}");
     let bad = rows.iter().filter(|r| r.error.is_some()).count();
-    println!("检查 {} 个模型: 通过 {}, 错误 {bad}", rows.len(), rows.len() - bad);
+    println!(
+        "检查 {} 个模型: 通过 {}, 错误 {bad}; 其中 {cannot} 个因湖中缺少数据不能运行 (`searchlight coverage` 列出要映射的列)",
+        rows.len(),
+        rows.len() - bad
+    );
+}
+
+/// The coverage report.
+pub fn coverage(c: &crate::runner::coverage::Coverage) {
+    use crate::runner::coverage::Reach;
+    let mut t = table(&["模型 model", "名称", "领域 area", "结果", "缺少 missing"]);
+    for m in &c.models {
+        let missing = if m.reach == Reach::Broken {
+            m.error.clone().unwrap_or_default()
+        } else {
+            m.missing.iter().chain(m.without.iter().map(|w| w as &String)).cloned().collect::<Vec<_>>().join(", ")
+        };
+        t.add_row(vec![
+            Cell::new(&m.model),
+            Cell::new(&m.title),
+            Cell::new(&m.area),
+            Cell::new(m.reach.label()),
+            Cell::new(missing),
+        ]);
+    }
+    println!(
+        "依据 judged on: {}",
+        if c.from == "lake" { "湖中当前快照 the lake" } else { "连接器声明 the connectors" }
+    );
+    println!("{t}");
+    let fixes: Vec<&crate::runner::coverage::ModelCoverage> = c.models.iter().filter(|m| !m.fixes.is_empty()).collect();
+    if !fixes.is_empty() {
+        println!("\n要做什么 what to map:");
+        for m in fixes {
+            println!("  {} ({}):", m.model, m.reach.label());
+            for f in &m.fixes {
+                println!("    - {f}");
+            }
+        }
+    }
+    let mut d = table(&["数据集 dataset", "名称", "有数据", "连接器", "使用它的模型 models", "模型要用但缺少的列"]);
+    for x in &c.datasets {
+        d.add_row(vec![
+            Cell::new(&x.dataset),
+            Cell::new(&x.title),
+            Cell::new(if x.present { "是" } else { "否" }),
+            Cell::new(x.connector.as_deref().unwrap_or("—")),
+            Cell::new(format!("{} 个: {}", x.models.len(), x.models.join(", "))),
+            Cell::new(x.missing_columns.join(", ")),
+        ]);
+    }
+    println!("\n{d}");
+    println!(
+        "{} 个模型: 可完整运行 {}, 可运行(缺可选数据) {}, 不能运行 {}, 模型错误 {}",
+        c.models.len(),
+        c.count(Reach::Full),
+        c.count(Reach::Partial),
+        c.count(Reach::None),
+        c.count(Reach::Broken)
+    );
+}
+
+/// What a dry run would land for one dataset: the first rows, the findings, the quarantine.
+pub async fn dry_run_detail(lake: &Lake, m: &Manifest, catalog: &Schema) -> anyhow::Result<()> {
+    println!(
+        "\n── {} {} ── 读取 {} 行, 入湖 {} 行, 隔离 {} 行, 合并重复 {} 行, 筛除 {} 行",
+        m.dataset,
+        m.title,
+        group(m.rows_read),
+        group(m.rows),
+        group(m.rows_quarantined),
+        group(m.rows_collapsed),
+        group(m.rows_filtered)
+    );
+    let engine = crate::engine::Engine::local();
+    engine.register_snapshot(lake, &m.dataset, m).await?;
+    let _ = catalog;
+    let batches = engine.sql(&format!("SELECT * FROM \"{}\" LIMIT 5", m.dataset)).await?.collect().await?;
+    println!("{}", datafusion::arrow::util::pretty::pretty_format_batches(&batches)?);
+    issues(lake, m).await
+}
+
+/// The summary of a run.
+fn run_status(m: &crate::runner::ModelOutcome) -> String {
+    use crate::runner::Status;
+    match m.status {
+        Status::Ran => "完成 ok".into(),
+        Status::RanWithout => format!("完成, 未用 {}", m.without.join(", ")),
+        Status::NotRun => format!("未运行: 缺 {}", m.missing.join(", ")),
+        Status::Failed => "失败 failed".into(),
+    }
 }
 
 /// The summary of a run.
@@ -347,21 +526,33 @@ pub fn run_table(report: &crate::runner::RunReport) {
             num(m.clues.len() as u64),
             Cell::new(m.amount.map(money).unwrap_or_else(|| "-".into())).set_alignment(CellAlignment::Right),
             Cell::new(format!("{:.2}s", m.elapsed_ms as f64 / 1000.0)).set_alignment(CellAlignment::Right),
-            Cell::new(if m.error.is_some() { "失败 failed" } else { "完成 ok" }),
+            Cell::new(run_status(m)),
         ]);
     }
     println!("{t}");
     let clues: usize = report.models.iter().map(|m| m.clues.len()).sum();
     let amount: f64 = report.models.iter().filter_map(|m| m.amount).sum();
     println!(
-        "运行 {}: {} 个模型(失败 {}), 疑点 {} 条, 涉及金额 {} 元; 数据截至 {}",
+        "运行 {}: {} 个模型(已运行 {}, 未运行 {}, 失败 {}), 疑点 {} 条, 涉及金额 {} 元; 数据截至 {}",
         report.run,
         report.models.len(),
+        report.models.iter().filter(|m| m.status.looked()).count(),
+        report.not_run(),
         report.failed(),
         group(clues as u64),
         money(amount),
         report.as_of
     );
+    for m in &report.models {
+        for w in &m.warnings {
+            println!("提示 {}: {w}", m.model);
+        }
+    }
+    if report.not_run() > 0 {
+        println!(
+            "未运行的模型没有查看数据, 其线索保持原状 (models that did not run looked at nothing; their clues stay as they were) — `searchlight coverage` 列出要映射的数据"
+        );
+    }
 }
 
 /// The first clues of a model, with their evidence rows.
@@ -388,7 +579,7 @@ pub fn preview(m: &crate::model::Model, o: &crate::runner::ModelOutcome, limit: 
 
 /// The library as a table.
 pub fn models_table(models: &[crate::model::Model]) {
-    let mut t = table(&["模型 model", "名称", "领域 area", "严重度", "目录 ref", "文件 file"]);
+    let mut t = table(&["模型 model", "名称", "领域 area", "严重度", "目录 ref", "来源 origin"]);
     for m in models {
         t.add_row(vec![
             Cell::new(m.id()),
@@ -396,7 +587,10 @@ pub fn models_table(models: &[crate::model::Model]) {
             Cell::new(&m.spec.area),
             Cell::new(m.spec.severity.label()),
             Cell::new(m.spec.catalog.as_deref().unwrap_or("")),
-            Cell::new(m.path.file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_default()),
+            Cell::new(match m.origin {
+                crate::model::Origin::Bundled => "内置 bundled".to_string(),
+                crate::model::Origin::Project => m.path.display().to_string(),
+            }),
         ]);
     }
     println!("{t}");

@@ -14,21 +14,25 @@
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    ArrayRef, BooleanArray, BooleanBuilder, Date32Builder, Decimal128Builder, Float64Builder, Int64Builder,
+    Array, ArrayRef, BooleanArray, BooleanBuilder, Date32Builder, Decimal128Builder, Float64Builder, Int64Builder,
     StringBuilder, TimestampMillisecondBuilder,
 };
 use datafusion::arrow::compute::filter_record_batch;
-use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
 
-use super::spec::{ColumnType, ConnectorSpec};
+use std::collections::BTreeMap;
+
+use datafusion::common::DFSchema;
+use datafusion::physical_expr::PhysicalExpr;
+use indexmap::IndexMap;
+
+use super::Col;
+use super::spec::ColumnType;
 use super::value::{self, Cell};
 use crate::codes::{id_card, region, text, uscc};
-
-/// Arrow precision and scale of money columns (元 with two decimals).
-pub const MONEY_PRECISION: u8 = 18;
-/// Scale of money columns.
-pub const MONEY_SCALE: i8 = 2;
+use crate::schema::ValueSet;
+pub use crate::schema::{MONEY_PRECISION, MONEY_SCALE};
 
 /// One row-level finding: where, what and why.
 #[derive(Debug, Clone, PartialEq)]
@@ -67,6 +71,11 @@ pub trait RawRows {
     fn defect(&self, _row: usize) -> Option<(String, String)> {
         None
     }
+    /// Whether the export has mapped column `column` at all (false for an absent `nullable`
+    /// or `default` column).
+    fn mapped(&self, _column: usize) -> bool {
+        true
+    }
 }
 
 /// The converted form of one block.
@@ -80,8 +89,14 @@ pub struct Landing {
     pub rejected: Vec<RowIssue>,
     /// Landed values with findings.
     pub flagged: Vec<RowIssue>,
-    /// Rows read from the export (landed + set aside).
+    /// Rows read from the export (landed + set aside + filtered out by `where`).
     pub rows_read: usize,
+    /// Rows the connector's `where` left out.
+    pub filtered: usize,
+    /// Values outside their column's value set: column → word → rows.
+    pub outside: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Per column of the dataset: whether this block of the export provided it.
+    pub provided: Vec<bool>,
     /// The source file.
     pub file: String,
 }
@@ -95,28 +110,40 @@ struct ColumnPlan {
     area_unit: f64,
     formats: Vec<String>,
     required: bool,
+    /// index of the column in the rows the readers hand over (all blocks' columns)
+    index: usize,
+    default: Option<String>,
+    /// the connector's value words → canonical text (`true`/`false` for bool columns)
+    values: IndexMap<String, String>,
+    set: Option<std::sync::Arc<ValueSet>>,
+    /// dataset.column, for messages
+    qualified: String,
 }
 
-/// The compiled column mapping of one connector.
+/// The compiled column mapping of one dataset of a connector.
 #[derive(Debug, Clone)]
 pub struct Converter {
     columns: Vec<ColumnPlan>,
     schema: SchemaRef,
     totals_markers: Vec<String>,
+    filter: Option<Arc<dyn PhysicalExpr>>,
 }
 
 impl Converter {
-    /// Compiles the spec's columns; fails on unknown units or key columns that do not exist.
-    pub fn new(spec: &ConnectorSpec) -> Result<Self, String> {
+    /// Compiles one dataset's columns, whose values sit at `offset..` of the rows readers hand
+    /// over; fails on unknown units, misplaced options and a `where` that does not plan.
+    pub fn new(
+        dataset: &str,
+        cols: &IndexMap<String, Col>,
+        key: &[String],
+        filter: Option<&str>,
+        totals_markers: &[String],
+        offset: usize,
+    ) -> Result<Self, String> {
         let mut columns = Vec::new();
         let mut fields = Vec::new();
-        for key in &spec.key {
-            if !spec.columns.contains_key(key) {
-                return Err(format!("key column `{key}` is not one of the declared columns"));
-            }
-        }
-        for (name, c) in &spec.columns {
-            let label = c.from.names().first().cloned().unwrap_or_else(|| name.clone());
+        for (i, (name, c)) in cols.iter().enumerate() {
+            let label = c.from.first().filter(|h| !h.starts_with('$')).cloned().unwrap_or_else(|| c.label.clone());
             let mut money_unit = (1, 1);
             let mut area_unit = 1.0;
             match (c.kind, c.unit.as_deref()) {
@@ -145,17 +172,20 @@ impl Converter {
             let mut meta = std::collections::HashMap::new();
             meta.insert("label".to_string(), label.clone());
             meta.insert("type".to_string(), c.kind.name().to_string());
-            if let Some(doc) = &c.doc {
-                meta.insert("doc".to_string(), doc.clone());
+            if !c.doc.is_empty() {
+                meta.insert("doc".to_string(), c.doc.clone());
             }
             if let Some(u) = &c.unit {
                 meta.insert("source_unit".to_string(), u.clone());
             }
-            if spec.key.contains(name) {
+            if key.contains(name) {
                 meta.insert("key".to_string(), "true".to_string());
             }
-            let required = c.required || spec.key.contains(name);
-            fields.push(Field::new(name, arrow_type(c.kind), !required).with_metadata(meta));
+            if c.extra {
+                meta.insert("extra".to_string(), "true".to_string());
+            }
+            let required = c.required || key.contains(name);
+            fields.push(Field::new(name, c.kind.arrow(), !required).with_metadata(meta));
             if c.kind.has_validity() {
                 fields.push(Field::new(format!("{name}_valid"), DataType::Boolean, true));
             }
@@ -167,9 +197,19 @@ impl Converter {
                 area_unit,
                 formats: c.formats.clone(),
                 required,
+                index: offset + i,
+                default: c.default.clone(),
+                values: c.values.clone(),
+                set: c.set.clone(),
+                qualified: format!("{dataset}.{name}"),
             });
         }
-        Ok(Converter { columns, schema: Arc::new(Schema::new(fields)), totals_markers: spec.totals_markers.clone() })
+        let schema = Arc::new(Schema::new(fields));
+        let filter = match filter {
+            None => None,
+            Some(sql) => Some(compile_filter(sql, &schema).map_err(|e| format!("where `{sql}`: {e}"))?),
+        };
+        Ok(Converter { columns, schema, totals_markers: totals_markers.to_vec(), filter })
     }
 
     /// The canonical schema (with `<name>_valid` columns after ID and credit-code columns).
@@ -185,6 +225,7 @@ impl Converter {
             skip: vec![false; n],
             rejected: Vec::new(),
             flagged: Vec::new(),
+            outside: BTreeMap::new(),
             file,
             sheet,
         };
@@ -215,14 +256,43 @@ impl Converter {
         }
         pass.skip.clone_from(&pass.reject);
         let mut arrays: Vec<ArrayRef> = Vec::with_capacity(self.schema.fields().len());
-        for (i, plan) in self.columns.iter().enumerate() {
-            plan.convert(i, raw, &mut pass, &mut arrays);
+        for plan in &self.columns {
+            plan.convert(raw, &mut pass, &mut arrays);
         }
+        let provided = self.columns.iter().map(|p| raw.mapped(p.index) || p.default.is_some()).collect();
         // rows set aside may hold nulls in required columns until they are filtered out
         let loose = Arc::new(Schema::new(
             self.schema.fields().iter().map(|f| f.as_ref().clone().with_nullable(true)).collect::<Vec<_>>(),
         ));
         let batch = RecordBatch::try_new(loose, arrays).expect("converter builds arrays of its own schema");
+        // `where`: rows it rejects are not this dataset's; their findings go with them, unless
+        // the condition could not be judged on a value that failed to convert
+        let mut filtered = 0;
+        if let Some(f) = &self.filter {
+            let keep = f
+                .evaluate(&batch)
+                .and_then(|v| v.into_array(n))
+                .ok()
+                .and_then(|a| a.as_any().downcast_ref::<BooleanArray>().cloned());
+            let mut out = vec![false; n];
+            for (row, o) in out.iter_mut().enumerate() {
+                let verdict = keep.as_ref().and_then(|k| k.is_valid(row).then(|| k.value(row)));
+                *o = match verdict {
+                    Some(true) => false,
+                    Some(false) => true,
+                    None => !pass.reject[row],
+                };
+            }
+            let lines_out: std::collections::HashSet<u64> = (0..n).filter(|&r| out[r]).map(|r| raw.line(r)).collect();
+            pass.rejected.retain(|i| !lines_out.contains(&i.line));
+            pass.flagged.retain(|i| !lines_out.contains(&i.line));
+            for (row, o) in out.iter().enumerate() {
+                if *o {
+                    filtered += 1;
+                    pass.reject[row] = true;
+                }
+            }
+        }
         let (batch, lines) = if pass.reject.iter().any(|r| *r) {
             let keep = BooleanArray::from(pass.reject.iter().map(|r| !r).collect::<Vec<_>>());
             let lines = (0..n).filter(|&r| !pass.reject[r]).map(|r| raw.line(r)).collect();
@@ -235,26 +305,44 @@ impl Converter {
         // a flag on a row that was set aside is superseded by the quarantine record
         let rejected_lines: std::collections::HashSet<u64> = pass.rejected.iter().map(|i| i.line).collect();
         pass.flagged.retain(|f| !rejected_lines.contains(&f.line));
-        Landing { batch, lines, rejected: pass.rejected, flagged: pass.flagged, rows_read: n, file: file.to_string() }
+        Landing {
+            batch,
+            lines,
+            rejected: pass.rejected,
+            flagged: pass.flagged,
+            rows_read: n,
+            filtered,
+            outside: pass.outside,
+            provided,
+            file: file.to_string(),
+        }
     }
+}
+
+/// Plans a connector's `where` condition over the dataset's columns (DataFusion's SQL).
+fn compile_filter(sql: &str, schema: &SchemaRef) -> Result<Arc<dyn PhysicalExpr>, String> {
+    let loose = Schema::new(schema.fields().iter().map(|f| f.as_ref().clone().with_nullable(true)).collect::<Vec<_>>());
+    let df_schema = DFSchema::try_from(loose).map_err(|e| e.strip_backtrace())?;
+    let ctx = datafusion::prelude::SessionContext::new();
+    let expr = ctx.parse_sql_expr(sql, &df_schema).map_err(|e| first_line(&e.strip_backtrace()))?;
+    let phys = ctx.create_physical_expr(expr, &df_schema).map_err(|e| first_line(&e.strip_backtrace()))?;
+    if phys.data_type(df_schema.as_arrow()).map_err(|e| e.strip_backtrace())? != DataType::Boolean {
+        return Err("is not a true/false condition".into());
+    }
+    Ok(phys)
+}
+
+fn first_line(s: &str) -> String {
+    s.lines().next().unwrap_or(s).to_string()
 }
 
 /// Arrow type of a canonical column type.
 pub fn arrow_type(kind: ColumnType) -> DataType {
-    match kind {
-        ColumnType::Text | ColumnType::IdCard | ColumnType::Uscc | ColumnType::RegionCode | ColumnType::Account => {
-            DataType::Utf8
-        }
-        ColumnType::Int => DataType::Int64,
-        ColumnType::Float | ColumnType::Area => DataType::Float64,
-        ColumnType::Money => DataType::Decimal128(MONEY_PRECISION, MONEY_SCALE),
-        ColumnType::Bool => DataType::Boolean,
-        ColumnType::Date | ColumnType::Month => DataType::Date32,
-        ColumnType::Timestamp => DataType::Timestamp(TimeUnit::Millisecond, None),
-    }
+    kind.arrow()
 }
 
 struct Pass<'a> {
+    outside: BTreeMap<String, BTreeMap<String, u64>>,
     reject: Vec<bool>,
     /// rows set aside as a whole (totals rows, broken records): their cells are not examined
     skip: Vec<bool>,
@@ -334,7 +422,56 @@ impl ColumnPlan {
         if self.label == self.name { self.name.clone() } else { format!("{}({})", self.name, self.label) }
     }
 
-    fn convert(&self, col: usize, raw: &dyn RawRows, pass: &mut Pass, out: &mut Vec<ArrayRef>) {
+    /// A text value folded onto the canonical words: the connector's `values` first, then the
+    /// value set's synonyms; a word still outside a closed set is kept and flagged.
+    fn fold<'a>(
+        &'a self,
+        value: std::borrow::Cow<'a, str>,
+        raw: &dyn RawRows,
+        row: usize,
+        pass: &mut Pass,
+        column: &str,
+    ) -> std::borrow::Cow<'a, str> {
+        if value.is_empty() || (self.values.is_empty() && self.set.is_none()) {
+            return value;
+        }
+        let mapped = match self.values.get(value.as_ref()) {
+            Some(t) => std::borrow::Cow::Borrowed(t.as_str()),
+            None => value,
+        };
+        let Some(set) = &self.set else { return mapped };
+        if mapped.is_empty() {
+            return mapped;
+        }
+        match set.fold(&mapped) {
+            Some(c) if c == mapped.as_ref() => mapped,
+            Some(c) => std::borrow::Cow::Owned(c.to_string()),
+            None if set.open => mapped,
+            None => {
+                *pass.outside.entry(self.name.clone()).or_default().entry(mapped.to_string()).or_insert(0) += 1;
+                let reason = format!(
+                    "「{mapped}」不在 {} 的规范取值({})中，已按原样入湖；请在连接器该列的 values 中映射",
+                    self.qualified,
+                    set.values.join("、")
+                );
+                pass.flag(raw, row, column, &mapped, "unknown_value", &reason);
+                mapped
+            }
+        }
+    }
+
+    /// The cell of this column, or the column's default where the export has none.
+    fn cell<'a>(&'a self, raw: &'a dyn RawRows, row: usize) -> Cell<'a> {
+        match raw.cell(self.index, row) {
+            Cell::Empty => self.default.as_deref().map_or(Cell::Empty, Cell::Text),
+            Cell::Text(t) if self.default.is_some() && text::clean(t).is_empty() => {
+                self.default.as_deref().map_or(Cell::Empty, Cell::Text)
+            }
+            c => c,
+        }
+    }
+
+    fn convert(&self, raw: &dyn RawRows, pass: &mut Pass, out: &mut Vec<ArrayRef>) {
         let n = raw.len();
         let column = self.display();
         // `Err(None)` = empty value, `Err(Some((code, reason)))` = cannot be coerced
@@ -346,7 +483,7 @@ impl ColumnPlan {
                         b.append_null();
                         continue;
                     }
-                    let cell = raw.cell(col, row);
+                    let cell = self.cell(raw, row);
                     let parsed = if matches!(cell, Cell::Empty) { Err(None) } else { $parse(cell) };
                     match parsed {
                         Ok(v) => b.append_value(v),
@@ -382,7 +519,7 @@ impl ColumnPlan {
                         b.append_null();
                         continue;
                     }
-                    let cell = raw.cell(col, row);
+                    let cell = self.cell(raw, row);
                     let owned;
                     let value: std::borrow::Cow<str> = match cell {
                         Cell::Empty => std::borrow::Cow::Borrowed(""),
@@ -409,6 +546,7 @@ impl ColumnPlan {
                         }
                         other => std::borrow::Cow::Owned(other.display()),
                     };
+                    let value = self.fold(value, raw, row, pass, &column);
                     if value.is_empty() {
                         if self.required && !pass.reject[row] {
                             pass.reject_row(raw, row, &column, "", "missing_required", format!("必填列 {column} 为空"));
@@ -466,6 +604,9 @@ impl ColumnPlan {
             }
             ColumnType::Bool => fill!(BooleanBuilder::with_capacity(n), |c: Cell| match c {
                 Cell::Bool(b) => Ok(b),
+                Cell::Text(s) if self.values.contains_key(text::clean(s).as_ref()) => {
+                    Ok(self.values[text::clean(s).as_ref()] == "true")
+                }
                 Cell::Int(v) if v == 0 || v == 1 => Ok(v == 1),
                 Cell::Number(v) if v == 0.0 || v == 1.0 => Ok(v == 1.0),
                 Cell::Text(s) if text::clean(s).is_empty() => Err(None),
@@ -538,23 +679,15 @@ impl ColumnPlan {
                 region::normalize(&s)
                     .ok_or_else(|| Some(("bad_region", format!("行政区划代码应为2/4/6/9/12位数字: {s}"))))
             }),
-            ColumnType::Account => self.coded(col, raw, pass, out, &column, CodeKind::Account),
-            ColumnType::IdCard => self.coded(col, raw, pass, out, &column, CodeKind::IdCard),
-            ColumnType::Uscc => self.coded(col, raw, pass, out, &column, CodeKind::Uscc),
+            ColumnType::Account => self.coded(raw, pass, out, &column, CodeKind::Account),
+            ColumnType::IdCard => self.coded(raw, pass, out, &column, CodeKind::IdCard),
+            ColumnType::Uscc => self.coded(raw, pass, out, &column, CodeKind::Uscc),
         }
     }
 
     /// ID numbers, credit codes and accounts: text that Excel may have damaged by storing it as
     /// a number. Values are flagged, never rejected, except when required and missing.
-    fn coded(
-        &self,
-        col: usize,
-        raw: &dyn RawRows,
-        pass: &mut Pass,
-        out: &mut Vec<ArrayRef>,
-        column: &str,
-        kind: CodeKind,
-    ) {
+    fn coded(&self, raw: &dyn RawRows, pass: &mut Pass, out: &mut Vec<ArrayRef>, column: &str, kind: CodeKind) {
         let n = raw.len();
         let mut values = StringBuilder::with_capacity(n, n * 18);
         let mut valid = BooleanBuilder::with_capacity(n);
@@ -566,7 +699,7 @@ impl ColumnPlan {
                 }
                 continue;
             }
-            let cell = raw.cell(col, row);
+            let cell = self.cell(raw, row);
             // (value, validity, finding code, finding reason)
             let (v, ok, finding): (Option<String>, Option<bool>, Option<(&str, &str)>) = match kind {
                 CodeKind::IdCard => {

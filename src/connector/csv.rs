@@ -58,7 +58,7 @@ impl super::FormatReader for CsvReader {
         let file = &split.file;
         let text = super::decode_text(conn, split, &bytes)?;
         let rows = CsvRows::parse(&text, self.delimiter(), split.first_line, file, &conn.spec.totals_markers);
-        Ok(vec![conn.converter().convert(&rows, &file.file.display, None)])
+        Ok(conn.convert(&rows, &file.file.display, None))
     }
 }
 
@@ -234,8 +234,12 @@ impl RawRows for CsvRows<'_> {
                 if s.is_empty() { Cell::Empty } else { Cell::Text(s) }
             }
             Mapped::FileName => Cell::Text(&self.file_name),
-            Mapped::SheetName => Cell::Empty,
+            Mapped::SheetName | Mapped::Missing => Cell::Empty,
         }
+    }
+
+    fn mapped(&self, column: usize) -> bool {
+        self.mapping[column] != Mapped::Missing
     }
 
     fn line(&self, row: usize) -> u64 {

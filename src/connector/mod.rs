@@ -15,18 +15,18 @@
 //! Add a variant to [`spec::FormatSpec`] with its options struct, a module implementing
 //! [`FormatReader`], and one arm in [`reader`].
 
-pub mod catalog;
 pub mod chunk;
 pub mod convert;
 mod csv;
 mod ndjson;
 mod parquet;
+pub mod skeleton;
 pub mod spec;
 pub mod value;
 mod xlsx;
 
 use std::ops::Range;
-use std::path::{Path as FsPath, PathBuf};
+use std::path::{Path, Path as FsPath, PathBuf};
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -36,7 +36,10 @@ use object_store::{ObjectStore, ObjectStoreExt};
 pub use convert::{Converter, Landing, RowIssue};
 pub use spec::{ColumnType, ConnectorSpec, Encoding, FormatSpec};
 
+use indexmap::IndexMap;
+
 use crate::codes::text;
+use crate::schema::{Dataset, Grain, Origin, Schema};
 use crate::storage;
 
 /// Errors of the connector stage. Each names the file and, where it can, the line.
@@ -62,16 +65,139 @@ const READ_BLOCK: u64 = 16 << 20;
 /// Result alias of this stage.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// A loaded, validated connector.
+/// A loaded connector, checked against the canonical schema.
 #[derive(Debug, Clone)]
 pub struct Connector {
-    /// The declaration.
+    /// Its id: the file name without `.toml`.
+    pub id: String,
+    /// The declaration as written.
     pub spec: ConnectorSpec,
     /// The file it was read from.
     pub path: PathBuf,
     /// Hash of the declaration file; a changed mapping re-lands an unchanged export.
     pub spec_hash: String,
-    converter: Converter,
+    /// Where the rows come from.
+    pub source: Source,
+    /// The datasets it lands, in declaration order.
+    pub blocks: Vec<Block>,
+}
+
+/// Where a connector's rows come from.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// Export files.
+    Files {
+        /// Path, glob or URL.
+        location: String,
+        /// Format and options.
+        format: FormatSpec,
+    },
+    /// One SELECT over landed datasets (a derived dataset).
+    Derived {
+        /// The query.
+        sql: String,
+    },
+}
+
+/// One dataset a connector lands, resolved against the schema.
+#[derive(Debug, Clone)]
+pub struct Block {
+    /// Dataset name.
+    pub name: String,
+    /// Title shown in listings.
+    pub title: String,
+    /// Domain.
+    pub domain: String,
+    /// A dataset of the user's own.
+    pub custom: bool,
+    /// Key columns.
+    pub key: Vec<String>,
+    /// Its columns in landing order.
+    pub columns: IndexMap<String, Col>,
+    /// Row condition (SQL), if any.
+    pub filter: Option<String>,
+    /// Repeated keys are one record.
+    pub collapse: bool,
+    pub(crate) converter: Converter,
+}
+
+/// One resolved column of a block.
+#[derive(Debug, Clone)]
+pub struct Col {
+    /// Export headers to look for (empty: the export lacks it).
+    pub from: Vec<String>,
+    /// Type.
+    pub kind: ColumnType,
+    /// Unit of the export values.
+    pub unit: Option<String>,
+    /// Extra date formats.
+    pub formats: Vec<String>,
+    /// Empty values are quarantined.
+    pub required: bool,
+    /// Constant for empty or missing values.
+    pub default: Option<String>,
+    /// The export may lack it (NULL).
+    pub nullable: bool,
+    /// The connector's own value words (cleaned) → canonical text or `true`/`false`.
+    pub values: IndexMap<String, String>,
+    /// The canonical value set.
+    pub set: Option<std::sync::Arc<crate::schema::ValueSet>>,
+    /// The user's own column.
+    pub extra: bool,
+    /// Meaning.
+    pub doc: String,
+    /// Chinese label.
+    pub label: String,
+}
+
+impl Col {
+    /// Whether the connector says where values come from (a header or a constant).
+    pub fn provided(&self) -> bool {
+        !self.from.is_empty() || self.default.is_some()
+    }
+}
+
+impl Block {
+    /// The dataset definition this block lands: for a user's own dataset, built from its
+    /// columns; for a canonical one, the canonical definition plus the user's extra columns.
+    pub fn dataset(&self, schema: &Schema, connector: &Path) -> Dataset {
+        let extra = |name: &str, c: &Col| crate::schema::Column {
+            name: name.to_string(),
+            kind: c.kind,
+            label: c.label.clone(),
+            headers: c.from.clone(),
+            doc: c.doc.clone(),
+            values: c.set.clone(),
+            extra: true,
+        };
+        match schema.dataset(&self.name).filter(|d| !d.is_custom()) {
+            Some(canon) => {
+                let mut d = canon.clone();
+                for (n, c) in self.columns.iter().filter(|(_, c)| c.extra) {
+                    d.columns.insert(n.clone(), extra(n, c));
+                }
+                d
+            }
+            None => Dataset {
+                name: self.name.clone(),
+                title: self.title.clone(),
+                title_en: None,
+                domain: self.domain.clone(),
+                grain: if self.collapse { Grain::Entity } else { Grain::Event },
+                provider: None,
+                description: None,
+                key: self.key.clone(),
+                names: Vec::new(),
+                columns: self.columns.iter().map(|(n, c)| (n.clone(), extra(n, c))).collect(),
+                origin: Origin::Custom(connector.display().to_string()),
+            },
+        }
+    }
+
+    /// The canonical schema of what lands (the connector's columns, with validity columns).
+    pub fn schema(&self) -> datafusion::arrow::datatypes::SchemaRef {
+        self.converter.schema()
+    }
 }
 
 /// Line and column (1-based) of a byte offset in `text`.
@@ -82,21 +208,58 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, col)
 }
 
-/// Byte offset of `key = …` at the start of a line.
-fn key_offset(text: &str, key: &str) -> Option<usize> {
+/// Byte offset of `key = …` at the start of a line, searching from `from`.
+fn key_offset(text: &str, key: &str, from: usize) -> Option<usize> {
     let mut off = 0;
     for line in text.split_inclusive('\n') {
-        let t = line.trim_start();
-        if t.starts_with(key) && t[key.len()..].trim_start().starts_with('=') {
-            return Some(off + (line.len() - t.len()));
+        if off >= from {
+            let t = line.trim_start();
+            if t.starts_with(key) && t[key.len()..].trim_start().starts_with('=') {
+                return Some(off + (line.len() - t.len()));
+            }
         }
         off += line.len();
     }
     None
 }
 
-/// Loads and validates one connector file.
-pub fn load(path: &FsPath) -> Result<Connector> {
+/// Finds where a message about a connector file should point.
+struct Locator<'a> {
+    text: &'a str,
+    path: String,
+    /// byte offset where each dataset block starts (short form: 0)
+    blocks: Vec<usize>,
+}
+
+impl Locator<'_> {
+    fn error(&self, block: Option<usize>, needle: &str, message: String) -> Error {
+        let from = block.and_then(|b| self.blocks.get(b).copied()).unwrap_or(0);
+        let off = key_offset(self.text, needle, from)
+            .or_else(|| self.text[from..].find(needle).map(|o| o + from))
+            .unwrap_or(from);
+        let (line, column) = line_col(self.text, off);
+        Error::Spec { path: self.path.clone(), line, column, message }
+    }
+}
+
+fn valid_name(name: &str) -> bool {
+    !name.is_empty() && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
+/// A TOML scalar as the text a cell would hold.
+fn scalar_text(v: &toml::Value) -> Option<String> {
+    match v {
+        toml::Value::String(s) => Some(s.clone()),
+        toml::Value::Integer(i) => Some(i.to_string()),
+        toml::Value::Float(f) => Some(f.to_string()),
+        toml::Value::Boolean(b) => Some(if *b { "是" } else { "否" }.to_string()),
+        toml::Value::Datetime(d) => Some(d.to_string()),
+        _ => None,
+    }
+}
+
+/// Loads one connector file and checks it against the canonical schema.
+pub fn load(path: &FsPath, schema: &Schema) -> Result<Connector> {
     let shown = path.display().to_string();
     let text =
         std::fs::read_to_string(path).map_err(|e| Error::Source { file: shown.clone(), message: e.to_string() })?;
@@ -104,33 +267,296 @@ pub fn load(path: &FsPath) -> Result<Connector> {
         let (mut line, mut column) = e.span().map(|s| line_col(&text, s.start)).unwrap_or((1, 1));
         // an unknown key inside a tagged table is reported at the table: point at the key itself
         if let Some(key) = e.message().strip_prefix("unknown field `").and_then(|m| m.split('`').next()) {
-            if let Some(off) = key_offset(&text, key) {
+            if let Some(off) = key_offset(&text, key, 0) {
                 (line, column) = line_col(&text, off);
             }
         }
         Error::Spec { path: shown.clone(), line, column, message: e.message().trim().to_string() }
     })?;
-    let at = |needle: &str| {
-        let (line, column) =
-            key_offset(&text, needle).or_else(|| text.find(needle)).map(|o| line_col(&text, o)).unwrap_or((1, 1));
-        move |message: String| Error::Spec { path: shown.clone(), line, column, message }
+    let mut blocks_at = Vec::new();
+    if spec.name.is_some() {
+        blocks_at.push(0);
+    }
+    let mut off = 0;
+    for line in text.split_inclusive('\n') {
+        if line.trim_start().starts_with("[[dataset]]") {
+            blocks_at.push(off);
+        }
+        off += line.len();
+    }
+    let loc = Locator { text: &text, path: shown.clone(), blocks: blocks_at };
+    let id = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let source = match (&spec.derive, &spec.location, &spec.format) {
+        (Some(sql), None, None) => {
+            if !spec.dataset.is_empty() {
+                return Err(loc.error(
+                    None,
+                    "derive",
+                    "a derived connector lands one dataset: use `name`, not `[[dataset]]`".into(),
+                ));
+            }
+            Source::Derived { sql: sql.clone() }
+        }
+        (Some(_), _, _) => {
+            return Err(loc.error(
+                None,
+                "derive",
+                "a derived dataset reads the lake: drop `location` and `[format]`".into(),
+            ));
+        }
+        (None, Some(l), Some(f)) => Source::Files { location: l.clone(), format: f.clone() },
+        (None, None, _) => {
+            return Err(loc.error(
+                None,
+                "name",
+                "a connector needs `location` (the export files) or `derive` (SQL over landed datasets)".into(),
+            ));
+        }
+        (None, Some(_), None) => {
+            return Err(loc.error(None, "location", "a connector needs a `[format]` table".into()));
+        }
     };
-    if spec.name.is_empty() || !spec.name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
-        return Err(at("name")(format!("dataset name `{}` must be lower snake case (a-z, 0-9, _)", spec.name)));
+    let derived = matches!(source, Source::Derived { .. });
+    let specs = spec.blocks();
+    if specs.is_empty() {
+        return Err(loc.error(
+            None,
+            "location",
+            "a connector names the dataset it lands: `name = …`, or `[[dataset]]` blocks".into(),
+        ));
     }
-    if spec.columns.is_empty() {
-        return Err(at("[columns]")("a connector needs at least one column under [columns]".into()));
+    if spec.name.is_some() && !spec.dataset.is_empty() {
+        return Err(loc.error(
+            None,
+            "name",
+            "use either `name` with `[columns]` or `[[dataset]]` blocks, not both".into(),
+        ));
     }
-    let converter = Converter::new(&spec).map_err(|m| {
-        let needle = m.split('`').nth(1).unwrap_or("[columns]").to_string();
-        at(&needle)(m)
-    })?;
+    let mut blocks: Vec<Block> = Vec::new();
+    let mut offset = 0;
+    for (bi, b) in specs.iter().enumerate() {
+        let at = |needle: &str, message: String| loc.error(Some(bi), needle, message);
+        if !valid_name(&b.name) {
+            return Err(at("name", format!("dataset name `{}` must be lower snake case (a-z, 0-9, _)", b.name)));
+        }
+        if blocks.iter().any(|x| x.name == b.name) {
+            return Err(at("name", format!("dataset `{}` is declared twice in this connector", b.name)));
+        }
+        let canon = schema.dataset(&b.name).filter(|d| !d.is_custom());
+        match (canon, b.custom) {
+            (Some(_), true) => {
+                return Err(at(
+                    "custom",
+                    format!(
+                        "`{}` is a canonical dataset: drop `custom = true` to land it, or choose another name for a dataset of your own",
+                        b.name
+                    ),
+                ));
+            }
+            (None, false) => {
+                let hint = crate::schema::suggest(&b.name, schema.datasets.keys().map(String::as_str))
+                    .map(|s| format!("did you mean `{s}`? "))
+                    .unwrap_or_default();
+                return Err(at(
+                    "name",
+                    format!(
+                        "`{}` is not a canonical dataset ({hint}a dataset of your own: add `custom = true`; `searchlight datasets` lists the canonical ones)",
+                        b.name
+                    ),
+                ));
+            }
+            _ => {}
+        }
+        if b.columns.is_empty() && !derived {
+            return Err(at("columns", "a dataset needs at least one column".into()));
+        }
+        let mut columns = IndexMap::new();
+        for (cname, c) in &b.columns {
+            let at = |message: String| loc.error(Some(bi), cname, message);
+            let canon_col = canon.and_then(|d| d.columns.get(cname));
+            if let Some(d) = canon {
+                if canon_col.is_none() && !c.extra {
+                    let hint = crate::schema::suggest(cname, d.columns.keys().map(String::as_str))
+                        .map(|s| format!("did you mean `{s}`? "))
+                        .unwrap_or_default();
+                    let why = if cname.ends_with("_valid") { "validity columns are computed; " } else { "" };
+                    return Err(at(format!(
+                        "`{}` has no column `{cname}` ({why}{hint}a column of your own: add `extra = true`)",
+                        d.name
+                    )));
+                }
+                if canon_col.is_some() && c.extra {
+                    return Err(at(format!("`{cname}` is a canonical column of `{}`: drop `extra = true`", d.name)));
+                }
+            }
+            let kind = match (c.kind, canon_col) {
+                (Some(k), Some(cc)) if k != cc.kind => {
+                    return Err(at(format!(
+                        "`{}.{cname}` is `{}` in the canonical schema, not `{}` (drop `type`, or land your values into a column of your own with `extra = true`)",
+                        b.name,
+                        cc.kind.name(),
+                        k.name()
+                    )));
+                }
+                (Some(k), _) => k,
+                (None, Some(cc)) => cc.kind,
+                (None, None) => {
+                    return Err(at(format!(
+                        "column `{cname}` is your own: give its `type` ({})",
+                        ColumnType::ALL.map(|t| t.name()).join(", ")
+                    )));
+                }
+            };
+            let from: Vec<String> = c.from.as_ref().map(|f| f.names().to_vec()).unwrap_or_default();
+            if derived && (!from.is_empty() || c.default.is_some()) {
+                return Err(
+                    at("a derived dataset's columns come from its query: declare only `type` and `doc`".into()),
+                );
+            }
+            if !derived && from.is_empty() && c.default.is_none() && !c.nullable {
+                return Err(at(format!(
+                    "column `{cname}` needs `from` (the export's header), or `default = …` / `nullable = true` when the export lacks it"
+                )));
+            }
+            let default = match &c.default {
+                None => None,
+                Some(v) => Some(
+                    scalar_text(v).ok_or_else(|| at(format!("column `{cname}`: `default` must be a single value")))?,
+                ),
+            };
+            let mut values = IndexMap::new();
+            for (word, v) in &c.values {
+                let target = match (kind, v) {
+                    (ColumnType::Bool, toml::Value::Boolean(b)) => b.to_string(),
+                    (ColumnType::Text, toml::Value::String(s)) => s.clone(),
+                    (ColumnType::Bool, _) => {
+                        return Err(at(format!(
+                            "column `{cname}`: `values` of a bool column map words to true or false (`\"{word}\" = true`)"
+                        )));
+                    }
+                    (ColumnType::Text, _) => {
+                        return Err(at(format!(
+                            "column `{cname}`: `values` map export words to canonical words (`\"{word}\" = \"…\"`)"
+                        )));
+                    }
+                    _ => {
+                        return Err(at(format!(
+                            "column `{cname}`: `values` apply to text and bool columns, not {}",
+                            kind.name()
+                        )));
+                    }
+                };
+                if let (Some(set), ColumnType::Text) = (canon_col.and_then(|cc| cc.values.as_ref()), kind) {
+                    if !target.is_empty() && set.fold(&text::clean(&target)).is_none() && !set.open {
+                        return Err(at(format!(
+                            "column `{cname}`: `\"{word}\" = \"{target}\"`: `{target}` is not a canonical value of `{}` ({})",
+                            set.name,
+                            set.values.join(", ")
+                        )));
+                    }
+                }
+                values.insert(text::clean(word).into_owned(), target);
+            }
+            let label = canon_col
+                .map(|cc| cc.label.clone())
+                .or_else(|| from.first().filter(|h| !h.starts_with('$')).cloned())
+                .unwrap_or_else(|| cname.clone());
+            columns.insert(
+                cname.clone(),
+                Col {
+                    from,
+                    kind,
+                    unit: c.unit.clone(),
+                    formats: c.formats.clone(),
+                    required: c.required,
+                    default,
+                    nullable: c.nullable,
+                    values,
+                    set: canon_col.and_then(|cc| cc.values.clone()),
+                    extra: c.extra,
+                    doc: c.doc.clone().or_else(|| canon_col.map(|cc| cc.doc.clone())).unwrap_or_default(),
+                    label,
+                },
+            );
+        }
+        if derived && canon.is_some() {
+            // a derived canonical dataset lands every canonical column the query returns
+            for (cname, cc) in &canon.expect("checked").columns {
+                columns.entry(cname.clone()).or_insert_with(|| Col {
+                    from: Vec::new(),
+                    kind: cc.kind,
+                    unit: None,
+                    formats: Vec::new(),
+                    required: false,
+                    default: None,
+                    nullable: true,
+                    values: IndexMap::new(),
+                    set: cc.values.clone(),
+                    extra: false,
+                    doc: cc.doc.clone(),
+                    label: cc.label.clone(),
+                });
+            }
+        }
+        let key = b.key.clone().unwrap_or_else(|| canon.map(|d| d.key.clone()).unwrap_or_default());
+        for k in &key {
+            if !columns.contains_key(k) {
+                let why =
+                    if b.key.is_some() { "" } else { " (the canonical key; set `key = [...]` to use other columns)" };
+                return Err(at("key", format!("key column `{k}` of `{}` is not one of its columns{why}", b.name)));
+            }
+        }
+        let collapse = match b.repeats {
+            Some(r) => r == spec::Repeats::Collapse,
+            None => canon.is_some_and(|d| d.grain == Grain::Entity),
+        };
+        let title = b
+            .title
+            .clone()
+            .or_else(|| canon.map(|d| d.title.clone()))
+            .or_else(|| spec.title.clone())
+            .unwrap_or_else(|| b.name.clone());
+        let domain = match b.domain.clone().or_else(|| canon.map(|d| d.domain.clone())) {
+            Some(d) => d,
+            None => {
+                return Err(at(
+                    "custom",
+                    format!("a dataset of your own needs `domain` (finance, procurement, land, relief, registry, …)"),
+                ));
+            }
+        };
+        let converter = Converter::new(&b.name, &columns, &key, b.filter.as_deref(), &spec.totals_markers, offset)
+            .map_err(|m| {
+                let needle = if m.starts_with("where") {
+                    "where".to_string()
+                } else {
+                    m.split('`').nth(1).unwrap_or("columns").to_string()
+                };
+                at(&needle, m)
+            })?;
+        offset += columns.len();
+        blocks.push(Block {
+            name: b.name.clone(),
+            title,
+            domain,
+            custom: b.custom,
+            key,
+            columns,
+            filter: b.filter.clone(),
+            collapse,
+            converter,
+        });
+    }
     let spec_hash = blake3::hash(text.as_bytes()).to_hex()[..16].to_string();
-    Ok(Connector { spec, path: path.to_path_buf(), spec_hash, converter })
+    Ok(Connector { id, spec, path: path.to_path_buf(), spec_hash, source, blocks })
 }
 
-/// Loads every `*.toml` in `dir`, sorted by file name. Each file succeeds or fails on its own.
-pub fn load_dir(dir: &FsPath) -> std::io::Result<Vec<Result<Connector>>> {
+/// Loads every `*.toml` in `dir`, sorted by file name. Each file succeeds or fails on its own;
+/// a dataset landed by two connectors is an error naming both.
+pub fn load_dir(dir: &FsPath, schema: &Schema) -> std::io::Result<Vec<Result<Connector>>> {
+    if !dir.exists() {
+        return Ok(Vec::new());
+    }
     let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "toml"))
@@ -140,16 +566,20 @@ pub fn load_dir(dir: &FsPath) -> std::io::Result<Vec<Result<Connector>>> {
     Ok(paths
         .iter()
         .map(|p| {
-            let c = load(p)?;
-            if let Some((_, first)) = seen.iter().find(|(n, _)| n == c.name()) {
-                return Err(Error::Spec {
-                    path: p.display().to_string(),
-                    line: 1,
-                    column: 1,
-                    message: format!("dataset `{}` is already declared by {}", c.name(), first.display()),
-                });
+            let c = load(p, schema)?;
+            for b in &c.blocks {
+                if let Some((_, first)) = seen.iter().find(|(n, _)| *n == b.name) {
+                    return Err(Error::Spec {
+                        path: p.display().to_string(),
+                        line: 1,
+                        column: 1,
+                        message: format!("dataset `{}` is already landed by {}", b.name, first.display()),
+                    });
+                }
             }
-            seen.push((c.name().to_string(), p.clone()));
+            for b in &c.blocks {
+                seen.push((b.name.clone(), p.clone()));
+            }
             Ok(c)
         })
         .collect())
@@ -184,6 +614,8 @@ pub enum Mapped {
     FileName,
     /// The sheet name (workbooks).
     SheetName,
+    /// Not in this export (a `nullable` or `default` column whose header is absent).
+    Missing,
 }
 
 /// What pass one learned about a file, enough to decode its splits.
@@ -270,23 +702,49 @@ fn reader(spec: &FormatSpec) -> Box<dyn FormatReader> {
 }
 
 impl Connector {
-    /// The dataset name.
-    pub fn name(&self) -> &str {
-        &self.spec.name
+    /// The datasets it lands.
+    pub fn datasets(&self) -> impl Iterator<Item = &str> {
+        self.blocks.iter().map(|b| b.name.as_str())
     }
 
-    /// The canonical schema this connector lands.
-    pub fn schema(&self) -> datafusion::arrow::datatypes::SchemaRef {
-        self.converter.schema()
+    /// Whether it lands the dataset `name` (or is the connector `name`).
+    pub fn answers_to(&self, name: &str) -> bool {
+        self.id == name || self.datasets().any(|d| d == name)
     }
 
-    pub(crate) fn converter(&self) -> &Converter {
-        &self.converter
+    /// Every column of every block in landing order: the list export columns are mapped onto.
+    pub fn input_columns(&self) -> impl Iterator<Item = (&str, &Col)> {
+        self.blocks.iter().flat_map(|b| b.columns.iter().map(|(n, c)| (n.as_str(), c)))
+    }
+
+    /// Whether it reads export files (not a derived dataset).
+    pub fn reads_files(&self) -> bool {
+        matches!(self.source, Source::Files { .. })
+    }
+
+    fn format(&self) -> &FormatSpec {
+        match &self.source {
+            Source::Files { format, .. } => format,
+            Source::Derived { .. } => unreachable!("derived connectors read no files"),
+        }
+    }
+
+    /// Converts one block of rows into one landing per dataset.
+    pub(crate) fn convert(&self, raw: &dyn convert::RawRows, file: &str, sheet: Option<&str>) -> Vec<Landing> {
+        self.blocks.iter().map(|b| b.converter.convert(raw, file, sheet)).collect()
     }
 
     /// Lists the source files: one path, or every match of a glob, sorted.
     pub async fn list_files(&self, base: &FsPath) -> Result<Vec<SourceFile>> {
-        let loc = &self.spec.location;
+        let loc = match &self.source {
+            Source::Files { location, .. } => location,
+            Source::Derived { .. } => {
+                return Err(Error::Source {
+                    file: self.path.display().to_string(),
+                    message: "a derived dataset has no files".into(),
+                });
+            }
+        };
         let src_err = |message: String| Error::Source { file: loc.clone(), message };
         let url = storage::to_url(loc, base).map_err(|e| src_err(e.to_string()))?;
         let glob_at = url.path().find(['*', '?', '[', '{']);
@@ -349,7 +807,7 @@ impl Connector {
         on_bytes: &(dyn Fn(u64) + Sync),
         on_split: &(dyn Fn(&Split) + Sync),
     ) -> Result<Plan> {
-        let reader = reader(&self.spec.format);
+        let reader = reader(self.format());
         let mut fp = blake3::Hasher::new();
         fp.update(b"searchlight-landing-v1\0");
         fp.update(self.spec_hash.as_bytes());
@@ -448,7 +906,7 @@ impl Connector {
 
     /// Pass two: decodes one split (CPU-bound; call from a blocking thread).
     pub fn decode(&self, split: &Split, bytes: Bytes) -> Result<Vec<Landing>> {
-        reader(&self.spec.format).decode(self, split, bytes)
+        reader(self.format()).decode(self, split, bytes)
     }
 }
 
@@ -490,14 +948,15 @@ fn similarity(a: &str, b: &str) -> f64 {
     shared as f64 / longest as f64
 }
 
-/// Maps each canonical column to an export column by header name. `line` is the header's line
-/// (or sheet row) for the error message.
+/// Maps each column of every block to an export column by header name. `line` is the header's
+/// line (or sheet row) for the error message. A column whose headers are all absent is an
+/// error, unless it is `nullable` or has a `default`.
 pub(crate) fn map_headers(conn: &Connector, headers: &[String], file: &str, line: u64) -> Result<Vec<Mapped>> {
     let keys: Vec<String> = headers.iter().map(|h| header_key(h)).collect();
-    let mut out = Vec::with_capacity(conn.spec.columns.len());
-    for (name, col) in &conn.spec.columns {
+    let mut out = Vec::new();
+    for (name, col) in conn.input_columns() {
         let mut found = None;
-        for want in col.from.names() {
+        for want in &col.from {
             match want.as_str() {
                 "$file" => found = Some(Mapped::FileName),
                 "$sheet" => found = Some(Mapped::SheetName),
@@ -512,14 +971,13 @@ pub(crate) fn map_headers(conn: &Connector, headers: &[String], file: &str, line
         }
         match found {
             Some(m) => out.push(m),
+            None if col.nullable || col.default.is_some() || col.from.is_empty() => out.push(Mapped::Missing),
             None => {
-                let wanted = col.from.names().join(" / ");
+                let wanted = col.from.join(" / ");
                 let hint = keys
                     .iter()
                     .zip(headers)
-                    .map(|(k, h)| {
-                        (col.from.names().iter().map(|w| similarity(&header_key(w), k)).fold(0.0, f64::max), h)
-                    })
+                    .map(|(k, h)| (col.from.iter().map(|w| similarity(&header_key(w), k)).fold(0.0, f64::max), h))
                     .filter(|(score, _)| *score >= 0.5)
                     .max_by(|a, b| a.0.total_cmp(&b.0))
                     .map(|(_, h)| format!("; did you mean `{h}`?"))
@@ -528,7 +986,7 @@ pub(crate) fn map_headers(conn: &Connector, headers: &[String], file: &str, line
                     file: file.to_string(),
                     line,
                     message: format!(
-                        "column `{name}` is mapped from `{wanted}`, which the export does not have{hint} (headers: {})",
+                        "column `{name}` is mapped from `{wanted}`, which the export does not have{hint} (headers: {}; if some exports lack it, add `nullable = true`)",
                         headers.join(", ")
                     ),
                 });

@@ -64,14 +64,10 @@ impl super::FormatReader for NdjsonReader {
         };
         // the canonical columns' wanted key names, matched against each object's keys
         rows.paths = conn
-            .spec
-            .columns
-            .values()
+            .input_columns()
             .zip(&file.mapping)
-            .map(|(c, m)| match m {
-                Mapped::Column(_) => {
-                    c.from.names().iter().map(|n| n.split('.').map(str::to_string).collect()).collect()
-                }
+            .map(|((_, c), m)| match m {
+                Mapped::Column(_) => c.from.iter().map(|n| n.split('.').map(str::to_string).collect()).collect(),
                 _ => Vec::new(),
             })
             .collect();
@@ -97,7 +93,7 @@ impl super::FormatReader for NdjsonReader {
                 }
             }
         }
-        Ok(vec![conn.converter().convert(&rows, &file.file.display, None)])
+        Ok(conn.convert(&rows, &file.file.display, None))
     }
 }
 
@@ -144,7 +140,7 @@ impl RawRows for JsonRows {
     fn cell(&self, column: usize, row: usize) -> Cell<'_> {
         match self.mapping[column] {
             Mapped::FileName => return Cell::Text(&self.file_name),
-            Mapped::SheetName => return Cell::Empty,
+            Mapped::SheetName | Mapped::Missing => return Cell::Empty,
             Mapped::Column(_) => {}
         }
         let obj = &self.objects[row];
@@ -165,6 +161,10 @@ impl RawRows for JsonRows {
             }
             Some(Value::Array(_)) | Some(Value::Object(_)) => Cell::Empty,
         }
+    }
+
+    fn mapped(&self, column: usize) -> bool {
+        self.mapping[column] != Mapped::Missing
     }
 
     fn line(&self, row: usize) -> u64 {

@@ -54,7 +54,7 @@ impl super::FormatReader for ParquetReader {
                 len: batch.num_rows(),
                 file_name: file.file.name(),
             };
-            out.push(conn.converter().convert(&rows, shown, None));
+            out.extend(conn.convert(&rows, shown, None));
             first_row += batch.num_rows() as u64;
         }
         Ok(out)
@@ -111,6 +111,10 @@ impl RawRows for BatchRows<'_> {
             Column::Text(a) if a.is_valid(row) => Cell::Text(a.value(row)),
             _ => Cell::Empty,
         }
+    }
+
+    fn mapped(&self, column: usize) -> bool {
+        self.mapping[column] != Mapped::Missing
     }
 
     fn line(&self, row: usize) -> u64 {

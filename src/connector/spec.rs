@@ -1,41 +1,51 @@
 //! The connector file format: one `connectors/<name>.toml` per source, parsed with
 //! `deny_unknown_fields` everywhere so a typo is an error, not a silent default.
 //!
+//! One export, one dataset (the short form):
+//!
 //! ```toml
-//! name     = "treasury_payments"            # the dataset (table) it lands as
-//! title    = "国库集中支付明细"
-//! domain   = "finance"                      # finance | procurement | land | relief | registry | …
-//! location = "fixtures/demo/finance/国库集中支付明细.csv"   # path or glob (project-relative), file://, s3://
-//! key      = ["payment_id"]
+//! name     = "treasury_payments"            # the canonical dataset it lands as
+//! location = "exports/国库集中支付明细.csv"  # path or glob (project-relative), file://, s3://
 //!
 //! [format]
 //! type     = "csv"                          # csv | xlsx | ndjson | parquet
 //! encoding = "gbk"                          # utf-8 | gbk | gb18030 | auto
 //!
 //! [columns]
-//! payment_id = { from = "支付凭证号", type = "text", doc = "payment voucher number" }
-//! amount     = { from = "金额(万元)", type = "money", unit = "万元" }
+//! payment_id = { from = "支付凭证号" }       # type and meaning come from the canonical schema
+//! amount     = { from = "金额(万元)", unit = "万元" }
+//! pay_method = { from = "支付方式", values = { "直接" = "直接支付" } }
+//! source     = { default = "财政" }         # a column the export lacks: a constant …
+//! payee_bank = { nullable = true }          # … or NULL
 //! ```
 //!
-//! `docs/connectors.md` documents every key.
+//! One export, several datasets: `[[dataset]]` blocks share `location` and `[format]`, each with
+//! its own `name`, `[dataset.columns]`, optional `key` and `where`. A derived dataset has no
+//! location: `derive = "SELECT … FROM …"` over landed datasets. `docs/connectors.md` documents
+//! every key.
 
 use indexmap::IndexMap;
 use serde::Deserialize;
 
-/// A connector as declared in its TOML file.
+pub use crate::schema::ColumnType;
+
+/// A connector as declared in its TOML file, before it is checked against the schema.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConnectorSpec {
-    /// Dataset name in the lake (lower snake case).
-    pub name: String,
-    /// Chinese title of the dataset (数据集名称).
-    pub title: String,
+    /// Dataset it lands (short form; `[[dataset]]` blocks name their own).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Title of the export (default: the dataset's canonical title).
+    #[serde(default)]
+    pub title: Option<String>,
     /// English title.
     #[serde(default)]
     pub title_en: Option<String>,
-    /// Domain: finance, procurement, land, relief, registry, investment, research, …
-    pub domain: String,
-    /// What the dataset holds.
+    /// Domain (default: the dataset's canonical domain; required for a user's own dataset).
+    #[serde(default)]
+    pub domain: Option<String>,
+    /// What the export holds.
     #[serde(default)]
     pub description: Option<String>,
     /// Providing department (提供部门).
@@ -45,18 +55,132 @@ pub struct ConnectorSpec {
     #[serde(default)]
     pub basis: Option<String>,
     /// Path, glob or URL of the export file(s).
-    pub location: String,
-    /// File format and its options.
-    pub format: FormatSpec,
-    /// Columns that identify a record; they must not be empty, and duplicates are flagged.
     #[serde(default)]
-    pub key: Vec<String>,
+    pub location: Option<String>,
+    /// File format and its options.
+    #[serde(default)]
+    pub format: Option<FormatSpec>,
+    /// A derived dataset: one SELECT over landed datasets instead of a location.
+    #[serde(default)]
+    pub derive: Option<String>,
     /// Rows whose first non-empty text cell starts with one of these markers are totals rows
     /// (合计/小计/总计 by default); they are set aside in quarantine, never landed as data.
     #[serde(default = "default_totals")]
     pub totals_markers: Vec<String>,
+    /// Columns that identify a record (default: the dataset's canonical key).
+    #[serde(default)]
+    pub key: Option<Vec<String>>,
+    /// Keep only the rows for which this SQL condition over the dataset's columns holds
+    /// (`where = "filed"`); the others are counted as filtered, not quarantined.
+    #[serde(default, rename = "where")]
+    pub filter: Option<String>,
+    /// A dataset of the user's own, not in the canonical schema: every column needs a `type`.
+    #[serde(default)]
+    pub custom: bool,
+    /// How repeated keys are read: `collapse` (one record per key) or `keep` (default: by the
+    /// dataset's canonical grain).
+    #[serde(default)]
+    pub repeats: Option<Repeats>,
     /// Canonical columns in output order: name → mapping from the export.
+    #[serde(default)]
     pub columns: IndexMap<String, ColumnSpec>,
+    /// Several datasets from one export.
+    #[serde(default)]
+    pub dataset: Vec<NamedBlockSpec>,
+}
+
+/// What one dataset of a connector declares, from the short form or a `[[dataset]]` block.
+#[derive(Debug, Clone)]
+pub struct BlockSpec {
+    /// The dataset.
+    pub name: String,
+    /// Title (default: canonical).
+    pub title: Option<String>,
+    /// Domain (user's own datasets).
+    pub domain: Option<String>,
+    /// Key (default: canonical).
+    pub key: Option<Vec<String>>,
+    /// Row condition.
+    pub filter: Option<String>,
+    /// The user's own dataset.
+    pub custom: bool,
+    /// How repeated keys are read.
+    pub repeats: Option<Repeats>,
+    /// Columns.
+    pub columns: IndexMap<String, ColumnSpec>,
+}
+
+impl ConnectorSpec {
+    /// The datasets it declares: the short form's (when `name` is set), then the blocks.
+    pub fn blocks(&self) -> Vec<BlockSpec> {
+        let mut out = Vec::new();
+        if let Some(name) = &self.name {
+            out.push(BlockSpec {
+                name: name.clone(),
+                title: self.title.clone(),
+                domain: self.domain.clone(),
+                key: self.key.clone(),
+                filter: self.filter.clone(),
+                custom: self.custom,
+                repeats: self.repeats,
+                columns: self.columns.clone(),
+            });
+        }
+        for b in &self.dataset {
+            out.push(BlockSpec {
+                name: b.name.clone(),
+                title: b.title.clone(),
+                domain: b.domain.clone(),
+                key: b.key.clone(),
+                filter: b.filter.clone(),
+                custom: b.custom,
+                repeats: b.repeats,
+                columns: b.columns.clone(),
+            });
+        }
+        out
+    }
+}
+
+/// A `[[dataset]]` block.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NamedBlockSpec {
+    /// The dataset it lands.
+    pub name: String,
+    /// Title of this dataset (default: canonical).
+    #[serde(default)]
+    pub title: Option<String>,
+    /// Domain (user's own datasets).
+    #[serde(default)]
+    pub domain: Option<String>,
+    /// Columns that identify a record (default: the dataset's canonical key).
+    #[serde(default)]
+    pub key: Option<Vec<String>>,
+    /// Keep only the rows for which this SQL condition over the dataset's columns holds
+    /// (`where = "filed"`); the others are counted as filtered, not quarantined.
+    #[serde(default, rename = "where")]
+    pub filter: Option<String>,
+    /// A dataset of the user's own, not in the canonical schema: every column needs a `type`.
+    #[serde(default)]
+    pub custom: bool,
+    /// How repeated keys are read: `collapse` (one record per key) or `keep` (default: by the
+    /// dataset's canonical grain).
+    #[serde(default)]
+    pub repeats: Option<Repeats>,
+    /// Canonical columns in output order: name → mapping from the export.
+    #[serde(default)]
+    pub columns: IndexMap<String, ColumnSpec>,
+}
+
+/// How repeated keys are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Repeats {
+    /// One record per key: identical repeats land once, differing ones are flagged.
+    Collapse,
+    /// Every row lands; repeated keys are flagged.
+    Keep,
 }
 
 fn default_totals() -> Vec<String> {
@@ -169,15 +293,16 @@ fn one() -> usize {
 }
 
 /// One canonical column and where it comes from.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ColumnSpec {
     /// Header(s) of the export column; the first one present wins. `$sheet` is the sheet name,
-    /// `$file` the file name.
-    pub from: OneOrMany,
-    /// Canonical type.
-    #[serde(rename = "type")]
-    pub kind: ColumnType,
+    /// `$file` the file name. Omitted: the export lacks the column (`default` or `nullable`).
+    #[serde(default)]
+    pub from: Option<OneOrMany>,
+    /// Type (default: the canonical type; required for the user's own columns).
+    #[serde(default, rename = "type")]
+    pub kind: Option<ColumnType>,
     /// Unit of the export values: 元/千元/万元/亿元/分 for money, 平方米/亩/公顷/平方公里 for area.
     #[serde(default)]
     pub unit: Option<String>,
@@ -188,7 +313,20 @@ pub struct ColumnSpec {
     /// An empty value sends the row to quarantine (key columns are always required).
     #[serde(default)]
     pub required: bool,
-    /// Meaning of the column (documentation).
+    /// A constant for cells that are empty, or for every row when the export lacks the column.
+    #[serde(default)]
+    pub default: Option<toml::Value>,
+    /// The export may lack the column: it lands as NULL, and models that need it say so.
+    #[serde(default)]
+    pub nullable: bool,
+    /// The export's words mapped onto the canonical ones (`"离职" = "离退休"`), or onto true and
+    /// false for bool columns (`"中标" = true`).
+    #[serde(default)]
+    pub values: IndexMap<String, toml::Value>,
+    /// A column of the user's own, added to a canonical dataset.
+    #[serde(default)]
+    pub extra: bool,
+    /// Meaning of the column (default: the canonical meaning).
     #[serde(default)]
     pub doc: Option<String>,
 }
@@ -210,63 +348,5 @@ impl OneOrMany {
             OneOrMany::One(s) => std::slice::from_ref(s),
             OneOrMany::Many(v) => v,
         }
-    }
-}
-
-/// Canonical column types and the Arrow type each lands as.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ColumnType {
-    /// Utf8, trimmed and folded to half-width.
-    Text,
-    /// Int64.
-    Int,
-    /// Float64.
-    Float,
-    /// Decimal128(18, 2) in 元, converted from the declared unit.
-    Money,
-    /// Float64 in square metres, converted from the declared unit.
-    Area,
-    /// Boolean from 是/否, Y/N, true/false, 1/0, 有/无.
-    Bool,
-    /// Date32.
-    Date,
-    /// Date32 holding the first day of the month (发放月份 202403, 2024-03, 2024年3月).
-    Month,
-    /// Timestamp(millisecond).
-    Timestamp,
-    /// Resident ID number (Utf8) plus `<name>_valid` (Boolean, GB 11643 check).
-    IdCard,
-    /// Unified social credit code (Utf8) plus `<name>_valid` (Boolean, GB 32100 check).
-    Uscc,
-    /// Administrative division code (Utf8, digits only).
-    RegionCode,
-    /// Bank account or card number (Utf8, digits; numbers with lost digits are flagged).
-    Account,
-}
-
-impl ColumnType {
-    /// Name as written in connector files.
-    pub fn name(self) -> &'static str {
-        match self {
-            ColumnType::Text => "text",
-            ColumnType::Int => "int",
-            ColumnType::Float => "float",
-            ColumnType::Money => "money",
-            ColumnType::Area => "area",
-            ColumnType::Bool => "bool",
-            ColumnType::Date => "date",
-            ColumnType::Month => "month",
-            ColumnType::Timestamp => "timestamp",
-            ColumnType::IdCard => "id_card",
-            ColumnType::Uscc => "uscc",
-            ColumnType::RegionCode => "region_code",
-            ColumnType::Account => "account",
-        }
-    }
-
-    /// Whether the type adds a `<name>_valid` column.
-    pub fn has_validity(self) -> bool {
-        matches!(self, ColumnType::IdCard | ColumnType::Uscc)
     }
 }

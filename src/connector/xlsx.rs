@@ -73,7 +73,7 @@ impl super::FormatReader for XlsxReader {
                 .collect();
             let raw = SheetRows { range: &range, rows, mapping, row0, sheet: &sheet, file_name: file.file.name() };
             let _ = col0;
-            out.push(conn.converter().convert(&raw, shown, Some(&sheet)));
+            out.extend(conn.convert(&raw, shown, Some(&sheet)));
         }
         Ok(out)
     }
@@ -110,7 +110,12 @@ impl RawRows for SheetRows<'_> {
             Mapped::Column(c) => self.range.get((self.rows[row], c)).map(to_cell).unwrap_or(Cell::Empty),
             Mapped::SheetName => Cell::Text(self.sheet),
             Mapped::FileName => Cell::Text(self.file_name),
+            Mapped::Missing => Cell::Empty,
         }
+    }
+
+    fn mapped(&self, column: usize) -> bool {
+        self.mapping[column] != Mapped::Missing
     }
 
     fn line(&self, row: usize) -> u64 {

@@ -23,7 +23,15 @@ use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
 use datafusion::sql::parser::Statement;
 use datafusion::sql::sqlparser::ast;
 
+use datafusion::catalog::MemorySchemaProvider;
+use datafusion::common::{Column, ScalarValue, TableReference};
+use datafusion::logical_expr::{Expr, ExprSchemable, lit};
+
 use crate::lake::{Lake, Manifest};
+use crate::schema::{Dataset, Schema};
+
+/// The schema (namespace) holding the lake's snapshots as they are, under the canonical views.
+const RAW: &str = "lake";
 
 /// A configured DataFusion session.
 #[derive(Clone)]
@@ -58,8 +66,15 @@ impl Engine {
         &self.ctx
     }
 
-    /// Registers one snapshot of a dataset as table `name`.
+    /// Registers one snapshot of a dataset as table `name`, exactly as it was landed.
     pub async fn register_snapshot(&self, lake: &Lake, name: &str, m: &Manifest) -> Result<()> {
+        let table = self.listing(lake, m).await?;
+        self.ctx.deregister_table(name)?;
+        self.ctx.register_table(name, table)?;
+        Ok(())
+    }
+
+    async fn listing(&self, lake: &Lake, m: &Manifest) -> Result<Arc<ListingTable>> {
         let (root, store) = lake.store();
         self.ctx.register_object_store(&root, store);
         let urls = lake.part_urls(m).iter().map(|u| ListingTableUrl::parse(u.as_str())).collect::<Result<Vec<_>>>()?;
@@ -68,22 +83,82 @@ impl Engine {
             .with_listing_options(options)
             .infer_schema(&self.ctx.state())
             .await?;
-        let table = ListingTable::try_new(config)?;
-        self.ctx.deregister_table(name)?;
-        self.ctx.register_table(name, Arc::new(table))?;
+        Ok(Arc::new(ListingTable::try_new(config)?))
+    }
+
+    /// Registers a snapshot under its dataset's canonical schema: every column of the
+    /// definition is there with its canonical type (NULL where the snapshot lacks it), the
+    /// snapshot's own extra columns after them. A snapshot that already has every column is
+    /// registered as it is.
+    pub async fn register_canonical(&self, lake: &Lake, def: &Dataset, m: &Manifest) -> Result<()> {
+        let table = self.listing(lake, m).await?;
+        let have = datafusion::datasource::TableProvider::schema(table.as_ref());
+        let want = def.arrow_schema();
+        let fits =
+            want.fields().iter().all(|f| have.field_with_name(f.name()).is_ok_and(|h| h.data_type() == f.data_type()));
+        self.ctx.deregister_table(def.name.as_str())?;
+        if fits {
+            self.ctx.register_table(def.name.as_str(), table)?;
+            return Ok(());
+        }
+        if self.ctx.catalog("datafusion").and_then(|c| c.schema(RAW)).is_none() {
+            if let Some(c) = self.ctx.catalog("datafusion") {
+                c.register_schema(RAW, Arc::new(MemorySchemaProvider::new()))?;
+            }
+        }
+        let raw = TableReference::partial(RAW, def.name.as_str());
+        self.ctx.deregister_table(raw.clone())?;
+        self.ctx.register_table(raw.clone(), table)?;
+        let df = self.ctx.table(raw).await?;
+        let mut exprs: Vec<Expr> = Vec::new();
+        for f in want.fields() {
+            let e = match have.field_with_name(f.name()) {
+                Ok(h) if h.data_type() == f.data_type() => Expr::Column(Column::new_unqualified(f.name())),
+                Ok(_) => Expr::Column(Column::new_unqualified(f.name())).cast_to(f.data_type(), df.schema())?,
+                Err(_) => lit(ScalarValue::try_from(f.data_type())?),
+            };
+            exprs.push(e.alias(f.name()));
+        }
+        for h in have.fields() {
+            if want.field_with_name(h.name()).is_err() {
+                exprs.push(Expr::Column(Column::new_unqualified(h.name())));
+            }
+        }
+        let view = df.select(exprs)?.into_view();
+        self.ctx.register_table(def.name.as_str(), view)?;
         Ok(())
     }
 
-    /// Registers every dataset's current snapshot; returns their manifests.
-    pub async fn register_lake(&self, lake: &Lake) -> anyhow::Result<Vec<Manifest>> {
+    /// Registers every dataset of the lake at its current snapshot, under its definition in
+    /// `schema` when it has one; every dataset of `schema` the lake lacks is an empty table of
+    /// its canonical shape, so models plan whatever a county has. Returns the manifests.
+    pub async fn register_lake(&self, lake: &Lake, schema: &Schema) -> anyhow::Result<Vec<Manifest>> {
         let mut out = Vec::new();
         for name in lake.datasets().await? {
             if let Some(m) = lake.current(&name).await? {
-                self.register_snapshot(lake, &name, &m).await?;
+                match schema.dataset(&name) {
+                    Some(def) => self.register_canonical(lake, def, &m).await?,
+                    None => self.register_snapshot(lake, &name, &m).await?,
+                }
                 out.push(m);
             }
         }
+        for def in schema.datasets.values() {
+            if !self.has_table(&def.name) {
+                self.register_batches(&def.name, def.arrow_schema(), Vec::new())?;
+            }
+        }
         Ok(out)
+    }
+
+    /// An engine whose tables are every dataset of `schema`, empty: for planning a query to see
+    /// what it reads, without any data.
+    pub fn probe(schema: &Schema) -> Result<Engine> {
+        let e = Engine::local();
+        for def in schema.datasets.values() {
+            e.register_batches(&def.name, def.arrow_schema(), Vec::new())?;
+        }
+        Ok(e)
     }
 
     /// Registers in-memory batches as table `name` (model tests).

@@ -102,10 +102,33 @@ pub struct Manifest {
     pub rows: u64,
     /// Rows set aside in quarantine.
     pub rows_quarantined: u64,
+    /// Rows the connector's `where` left out (not this dataset's).
+    #[serde(default)]
+    pub rows_filtered: u64,
+    /// Repeats of a record already landed (entity datasets): `rows_read` = `rows` +
+    /// `rows_quarantined` + `rows_filtered` + `rows_collapsed`.
+    #[serde(default)]
+    pub rows_collapsed: u64,
     /// Quarantine records by reason code (a row may fail in several columns).
     pub quarantine: BTreeMap<String, u64>,
     /// Flags on landed values by code.
     pub flags: BTreeMap<String, u64>,
+    /// Words outside their column's value set: column → word → rows (landed as exported).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub values_outside: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Declared columns no export file provided (`nullable` without a header): all NULL, and
+    /// models that need them do not count them as present.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub absent: Vec<String>,
+    /// A dataset of the user's own (not in the canonical schema).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub custom: bool,
+    /// For derived datasets: the snapshots of the datasets the query read.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub derived_from: BTreeMap<String, String>,
+    /// For derived datasets: the query.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query: Option<String>,
     /// Parquet parts.
     pub parts: Vec<PartEntry>,
     /// Schema.
@@ -119,6 +142,11 @@ pub struct Manifest {
 }
 
 impl Manifest {
+    /// Columns the snapshot really has: its schema less the absent ones.
+    pub fn present_columns(&self) -> impl Iterator<Item = &str> {
+        self.schema.iter().map(|c| c.name.as_str()).filter(|n| !self.absent.iter().any(|a| a == n))
+    }
+
     /// Total quarantine records.
     pub fn quarantine_records(&self) -> u64 {
         self.quarantine.values().sum()

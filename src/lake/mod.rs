@@ -14,7 +14,9 @@
 pub mod manifest;
 pub mod parts;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use datafusion::arrow::array::BooleanArray;
 use std::path::Path as FsPath;
 use std::sync::Arc;
 use std::time::Instant;
@@ -310,27 +312,30 @@ impl Lake {
         }
     }
 
-    /// Lands one connector's sources as a new snapshot (see the module docs for the protocol).
-    /// `base` resolves relative source paths.
+    /// Lands one connector's sources: a new snapshot of every dataset it declares (see the
+    /// module docs for the protocol), or none when the sources and the declaration are
+    /// unchanged. `base` resolves relative source paths. Outcomes come in block order.
     pub async fn ingest(
         &self,
         conn: &Connector,
         base: &FsPath,
         opts: &IngestOptions,
         progress: &dyn Progress,
-    ) -> Result<Outcome> {
+    ) -> Result<Vec<Outcome>> {
         let started = Instant::now();
-        let dataset = conn.name().to_string();
         let files = conn.list_files(base).await?;
         let total: u64 = files.iter().map(|f| f.size).sum();
         progress.start(total * 2);
-        let current = self.current(&dataset).await?;
+        let mut currents = Vec::new();
+        for b in &conn.blocks {
+            currents.push(self.current(&b.name).await?);
+        }
         // When a new snapshot is certain (forced, none yet, or the declaration or a file's size
         // changed), pass two decodes each split as soon as pass one finds it. Otherwise pass one
         // runs alone first: an unchanged source must cost one read, not a decode.
-        let certain = opts.force || current.as_ref().is_none_or(|m| !same_sources(m, conn, &files));
+        let certain = opts.force || currents.iter().any(|c| c.as_ref().is_none_or(|m| !same_sources(m, conn, &files)));
         if certain {
-            let id = self.claim(&dataset).await?;
+            let ids = self.claim_all(conn).await?;
             let (tx, rx) = futures::channel::mpsc::unbounded();
             let pass_one = async move {
                 let on_split = |s: &connector::Split| {
@@ -339,129 +344,332 @@ impl Lake {
                 Ok::<_, Error>(conn.plan(files, opts.chunk_bytes, &|n| progress.advance(n), &on_split).await?)
             };
             let landed = async {
-                let (plan, landed) = futures::try_join!(pass_one, self.land_splits(conn, rx, &id, opts, progress))?;
-                self.seal(conn, &plan, landed, &id, opts, started).await
+                let (plan, landed) = futures::try_join!(pass_one, self.land_splits(conn, rx, &ids, opts, progress))?;
+                self.seal_all(conn, &plan, landed, &ids, opts, started).await
             };
-            return self.keep_or_discard(&dataset, &id, landed.await).await;
+            return self.keep_or_discard(conn, &ids, landed.await).await;
         }
         let plan = conn.plan(files, opts.chunk_bytes, &|n| progress.advance(n), &|_| {}).await?;
-        if let Some(current) = current {
-            if current.fingerprint == plan.fingerprint {
-                progress.advance(total);
-                return Ok(Outcome::Unchanged(current));
-            }
+        if currents.iter().all(|c| c.as_ref().is_some_and(|m| m.fingerprint == plan.fingerprint)) {
+            progress.advance(total);
+            return Ok(currents.into_iter().map(|c| Outcome::Unchanged(c.expect("checked"))).collect());
         }
-        let id = self.claim(&dataset).await?;
+        let ids = self.claim_all(conn).await?;
         let landed = async {
             let splits = futures::stream::iter(plan.splits.clone());
-            let landed = self.land_splits(conn, splits, &id, opts, progress).await?;
-            self.seal(conn, &plan, landed, &id, opts, started).await
+            let landed = self.land_splits(conn, splits, &ids, opts, progress).await?;
+            self.seal_all(conn, &plan, landed, &ids, opts, started).await
         };
-        self.keep_or_discard(&dataset, &id, landed.await).await
+        self.keep_or_discard(conn, &ids, landed.await).await
     }
 
-    async fn keep_or_discard(&self, dataset: &str, id: &str, landed: Result<Manifest>) -> Result<Outcome> {
+    async fn claim_all(&self, conn: &Connector) -> Result<Vec<String>> {
+        let mut ids = Vec::new();
+        for b in &conn.blocks {
+            match self.claim(&b.name).await {
+                Ok(id) => ids.push(id),
+                Err(e) => {
+                    for (b, id) in conn.blocks.iter().zip(&ids) {
+                        self.discard(&b.name, id).await;
+                    }
+                    return Err(e);
+                }
+            }
+        }
+        Ok(ids)
+    }
+
+    async fn keep_or_discard(
+        &self,
+        conn: &Connector,
+        ids: &[String],
+        landed: Result<Vec<Manifest>>,
+    ) -> Result<Vec<Outcome>> {
         match landed {
-            Ok(m) => Ok(Outcome::Landed(m)),
+            Ok(ms) => Ok(ms.into_iter().map(Outcome::Landed).collect()),
             Err(e) => {
-                self.discard(dataset, id).await;
+                for (b, id) in conn.blocks.iter().zip(ids) {
+                    self.discard(&b.name, id).await;
+                }
                 Err(e)
             }
         }
     }
 
-    /// Pass two: decodes every split and writes its Parquet part, several at once; results come
-    /// back in split order.
+    /// Pass two: decodes every split and writes its Parquet parts (one per dataset), several
+    /// splits at once; results are taken in split order.
     async fn land_splits(
         &self,
         conn: &Connector,
         splits: impl futures::Stream<Item = connector::Split>,
-        id: &str,
+        ids: &[String],
         opts: &IngestOptions,
         progress: &dyn Progress,
-    ) -> Result<Landed> {
-        let schema = conn.schema();
-        let key_idx: Vec<usize> = conn.spec.key.iter().filter_map(|k| schema.index_of(k).ok()).collect();
+    ) -> Result<Vec<Landed>> {
         let shared_conn = Arc::new(conn.clone());
+        let nblocks = conn.blocks.len();
+        let initial: Vec<Landed> = conn.blocks.iter().map(Landed::new).collect();
         splits
             .enumerate()
             .map(|(i, split)| {
                 let conn = shared_conn.clone();
-                let schema = schema.clone();
-                let key_idx = key_idx.clone();
                 async move {
                     let bytes = conn.fetch(&split).await?;
                     let len = split.len();
                     let worker_conn = conn.clone();
-                    let (landings, encoded, key_hashes) = tokio::task::spawn_blocking(move || {
-                        let mut landings = worker_conn.decode(&split, bytes)?;
-                        let batches: Vec<RecordBatch> =
-                            landings.iter().map(|l| l.batch.clone()).filter(|b| b.num_rows() > 0).collect();
-                        let encoded = if batches.is_empty() {
-                            None
-                        } else {
-                            Some(parts::encode(&schema, &batches).map_err(|e| Error::Write {
-                                dataset: worker_conn.name().into(),
-                                message: e.to_string(),
-                            })?)
-                        };
-                        let key_hashes = hash_keys(&mut landings, &key_idx);
-                        Ok::<_, Error>((landings, encoded, key_hashes))
+                    let per_block = tokio::task::spawn_blocking(move || {
+                        let landings = worker_conn.decode(&split, bytes)?;
+                        let mut per_block: Vec<Vec<Landing>> = (0..nblocks).map(|_| Vec::new()).collect();
+                        // readers hand over one landing per dataset for every block of rows
+                        for (j, l) in landings.into_iter().enumerate() {
+                            per_block[j % nblocks].push(l);
+                        }
+                        let mut out = Vec::new();
+                        for (b, mut landings) in worker_conn.blocks.iter().zip(per_block) {
+                            let schema = b.schema();
+                            let key_idx: Vec<usize> = b.key.iter().filter_map(|k| schema.index_of(k).ok()).collect();
+                            let batches: Vec<RecordBatch> =
+                                landings.iter().map(|l| l.batch.clone()).filter(|x| x.num_rows() > 0).collect();
+                            // datasets that collapse repeated keys are written once every split is in
+                            let encoded =
+                                if batches.is_empty() || b.collapse {
+                                    None
+                                } else {
+                                    Some(parts::encode(&schema, &batches).map_err(|e| Error::Write {
+                                        dataset: b.name.clone(),
+                                        message: e.to_string(),
+                                    })?)
+                                };
+                            let key_hashes = if b.collapse { Vec::new() } else { hash_keys(&mut landings, &key_idx) };
+                            out.push((landings, encoded, key_hashes, batches));
+                        }
+                        Ok::<_, Error>(out)
                     })
                     .await
                     .map_err(|e| Error::Write {
-                        dataset: conn.name().into(),
+                        dataset: conn.blocks[0].name.clone(),
                         message: format!("worker failed: {e}"),
                     })??;
-                    let part = match encoded {
-                        Some(buf) => {
-                            let file = format!("part-{i:05}.parquet");
-                            let rows: u64 = landings.iter().map(|l| l.batch.num_rows() as u64).sum();
-                            let bytes = buf.len() as u64;
-                            self.put(&self.path(&[conn.name(), id, &file]), buf, PutMode::Overwrite)
-                                .await
-                                .map_err(|e| self.store_err(e))?;
-                            crate::fault::point("lake.after_part");
-                            Some(PartEntry { file, rows, bytes })
+                    let mut results = Vec::new();
+                    for ((b, id), (landings, encoded, key_hashes, batches)) in
+                        conn.blocks.iter().zip(ids).zip(per_block)
+                    {
+                        let part = match encoded {
+                            Some(buf) => {
+                                let file = format!("part-{i:05}.parquet");
+                                let rows: u64 = landings.iter().map(|l| l.batch.num_rows() as u64).sum();
+                                let bytes = buf.len() as u64;
+                                self.put(&self.path(&[&b.name, id, &file]), buf, PutMode::Overwrite)
+                                    .await
+                                    .map_err(|e| self.store_err(e))?;
+                                crate::fault::point("lake.after_part");
+                                Some(PartEntry { file, rows, bytes })
+                            }
+                            None => None,
+                        };
+                        let mut r = SplitResult {
+                            part,
+                            rejected: Vec::new(),
+                            flagged: Vec::new(),
+                            rows_read: 0,
+                            filtered: 0,
+                            outside: BTreeMap::new(),
+                            provided: vec![false; b.columns.len()],
+                            key_hashes,
+                            held: if b.collapse { batches } else { Vec::new() },
+                            held_lines: Vec::new(),
+                            held_files: Vec::new(),
+                        };
+                        for l in landings {
+                            r.rows_read += l.rows_read as u64;
+                            r.filtered += l.filtered as u64;
+                            r.rejected.extend(l.rejected);
+                            r.flagged.extend(l.flagged);
+                            for (p, q) in r.provided.iter_mut().zip(&l.provided) {
+                                *p |= *q;
+                            }
+                            for (col, words) in l.outside {
+                                let e = r.outside.entry(col).or_default();
+                                for (w, n) in words {
+                                    *e.entry(w).or_insert(0) += n;
+                                }
+                            }
+                            if b.collapse && l.batch.num_rows() > 0 {
+                                r.held_lines.push(l.lines);
+                                r.held_files.push(l.file);
+                            }
                         }
-                        None => None,
-                    };
-                    progress.advance(len);
-                    let mut rejected = Vec::new();
-                    let mut flagged = Vec::new();
-                    let mut rows_read = 0u64;
-                    for l in landings {
-                        rows_read += l.rows_read as u64;
-                        rejected.extend(l.rejected);
-                        flagged.extend(l.flagged);
+                        results.push(r);
                     }
-                    Ok::<_, Error>(SplitResult { part, rejected, flagged, rows_read, key_hashes })
+                    progress.advance(len);
+                    Ok::<_, Error>(results)
                 }
             })
             .buffered(opts.workers.max(1))
             // results are taken in split order as they come, while later splits still decode
-            .try_fold(Landed::new(conn), |mut landed, r| async move {
-                landed.add(r);
+            .try_fold(initial, |mut landed, results| async move {
+                for (l, r) in landed.iter_mut().zip(results) {
+                    l.add(r);
+                }
                 Ok(landed)
             })
             .await
     }
 
-    /// Writes what the splits left (duplicate keys, quarantine, flags), the manifest, and last
-    /// the pointer that makes the snapshot current.
-    async fn seal(
+    /// Seals every dataset of a connector: all manifests first, then the pointers, so that a
+    /// crash before the last pointer leaves every dataset at a complete snapshot.
+    async fn seal_all(
         &self,
         conn: &Connector,
         plan: &connector::Plan,
+        landed: Vec<Landed>,
+        ids: &[String],
+        opts: &IngestOptions,
+        started: Instant,
+    ) -> Result<Vec<Manifest>> {
+        let mut manifests = Vec::new();
+        for ((b, l), id) in conn.blocks.iter().zip(landed).zip(ids) {
+            let sources = plan
+                .files
+                .iter()
+                .zip(&plan.hashes)
+                .map(|(f, hash)| SourceEntry {
+                    location: f.file.display.clone(),
+                    bytes: f.file.size,
+                    blake3: hash.clone(),
+                    encoding: f.encoding.map(|e| e.label().to_string()),
+                })
+                .collect();
+            let origin = Origin {
+                connector: conn.path.display().to_string(),
+                spec_hash: conn.spec_hash.clone(),
+                fingerprint: plan.fingerprint.clone(),
+                sources,
+                derived_from: BTreeMap::new(),
+                query: None,
+            };
+            manifests.push(self.write_snapshot(b, l, id, origin, opts, started).await?);
+        }
+        crate::fault::point("lake.before_pointer");
+        for m in &manifests {
+            self.point(m).await?;
+        }
+        Ok(manifests)
+    }
+
+    /// Makes a written snapshot current.
+    async fn point(&self, m: &Manifest) -> Result<()> {
+        let ptr = serde_json::to_vec(&Pointer { snapshot: m.snapshot.clone() }).expect("pointer serialises");
+        self.put(&self.path(&[&m.dataset, CURRENT]), ptr, PutMode::Overwrite).await.map_err(|e| self.store_err(e))
+    }
+
+    /// Lands the rows of a derived dataset (already in the block's schema) as a snapshot with
+    /// its lineage, unless the same query already landed from the same input snapshots.
+    pub async fn land_derived(
+        &self,
+        conn: &Connector,
+        batches: Vec<RecordBatch>,
+        provided: Vec<bool>,
+        inputs: BTreeMap<String, String>,
+        opts: &IngestOptions,
+    ) -> Result<Outcome> {
+        let started = Instant::now();
+        let b = &conn.blocks[0];
+        let mut fp = blake3::Hasher::new();
+        fp.update(b"searchlight-derived-v1\0");
+        fp.update(conn.spec_hash.as_bytes());
+        for (d, snap) in &inputs {
+            fp.update(format!("\0{d}={snap}").as_bytes());
+        }
+        let fingerprint = fp.finalize().to_hex()[..32].to_string();
+        if let Some(current) = self.current(&b.name).await? {
+            if current.fingerprint == fingerprint && !opts.force {
+                return Ok(Outcome::Unchanged(current));
+            }
+        }
+        let id = self.claim(&b.name).await?;
+        let landed = async {
+            let mut l = Landed::new(b);
+            let rows: u64 = batches.iter().map(|x| x.num_rows() as u64).sum();
+            l.rows_read = rows;
+            l.provided = provided.clone();
+            if b.collapse {
+                l.add(SplitResult {
+                    part: None,
+                    rejected: Vec::new(),
+                    flagged: Vec::new(),
+                    rows_read: 0,
+                    filtered: 0,
+                    outside: BTreeMap::new(),
+                    provided,
+                    key_hashes: Vec::new(),
+                    held_lines: batches.iter().map(|x| (1..=x.num_rows() as u64).collect()).collect(),
+                    held_files: batches.iter().map(|_| b.name.clone()).collect(),
+                    held: batches,
+                });
+            } else if rows > 0 {
+                let buf = parts::encode(&b.schema(), &batches)
+                    .map_err(|e| Error::Write { dataset: b.name.clone(), message: e.to_string() })?;
+                let file = "part-00000.parquet".to_string();
+                let bytes = buf.len() as u64;
+                self.put(&self.path(&[&b.name, &id, &file]), buf, PutMode::Overwrite)
+                    .await
+                    .map_err(|e| self.store_err(e))?;
+                l.parts.push(PartEntry { file, rows, bytes });
+            }
+            let sql = match &conn.source {
+                connector::Source::Derived { sql } => Some(sql.clone()),
+                connector::Source::Files { .. } => None,
+            };
+            let origin = Origin {
+                connector: conn.path.display().to_string(),
+                spec_hash: conn.spec_hash.clone(),
+                fingerprint,
+                sources: Vec::new(),
+                derived_from: inputs,
+                query: sql,
+            };
+            let m = self.write_snapshot(b, l, &id, origin, opts, started).await?;
+            crate::fault::point("lake.before_pointer");
+            self.point(&m).await?;
+            Ok(m)
+        };
+        match landed.await {
+            Ok(m) => Ok(Outcome::Landed(m)),
+            Err(e) => {
+                self.discard(&b.name, &id).await;
+                Err(e)
+            }
+        }
+    }
+
+    /// Writes what the splits left (collapsed datasets, quarantine, flags) and the manifest of
+    /// one dataset's snapshot; the pointer is the caller's.
+    async fn write_snapshot(
+        &self,
+        b: &connector::Block,
         landed: Landed,
         id: &str,
+        origin: Origin,
         opts: &IngestOptions,
         started: Instant,
     ) -> Result<Manifest> {
-        let dataset = conn.name().to_string();
-        let schema = conn.schema();
+        let dataset = b.name.clone();
+        let schema = b.schema();
         let write_err = |m: String| Error::Write { dataset: dataset.clone(), message: m };
-        let Landed { mut parts, rejected, flagged, rows_read, .. } = landed;
+        let Landed {
+            mut parts, rejected, mut flagged, rows_read, filtered, outside, provided, held, collapsed, ..
+        } = landed;
+        if !held.is_empty() {
+            let rows: u64 = held.iter().map(|x| x.num_rows() as u64).sum();
+            let buf = parts::encode(&schema, &held).map_err(|e| write_err(e.to_string()))?;
+            let file = "part-00000.parquet".to_string();
+            let bytes = buf.len() as u64;
+            self.put(&self.path(&[&dataset, id, &file]), buf, PutMode::Overwrite)
+                .await
+                .map_err(|e| self.store_err(e))?;
+            parts.push(PartEntry { file, rows, bytes });
+        }
         if parts.is_empty() {
             // an export with no data rows still lands its schema
             let buf = parts::encode(&schema, &[RecordBatch::new_empty(schema.clone())])
@@ -473,6 +681,7 @@ impl Lake {
                 .map_err(|e| self.store_err(e))?;
             parts.push(PartEntry { file, rows: 0, bytes });
         }
+        flagged.sort_by(|a, b| (&a.file, &a.sheet, a.line).cmp(&(&b.file, &b.sheet, b.line)));
         let mut quarantine = BTreeMap::new();
         for r in &rejected {
             *quarantine.entry(r.code.clone()).or_insert(0u64) += 1;
@@ -492,32 +701,31 @@ impl Lake {
                     .map_err(|e| self.store_err(e))?;
             }
         }
+        let absent: Vec<String> =
+            b.columns.keys().zip(&provided).filter(|(_, p)| !**p).map(|(n, _)| n.clone()).collect();
         let manifest = Manifest {
             dataset: dataset.clone(),
             snapshot: id.to_string(),
-            title: conn.spec.title.clone(),
-            domain: conn.spec.domain.clone(),
+            title: b.title.clone(),
+            domain: b.domain.clone(),
             created_at: chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
             as_of: opts.as_of.to_string(),
-            connector: conn.path.display().to_string(),
-            spec_hash: conn.spec_hash.clone(),
-            fingerprint: plan.fingerprint.clone(),
-            sources: plan
-                .files
-                .iter()
-                .zip(&plan.hashes)
-                .map(|(f, hash)| SourceEntry {
-                    location: f.file.display.clone(),
-                    bytes: f.file.size,
-                    blake3: hash.clone(),
-                    encoding: f.encoding.map(|e| e.label().to_string()),
-                })
-                .collect(),
+            connector: origin.connector,
+            spec_hash: origin.spec_hash,
+            fingerprint: origin.fingerprint,
+            sources: origin.sources,
             rows_read,
             rows: parts.iter().map(|p| p.rows).sum(),
             rows_quarantined,
+            rows_filtered: filtered,
+            rows_collapsed: collapsed,
             quarantine,
             flags,
+            values_outside: outside,
+            absent,
+            custom: b.custom,
+            derived_from: origin.derived_from,
+            query: origin.query,
             parts,
             schema: schema
                 .fields()
@@ -529,7 +737,7 @@ impl Lake {
                     nullable: f.is_nullable(),
                 })
                 .collect(),
-            key: conn.spec.key.clone(),
+            key: b.key.clone(),
             elapsed_ms: started.elapsed().as_millis() as u64,
             writer: format!("searchlight {}", env!("CARGO_PKG_VERSION")),
         };
@@ -537,11 +745,18 @@ impl Lake {
         self.put(&self.path(&[&dataset, id, MANIFEST]), json, PutMode::Overwrite)
             .await
             .map_err(|e| self.store_err(e))?;
-        crate::fault::point("lake.before_pointer");
-        let ptr = serde_json::to_vec(&Pointer { snapshot: id.to_string() }).expect("pointer serialises");
-        self.put(&self.path(&[&dataset, CURRENT]), ptr, PutMode::Overwrite).await.map_err(|e| self.store_err(e))?;
         Ok(manifest)
     }
+}
+
+/// Where a snapshot's rows came from, for its manifest.
+struct Origin {
+    connector: String,
+    spec_hash: String,
+    fingerprint: String,
+    sources: Vec<SourceEntry>,
+    derived_from: BTreeMap<String, String>,
+    query: Option<String>,
 }
 
 /// Whether the current snapshot was landed by this declaration from files of these names and
@@ -570,27 +785,66 @@ impl std::hash::Hasher for KeyHash {
     }
 }
 
-/// What the splits of one snapshot left, taken in split order: parts, issues, and the keys seen
-/// so far (a key seen before is a duplicate, flagged at its later line).
+/// What the splits of one dataset's snapshot left, taken in split order: parts, issues, and
+/// the keys seen so far. In an event dataset a key seen before is a duplicate, flagged at its
+/// later line; in an entity dataset (collapse) the later row is the same record seen again and
+/// is dropped — counted when it agrees with the first, flagged with the differences when not.
 struct Landed {
     parts: Vec<PartEntry>,
     rejected: Vec<RowIssue>,
     flagged: Vec<RowIssue>,
     rows_read: u64,
+    filtered: u64,
+    outside: BTreeMap<String, BTreeMap<String, u64>>,
+    provided: Vec<bool>,
     key: Vec<String>,
     // the values are already hashes: hashing them again would only cost time
     seen: HashSet<u64, std::hash::BuildHasherDefault<KeyHash>>,
+    collapse: Option<Collapse>,
+    /// batches of a collapsed dataset, repeats removed, written at the end
+    held: Vec<RecordBatch>,
+    collapsed: u64,
+}
+
+/// The state of collapsing repeated keys: exact row encodings, so that no two different keys
+/// are ever taken for one (a hash alone could collide and lose a record).
+struct Collapse {
+    key_idx: Vec<usize>,
+    keys: datafusion::arrow::row::RowConverter,
+    rows: datafusion::arrow::row::RowConverter,
+    schema: datafusion::arrow::datatypes::SchemaRef,
+    /// key → (the whole first row, its line)
+    first: HashMap<datafusion::arrow::row::OwnedRow, (datafusion::arrow::row::OwnedRow, u64)>,
 }
 
 impl Landed {
-    fn new(conn: &Connector) -> Self {
+    fn new(b: &connector::Block) -> Self {
+        use datafusion::arrow::row::{RowConverter, SortField};
+        let schema = b.schema();
+        let collapse = (b.collapse && !b.key.is_empty())
+            .then(|| {
+                let key_idx: Vec<usize> = b.key.iter().filter_map(|k| schema.index_of(k).ok()).collect();
+                let fields = |idx: &mut dyn Iterator<Item = usize>| -> Vec<SortField> {
+                    idx.map(|i| SortField::new(schema.field(i).data_type().clone())).collect()
+                };
+                let keys = RowConverter::new(fields(&mut key_idx.iter().copied())).ok()?;
+                let rows = RowConverter::new(fields(&mut (0..schema.fields().len()))).ok()?;
+                Some(Collapse { key_idx, keys, rows, schema: schema.clone(), first: HashMap::new() })
+            })
+            .flatten();
         Landed {
             parts: Vec::new(),
             rejected: Vec::new(),
             flagged: Vec::new(),
             rows_read: 0,
-            key: conn.spec.key.clone(),
+            filtered: 0,
+            outside: BTreeMap::new(),
+            provided: vec![false; b.columns.len()],
+            key: b.key.clone(),
             seen: HashSet::default(),
+            collapse,
+            held: Vec::new(),
+            collapsed: 0,
         }
     }
 
@@ -599,6 +853,16 @@ impl Landed {
         self.rejected.extend(r.rejected);
         self.flagged.extend(r.flagged);
         self.rows_read += r.rows_read;
+        self.filtered += r.filtered;
+        for (p, q) in self.provided.iter_mut().zip(&r.provided) {
+            *p |= *q;
+        }
+        for (col, words) in r.outside {
+            let e = self.outside.entry(col).or_default();
+            for (w, n) in words {
+                *e.entry(w).or_insert(0) += n;
+            }
+        }
         for k in r.key_hashes {
             self.seen.reserve(k.hashes.len());
             for (&h, &line) in k.hashes.iter().zip(&k.lines) {
@@ -617,6 +881,99 @@ impl Landed {
                 });
             }
         }
+        for ((batch, lines), file) in r.held.into_iter().zip(r.held_lines).zip(r.held_files) {
+            match self.collapse.as_mut() {
+                Some(c) => {
+                    let (kept, issues, dropped) = c.collapse(&batch, &lines, &file, &self.key);
+                    self.collapsed += dropped;
+                    self.flagged.extend(issues);
+                    if kept.num_rows() > 0 {
+                        self.held.push(kept);
+                    }
+                }
+                None => self.held.push(batch),
+            }
+        }
+    }
+}
+
+impl Collapse {
+    /// Keeps the first row of every key; returns the kept rows, the flags of repeats that
+    /// disagree with their first row, and how many rows were dropped.
+    fn collapse(
+        &mut self,
+        batch: &RecordBatch,
+        lines: &[u64],
+        file: &str,
+        key: &[String],
+    ) -> (RecordBatch, Vec<RowIssue>, u64) {
+        use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+        let n = batch.num_rows();
+        let key_cols: Vec<_> = self.key_idx.iter().map(|&i| batch.column(i).clone()).collect();
+        let (Ok(keys), Ok(rows)) = (self.keys.convert_columns(&key_cols), self.rows.convert_columns(batch.columns()))
+        else {
+            return (batch.clone(), Vec::new(), 0);
+        };
+        let mut keep = vec![true; n];
+        let mut issues = Vec::new();
+        let mut dropped = 0;
+        let fo = FormatOptions::default().with_null("");
+        for r in 0..n {
+            let k = keys.row(r).owned();
+            let line = lines.get(r).copied().unwrap_or(0);
+            match self.first.get(&k) {
+                None => {
+                    self.first.insert(k, (rows.row(r).owned(), line));
+                }
+                Some((first, first_line)) => {
+                    keep[r] = false;
+                    dropped += 1;
+                    if first.row() == rows.row(r) {
+                        continue;
+                    }
+                    // only for disagreeing repeats: decode the first row to name the differences
+                    let Ok(first_cols) = self.rows.convert_rows([first.row()]) else { continue };
+                    let mut diffs = Vec::new();
+                    let mut raw = Vec::new();
+                    for (c, f) in self.schema.fields().iter().enumerate() {
+                        let (Ok(a), Ok(b)) = (
+                            ArrayFormatter::try_new(first_cols[c].as_ref(), &fo),
+                            ArrayFormatter::try_new(batch.column(c).as_ref(), &fo),
+                        ) else {
+                            continue;
+                        };
+                        let (a, b) = (a.value(0).to_string(), b.value(r).to_string());
+                        if a != b {
+                            diffs.push(format!("{}(首条「{a}」，此行「{b}」)", f.name()));
+                            raw.push(b);
+                        }
+                    }
+                    let record = (0..batch.num_columns())
+                        .filter_map(|c| {
+                            ArrayFormatter::try_new(batch.column(c).as_ref(), &fo).ok().map(|f| f.value(r).to_string())
+                        })
+                        .collect::<Vec<_>>()
+                        .join("\t");
+                    issues.push(RowIssue {
+                        file: file.to_string(),
+                        sheet: None,
+                        line,
+                        column: diffs.iter().map(|d| d.split('(').next().unwrap_or("")).collect::<Vec<_>>().join("+"),
+                        raw: raw.join(" | "),
+                        code: "repeat_disagrees".into(),
+                        reason: format!(
+                            "与第{first_line}行主键({})相同，但 {} ；按一条记录入湖，保留首条",
+                            key.join(", "),
+                            diffs.join("、")
+                        ),
+                        record: Some(record),
+                    });
+                }
+            }
+        }
+        let mask = BooleanArray::from(keep);
+        let kept = datafusion::arrow::compute::filter_record_batch(batch, &mask).unwrap_or_else(|_| batch.clone());
+        (kept, issues, dropped)
     }
 }
 
@@ -625,7 +982,14 @@ struct SplitResult {
     rejected: Vec<RowIssue>,
     flagged: Vec<RowIssue>,
     rows_read: u64,
+    filtered: u64,
+    outside: BTreeMap<String, BTreeMap<String, u64>>,
+    provided: Vec<bool>,
     key_hashes: Vec<KeyHashes>,
+    /// batches not yet written (collapsed datasets), with their lines and files
+    held: Vec<RecordBatch>,
+    held_lines: Vec<Vec<u64>>,
+    held_files: Vec<String>,
 }
 
 /// Hashes of the key columns of one landing's rows, with their source lines.

@@ -166,23 +166,27 @@ impl Ledger {
         .map_err(err)?;
         let mut diff = LedgerDiff { run: report.run.clone(), ..Default::default() };
         for (i, m) in report.models.iter().enumerate() {
-            tx.execute(
-                "INSERT INTO run_models (run_id, model, version, params, snapshots, evidence, rows, clues, error)
+            tx
+                .execute(
+                    "INSERT INTO run_models (run_id, model, version, params, snapshots, evidence, rows, clues, error)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                params![
-                    report.run,
-                    m.model,
-                    m.version,
-                    serde_json::to_string(&m.params).unwrap_or_default(),
-                    serde_json::to_string(&m.snapshots).unwrap_or_default(),
-                    m.evidence,
-                    m.rows,
-                    m.clues.len(),
-                    m.error
-                ],
-            )
-            .map_err(err)?;
-            if m.error.is_none() {
+                    params![
+                        report.run,
+                        m.model,
+                        m.version,
+                        serde_json::to_string(&m.params).unwrap_or_default(),
+                        serde_json::to_string(&m.snapshots).unwrap_or_default(),
+                        m.evidence,
+                        m.rows,
+                        m.clues.len(),
+                        m.error.clone().or_else(
+                            || (!m.missing.is_empty()).then(|| format!("not run: needs {}", m.missing.join(", ")))
+                        )
+                    ],
+                )
+                .map_err(err)?;
+            // a model that failed, or could not look for lack of data, leaves its clues as they were
+            if m.status.looked() {
                 sight(&tx, &report.run, m, &mut diff).map_err(err)?;
             }
             if i == 0 {
@@ -309,6 +313,10 @@ mod tests {
                 clues,
                 amount: None,
                 elapsed_ms: 1,
+                status: if error.is_some() { crate::runner::Status::Failed } else { crate::runner::Status::Ran },
+                missing: vec![],
+                without: vec![],
+                warnings: vec![],
                 error: error.map(str::to_string),
                 evidence: Some(format!("{model}.parquet")),
                 batches: vec![],

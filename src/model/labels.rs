@@ -1,14 +1,13 @@
 //! Chinese labels of model output columns, for documents people read (the working paper).
 //!
-//! A column's label is, in order: the model's own `[labels]`; the library glossary
-//! `models/labels.toml` (`column = "标签"`); the export header its connectors map to that column,
-//! when every connector that declares the column agrees (units in brackets dropped: `金额(万元)`
-//! → `金额`, since values are converted to 元); else the column name itself.
+//! A column's label is, in order: the model's own `[labels]`; the project's glossary
+//! `models/labels.toml`, then the bundled one (`column = "标签"`); the canonical schema's label
+//! of a column of that name, when every dataset that has one agrees; else the column name.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::connector::Connector;
+use crate::schema::Schema;
 
 use super::Model;
 
@@ -20,25 +19,32 @@ pub struct Labels {
 }
 
 impl Labels {
-    /// The glossary at `path` (absent is fine) and the connectors' export headers.
-    pub fn load(path: &Path, connectors: &[Connector]) -> anyhow::Result<Labels> {
-        let glossary = match std::fs::read_to_string(path) {
-            Ok(text) => toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => BTreeMap::new(),
-            Err(e) => anyhow::bail!("{}: {e}", path.display()),
+    /// The project's glossary at `path` (absent is fine) over the bundled one, and the
+    /// schema's column labels.
+    pub fn load(path: &Path, schema: &Schema) -> anyhow::Result<Labels> {
+        let parse = |text: &str, shown: &str| -> anyhow::Result<BTreeMap<String, String>> {
+            toml::from_str(text).map_err(|e| anyhow::anyhow!("{shown}: {e}"))
         };
+        let mut glossary = match crate::library::file("models/labels.toml") {
+            Some(text) => parse(text, "searchlight:models/labels.toml")?,
+            None => BTreeMap::new(),
+        };
+        match std::fs::read_to_string(path) {
+            Ok(text) => glossary.extend(parse(&text, &path.display().to_string())?),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => anyhow::bail!("{}: {e}", path.display()),
+        }
         let mut seen: BTreeMap<String, Option<String>> = BTreeMap::new();
-        for c in connectors {
-            for (name, col) in &c.spec.columns {
-                let Some(header) = col.from.names().first().filter(|h| !h.starts_with('$')) else { continue };
-                let header = strip_unit(header);
-                seen.entry(name.clone())
+        for d in schema.datasets.values() {
+            for c in d.columns.values() {
+                let label = strip_unit(&c.label);
+                seen.entry(c.name.clone())
                     .and_modify(|v| {
-                        if v.as_deref() != Some(header.as_str()) {
+                        if v.as_deref() != Some(label.as_str()) {
                             *v = None;
                         }
                     })
-                    .or_insert(Some(header));
+                    .or_insert(Some(label));
             }
         }
         let headers = seen.into_iter().filter_map(|(k, v)| Some((k, v?))).collect();

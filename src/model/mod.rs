@@ -31,13 +31,24 @@ pub struct Error {
     pub message: String,
 }
 
+/// Where a model file comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// Compiled into searchlight (the bundled library).
+    Bundled,
+    /// A file of the project's own `models/`.
+    Project,
+}
+
 /// A loaded model.
 #[derive(Debug, Clone)]
 pub struct Model {
     /// The header.
     pub spec: ModelSpec,
-    /// The file.
+    /// The file (for bundled models `searchlight:models/<domain>/<name>.sql`).
     pub path: PathBuf,
+    /// Bundled or the project's own.
+    pub origin: Origin,
     /// The whole file: header comment and SQL (planned as one statement).
     pub text: String,
     /// Version: BLAKE3 of the file's bytes (16 hex digits).
@@ -76,8 +87,18 @@ fn header_range(text: &str) -> Option<std::ops::Range<usize>> {
 
 /// Loads and validates one model file.
 pub fn load(path: &Path) -> Result<Model, Error> {
+    let bytes = std::fs::read(path).map_err(|e| Error {
+        file: path.to_path_buf(),
+        line: 0,
+        column: 0,
+        message: format!("cannot read: {e}"),
+    })?;
+    parse(path, Origin::Project, bytes)
+}
+
+/// Validates one model file's bytes; `path` names it in errors.
+pub fn parse(path: &Path, origin: Origin, bytes: Vec<u8>) -> Result<Model, Error> {
     let err = |line: usize, column: usize, message: String| Error { file: path.to_path_buf(), line, column, message };
-    let bytes = std::fs::read(path).map_err(|e| err(0, 0, format!("cannot read: {e}")))?;
     let version = blake3::hash(&bytes).to_hex()[..16].to_string();
     let text = String::from_utf8(bytes).map_err(|_| err(0, 0, "not UTF-8".into()))?;
     let range = header_range(&text).ok_or_else(|| {
@@ -156,7 +177,22 @@ pub fn load(path: &Path) -> Result<Model, Error> {
             return Err(err(l, c, format!("parameter `{name}` is declared but the SQL never uses `${name}`")));
         }
     }
-    Ok(Model { version, spec, path: path.to_path_buf(), text, defaults })
+    for (i, group) in spec.one_of.iter().enumerate() {
+        if group.len() < 2 {
+            let (l, c) = key_at("one_of");
+            return Err(err(l, c, format!("one_of group {} needs two or more inputs", i + 1)));
+        }
+    }
+    for item in spec.optional.iter().chain(spec.one_of.iter().flatten()) {
+        let ok = !item.is_empty()
+            && item.split('.').count() <= 2
+            && item.split('.').all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'));
+        if !ok {
+            let (l, c) = key_at(if spec.optional.contains(item) { "optional" } else { "one_of" });
+            return Err(err(l, c, format!("`{item}` is not `dataset` or `dataset.column`")));
+        }
+    }
+    Ok(Model { version, spec, path: path.to_path_buf(), origin, text, defaults })
 }
 
 /// `$name` placeholders in SQL text (outside strings and comments), with byte offsets.
@@ -204,7 +240,41 @@ pub fn load_dir(dir: &Path) -> std::io::Result<Vec<Result<Model, Error>>> {
     let mut files = Vec::new();
     collect(dir, &mut files)?;
     files.sort();
-    let mut out: Vec<Result<Model, Error>> = files.iter().map(|f| load(f)).collect();
+    Ok(unique(files.iter().map(|f| load(f)).collect()))
+}
+
+/// The bundled library, every model checked on its own.
+pub fn bundled() -> Vec<Result<Model, Error>> {
+    let out = crate::library::model_files()
+        .map(|(path, text)| {
+            let shown = PathBuf::from(format!("{}{path}", crate::library::BUNDLED_PREFIX));
+            parse(&shown, Origin::Bundled, text.as_bytes().to_vec())
+        })
+        .collect();
+    unique(out)
+}
+
+/// The models a project runs: the bundled library, then the project's `models/` (when it
+/// exists), whose models add to the library or replace a bundled model of the same id.
+pub fn load_library(project_models: &Path) -> std::io::Result<Vec<Result<Model, Error>>> {
+    let mut out = bundled();
+    for own in load_dir(project_models)? {
+        let replaced = match &own {
+            Ok(m) => {
+                out.iter().position(|b| matches!(b, Ok(b) if b.origin == Origin::Bundled && b.spec.id == m.spec.id))
+            }
+            Err(_) => None,
+        };
+        match replaced {
+            Some(i) => out[i] = own,
+            None => out.push(own),
+        }
+    }
+    Ok(out)
+}
+
+/// Turns the second model of an id already taken into an error naming both files.
+fn unique(mut out: Vec<Result<Model, Error>>) -> Vec<Result<Model, Error>> {
     let mut seen: HashMap<String, PathBuf> = HashMap::new();
     for r in out.iter_mut() {
         let Ok(m) = r else { continue };
@@ -219,7 +289,7 @@ pub fn load_dir(dir: &Path) -> std::io::Result<Vec<Result<Model, Error>>> {
             seen.insert(m.spec.id.clone(), m.path.clone());
         }
     }
-    Ok(out)
+    out
 }
 
 fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
@@ -258,9 +328,24 @@ impl Model {
         Ok(values)
     }
 
-    /// The test file beside the model (`<name>.test.toml`), if there is one.
+    /// The test file beside the model (`<name>.test.toml`).
     pub fn test_path(&self) -> PathBuf {
         self.path.with_extension("test.toml")
+    }
+
+    /// The model's tests, read from beside the project file or from the bundled library.
+    pub fn tests(&self) -> Result<testcase::TestFile, Error> {
+        let path = self.test_path();
+        let text = match self.origin {
+            Origin::Project => std::fs::read_to_string(&path).map_err(|e| e.to_string()),
+            Origin::Bundled => {
+                let rel = path.to_string_lossy();
+                let rel = rel.strip_prefix(crate::library::BUNDLED_PREFIX).unwrap_or(&rel).to_string();
+                crate::library::file(&rel).map(str::to_string).ok_or_else(|| "no such bundled file".to_string())
+            }
+        }
+        .map_err(|e| Error { file: path.clone(), line: 0, column: 0, message: format!("cannot read: {e}") })?;
+        testcase::parse(&path, &text)
     }
 }
 

@@ -37,6 +37,15 @@ pub struct ModelSpec {
     /// Output column with the amount involved (元), if any.
     #[serde(default)]
     pub amount: Option<String>,
+    /// Inputs the model can do without: `dataset` or `dataset.column`. When absent they are
+    /// registered empty or NULL with their canonical type and the run says "ran without …";
+    /// any other input the SQL reads is core, and without it the model does not run.
+    #[serde(default)]
+    pub optional: Vec<String>,
+    /// Groups of inputs of which at least one must be present (one concept, several real-world
+    /// forms: a bid fingerprint as IP, MAC or machine code). Each is optional on its own.
+    #[serde(default)]
+    pub one_of: Vec<Vec<String>>,
     /// Cron expression (sec min hour day month weekday) for scheduled runs.
     #[serde(default)]
     pub schedule: Option<String>,

@@ -82,16 +82,10 @@ impl Given {
     }
 }
 
-/// Reads a test file; errors carry line and column.
-pub fn load(path: &Path) -> Result<TestFile, super::Error> {
-    let text = std::fs::read_to_string(path).map_err(|e| super::Error {
-        file: path.to_path_buf(),
-        line: 0,
-        column: 0,
-        message: format!("cannot read: {e}"),
-    })?;
-    toml::from_str(&text).map_err(|e| {
-        let (line, column) = super::line_col(&text, e.span().map(|s| s.start).unwrap_or(0));
+/// Parses a test file's text (`path` names it in errors); errors carry line and column.
+pub fn parse(path: &Path, text: &str) -> Result<TestFile, super::Error> {
+    toml::from_str(text).map_err(|e| {
+        let (line, column) = super::line_col(text, e.span().map(|s| s.start).unwrap_or(0));
         super::Error { file: path.to_path_buf(), line, column, message: e.message().to_string() }
     })
 }

@@ -6,6 +6,8 @@
 //! edits. Rows sharing an entity key are one clue with several evidence rows. One failing model
 //! is reported; the others still run.
 
+pub mod coverage;
+pub mod inputs;
 pub mod report;
 pub mod test_run;
 
@@ -23,11 +25,12 @@ use datafusion::logical_expr::LogicalPlan;
 use datafusion::prelude::DataFrame;
 use futures::StreamExt;
 
-use crate::connector::Connector;
 use crate::engine::Engine;
-use crate::lake::Lake;
+use crate::lake::{Lake, Manifest};
 use crate::model::{self, Model, ParamValue, params::AS_OF};
-pub use report::{Clue, ModelOutcome, RunReport};
+use crate::schema::Schema;
+pub use inputs::{Assessment, Availability, Inputs};
+pub use report::{Clue, ModelOutcome, RunReport, Status};
 
 /// What to run with.
 #[derive(Debug, Clone)]
@@ -59,37 +62,43 @@ impl RunRequest {
 /// Runs models on one engine whose tables are the lake's current snapshots.
 pub struct Runner {
     engine: Engine,
-    /// dataset → snapshot id of the tables registered.
-    snapshots: HashMap<String, String>,
+    /// every dataset of the catalogue, empty: plans tell what a model reads
+    probe: Engine,
+    /// dataset → manifest of the snapshot registered
+    manifests: HashMap<String, Manifest>,
+    available: Availability,
 }
 
 /// What `check` learned about a model that plans.
 #[derive(Debug, Clone)]
 pub struct Checked {
-    /// Datasets it reads.
-    pub reads: Vec<String>,
+    /// Datasets and columns it reads.
+    pub inputs: Inputs,
+    /// Whether it can run on the data there is.
+    pub assessment: Assessment,
 }
 
 impl Runner {
-    /// A runner over the lake's current snapshots. Datasets a connector declares but the lake
-    /// does not hold yet are registered empty with the declared schema, so models still plan.
-    pub async fn over_lake(lake: &Lake, connectors: &[Connector]) -> anyhow::Result<Runner> {
+    /// A runner over the lake's current snapshots, each under its dataset's definition in
+    /// `schema` (the canonical schema with the project's own datasets). Datasets the lake
+    /// lacks are registered empty with their canonical shape, so every model plans; whether
+    /// it may run is decided by what the lake really has.
+    pub async fn over_lake(lake: &Lake, schema: &Schema) -> anyhow::Result<Runner> {
         let engine = Engine::local();
-        let mut snapshots = HashMap::new();
-        for m in engine.register_lake(lake).await? {
-            snapshots.insert(m.dataset.clone(), m.snapshot.clone());
-        }
-        for c in connectors {
-            if !engine.has_table(c.name()) {
-                engine.register_batches(c.name(), c.schema(), Vec::new())?;
-            }
-        }
-        Ok(Runner { engine, snapshots })
+        let manifests = engine.register_lake(lake, schema).await?;
+        let available = Availability::of_manifests(&manifests);
+        let manifests = manifests.into_iter().map(|m| (m.dataset.clone(), m)).collect();
+        Ok(Runner { engine, probe: Engine::probe(schema)?, manifests, available })
     }
 
-    /// A runner over tables already registered on `engine` (model tests).
-    pub fn over(engine: Engine) -> Runner {
-        Runner { engine, snapshots: HashMap::new() }
+    /// A runner over tables already registered on `engine`, all taken as present (model tests).
+    pub fn over(engine: Engine, schema: &Schema) -> anyhow::Result<Runner> {
+        Ok(Runner { engine, probe: Engine::probe(schema)?, manifests: HashMap::new(), available: Availability::All })
+    }
+
+    /// What the data has.
+    pub fn available(&self) -> &Availability {
+        &self.available
     }
 
     /// Binds a model's parameters and plans it (nothing runs).
@@ -102,23 +111,58 @@ impl Runner {
         self.engine.sql_bound(&m.text, &literals(values, as_of)).await.map_err(|e| locate(m, &e))
     }
 
+    /// What a model reads, from its plan over the empty canonical tables. An error here is an
+    /// error in the model (a misspelt column), not in a county's data.
+    pub async fn inputs(&self, m: &Model) -> Result<Inputs, model::Error> {
+        let values = bind(m, &[])?;
+        let df = self
+            .probe
+            .sql_bound(&m.text, &literals(&values, chrono::NaiveDate::default()))
+            .await
+            .map_err(|e| locate(m, &e))?;
+        let plan = df.into_optimized_plan().map_err(|e| locate(m, &e))?;
+        Ok(Inputs::of(&plan))
+    }
+
+    /// Checks a model without running it: it plans (logical and physical) over the canonical
+    /// schema, its output has the entity, unit and amount columns the header names, its
+    /// `optional` and `one_of` entries name inputs it reads; and says whether the data there is
+    /// lets it run.
+    pub async fn check(&self, m: &Model) -> Result<Checked, model::Error> {
+        let values = bind(m, &[])?;
+        let as_of = chrono::Local::now().date_naive();
+        let df = self.probe.sql_bound(&m.text, &literals(&values, as_of)).await.map_err(|e| locate(m, &e))?;
+        let columns: Vec<String> = df.schema().fields().iter().map(|f| f.name().clone()).collect();
+        check_columns(m, &columns)?;
+        let plan = df.clone().into_optimized_plan().map_err(|e| locate(m, &e))?;
+        let inputs = Inputs::of(&plan);
+        let unread = inputs::unread_declarations(m, &inputs);
+        if !unread.is_empty() {
+            return Err(model::Error {
+                file: m.path.clone(),
+                line: 0,
+                column: 0,
+                message: format!(
+                    "`optional`/`one_of` name inputs the model does not read: {} (it reads: {})",
+                    unread.join(", "),
+                    inputs
+                        .reads
+                        .iter()
+                        .map(|(d, c)| format!("{d}({})", c.iter().cloned().collect::<Vec<_>>().join(", ")))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ),
+            });
+        }
+        df.create_physical_plan().await.map_err(|e| locate(m, &e))?;
+        let assessment = inputs::assess(m, &inputs, &self.available);
+        Ok(Checked { inputs, assessment })
+    }
+
     /// The model's query with its parameters (and `$as_of`) bound, as one SQL statement.
     pub fn bound_sql(&self, m: &Model, req: &RunRequest) -> Result<String, model::Error> {
         let values = bind(m, &req.overrides_for(m.id()))?;
         self.engine.bound_text(&m.text, &literals(&values, req.as_of)).map_err(|e| locate(m, &e))
-    }
-
-    /// Checks a model without running it: it plans (logical and physical) and its output has
-    /// the entity, unit and amount columns the header names.
-    pub async fn check(&self, m: &Model) -> Result<Checked, model::Error> {
-        let values = bind(m, &[])?;
-        let as_of = chrono::Local::now().date_naive();
-        let df = self.plan(m, &values, as_of).await?;
-        let columns: Vec<String> = df.schema().fields().iter().map(|f| f.name().clone()).collect();
-        check_columns(m, &columns)?;
-        let reads = reads(df.logical_plan());
-        df.create_physical_plan().await.map_err(|e| locate(m, &e))?;
-        Ok(Checked { reads })
     }
 
     /// The plan DataFusion would execute, as text.
@@ -142,29 +186,38 @@ impl Runner {
         Ok(out)
     }
 
-    /// Runs one model.
+    /// Runs one model. A model whose core inputs are missing does not run: its outcome says
+    /// what it needs, and the ledger leaves its clues as they were.
     pub async fn run_model(&self, m: &Model, req: &RunRequest) -> ModelOutcome {
         let started = Instant::now();
         let mut outcome = ModelOutcome::start(m);
         let result = async {
             let values = bind(m, &req.overrides_for(m.id()))?;
             outcome.params = values.iter().map(|(n, v)| (n.clone(), v.to_string())).collect();
+            let inputs = self.inputs(m).await?;
+            let verdict = inputs::assess(m, &inputs, &self.available);
+            outcome.without = verdict.without.clone();
+            if !verdict.can_run() {
+                outcome.missing = verdict.missing;
+                return Ok(None);
+            }
+            outcome.warnings = self.warnings(&inputs);
             let df = self.plan(m, &values, req.as_of).await?;
             let columns: Vec<String> = df.schema().fields().iter().map(|f| f.name().clone()).collect();
             check_columns(m, &columns)?;
             outcome.snapshots = reads(df.logical_plan())
                 .into_iter()
                 .map(|t| {
-                    let s = self.snapshots.get(&t).cloned().unwrap_or_else(|| "-".into());
+                    let s = self.manifests.get(&t).map(|m| m.snapshot.clone()).unwrap_or_else(|| "-".into());
                     (t, s)
                 })
                 .collect::<BTreeMap<_, _>>();
             let batches = df.collect().await.map_err(|e| locate(m, &e))?;
-            Ok::<_, model::Error>(batches)
+            Ok::<_, model::Error>(Some(batches))
         }
         .await;
         match result {
-            Ok(batches) => match clues(m, &batches) {
+            Ok(Some(batches)) => match clues(m, &batches) {
                 Ok(clues) => {
                     outcome.rows = batches.iter().map(|b| b.num_rows()).sum();
                     outcome.amount = m.spec.amount.as_ref().map(|_| clues.iter().filter_map(|c| c.amount).sum());
@@ -173,10 +226,37 @@ impl Runner {
                 }
                 Err(e) => outcome.error = Some(e.to_string()),
             },
+            Ok(None) => {}
             Err(e) => outcome.error = Some(e.to_string()),
         }
+        outcome.status = if outcome.error.is_some() {
+            Status::Failed
+        } else if !outcome.missing.is_empty() {
+            Status::NotRun
+        } else if !outcome.without.is_empty() {
+            Status::RanWithout
+        } else {
+            Status::Ran
+        };
         outcome.elapsed_ms = started.elapsed().as_millis() as u64;
         outcome
+    }
+
+    /// Words outside their value sets in the columns a model reads: the model ran, but what
+    /// it compares with may not mean what it expects.
+    fn warnings(&self, inputs: &Inputs) -> Vec<String> {
+        let mut out = Vec::new();
+        for (d, cols) in &inputs.reads {
+            let Some(m) = self.manifests.get(d) else { continue };
+            for c in cols {
+                if let Some(words) = m.values_outside.get(c) {
+                    let rows: u64 = words.values().sum();
+                    let shown: Vec<String> = words.iter().take(5).map(|(w, n)| format!("{w} {n}")).collect();
+                    out.push(format!("{d}.{c}: {rows} 行取值不在规范取值中({})，请在连接器中映射", shown.join("、")));
+                }
+            }
+        }
+        out
     }
 
     /// Runs models, several at once; outcomes come back in the order given.

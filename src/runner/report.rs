@@ -29,6 +29,37 @@ pub struct Clue {
     pub rows: Vec<usize>,
 }
 
+/// How a model's part of a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// It ran on everything it reads.
+    Ran,
+    /// It ran, without some optional inputs (listed in `without`).
+    RanWithout,
+    /// It could not look: core inputs are missing (listed in `missing`). Not "no problems".
+    NotRun,
+    /// It failed (see `error`).
+    Failed,
+}
+
+impl Status {
+    /// Chinese label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Ran => "已运行",
+            Status::RanWithout => "已运行(缺可选数据)",
+            Status::NotRun => "未运行",
+            Status::Failed => "失败",
+        }
+    }
+
+    /// Whether the model looked at the data (its clues' marks may change).
+    pub fn looked(self) -> bool {
+        matches!(self, Status::Ran | Status::RanWithout)
+    }
+}
+
 /// One model's part of a run.
 #[derive(Debug, Clone, Serialize)]
 pub struct ModelOutcome {
@@ -56,6 +87,14 @@ pub struct ModelOutcome {
     pub amount: Option<f64>,
     /// Time taken.
     pub elapsed_ms: u64,
+    /// How it ended.
+    pub status: Status,
+    /// Core inputs it needs and the data lacks (then it did not run).
+    pub missing: Vec<String>,
+    /// Optional inputs the data lacks (it ran without them).
+    pub without: Vec<String>,
+    /// Findings about the data it read (words outside a column's value set).
+    pub warnings: Vec<String>,
     /// Why it failed, if it did.
     pub error: Option<String>,
     /// Evidence file inside the run directory.
@@ -80,6 +119,10 @@ impl ModelOutcome {
             clues: Vec::new(),
             amount: None,
             elapsed_ms: 0,
+            status: Status::Ran,
+            missing: Vec::new(),
+            without: Vec::new(),
+            warnings: Vec::new(),
             error: None,
             evidence: None,
             batches: Vec::new(),
@@ -110,7 +153,12 @@ impl RunReport {
 
     /// Models that failed.
     pub fn failed(&self) -> usize {
-        self.models.iter().filter(|m| m.error.is_some()).count()
+        self.models.iter().filter(|m| m.status == Status::Failed).count()
+    }
+
+    /// Models that could not look for lack of data.
+    pub fn not_run(&self) -> usize {
+        self.models.iter().filter(|m| m.status == Status::NotRun).count()
     }
 
     /// Saves the evidence (one Parquet file per model with clues, each row tagged with its clue

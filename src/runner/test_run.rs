@@ -1,6 +1,6 @@
-//! Running a model's tests: each case's given tables become in-memory tables (every other
-//! declared dataset is empty), the model runs on them, and the clues' entity keys are compared
-//! with what the case says must and must not be flagged.
+//! Running a model's tests: each case's given tables become in-memory tables of their
+//! canonical shape (every other dataset of the catalogue is empty), the model runs on them, and
+//! the clues' entity keys are compared with what the case says must and must not be flagged.
 
 use std::sync::Arc;
 
@@ -11,9 +11,9 @@ use datafusion::arrow::record_batch::RecordBatch;
 
 use super::{RunRequest, Runner};
 use crate::codes::{id_card, uscc};
-use crate::connector::Connector;
 use crate::engine::Engine;
-use crate::model::{self, Model, testcase};
+use crate::model::{self, Model};
+use crate::schema::Schema as Catalog;
 
 /// The result of one case.
 #[derive(Debug, Clone)]
@@ -35,36 +35,40 @@ impl CaseResult {
 
 /// Runs every case of a model's test file. An unreadable test file or a given table that does
 /// not fit its dataset is an error; a wrong result is a failed case.
-pub async fn run_tests(m: &Model, connectors: &[Connector]) -> Result<Vec<CaseResult>, model::Error> {
+pub async fn run_tests(m: &Model, catalog: &Catalog) -> Result<Vec<CaseResult>, model::Error> {
     let path = m.test_path();
-    let file = testcase::load(&path)?;
+    let file = m.tests()?;
     let dir = m.path.parent().map(|p| p.to_path_buf()).unwrap_or_default();
     let err = |message: String| model::Error { file: path.clone(), line: 0, column: 0, message };
     let mut out = Vec::new();
     for case in &file.cases {
         let engine = Engine::local();
         for given in case.given.keys() {
-            if !connectors.iter().any(|c| c.name() == given) {
-                return Err(err(format!("case `{}`: no dataset named `{given}`", case.name)));
+            if catalog.dataset(given).is_none() {
+                let hint = crate::schema::suggest(given, catalog.datasets.keys().map(String::as_str))
+                    .map(|s| format!(" (did you mean `{s}`?)"))
+                    .unwrap_or_default();
+                return Err(err(format!("case `{}`: no dataset named `{given}`{hint}", case.name)));
             }
         }
-        for c in connectors {
-            let schema = nullable(&c.schema());
-            let batches = match case.given.get(c.name()) {
+        for d in catalog.datasets.values() {
+            let schema = nullable(&d.arrow_schema());
+            let batches = match case.given.get(&d.name) {
                 Some(g) => {
-                    let text = g.text(&dir).map_err(|e| err(format!("case `{}`: {}: {e}", case.name, c.name())))?;
+                    let text = g.text(&dir).map_err(|e| err(format!("case `{}`: {}: {e}", case.name, d.name)))?;
                     vec![
                         table(&schema, &text)
-                            .map_err(|e| err(format!("case `{}`, table {}: {e}", case.name, c.name())))?,
+                            .map_err(|e| err(format!("case `{}`, table {}: {e}", case.name, d.name)))?,
                     ]
                 }
                 None => Vec::new(),
             };
-            engine.register_batches(c.name(), schema, batches).map_err(|e| err(e.to_string()))?;
+            engine.register_batches(&d.name, schema, batches).map_err(|e| err(e.to_string()))?;
         }
         let mut req = RunRequest::new(case.as_of().map_err(|e| err(format!("case `{}`: {e}", case.name)))?);
         req.overrides = case.overrides().into_iter().map(|(n, v)| (m.spec.id.clone(), n, v)).collect();
-        let outcome = Runner::over(engine).run_model(m, &req).await;
+        let runner = Runner::over(engine, catalog).map_err(|e| err(e.to_string()))?;
+        let outcome = runner.run_model(m, &req).await;
         let flagged: Vec<String> = outcome.clues.iter().map(|c| c.entity.clone()).collect();
         let mut failures = Vec::new();
         if let Some(e) = &outcome.error {

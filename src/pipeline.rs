@@ -1,0 +1,216 @@
+//! The pipeline seam — ingest → run → record — that the command line (and later the scheduler
+//! and the server) call. The stages stay where they are; this module only orders them: file
+//! connectors land before the derived datasets that read them, a derived dataset whose input
+//! failed to land in the same ingest does not land either, and a run's clues are recorded in the
+//! ledger in one transaction after its evidence is in the lake.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use datafusion::arrow::array::{ArrayRef, new_null_array};
+use datafusion::arrow::compute::{CastOptions, cast_with_options};
+use datafusion::arrow::record_batch::RecordBatch;
+
+use crate::connector::{Connector, Source};
+use crate::engine::Engine;
+use crate::lake::{IngestOptions, Lake, Outcome, Progress};
+use crate::ledger::{Ledger, LedgerDiff};
+use crate::model::Model;
+use crate::project::Project;
+use crate::runner::{RunReport, RunRequest, Runner};
+use crate::schema::Schema;
+
+/// What ingesting one connector did.
+#[derive(Debug)]
+pub struct Ingested<'c> {
+    /// The connector.
+    pub connector: &'c Connector,
+    /// One outcome per dataset it lands, or why it failed (the previous snapshots stay current).
+    pub result: Result<Vec<Outcome>, String>,
+    /// Time taken.
+    pub elapsed: Duration,
+}
+
+/// Lands the chosen connectors (all when `names` is empty; a name is a connector id or a
+/// dataset it lands): file connectors first, then derived datasets once what they read has
+/// landed. `progress` gives each connector its progress reporter.
+pub async fn ingest<'c>(
+    project: &Project,
+    lake: &Lake,
+    catalog: &Schema,
+    connectors: &'c [Connector],
+    names: &[String],
+    opts: &IngestOptions,
+    progress: &dyn Fn(&Connector) -> Box<dyn Progress + Send + Sync>,
+) -> anyhow::Result<Vec<Ingested<'c>>> {
+    for n in names {
+        if !connectors.iter().any(|c| c.answers_to(n)) {
+            anyhow::bail!(
+                "no connector named `{n}`, and none lands a dataset `{n}`, in {}",
+                project.connectors_dir().display()
+            );
+        }
+    }
+    let chosen: Vec<&Connector> =
+        connectors.iter().filter(|c| names.is_empty() || names.iter().any(|n| c.answers_to(n))).collect();
+    let mut out = Vec::new();
+    let mut failed: BTreeSet<String> = BTreeSet::new();
+    for conn in chosen.iter().filter(|c| c.reads_files()) {
+        let started = Instant::now();
+        let bar = progress(conn);
+        let result = lake.ingest(conn, &project.root, opts, bar.as_ref()).await.map_err(|e| e.to_string());
+        if result.is_err() {
+            failed.extend(conn.datasets().map(str::to_string));
+        }
+        out.push(Ingested { connector: conn, result, elapsed: started.elapsed() });
+    }
+    // derived datasets in dependency order: each waits for the derived datasets it reads
+    let mut pending: Vec<&Connector> = chosen.into_iter().filter(|c| !c.reads_files()).collect();
+    let probe = Engine::probe(catalog)?;
+    let mut reads: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for c in &pending {
+        reads.insert(c.id.clone(), derived_reads(&probe, c).await.unwrap_or_default());
+    }
+    while !pending.is_empty() {
+        let waiting: BTreeSet<&str> = pending.iter().flat_map(|c| c.datasets()).collect();
+        let ready = pending.iter().position(|c| reads[&c.id].iter().all(|d| !waiting.contains(d.as_str())));
+        // a cycle: take the first anyway, its missing input will say why
+        let conn = pending.remove(ready.unwrap_or(0));
+        let started = Instant::now();
+        let broken: Vec<&String> = reads[&conn.id].iter().filter(|d| failed.contains(*d)).collect();
+        let result = if !broken.is_empty() {
+            Err(format!(
+                "not derived: the ingest of {} failed in this run, and a derived dataset is never made from stale data",
+                broken.iter().map(|d| format!("`{d}`")).collect::<Vec<_>>().join(", ")
+            ))
+        } else {
+            derive(lake, catalog, conn, opts).await.map(|o| vec![o])
+        };
+        if result.is_err() {
+            failed.extend(conn.datasets().map(str::to_string));
+        }
+        out.push(Ingested { connector: conn, result, elapsed: started.elapsed() });
+    }
+    Ok(out)
+}
+
+/// The datasets a derived connector's query reads.
+async fn derived_reads(probe: &Engine, c: &Connector) -> Result<Vec<String>, String> {
+    let Source::Derived { sql } = &c.source else { return Ok(Vec::new()) };
+    let df = probe.sql_bound(sql, &Default::default()).await.map_err(|e| e.strip_backtrace())?;
+    Ok(crate::runner::inputs::Inputs::of(df.logical_plan()).reads.into_keys().collect())
+}
+
+/// Lands a derived dataset: its query over the lake's current snapshots, cast to the dataset's
+/// canonical columns, as a snapshot whose manifest names the snapshots it read.
+pub async fn derive(lake: &Lake, catalog: &Schema, conn: &Connector, opts: &IngestOptions) -> Result<Outcome, String> {
+    let Source::Derived { sql } = &conn.source else { return Err("not a derived connector".into()) };
+    let block = &conn.blocks[0];
+    let shown = conn.path.display().to_string();
+    let engine = Engine::local();
+    let manifests = engine.register_lake(lake, catalog).await.map_err(|e| e.to_string())?;
+    let df = engine
+        .sql_bound(sql, &Default::default())
+        .await
+        .map_err(|e| format!("{shown}: derive: {}", first_line(&e.strip_backtrace())))?;
+    let read = crate::runner::inputs::Inputs::of(df.logical_plan());
+    let mut inputs = BTreeMap::new();
+    for d in read.reads.keys() {
+        match manifests.iter().find(|m| &m.dataset == d) {
+            Some(m) => {
+                inputs.insert(d.clone(), m.snapshot.clone());
+            }
+            None => {
+                return Err(format!(
+                    "{shown}: derive reads `{d}`, which has no snapshot in the lake yet (ingest it first)"
+                ));
+            }
+        }
+    }
+    let out_schema = df.schema().as_arrow().clone();
+    for f in out_schema.fields() {
+        if !block.columns.contains_key(f.name()) && !f.name().ends_with("_valid") {
+            return Err(format!(
+                "{shown}: the query returns `{}`, which is not a column of `{}` (a column of your own: declare it under [columns] with `type` and `extra = true`)",
+                f.name(),
+                block.name
+            ));
+        }
+    }
+    let batches = df.collect().await.map_err(|e| format!("{shown}: derive: {}", first_line(&e.strip_backtrace())))?;
+    let target = block.schema();
+    let opts_cast = CastOptions { safe: false, ..Default::default() };
+    let mut landed = Vec::new();
+    for b in &batches {
+        let mut cols: Vec<ArrayRef> = Vec::new();
+        for f in target.fields() {
+            let col = match b.schema().index_of(f.name()) {
+                Ok(i) => cast_with_options(b.column(i), f.data_type(), &opts_cast)
+                    .map_err(|e| format!("{shown}: column `{}`: {e}", f.name()))?,
+                Err(_) => match f.name().strip_suffix("_valid").and_then(|base| b.schema().index_of(base).ok()) {
+                    Some(i) => {
+                        validity(b.column(i), block.columns.get(f.name().trim_end_matches("_valid")).map(|c| c.kind))
+                    }
+                    None => new_null_array(f.data_type(), b.num_rows()),
+                },
+            };
+            cols.push(col);
+        }
+        let loose = Arc::new(datafusion::arrow::datatypes::Schema::new(
+            target.fields().iter().map(|f| f.as_ref().clone().with_nullable(true)).collect::<Vec<_>>(),
+        ));
+        let batch = RecordBatch::try_new(loose, cols).map_err(|e| e.to_string())?;
+        let batch = RecordBatch::try_new(target.clone(), batch.columns().to_vec()).map_err(|_| {
+            format!(
+                "{shown}: the query returns rows without a key ({}): filter them out in the query",
+                block.key.join(", ")
+            )
+        })?;
+        landed.push(batch);
+    }
+    let provided: Vec<bool> = block.columns.keys().map(|c| out_schema.field_with_name(c).is_ok()).collect();
+    lake.land_derived(conn, landed, provided, inputs, opts).await.map_err(|e| e.to_string())
+}
+
+/// `<code>_valid` for an ID or credit-code column a query returned without it.
+fn validity(codes: &ArrayRef, kind: Option<crate::schema::ColumnType>) -> ArrayRef {
+    use datafusion::arrow::array::{Array, BooleanArray, StringArray};
+    let check: fn(&str) -> bool = match kind {
+        Some(crate::schema::ColumnType::Uscc) => crate::codes::uscc::is_valid,
+        _ => crate::codes::id_card::is_valid,
+    };
+    let text = cast_with_options(codes, &datafusion::arrow::datatypes::DataType::Utf8, &CastOptions::default())
+        .unwrap_or_else(|_| new_null_array(&datafusion::arrow::datatypes::DataType::Utf8, codes.len()));
+    let s = text.as_any().downcast_ref::<StringArray>().expect("utf8");
+    Arc::new(s.iter().map(|v| v.map(check)).collect::<BooleanArray>())
+}
+
+fn first_line(s: &str) -> String {
+    s.lines().next().unwrap_or(s).to_string()
+}
+
+/// Runs models over the lake's current snapshots, saves the run's evidence into the lake and,
+/// when `record` is set, records it in the ledger.
+pub async fn run(
+    project: &Project,
+    lake: &Lake,
+    catalog: &Schema,
+    models: &[Model],
+    req: &RunRequest,
+    record: bool,
+) -> anyhow::Result<(RunReport, Option<LedgerDiff>)> {
+    let runner = Runner::over_lake(lake, catalog).await?;
+    let started = chrono::Local::now();
+    let refs: Vec<&Model> = models.iter().collect();
+    let outcomes = runner.run(&refs, req).await;
+    let mut report = RunReport {
+        run: RunReport::new_id(),
+        as_of: req.as_of.to_string(),
+        started_at: started.to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
+        models: outcomes,
+    };
+    report.save(lake).await?;
+    let diff = if record { Some(Ledger::open(&project.ledger)?.record(&report, project.lake.as_str())?) } else { None };
+    Ok((report, diff))
+}

@@ -1,0 +1,158 @@
+//! What a model reads, what the data has, and whether the model can look.
+//!
+//! A model's inputs are read off its plan over empty tables of the canonical schema (the
+//! projections the optimiser pushes into each scan), so they are exact and need no data. Its
+//! header marks some as `optional` and groups others as `one_of`; every other input is core.
+//! [`assess`] compares them with what a lake (or a project's connectors) provides: a missing core
+//! input means the model cannot look ("not run: needs `deaths`"), a missing optional one that it
+//! looks without it ("ran without `bids.bid_time`").
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::logical_expr::LogicalPlan;
+use serde::Serialize;
+
+use crate::lake::Manifest;
+use crate::model::Model;
+
+/// Datasets a model reads and the columns it reads of each.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Inputs {
+    /// Dataset → columns.
+    pub reads: BTreeMap<String, BTreeSet<String>>,
+}
+
+impl Inputs {
+    /// The inputs of an optimised plan.
+    pub fn of(plan: &LogicalPlan) -> Inputs {
+        let mut reads: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        let _ = plan.apply_with_subqueries(|node| {
+            if let LogicalPlan::TableScan(scan) = node {
+                let cols = reads.entry(scan.table_name.table().to_string()).or_default();
+                for f in scan.projected_schema.fields() {
+                    // a validity column is read from its code column
+                    let name = f.name();
+                    cols.insert(name.strip_suffix("_valid").unwrap_or(name).to_string());
+                }
+            }
+            Ok(TreeNodeRecursion::Continue)
+        });
+        Inputs { reads }
+    }
+
+    /// Whether the model reads `item` (`dataset` or `dataset.column`).
+    pub fn reads_item(&self, item: &str) -> bool {
+        match item.split_once('.') {
+            None => self.reads.contains_key(item),
+            Some((d, c)) => self.reads.get(d).is_some_and(|cols| cols.contains(c)),
+        }
+    }
+}
+
+/// What data there is to look at.
+#[derive(Debug, Clone)]
+pub enum Availability {
+    /// Everything (model tests: every table is given or empty on purpose).
+    All,
+    /// These datasets with these columns.
+    Only(BTreeMap<String, BTreeSet<String>>),
+}
+
+impl Availability {
+    /// What the lake's current snapshots have.
+    pub fn of_manifests(manifests: &[Manifest]) -> Availability {
+        Availability::Only(
+            manifests
+                .iter()
+                .map(|m| {
+                    let cols = m.present_columns().map(|c| c.strip_suffix("_valid").unwrap_or(c).to_string()).collect();
+                    (m.dataset.clone(), cols)
+                })
+                .collect(),
+        )
+    }
+
+    /// Whether a dataset is there.
+    pub fn has(&self, dataset: &str) -> bool {
+        match self {
+            Availability::All => true,
+            Availability::Only(m) => m.contains_key(dataset),
+        }
+    }
+
+    /// Whether a column of a dataset is there.
+    pub fn has_column(&self, dataset: &str, column: &str) -> bool {
+        match self {
+            Availability::All => true,
+            Availability::Only(m) => m.get(dataset).is_some_and(|c| c.contains(column)),
+        }
+    }
+
+    fn has_item(&self, item: &str) -> bool {
+        match item.split_once('.') {
+            None => self.has(item),
+            Some((d, c)) => self.has_column(d, c),
+        }
+    }
+}
+
+/// The verdict on one model.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Assessment {
+    /// Core inputs that are missing (`deaths`, `payroll.category`, or `one of: a, b`): the
+    /// model cannot look.
+    pub missing: Vec<String>,
+    /// Optional inputs that are missing: the model looks without them.
+    pub without: Vec<String>,
+}
+
+impl Assessment {
+    /// Whether the model can run.
+    pub fn can_run(&self) -> bool {
+        self.missing.is_empty()
+    }
+}
+
+/// Compares a model's inputs with what there is.
+pub fn assess(m: &Model, inputs: &Inputs, have: &Availability) -> Assessment {
+    let optional = |item: &str| {
+        let dataset = item.split('.').next().unwrap_or(item);
+        m.spec.optional.iter().any(|o| o == item || o == dataset)
+            || m.spec.one_of.iter().flatten().any(|o| o == item || o == dataset)
+    };
+    let mut out = Assessment::default();
+    for (d, cols) in &inputs.reads {
+        if !have.has(d) {
+            if optional(d) {
+                out.without.push(d.clone());
+            } else {
+                out.missing.push(d.clone());
+            }
+            continue;
+        }
+        for c in cols {
+            if have.has_column(d, c) {
+                continue;
+            }
+            let item = format!("{d}.{c}");
+            if optional(&item) {
+                out.without.push(item);
+            } else {
+                out.missing.push(item);
+            }
+        }
+    }
+    for group in &m.spec.one_of {
+        if !group.iter().any(|item| have.has_item(item)) {
+            out.missing.push(format!("one of: {}", group.join(", ")));
+        }
+    }
+    out
+}
+
+/// Header entries (`optional`, `one_of`) that name nothing the model reads: a typo there would
+/// silently make a core input optional, so `check` refuses them.
+pub fn unread_declarations(m: &Model, inputs: &Inputs) -> Vec<String> {
+    m.spec.optional.iter().chain(m.spec.one_of.iter().flatten()).filter(|i| !inputs.reads_item(i)).cloned().collect()
+}
