@@ -18,9 +18,10 @@ basis = [
 entity = ["invoice_code", "invoice_no"]
 unit   = "first_unit"
 amount = "excess_amount"
+optional = ["reimbursements.invoice_code", "reimbursements.unit_name", "reimbursements.claimant", "reimbursements.invoice_date", "reimbursements.amount", "reimbursements.claim_date"]
 */
 WITH claimed AS (
-    SELECT * FROM reimbursements WHERE invoice_no IS NOT NULL AND claim_date <= $as_of
+    SELECT * FROM reimbursements WHERE invoice_no IS NOT NULL AND (claim_date IS NULL OR claim_date <= $as_of)
 ),
 twice AS (
     -- invoices on more than one claim (min <> max is the cheap form of count(DISTINCT) > 1)
@@ -41,5 +42,5 @@ SELECT
     min(r.invoice_date)                              AS invoice_date,
     sum(r.amount) - min(r.amount)                    AS excess_amount
 FROM claimed r
-JOIN twice t ON t.invoice_code = r.invoice_code AND t.invoice_no = r.invoice_no
+JOIN twice t ON coalesce(t.invoice_code, '') = coalesce(r.invoice_code, '') AND t.invoice_no = r.invoice_no
 GROUP BY r.invoice_code, r.invoice_no

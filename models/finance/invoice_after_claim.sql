@@ -15,6 +15,7 @@ basis = [
 entity = ["claim_id"]
 unit   = "unit_name"
 amount = "amount"
+optional = ["reimbursements.unit_name", "reimbursements.claimant", "reimbursements.invoice_code", "reimbursements.invoice_no", "reimbursements.seller_name", "reimbursements.amount"]
 */
 SELECT
     claim_id,

@@ -18,6 +18,8 @@ entity = ["unit_name", "voucher_no"]
 unit   = "unit_name"
 amount = "cash_amount"
 
+optional = ["vouchers.fiscal_year", "vouchers.voucher_date", "vouchers.summary", "vouchers.account_name", "vouchers.debit"]
+
 [params]
 cash_account = { type = "text", default = "1001", doc = "库存现金科目编码" }
 min_amount   = { type = "money", default = 10000, min = 1000, max = 10000000, doc = "单张凭证现金支付阈值(元)" }
@@ -28,7 +30,7 @@ WITH cash AS (
     FROM vouchers
     WHERE account_code = $cash_account
       AND credit > 0
-      AND voucher_date <= $as_of
+      AND (voucher_date IS NULL OR voucher_date <= $as_of)
     GROUP BY unit_name, fiscal_year, voucher_no
 )
 SELECT
@@ -41,6 +43,6 @@ SELECT
     string_agg(DISTINCT v.account_name, '、') AS debit_accounts
 FROM cash c
 LEFT JOIN vouchers v
-       ON v.unit_name = c.unit_name AND v.voucher_no = c.voucher_no AND v.fiscal_year = c.fiscal_year AND v.debit > 0
+       ON v.unit_name = c.unit_name AND v.voucher_no = c.voucher_no AND coalesce(v.fiscal_year, 0) = coalesce(c.fiscal_year, 0) AND v.debit > 0
 WHERE c.cash_amount >= $min_amount
 GROUP BY c.unit_name, c.voucher_no, c.fiscal_year, c.voucher_date, c.summary, c.cash_amount

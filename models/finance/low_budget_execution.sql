@@ -19,6 +19,8 @@ entity = ["project_code"]
 unit   = "unit_name"
 amount = "unspent"
 
+optional = ["budget_allocations.unit_name", "budget_allocations.project_name"]
+
 [params]
 min_rate = { type = "float", default = 0.2, min = 0.01, max = 0.9, doc = "年末支付进度下限" }
 */

@@ -17,11 +17,13 @@ basis = [
 entity = ["id_no"]
 unit   = "unit_a"
 amount = "overlap_estimate"
+optional = ["payroll.category", "payroll.start_date", "payroll.end_date", "payroll.monthly_pay", "payroll.name"]
 */
 WITH active AS (
-    SELECT id_no, name, unit_name, monthly_pay, start_date, coalesce(end_date, $as_of) AS until
+    SELECT id_no, name, unit_name, monthly_pay, coalesce(start_date, DATE '1900-01-01') AS start_date,
+           coalesce(end_date, $as_of) AS until
     FROM payroll
-    WHERE category = '在职' AND start_date <= $as_of
+    WHERE coalesce(category, '在职') = '在职' AND (start_date IS NULL OR start_date <= $as_of)
 ),
 pairs AS (
     SELECT a.id_no, a.name, a.unit_name AS unit_a, b.unit_name AS unit_b,

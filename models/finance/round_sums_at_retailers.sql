@@ -18,6 +18,8 @@ entity = ["payee_name", "payment_id"]
 unit   = "unit_name"
 amount = "amount"
 
+optional = ["treasury_payments.unit_name", "treasury_payments.purpose", "treasury_payments.econ_name", "treasury_payments.pay_date"]
+
 [params]
 retail_words = { type = "text", default = "超市|商场|购物|百货|商厦", doc = "收款人为零售场所的字样(正则)" }
 round_to     = { type = "money", default = 100, min = 1, max = 100000, doc = "整数单位(元)" }
@@ -35,4 +37,4 @@ FROM treasury_payments
 WHERE regexp_like(payee_name, $retail_words)
   AND amount % $round_to = 0
   AND amount > $min_amount
-  AND pay_date <= $as_of
+  AND (pay_date IS NULL OR pay_date <= $as_of)

@@ -20,6 +20,8 @@ entity = ["id_no"]
 unit   = "unit_name"
 amount = "overpaid_estimate"
 
+optional = ["payroll.name", "payroll.unit_name", "payroll.category", "payroll.staffing", "payroll.end_date", "payroll.monthly_pay"]
+
 [params]
 grace_days = { type = "int", default = 31, min = 0, max = 92, doc = "死亡后办理退出手续的宽限天数" }
 */

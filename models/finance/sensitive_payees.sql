@@ -19,6 +19,8 @@ entity = ["payee_name"]
 unit   = "unit_name"
 amount = "amount"
 
+optional = ["treasury_payments.unit_name", "treasury_payments.purpose", "treasury_payments.econ_name", "treasury_payments.pay_date"]
+
 [params]
 payee_words   = { type = "text", default = "足疗|足浴|足道|按摩|会所|水会|洗浴|桑拿|娱乐|KTV|夜总会|高尔夫", doc = "收款人名称敏感词(正则，|分隔)" }
 purpose_words = { type = "text", default = "足疗|按摩|洗浴|娱乐|会所|高档|旅游|风景区|烟|纪念品|工艺品", doc = "用途敏感词(正则，|分隔)" }
@@ -35,8 +37,8 @@ SELECT
     min(pay_date)                                AS first_paid,
     max(pay_date)                                AS last_paid
 FROM treasury_payments
-WHERE (regexp_like(payee_name, $payee_words) OR regexp_like(purpose, $purpose_words))
+WHERE (regexp_like(payee_name, $payee_words) OR regexp_like(coalesce(purpose, ''), $purpose_words))
   AND NOT regexp_like(coalesce(purpose, ''), $exclude_words)
   AND amount >= $min_amount
-  AND pay_date <= $as_of
+  AND (pay_date IS NULL OR pay_date <= $as_of)
 GROUP BY payee_name

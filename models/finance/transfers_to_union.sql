@@ -19,6 +19,8 @@ entity = ["payee_name"]
 unit   = "unit_name"
 amount = "amount"
 
+optional = ["treasury_payments.unit_name", "treasury_payments.purpose", "treasury_payments.pay_date"]
+
 [params]
 min_amount = { type = "money", default = 10000, min = 0, max = 10000000, doc = "单笔金额阈值(元)" }
 */
@@ -30,7 +32,7 @@ SELECT
     sum(amount)                             AS amount,
     max(pay_date)                           AS last_paid
 FROM treasury_payments
-WHERE (strpos(payee_name, '工会') > 0 OR strpos(purpose, '工会') > 0)
+WHERE (strpos(payee_name, '工会') > 0 OR strpos(coalesce(purpose, ''), '工会') > 0)
   AND amount >= $min_amount
-  AND pay_date <= $as_of
+  AND (pay_date IS NULL OR pay_date <= $as_of)
 GROUP BY payee_name

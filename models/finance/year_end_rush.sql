@@ -19,6 +19,8 @@ entity = ["project_code"]
 unit   = "unit_name"
 amount = "year_end_paid"
 
+optional = ["budget_allocations.unit_name", "budget_allocations.project_name"]
+
 [params]
 max_share  = { type = "float", default = 0.5, min = 0.1, max = 1.0, doc = "11—12月支付占全年指标的比例上限" }
 from_month = { type = "int", default = 11, min = 7, max = 12, doc = "从哪个月起算“年底”" }

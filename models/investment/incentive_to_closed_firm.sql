@@ -18,6 +18,9 @@ entity = ["payout_no"]
 unit   = "enterprise"
 amount = "amount"
 
+optional = ["incentive_payments.agreement_no", "incentive_payments.amount", "enterprises", "enterprises.name", "enterprises.status", "enterprises.cancelled", "suppliers", "suppliers.insured_staff"]
+one_of   = [["enterprises.cancelled", "suppliers.insured_staff"]]
+
 [params]
 bound_days  = { type = "int", default = 1825, min = 365, max = 3650, doc = "兑现后企业须存续的约束期(天)" }
 max_insured = { type = "int", default = 0, min = 0, max = 10, doc = "参保人数不超过此数视为空壳" }
@@ -26,7 +29,7 @@ SELECT
     j.payout_no,
     j.agreement_no,
     j.uscc,
-    e.name                                        AS enterprise,
+    coalesce(e.name, j.uscc)                      AS enterprise,
     j.amount,
     j.pay_date,
     e.status,
@@ -36,7 +39,7 @@ SELECT
          WHEN e.status = '注销' THEN '兑现后约束期内注销'
          ELSE '无参保人员(空壳)' END               AS finding
 FROM incentive_payments j
-JOIN enterprises e     ON e.uscc = j.uscc
+LEFT JOIN enterprises e ON e.uscc = j.uscc
 LEFT JOIN suppliers s  ON s.uscc = j.uscc
 WHERE j.pay_date <= $as_of
   AND ((e.status = '注销' AND e.cancelled <= $as_of AND e.cancelled < j.pay_date + $bound_days)

@@ -19,6 +19,9 @@ entity = ["agreement_no"]
 unit   = "enterprise"
 amount = "paid_amount"
 
+optional = ["tax_payments", "investment_agreements.enterprise", "investment_agreements.uscc", "investment_agreements.promised_tax", "investment_agreements.assessment_date", "investment_agreements.incentive_cap"]
+one_of   = [["investment_agreements.assessment_date", "investment_agreements.promised_tax", "investment_agreements.incentive_cap"]]
+
 [params]
 min_tax_ratio = { type = "float", default = 1.0, min = 0.1, max = 1.0, doc = "实际入库税收至少达到承诺额的比例" }
 */
@@ -33,6 +36,10 @@ tax AS (
     SELECT uscc, tax_year, sum(amount) AS tax_paid
     FROM tax_payments
     GROUP BY uscc, tax_year
+),
+tax_known AS (
+    -- without any tax records the shortfall cannot be judged: that route stays silent
+    SELECT count(*) > 0 AS any_tax FROM tax_payments
 )
 SELECT
     a.agreement_no,
@@ -47,11 +54,12 @@ SELECT
     coalesce(t.tax_paid, 0)                                                          AS tax_in_assessed_year,
     concat_ws('；',
         CASE WHEN p.first_paid < a.assessment_date THEN '考核日前提前兑现' END,
-        CASE WHEN coalesce(t.tax_paid, 0) < a.promised_tax * $min_tax_ratio THEN '实际税收未达承诺' END,
+        CASE WHEN k.any_tax AND coalesce(t.tax_paid, 0) < a.promised_tax * $min_tax_ratio THEN '实际税收未达承诺' END,
         CASE WHEN p.paid_amount > a.incentive_cap THEN '兑现超过奖补上限' END)       AS findings
 FROM investment_agreements a
 JOIN paid p     ON p.agreement_no = a.agreement_no
 LEFT JOIN tax t ON t.uscc = a.uscc AND t.tax_year = p.assessed_year
+CROSS JOIN tax_known k
 WHERE p.first_paid < a.assessment_date
-   OR coalesce(t.tax_paid, 0) < a.promised_tax * $min_tax_ratio
+   OR (k.any_tax AND coalesce(t.tax_paid, 0) < a.promised_tax * $min_tax_ratio)
    OR p.paid_amount > a.incentive_cap

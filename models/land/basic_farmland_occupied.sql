@@ -18,6 +18,8 @@ basis = [
 entity = ["parcel_id"]
 unit   = "region_code"
 
+optional = ["satellite_parcels.region_code", "satellite_parcels.batch", "satellite_parcels.area", "satellite_parcels.farmland_area", "satellite_parcels.approval_no", "satellite_parcels.current_use", "satellite_parcels.monitor_date", "land_approvals"]
+
 [params]
 change_types   = { type = "text", default = "新增建设|推土|硬化", doc = "需核查的变化类型(正则)" }
 min_basic_area = { type = "float", default = 1.0, min = 0.0, max = 100000.0, doc = "占用永久基本农田面积下限(平方米)" }
@@ -39,4 +41,4 @@ FROM satellite_parcels s
 LEFT JOIN land_approvals a ON a.approval_no = s.approval_no
 WHERE regexp_like(s.change_type, $change_types)
   AND s.basic_farmland_area >= $min_basic_area
-  AND s.monitor_date <= $as_of
+  AND (s.monitor_date IS NULL OR s.monitor_date <= $as_of)

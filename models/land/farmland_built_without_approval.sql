@@ -18,6 +18,8 @@ basis = [
 entity = ["parcel_id"]
 unit   = "region_code"
 
+optional = ["satellite_parcels.region_code", "satellite_parcels.batch", "satellite_parcels.basic_farmland_area", "land_approvals.approval_type"]
+
 [params]
 change_type   = { type = "text",  default = "新增建设", doc = "视为建设的图斑变化类型" }
 min_farmland  = { type = "float", default = 0.0, min = 0.0, max = 100000.0, doc = "占用耕地面积下限(平方米)" }

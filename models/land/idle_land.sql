@@ -19,6 +19,9 @@ entity = ["contract_no"]
 unit   = "region_code"
 amount = "idle_fee"
 
+optional = ["land_grants.grantee", "land_grants.land_use", "land_grants.area", "land_grants.price", "land_grants.region_code", "construction_permits.start_date", "construction_permits.issue_date"]
+one_of   = [["construction_permits.start_date", "construction_permits.issue_date"]]
+
 [labels]
 disposal = "处置意见(闲置土地处置办法第十四条)"
 

@@ -19,6 +19,8 @@ entity = ["contract_no"]
 unit   = "region_code"
 amount = "price"
 
+optional = ["land_grants.parcel_no", "land_grants.grantee", "land_grants.area", "land_grants.price", "land_grants.region_code", "land_grants.sign_date"]
+
 [params]
 method      = { type = "text", default = "协议", doc = "需核查的出让方式" }
 market_uses = { type = "text", default = "商服|商业|住宅|旅游|娱乐|工业", doc = "经营性用途(正则)" }
@@ -37,4 +39,4 @@ SELECT
 FROM land_grants
 WHERE grant_method = $method
   AND regexp_like(land_use, $market_uses)
-  AND sign_date <= $as_of
+  AND (sign_date IS NULL OR sign_date <= $as_of)

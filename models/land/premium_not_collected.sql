@@ -20,6 +20,9 @@ entity = ["contract_no"]
 unit   = "region_code"
 amount = "amount_involved"
 
+optional = ["land_instalments", "land_grants.due_date", "land_grants.parcel_no", "land_grants.grantee", "land_grants.region_code", "land_grants.sign_date", "land_payments.kind", "land_payments.receipt_no"]
+one_of   = [["land_instalments.due_date", "land_grants.due_date"]]
+
 [params]
 daily_penalty = { type = "float", default = 0.001, min = 0.0001, max = 0.01, doc = "逾期违约金日比例" }
 tolerance     = { type = "money", default = 100, min = 0, max = 1000000, doc = "欠缴金额容差(元)" }
@@ -40,7 +43,7 @@ premium AS (
     SELECT contract_no, pay_date, amount,
            sum(amount) OVER (PARTITION BY contract_no ORDER BY pay_date, receipt_no ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS paid_cum
     FROM land_payments
-    WHERE kind <> '违约金' AND pay_date <= $as_of
+    WHERE coalesce(kind, '出让价款') <> '违约金' AND pay_date <= $as_of
 ),
 lateness AS (
     -- for each instalment due by the as-of date: the day the running total first covered it
@@ -94,6 +97,6 @@ FROM land_grants g
 JOIN late l           ON l.contract_no = g.contract_no
 LEFT JOIN paid p      ON p.contract_no = g.contract_no
 LEFT JOIN penalties n ON n.contract_no = g.contract_no
-WHERE g.sign_date <= $as_of
+WHERE (g.sign_date IS NULL OR g.sign_date <= $as_of)
   AND (l.overdue_cum - coalesce(p.paid, 0) > $tolerance
        OR l.penalty_due - CAST(coalesce(n.penalty_paid, 0) AS DOUBLE) > CAST($tolerance AS DOUBLE))

@@ -19,6 +19,9 @@ entity = ["contract_no"]
 unit   = "buyer_name"
 amount = "amount"
 
+optional = ["contracts.contract_name", "contracts.buyer_name", "contracts.supplier_name", "contracts.amount", "contracts.method", "contracts.start_date", "contracts.first_pay_date"]
+one_of   = [["contracts.start_date", "contracts.first_pay_date"]]
+
 [params]
 min_days = { type = "int", default = 1, min = 1, max = 365, doc = "早于签订日期至少几天" }
 */

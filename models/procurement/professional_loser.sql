@@ -19,6 +19,8 @@ basis = [
 entity = ["bidder_uscc"]
 unit   = "bidder_name"
 
+optional = ["bids.bidder_name", "bids.bid_time"]
+
 [params]
 fence_k  = { type = "float", default = 1.5, min = 0.5, max = 5.0, doc = "IQR 上界系数 k" }
 min_bids = { type = "int", default = 5, min = 2, max = 100, doc = "至少投标几次" }

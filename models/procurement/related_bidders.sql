@@ -17,13 +17,15 @@ basis = [
 ]
 entity = ["lot_no", "person_id"]
 unit   = "buyer_name"
+optional = ["bids.bidder_name", "procurement_lots", "procurement_lots.buyer_name", "procurement_lots.open_time", "enterprises", "shareholders", "key_persons", "enterprises.legal_rep", "shareholders.holder_name", "key_persons.name", "key_persons.position"]
+one_of   = [["enterprises.legal_rep_id", "shareholders.holder_id", "key_persons.person_id"]]
 */
 WITH people AS (
     SELECT uscc, legal_rep_id AS person_id, legal_rep AS person_name, '法定代表人' AS role FROM enterprises
     UNION ALL
     SELECT uscc, holder_id, holder_name, '股东' FROM shareholders
     UNION ALL
-    SELECT uscc, person_id, name, position FROM key_persons
+    SELECT uscc, person_id, name, coalesce(position, '主要人员') FROM key_persons
 ),
 linked AS (
     SELECT b.lot_no, b.bidder_uscc, b.bidder_name, p.person_id, p.person_name, p.role

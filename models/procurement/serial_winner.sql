@@ -19,6 +19,8 @@ entity = ["buyer_name", "winner_uscc"]
 unit   = "buyer_name"
 amount = "won_amount"
 
+optional = ["procurement_lots.winner_name", "procurement_lots.award_amount", "procurement_lots.open_time"]
+
 [params]
 min_lots  = { type = "int", default = 5, min = 2, max = 100, doc = "同一采购人同一品目至少几个标段" }
 min_share = { type = "float", default = 0.6, min = 0.3, max = 1.0, doc = "一家中标的标段占比下限" }
@@ -26,7 +28,7 @@ min_share = { type = "float", default = 0.6, min = 0.3, max = 1.0, doc = "一家
 WITH lots AS (
     SELECT buyer_name, category, lot_no, winner_uscc, winner_name, award_amount
     FROM procurement_lots
-    WHERE winner_uscc IS NOT NULL AND CAST(open_time AS DATE) <= $as_of
+    WHERE winner_uscc IS NOT NULL AND (open_time IS NULL OR CAST(open_time AS DATE) <= $as_of)
 ),
 per_category AS (
     SELECT buyer_name, category, count(*) AS lots

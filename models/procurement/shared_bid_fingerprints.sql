@@ -1,38 +1,70 @@
 /* searchlight
 id          = "procurement.shared_bid_fingerprints"
 catalog     = "M35"
-title       = "不同投标人电子投标文件同源(同一IP)"
-title_en    = "Bids from different bidders uploaded from the same IP address"
+title       = "不同投标人电子投标文件同源(同一IP、MAC、机器码、硬盘或CA锁)"
+title_en    = "Bids of different bidders sharing a bid-file fingerprint (IP, MAC, machine code, disk serial, CA lock)"
 domain      = "procurement"
 area        = "招标投标"
 severity    = "high"
 owner       = "党风政风监督室"
 description = """
-电子招投标记录中，同一标段两个以上投标人的投标文件从同一IP地址上传的，为投标文件由同一单位或个人
-编制、串通投标的疑点；同时列出网卡MAC、硬盘序列号是否也相同。同一IP分别投不同标段的不算。"""
+电子招投标记录中，同一标段两个以上投标人的投标文件有相同的电子特征——上传IP、网卡MAC、投标文件制作
+机器码、硬盘序列号或CA锁——的，为投标文件由同一单位或个人编制、串通投标的疑点。平台导出哪种特征就比对哪种
+(MAC不区分大小写与分隔符)；一组投标人为一条线索，列出其相同的全部特征。同一特征分别投不同标段的不算。"""
 basis = [
   "《中华人民共和国招标投标法实施条例》第四十条第(一)项：不同投标人的投标文件由同一单位或者个人编制，视为投标人相互串通投标",
   "《政府采购货物和服务招标投标管理办法》(财政部令第87号)第三十七条第(一)项：不同投标人的投标文件由同一单位或者个人编制，视为投标人串通投标",
 ]
-entity = ["lot_no", "upload_ip"]
+entity = ["lot_no", "bidders"]
 unit   = "buyer_name"
+optional = ["bids.bidder_name", "bids.bid_time", "procurement_lots", "procurement_lots.buyer_name", "bids.upload_ip", "bids.mac", "bids.machine_code", "bids.disk_serial", "bids.ca_lock"]
+one_of   = [["bids.upload_ip", "bids.mac", "bids.machine_code", "bids.disk_serial", "bids.ca_lock"]]
+
+[labels]
+bidders = "投标人(统一社会信用代码)"
 */
 WITH uploads AS (
-    SELECT * FROM bids
-    WHERE upload_ip IS NOT NULL AND (bid_time IS NULL OR CAST(bid_time AS DATE) <= $as_of)
+    SELECT lot_no, bidder_uscc, bidder_name, upload_ip, mac, machine_code, disk_serial, ca_lock
+    FROM bids
+    WHERE bidder_uscc IS NOT NULL AND (bid_time IS NULL OR CAST(bid_time AS DATE) <= $as_of)
 ),
-shared AS (
-    SELECT lot_no, upload_ip FROM uploads GROUP BY lot_no, upload_ip HAVING min(bidder_uscc) <> max(bidder_uscc)
+prints AS (
+    -- one row per bid and fingerprint the platform exported
+    SELECT lot_no, bidder_uscc, bidder_name, 'IP' AS kind, upload_ip AS value FROM uploads WHERE upload_ip IS NOT NULL
+    UNION ALL
+    SELECT lot_no, bidder_uscc, bidder_name, 'MAC', upper(regexp_replace(mac, '[^0-9A-Za-z]', '', 'g'))
+    FROM uploads WHERE mac IS NOT NULL
+    UNION ALL
+    SELECT lot_no, bidder_uscc, bidder_name, '机器码', machine_code FROM uploads WHERE machine_code IS NOT NULL
+    UNION ALL
+    SELECT lot_no, bidder_uscc, bidder_name, '硬盘', disk_serial FROM uploads WHERE disk_serial IS NOT NULL
+    UNION ALL
+    SELECT lot_no, bidder_uscc, bidder_name, 'CA锁', ca_lock FROM uploads WHERE ca_lock IS NOT NULL
+),
+marked AS (
+    -- how many bidders share each fingerprint of a lot (a window, so the rows are read once)
+    SELECT lot_no, kind, value, bidder_uscc, bidder_name,
+           min(bidder_uscc) OVER (PARTITION BY lot_no, kind, value) AS first_bidder,
+           max(bidder_uscc) OVER (PARTITION BY lot_no, kind, value) AS last_bidder
+    FROM prints
+    WHERE value <> ''
+),
+sharing AS (
+    -- each shared fingerprint with the bidders that share it
+    SELECT lot_no, kind, value,
+           array_to_string(array_sort(array_agg(DISTINCT bidder_uscc)), ',') AS bidders,
+           string_agg(DISTINCT bidder_name, '、')                             AS bidder_names
+    FROM marked
+    WHERE first_bidder <> last_bidder
+    GROUP BY lot_no, kind, value
 )
 SELECT
-    b.lot_no,
-    b.upload_ip,
-    min(l.buyer_name)                              AS buyer_name,
-    count(DISTINCT b.bidder_uscc)                  AS bidders,
-    string_agg(DISTINCT b.bidder_name, '、')       AS bidder_names,
-    min(b.mac) = max(b.mac)                        AS same_mac,
-    min(b.disk_serial) = max(b.disk_serial)        AS same_disk
-FROM uploads b
-JOIN shared s ON s.lot_no = b.lot_no AND s.upload_ip = b.upload_ip
-LEFT JOIN procurement_lots l ON l.lot_no = b.lot_no
-GROUP BY b.lot_no, b.upload_ip
+    x.lot_no,
+    x.bidders,
+    min(l.buyer_name)                                           AS buyer_name,
+    min(x.bidder_names)                                         AS bidder_names,
+    count(*)                                                    AS shared_fingerprints,
+    string_agg(x.kind || ' ' || x.value, '；' ORDER BY x.kind)  AS fingerprints
+FROM sharing x
+LEFT JOIN procurement_lots l ON l.lot_no = x.lot_no
+GROUP BY x.lot_no, x.bidders

@@ -16,6 +16,8 @@ basis = [
 ]
 entity = ["lot_no", "shared_value"]
 unit   = "buyer_name"
+optional = ["bids.bidder_name", "bids.deposit_account", "bids.manager_id", "procurement_lots", "procurement_lots.buyer_name", "procurement_lots.open_time"]
+one_of   = [["bids.deposit_account", "bids.manager_id"]]
 */
 WITH shared AS (
     SELECT lot_no, deposit_account AS shared_value, '保证金转出账户' AS kind

@@ -19,6 +19,8 @@ entity = ["buyer_name", "budget_project", "category", "year"]
 unit   = "buyer_name"
 amount = "total_amount"
 
+optional = ["contracts.budget_project", "contracts.contract_no", "contracts.supplier_name"]
+
 [params]
 tender_threshold = { type = "money", default = 2000000, min = 100000, max = 100000000, doc = "公开招标数额标准(元)" }
 min_contracts    = { type = "int", default = 2, min = 2, max = 50, doc = "至少几笔合同" }

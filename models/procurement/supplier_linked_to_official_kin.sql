@@ -18,13 +18,15 @@ basis = [
 entity = ["contract_no", "relative_id"]
 unit   = "buyer_name"
 amount = "amount"
+optional = ["contracts.amount", "contracts.sign_date", "contracts.supplier_name", "official_relatives.relative_name", "official_relatives.relation", "officials.name", "officials.position", "enterprises", "shareholders", "key_persons", "key_persons.position"]
+one_of   = [["enterprises.legal_rep_id", "shareholders.holder_id", "key_persons.person_id"]]
 */
 WITH people AS (
     SELECT uscc, legal_rep_id AS person_id, '法定代表人' AS role FROM enterprises
     UNION ALL
     SELECT uscc, holder_id, '股东' FROM shareholders
     UNION ALL
-    SELECT uscc, person_id, position FROM key_persons
+    SELECT uscc, person_id, coalesce(position, '主要人员') FROM key_persons
 )
 SELECT
     c.contract_no,
@@ -43,6 +45,6 @@ FROM contracts c
 JOIN officials o           ON o.org_name = c.buyer_name
 JOIN official_relatives r  ON r.official_id = o.id_no
 JOIN people p              ON p.uscc = c.supplier_uscc AND p.person_id = r.relative_id
-WHERE c.sign_date <= $as_of
+WHERE (c.sign_date IS NULL OR c.sign_date <= $as_of)
 GROUP BY c.contract_no, r.relative_id, r.relative_name, r.relation, o.name, o.position, c.buyer_name,
          c.supplier_name, c.supplier_uscc, c.amount, c.sign_date

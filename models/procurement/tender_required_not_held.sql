@@ -19,6 +19,8 @@ entity = ["lot_no"]
 unit   = "buyer_name"
 amount = "budget"
 
+optional = ["procurement_lots.project_no", "procurement_lots.project_name", "procurement_lots.category", "procurement_lots.award_amount", "procurement_lots.winner_name", "procurement_lots.open_time"]
+
 [params]
 goods_threshold = { type = "money", default = 2000000, min = 100000, max = 100000000, doc = "货物、服务公开招标数额标准(元)" }
 works_threshold = { type = "money", default = 4000000, min = 100000, max = 100000000, doc = "工程施工必须招标标准(元)" }
@@ -37,5 +39,5 @@ SELECT
     open_time
 FROM procurement_lots
 WHERE method NOT IN ('公开招标', '邀请招标')
-  AND budget >= CASE WHEN strpos(category, $works_word) > 0 THEN $works_threshold ELSE $goods_threshold END
-  AND CAST(open_time AS DATE) <= $as_of
+  AND budget >= CASE WHEN strpos(coalesce(category, ''), $works_word) > 0 THEN $works_threshold ELSE $goods_threshold END
+  AND (open_time IS NULL OR CAST(open_time AS DATE) <= $as_of)

@@ -17,6 +17,8 @@ basis = [
 entity = ["lot_no"]
 unit   = "buyer_name"
 
+optional = ["bids.bidder_name", "bids.bid_time", "procurement_lots", "procurement_lots.buyer_name"]
+
 [params]
 min_bidders = { type = "int", default = 3, min = 3, max = 20, doc = "至少几家投标" }
 max_spread  = { type = "float", default = 0.005, min = 0.0, max = 0.1, doc = "极差/平均报价上限" }
@@ -32,7 +34,7 @@ WITH priced AS (
 per_lot AS (
     SELECT lot_no, count(*) AS bidders, min(price) AS low, max(price) AS high, avg(price) AS mean,
            avg(gap) AS mean_gap, stddev_pop(gap) AS sd_gap,
-           string_agg(bidder_name || ':' || CAST(price AS VARCHAR), '、' ORDER BY price) AS prices
+           string_agg(coalesce(bidder_name, '?') || ':' || CAST(price AS VARCHAR), '、' ORDER BY price) AS prices
     FROM priced
     GROUP BY lot_no
 )

@@ -18,6 +18,9 @@ entity = ["lot_no"]
 unit   = "buyer_name"
 amount = "award_amount"
 
+optional = ["procurement_lots.buyer_name", "procurement_lots.project_name", "procurement_lots.winner_name", "procurement_lots.award_amount", "suppliers.registered_on", "suppliers.insured_staff", "suppliers.tax_last_year"]
+one_of   = [["suppliers.registered_on", "suppliers.insured_staff"]]
+
 [params]
 min_age_days = { type = "int", default = 180, min = 30, max = 1095, doc = "开标时成立不足此天数" }
 max_insured  = { type = "int", default = 2, min = 0, max = 50, doc = "参保人数不超过此数视为无实际经营" }

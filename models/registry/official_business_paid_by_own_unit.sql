@@ -18,13 +18,15 @@ basis = [
 entity = ["id_no", "uscc"]
 unit   = "unit_name"
 amount = "amount"
+optional = ["payroll.category", "payroll.start_date", "payroll.name", "shareholders", "key_persons", "key_persons.position", "enterprises.legal_rep_id", "treasury_payments.amount", "treasury_payments.pay_date"]
+one_of   = [["enterprises.legal_rep_id", "shareholders.holder_id", "key_persons.person_id"]]
 */
 WITH roles AS (
     SELECT legal_rep_id AS person_id, uscc, '法定代表人' AS role FROM enterprises
     UNION ALL
     SELECT holder_id, uscc, '股东' FROM shareholders
     UNION ALL
-    SELECT person_id, uscc, position FROM key_persons
+    SELECT person_id, uscc, coalesce(position, '主要人员') FROM key_persons
 ),
 staff_firms AS (
     SELECT p.id_no, p.name, p.unit_name, e.uscc, e.name AS enterprise, org_name_key(e.name) AS firm_key,
@@ -32,7 +34,7 @@ staff_firms AS (
     FROM payroll p
     JOIN roles r       ON r.person_id = p.id_no
     JOIN enterprises e ON e.uscc = r.uscc
-    WHERE p.category = '在职' AND p.start_date <= $as_of
+    WHERE coalesce(p.category, '在职') = '在职' AND (p.start_date IS NULL OR p.start_date <= $as_of)
     GROUP BY p.id_no, p.name, p.unit_name, e.uscc, e.name
 )
 SELECT
@@ -48,5 +50,5 @@ SELECT
     max(t.pay_date)     AS last_paid
 FROM staff_firms s
 JOIN treasury_payments t ON t.unit_name = s.unit_name AND org_name_key(t.payee_name) = s.firm_key
-WHERE t.pay_date <= $as_of
+WHERE (t.pay_date IS NULL OR t.pay_date <= $as_of)
 GROUP BY s.id_no, s.uscc, s.name, s.unit_name, s.enterprise, s.roles

@@ -17,6 +17,9 @@ basis = [
 entity = ["id_no"]
 unit   = "unit_name"
 
+optional = ["payroll.category", "payroll.name", "payroll.unit_name", "payroll.staffing", "payroll.start_date", "payroll.end_date", "enterprises.name", "enterprises.founded", "enterprises.legal_rep_id", "shareholders", "key_persons", "key_persons.position"]
+one_of   = [["enterprises.legal_rep_id", "shareholders.holder_id", "key_persons.person_id"]]
+
 [params]
 active_status = { type = "text", default = "存续", doc = "视为仍在经营的登记状态" }
 */
@@ -25,7 +28,7 @@ WITH roles AS (
     UNION ALL
     SELECT holder_id, uscc, '股东' FROM shareholders
     UNION ALL
-    SELECT person_id, uscc, position FROM key_persons
+    SELECT person_id, uscc, coalesce(position, '主要人员') FROM key_persons
 )
 SELECT
     p.id_no,
@@ -40,8 +43,8 @@ SELECT
 FROM payroll p
 JOIN roles r       ON r.person_id = p.id_no
 JOIN enterprises e ON e.uscc = r.uscc
-WHERE p.category = '在职'
+WHERE coalesce(p.category, '在职') = '在职'
   AND e.status = $active_status
-  AND (p.end_date IS NULL OR p.end_date >= e.founded)
-  AND p.start_date <= $as_of
+  AND (p.end_date IS NULL OR e.founded IS NULL OR p.end_date >= e.founded)
+  AND (p.start_date IS NULL OR p.start_date <= $as_of)
 GROUP BY p.id_no, p.name, p.unit_name, p.staffing, e.uscc, e.name, e.status, e.founded

@@ -18,18 +18,22 @@ basis = [
 entity = ["person_id"]
 unit   = "region_code"
 
+optional = ["relief_households", "relief_members", "relief_members.relation", "relief_households.status", "relief_households.region_code", "relief_households.head_name", "relief_members.member_name", "enterprises.founded", "enterprises.name", "shareholders", "key_persons"]
+one_of   = [["relief_households.head_id", "relief_members.member_id"], ["enterprises.legal_rep_id", "shareholders.holder_id", "key_persons.person_id"]]
+
 [params]
 active_status = { type = "text", default = "存续", doc = "视为仍在经营的登记状态" }
 */
 WITH people AS (
+    -- household heads, and every member (a member whose household row is missing still counts)
     SELECT h.household_id, h.region_code, h.head_id AS person_id, h.head_name AS person_name, '户主' AS relation
     FROM relief_households h
-    WHERE h.status = '正常'
+    WHERE coalesce(h.status, '正常') = '正常'
     UNION
-    SELECT h.household_id, h.region_code, m.member_id, m.member_name, m.relation
+    SELECT m.household_id, h.region_code, m.member_id, m.member_name, m.relation
     FROM relief_members m
-    JOIN relief_households h ON h.household_id = m.household_id
-    WHERE h.status = '正常'
+    LEFT JOIN relief_households h ON h.household_id = m.household_id
+    WHERE coalesce(h.status, '正常') = '正常'
 ),
 roles AS (
     SELECT legal_rep_id AS person_id, uscc, '法定代表人' AS role FROM enterprises
@@ -49,6 +53,7 @@ SELECT
 FROM people p
 JOIN roles r       ON r.person_id = p.person_id
 JOIN enterprises e ON e.uscc = r.uscc
-WHERE e.status = $active_status
-  AND e.founded <= $as_of
+WHERE p.person_id IS NOT NULL
+  AND e.status = $active_status
+  AND (e.founded IS NULL OR e.founded <= $as_of)
 GROUP BY p.person_id

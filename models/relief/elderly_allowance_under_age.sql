@@ -19,6 +19,8 @@ entity = ["id_no"]
 unit   = "village"
 amount = "amount"
 
+optional = ["subsidy_payments.name", "subsidy_payments.village", "subsidy_payments.amount"]
+
 [params]
 programme = { type = "text", default = "高龄津贴", doc = "补贴项目名称" }
 min_age   = { type = "int", default = 80, min = 60, max = 100, doc = "起领年龄(周岁)" }

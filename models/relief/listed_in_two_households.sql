@@ -17,16 +17,18 @@ basis = [
 ]
 entity = ["person_id"]
 unit   = "region_code"
+optional = ["relief_households", "relief_members", "relief_households.status", "relief_households.region_code", "relief_households.category", "relief_households.head_name", "relief_members.member_name"]
+one_of   = [["relief_households.head_id", "relief_members.member_id"]]
 */
 WITH people AS (
     SELECT h.household_id, h.region_code, h.category, h.head_id AS person_id, h.head_name AS person_name
     FROM relief_households h
-    WHERE h.status = '正常' AND h.head_id IS NOT NULL
+    WHERE coalesce(h.status, '正常') = '正常' AND h.head_id IS NOT NULL
     UNION
-    SELECT h.household_id, h.region_code, h.category, m.member_id, m.member_name
+    SELECT m.household_id, h.region_code, h.category, m.member_id, m.member_name
     FROM relief_members m
-    JOIN relief_households h ON h.household_id = m.household_id
-    WHERE h.status = '正常' AND m.member_id IS NOT NULL
+    LEFT JOIN relief_households h ON h.household_id = m.household_id
+    WHERE coalesce(h.status, '正常') = '正常' AND m.member_id IS NOT NULL
 ),
 twice AS (
     SELECT person_id FROM people GROUP BY person_id HAVING min(household_id) <> max(household_id)

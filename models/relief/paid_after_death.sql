@@ -19,6 +19,9 @@ entity = ["id_no"]
 unit   = "village"
 amount = "amount_after_death"
 
+optional = ["subsidy_payments", "relief_payments", "relief_households", "deaths.name", "subsidy_payments.programme", "subsidy_payments.village", "relief_payments.town", "relief_payments.head_id"]
+one_of   = [["subsidy_payments.id_no", "relief_households.head_id", "relief_payments.head_id"]]
+
 [params]
 grace_days = { type = "int", default = 31, min = 0, max = 92, doc = "死亡后允许补发的天数" }
 */
@@ -29,16 +32,18 @@ WITH death AS (
     GROUP BY id_no
 ),
 paid AS (
-    SELECT s.id_no, s.programme, s.pay_date, s.amount, s.village
+    -- 一卡通 subsidies by recipient; 低保 by the household head, known from the household
+    -- register or, where it lacks the household, from the payment roster itself
+    SELECT s.id_no, coalesce(s.programme, '惠民惠农补贴') AS programme, s.pay_date, s.amount, s.village
     FROM subsidy_payments s
     UNION ALL
-    SELECT h.head_id AS id_no, '最低生活保障金' AS programme, p.pay_date, p.amount, p.town AS village
+    SELECT coalesce(h.head_id, p.head_id) AS id_no, '最低生活保障金' AS programme, p.pay_date, p.amount, p.town AS village
     FROM relief_payments p
-    JOIN relief_households h ON h.household_id = p.household_id
+    LEFT JOIN relief_households h ON h.household_id = p.household_id
 )
 SELECT
     d.id_no,
-    d.name,
+    min(d.name)          AS name,
     d.death_date,
     p.programme,
     min(p.village)       AS village,
@@ -50,4 +55,4 @@ FROM paid p
 JOIN death d ON d.id_no = p.id_no
 WHERE p.pay_date > d.death_date + $grace_days
   AND p.pay_date <= $as_of
-GROUP BY d.id_no, d.name, d.death_date, p.programme
+GROUP BY d.id_no, d.death_date, p.programme

@@ -19,6 +19,9 @@ entity = ["account"]
 unit   = "town"
 amount = "amount"
 
+optional = ["relief_households", "relief_members", "officials", "officials.level", "officials.org_name", "officials.position", "relief_payments.town", "relief_payments.amount", "relief_payments.pay_date"]
+one_of   = [["relief_households.head_name", "relief_members.member_name"]]
+
 [params]
 min_households = { type = "int", default = 1, min = 1, max = 100, doc = "同一账户代领的家庭数达到此数即列出" }
 */
@@ -31,15 +34,15 @@ foreign_pay AS (
     SELECT p.*
     FROM relief_payments p
     WHERE p.account_name IS NOT NULL
-      AND p.pay_date <= $as_of
+      AND (p.pay_date IS NULL OR p.pay_date <= $as_of)
       AND NOT EXISTS (
           SELECT 1 FROM names n WHERE n.household_id = p.household_id AND n.person_name = p.account_name
       )
 ),
 village_roles AS (
-    SELECT name, string_agg(DISTINCT org_name || position, '、') AS official_role
+    SELECT name, string_agg(DISTINCT coalesce(org_name, '') || coalesce(position, '村干部'), '、') AS official_role
     FROM officials
-    WHERE level = '村级'
+    WHERE coalesce(level, '村级') = '村级'
     GROUP BY name
 )
 SELECT

@@ -17,6 +17,7 @@ basis = [
 entity = ["household_id", "pay_month"]
 unit   = "town"
 amount = "excess_amount"
+optional = ["relief_payments.town", "relief_payments.head_name", "relief_payments.amount", "relief_payments.account"]
 */
 WITH twice AS (
     SELECT household_id, pay_month

@@ -19,6 +19,8 @@ entity = ["member_id"]
 unit   = "payroll_unit"
 amount = "amount"
 
+optional = ["payroll.unit_name", "payroll.category", "payroll.staffing", "payroll.start_date", "payroll.end_date", "relief_members.member_name"]
+
 [params]
 excluded_staffing = { type = "text", default = "公益性岗位", doc = "不参与比对的编制类型" }
 */
@@ -26,7 +28,7 @@ SELECT
     m.member_id,
     m.member_name,
     m.household_id,
-    p.unit_name          AS payroll_unit,
+    coalesce(p.unit_name, '财政供养单位') AS payroll_unit,
     p.category,
     p.staffing,
     count(*)             AS months,
@@ -36,8 +38,8 @@ SELECT
 FROM relief_members m
 JOIN relief_payments d ON d.household_id = m.household_id
 JOIN payroll p         ON p.id_no = m.member_id
-WHERE d.pay_month >= date_trunc('month', p.start_date)
+WHERE (p.start_date IS NULL OR d.pay_month >= date_trunc('month', p.start_date))
   AND (p.end_date IS NULL OR d.pay_month <= p.end_date)
-  AND p.staffing <> $excluded_staffing
+  AND coalesce(p.staffing, '') <> $excluded_staffing
   AND d.pay_month <= $as_of
-GROUP BY m.member_id, m.member_name, m.household_id, p.unit_name, p.category, p.staffing
+GROUP BY m.member_id, m.member_name, m.household_id, coalesce(p.unit_name, '财政供养单位'), p.category, p.staffing

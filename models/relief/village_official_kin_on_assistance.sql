@@ -17,37 +17,39 @@ basis = [
 ]
 entity = ["person_id"]
 unit   = "org_name"
+optional = ["official_relatives", "official_relatives.relation", "kin_filings", "kin_filings.filed_on", "relief_members", "officials.level", "officials.name", "officials.org_name", "officials.position", "relief_households.status", "relief_households.category", "relief_households.approved_date", "relief_households.head_name", "relief_members.member_name"]
+one_of   = [["relief_households.head_id", "relief_members.member_id"]]
 */
 WITH kin AS (
     SELECT o.id_no AS official_id, o.name AS official_name, o.org_name, o.org_code, o.position,
            o.id_no AS person_id, '本人' AS relation
     FROM officials o
-    WHERE o.level = '村级'
+    WHERE coalesce(o.level, '村级') = '村级'
     UNION ALL
-    SELECT o.id_no, o.name, o.org_name, o.org_code, o.position, r.relative_id, r.relation
+    SELECT o.id_no, o.name, o.org_name, o.org_code, o.position, r.relative_id, coalesce(r.relation, '近亲属')
     FROM officials o
     JOIN official_relatives r ON r.official_id = o.id_no
-    WHERE o.level = '村级'
+    WHERE coalesce(o.level, '村级') = '村级'
 ),
 people AS (
     SELECT h.household_id, h.region_code, h.category, h.approved_date, h.head_id AS person_id, h.head_name AS person_name
     FROM relief_households h
-    WHERE h.status = '正常'
+    WHERE coalesce(h.status, '正常') = '正常'
     UNION
     SELECT h.household_id, h.region_code, h.category, h.approved_date, m.member_id, m.member_name
     FROM relief_members m
     JOIN relief_households h ON h.household_id = m.household_id
-    WHERE h.status = '正常'
+    WHERE coalesce(h.status, '正常') = '正常'
 )
 SELECT
     p.person_id,
     min(p.person_name)                                            AS person_name,
     min(p.household_id)                                           AS household_id,
     min(p.category)                                               AS category,
-    min(k.org_name)                                               AS org_name,
-    string_agg(DISTINCT k.official_name || '(' || k.position || '，' || k.relation || ')', '；') AS officials
+    min(coalesce(k.org_name, k.org_code))                         AS org_name,
+    string_agg(DISTINCT coalesce(k.official_name, '') || '(' || coalesce(k.position, '村干部') || '，' || k.relation || ')', '；') AS officials
 FROM people p
 JOIN kin k ON k.person_id = p.person_id AND k.org_code = p.region_code
 WHERE (p.approved_date IS NULL OR p.approved_date <= $as_of)
-  AND NOT EXISTS (SELECT 1 FROM kin_filings f WHERE f.id_no = p.person_id AND f.filed_on <= $as_of)
+  AND NOT EXISTS (SELECT 1 FROM kin_filings f WHERE f.id_no = p.person_id AND (f.filed_on IS NULL OR f.filed_on <= $as_of))
 GROUP BY p.person_id

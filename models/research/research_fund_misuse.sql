@@ -19,34 +19,37 @@ basis = [
 entity = ["voucher_no"]
 unit   = "unit_name"
 amount = "amount"
+optional = ["payroll", "payroll.category", "payroll.start_date", "payroll.end_date", "payroll.unit_name", "research_members", "research_members.name", "research_members.role", "research_projects", "research_projects.pi_id", "research_projects.pi_name", "research_projects.title", "research_projects.unit_name", "enterprises", "shareholders", "key_persons", "key_persons.position", "enterprises.legal_rep_id", "research_expenses.payee", "research_expenses.amount", "research_expenses.pay_date"]
+one_of   = [["payroll.id_no", "research_members.member_id", "research_projects.pi_id"]]
 */
 WITH team AS (
     SELECT project_no, member_id AS person_id, name, role FROM research_members
     UNION
-    SELECT project_no, pi_id, pi_name, '负责人' FROM research_projects
+    SELECT project_no, pi_id, pi_name, '负责人' FROM research_projects WHERE pi_id IS NOT NULL
 ),
 firm_people AS (
     SELECT uscc, legal_rep_id AS person_id, '法定代表人' AS role FROM enterprises
     UNION ALL
     SELECT uscc, holder_id, '股东' FROM shareholders
     UNION ALL
-    SELECT uscc, person_id, position FROM key_persons
+    SELECT uscc, person_id, coalesce(position, '主要人员') FROM key_persons
 ),
 findings AS (
-    SELECT e.voucher_no, '劳务费支付给在职财政供养人员(' || min(p.unit_name) || ')' AS finding
+    SELECT e.voucher_no, '劳务费支付给在职财政供养人员(' || coalesce(min(p.unit_name), '财政供养单位') || ')' AS finding
     FROM research_expenses e
-    JOIN payroll p ON p.id_no = e.payee_code AND p.category = '在职'
+    JOIN payroll p ON p.id_no = e.payee_code AND coalesce(p.category, '在职') = '在职'
     WHERE e.budget_line = '劳务费'
-      AND p.start_date <= e.pay_date AND (p.end_date IS NULL OR p.end_date >= e.pay_date)
+      AND (p.start_date IS NULL OR e.pay_date IS NULL OR p.start_date <= e.pay_date)
+      AND (p.end_date IS NULL OR e.pay_date IS NULL OR p.end_date >= e.pay_date)
     GROUP BY e.voucher_no
     UNION ALL
-    SELECT e.voucher_no, '专家咨询费支付给项目组成员(' || min(t.role) || ')'
+    SELECT e.voucher_no, '专家咨询费支付给项目组成员(' || coalesce(min(t.role), '成员') || ')'
     FROM research_expenses e
     JOIN team t ON t.project_no = e.project_no AND t.person_id = e.payee_code
     WHERE e.budget_line = '专家咨询费'
     GROUP BY e.voucher_no
     UNION ALL
-    SELECT e.voucher_no, '经费支付给项目组成员' || min(t.name) || '任' || string_agg(DISTINCT f.role, '、') || '的企业'
+    SELECT e.voucher_no, '经费支付给项目组成员' || coalesce(min(t.name), '') || '任' || string_agg(DISTINCT f.role, '、') || '的企业'
     FROM research_expenses e
     JOIN firm_people f ON f.uscc = e.payee_code
     JOIN team t        ON t.project_no = e.project_no AND t.person_id = f.person_id
@@ -67,5 +70,5 @@ SELECT
 FROM findings f
 JOIN research_expenses e ON e.voucher_no = f.voucher_no
 LEFT JOIN research_projects r ON r.project_no = e.project_no
-WHERE e.pay_date <= $as_of
+WHERE (e.pay_date IS NULL OR e.pay_date <= $as_of)
 GROUP BY e.voucher_no, e.project_no, r.title, r.unit_name, r.pi_name, e.budget_line, e.payee, e.amount, e.pay_date

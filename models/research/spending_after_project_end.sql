@@ -17,6 +17,8 @@ entity = ["voucher_no"]
 unit   = "unit_name"
 amount = "amount"
 
+optional = ["research_projects.title", "research_projects.unit_name", "research_expenses.budget_line", "research_expenses.payee", "research_expenses.amount"]
+
 [params]
 grace_days = { type = "int", default = 90, min = 0, max = 365, doc = "结题后允许结清已发生支出的天数" }
 */

@@ -186,12 +186,17 @@ pub fn build(c: &mut County, pop: &Pop) {
         fresh(c, pop, &mut bids_used, &mut cursor),
     );
     let lot35 = planted_lot(c, &mut lots, 9, "教学设备", vec![x, y, z], z, d(2025, 8, 20), 1_200_000.0);
+    let pair = |a: usize, b: usize| {
+        let mut v = [pop.companies[a].firm.uscc.clone(), pop.companies[b].firm.uscc.clone()];
+        v.sort();
+        v.join(",")
+    };
     c.plant(
         "M35-A1",
         "M35",
         "anomaly",
         "bids",
-        format!("{lot35}|10.8.1.77"),
+        format!("{lot35}|{}", pair(x, y)),
         format!("{}与{}在{lot35}的投标文件从同一IP和网卡上传", pop.companies[x].firm.name, pop.companies[y].firm.name),
     );
     let mut shared_ip: Vec<(String, usize, &str, &str)> = vec![
@@ -213,7 +218,7 @@ pub fn build(c: &mut County, pop: &Pop) {
         "M35",
         "lookalike",
         "bids",
-        "10.8.2.55",
+        pair(p1, p2),
         format!(
             "{}与{}使用同一IP，但分别投{la}和{lb}，不在同一标段",
             pop.companies[p1].firm.name, pop.companies[p2].firm.name

@@ -166,11 +166,10 @@ impl Ledger {
         .map_err(err)?;
         let mut diff = LedgerDiff { run: report.run.clone(), ..Default::default() };
         for (i, m) in report.models.iter().enumerate() {
-            tx
-                .execute(
-                    "INSERT INTO run_models (run_id, model, version, params, snapshots, evidence, rows, clues, error)
+            tx.execute(
+                "INSERT INTO run_models (run_id, model, version, params, snapshots, evidence, rows, clues, error)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                    params![
+                params![
                         report.run,
                         m.model,
                         m.version,
@@ -183,8 +182,8 @@ impl Ledger {
                             || (!m.missing.is_empty()).then(|| format!("not run: needs {}", m.missing.join(", ")))
                         )
                     ],
-                )
-                .map_err(err)?;
+            )
+            .map_err(err)?;
             // a model that failed, or could not look for lack of data, leaves its clues as they were
             if m.status.looked() {
                 sight(&tx, &report.run, m, &mut diff).map_err(err)?;
