@@ -23,12 +23,14 @@
 //! | paper | [`paper::build`] + [`paper::render`] | an output format: a [`paper::Format`] variant |
 //!
 //! Code standards shared by the stages (ID numbers, credit codes, region codes) live in
-//! [`codes`]; object stores by URL in [`storage`]; the demo county generator in [`county`].
+//! [`codes`]; object stores by URL in [`storage`]. The demo-county generator ([`demo`], feature
+//! `demo`) sits outside the stages: it only writes export files for them to read.
 
 pub mod cli;
 pub mod codes;
 pub mod connector;
-pub mod county;
+#[cfg(feature = "demo")]
+pub mod demo;
 pub mod engine;
 pub mod fault;
 pub mod lake;

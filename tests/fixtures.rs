@@ -58,11 +58,11 @@ async fn the_demo_county_lands_into_an_empty_lake() {
 #[test]
 fn committed_fixtures_are_what_the_generator_makes() {
     let dir = tempfile::tempdir().unwrap();
-    searchlight::county::generate(&searchlight::county::Settings { seed: 1, scale: 1, only: vec![] }, dir.path())
+    searchlight::demo::generate(&searchlight::demo::Settings::bundled(searchlight::demo::Layout::A), dir.path())
         .unwrap();
     let committed = repo().join("fixtures/demo");
     let mut files = Vec::new();
-    for (f, _) in searchlight::county::FILES.iter().chain(&[("planted.csv", "")]) {
+    for (f, _) in searchlight::demo::FILES.iter().chain(&[("planted.csv", "")]) {
         if files.contains(f) {
             continue;
         }
@@ -76,6 +76,35 @@ fn committed_fixtures_are_what_the_generator_makes() {
     }
     let total: u64 = walk(&repo().join("fixtures")).iter().map(|p| std::fs::metadata(p).unwrap().len()).sum();
     assert!(total < 10 << 20, "committed fixtures are {total} bytes, over 10 MB");
+}
+
+#[test]
+fn committed_layout_b_is_what_the_generator_makes() {
+    let dir = tempfile::tempdir().unwrap();
+    let report =
+        searchlight::demo::generate(&searchlight::demo::Settings::bundled(searchlight::demo::Layout::B), dir.path())
+            .unwrap();
+    assert!(report.files.len() >= 20, "{} files", report.files.len());
+    let committed = repo().join("fixtures/demo-b");
+    for (path, _) in &report.files {
+        let rel = path.strip_prefix(dir.path()).unwrap();
+        let a = std::fs::read(committed.join(rel)).unwrap_or_else(|e| panic!("fixtures/demo-b/{}: {e}", rel.display()));
+        assert!(
+            a == std::fs::read(path).unwrap(),
+            "fixtures/demo-b/{} differs from `searchlight fixtures generate --layout b`; regenerate it",
+            rel.display()
+        );
+    }
+    // every export of layout B is read by one of its connectors
+    let connectors = std::fs::read_dir(committed.join("connectors"))
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect::<Vec<_>>()
+        .join("\n");
+    for (path, _) in report.files.iter().filter(|(p, _)| p.starts_with(dir.path().join("exports"))) {
+        let rel = path.strip_prefix(dir.path()).unwrap().to_string_lossy().replace('\\', "/");
+        assert!(connectors.contains(&format!("\"{rel}\"")), "no connector reads {rel}");
+    }
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
@@ -116,12 +145,11 @@ fn the_dataset_docs_are_current() {
 #[test]
 fn generating_one_dataset_gives_the_same_file_as_generating_all() {
     let dir = tempfile::tempdir().unwrap();
-    let only = searchlight::county::Settings {
-        seed: 1,
-        scale: 1,
+    let only = searchlight::demo::Settings {
         only: vec!["treasury_payments".into(), "land_grants".into()],
+        ..searchlight::demo::Settings::bundled(searchlight::demo::Layout::A)
     };
-    let r = searchlight::county::generate(&only, dir.path()).unwrap();
+    let r = searchlight::demo::generate(&only, dir.path()).unwrap();
     assert_eq!(r.files.len(), 2);
     for f in ["finance/国库集中支付明细.csv", "land/土地出让合同.xlsx"] {
         assert!(
@@ -134,8 +162,12 @@ fn generating_one_dataset_gives_the_same_file_as_generating_all() {
 #[test]
 fn a_larger_county_is_the_same_county_scaled() {
     let dir = tempfile::tempdir().unwrap();
-    let r = searchlight::county::generate(
-        &searchlight::county::Settings { seed: 1, scale: 3, only: vec!["treasury_payments".into()] },
+    let r = searchlight::demo::generate(
+        &searchlight::demo::Settings {
+            scale: 3,
+            only: vec!["treasury_payments".into()],
+            ..searchlight::demo::Settings::bundled(searchlight::demo::Layout::A)
+        },
         dir.path(),
     )
     .unwrap();

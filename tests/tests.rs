@@ -5,6 +5,7 @@ mod cli;
 mod connector;
 mod fixtures;
 mod lake;
+mod layouts;
 mod ledger;
 mod models;
 mod s3;

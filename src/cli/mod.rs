@@ -8,7 +8,6 @@ mod output;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Instant;
 
 use clap::{Parser, Subcommand};
 
@@ -334,6 +333,7 @@ enum Command {
         json: bool,
     },
     /// The demo county.
+    #[cfg(feature = "demo")]
     Fixtures {
         #[command(subcommand)]
         command: FixturesCommand,
@@ -380,6 +380,7 @@ enum ConnectorCommand {
     },
 }
 
+#[cfg(feature = "demo")]
 #[derive(Debug, Subcommand)]
 enum FixturesCommand {
     /// Generate the demo county's exports (the same county for the same seed, at any scale).
@@ -390,9 +391,13 @@ enum FixturesCommand {
         /// Size multiplier (1 = the bundled few-thousand-rows county).
         #[arg(long, default_value_t = 1)]
         scale: u32,
-        /// Output folder (default: <project>/fixtures/demo).
+        /// Output folder (default: <project>/fixtures/demo, or fixtures/demo-b for layout b).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// How the exports are cut: a (one export per dataset) or b (another county's cut:
+        /// combined exports, other words and units, optional columns left out).
+        #[arg(long, value_enum, default_value = "a")]
+        layout: crate::demo::Layout,
         /// Only these datasets.
         #[arg(long, value_delimiter = ',')]
         only: Vec<String>,
@@ -483,10 +488,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Connector { command: ConnectorCommand::New { files, out, force, stdout } } => {
             let dir = out.unwrap_or_else(|| project.connectors_dir());
+            let schema = crate::schema::Schema::bundled();
             let mut failed = false;
+            let mut written: Vec<String> = Vec::new();
             for f in &files {
                 let path = std::env::current_dir()?.join(f);
-                let sample = match crate::connector::skeleton::sniff(&path) {
+                let samples = match crate::connector::skeleton::sniff(&path) {
                     Ok(s) => s,
                     Err(e) => {
                         eprintln!("searchlight: {e}");
@@ -494,31 +501,41 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         continue;
                     }
                 };
-                let proposals = crate::connector::skeleton::propose(&sample, crate::schema::Schema::bundled());
-                let location = project.relative(&path);
-                let text = crate::connector::skeleton::render(
-                    &sample,
-                    &proposals,
-                    &location,
-                    crate::schema::Schema::bundled(),
-                );
-                if stdout {
-                    println!("{text}");
-                    continue;
+                for sample in samples {
+                    let proposals = crate::connector::skeleton::propose(&sample, schema);
+                    let location = project.relative(&path);
+                    let mut text = crate::connector::skeleton::render(&sample, &proposals, &location, schema);
+                    if stdout {
+                        println!("{text}");
+                        continue;
+                    }
+                    let stem = proposals.first().map(|p| p.dataset.clone()).unwrap_or_else(|| "my_dataset".into());
+                    // a second export suggested as the same dataset in this batch
+                    let mut name = stem.clone();
+                    let mut n = 1;
+                    while written.contains(&name) {
+                        n += 1;
+                        name = format!("{stem}_{n}");
+                    }
+                    if name != stem {
+                        text = format!(
+                            "# Another export of this batch was also suggested as `{stem}`, and one dataset is landed by\n# one connector: land each as a dataset of your own (`custom = true`) and derive `{stem}` from\n# both with `derive = \"SELECT … UNION ALL SELECT …\"` (docs/connectors.md), or drop one.\n{text}"
+                        );
+                    }
+                    let target = dir.join(format!("{name}.toml"));
+                    if target.exists() && !force {
+                        eprintln!(
+                            "searchlight: {} exists: not replaced (use --force, or --stdout to see the skeleton)",
+                            target.display()
+                        );
+                        failed = true;
+                        continue;
+                    }
+                    std::fs::create_dir_all(&dir)?;
+                    std::fs::write(&target, &text).map_err(|e| anyhow::anyhow!("{}: {e}", target.display()))?;
+                    written.push(name);
+                    output::skeleton_written(&sample, &proposals, &target);
                 }
-                let stem = proposals.first().map(|p| p.dataset.clone()).unwrap_or_else(|| "my_dataset".into());
-                let target = dir.join(format!("{stem}.toml"));
-                if target.exists() && !force {
-                    eprintln!(
-                        "searchlight: {} exists: not replaced (use --force, or --stdout to see the skeleton)",
-                        target.display()
-                    );
-                    failed = true;
-                    continue;
-                }
-                std::fs::create_dir_all(&dir)?;
-                std::fs::write(&target, &text).map_err(|e| anyhow::anyhow!("{}: {e}", target.display()))?;
-                output::skeleton_written(&sample, &proposals, &target);
             }
             Ok(if failed { ExitCode::from(2) } else { ExitCode::SUCCESS })
         }
@@ -742,10 +759,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             output::batches(&batches, json)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Fixtures { command: FixturesCommand::Generate { seed, scale, out, only } } => {
-            let out = out.unwrap_or_else(|| project.fixtures_dir());
-            let started = Instant::now();
-            let report = crate::county::generate(&crate::county::Settings { seed, scale, only }, &out)?;
+        #[cfg(feature = "demo")]
+        Command::Fixtures { command: FixturesCommand::Generate { seed, scale, out, only, layout } } => {
+            let out = out.unwrap_or_else(|| match layout {
+                crate::demo::Layout::A => project.fixtures_dir(),
+                crate::demo::Layout::B => project.root.join("fixtures").join("demo-b"),
+            });
+            let started = std::time::Instant::now();
+            let report = crate::demo::generate(&crate::demo::Settings { seed, scale, only, layout }, &out)?;
             for (file, rows) in &report.files {
                 println!("{rows:>10}  {}", file.display());
             }

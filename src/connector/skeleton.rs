@@ -32,6 +32,8 @@ pub struct Sample {
     pub sheets: Vec<String>,
     /// All sheets have the same header (stack them with `sheets = ["*"]`).
     pub same_sheets: bool,
+    /// The one sheet this sample is of, when the workbook's sheets hold different tables.
+    pub sheet: Option<String>,
     /// 1-based row of the header.
     pub header_row: usize,
     /// Headers.
@@ -51,7 +53,8 @@ pub struct Suggestion {
     pub unit: Option<String>,
     /// Sample values (first non-empty ones).
     pub samples: Vec<String>,
-    /// Words outside the column's value set seen in the sample.
+    /// Words outside the column's value set seen in the sample (for bool columns: words that
+    /// are not 是/否, 有/无, Y/N …).
     pub unknown_words: Vec<String>,
 }
 
@@ -85,21 +88,25 @@ fn unit_of(header: &str) -> Option<String> {
     known.contains(&inner.as_str()).then_some(inner)
 }
 
-/// Reads the first rows of an export.
-pub fn sniff(path: &Path) -> anyhow::Result<Sample> {
+/// Reads the first rows of an export: one sample per table it holds (a workbook whose sheets
+/// have different headers holds several; one whose sheets share a header is one, stacked).
+pub fn sniff(path: &Path) -> anyhow::Result<Vec<Sample>> {
     let ext = path.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
     let bytes = std::fs::read(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    let mut s = match ext.as_str() {
+    let mut samples = match ext.as_str() {
         "xlsx" | "xls" | "xlsm" | "ods" => sniff_workbook(path, bytes)?,
-        "ndjson" | "jsonl" | "json" => sniff_ndjson(path, &bytes)?,
-        "parquet" => sniff_parquet(path, bytes)?,
-        _ => sniff_csv(path, &bytes)?,
+        "ndjson" | "jsonl" | "json" => vec![sniff_ndjson(path, &bytes)?],
+        "parquet" => vec![sniff_parquet(path, bytes)?],
+        _ => vec![sniff_csv(path, &bytes)?],
     };
-    if s.headers.is_empty() {
+    samples.retain(|s| !s.headers.iter().all(|h| h.trim().is_empty()));
+    if samples.is_empty() {
         anyhow::bail!("{}: no header row found in the first rows", path.display());
     }
-    s.rows.retain(|r| r.iter().any(|c| !c.trim().is_empty()));
-    Ok(s)
+    for s in &mut samples {
+        s.rows.retain(|r| r.iter().any(|c| !c.trim().is_empty()));
+    }
+    Ok(samples)
 }
 
 fn decode(bytes: &[u8]) -> (String, &'static str) {
@@ -148,13 +155,14 @@ fn sniff_csv(path: &Path, bytes: &[u8]) -> anyhow::Result<Sample> {
         delimiter,
         sheets: Vec::new(),
         same_sheets: false,
+        sheet: None,
         header_row,
         headers,
         rows,
     })
 }
 
-fn sniff_workbook(path: &Path, bytes: Vec<u8>) -> anyhow::Result<Sample> {
+fn sniff_workbook(path: &Path, bytes: Vec<u8>) -> anyhow::Result<Vec<Sample>> {
     use calamine::{Data, Reader};
     let mut book = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes))
         .map_err(|e| anyhow::anyhow!("{}: not a readable workbook: {e}", path.display()))?;
@@ -179,34 +187,37 @@ fn sniff_workbook(path: &Path, bytes: Vec<u8>) -> anyhow::Result<Sample> {
                     .collect()
             })
             .collect();
-        per_sheet.push((name.clone(), offset, rows));
+        let (header_row, headers, data) = split_header(rows);
+        per_sheet.push((name.clone(), header_row + offset, headers, data));
     }
-    let Some((_, offset, first)) = per_sheet.first().cloned() else {
+    if per_sheet.is_empty() {
         anyhow::bail!("{}: the workbook has no sheets", path.display());
-    };
-    let (header_row, headers, mut rows) = split_header(first);
-    let same = per_sheet.len() > 1
-        && per_sheet.iter().all(|(_, o, r)| {
-            let (hr, h, _) = split_header(r.clone());
-            hr + o == header_row + offset && h.iter().map(|x| normal(x)).eq(headers.iter().map(|x| normal(x)))
-        });
-    if same {
-        for (_, _, r) in per_sheet.iter().skip(1) {
-            let (_, _, more) = split_header(r.clone());
-            rows.extend(more.into_iter().take(SAMPLE_ROWS.saturating_sub(rows.len())));
-        }
     }
-    Ok(Sample {
-        path: path.to_path_buf(),
-        format: "xlsx",
-        encoding: None,
-        delimiter: ',',
-        sheets,
-        same_sheets: same,
-        header_row: header_row + offset,
-        headers,
-        rows,
-    })
+    let sample =
+        |sheet: Option<String>, same: bool, header_row: usize, headers: Vec<String>, rows: Vec<Vec<String>>| Sample {
+            path: path.to_path_buf(),
+            format: "xlsx",
+            encoding: None,
+            delimiter: ',',
+            sheets: sheets.clone(),
+            same_sheets: same,
+            sheet,
+            header_row,
+            headers,
+            rows,
+        };
+    let key = |h: &[String]| h.iter().map(|x| normal(x)).collect::<Vec<_>>();
+    let first = key(&per_sheet[0].2);
+    let same = per_sheet.iter().all(|(_, hr, h, _)| *hr == per_sheet[0].1 && key(h) == first);
+    if same {
+        let (_, header_row, headers, mut rows) = per_sheet[0].clone();
+        for (_, _, _, more) in per_sheet.iter().skip(1) {
+            rows.extend(more.iter().take(SAMPLE_ROWS.saturating_sub(rows.len())).cloned());
+        }
+        return Ok(vec![sample(None, per_sheet.len() > 1, header_row, headers, rows)]);
+    }
+    // sheets of different tables: one sample each
+    Ok(per_sheet.into_iter().map(|(name, hr, h, rows)| sample(Some(name), false, hr, h, rows)).collect())
 }
 
 fn sniff_ndjson(path: &Path, bytes: &[u8]) -> anyhow::Result<Sample> {
@@ -243,6 +254,7 @@ fn sniff_ndjson(path: &Path, bytes: &[u8]) -> anyhow::Result<Sample> {
         delimiter: ',',
         sheets: Vec::new(),
         same_sheets: false,
+        sheet: None,
         header_row: 1,
         headers,
         rows,
@@ -272,6 +284,7 @@ fn sniff_parquet(path: &Path, bytes: Vec<u8>) -> anyhow::Result<Sample> {
         delimiter: ',',
         sheets: Vec::new(),
         same_sheets: false,
+        sheet: None,
         header_row: 1,
         headers,
         rows,
@@ -320,7 +333,7 @@ pub fn propose(sample: &Sample, schema: &Schema) -> Vec<Proposal> {
     let file_words = format!(
         "{} {}",
         sample.path.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default(),
-        sample.sheets.join(" ")
+        sample.sheet.clone().unwrap_or_else(|| sample.sheets.join(" "))
     );
     let mut all: Vec<Proposal> = schema
         .datasets
@@ -345,7 +358,7 @@ pub fn propose(sample: &Sample, schema: &Schema) -> Vec<Proposal> {
             // a second dataset must add what the first does not already say
             let first: BTreeSet<&str> = out[0].columns.iter().map(|c| c.header.as_str()).collect();
             let new = p.columns.iter().filter(|c| !first.contains(c.header.as_str())).count();
-            if new >= 1 || p.columns.len() >= 4 {
+            if new >= 2 {
                 out.push(p);
             }
         }
@@ -374,6 +387,17 @@ fn map_dataset(sample: &Sample, d: &Dataset) -> Proposal {
             .take(3)
             .collect();
         let mut unknown_words = Vec::new();
+        if c.kind == ColumnType::Bool {
+            let mut seen = BTreeSet::new();
+            for r in &sample.rows {
+                if let Some(v) = r.get(i) {
+                    let v = text::clean(v).into_owned();
+                    if !v.is_empty() && super::value::parse_bool(&v).is_none() && seen.insert(v.clone()) {
+                        unknown_words.push(v);
+                    }
+                }
+            }
+        }
         if let Some(set) = &c.values {
             let mut seen = BTreeSet::new();
             for r in &sample.rows {
@@ -438,7 +462,11 @@ pub fn render(sample: &Sample, proposals: &[Proposal], location: &str, schema: &
     if sample.format == "csv" && sample.delimiter != ',' {
         let _ = writeln!(out, "delimiter  = {}", q(&sample.delimiter.to_string()));
     }
-    if sample.format == "xlsx" && sample.same_sheets {
+    if let Some(sheet) = &sample.sheet {
+        let others: Vec<&str> = sample.sheets.iter().filter(|s| *s != sheet).map(String::as_str).collect();
+        let _ =
+            writeln!(out, "sheets     = [{}]   # the other sheets hold other tables: {}", q(sheet), others.join("、"));
+    } else if sample.format == "xlsx" && sample.same_sheets {
         let _ = writeln!(
             out,
             "sheets     = [\"*\"]   # {} sheets with the same header, stacked ({})",
@@ -502,7 +530,20 @@ pub fn render(sample: &Sample, proposals: &[Proposal], location: &str, schema: &
                 if s.samples.is_empty() { "(empty)".to_string() } else { s.samples.join(" | ") }
             );
             let _ = writeln!(out, "{line}");
-            if !s.unknown_words.is_empty() {
+            if !s.unknown_words.is_empty() && col.kind == ColumnType::Bool {
+                // a guess the user confirms: words of negation mean false
+                let guess = |w: &str| !["未", "不", "否", "无", "非"].iter().any(|n| w.contains(n));
+                let _ = writeln!(
+                    out,
+                    "# ↑ words that are not 是/否: map them, e.g. values = {{ {} }}   # 请确认",
+                    s.unknown_words
+                        .iter()
+                        .take(6)
+                        .map(|w| format!("{} = {}", q(w), guess(w)))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            } else if !s.unknown_words.is_empty() {
                 let set = col.values.as_ref().expect("unknown words come from a value set");
                 let _ = writeln!(
                     out,

@@ -123,18 +123,19 @@ pub fn build(c: &mut County, pop: &Pop) {
 
     // 惠民惠农一卡通: yearly arable-land subsidy for residents, monthly disability and
     // old-age allowances; payments of the deceased stop before death unless planted
-    let mut t = Table::streamed(&[
-        "流水号",
-        "补贴项目",
-        "身份证号",
-        "姓名",
-        "发放金额(元)",
-        "发放日期",
-        "社保卡账号",
-        "账户户名",
-        "村组",
-    ])
-    .style("发放日期", DateStyle::Slash);
+    let mut t = c
+        .large_table(&[
+            "流水号",
+            "补贴项目",
+            "身份证号",
+            "姓名",
+            "发放金额(元)",
+            "发放日期",
+            "社保卡账号",
+            "账户户名",
+            "村组",
+        ])
+        .style("发放日期", DateStyle::Slash);
     let mut seq = 0u64;
     let mut push = |t: &mut Table, c: &County, item: &str, p: &super::people::Person, amount: f64, date: NaiveDate| {
         seq += 1;

@@ -13,6 +13,7 @@
 
 mod finance;
 mod land;
+pub mod layout_b;
 pub mod people;
 mod procurement;
 mod programmes;
@@ -34,8 +35,28 @@ pub struct Settings {
     pub seed: u64,
     /// Population and volume multiplier (1 = the bundled fixtures).
     pub scale: u32,
-    /// Only write these datasets (connector names); empty = all.
+    /// Only write these datasets (connector names); empty = all. Layout A only.
     pub only: Vec<String>,
+    /// How the exports are cut.
+    pub layout: Layout,
+}
+
+impl Settings {
+    /// The bundled fixtures' settings in a layout.
+    pub fn bundled(layout: Layout) -> Settings {
+        Settings { seed: 1, scale: 1, only: Vec::new(), layout }
+    }
+}
+
+/// How the county's exports are cut: the same county, two shapes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Layout {
+    /// `fixtures/demo/`: 31 exports, one per dataset (two workbooks hold two each).
+    #[default]
+    A,
+    /// `fixtures/demo-b/`: 23 exports as another county hands them over — combined, other
+    /// words and units, optional columns left out, other key shapes (see [`layout_b`]).
+    B,
 }
 
 /// What was written.
@@ -97,6 +118,8 @@ pub struct County {
     extra_firms: Vec<registry::Company>,
     /// Tables by output file (relative path) in write order.
     outputs: Vec<(String, Output)>,
+    /// Keep every row of large tables (layout B is made from them) instead of streaming them.
+    keep_rows: bool,
 }
 
 enum Output {
@@ -133,6 +156,11 @@ impl County {
     fn person_in(&mut self, village: usize, from: NaiveDate, to: NaiveDate) -> Person {
         let born = self.dice.date(from, to);
         self.reg.person_at(&mut self.dice, village, born)
+    }
+
+    /// A table for a large export: rendered row by row unless the rows are needed again.
+    fn large_table(&self, headers: &[&str]) -> Table {
+        if self.keep_rows { Table::new(headers) } else { Table::streamed(headers) }
     }
 
     fn n(&self, base: usize) -> usize {
@@ -186,8 +214,13 @@ fn units() -> Vec<Unit> {
         .collect()
 }
 
-/// Generates the county into `out` (created if missing).
+/// Generates the county into `out` (created if missing). Layout A writes the exports there;
+/// layout B writes them under `out/exports/` (beside the hand-written connectors of
+/// `fixtures/demo-b/`) and `out/planted.csv` with the entities in its key shapes.
 pub fn generate(settings: &Settings, out: &Path) -> anyhow::Result<Report> {
+    if settings.layout == Layout::B && !settings.only.is_empty() {
+        anyhow::bail!("--only applies to layout A");
+    }
     let mut c = County {
         dice: Dice::new(settings.seed),
         reg: Registry::new(),
@@ -196,6 +229,7 @@ pub fn generate(settings: &Settings, out: &Path) -> anyhow::Result<Report> {
         units: units(),
         extra_firms: Vec::new(),
         outputs: Vec::new(),
+        keep_rows: settings.layout == Layout::B,
     };
     // The people and their crossings come first; then every domain draws from its own random
     // stream, so leaving a domain out (`--only`) does not change the others.
@@ -224,12 +258,16 @@ pub fn generate(settings: &Settings, out: &Path) -> anyhow::Result<Report> {
         registry::write(&mut c, &reg);
     }
 
+    let (outputs, planted) = match settings.layout {
+        Layout::A => (std::mem::take(&mut c.outputs), c.planted.clone()),
+        Layout::B => (layout_b::reshape(&c.outputs), layout_b::planted(&c.planted)),
+    };
     let mut report = Report::default();
     let wanted = |file: &str| {
         settings.only.is_empty() || settings.only.iter().any(|o| file_dataset(file).iter().any(|d| d == o))
     };
-    for (file, output) in &c.outputs {
-        if !wanted(file) {
+    for (file, output) in &outputs {
+        if settings.layout == Layout::A && !wanted(file) {
             continue;
         }
         let path = out.join(file);
@@ -255,7 +293,7 @@ pub fn generate(settings: &Settings, out: &Path) -> anyhow::Result<Report> {
     if settings.only.is_empty() {
         let path = out.join("planted.csv");
         let mut t = Table::new(&["case", "model", "kind", "datasets", "entity", "note"]);
-        for p in &c.planted {
+        for p in &planted {
             t.push(vec![
                 p.case.clone().into(),
                 p.model.into(),
@@ -320,7 +358,7 @@ mod tests {
     fn same_seed_same_county() {
         let a = tempfile::tempdir().unwrap();
         let b = tempfile::tempdir().unwrap();
-        let s = Settings { seed: 3, scale: 1, only: vec![] };
+        let s = Settings { seed: 3, ..Settings::bundled(Layout::A) };
         generate(&s, a.path()).unwrap();
         generate(&s, b.path()).unwrap();
         for (f, _) in FILES.iter().take(3).chain(FILES.iter().skip(17).take(2)) {

@@ -41,26 +41,27 @@ const PROJECTS: &[&str] = &[
 
 pub fn build(c: &mut County, pop: &Pop) {
     let mut budget = Table::new(&["预算年度", "单位名称", "项目编码", "项目名称", "经济科目", "指标金额(万元)"]);
-    let mut pay = Table::streamed(&[
-        "支付凭证号",
-        "预算年度",
-        "部门编码",
-        "部门名称",
-        "基层单位名称",
-        "项目编码",
-        "项目名称",
-        "功能科目",
-        "经济科目编码",
-        "经济科目名称",
-        "支付日期",
-        "收款人名称",
-        "收款人账号",
-        "收款人开户行",
-        "用途",
-        "金额(元)",
-        "支付方式",
-    ])
-    .style("支付日期", DateStyle::Slash);
+    let mut pay = c
+        .large_table(&[
+            "支付凭证号",
+            "预算年度",
+            "部门编码",
+            "部门名称",
+            "基层单位名称",
+            "项目编码",
+            "项目名称",
+            "功能科目",
+            "经济科目编码",
+            "经济科目名称",
+            "支付日期",
+            "收款人名称",
+            "收款人账号",
+            "收款人开户行",
+            "用途",
+            "金额(元)",
+            "支付方式",
+        ])
+        .style("支付日期", DateStyle::Slash);
     let units = c.units.clone();
     let mut seq = 0u64;
     let mut pay_row = |pay: &mut Table,
@@ -225,21 +226,22 @@ pub fn build(c: &mut County, pop: &Pop) {
     c.csv("finance/国库集中支付明细.csv", pay, &[], true);
 
     // accounting vouchers: expense entries against the bank account, and two cash entries
-    let mut v = Table::streamed(&[
-        "单位名称",
-        "会计年度",
-        "凭证日期",
-        "凭证类型",
-        "凭证号",
-        "分录序号",
-        "科目编码",
-        "科目名称",
-        "摘要",
-        "借方金额",
-        "贷方金额",
-        "辅助核算",
-    ])
-    .style("凭证日期", DateStyle::Compact);
+    let mut v = c
+        .large_table(&[
+            "单位名称",
+            "会计年度",
+            "凭证日期",
+            "凭证类型",
+            "凭证号",
+            "分录序号",
+            "科目编码",
+            "科目名称",
+            "摘要",
+            "借方金额",
+            "贷方金额",
+            "辅助核算",
+        ])
+        .style("凭证日期", DateStyle::Compact);
     let mut vno = 0;
     for (ui, u) in units.iter().enumerate().take(8) {
         for k in 0..c.n(120) {
