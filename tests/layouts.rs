@@ -82,7 +82,25 @@ async fn both_layouts_find_every_planted_anomaly_and_no_lookalike() {
             outcomes.iter().filter(|o| o.status == Status::NotRun).map(|o| (o.model.as_str(), &o.missing)).collect();
         if project == "." {
             assert!(not_run.is_empty(), "{not_run:?}");
+            let without: Vec<(&str, &Vec<String>)> = outcomes
+                .iter()
+                .filter(|o| o.status == Status::RanWithout)
+                .map(|o| (o.model.as_str(), &o.without))
+                .collect();
+            assert_eq!(
+                format!("{without:?}"),
+                r#"[("procurement.shared_bid_fingerprints", ["bids.ca_lock", "bids.machine_code"])]"#,
+                "layout A lacks only the fingerprints its platform does not record"
+            );
         } else {
+            // this platform exports MACs and machine codes only: the fingerprint model looks anyway
+            let fp = outcomes.iter().find(|o| o.model == "procurement.shared_bid_fingerprints").unwrap();
+            assert_eq!(fp.status, Status::RanWithout);
+            assert!(
+                fp.without.contains(&"bids.upload_ip".to_string()) && !fp.without.contains(&"bids.mac".to_string()),
+                "{:?}",
+                fp.without
+            );
             assert_eq!(
                 format!("{not_run:?}"),
                 r#"[("finance.invoice_after_claim", ["reimbursements.invoice_date"])]"#,

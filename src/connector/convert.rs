@@ -277,10 +277,14 @@ impl Converter {
             let mut out = vec![false; n];
             for (row, o) in out.iter_mut().enumerate() {
                 let verdict = keep.as_ref().and_then(|k| k.is_valid(row).then(|| k.value(row)));
+                // a condition that cannot be judged (NULL) leaves a row out, unless the row has
+                // a value that failed to convert: then it stays in quarantine, never dropped
+                let unparseable =
+                    || pass.rejected.iter().any(|i| i.line == raw.line(row) && i.code != "missing_required");
                 *o = match verdict {
                     Some(true) => false,
                     Some(false) => true,
-                    None => !pass.reject[row],
+                    None => !(pass.reject[row] && unparseable()),
                 };
             }
             let lines_out: std::collections::HashSet<u64> = (0..n).filter(|&r| out[r]).map(|r| raw.line(r)).collect();

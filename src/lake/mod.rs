@@ -885,7 +885,10 @@ impl Landed {
             match self.collapse.as_mut() {
                 Some(c) => {
                     let (kept, issues, dropped) = c.collapse(&batch, &lines, &file, &self.key);
-                    self.collapsed += dropped;
+                    self.collapsed += dropped.len() as u64;
+                    // a repeat's findings are its first row's, already recorded once
+                    let dropped: HashSet<u64> = dropped.into_iter().collect();
+                    self.flagged.retain(|f| f.file != file || !dropped.contains(&f.line));
                     self.flagged.extend(issues);
                     if kept.num_rows() > 0 {
                         self.held.push(kept);
@@ -899,24 +902,24 @@ impl Landed {
 
 impl Collapse {
     /// Keeps the first row of every key; returns the kept rows, the flags of repeats that
-    /// disagree with their first row, and how many rows were dropped.
+    /// disagree with their first row, and the lines of the rows dropped.
     fn collapse(
         &mut self,
         batch: &RecordBatch,
         lines: &[u64],
         file: &str,
         key: &[String],
-    ) -> (RecordBatch, Vec<RowIssue>, u64) {
+    ) -> (RecordBatch, Vec<RowIssue>, Vec<u64>) {
         use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
         let n = batch.num_rows();
         let key_cols: Vec<_> = self.key_idx.iter().map(|&i| batch.column(i).clone()).collect();
         let (Ok(keys), Ok(rows)) = (self.keys.convert_columns(&key_cols), self.rows.convert_columns(batch.columns()))
         else {
-            return (batch.clone(), Vec::new(), 0);
+            return (batch.clone(), Vec::new(), Vec::new());
         };
         let mut keep = vec![true; n];
         let mut issues = Vec::new();
-        let mut dropped = 0;
+        let mut dropped = Vec::new();
         let fo = FormatOptions::default().with_null("");
         for r in 0..n {
             let k = keys.row(r).owned();
@@ -927,7 +930,7 @@ impl Collapse {
                 }
                 Some((first, first_line)) => {
                     keep[r] = false;
-                    dropped += 1;
+                    dropped.push(line);
                     if first.row() == rows.row(r) {
                         continue;
                     }

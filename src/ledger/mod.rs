@@ -357,6 +357,23 @@ mod tests {
     }
 
     #[test]
+    fn a_model_that_could_not_look_resolves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut l = Ledger::open(&dir.path().join("l.sqlite")).unwrap();
+        l.record(&report("R1", "m", &["a", "b"], None), "file:///lake/").unwrap();
+        // the next run lacks the model's core data: it found nothing because it looked at nothing
+        let mut idle = report("R2", "m", &[], None);
+        idle.models[0].status = crate::runner::Status::NotRun;
+        idle.models[0].missing = vec!["deaths".into()];
+        let d = l.record(&idle, "file:///lake/").unwrap();
+        assert!(d.total.is_empty(), "{d:?}");
+        assert_eq!(marks(&l).into_iter().filter(|(_, m)| *m == Mark::Resolved).count(), 0);
+        let why: Option<String> =
+            l.conn.query_row("SELECT error FROM run_models WHERE run_id = 'R2'", [], |r| r.get(0)).unwrap();
+        assert_eq!(why.as_deref(), Some("not run: needs deaths"));
+    }
+
+    #[test]
     fn history_is_append_only() {
         let dir = tempfile::tempdir().unwrap();
         let mut l = Ledger::open(&dir.path().join("l.sqlite")).unwrap();

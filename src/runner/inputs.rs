@@ -156,3 +156,53 @@ pub fn assess(m: &Model, inputs: &Inputs, have: &Availability) -> Assessment {
 pub fn unread_declarations(m: &Model, inputs: &Inputs) -> Vec<String> {
     m.spec.optional.iter().chain(m.spec.one_of.iter().flatten()).filter(|i| !inputs.reads_item(i)).cloned().collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn model(optional: &str, one_of: &str) -> Model {
+        let text = format!(
+            "/* searchlight\nid = \"t.m\"\ntitle = \"t\"\ntitle_en = \"t\"\ndomain = \"t\"\narea = \"t\"\nseverity = \"low\"\nowner = \"t\"\ndescription = \"d\"\nbasis = [\"b\"]\nentity = [\"id_no\"]\nunit = \"id_no\"\noptional = {optional}\none_of = {one_of}\n*/\nSELECT 1 AS id_no\n"
+        );
+        crate::model::parse(std::path::Path::new("t.sql"), crate::model::Origin::Project, text.into_bytes()).unwrap()
+    }
+
+    fn reads(items: &[(&str, &[&str])]) -> Inputs {
+        Inputs {
+            reads: items.iter().map(|(d, c)| (d.to_string(), c.iter().map(|c| c.to_string()).collect())).collect(),
+        }
+    }
+
+    fn have(items: &[(&str, &[&str])]) -> Availability {
+        Availability::Only(
+            items.iter().map(|(d, c)| (d.to_string(), c.iter().map(|c| c.to_string()).collect())).collect(),
+        )
+    }
+
+    #[test]
+    fn core_inputs_stop_a_model_optional_ones_do_not() {
+        let m = model("[\"bids.bid_time\", \"procurement_lots\"]", "[[\"bids.upload_ip\", \"bids.mac\"]]");
+        let i = reads(&[("bids", &["lot_no", "bid_time", "upload_ip", "mac"]), ("procurement_lots", &["buyer_name"])]);
+        // every core input there, one fingerprint form, no lots and no bid time
+        let a = assess(&m, &i, &have(&[("bids", &["lot_no", "mac"])]));
+        assert!(a.can_run(), "{a:?}");
+        assert_eq!(a.without, vec!["bids.bid_time", "bids.upload_ip", "procurement_lots"]);
+        // no fingerprint at all: the group is missing, listed with all its forms
+        let a = assess(&m, &i, &have(&[("bids", &["lot_no"])]));
+        assert_eq!(a.missing, vec!["one of: bids.upload_ip, bids.mac"]);
+        // a core column and a core dataset, all listed at once
+        let a = assess(&m, &i, &have(&[]));
+        assert_eq!(a.missing, vec!["bids", "one of: bids.upload_ip, bids.mac"]);
+        let a = assess(&m, &i, &have(&[("bids", &["mac"])]));
+        assert_eq!(a.missing, vec!["bids.lot_no"]);
+        assert!(assess(&m, &i, &Availability::All).can_run());
+    }
+
+    #[test]
+    fn declarations_must_name_what_the_model_reads() {
+        let m = model("[\"bids.bid_tim\", \"procurement_lots\"]", "[]");
+        let i = reads(&[("bids", &["bid_time"]), ("procurement_lots", &["buyer_name"])]);
+        assert_eq!(unread_declarations(&m, &i), vec!["bids.bid_tim"]);
+    }
+}

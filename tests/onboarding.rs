@@ -1,0 +1,152 @@
+//! A new user's path, through the binary: `init` a project that runs the bundled library,
+//! `connector new` from a folder of exports, `ingest --dry-run`, `coverage`, `check`, and the
+//! first clues — and a model that cannot look says so instead of finding "nothing".
+
+use std::path::Path;
+use std::process::Command;
+
+fn searchlight(project: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_searchlight"))
+        .current_dir(project)
+        .arg("--project")
+        .arg(project)
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn gbk(path: &Path, text: &str) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, encoding_rs::GBK.encode(text).0).unwrap();
+}
+
+#[test]
+fn from_a_folder_of_exports_to_first_clues() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("county");
+    let out = Command::new(env!("CARGO_BIN_EXE_searchlight")).arg("init").arg(&dir).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    for made in ["connectors", "models", "exports", "README.md"] {
+        assert!(dir.join(made).exists(), "init made no {made}");
+    }
+    let again = Command::new(env!("CARGO_BIN_EXE_searchlight")).arg("init").arg(&dir).output().unwrap();
+    assert_eq!(again.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already has connectors/"));
+
+    // two exports no connector was written for: a payroll roster under a title row, with this
+    // county's own status word, and the police register of deaths without a source column
+    gbk(
+        &dir.join("exports/财政供养人员花名册.csv"),
+        "清河县财政供养人员花名册\r\n\
+         公民身份号码,姓名,工作单位,人员状态,编制性质,入职日期,离职日期\r\n\
+         340524196811260118,冯杰俊,清河县水利局,在编在岗,事业,2001年3月1日,\r\n\
+         340524198602070026,郑伟文,清河县卫生健康委员会,在编在岗,行政,2010年7月1日,\r\n\
+         340102200006140155,刘力艳,清河县教育局,离退,事业,1990年9月1日,2025年1月31日\r\n",
+    );
+    gbk(
+        &dir.join("exports/死亡人员信息.csv"),
+        "身份证号码,姓名,死亡日期\r\n340524196811260118,冯杰俊,2024-09-14\r\n340102200006140155,刘力艳,2025-01-20\r\n",
+    );
+    let (code, out, err) =
+        searchlight(&dir, &["connector", "new", "exports/财政供养人员花名册.csv", "exports/死亡人员信息.csv"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let payroll = std::fs::read_to_string(dir.join("connectors/payroll.toml")).unwrap();
+    assert!(payroll.contains("name     = \"payroll\""), "{payroll}");
+    assert!(payroll.contains("header_row = 2"), "the title row is skipped: {payroll}");
+    assert!(payroll.contains("id_no") && payroll.contains("from = \"公民身份号码\""), "{payroll}");
+    assert!(payroll.contains("请确认"), "suggestions are marked for the user to confirm");
+    assert!(payroll.contains("words outside 规范取值") && payroll.contains("\"离退\""), "{payroll}");
+    let deaths = std::fs::read_to_string(dir.join("connectors/deaths.toml")).unwrap();
+    assert!(deaths.contains("name     = \"deaths\"") && deaths.contains("source (数据来源)"), "{deaths}");
+
+    // as written, the deaths skeleton lacks the canonical key's `source`: the error says what to do
+    let (code, _, err) = searchlight(&dir, &["ingest", "--dry-run"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("deaths.toml") && err.contains("key column `source`"), "{err}");
+    // the user confirms the suggestions and declares what the exports lack
+    std::fs::write(
+        dir.join("connectors/deaths.toml"),
+        deaths.replace("[columns]\n", "[columns]\nsource = { default = \"公安户籍注销\" }\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("connectors/payroll.toml"),
+        payroll.replace("from = \"人员状态\" }", "from = \"人员状态\", values = { \"离退\" = \"离退休\" } }"),
+    )
+    .unwrap();
+    let (code, out, err) = searchlight(&dir, &["ingest", "--dry-run", "--as-of", "2025-12-31"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("冯杰俊") && out.contains("试运行"), "the first landed rows are shown: {out}");
+    assert!(!dir.join("lake").exists(), "a dry run writes nothing");
+
+    // what the library can do with two exports
+    let (code, out, err) = searchlight(&dir, &["coverage", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let cov: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let model = |id: &str| cov["models"].as_array().unwrap().iter().find(|m| m["model"] == id).unwrap().clone();
+    assert_eq!(model("finance.salary_after_death")["reach"], "partial", "{}", model("finance.salary_after_death"));
+    let after_death = model("relief.paid_after_death");
+    assert_eq!(after_death["reach"], "none");
+    assert!(after_death["missing"].to_string().contains("one of: subsidy_payments.id_no"), "{after_death}");
+    assert!(after_death["fixes"].to_string().contains("map any one of"), "{after_death}");
+    let kin = model("relief.village_official_kin_on_assistance");
+    let fixes = kin["fixes"].to_string();
+    assert!(fixes.contains("land the dataset `officials`") && fixes.contains("connector new"), "{fixes}");
+    let payroll_use = cov["datasets"].as_array().unwrap().iter().find(|d| d["dataset"] == "payroll").unwrap();
+    assert!(payroll_use["models"].as_array().unwrap().len() >= 5, "{payroll_use}");
+    let (_, text, _) = searchlight(&dir, &["coverage"]);
+    assert!(text.contains("不能运行") && text.contains("map a column of your export to"), "{text}");
+
+    // first clues: the models that can look, look; the others say they could not
+    let (code, out, err) = searchlight(&dir, &["pipeline", "--as-of", "2025-12-31"]);
+    assert_eq!(code, 2, "models that could not look make the exit status 2: {err}");
+    assert!(out.contains("未运行: 缺 deaths") || out.contains("未运行: 缺"), "{out}");
+    let (_, clues, _) = searchlight(&dir, &["clues", "--json"]);
+    let clues: serde_json::Value = serde_json::from_str(&clues).unwrap();
+    let ids: Vec<String> = clues.as_array().unwrap().iter().map(|c| c["model"].as_str().unwrap().to_string()).collect();
+    assert!(ids.contains(&"finance.salary_after_death".to_string()), "{clues}");
+    assert_eq!(ids.len(), 1, "the retired 刘力艳 left the payroll the month she died: {clues}");
+}
+
+#[test]
+fn check_calls_missing_data_a_mapping_problem_and_refuses_a_misspelt_optional_input() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::create_dir_all(dir.join("connectors")).unwrap();
+    gbk(&dir.join("data/p.csv"), "身份证号,单位\r\n340524198602070026,清河县卫生健康委员会\r\n");
+    std::fs::write(
+        dir.join("connectors/payroll.toml"),
+        "name = \"payroll\"\nlocation = \"data/p.csv\"\n[format]\ntype = \"csv\"\n[columns]\nid_no = { from = \"身份证号\" }\nunit_name = { from = \"单位\" }\n",
+    )
+    .unwrap();
+    let (code, _, err) = searchlight(dir, &["ingest", "--as-of", "2025-12-31"]);
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = searchlight(dir, &["check", "--model", "registry.public_servants_in_business"]);
+    assert_eq!(code, 0, "the model is sound; the data is short: {out}{err}");
+    assert!(out.contains("数据不足不能运行") && out.contains("enterprises"), "{out}");
+    assert!(!out.contains("not found") && !err.contains("Did you mean"), "no typo is blamed on the model: {out}{err}");
+    // a model of the project's own that declares an optional input it never reads
+    let bundled = std::fs::read_to_string(
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models/finance/salary_after_death.sql"),
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir.join("models")).unwrap();
+    std::fs::write(
+        dir.join("models/salary_after_death.sql"),
+        bundled.replace("optional = [\"payroll.name\",", "optional = [\"payroll.nmae\","),
+    )
+    .unwrap();
+    let (code, out, err) = searchlight(dir, &["check", "--model", "finance.salary_after_death"]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("payroll.nmae") && err.contains("does not read"), "{err}");
+    let (_, out, _) = searchlight(dir, &["models"]);
+    assert!(
+        out.contains("内置 bundled") && out.contains("salary_after_death.sql"),
+        "the project's model replaces the bundled one: {out}"
+    );
+}
