@@ -14,13 +14,17 @@
 //!
 //! | stage | seam | a new … plugs in by |
 //! |---|---|---|
-//! | connector | [`connector::Connector::plan`] / [`connector::Connector::decode`] | a format: a `FormatSpec` variant + one reader module |
+//! | schema | [`schema::Schema::bundled`] | a dataset, column or value word: `models/schema/*.toml` |
+//! | connector | [`connector::load`], [`connector::Connector::plan`] / [`connector::Connector::decode`] | a format: a `FormatSpec` variant + one reader module |
 //! | lake | [`lake::Lake::ingest`], [`lake::Lake::current`] | nothing: the lake holds only Parquet |
 //! | engine | [`engine::Engine`], [`engine::udf::functions`] | a SQL function: one entry in `functions()` |
 //! | model | [`model::load`] | a model: one `.sql` file (+ `.test.toml`), no Rust |
-//! | runner | [`runner::Runner::run`] → [`runner::RunReport`] | — (models are data) |
+//! | runner | [`runner::Runner::run`] → [`runner::RunReport`]; [`runner::inputs::assess`] | — (models are data) |
 //! | ledger | [`ledger::Ledger::record`], [`ledger::Ledger::act`] | a workflow step: a [`ledger::Step`] variant |
 //! | paper | [`paper::build`] + [`paper::render`] | an output format: a [`paper::Format`] variant |
+//!
+//! [`pipeline`] is the one seam the command line calls to ingest (file connectors, then derived
+//! datasets), run and record. [`library`] is the bundled model library and schema.
 //!
 //! Code standards shared by the stages (ID numbers, credit codes, region codes) live in
 //! [`codes`]; object stores by URL in [`storage`]. The demo-county generator ([`demo`], feature

@@ -501,9 +501,11 @@ pub fn load(path: &FsPath, schema: &Schema) -> Result<Connector> {
         let key = b.key.clone().unwrap_or_else(|| canon.map(|d| d.key.clone()).unwrap_or_default());
         for k in &key {
             if !columns.contains_key(k) {
-                let why =
-                    if b.key.is_some() { "" } else { " (the canonical key; set `key = [...]` to use other columns)" };
-                return Err(at("key", format!("key column `{k}` of `{}` is not one of its columns{why}", b.name)));
+                let (why, place) = match b.key {
+                    Some(_) => ("", "key"),
+                    None => (" (the canonical key; set `key = [...]` to use other columns)", "name"),
+                };
+                return Err(at(place, format!("key column `{k}` of `{}` is not one of its columns{why}", b.name)));
             }
         }
         let collapse = match b.repeats {

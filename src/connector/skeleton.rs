@@ -15,7 +15,7 @@ use crate::codes::text;
 use crate::schema::{ColumnType, Dataset, Schema};
 
 /// Rows read to choose the header and to look at value words.
-const SAMPLE_ROWS: usize = 400;
+pub const SAMPLE_ROWS: usize = 400;
 
 /// What an export looks like.
 #[derive(Debug, Clone)]
