@@ -125,6 +125,15 @@ async fn columns_an_export_lacks_are_declared_and_value_words_are_folded_or_flag
     let reason = issue_rows(&p, "payroll", "flags.parquet", "reason").await;
     let reason = reason.iter().find(|r| r.contains("借调")).unwrap();
     assert!(reason.contains("payroll.category") && reason.contains("values"), "{reason}");
+    // a model that compares the column says so every time it runs; one that needs the absent
+    // column says what it ran without
+    let runner = searchlight::runner::Runner::over_lake(&p.lake(), Schema::bundled()).await.unwrap();
+    let m = searchlight::model::load(&crate::util::repo().join("models/finance/paid_by_two_units.sql")).unwrap();
+    let o = runner
+        .run_model(&m, &searchlight::runner::RunRequest::new(chrono::NaiveDate::from_ymd_opt(2025, 12, 31).unwrap()))
+        .await;
+    assert_eq!(o.status, searchlight::runner::Status::RanWithout, "{:?}", o.error);
+    assert!(o.warnings.iter().any(|w| w.contains("payroll.category") && w.contains("借调")), "{:?}", o.warnings);
 }
 
 /// A 低保 payment roster that repeats its household on every month, as county B exports it.

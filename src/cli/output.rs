@@ -318,10 +318,7 @@ pub fn datasets(catalog: &Schema, connectors: &[Connector]) {
             Cell::new(&d.name),
             Cell::new(format!("{}{}", d.title, if d.is_custom() { " (自定义)" } else { "" })),
             Cell::new(&d.domain),
-            Cell::new(match d.grain {
-                crate::schema::Grain::Entity => "entity",
-                crate::schema::Grain::Event => "event",
-            }),
+            Cell::new(d.grain.name()),
             num(d.columns.len() as u64),
             Cell::new(d.key.join(", ")),
             Cell::new(if by.is_empty() { "—".to_string() } else { by.join(", ") }),

@@ -42,6 +42,31 @@ pub struct Sample {
     pub rows: Vec<Vec<String>>,
 }
 
+impl Sample {
+    /// A sample of a file that holds one table.
+    fn of(
+        path: &Path,
+        format: &'static str,
+        encoding: Option<&'static str>,
+        header_row: usize,
+        headers: Vec<String>,
+        rows: Vec<Vec<String>>,
+    ) -> Sample {
+        Sample {
+            path: path.to_path_buf(),
+            format,
+            encoding,
+            delimiter: ',',
+            sheets: Vec::new(),
+            same_sheets: false,
+            sheet: None,
+            header_row,
+            headers,
+            rows,
+        }
+    }
+}
+
 /// One suggested mapping.
 #[derive(Debug, Clone)]
 pub struct Suggestion {
@@ -148,18 +173,7 @@ fn sniff_csv(path: &Path, bytes: &[u8]) -> anyhow::Result<Sample> {
         .map(|r| r.iter().map(|c| c.to_string()).collect())
         .collect();
     let (header_row, headers, rows) = split_header(rows);
-    Ok(Sample {
-        path: path.to_path_buf(),
-        format: "csv",
-        encoding: Some(encoding),
-        delimiter,
-        sheets: Vec::new(),
-        same_sheets: false,
-        sheet: None,
-        header_row,
-        headers,
-        rows,
-    })
+    Ok(Sample { delimiter, ..Sample::of(path, "csv", Some(encoding), header_row, headers, rows) })
 }
 
 fn sniff_workbook(path: &Path, bytes: Vec<u8>) -> anyhow::Result<Vec<Sample>> {
@@ -247,18 +261,7 @@ fn sniff_ndjson(path: &Path, bytes: &[u8]) -> anyhow::Result<Sample> {
                 .collect()
         })
         .collect();
-    Ok(Sample {
-        path: path.to_path_buf(),
-        format: "ndjson",
-        encoding: Some(encoding),
-        delimiter: ',',
-        sheets: Vec::new(),
-        same_sheets: false,
-        sheet: None,
-        header_row: 1,
-        headers,
-        rows,
-    })
+    Ok(Sample::of(path, "ndjson", Some(encoding), 1, headers, rows))
 }
 
 fn sniff_parquet(path: &Path, bytes: Vec<u8>) -> anyhow::Result<Sample> {
@@ -277,18 +280,7 @@ fn sniff_parquet(path: &Path, bytes: Vec<u8>) -> anyhow::Result<Sample> {
             rows.push(fmts.iter().map(|f| f.value(r).to_string()).collect());
         }
     }
-    Ok(Sample {
-        path: path.to_path_buf(),
-        format: "parquet",
-        encoding: None,
-        delimiter: ',',
-        sheets: Vec::new(),
-        same_sheets: false,
-        sheet: None,
-        header_row: 1,
-        headers,
-        rows,
-    })
+    Ok(Sample::of(path, "parquet", None, 1, headers, rows))
 }
 
 /// Picks the header row among the first rows: the one with the most cells that look like

@@ -485,15 +485,7 @@ impl Lake {
                             r.filtered += l.filtered as u64;
                             r.rejected.extend(l.rejected);
                             r.flagged.extend(l.flagged);
-                            for (p, q) in r.provided.iter_mut().zip(&l.provided) {
-                                *p |= *q;
-                            }
-                            for (col, words) in l.outside {
-                                let e = r.outside.entry(col).or_default();
-                                for (w, n) in words {
-                                    *e.entry(w).or_insert(0) += n;
-                                }
-                            }
+                            absorb(&mut r.provided, &mut r.outside, &l.provided, l.outside);
                             if b.collapse && l.batch.num_rows() > 0 {
                                 r.held_lines.push(l.lines);
                                 r.held_files.push(l.file);
@@ -854,15 +846,7 @@ impl Landed {
         self.flagged.extend(r.flagged);
         self.rows_read += r.rows_read;
         self.filtered += r.filtered;
-        for (p, q) in self.provided.iter_mut().zip(&r.provided) {
-            *p |= *q;
-        }
-        for (col, words) in r.outside {
-            let e = self.outside.entry(col).or_default();
-            for (w, n) in words {
-                *e.entry(w).or_insert(0) += n;
-            }
-        }
+        absorb(&mut self.provided, &mut self.outside, &r.provided, r.outside);
         for k in r.key_hashes {
             self.seen.reserve(k.hashes.len());
             for (&h, &line) in k.hashes.iter().zip(&k.lines) {
@@ -977,6 +961,24 @@ impl Collapse {
         let mask = BooleanArray::from(keep);
         let kept = datafusion::arrow::compute::filter_record_batch(batch, &mask).unwrap_or_else(|_| batch.clone());
         (kept, issues, dropped)
+    }
+}
+
+/// Adds one landing's column presence and out-of-set word counts to a running total.
+fn absorb(
+    provided: &mut [bool],
+    outside: &mut BTreeMap<String, BTreeMap<String, u64>>,
+    more_provided: &[bool],
+    more_outside: BTreeMap<String, BTreeMap<String, u64>>,
+) {
+    for (p, q) in provided.iter_mut().zip(more_provided) {
+        *p |= *q;
+    }
+    for (col, words) in more_outside {
+        let e = outside.entry(col).or_default();
+        for (w, n) in words {
+            *e.entry(w).or_insert(0) += n;
+        }
     }
 }
 

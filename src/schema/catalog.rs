@@ -99,8 +99,5 @@ onto one value set (listed at the end); a word outside it is kept but flagged.\n
 }
 
 fn grain(g: Grain) -> &'static str {
-    match g {
-        Grain::Entity => "entity",
-        Grain::Event => "event",
-    }
+    g.name()
 }

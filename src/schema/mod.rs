@@ -128,6 +128,16 @@ pub enum Grain {
     Event,
 }
 
+impl Grain {
+    /// Name as written in schema files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Grain::Entity => "entity",
+            Grain::Event => "event",
+        }
+    }
+}
+
 /// Where a dataset's definition comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Origin {
