@@ -110,10 +110,7 @@ pub async fn derive(lake: &Lake, catalog: &Schema, conn: &Connector, opts: &Inge
     let shown = conn.path.display().to_string();
     let engine = Engine::local();
     let manifests = engine.register_lake(lake, catalog).await.map_err(|e| e.to_string())?;
-    let df = engine
-        .sql_bound(sql, &Default::default())
-        .await
-        .map_err(|e| format!("{shown}: derive: {}", first_line(&e.strip_backtrace())))?;
+    let df = engine.sql_bound(sql, &Default::default()).await.map_err(|e| derive_error(conn, sql, &e))?;
     let read = crate::runner::inputs::Inputs::of(df.logical_plan());
     let mut inputs = BTreeMap::new();
     for d in read.reads.keys() {
@@ -138,7 +135,7 @@ pub async fn derive(lake: &Lake, catalog: &Schema, conn: &Connector, opts: &Inge
             ));
         }
     }
-    let batches = df.collect().await.map_err(|e| format!("{shown}: derive: {}", first_line(&e.strip_backtrace())))?;
+    let batches = df.collect().await.map_err(|e| derive_error(conn, sql, &e))?;
     let target = block.schema();
     let opts_cast = CastOptions { safe: false, ..Default::default() };
     let mut landed = Vec::new();
@@ -173,6 +170,21 @@ pub async fn derive(lake: &Lake, catalog: &Schema, conn: &Connector, opts: &Inge
     lake.land_derived(conn, landed, provided, inputs, opts).await.map_err(|e| e.to_string())
 }
 
+/// A derived dataset's query error at its line and column in the connector file (the query's
+/// own position, moved to where the query sits in the TOML; else the `derive` key's line).
+fn derive_error(conn: &Connector, sql: &str, e: &datafusion::error::DataFusionError) -> String {
+    let (at, message) = crate::engine::error_position(e);
+    let text = std::fs::read_to_string(&conn.path).unwrap_or_default();
+    let start = text.find(sql).or_else(|| text.find("derive")).unwrap_or(0);
+    let (line0, col0) = crate::connector::line_col(&text, start);
+    let (line, column) = match at {
+        Some((1, c)) => (line0, col0 + c - 1),
+        Some((l, c)) => (line0 + l - 1, c),
+        None => (line0, col0),
+    };
+    format!("{}:{line}:{column}: derive: {message}", conn.path.display())
+}
+
 /// `<code>_valid` for an ID or credit-code column a query returned without it.
 fn validity(codes: &ArrayRef, kind: Option<crate::schema::ColumnType>) -> ArrayRef {
     use datafusion::arrow::array::{Array, BooleanArray, StringArray};
@@ -184,10 +196,6 @@ fn validity(codes: &ArrayRef, kind: Option<crate::schema::ColumnType>) -> ArrayR
         .unwrap_or_else(|_| new_null_array(&datafusion::arrow::datatypes::DataType::Utf8, codes.len()));
     let s = text.as_any().downcast_ref::<StringArray>().expect("utf8");
     Arc::new(s.iter().map(|v| v.map(check)).collect::<BooleanArray>())
-}
-
-fn first_line(s: &str) -> String {
-    s.lines().next().unwrap_or(s).to_string()
 }
 
 /// Runs models over the lake's current snapshots, saves the run's evidence into the lake and,

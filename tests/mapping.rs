@@ -294,6 +294,13 @@ fn a_derived_dataset_lands_with_its_lineage_and_never_from_a_failed_input() {
     // the inputs unchanged: the derived dataset is unchanged too
     let (_, out, _) = run(&["ingest", "--as-of", "2025-12-31"]);
     assert!(out.contains("未变化 3"), "{out}");
+    // a mistake in the query is reported at its line and column in the connector file
+    let good = std::fs::read_to_string(p.path("connectors/deaths.toml")).unwrap();
+    p.write("connectors/deaths.toml", good.replace("FROM cremations", "FROM cremation"));
+    let (code, _, err) = run(&["ingest", "--as-of", "2025-12-31"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("deaths.toml:5:") && err.contains("cremation"), "{err}");
+    p.write("connectors/deaths.toml", good);
     // a broken input: the derived dataset is not made from the stale snapshot
     p.write("data/fire.csv", "逝者身份证号,火化时间\n340524198001010013,2024-10-12\n");
     let (code, _, err) = run(&["ingest", "--as-of", "2025-12-31"]);

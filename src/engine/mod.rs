@@ -225,3 +225,29 @@ impl Engine {
         Ok(statement)
     }
 }
+
+/// Where in the SQL text an error is (1-based line and column, when DataFusion knows) and its
+/// message in one line.
+pub fn error_position(e: &DataFusionError) -> (Option<(usize, usize)>, String) {
+    let mut at = e.diagnostic().and_then(|d| d.span).map(|s| (s.start.line as usize, s.start.column as usize));
+    let text = e.strip_backtrace();
+    if at.is_none() {
+        // parser errors put the position in the message: "… at Line: 3, Column: 5"
+        if let Some(i) = text.find("Line: ") {
+            let rest = &text[i + 6..];
+            let line = rest.split(',').next().and_then(|n| n.trim().parse().ok());
+            let column = rest.find("Column: ").and_then(|c| {
+                rest[c + 8..].chars().take_while(|ch| ch.is_ascii_digit()).collect::<String>().parse().ok()
+            });
+            if let (Some(l), Some(c)) = (line, column) {
+                at = Some((l, c));
+            }
+        }
+    }
+    let first = text.lines().next().unwrap_or(&text).to_string();
+    let message = match e.diagnostic() {
+        Some(d) => format!("{} ({first})", d.message),
+        None => first,
+    };
+    (at, message)
+}

@@ -307,31 +307,9 @@ fn reads(plan: &LogicalPlan) -> Vec<String> {
 
 /// Maps a DataFusion error to a position in the model file where DataFusion knows one.
 fn locate(m: &Model, e: &DataFusionError) -> model::Error {
-    let mut line_col = e.diagnostic().and_then(|d| d.span).map(|s| (s.start.line as usize, s.start.column as usize));
-    let text = e.strip_backtrace();
-    if line_col.is_none() {
-        // parser errors put the position in the message: "… at Line: 3, Column: 5"
-        if let Some(at) = text.find("Line: ") {
-            let rest = &text[at + 6..];
-            let line = rest.split(',').next().and_then(|n| n.trim().parse().ok());
-            let column = rest.find("Column: ").and_then(|c| {
-                rest[c + 8..].chars().take_while(|ch| ch.is_ascii_digit()).collect::<String>().parse().ok()
-            });
-            if let (Some(l), Some(c)) = (line, column) {
-                line_col = Some((l, c));
-            }
-        }
-    }
-    let (line, column) = line_col.unwrap_or((0, 0));
-    let message = match e.diagnostic() {
-        Some(d) => format!("{} ({})", d.message, first_line(&text)),
-        None => first_line(&text).to_string(),
-    };
+    let (at, message) = crate::engine::error_position(e);
+    let (line, column) = at.unwrap_or((0, 0));
     model::Error { file: m.path.clone(), line, column, message }
-}
-
-fn first_line(s: &str) -> &str {
-    s.lines().next().unwrap_or(s)
 }
 
 fn check_columns(m: &Model, columns: &[String]) -> Result<(), model::Error> {
