@@ -55,8 +55,11 @@ SELECT
     sum(f.amount)                                    AS amount,
     min(f.pay_date)                                  AS first_paid,
     max(f.pay_date)                                  AS last_paid,
-    min(r.official_role)                             AS official_role
+    min(r.official_role)                             AS official_role,
+    -- without the members' names only the heads' are compared: the clue says so
+    min(CASE WHEN k.members = 0 THEN '仅与户主姓名比对(未提供家庭成员数据)' ELSE '与户主及家庭成员姓名比对' END) AS compared_with
 FROM foreign_pay f
 LEFT JOIN village_roles r ON r.name = f.account_name
+CROSS JOIN (SELECT count(*) AS members FROM relief_members) k
 GROUP BY f.account
 HAVING count(DISTINCT f.household_id) >= $min_households

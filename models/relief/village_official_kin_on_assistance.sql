@@ -47,9 +47,12 @@ SELECT
     min(p.household_id)                                           AS household_id,
     min(p.category)                                               AS category,
     min(coalesce(k.org_name, k.org_code))                         AS org_name,
-    string_agg(DISTINCT coalesce(k.official_name, '') || '(' || coalesce(k.position, '村干部') || '，' || k.relation || ')', '；') AS officials
+    string_agg(DISTINCT coalesce(k.official_name, '') || '(' || coalesce(k.position, '村干部') || '，' || k.relation || ')', '；') AS officials,
+    -- without a filing register the clue says so: the filing is then checked offline
+    min(CASE WHEN f.filings = 0 THEN '未提供备案数据，需核实是否备案' ELSE '备案数据中无此人' END) AS filing
 FROM people p
 JOIN kin k ON k.person_id = p.person_id AND k.org_code = p.region_code
+CROSS JOIN (SELECT count(*) AS filings FROM kin_filings) f
 WHERE (p.approved_date IS NULL OR p.approved_date <= $as_of)
   AND NOT EXISTS (SELECT 1 FROM kin_filings f WHERE f.id_no = p.person_id AND (f.filed_on IS NULL OR f.filed_on <= $as_of))
 GROUP BY p.person_id
