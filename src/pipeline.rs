@@ -145,12 +145,15 @@ pub async fn derive(lake: &Lake, catalog: &Schema, conn: &Connector, opts: &Inge
             let col = match b.schema().index_of(f.name()) {
                 Ok(i) => cast_with_options(b.column(i), f.data_type(), &opts_cast)
                     .map_err(|e| format!("{shown}: column `{}`: {e}", f.name()))?,
-                Err(_) => match f.name().strip_suffix("_valid").and_then(|base| b.schema().index_of(base).ok()) {
-                    Some(i) => {
-                        validity(b.column(i), block.columns.get(f.name().trim_end_matches("_valid")).map(|c| c.kind))
+                // `<code>_valid` the query did not return: computed from its code column
+                Err(_) => {
+                    let code = f.name().strip_suffix("_valid");
+                    let rule = code.and_then(|c| block.columns.get(c)).and_then(|c| c.kind.validity_rule());
+                    match (code.and_then(|c| b.schema().index_of(c).ok()), rule) {
+                        (Some(i), Some(rule)) => validity(b.column(i), rule),
+                        _ => new_null_array(f.data_type(), b.num_rows()),
                     }
-                    None => new_null_array(f.data_type(), b.num_rows()),
-                },
+                }
             };
             cols.push(col);
         }
@@ -186,12 +189,8 @@ fn derive_error(conn: &Connector, sql: &str, e: &datafusion::error::DataFusionEr
 }
 
 /// `<code>_valid` for an ID or credit-code column a query returned without it.
-fn validity(codes: &ArrayRef, kind: Option<crate::schema::ColumnType>) -> ArrayRef {
+fn validity(codes: &ArrayRef, check: fn(&str) -> bool) -> ArrayRef {
     use datafusion::arrow::array::{Array, BooleanArray, StringArray};
-    let check: fn(&str) -> bool = match kind {
-        Some(crate::schema::ColumnType::Uscc) => crate::codes::uscc::is_valid,
-        _ => crate::codes::id_card::is_valid,
-    };
     let text = cast_with_options(codes, &datafusion::arrow::datatypes::DataType::Utf8, &CastOptions::default())
         .unwrap_or_else(|_| new_null_array(&datafusion::arrow::datatypes::DataType::Utf8, codes.len()));
     let s = text.as_any().downcast_ref::<StringArray>().expect("utf8");

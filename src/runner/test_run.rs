@@ -10,7 +10,6 @@ use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
 
 use super::{RunRequest, Runner};
-use crate::codes::{id_card, uscc};
 use crate::engine::Engine;
 use crate::model::{self, Model};
 use crate::schema::Schema as Catalog;
@@ -125,11 +124,7 @@ fn table(schema: &SchemaRef, text: &str) -> Result<RecordBatch, String> {
             let base = f.name().strip_suffix("_valid")?;
             let kind = schema.field_with_name(base).ok()?.metadata().get("type")?.clone();
             let codes = given(base)?;
-            let check: fn(&str) -> bool = match kind.as_str() {
-                "id_card" => id_card::is_valid,
-                "uscc" => uscc::is_valid,
-                _ => return None,
-            };
+            let check = crate::schema::ColumnType::ALL.into_iter().find(|t| t.name() == kind)?.validity_rule()?;
             Some(codes.into_iter().map(|c| c.map(|c| check(&c).to_string())).collect())
         });
         let array: ArrayRef = match values {

@@ -97,7 +97,16 @@ impl ColumnType {
 
     /// Whether the type adds a `<name>_valid` column.
     pub fn has_validity(self) -> bool {
-        matches!(self, ColumnType::IdCard | ColumnType::Uscc)
+        self.validity_rule().is_some()
+    }
+
+    /// The check `<name>_valid` holds (GB 11643 for IDs, GB 32100 for credit codes).
+    pub fn validity_rule(self) -> Option<fn(&str) -> bool> {
+        match self {
+            ColumnType::IdCard => Some(crate::codes::id_card::is_valid),
+            ColumnType::Uscc => Some(crate::codes::uscc::is_valid),
+            _ => None,
+        }
     }
 
     /// The Arrow type values of this type land as.
