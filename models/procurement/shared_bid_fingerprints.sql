@@ -24,39 +24,39 @@ one_of   = [["bids.upload_ip", "bids.mac", "bids.machine_code", "bids.disk_seria
 bidders = "投标人(统一社会信用代码)"
 */
 WITH uploads AS (
-    SELECT lot_no, bidder_uscc, bidder_name, upload_ip, mac, machine_code, disk_serial, ca_lock
+    SELECT lot_no, bidder_uscc, bidder_name, upload_ip, machine_code, disk_serial, ca_lock,
+           upper(replace(replace(replace(replace(mac, '-', ''), ':', ''), '.', ''), ' ', '')) AS mac
     FROM bids
     WHERE bidder_uscc IS NOT NULL AND (bid_time IS NULL OR CAST(bid_time AS DATE) <= $as_of)
 ),
-prints AS (
-    -- one row per bid and fingerprint the platform exported
-    SELECT lot_no, bidder_uscc, bidder_name, 'IP' AS kind, upload_ip AS value FROM uploads WHERE upload_ip IS NOT NULL
+shared AS (
+    -- per fingerprint the platform exported: values of a lot that more than one bidder has
+    -- (min <> max is the cheap form of count(DISTINCT) > 1)
+    SELECT lot_no, 'IP' AS kind, upload_ip AS value FROM uploads WHERE upload_ip <> ''
+    GROUP BY lot_no, upload_ip HAVING min(bidder_uscc) <> max(bidder_uscc)
     UNION ALL
-    SELECT lot_no, bidder_uscc, bidder_name, 'MAC', upper(regexp_replace(mac, '[^0-9A-Za-z]', '', 'g'))
-    FROM uploads WHERE mac IS NOT NULL
+    SELECT lot_no, 'MAC', mac FROM uploads WHERE mac <> ''
+    GROUP BY lot_no, mac HAVING min(bidder_uscc) <> max(bidder_uscc)
     UNION ALL
-    SELECT lot_no, bidder_uscc, bidder_name, '机器码', machine_code FROM uploads WHERE machine_code IS NOT NULL
+    SELECT lot_no, '机器码', machine_code FROM uploads WHERE machine_code <> ''
+    GROUP BY lot_no, machine_code HAVING min(bidder_uscc) <> max(bidder_uscc)
     UNION ALL
-    SELECT lot_no, bidder_uscc, bidder_name, '硬盘', disk_serial FROM uploads WHERE disk_serial IS NOT NULL
+    SELECT lot_no, '硬盘', disk_serial FROM uploads WHERE disk_serial <> ''
+    GROUP BY lot_no, disk_serial HAVING min(bidder_uscc) <> max(bidder_uscc)
     UNION ALL
-    SELECT lot_no, bidder_uscc, bidder_name, 'CA锁', ca_lock FROM uploads WHERE ca_lock IS NOT NULL
-),
-marked AS (
-    -- how many bidders share each fingerprint of a lot (a window, so the rows are read once)
-    SELECT lot_no, kind, value, bidder_uscc, bidder_name,
-           min(bidder_uscc) OVER (PARTITION BY lot_no, kind, value) AS first_bidder,
-           max(bidder_uscc) OVER (PARTITION BY lot_no, kind, value) AS last_bidder
-    FROM prints
-    WHERE value <> ''
+    SELECT lot_no, 'CA锁', ca_lock FROM uploads WHERE ca_lock <> ''
+    GROUP BY lot_no, ca_lock HAVING min(bidder_uscc) <> max(bidder_uscc)
 ),
 sharing AS (
     -- each shared fingerprint with the bidders that share it
-    SELECT lot_no, kind, value,
-           array_to_string(array_sort(array_agg(DISTINCT bidder_uscc)), ',') AS bidders,
-           string_agg(DISTINCT bidder_name, '、')                             AS bidder_names
-    FROM marked
-    WHERE first_bidder <> last_bidder
-    GROUP BY lot_no, kind, value
+    SELECT s.lot_no, s.kind, s.value,
+           array_to_string(array_sort(array_agg(DISTINCT u.bidder_uscc)), ',') AS bidders,
+           string_agg(DISTINCT u.bidder_name, '、')                             AS bidder_names
+    FROM shared s
+    JOIN uploads u ON u.lot_no = s.lot_no
+                  AND s.value = CASE s.kind WHEN 'IP' THEN u.upload_ip WHEN 'MAC' THEN u.mac WHEN '机器码' THEN u.machine_code
+                                            WHEN '硬盘' THEN u.disk_serial ELSE u.ca_lock END
+    GROUP BY s.lot_no, s.kind, s.value
 )
 SELECT
     x.lot_no,

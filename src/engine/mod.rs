@@ -5,6 +5,7 @@
 //! Ballista) later changes one constructor. Tables are plain `ListingTable`s over the lake's
 //! Parquet parts, which a distributed planner can serialise.
 
+pub mod canonical;
 pub mod udf;
 
 use std::sync::Arc;
@@ -23,15 +24,8 @@ use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
 use datafusion::sql::parser::Statement;
 use datafusion::sql::sqlparser::ast;
 
-use datafusion::catalog::MemorySchemaProvider;
-use datafusion::common::{Column, ScalarValue, TableReference};
-use datafusion::logical_expr::{Expr, ExprSchemable, lit};
-
 use crate::lake::{Lake, Manifest};
 use crate::schema::{Dataset, Schema};
-
-/// The schema (namespace) holding the lake's snapshots as they are, under the canonical views.
-const RAW: &str = "lake";
 
 /// A configured DataFusion session.
 #[derive(Clone)]
@@ -88,44 +82,22 @@ impl Engine {
 
     /// Registers a snapshot under its dataset's canonical schema: every column of the
     /// definition is there with its canonical type (NULL where the snapshot lacks it), the
-    /// snapshot's own extra columns after them. A snapshot that already has every column is
-    /// registered as it is.
+    /// snapshot's own extra columns after them ([`canonical::CanonicalTable`]). A snapshot that
+    /// already has every column is registered as it is.
     pub async fn register_canonical(&self, lake: &Lake, def: &Dataset, m: &Manifest) -> Result<()> {
         let table = self.listing(lake, m).await?;
         let have = datafusion::datasource::TableProvider::schema(table.as_ref());
-        let want = def.arrow_schema();
-        let fits =
-            want.fields().iter().all(|f| have.field_with_name(f.name()).is_ok_and(|h| h.data_type() == f.data_type()));
+        let fits = def
+            .arrow_schema()
+            .fields()
+            .iter()
+            .all(|f| have.field_with_name(f.name()).is_ok_and(|h| h.data_type() == f.data_type()));
         self.ctx.deregister_table(def.name.as_str())?;
         if fits {
             self.ctx.register_table(def.name.as_str(), table)?;
-            return Ok(());
+        } else {
+            self.ctx.register_table(def.name.as_str(), Arc::new(canonical::CanonicalTable::new(table, def)))?;
         }
-        if self.ctx.catalog("datafusion").and_then(|c| c.schema(RAW)).is_none() {
-            if let Some(c) = self.ctx.catalog("datafusion") {
-                c.register_schema(RAW, Arc::new(MemorySchemaProvider::new()))?;
-            }
-        }
-        let raw = TableReference::partial(RAW, def.name.as_str());
-        self.ctx.deregister_table(raw.clone())?;
-        self.ctx.register_table(raw.clone(), table)?;
-        let df = self.ctx.table(raw).await?;
-        let mut exprs: Vec<Expr> = Vec::new();
-        for f in want.fields() {
-            let e = match have.field_with_name(f.name()) {
-                Ok(h) if h.data_type() == f.data_type() => Expr::Column(Column::new_unqualified(f.name())),
-                Ok(_) => Expr::Column(Column::new_unqualified(f.name())).cast_to(f.data_type(), df.schema())?,
-                Err(_) => lit(ScalarValue::try_from(f.data_type())?),
-            };
-            exprs.push(e.alias(f.name()));
-        }
-        for h in have.fields() {
-            if want.field_with_name(h.name()).is_err() {
-                exprs.push(Expr::Column(Column::new_unqualified(h.name())));
-            }
-        }
-        let view = df.select(exprs)?.into_view();
-        self.ctx.register_table(def.name.as_str(), view)?;
         Ok(())
     }
 
@@ -186,6 +158,13 @@ impl Engine {
         let statement = self.bind(text, values)?;
         let plan = self.ctx.state().statement_to_plan(statement).await?;
         self.ctx.execute_logical_plan(plan).await
+    }
+
+    /// Runs an optimised logical plan to the end (it is not optimised again).
+    pub async fn execute(&self, plan: &datafusion::logical_expr::LogicalPlan) -> Result<Vec<RecordBatch>> {
+        let state = self.ctx.state();
+        let physical = state.query_planner().create_physical_plan(plan, &state).await?;
+        datafusion::physical_plan::collect(physical, self.ctx.task_ctx()).await
     }
 
     /// The query with its placeholders bound, as SQL text: the statement [`Self::sql_bound`]

@@ -30,10 +30,11 @@ impl Inputs {
         let _ = plan.apply_with_subqueries(|node| {
             if let LogicalPlan::TableScan(scan) = node {
                 let cols = reads.entry(scan.table_name.table().to_string()).or_default();
-                for f in scan.projected_schema.fields() {
+                // the projection, and the columns of filters pushed into the scan
+                let filtered = scan.filters.iter().flat_map(|f| f.column_refs()).map(|c| c.name().to_string());
+                for name in scan.projected_schema.fields().iter().map(|f| f.name().clone()).chain(filtered) {
                     // a validity column is read from its code column
-                    let name = f.name();
-                    cols.insert(name.strip_suffix("_valid").unwrap_or(name).to_string());
+                    cols.insert(name.strip_suffix("_valid").unwrap_or(&name).to_string());
                 }
             }
             Ok(TreeNodeRecursion::Continue)

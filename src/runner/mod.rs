@@ -11,7 +11,7 @@ pub mod inputs;
 pub mod report;
 pub mod test_run;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
 
 use datafusion::arrow::array::{Array, ArrayRef, Float64Array};
@@ -19,7 +19,6 @@ use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
-use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::error::DataFusionError;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::prelude::DataFrame;
@@ -59,11 +58,10 @@ impl RunRequest {
     }
 }
 
-/// Runs models on one engine whose tables are the lake's current snapshots.
+/// Runs models on one engine whose tables are the lake's current snapshots, each in its
+/// dataset's canonical shape (so every model plans, and its plan says what it reads).
 pub struct Runner {
     engine: Engine,
-    /// every dataset of the catalogue, empty: plans tell what a model reads
-    probe: Engine,
     /// dataset → manifest of the snapshot registered
     manifests: HashMap<String, Manifest>,
     available: Availability,
@@ -88,12 +86,13 @@ impl Runner {
         let manifests = engine.register_lake(lake, schema).await?;
         let available = Availability::of_manifests(&manifests);
         let manifests = manifests.into_iter().map(|m| (m.dataset.clone(), m)).collect();
-        Ok(Runner { engine, probe: Engine::probe(schema)?, manifests, available })
+        Ok(Runner { engine, manifests, available })
     }
 
-    /// A runner over tables already registered on `engine`, all taken as present (model tests).
-    pub fn over(engine: Engine, schema: &Schema) -> anyhow::Result<Runner> {
-        Ok(Runner { engine, probe: Engine::probe(schema)?, manifests: HashMap::new(), available: Availability::All })
+    /// A runner over tables already registered on `engine` in their canonical shape, all taken
+    /// as present (model tests).
+    pub fn over(engine: Engine) -> Runner {
+        Runner { engine, manifests: HashMap::new(), available: Availability::All }
     }
 
     /// What the data has.
@@ -111,17 +110,24 @@ impl Runner {
         self.engine.sql_bound(&m.text, &literals(values, as_of)).await.map_err(|e| locate(m, &e))
     }
 
-    /// What a model reads, from its plan over the empty canonical tables. An error here is an
-    /// error in the model (a misspelt column), not in a county's data.
+    /// Binds and plans a model and optimises the plan: the plan that runs, and what it reads.
+    async fn optimized(
+        &self,
+        m: &Model,
+        values: &[(String, ParamValue)],
+        as_of: chrono::NaiveDate,
+    ) -> Result<(LogicalPlan, Inputs), model::Error> {
+        let df = self.plan(m, values, as_of).await?;
+        let plan = df.into_optimized_plan().map_err(|e| locate(m, &e))?;
+        let inputs = Inputs::of(&plan);
+        Ok((plan, inputs))
+    }
+
+    /// What a model reads, from its plan. An error here is an error in the model (a misspelt
+    /// column), never a county's missing data: every canonical column is there to plan with.
     pub async fn inputs(&self, m: &Model) -> Result<Inputs, model::Error> {
         let values = bind(m, &[])?;
-        let df = self
-            .probe
-            .sql_bound(&m.text, &literals(&values, chrono::NaiveDate::default()))
-            .await
-            .map_err(|e| locate(m, &e))?;
-        let plan = df.into_optimized_plan().map_err(|e| locate(m, &e))?;
-        Ok(Inputs::of(&plan))
+        Ok(self.optimized(m, &values, chrono::NaiveDate::default()).await?.1)
     }
 
     /// Checks a model without running it: it plans (logical and physical) over the canonical
@@ -131,7 +137,7 @@ impl Runner {
     pub async fn check(&self, m: &Model) -> Result<Checked, model::Error> {
         let values = bind(m, &[])?;
         let as_of = chrono::Local::now().date_naive();
-        let df = self.probe.sql_bound(&m.text, &literals(&values, as_of)).await.map_err(|e| locate(m, &e))?;
+        let df = self.plan(m, &values, as_of).await?;
         let columns: Vec<String> = df.schema().fields().iter().map(|f| f.name().clone()).collect();
         check_columns(m, &columns)?;
         let plan = df.clone().into_optimized_plan().map_err(|e| locate(m, &e))?;
@@ -194,7 +200,8 @@ impl Runner {
         let result = async {
             let values = bind(m, &req.overrides_for(m.id()))?;
             outcome.params = values.iter().map(|(n, v)| (n.clone(), v.to_string())).collect();
-            let inputs = self.inputs(m).await?;
+            // one plan: it says what the model reads, and it is the plan that runs
+            let (plan, inputs) = self.optimized(m, &values, req.as_of).await?;
             let verdict = inputs::assess(m, &inputs, &self.available);
             outcome.without = verdict.without.clone();
             if !verdict.can_run() {
@@ -202,17 +209,17 @@ impl Runner {
                 return Ok(None);
             }
             outcome.warnings = self.warnings(&inputs);
-            let df = self.plan(m, &values, req.as_of).await?;
-            let columns: Vec<String> = df.schema().fields().iter().map(|f| f.name().clone()).collect();
+            let columns: Vec<String> = plan.schema().fields().iter().map(|f| f.name().clone()).collect();
             check_columns(m, &columns)?;
-            outcome.snapshots = reads(df.logical_plan())
-                .into_iter()
+            outcome.snapshots = inputs
+                .reads
+                .keys()
                 .map(|t| {
-                    let s = self.manifests.get(&t).map(|m| m.snapshot.clone()).unwrap_or_else(|| "-".into());
-                    (t, s)
+                    let s = self.manifests.get(t).map(|m| m.snapshot.clone()).unwrap_or_else(|| "-".into());
+                    (t.clone(), s)
                 })
                 .collect::<BTreeMap<_, _>>();
-            let batches = df.collect().await.map_err(|e| locate(m, &e))?;
+            let batches = self.engine.execute(&plan).await.map_err(|e| locate(m, &e))?;
             Ok::<_, model::Error>(Some(batches))
         }
         .await;
@@ -291,18 +298,6 @@ fn sql_literal(v: &ParamValue) -> String {
         ParamValue::Text(s) => format!("'{}'", s.replace('\'', "''")),
         ParamValue::Bool(b) => b.to_string().to_uppercase(),
     }
-}
-
-/// The datasets a plan reads (including inside subqueries).
-fn reads(plan: &LogicalPlan) -> Vec<String> {
-    let mut names = BTreeSet::new();
-    let _ = plan.apply_with_subqueries(|node| {
-        if let LogicalPlan::TableScan(scan) = node {
-            names.insert(scan.table_name.table().to_string());
-        }
-        Ok(TreeNodeRecursion::Continue)
-    });
-    names.into_iter().collect()
 }
 
 /// Maps a DataFusion error to a position in the model file where DataFusion knows one.

@@ -66,8 +66,7 @@ pub async fn run_tests(m: &Model, catalog: &Catalog) -> Result<Vec<CaseResult>, 
         }
         let mut req = RunRequest::new(case.as_of().map_err(|e| err(format!("case `{}`: {e}", case.name)))?);
         req.overrides = case.overrides().into_iter().map(|(n, v)| (m.spec.id.clone(), n, v)).collect();
-        let runner = Runner::over(engine, catalog).map_err(|e| err(e.to_string()))?;
-        let outcome = runner.run_model(m, &req).await;
+        let outcome = Runner::over(engine).run_model(m, &req).await;
         let flagged: Vec<String> = outcome.clues.iter().map(|c| c.entity.clone()).collect();
         let mut failures = Vec::new();
         if let Some(e) = &outcome.error {
