@@ -488,53 +488,32 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Connector { command: ConnectorCommand::New { files, out, force, stdout } } => {
             let dir = out.unwrap_or_else(|| project.connectors_dir());
-            let schema = crate::schema::Schema::bundled();
             let mut failed = false;
-            let mut written: Vec<String> = Vec::new();
+            let mut taken = Vec::new();
             for f in &files {
                 let path = std::env::current_dir()?.join(f);
-                let samples = match crate::connector::skeleton::sniff(&path) {
-                    Ok(s) => s,
-                    Err(e) => {
-                        eprintln!("searchlight: {e}");
-                        failed = true;
-                        continue;
-                    }
-                };
-                for sample in samples {
-                    let proposals = crate::connector::skeleton::propose(&sample, schema);
-                    let location = project.relative(&path);
-                    let mut text = crate::connector::skeleton::render(&sample, &proposals, &location, schema);
+                let drafts = crate::connector::skeleton::drafts(
+                    &path,
+                    &project.relative(&path),
+                    crate::schema::Schema::bundled(),
+                    &mut taken,
+                );
+                for d in drafts.unwrap_or_else(|e| {
+                    eprintln!("searchlight: {e}");
+                    failed = true;
+                    Vec::new()
+                }) {
                     if stdout {
-                        println!("{text}");
+                        println!("{}", d.text);
                         continue;
                     }
-                    let stem = proposals.first().map(|p| p.dataset.clone()).unwrap_or_else(|| "my_dataset".into());
-                    // a second export suggested as the same dataset in this batch
-                    let mut name = stem.clone();
-                    let mut n = 1;
-                    while written.contains(&name) {
-                        n += 1;
-                        name = format!("{stem}_{n}");
+                    match d.write(&dir, force) {
+                        Ok(target) => output::skeleton_written(&d.sample, &d.proposals, &target),
+                        Err(e) => {
+                            eprintln!("searchlight: {e}");
+                            failed = true;
+                        }
                     }
-                    if name != stem {
-                        text = format!(
-                            "# Another export of this batch was also suggested as `{stem}`, and one dataset is landed by\n# one connector: land each as a dataset of your own (`custom = true`) and derive `{stem}` from\n# both with `derive = \"SELECT … UNION ALL SELECT …\"` (docs/connectors.md), or drop one.\n{text}"
-                        );
-                    }
-                    let target = dir.join(format!("{name}.toml"));
-                    if target.exists() && !force {
-                        eprintln!(
-                            "searchlight: {} exists: not replaced (use --force, or --stdout to see the skeleton)",
-                            target.display()
-                        );
-                        failed = true;
-                        continue;
-                    }
-                    std::fs::create_dir_all(&dir)?;
-                    std::fs::write(&target, &text).map_err(|e| anyhow::anyhow!("{}: {e}", target.display()))?;
-                    written.push(name);
-                    output::skeleton_written(&sample, &proposals, &target);
                 }
             }
             Ok(if failed { ExitCode::from(2) } else { ExitCode::SUCCESS })
@@ -921,12 +900,7 @@ fn reported<T, E: std::fmt::Display>(items: Vec<Result<T, E>>) -> (Vec<T>, bool)
 /// a dry run lands into a throwaway in-memory lake and shows what would land. Returns whether
 /// any failed.
 async fn ingest(project: &Project, names: &[String], opts: &IngestOptions, dry_run: bool) -> anyhow::Result<bool> {
-    let lake = if dry_run {
-        let id = blake3::hash(format!("{:?}{}", std::time::SystemTime::now(), std::process::id()).as_bytes()).to_hex();
-        Lake::open(&url::Url::parse(&format!("memory://dry-run-{}/", &id[..12]))?)?
-    } else {
-        Lake::open(&project.lake)?
-    };
+    let lake = if dry_run { Lake::scratch()? } else { Lake::open(&project.lake)? };
     let (connectors, mut failed) = load_connectors(project)?;
     let catalog = Project::catalog(&connectors);
     let bar =

@@ -587,6 +587,58 @@ pub fn render(sample: &Sample, proposals: &[Proposal], location: &str, schema: &
     out
 }
 
+/// A connector draft for one table of an export.
+#[derive(Debug, Clone)]
+pub struct Draft {
+    /// What the export looks like.
+    pub sample: Sample,
+    /// The datasets it seems to hold.
+    pub proposals: Vec<Proposal>,
+    /// The connector file's name, without `.toml`.
+    pub name: String,
+    /// The TOML text.
+    pub text: String,
+}
+
+/// Drafts one connector per table of each export. `location` gives the path a connector names
+/// for an export; `taken` holds the draft names already used, so a second export suggested as
+/// the same dataset gets its own file (`deaths_2`) with a note on how to land both.
+pub fn drafts(path: &Path, location: &str, schema: &Schema, taken: &mut Vec<String>) -> anyhow::Result<Vec<Draft>> {
+    let mut out = Vec::new();
+    for sample in sniff(path)? {
+        let proposals = propose(&sample, schema);
+        let mut text = render(&sample, &proposals, location, schema);
+        let stem = proposals.first().map(|p| p.dataset.clone()).unwrap_or_else(|| "my_dataset".into());
+        let mut name = stem.clone();
+        let mut n = 1;
+        while taken.contains(&name) {
+            n += 1;
+            name = format!("{stem}_{n}");
+        }
+        if name != stem {
+            text = format!(
+                "# Another export of this batch was also suggested as `{stem}`, and one dataset is landed by\n# one connector: land each as a dataset of your own (`custom = true`) and derive `{stem}` from\n# both with `derive = \"SELECT … UNION ALL SELECT …\"` (docs/connectors.md), or drop one.\n{text}"
+            );
+        }
+        taken.push(name.clone());
+        out.push(Draft { sample, proposals, name, text });
+    }
+    Ok(out)
+}
+
+impl Draft {
+    /// Writes the draft as `dir/<name>.toml`; an existing file is replaced only with `force`.
+    pub fn write(&self, dir: &Path, force: bool) -> anyhow::Result<PathBuf> {
+        let target = dir.join(format!("{}.toml", self.name));
+        if target.exists() && !force {
+            anyhow::bail!("{} exists: not replaced (use --force, or --stdout to see the draft)", target.display());
+        }
+        std::fs::create_dir_all(dir).map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
+        std::fs::write(&target, &self.text).map_err(|e| anyhow::anyhow!("{}: {e}", target.display()))?;
+        Ok(target)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

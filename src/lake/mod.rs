@@ -140,6 +140,14 @@ impl Lake {
         Ok(Lake { store: located.store, root_url: url.clone(), store_root: located.root, root: located.path })
     }
 
+    /// A throwaway lake in memory, its own for this process (dry runs).
+    pub fn scratch() -> Result<Lake> {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let url = Url::parse(&format!("memory://scratch-{}-{n}/", std::process::id())).expect("a valid URL");
+        Lake::open(&url)
+    }
+
     /// The lake's URL.
     pub fn url(&self) -> &Url {
         &self.root_url

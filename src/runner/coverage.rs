@@ -200,6 +200,24 @@ pub async fn coverage(
     Coverage { from: from.to_string(), models: out, datasets }
 }
 
+/// The coverage of a project: judged on what its connectors will land, or (`from_lake`) on the
+/// lake's current snapshots.
+pub async fn of_project(
+    runner: &Runner,
+    models: &[Model],
+    catalog: &Schema,
+    connectors: &[Connector],
+    from_lake: bool,
+) -> Coverage {
+    let (have, from) = if from_lake {
+        (runner.available().clone(), "lake")
+    } else {
+        (declared(connectors, catalog).await, "connectors")
+    };
+    let landed_by = connectors.iter().flat_map(|c| c.datasets().map(move |d| (d.to_string(), c.id.clone()))).collect();
+    coverage(runner, models, catalog, &have, &landed_by, from).await
+}
+
 /// What to do about one missing input, in the words of mapping, not of SQL.
 fn fix(item: &str, catalog: &Schema, landed_by: &BTreeMap<String, String>, core: bool) -> String {
     let also = if core { "" } else { "(可选) " };
