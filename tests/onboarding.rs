@@ -150,3 +150,38 @@ fn check_calls_missing_data_a_mapping_problem_and_refuses_a_misspelt_optional_in
         "the project's model replaces the bundled one: {out}"
     );
 }
+
+/// The drafts `connector new` writes for layout B's 23 exports name the datasets its
+/// hand-finished connectors land (a guard on the header dictionary of the schema).
+#[test]
+fn drafts_for_another_countys_exports_name_the_datasets_it_holds() {
+    use searchlight::connector::skeleton;
+    use searchlight::schema::Schema;
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo-b");
+    let project = searchlight::project::Project::open(&root, None, None).unwrap();
+    let connectors: Vec<_> = project.connectors().unwrap().into_iter().map(|c| c.unwrap()).collect();
+    let (mut checked, mut taken) = (0, Vec::new());
+    for c in connectors.iter().filter(|c| c.reads_files()) {
+        let searchlight::connector::Source::Files { location, format } = &c.source else { unreachable!() };
+        let sheet = match format {
+            searchlight::connector::FormatSpec::Xlsx(o) if o.sheets.len() == 1 && o.sheets[0] != "*" => {
+                Some(o.sheets[0].clone())
+            }
+            _ => None,
+        };
+        let drafts = skeleton::drafts(&root.join(location), location, Schema::bundled(), &mut taken).unwrap();
+        let draft = drafts.iter().find(|d| d.sample.sheet == sheet).unwrap_or_else(|| panic!("{location} {sheet:?}"));
+        let proposed: Vec<&str> = draft.proposals.iter().map(|p| p.dataset.as_str()).collect();
+        let landed: Vec<&str> = c.blocks.iter().filter(|b| !b.custom).map(|b| b.name.as_str()).collect();
+        if landed.is_empty() {
+            // the two death registers are datasets of the project's own; the draft says `deaths`
+            assert_eq!(proposed, vec!["deaths"], "{location}");
+        } else {
+            // the land-grant ledger's second dataset (the construction start) was added by hand
+            let landed: Vec<&str> = landed.into_iter().filter(|d| *d != "construction_permits").collect();
+            assert_eq!(proposed, landed, "{location} {sheet:?}");
+        }
+        checked += 1;
+    }
+    assert!(checked >= 26, "{checked} drafts checked");
+}
