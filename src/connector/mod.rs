@@ -479,9 +479,9 @@ pub fn load(path: &FsPath, schema: &Schema) -> Result<Connector> {
                 },
             );
         }
-        if derived && canon.is_some() {
+        if let (true, Some(canon)) = (derived, canon) {
             // a derived canonical dataset lands every canonical column the query returns
-            for (cname, cc) in &canon.expect("checked").columns {
+            for (cname, cc) in &canon.columns {
                 columns.entry(cname.clone()).or_insert_with(|| Col {
                     from: Vec::new(),
                     kind: cc.kind,
@@ -523,7 +523,8 @@ pub fn load(path: &FsPath, schema: &Schema) -> Result<Connector> {
             None => {
                 return Err(at(
                     "custom",
-                    format!("a dataset of your own needs `domain` (finance, procurement, land, relief, registry, …)"),
+                    "a dataset of your own needs `domain` (finance, procurement, land, relief, registry, …)"
+                        .to_string(),
                 ));
             }
         };

@@ -548,7 +548,7 @@ pub fn render(sample: &Sample, proposals: &[Proposal], location: &str, schema: &
         let missing: Vec<String> = d
             .columns
             .values()
-            .filter(|c| !p.columns.iter().any(|s| s.column == c.name) && !(c.name == "town" && sample.same_sheets))
+            .filter(|c| !p.columns.iter().any(|s| s.column == c.name) && (c.name != "town" || !sample.same_sheets))
             .map(|c| format!("{} ({})", c.name, c.label))
             .collect();
         if !missing.is_empty() {
