@@ -43,6 +43,7 @@ pub mod library;
 pub mod model;
 pub mod paper;
 pub mod pipeline;
+pub mod position;
 pub mod project;
 pub mod runner;
 pub mod schema;

@@ -179,7 +179,7 @@ fn derive_error(conn: &Connector, sql: &str, e: &datafusion::error::DataFusionEr
     let (at, message) = crate::engine::error_position(e);
     let text = std::fs::read_to_string(&conn.path).unwrap_or_default();
     let start = text.find(sql).or_else(|| text.find("derive")).unwrap_or(0);
-    let (line0, col0) = crate::connector::line_col(&text, start);
+    let (line0, col0) = crate::position::line_col(&text, start);
     let (line, column) = match at {
         Some((1, c)) => (line0, col0 + c - 1),
         Some((l, c)) => (line0 + l - 1, c),

@@ -72,7 +72,7 @@ impl Config {
             Err(e) => anyhow::bail!("{}: {e}", path.display()),
         };
         toml::from_str(&text).map_err(|e| {
-            let (line, col) = e.span().map(|s| connector::line_col(&text, s.start)).unwrap_or((1, 1));
+            let (line, col) = e.span().map(|s| crate::position::line_col(&text, s.start)).unwrap_or((1, 1));
             anyhow::anyhow!("{}:{line}:{col}: {}", path.display(), e.message().trim())
         })
     }

@@ -25,6 +25,7 @@ pub mod spec;
 pub mod value;
 mod xlsx;
 
+use crate::position::line_col;
 use std::ops::Range;
 use std::path::{Path, Path as FsPath, PathBuf};
 use std::sync::Arc;
@@ -198,14 +199,6 @@ impl Block {
     pub fn schema(&self) -> datafusion::arrow::datatypes::SchemaRef {
         self.converter.schema()
     }
-}
-
-/// Line and column (1-based) of a byte offset in `text`.
-pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
-    (line, col)
 }
 
 /// Byte offset of `key = …` at the start of a line, searching from `from`.

@@ -134,20 +134,16 @@ pub fn sniff(path: &Path) -> anyhow::Result<Vec<Sample>> {
     Ok(samples)
 }
 
+/// The first megabytes of a CSV as text, by the rule connectors resolve `encoding = "auto"` with.
 fn decode(bytes: &[u8]) -> (String, &'static str) {
     let head = &bytes[..bytes.len().min(4 << 20)];
-    if head.starts_with(b"\xEF\xBB\xBF") {
-        return (String::from_utf8_lossy(&head[3..]).into_owned(), "utf-8");
-    }
     // a cut in the middle of a character is not invalid UTF-8 of the file
-    let valid = match std::str::from_utf8(head) {
-        Ok(_) => true,
-        Err(e) => e.error_len().is_none(),
-    };
-    if valid {
-        (String::from_utf8_lossy(head).into_owned(), "utf-8")
-    } else {
-        (encoding_rs::GB18030.decode(head).0.into_owned(), "gbk")
+    let utf8 = std::str::from_utf8(head).map_or_else(|e| e.error_len().is_none(), |_| true);
+    match super::chunk::resolve(super::Encoding::Auto, head, utf8) {
+        super::Encoding::Utf8 => {
+            (String::from_utf8_lossy(head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head)).into_owned(), "utf-8")
+        }
+        _ => (encoding_rs::GB18030.decode(head).0.into_owned(), "gbk"),
     }
 }
 

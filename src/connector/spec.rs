@@ -86,66 +86,32 @@ pub struct ConnectorSpec {
     pub columns: IndexMap<String, ColumnSpec>,
     /// Several datasets from one export.
     #[serde(default)]
-    pub dataset: Vec<NamedBlockSpec>,
-}
-
-/// What one dataset of a connector declares, from the short form or a `[[dataset]]` block.
-#[derive(Debug, Clone)]
-pub struct BlockSpec {
-    /// The dataset.
-    pub name: String,
-    /// Title (default: canonical).
-    pub title: Option<String>,
-    /// Domain (user's own datasets).
-    pub domain: Option<String>,
-    /// Key (default: canonical).
-    pub key: Option<Vec<String>>,
-    /// Row condition.
-    pub filter: Option<String>,
-    /// The user's own dataset.
-    pub custom: bool,
-    /// How repeated keys are read.
-    pub repeats: Option<Repeats>,
-    /// Columns.
-    pub columns: IndexMap<String, ColumnSpec>,
+    pub dataset: Vec<BlockSpec>,
 }
 
 impl ConnectorSpec {
     /// The datasets it declares: the short form's (when `name` is set), then the blocks.
     pub fn blocks(&self) -> Vec<BlockSpec> {
-        let mut out = Vec::new();
-        if let Some(name) = &self.name {
-            out.push(BlockSpec {
-                name: name.clone(),
-                title: self.title.clone(),
-                domain: self.domain.clone(),
-                key: self.key.clone(),
-                filter: self.filter.clone(),
-                custom: self.custom,
-                repeats: self.repeats,
-                columns: self.columns.clone(),
-            });
-        }
-        for b in &self.dataset {
-            out.push(BlockSpec {
-                name: b.name.clone(),
-                title: b.title.clone(),
-                domain: b.domain.clone(),
-                key: b.key.clone(),
-                filter: b.filter.clone(),
-                custom: b.custom,
-                repeats: b.repeats,
-                columns: b.columns.clone(),
-            });
-        }
-        out
+        let short = self.name.as_ref().map(|name| BlockSpec {
+            name: name.clone(),
+            title: self.title.clone(),
+            domain: self.domain.clone(),
+            key: self.key.clone(),
+            filter: self.filter.clone(),
+            custom: self.custom,
+            repeats: self.repeats,
+            columns: self.columns.clone(),
+        });
+        short.into_iter().chain(self.dataset.iter().cloned()).collect()
     }
 }
 
-/// A `[[dataset]]` block.
+/// What one dataset of a connector declares: a `[[dataset]]` block, or the short form's
+/// top-level keys (`ConnectorSpec::blocks`). The short form repeats these keys because serde's
+/// `flatten` does not combine with `deny_unknown_fields`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct NamedBlockSpec {
+pub struct BlockSpec {
     /// The dataset it lands.
     pub name: String,
     /// Title of this dataset (default: canonical).

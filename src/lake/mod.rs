@@ -464,36 +464,31 @@ impl Lake {
                     {
                         let part = match encoded {
                             Some(buf) => {
-                                let file = format!("part-{i:05}.parquet");
                                 let rows: u64 = landings.iter().map(|l| l.batch.num_rows() as u64).sum();
-                                let bytes = buf.len() as u64;
-                                self.put(&self.path(&[&b.name, id, &file]), buf, PutMode::Overwrite)
-                                    .await
-                                    .map_err(|e| self.store_err(e))?;
+                                let part =
+                                    self.put_part(&b.name, id, format!("part-{i:05}.parquet"), rows, buf).await?;
                                 crate::fault::point("lake.after_part");
-                                Some(PartEntry { file, rows, bytes })
+                                Some(part)
                             }
                             None => None,
                         };
                         let mut r = SplitResult {
                             part,
-                            rejected: Vec::new(),
-                            flagged: Vec::new(),
-                            rows_read: 0,
-                            filtered: 0,
-                            outside: BTreeMap::new(),
-                            provided: vec![false; b.columns.len()],
+                            tally: Tally::new(b.columns.len()),
                             key_hashes,
                             held: if b.collapse { batches } else { Vec::new() },
                             held_lines: Vec::new(),
                             held_files: Vec::new(),
                         };
                         for l in landings {
-                            r.rows_read += l.rows_read as u64;
-                            r.filtered += l.filtered as u64;
-                            r.rejected.extend(l.rejected);
-                            r.flagged.extend(l.flagged);
-                            absorb(&mut r.provided, &mut r.outside, &l.provided, l.outside);
+                            r.tally.add(Tally {
+                                rejected: l.rejected,
+                                flagged: l.flagged,
+                                rows_read: l.rows_read as u64,
+                                filtered: l.filtered as u64,
+                                outside: l.outside,
+                                provided: l.provided,
+                            });
                             if b.collapse && l.batch.num_rows() > 0 {
                                 r.held_lines.push(l.lines);
                                 r.held_files.push(l.file);
@@ -563,6 +558,13 @@ impl Lake {
         self.put(&self.path(&[&m.dataset, CURRENT]), ptr, PutMode::Overwrite).await.map_err(|e| self.store_err(e))
     }
 
+    /// Stores one encoded part file of a snapshot being written.
+    async fn put_part(&self, dataset: &str, id: &str, file: String, rows: u64, buf: Vec<u8>) -> Result<PartEntry> {
+        let bytes = buf.len() as u64;
+        self.put(&self.path(&[dataset, id, &file]), buf, PutMode::Overwrite).await.map_err(|e| self.store_err(e))?;
+        Ok(PartEntry { file, rows, bytes })
+    }
+
     /// Lands the rows of a derived dataset (already in the block's schema) as a snapshot with
     /// its lineage, unless the same query already landed from the same input snapshots.
     pub async fn land_derived(
@@ -591,31 +593,23 @@ impl Lake {
         let landed = async {
             let mut l = Landed::new(b);
             let rows: u64 = batches.iter().map(|x| x.num_rows() as u64).sum();
-            l.rows_read = rows;
-            l.provided = provided.clone();
+            let tally = Tally { rows_read: rows, provided, ..Tally::default() };
             if b.collapse {
                 l.add(SplitResult {
                     part: None,
-                    rejected: Vec::new(),
-                    flagged: Vec::new(),
-                    rows_read: 0,
-                    filtered: 0,
-                    outside: BTreeMap::new(),
-                    provided,
+                    tally,
                     key_hashes: Vec::new(),
                     held_lines: batches.iter().map(|x| (1..=x.num_rows() as u64).collect()).collect(),
                     held_files: batches.iter().map(|_| b.name.clone()).collect(),
                     held: batches,
                 });
-            } else if rows > 0 {
-                let buf = parts::encode(&b.schema(), &batches)
-                    .map_err(|e| Error::Write { dataset: b.name.clone(), message: e.to_string() })?;
-                let file = "part-00000.parquet".to_string();
-                let bytes = buf.len() as u64;
-                self.put(&self.path(&[&b.name, &id, &file]), buf, PutMode::Overwrite)
-                    .await
-                    .map_err(|e| self.store_err(e))?;
-                l.parts.push(PartEntry { file, rows, bytes });
+            } else {
+                l.tally.add(tally);
+                if rows > 0 {
+                    let buf = parts::encode(&b.schema(), &batches)
+                        .map_err(|e| Error::Write { dataset: b.name.clone(), message: e.to_string() })?;
+                    l.parts.push(self.put_part(&b.name, &id, "part-00000.parquet".into(), rows, buf).await?);
+                }
             }
             let sql = match &conn.source {
                 connector::Source::Derived { sql } => Some(sql.clone()),
@@ -658,28 +652,18 @@ impl Lake {
         let schema = b.schema();
         let write_err = |m: String| Error::Write { dataset: dataset.clone(), message: m };
         let Landed {
-            mut parts, rejected, mut flagged, rows_read, filtered, outside, provided, held, collapsed, ..
+            mut parts,
+            tally: Tally { rejected, mut flagged, rows_read, filtered, outside, provided },
+            held,
+            collapsed,
+            ..
         } = landed;
-        if !held.is_empty() {
+        if !held.is_empty() || parts.is_empty() {
+            // what was held back (collapsed datasets); an export with no data rows still lands its schema
+            let held = if held.is_empty() { vec![RecordBatch::new_empty(schema.clone())] } else { held };
             let rows: u64 = held.iter().map(|x| x.num_rows() as u64).sum();
             let buf = parts::encode(&schema, &held).map_err(|e| write_err(e.to_string()))?;
-            let file = "part-00000.parquet".to_string();
-            let bytes = buf.len() as u64;
-            self.put(&self.path(&[&dataset, id, &file]), buf, PutMode::Overwrite)
-                .await
-                .map_err(|e| self.store_err(e))?;
-            parts.push(PartEntry { file, rows, bytes });
-        }
-        if parts.is_empty() {
-            // an export with no data rows still lands its schema
-            let buf = parts::encode(&schema, &[RecordBatch::new_empty(schema.clone())])
-                .map_err(|e| write_err(e.to_string()))?;
-            let file = "part-00000.parquet".to_string();
-            let bytes = buf.len() as u64;
-            self.put(&self.path(&[&dataset, id, &file]), buf, PutMode::Overwrite)
-                .await
-                .map_err(|e| self.store_err(e))?;
-            parts.push(PartEntry { file, rows: 0, bytes });
+            parts.push(self.put_part(&dataset, id, "part-00000.parquet".into(), rows, buf).await?);
         }
         flagged.sort_by(|a, b| (&a.file, &a.sheet, a.line).cmp(&(&b.file, &b.sheet, b.line)));
         let mut quarantine = BTreeMap::new();
@@ -791,12 +775,7 @@ impl std::hash::Hasher for KeyHash {
 /// is dropped — counted when it agrees with the first, flagged with the differences when not.
 struct Landed {
     parts: Vec<PartEntry>,
-    rejected: Vec<RowIssue>,
-    flagged: Vec<RowIssue>,
-    rows_read: u64,
-    filtered: u64,
-    outside: BTreeMap<String, BTreeMap<String, u64>>,
-    provided: Vec<bool>,
+    tally: Tally,
     key: Vec<String>,
     // the values are already hashes: hashing them again would only cost time
     seen: HashSet<u64, std::hash::BuildHasherDefault<KeyHash>>,
@@ -834,12 +813,7 @@ impl Landed {
             .flatten();
         Landed {
             parts: Vec::new(),
-            rejected: Vec::new(),
-            flagged: Vec::new(),
-            rows_read: 0,
-            filtered: 0,
-            outside: BTreeMap::new(),
-            provided: vec![false; b.columns.len()],
+            tally: Tally::new(b.columns.len()),
             key: b.key.clone(),
             seen: HashSet::default(),
             collapse,
@@ -850,18 +824,14 @@ impl Landed {
 
     fn add(&mut self, r: SplitResult) {
         self.parts.extend(r.part);
-        self.rejected.extend(r.rejected);
-        self.flagged.extend(r.flagged);
-        self.rows_read += r.rows_read;
-        self.filtered += r.filtered;
-        absorb(&mut self.provided, &mut self.outside, &r.provided, r.outside);
+        self.tally.add(r.tally);
         for k in r.key_hashes {
             self.seen.reserve(k.hashes.len());
             for (&h, &line) in k.hashes.iter().zip(&k.lines) {
                 if self.seen.insert(h) {
                     continue;
                 }
-                self.flagged.push(RowIssue {
+                self.tally.flagged.push(RowIssue {
                     file: k.file.clone(),
                     sheet: None,
                     line,
@@ -880,8 +850,8 @@ impl Landed {
                     self.collapsed += dropped.len() as u64;
                     // a repeat's findings are its first row's, already recorded once
                     let dropped: HashSet<u64> = dropped.into_iter().collect();
-                    self.flagged.retain(|f| f.file != file || !dropped.contains(&f.line));
-                    self.flagged.extend(issues);
+                    self.tally.flagged.retain(|f| f.file != file || !dropped.contains(&f.line));
+                    self.tally.flagged.extend(issues);
                     if kept.num_rows() > 0 {
                         self.held.push(kept);
                     }
@@ -972,32 +942,45 @@ impl Collapse {
     }
 }
 
-/// Adds one landing's column presence and out-of-set word counts to a running total.
-fn absorb(
-    provided: &mut [bool],
-    outside: &mut BTreeMap<String, BTreeMap<String, u64>>,
-    more_provided: &[bool],
-    more_outside: BTreeMap<String, BTreeMap<String, u64>>,
-) {
-    for (p, q) in provided.iter_mut().zip(more_provided) {
-        *p |= *q;
+/// What landing counted of one dataset's rows, summed from each block of an export to its
+/// split and from the splits to the dataset.
+#[derive(Default)]
+struct Tally {
+    rejected: Vec<RowIssue>,
+    flagged: Vec<RowIssue>,
+    rows_read: u64,
+    filtered: u64,
+    /// values outside their column's value set: column → word → rows
+    outside: BTreeMap<String, BTreeMap<String, u64>>,
+    /// per column of the dataset: whether any block provided it
+    provided: Vec<bool>,
+}
+
+impl Tally {
+    fn new(columns: usize) -> Self {
+        Tally { provided: vec![false; columns], ..Tally::default() }
     }
-    for (col, words) in more_outside {
-        let e = outside.entry(col).or_default();
-        for (w, n) in words {
-            *e.entry(w).or_insert(0) += n;
+
+    fn add(&mut self, more: Tally) {
+        self.rejected.extend(more.rejected);
+        self.flagged.extend(more.flagged);
+        self.rows_read += more.rows_read;
+        self.filtered += more.filtered;
+        for (p, q) in self.provided.iter_mut().zip(more.provided) {
+            *p |= q;
+        }
+        for (col, words) in more.outside {
+            let e = self.outside.entry(col).or_default();
+            for (w, n) in words {
+                *e.entry(w).or_insert(0) += n;
+            }
         }
     }
 }
 
 struct SplitResult {
     part: Option<PartEntry>,
-    rejected: Vec<RowIssue>,
-    flagged: Vec<RowIssue>,
-    rows_read: u64,
-    filtered: u64,
-    outside: BTreeMap<String, BTreeMap<String, u64>>,
-    provided: Vec<bool>,
+    tally: Tally,
     key_hashes: Vec<KeyHashes>,
     /// batches not yet written (collapsed datasets), with their lines and files
     held: Vec<RecordBatch>,

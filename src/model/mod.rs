@@ -11,6 +11,7 @@ pub mod params;
 pub mod spec;
 pub mod testcase;
 
+use crate::position::line_col;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -60,14 +61,6 @@ pub struct Model {
 /// Ids are file-name-like: letters, digits, `.`, `_`, `-`.
 fn valid_id(id: &str) -> bool {
     !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
-}
-
-/// Line and column (1-based) of a byte offset.
-pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
-    (line, column)
 }
 
 /// The byte range of the TOML header inside the file: between a leading `/*` and the first `*/`.

@@ -85,7 +85,7 @@ impl Given {
 /// Parses a test file's text (`path` names it in errors); errors carry line and column.
 pub fn parse(path: &Path, text: &str) -> Result<TestFile, super::Error> {
     toml::from_str(text).map_err(|e| {
-        let (line, column) = super::line_col(text, e.span().map(|s| s.start).unwrap_or(0));
+        let (line, column) = crate::position::line_col(text, e.span().map(|s| s.start).unwrap_or(0));
         super::Error { file: path.to_path_buf(), line, column, message: e.message().to_string() }
     })
 }

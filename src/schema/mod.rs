@@ -318,7 +318,7 @@ struct RawValueSet {
 pub const VALUE_SETS: &str = "value_sets.toml";
 
 fn toml_error(file: &str, text: &str, e: &toml::de::Error) -> String {
-    let (line, col) = e.span().map(|s| crate::model::line_col(text, s.start)).unwrap_or((1, 1));
+    let (line, col) = e.span().map(|s| crate::position::line_col(text, s.start)).unwrap_or((1, 1));
     format!("{file}:{line}:{col}: {}", e.message().trim())
 }
 
