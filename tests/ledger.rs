@@ -98,7 +98,7 @@ fn clues_are_listed_filtered_shown_and_backed_up() {
     let rows: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(rows.as_array().unwrap().iter().map(|r| r["entity"].as_str().unwrap()).collect::<Vec<_>>(), vec!["丙"]);
     let id = rows[0]["clue_id"].as_str().unwrap().to_string();
-    assert_eq!(id, searchlight::runner::clue_id("test.big", "丙"));
+    assert_eq!(id, searchlight::runner::clue_id("test.big", ["丙"]));
     let (code, _, err) = searchlight(&p, &["clues", "--mark", "opened"], None);
     assert_eq!(code, Some(1));
     assert!(err.contains("expected one of new, ongoing, resolved, reopened"), "{err}");
@@ -154,8 +154,8 @@ fn a_clue_is_worked_to_closure_and_caught_when_it_comes_back() {
     std::fs::remove_file(p.path("models/test/big2.sql")).unwrap();
     step(&p, &["ingest"]);
     step(&p, &["run", "--as-of", "2025-12-31"]);
-    let jia = searchlight::runner::clue_id("test.big", "甲");
-    let yi = searchlight::runner::clue_id("test.big", "乙");
+    let jia = searchlight::runner::clue_id("test.big", ["甲"]);
+    let yi = searchlight::runner::clue_id("test.big", ["乙"]);
 
     // steps out of order, or without what they need, are refused with the reason
     let e = refused(&p, &["clue", "verify", &jia, "--result", "属实"]);
@@ -207,7 +207,7 @@ fn an_exception_hides_a_clue_until_its_date() {
     let p = project();
     step(&p, &["ingest"]);
     step(&p, &["run", "--as-of", "2025-12-31"]);
-    let jia = searchlight::runner::clue_id("test.big", "甲");
+    let jia = searchlight::runner::clue_id("test.big", ["甲"]);
     let e = refused(&p, &["clue", "except", &jia, "--until", "2026-06-30"]);
     assert!(e.contains("例外须写明理由"), "{e}");
     step(&p, &["clue", "except", &jia, "--until", "2026-06-30", "--reason", "监护人代领，已备案"]);
@@ -235,7 +235,7 @@ fn a_working_paper_holds_facts_basis_responsibility_discovery_and_trail() {
     std::fs::remove_file(p.path("models/test/big2.sql")).unwrap();
     step(&p, &["ingest"]);
     step(&p, &["run", "--as-of", "2025-12-31", "--param", "test.big.min=800"]);
-    let jia = searchlight::runner::clue_id("test.big", "甲");
+    let jia = searchlight::runner::clue_id("test.big", ["甲"]);
     step(&p, &["clue", "triage", &jia, "--to", "县民政局", "--person", "赵六:科长"]);
     step(&p, &["clue", "verify", &jia, "--result", "部分属实", "--amount", "450"]);
 

@@ -96,7 +96,12 @@ pub fn check_char(first17: &[u8]) -> Option<u8> {
 }
 
 fn date_part(id: &[u8]) -> Option<NaiveDate> {
-    let d = std::str::from_utf8(id.get(6..14)?).ok()?;
+    let d = id.get(6..14)?;
+    // digits only: any other byte (a multi-byte character among them) is no date, not a panic
+    if !d.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let d = std::str::from_utf8(d).ok()?;
     let y: i32 = d[0..4].parse().ok()?;
     let m: u32 = d[4..6].parse().ok()?;
     let day: u32 = d[6..8].parse().ok()?;
@@ -247,6 +252,18 @@ pub use super::NumberDigits;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn any_text_of_eighteen_bytes_is_answered_without_a_panic() {
+        // 18 bytes, non-ASCII where the birth date sits: one such row must not end a run
+        for s in ["340524张三0101001X", "3405241é980101013", "34052419800101001é", "é340524198001010", "三三三三三三"]
+        {
+            assert_eq!(birth_date(s), None, "{s}");
+            assert_eq!(age_at(s, NaiveDate::from_ymd_opt(2025, 12, 31).unwrap()), None, "{s}");
+            assert!(!is_valid(s), "{s}");
+            let _ = (gender(s), region(s), normalize_text(s));
+        }
+    }
 
     #[test]
     fn check_digit_matches_reference_examples() {

@@ -25,9 +25,14 @@ pub enum NumberDigits {
 /// Returns `None` when the text is not a number or not an integer.
 pub fn text_number_digits(s: &str) -> Option<NumberDigits> {
     let (mantissa, exp) = match s.find(['e', 'E']) {
-        Some(i) => (&s[..i], s[i + 1..].trim_start_matches('+').parse::<i32>().ok()?),
+        Some(i) => (&s[..i], s[i + 1..].trim_start_matches('+').parse::<i64>().ok()?),
         None => (s, 0),
     };
+    // no code has more than a few dozen digits: a larger exponent is no code, and i64 holds
+    // every sum below without overflow
+    if exp.unsigned_abs() > 1000 {
+        return None;
+    }
     let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
     if int_part.is_empty()
         || !int_part.bytes().all(|b| b.is_ascii_digit())
@@ -39,7 +44,7 @@ pub fn text_number_digits(s: &str) -> Option<NumberDigits> {
     let lead = all.len() - all.trim_start_matches('0').len();
     let digits = &all[lead..];
     // position of the decimal point inside `digits` after applying the exponent
-    let point = int_part.len() as i32 - lead as i32 + exp;
+    let point = int_part.len() as i64 - lead as i64 + exp;
     if digits.is_empty() {
         return Some(NumberDigits::Exact("0".into()));
     }
@@ -57,6 +62,9 @@ pub fn text_number_digits(s: &str) -> Option<NumberDigits> {
     // scientific notation with fewer digits than the integer has: the tail is unknown
     Some(NumberDigits::Truncated)
 }
+
+/// The most integers one double may stand for and still be restored by a check digit.
+const MAX_CANDIDATES: u64 = 4096;
 
 /// Recovers the digits of an integer stored as a double (an Excel numeric cell).
 ///
@@ -77,6 +85,12 @@ pub fn float_digits(v: f64, valid: impl Fn(&str) -> bool) -> Option<NumberDigits
         return Some(NumberDigits::Truncated);
     }
     let ulp = f64::from_bits(v.to_bits() + 1) - v;
+    // the integers a double stands for: beyond [`MAX_CANDIDATES`] (doubles ≥ 2^63, more digits
+    // than any ID, credit code or account) no check digit can single one out — and walking them
+    // would take hours
+    if ulp > MAX_CANDIDATES as f64 {
+        return Some(NumberDigits::Truncated);
+    }
     let half = (ulp / 2.0) as u128;
     let centre = v as u128;
     let mut found = None;
@@ -113,5 +127,14 @@ mod tests {
         assert_eq!(float_digits(42.0, |_| true), Some(NumberDigits::Exact("42".into())));
         assert_eq!(float_digits(4.2, |_| true), None);
         assert_eq!(float_digits(1.23456789012345e17, |_| true), Some(NumberDigits::Truncated));
+        // 17 significant digits at 1e22 and beyond: each double covers millions of integers
+        for v in [1.2345678901234567e22, 9.876543210987654e30, 1.7976931348623157e308] {
+            let started = std::time::Instant::now();
+            assert_eq!(float_digits(v, |_| true), Some(NumberDigits::Truncated), "{v}");
+            assert!(started.elapsed() < std::time::Duration::from_secs(1), "{v} took {:?}", started.elapsed());
+        }
+        assert_eq!(text_number_digits("1E+2147483647"), None);
+        assert_eq!(text_number_digits("1E-9223372036854775808"), None);
+        assert_eq!(text_number_digits("1.5E+999"), Some(NumberDigits::Truncated));
     }
 }

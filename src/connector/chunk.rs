@@ -4,6 +4,11 @@
 //! The split works on raw bytes before decoding. That is sound for UTF-8, GBK and GB 18030
 //! because none of their multi-byte sequences contain the bytes `"` (0x22) or `\n` (0x0A), so a
 //! newline outside quotes is a record boundary in every supported encoding.
+//!
+//! "Outside quotes" is decided by the same rules `csv-core` parses by ([`Quotes`]): a `"` opens
+//! a quoted field only at the start of a field, `""` inside one is a quote, and a `"` anywhere
+//! else is an ordinary character. A stray quote inside an unquoted field therefore cannot shift
+//! the boundaries, and a file is split the same way, record for record, whatever the chunk size.
 
 use std::ops::Range;
 
@@ -27,8 +32,7 @@ pub struct Chunk {
 /// bytes are valid UTF-8, in one pass.
 #[derive(Debug)]
 pub struct Scanner {
-    quoted: bool,
-    in_quotes: bool,
+    quotes: Option<Quotes>,
     target: u64,
     header_records: usize,
     records_seen: usize,
@@ -47,15 +51,15 @@ pub struct Scanner {
 }
 
 impl Scanner {
-    /// `quoted`: whether `"` quoting can hide newlines (CSV yes, NDJSON no).
+    /// `delimiter`: the CSV field delimiter when `"` quoting can hide newlines (CSV), `None`
+    /// when it cannot (NDJSON).
     /// `header_records`: records before the data (title rows + header).
     /// `target`: approximate chunk size in bytes.
     /// `detect_utf8`: whether to find out if the file is UTF-8 (only `encoding = "auto"` asks;
     /// a declared encoding is checked chunk by chunk when decoding).
-    pub fn new(quoted: bool, header_records: usize, target: u64, detect_utf8: bool) -> Self {
+    pub fn new(delimiter: Option<u8>, header_records: usize, target: u64, detect_utf8: bool) -> Self {
         Scanner {
-            quoted,
-            in_quotes: false,
+            quotes: delimiter.map(Quotes::new),
             target: target.max(1),
             header_records,
             records_seen: 0,
@@ -85,11 +89,10 @@ impl Scanner {
             // the head is small: walk it byte by byte
             let mut found = None;
             for (j, &b) in block.iter().enumerate() {
-                if self.quoted && b == b'"' {
-                    self.in_quotes = !self.in_quotes;
-                } else if b == b'\n' {
+                let outside = self.quotes.as_mut().is_none_or(|q| q.step(b));
+                if b == b'\n' {
                     self.line += 1;
-                    if !self.in_quotes {
+                    if outside {
                         self.records_seen += 1;
                         if self.records_seen == self.header_records {
                             found = Some(j);
@@ -122,18 +125,18 @@ impl Scanner {
             let take = (PROBE_LIMIT - self.probe.len()).min(rest.len());
             self.probe.extend_from_slice(&rest[..take]);
         }
-        if self.quoted {
-            for hit in memchr::memchr2_iter(b'"', b'\n', rest) {
-                if rest[hit] == b'"' {
-                    self.in_quotes = !self.in_quotes;
-                    continue;
-                }
-                self.line += 1;
-                let abs = rest_base + hit as u64 + 1;
-                if !self.in_quotes && abs - self.chunk_start >= self.target {
-                    self.cut(abs);
+        if let Some(mut q) = self.quotes.take() {
+            for (j, &b) in rest.iter().enumerate() {
+                let outside = q.step(b);
+                if b == b'\n' {
+                    self.line += 1;
+                    let abs = rest_base + j as u64 + 1;
+                    if outside && abs - self.chunk_start >= self.target {
+                        self.cut(abs);
+                    }
                 }
             }
+            self.quotes = Some(q);
         } else {
             for hit in memchr::memchr_iter(b'\n', rest) {
                 self.line += 1;
@@ -203,6 +206,48 @@ impl Scanner {
             lines: self.line,
         };
         (scan, self.chunks)
+    }
+}
+
+/// Where a CSV parser is within a record, by `csv-core`'s rules (double-quote escaping, no
+/// escape character, any of `\r`, `\n`, `\r\n` ends a record).
+#[derive(Debug, Clone, Copy)]
+pub struct Quotes {
+    delimiter: u8,
+    state: QuoteState,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum QuoteState {
+    /// At the start of a field: a `"` here opens a quoted field.
+    FieldStart,
+    /// Inside an unquoted field: a `"` is an ordinary character.
+    Unquoted,
+    /// Inside a quoted field: newlines and delimiters are data.
+    Quoted,
+    /// Just after a `"` inside a quoted field: `"` again is an escaped quote, else it closed.
+    QuoteInQuoted,
+}
+
+impl Quotes {
+    pub fn new(delimiter: u8) -> Self {
+        Quotes { delimiter, state: QuoteState::FieldStart }
+    }
+
+    /// Takes one byte; true when the byte is outside any quoted field (so a `\n` ends a record).
+    #[inline]
+    pub fn step(&mut self, b: u8) -> bool {
+        use QuoteState::*;
+        let ends = |b: u8| b == b'\n' || b == b'\r';
+        self.state = match (self.state, b) {
+            (Quoted, b'"') => QuoteInQuoted,
+            (Quoted, _) => Quoted,
+            (QuoteInQuoted, b'"') => Quoted,
+            (FieldStart, b'"') => Quoted,
+            (_, b) if b == self.delimiter || ends(b) => FieldStart,
+            _ => Unquoted,
+        };
+        self.state != Quoted
     }
 }
 
@@ -285,7 +330,7 @@ mod tests {
     use super::*;
 
     fn scan(data: &[u8], quoted: bool, header: usize, target: u64, block: usize) -> (Scan, Vec<Chunk>) {
-        let mut s = Scanner::new(quoted, header, target, true);
+        let mut s = Scanner::new(quoted.then_some(b','), header, target, true);
         let mut chunks = Vec::new();
         for b in data.chunks(block) {
             s.feed(b);
@@ -306,6 +351,23 @@ mod tests {
             assert_eq!(ranges, vec![(12..16, 3), (16..30, 4), (30..34, 6), (34..38, 7)], "block {block}");
             assert!(s.utf8);
         }
+    }
+
+    #[test]
+    fn a_stray_quote_inside_an_unquoted_field_is_data() {
+        // `5"` is an inch mark, not a quote: csv-core reads it as data, and so must the split
+        let data = b"h1,h2\na,5\"\nb,2\n\"c\nc\",3\nd,x\"y\n";
+        for target in 1..8 {
+            for block in [1, 3, 100] {
+                let (_, chunks) = scan(data, true, 1, target, block);
+                let starts: Vec<u64> = chunks.iter().map(|c| c.range.start).collect();
+                for s in &starts {
+                    assert!([6u64, 11, 15, 23].contains(s), "target {target} block {block}: cut at {s} {starts:?}");
+                }
+            }
+        }
+        let (_, chunks) = scan(data, true, 1, 1, 2);
+        assert_eq!(chunks.iter().map(|c| c.first_line).collect::<Vec<_>>(), vec![2, 3, 4, 6]);
     }
 
     #[test]
@@ -347,7 +409,7 @@ mod crlf_tests {
 
     #[test]
     fn title_rows_with_crlf() {
-        let mut s = Scanner::new(true, 2, 1 << 20, true);
+        let mut s = Scanner::new(Some(b','), 2, 1 << 20, true);
         s.feed(b"title\r\nh1,h2\r\na,1\r\nb,2\r\n");
         let (_, chunks) = s.finish();
         assert_eq!(chunks, vec![Chunk { range: 14..24, first_line: 3 }]);

@@ -15,7 +15,12 @@ pub(super) struct CsvReader(pub CsvOptions);
 
 impl super::FormatReader for CsvReader {
     fn scanner(&self, chunk_bytes: u64) -> Option<Scanner> {
-        Some(Scanner::new(true, self.0.header_row, chunk_bytes, self.0.encoding == super::Encoding::Auto))
+        Some(Scanner::new(
+            Some(self.delimiter()),
+            self.0.header_row,
+            chunk_bytes,
+            self.0.encoding == super::Encoding::Auto,
+        ))
     }
 
     fn plan_file(&self, conn: &Connector, file: &SourceFile, scan: Option<Scan>) -> Result<FileLayout> {

@@ -20,7 +20,7 @@ pub(super) struct NdjsonReader(pub NdjsonOptions);
 
 impl super::FormatReader for NdjsonReader {
     fn scanner(&self, chunk_bytes: u64) -> Option<Scanner> {
-        Some(Scanner::new(false, 0, chunk_bytes, self.0.encoding == super::Encoding::Auto))
+        Some(Scanner::new(None, 0, chunk_bytes, self.0.encoding == super::Encoding::Auto))
     }
 
     fn plan_file(&self, conn: &Connector, file: &SourceFile, scan: Option<Scan>) -> Result<FileLayout> {

@@ -60,6 +60,10 @@ pub fn area_unit(unit: &str) -> Option<f64> {
     })
 }
 
+/// The most decimal places a parsed number may have: 10^38 is the largest power of ten an
+/// i128 holds.
+pub const MAX_SCALE: u32 = 38;
+
 /// Parses a decimal amount written in text into (digits, scale): `-1,234.5` → (-12345, 1).
 /// Accepts thousands separators, a leading currency sign and a trailing 元.
 pub fn parse_decimal(s: &str) -> Option<(i128, u32)> {
@@ -74,6 +78,11 @@ pub fn parse_decimal(s: &str) -> Option<(i128, u32)> {
         Some(i) => (&body[..i], body[i + 1..].trim_start_matches('+').parse::<i32>().ok()?),
         None => (body, 0),
     };
+    // an i128 holds 38 digits: an exponent beyond that is no amount (and `1E-128` would
+    // overflow every power of ten taken of its scale)
+    if exp.unsigned_abs() > MAX_SCALE {
+        return None;
+    }
     let mut digits: i128 = 0;
     let mut scale: i32 = 0;
     let mut seen_point = false;
@@ -96,6 +105,9 @@ pub fn parse_decimal(s: &str) -> Option<(i128, u32)> {
         return None;
     }
     scale -= exp;
+    if scale > MAX_SCALE as i32 {
+        return None;
+    }
     while scale < 0 {
         digits = digits.checked_mul(10)?;
         scale += 1;
@@ -327,6 +339,14 @@ mod tests {
         assert_eq!(parse_f64("1,234.5"), Some(1234.5));
         assert_eq!(parse_i64("12.0"), Some(12));
         assert_eq!(parse_i64("12.5"), None);
+        // exponents that would overflow a power of ten are no number, never a panic
+        for s in ["1E-128", "1E-39", "1e+39", "0.1E-2147483648", "1E2147483647", "-1E-38"] {
+            assert_eq!(parse_i64(s), None, "{s}");
+        }
+        assert_eq!(parse_i64("1E+3"), Some(1000));
+        assert_eq!(parse_decimal("1E-38"), Some((1, 38)));
+        assert_eq!(parse_decimal("1E-128"), None);
+        assert!(to_cents(1, 38, (1, 1)).is_some());
         assert_eq!(parse_bool("是"), Some(true));
         assert_eq!(parse_bool("否"), Some(false));
         assert_eq!(parse_bool("maybe"), None);

@@ -21,8 +21,11 @@ pub use query::{ClueFilter, ClueRow, ClueView, Flag, Sighting};
 pub use workflow::{Event, Person, Status, Step, WorkState};
 
 /// Migrations, applied in order; `PRAGMA user_version` is how many have been applied.
-const MIGRATIONS: &[&str] =
-    &[include_str!("migrations/0001_init.sql"), include_str!("migrations/0002_event_position.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_init.sql"),
+    include_str!("migrations/0002_event_position.sql"),
+    include_str!("migrations/0003_identity_and_lake.sql"),
+];
 
 /// A ledger error, naming the database file.
 #[derive(Debug, thiserror::Error)]
@@ -244,15 +247,39 @@ fn sight(
             latest.insert(id, Mark::parse(&mark).unwrap_or(Mark::New));
         }
     }
+    // ids under the current encoding of clues the ledger knows by an older id
+    let mut aliases: BTreeMap<String, String> = BTreeMap::new();
+    {
+        let mut stmt = tx.prepare_cached(
+            "SELECT a.alias, a.clue_id FROM clue_aliases a JOIN clues c ON c.clue_id = a.clue_id WHERE c.model = ?1",
+        )?;
+        for row in stmt.query_map([&m.model], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))? {
+            let (alias, id) = row?;
+            aliases.insert(alias, id);
+        }
+    }
     let counts = diff.models.entry(m.model.clone()).or_default();
     let mut seen = BTreeSet::new();
     for c in &m.clues {
-        let mark = match latest.get(&c.id) {
+        let id: &str = if latest.contains_key(&c.id) {
+            &c.id
+        } else if let Some(known) = aliases.get(&c.id) {
+            known
+        } else if c.legacy_id != c.id && latest.contains_key(&c.legacy_id) {
+            tx.execute(
+                "INSERT INTO clue_aliases (alias, clue_id, run_id) VALUES (?1, ?2, ?3)",
+                params![c.id, c.legacy_id, run],
+            )?;
+            &c.legacy_id
+        } else {
+            &c.id
+        };
+        let mark = match latest.get(id) {
             None => {
                 tx.execute(
                     "INSERT OR IGNORE INTO clues (clue_id, model, entity, title, area, domain, severity, first_run)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                    params![c.id, m.model, c.entity, m.title, m.area, m.domain, m.severity, run],
+                    params![id, m.model, c.entity, m.title, m.area, m.domain, m.severity, run],
                 )?;
                 Mark::New
             }
@@ -260,10 +287,18 @@ fn sight(
             Some(_) => Mark::Ongoing,
         };
         tx.execute(
-            "INSERT INTO sightings (run_id, clue_id, mark, unit, amount, rows) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![run, c.id, mark.name(), c.unit, c.amount, serde_json::to_string(&c.rows).unwrap_or_default()],
+            "INSERT INTO sightings (run_id, clue_id, mark, unit, amount, rows, evidence_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                run,
+                id,
+                mark.name(),
+                c.unit,
+                c.amount,
+                serde_json::to_string(&c.rows).unwrap_or_default(),
+                c.evidence_key
+            ],
         )?;
-        seen.insert(c.id.as_str());
+        seen.insert(id);
         *counts.entry(mark).or_default() += 1;
         *diff.total.entry(mark).or_default() += 1;
     }
@@ -287,12 +322,14 @@ mod tests {
             .iter()
             .enumerate()
             .map(|(i, e)| Clue {
-                id: crate::runner::clue_id(model, e),
+                id: crate::runner::clue_id(model, [*e]),
+                legacy_id: crate::runner::identity::legacy_clue_id(model, e),
                 entity: e.to_string(),
                 entity_values: vec![e.to_string()],
                 unit: "清河县教育局".into(),
                 amount: Some(100.0),
                 rows: vec![i],
+                evidence_key: format!("{e}-evidence"),
             })
             .collect();
         RunReport {
@@ -351,7 +388,7 @@ mod tests {
         assert_eq!(since.iter().map(|c| c.entity.as_str()).collect::<Vec<_>>(), vec!["c"]);
         let e = l.record(&report("R6", "m", &[], None), "file:///lake/").unwrap_err();
         assert!(e.to_string().contains("already recorded"), "{e}");
-        let v = l.clue(&crate::runner::clue_id("m", "b"), chrono::NaiveDate::MAX).unwrap().unwrap();
+        let v = l.clue(&crate::runner::clue_id("m", ["b"]), chrono::NaiveDate::MAX).unwrap().unwrap();
         let seen: Vec<Mark> = v.sightings.iter().map(|s| s.mark).collect();
         assert_eq!(seen, vec![Mark::New, Mark::Resolved, Mark::Reopened, Mark::Resolved]);
     }
@@ -374,6 +411,60 @@ mod tests {
     }
 
     #[test]
+    fn a_ledger_written_under_the_older_ids_carries_its_clues_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut l = Ledger::open(&dir.path().join("l.sqlite")).unwrap();
+        // what an older searchlight recorded: the clue under its display-text id
+        let mut old = report("R1", "m", &["340524198001010013"], None);
+        let legacy = crate::runner::identity::legacy_clue_id("m", "340524198001010013");
+        old.models[0].clues[0].id = legacy.clone();
+        l.record(&old, "file:///lake/").unwrap();
+        l.act(&legacy, "甲", Step::Note, Some("已调阅档案")).unwrap();
+        // the same clue under the typed encoding: ongoing, not new and resolved
+        let d = l.record(&report("R2", "m", &["340524198001010013"], None), "file:///lake/").unwrap();
+        assert_eq!((d.count(Mark::Ongoing), d.count(Mark::New), d.count(Mark::Resolved)), (1, 0, 0), "{d:?}");
+        let d = l.record(&report("R3", "m", &["340524198001010013"], None), "file:///lake/").unwrap();
+        assert_eq!(d.count(Mark::Ongoing), 1, "{d:?}");
+        let new_id = crate::runner::clue_id("m", ["340524198001010013"]);
+        assert_ne!(new_id, legacy);
+        let v = l.clue(&new_id, chrono::NaiveDate::MAX).unwrap().expect("the new id finds the clue");
+        assert_eq!(v.clue.clue_id, legacy);
+        assert_eq!(v.sightings.len(), 3);
+        assert_eq!(v.events.len(), 1, "its workflow history comes with it");
+    }
+
+    #[test]
+    fn a_dismissed_clue_whose_evidence_changes_on_newer_data_comes_back_to_triage() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut l = Ledger::open(&dir.path().join("l.sqlite")).unwrap();
+        let run = |id: &str, snapshot: &str, evidence: &str| {
+            let mut r = report(id, "m", &["a"], None);
+            r.models[0].snapshots.insert("payments".into(), snapshot.into());
+            r.models[0].clues[0].evidence_key = evidence.into();
+            r
+        };
+        let clue = crate::runner::clue_id("m", ["a"]);
+        l.record(&run("R1", "S20250101", "k1"), "file:///lake/").unwrap();
+        let dismiss = Step::Triage { dismiss: true, route_to: None, persons: vec![] };
+        l.act(&clue, "甲", dismiss.clone(), Some("系合法代领")).unwrap();
+        // the data of the dismissal read again, other evidence (an edited model): not newer data
+        l.record(&run("R2", "S20250101", "k2"), "file:///lake/").unwrap();
+        assert_eq!(l.work_state(&clue, chrono::NaiveDate::MAX).unwrap().status, Status::Dismissed);
+        // newer data, the same evidence: it stays dismissed
+        l.record(&run("R3", "S20250201", "k1"), "file:///lake/").unwrap();
+        assert_eq!(l.work_state(&clue, chrono::NaiveDate::MAX).unwrap().status, Status::Dismissed);
+        // newer data with other evidence (a new payment after death): back to 待研判, marked 复现
+        l.record(&run("R4", "S20250301", "k3"), "file:///lake/").unwrap();
+        let s = l.work_state(&clue, chrono::NaiveDate::MAX).unwrap();
+        assert_eq!((s.status, s.recurred, s.label), (Status::Pending, true, "待研判(复现)"));
+        let listed = l.clues(&ClueFilter { status: Some(Status::Pending), ..Default::default() }).unwrap();
+        assert_eq!(listed.len(), 1, "listed among the clues to triage");
+        // and it can be triaged again; dismissing again starts from the evidence now
+        l.act(&clue, "甲", dismiss, Some("复核后仍为合法代领")).unwrap();
+        assert_eq!(l.work_state(&clue, chrono::NaiveDate::MAX).unwrap().status, Status::Dismissed);
+    }
+
+    #[test]
     fn history_is_append_only() {
         let dir = tempfile::tempdir().unwrap();
         let mut l = Ledger::open(&dir.path().join("l.sqlite")).unwrap();
@@ -382,7 +473,7 @@ mod tests {
         assert!(e.to_string().contains("append-only"), "{e}");
         let e = l.conn.execute("DELETE FROM sightings", []).unwrap_err();
         assert!(e.to_string().contains("append-only"), "{e}");
-        let id = crate::runner::clue_id("m", "a");
+        let id = crate::runner::clue_id("m", ["a"]);
         l.act(&id, "甲", Step::Triage { dismiss: false, route_to: Some("县民政局".into()), persons: vec![] }, None)
             .unwrap();
         let e = l.conn.execute("UPDATE events SET actor = '乙'", []).unwrap_err();

@@ -188,6 +188,7 @@ impl Ledger {
     /// One clue, every run's sighting of it and every workflow step; `None` if no run ever
     /// found it.
     pub fn clue(&self, id: &str, as_of: chrono::NaiveDate) -> Result<Option<ClueView>, Error> {
+        let id = &self.resolve(id)?;
         let clue = self
             .conn
             .query_row(

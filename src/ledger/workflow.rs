@@ -224,6 +224,11 @@ pub struct WorkState {
     pub excepted_until: Option<NaiveDate>,
     #[serde(skip)]
     close_seen_seq: Option<i64>,
+    #[serde(skip)]
+    dismiss_seen_seq: Option<i64>,
+    /// 复现: dismissed as a false positive, then found again on newer data with other
+    /// evidence (a new payment, another contract) — back to 待研判.
+    pub recurred: bool,
     /// 整改逾期: rectifying past its due date (as of the listing's date).
     pub overdue: bool,
     /// 整改不实: closed as rectified, and its model returned it again on newer data.
@@ -250,14 +255,21 @@ impl WorkState {
             rectified: false,
             excepted_until: None,
             close_seen_seq: None,
+            dismiss_seen_seq: None,
+            recurred: false,
             overdue: false,
             rectification_failed: false,
             excepted: false,
         };
         for e in events {
             match &e.step {
-                Step::Triage { dismiss: true, .. } => s.status = Status::Dismissed,
+                Step::Triage { dismiss: true, .. } => {
+                    s.status = Status::Dismissed;
+                    s.dismiss_seen_seq = e.seen_seq;
+                    s.recurred = false;
+                }
                 Step::Triage { route_to, persons, .. } => {
+                    s.recurred = false;
                     s.status = Status::Routed;
                     s.routed_to = route_to.clone();
                     s.persons = persons.clone();
@@ -339,6 +351,17 @@ fn validate(step: &Step, reason: Option<&str>) -> Result<(), String> {
 }
 
 impl Ledger {
+    /// The ledger's id of a clue given by its id under any encoding (a clue first recorded
+    /// under an older encoding answers to its current id as well).
+    pub fn resolve(&self, id: &str) -> Result<String, Error> {
+        let known: Option<String> = self
+            .conn
+            .query_row("SELECT clue_id FROM clue_aliases WHERE alias = ?1", [id], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.err(e))?;
+        Ok(known.unwrap_or_else(|| id.to_string()))
+    }
+
     /// A clue's events, oldest first.
     pub fn events(&self, clue: &str) -> Result<Vec<Event>, Error> {
         events_of(&self.conn, clue).map_err(|e| self.err(e))
@@ -346,50 +369,13 @@ impl Ledger {
 
     /// A clue's workflow state as of a date (for 逾期 and 豁免), with 回头看 applied.
     pub fn work_state(&self, clue: &str, as_of: NaiveDate) -> Result<WorkState, Error> {
-        let events = self.events(clue)?;
-        let mut s = WorkState::fold(&events);
-        s.overdue = s.status == Status::Rectifying && s.rectify_due.is_some_and(|d| d < as_of);
-        s.excepted = s.status != Status::Closed && s.excepted_until.is_some_and(|d| d >= as_of);
-        if s.rectified {
-            s.rectification_failed = self.returned_on_newer_data(clue, s.close_seen_seq.unwrap_or(0))?;
-        }
-        Ok(s)
-    }
-
-    /// Whether a run after sighting `after` found the clue again on data newer than the data of
-    /// that sighting (some dataset read at a later snapshot).
-    fn returned_on_newer_data(&self, clue: &str, after: i64) -> Result<bool, Error> {
-        let snapshots = |seq_cond: &str| -> Result<Vec<(i64, String, String)>, Error> {
-            let sql = format!(
-                "SELECT s.seq, s.mark, m.snapshots FROM sightings s
-                 JOIN clues c ON c.clue_id = s.clue_id
-                 JOIN run_models m ON m.run_id = s.run_id AND m.model = c.model
-                 WHERE s.clue_id = ?1 AND {seq_cond} ORDER BY s.seq"
-            );
-            let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
-            let rows = stmt
-                .query_map(params![clue, after], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-                .map_err(|e| self.err(e))?;
-            rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
-        };
-        let before = snapshots("s.seq <= ?2")?;
-        let Some((_, _, base)) = before.last() else { return Ok(false) };
-        let base: std::collections::BTreeMap<String, String> = serde_json::from_str(base).unwrap_or_default();
-        for (_, mark, snaps) in snapshots("s.seq > ?2")? {
-            if Mark::parse(&mark) == Some(Mark::Resolved) {
-                continue;
-            }
-            let now: std::collections::BTreeMap<String, String> = serde_json::from_str(&snaps).unwrap_or_default();
-            if now.iter().any(|(d, s)| base.get(d).is_some_and(|b| s > b)) {
-                return Ok(true);
-            }
-        }
-        Ok(false)
+        state_of(&self.conn, clue, as_of).map_err(|e| self.err(e))
     }
 
     /// Takes one step on a clue: checked against the clue's state, appended as an event in a
     /// transaction that holds the write lock, so two users cannot both act on the old state.
     pub fn act(&mut self, clue: &str, actor: &str, step: Step, reason: Option<&str>) -> Result<Event, Error> {
+        let clue = &self.resolve(clue)?;
         let path = self.path.clone();
         let err = |message: String| Error::at(&path, message);
         validate(&step, reason).map_err(|m| err(format!("{clue}: {m}")))?;
@@ -404,7 +390,8 @@ impl Ledger {
         if known.is_none() {
             return Err(err(format!("no clue `{clue}`")));
         }
-        let state = WorkState::fold(&events_of(&tx, clue).map_err(|e| err(e.to_string()))?);
+        // whether a step may follow does not depend on the date
+        let state = state_of(&tx, clue, NaiveDate::MAX).map_err(|e| err(e.to_string()))?;
         state.allows(&step).map_err(|m| err(format!("{clue}: {m}")))?;
         let seen: Option<i64> = tx
             .query_row("SELECT max(seq) FROM sightings WHERE clue_id = ?1", [clue], |r| r.get(0))
@@ -420,6 +407,77 @@ impl Ledger {
         tx.commit().map_err(|e| err(e.to_string()))?;
         Ok(Event { seq, at, actor: actor.to_string(), step, reason: reason.map(str::to_string), seen_seq: seen })
     }
+}
+
+/// A clue's state: its events folded, then what later runs say — 整改不实 for a rectified clue
+/// found again on newer data, 复现 (back to 待研判) for a dismissed one found again on newer
+/// data with other evidence — and the as-of flags.
+fn state_of(conn: &rusqlite::Connection, clue: &str, as_of: NaiveDate) -> rusqlite::Result<WorkState> {
+    let mut s = WorkState::fold(&events_of(conn, clue)?);
+    if s.rectified {
+        s.rectification_failed = returned_on_newer_data(conn, clue, s.close_seen_seq.unwrap_or(0), false)?;
+    }
+    if s.status == Status::Dismissed && returned_on_newer_data(conn, clue, s.dismiss_seen_seq.unwrap_or(0), true)? {
+        s.status = Status::Pending;
+        s.recurred = true;
+    }
+    s.label = if s.recurred { "待研判(复现)" } else { s.status.label() };
+    s.overdue = s.status == Status::Rectifying && s.rectify_due.is_some_and(|d| d < as_of);
+    s.excepted = s.status != Status::Closed && s.excepted_until.is_some_and(|d| d >= as_of);
+    Ok(s)
+}
+
+/// Whether a run after sighting `after` found the clue again on data newer than the data of
+/// that sighting (some dataset read at a later snapshot) — and, when `changed` is asked, with
+/// other evidence than that sighting had (its content under the same model version; its number
+/// of rows and amount across versions).
+fn returned_on_newer_data(
+    conn: &rusqlite::Connection,
+    clue: &str,
+    after: i64,
+    changed: bool,
+) -> rusqlite::Result<bool> {
+    type Seen = (String, String, String, Option<String>, Option<f64>, Option<String>);
+    let sightings = |seq_cond: &str| -> rusqlite::Result<Vec<Seen>> {
+        let sql = format!(
+            "SELECT s.mark, m.snapshots, m.version, s.evidence_key, s.amount, s.rows FROM sightings s
+             JOIN clues c ON c.clue_id = s.clue_id
+             JOIN run_models m ON m.run_id = s.run_id AND m.model = c.model
+             WHERE s.clue_id = ?1 AND {seq_cond} ORDER BY s.seq"
+        );
+        let mut stmt = conn.prepare(&sql)?;
+        let rows = stmt.query_map(params![clue, after], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+        })?;
+        rows.collect()
+    };
+    let before = sightings("s.seq <= ?2")?;
+    let Some((_, base, base_version, base_key, base_amount, base_rows)) = before.last() else { return Ok(false) };
+    let base: std::collections::BTreeMap<String, String> = serde_json::from_str(base).unwrap_or_default();
+    let count =
+        |rows: &Option<String>| rows.as_deref().and_then(|r| serde_json::from_str::<Vec<u64>>(r).ok()).map(|v| v.len());
+    for (mark, snaps, version, key, amount, rows) in sightings("s.seq > ?2")? {
+        if Mark::parse(&mark) == Some(Mark::Resolved) {
+            continue;
+        }
+        let now: std::collections::BTreeMap<String, String> = serde_json::from_str(&snaps).unwrap_or_default();
+        if !now.iter().any(|(d, s)| base.get(d).is_some_and(|b| s > b)) {
+            continue;
+        }
+        if !changed {
+            return Ok(true);
+        }
+        let differs = if &version == base_version && key.is_some() && base_key.is_some() {
+            &key != base_key
+        } else {
+            count(&rows) != count(base_rows)
+                || amount.map(|a| (a * 100.0).round()) != base_amount.map(|a| (a * 100.0).round())
+        };
+        if differs {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 fn events_of(conn: &rusqlite::Connection, clue: &str) -> rusqlite::Result<Vec<Event>> {

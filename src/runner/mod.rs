@@ -7,6 +7,7 @@
 //! is reported; the others still run.
 
 pub mod coverage;
+pub mod identity;
 pub mod inputs;
 pub mod report;
 pub mod test_run;
@@ -28,6 +29,7 @@ use crate::engine::Engine;
 use crate::lake::{Lake, Manifest};
 use crate::model::{self, Model, ParamValue, params::AS_OF};
 use crate::schema::Schema;
+pub use identity::clue_id;
 pub use inputs::{Assessment, Availability, Inputs};
 pub use report::{Clue, ModelOutcome, RunReport, Status};
 
@@ -138,8 +140,7 @@ impl Runner {
         let values = bind(m, &[])?;
         let as_of = chrono::Local::now().date_naive();
         let df = self.plan(m, &values, as_of).await?;
-        let columns: Vec<String> = df.schema().fields().iter().map(|f| f.name().clone()).collect();
-        check_columns(m, &columns)?;
+        check_columns(m, df.schema().as_arrow())?;
         let plan = df.clone().into_optimized_plan().map_err(|e| locate(m, &e))?;
         let inputs = Inputs::of(&plan);
         let unread = inputs::unread_declarations(m, &inputs);
@@ -209,8 +210,7 @@ impl Runner {
                 return Ok(None);
             }
             outcome.warnings = self.warnings(&inputs);
-            let columns: Vec<String> = plan.schema().fields().iter().map(|f| f.name().clone()).collect();
-            check_columns(m, &columns)?;
+            check_columns(m, plan.schema().as_arrow())?;
             outcome.snapshots = inputs
                 .reads
                 .keys()
@@ -307,7 +307,11 @@ fn locate(m: &Model, e: &DataFusionError) -> model::Error {
     model::Error { file: m.path.clone(), line, column, message }
 }
 
-fn check_columns(m: &Model, columns: &[String]) -> Result<(), model::Error> {
+/// The output has the entity, unit, amount and labelled columns the header names, and every
+/// entity column has a type that can identify a clue.
+fn check_columns(m: &Model, schema: &datafusion::arrow::datatypes::Schema) -> Result<(), model::Error> {
+    let columns: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+    let err = |message: String| model::Error { file: m.path.clone(), line: 0, column: 0, message };
     let named = m
         .spec
         .entity
@@ -318,24 +322,15 @@ fn check_columns(m: &Model, columns: &[String]) -> Result<(), model::Error> {
         .chain(m.spec.labels.keys().map(|l| ("labelled", l)));
     for (role, c) in named {
         if !columns.iter().any(|x| x == c) {
-            return Err(model::Error {
-                file: m.path.clone(),
-                line: 0,
-                column: 0,
-                message: format!("the {role} column `{c}` is not in the output (columns: {})", columns.join(", ")),
-            });
+            return Err(err(format!("the {role} column `{c}` is not in the output (columns: {})", columns.join(", "))));
+        }
+    }
+    for c in &m.spec.entity {
+        if let Some(why) = schema.field_with_name(c).ok().and_then(|f| identity::entity_type_error(f.data_type())) {
+            return Err(err(format!("the entity column `{c}` {why}")));
         }
     }
     Ok(())
-}
-
-/// Clue id: model id and entity-key values, nothing else.
-pub fn clue_id(model_id: &str, entity: &str) -> String {
-    let mut h = blake3::Hasher::new();
-    h.update(model_id.as_bytes());
-    h.update(b"\x1f");
-    h.update(entity.as_bytes());
-    format!("C{}", &h.finalize().to_hex()[..16])
 }
 
 /// Groups a model's rows into clues by entity key, in first-seen order.
@@ -343,6 +338,7 @@ fn clues(m: &Model, batches: &[RecordBatch]) -> Result<Vec<Clue>, DataFusionErro
     let fo = FormatOptions::default().with_null("");
     let mut out: Vec<Clue> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
+    let mut contents: BTreeMap<usize, Vec<String>> = BTreeMap::new();
     let mut row0 = 0usize;
     for b in batches {
         let col = |name: &str| -> Result<ArrayRef, DataFusionError> {
@@ -360,22 +356,31 @@ fn clues(m: &Model, batches: &[RecordBatch]) -> Result<Vec<Clue>, DataFusionErro
             }
             None => None,
         };
+        let all_fmt: Vec<ArrayFormatter> =
+            b.columns().iter().map(|a| ArrayFormatter::try_new(a.as_ref(), &fo)).collect::<Result<_, _>>()?;
+        let typed: Vec<Vec<identity::KeyValue>> = keys.iter().map(identity::column_values).collect::<Result<_, _>>()?;
         for r in 0..b.num_rows() {
             let values: Vec<String> = key_fmt.iter().map(|f| f.value(r).to_string()).collect();
-            let entity = values.join("|");
-            let i = *index.entry(entity.clone()).or_insert_with(|| {
+            let key: Vec<identity::KeyValue> = typed.iter().map(|col| col[r].clone()).collect();
+            let id = clue_id(&m.spec.id, key);
+            let i = *index.entry(id.clone()).or_insert_with(|| {
+                let entity = values.join("|");
                 out.push(Clue {
-                    id: clue_id(&m.spec.id, &entity),
-                    entity: entity.clone(),
+                    id,
+                    legacy_id: identity::legacy_clue_id(&m.spec.id, &entity),
+                    entity,
                     entity_values: values.clone(),
                     unit: unit_fmt.value(r).to_string(),
                     amount: None,
                     rows: Vec::new(),
+                    evidence_key: String::new(),
                 });
                 out.len() - 1
             });
             let clue = &mut out[i];
             clue.rows.push(row0 + r);
+            let text: Vec<String> = all_fmt.iter().map(|f| f.value(r).to_string()).collect();
+            contents.entry(i).or_default().push(text.join("\u{1f}"));
             if let Some(a) = &amount {
                 if a.is_valid(r) {
                     *clue.amount.get_or_insert(0.0) += a.value(r);
@@ -383,6 +388,15 @@ fn clues(m: &Model, batches: &[RecordBatch]) -> Result<Vec<Clue>, DataFusionErro
             }
         }
         row0 += b.num_rows();
+    }
+    for (i, mut rows) in contents {
+        rows.sort();
+        let mut h = blake3::Hasher::new();
+        for r in &rows {
+            h.update(&(r.len() as u64).to_be_bytes());
+            h.update(r.as_bytes());
+        }
+        out[i].evidence_key = h.finalize().to_hex()[..16].to_string();
     }
     Ok(out)
 }

@@ -15,8 +15,11 @@ use crate::model::Model;
 /// One clue: an entity a model returned, with the rows that are its evidence.
 #[derive(Debug, Clone, Serialize)]
 pub struct Clue {
-    /// Stable id (model id + entity key).
+    /// Stable id (model id + entity key, [`super::identity`]).
     pub id: String,
+    /// The id under the encoding before [`super::identity`], to carry older ledgers over.
+    #[serde(skip)]
+    pub legacy_id: String,
     /// Entity-key values joined by `|`.
     pub entity: String,
     /// Entity-key values.
@@ -27,6 +30,9 @@ pub struct Clue {
     pub amount: Option<f64>,
     /// Evidence rows (indices into the model's output).
     pub rows: Vec<usize>,
+    /// Fingerprint of the evidence rows' content (every column), order-independent: changes
+    /// when the evidence does (a new payment, another contract), not when only row order does.
+    pub evidence_key: String,
 }
 
 /// How a model's part of a run ended.
