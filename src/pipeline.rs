@@ -15,7 +15,7 @@ use datafusion::arrow::record_batch::RecordBatch;
 use crate::connector::{Connector, Source};
 use crate::engine::Engine;
 use crate::lake::{IngestOptions, Lake, Outcome, Progress};
-use crate::ledger::{Ledger, LedgerDiff};
+use crate::ledger::{Ledger, LedgerDiff, Recording};
 use crate::model::Model;
 use crate::project::Project;
 use crate::runner::{RunReport, RunRequest, Runner};
@@ -197,16 +197,77 @@ fn validity(codes: &ArrayRef, check: fn(&str) -> bool) -> ArrayRef {
     Arc::new(s.iter().map(|v| v.map(check)).collect::<BooleanArray>())
 }
 
+/// How a run is recorded in the ledger.
+#[derive(Debug, Clone, Default)]
+pub struct Record {
+    /// The lake changed on purpose (moved, rebuilt): record against it anyway.
+    pub new_lake: bool,
+    /// Start a ledger at a given path that does not exist yet.
+    pub new_ledger: bool,
+}
+
+/// What recording did, beyond the marks.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub diff: LedgerDiff,
+    /// The ledger was created by this run (at this path).
+    pub created: Option<std::path::PathBuf>,
+}
+
+/// Opens the ledger a run records into. The default ledger is created on first use; a given
+/// path (--ledger) that does not exist is refused unless `new_ledger` — a typo must not start
+/// an empty ledger in which every clue looks new.
+fn ledger_for_recording(project: &Project, record: &Record) -> anyhow::Result<(Ledger, bool)> {
+    if project.ledger.exists() {
+        return Ok((Ledger::open(&project.ledger)?, false));
+    }
+    if project.ledger_given && !record.new_ledger {
+        anyhow::bail!(
+            "没有台账 no ledger at {} (a mistyped --ledger / SEARCHLIGHT_LEDGER?); pass --new-ledger to start one there",
+            project.ledger.display()
+        );
+    }
+    Ok((Ledger::open(&project.ledger)?, true))
+}
+
+/// The as-of dates of the lake's current snapshots: (newest, oldest), or `None` for an empty
+/// lake. A run's default as-of is the newest — the date its data describes, not the clock.
+pub async fn data_as_of(lake: &Lake) -> anyhow::Result<Option<(chrono::NaiveDate, chrono::NaiveDate)>> {
+    let mut dates = Vec::new();
+    for d in lake.datasets().await? {
+        if let Some(m) = lake.current(&d).await? {
+            if let Ok(date) = m.as_of.parse::<chrono::NaiveDate>() {
+                dates.push(date);
+            }
+        }
+    }
+    Ok(dates.iter().max().copied().zip(dates.iter().min().copied()))
+}
+
 /// Runs models over the lake's current snapshots, saves the run's evidence into the lake and,
-/// when `record` is set, records it in the ledger.
+/// when `record` is given, records it in the ledger (after checking, before anything runs,
+/// that the ledger is this lake's).
 pub async fn run(
     project: &Project,
     lake: &Lake,
     catalog: &Schema,
     models: &[Model],
     req: &RunRequest,
-    record: bool,
-) -> anyhow::Result<(RunReport, Option<LedgerDiff>)> {
+    record: Option<&Record>,
+) -> anyhow::Result<(RunReport, Option<Recorded>)> {
+    let recording = match record {
+        Some(r) => {
+            let (ledger, created) = ledger_for_recording(project, r)?;
+            let on = Recording {
+                lake_url: project.lake.as_str().to_string(),
+                lake_id: lake.identity().await?,
+                new_lake: r.new_lake,
+            };
+            ledger.check_lake(&on)?;
+            Some((ledger, created, on))
+        }
+        None => None,
+    };
     let runner = Runner::over_lake(lake, catalog).await?;
     let started = chrono::Local::now();
     let refs: Vec<&Model> = models.iter().collect();
@@ -218,6 +279,11 @@ pub async fn run(
         models: outcomes,
     };
     report.save(lake).await?;
-    let diff = if record { Some(Ledger::open(&project.ledger)?.record(&report, project.lake.as_str())?) } else { None };
-    Ok((report, diff))
+    let recorded = match recording {
+        Some((mut ledger, created, on)) => {
+            Some(Recorded { diff: ledger.record_on(&report, &on)?, created: created.then(|| project.ledger.clone()) })
+        }
+        None => None,
+    };
+    Ok((report, recorded))
 }

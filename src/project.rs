@@ -26,6 +26,9 @@ pub struct Project {
     pub lake: Url,
     /// Clue ledger (SQLite file).
     pub ledger: PathBuf,
+    /// Whether the ledger path was given (--ledger, SEARCHLIGHT_LEDGER) rather than the default:
+    /// a given path that does not exist is a mistake until the user says otherwise.
+    pub ledger_given: bool,
     /// `searchlight.toml`, or the defaults when there is none.
     pub config: Config,
 }
@@ -89,12 +92,13 @@ impl Project {
             Some(l) => storage::to_url(l, &cwd)?,
             None => storage::to_url("lake", &root)?,
         };
+        let ledger_given_flag = ledger.is_some();
         let ledger = match ledger {
             Some(p) => cwd.join(p),
             None => root.join("ledger.sqlite"),
         };
         let config = Config::load(&root)?;
-        Ok(Project { root, lake, ledger, config })
+        Ok(Project { root, lake, ledger, ledger_given: ledger_given_flag, config })
     }
 
     /// Starts a project in `dir` that uses the bundled library: `connectors/`, `models/`,

@@ -118,9 +118,21 @@ fn clues_are_listed_filtered_shown_and_backed_up() {
     assert_eq!(restored.clues(&ClueFilter::default()).unwrap().len(), 5);
     // the ledger's place is configurable
     let elsewhere = p.path("elsewhere/l.sqlite");
-    let (code, out, err) =
+    // … but a given path that does not exist is a typo until said otherwise
+    let (code, _, err) =
         searchlight(&p, &["--ledger", elsewhere.to_str().unwrap(), "run", "--as-of", "2025-12-31"], None);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("没有台账") && err.contains("--new-ledger"), "{err}");
+    assert!(!elsewhere.exists(), "nothing is created on a mistyped path");
+    let (code, _, err) = searchlight(&p, &["--ledger", elsewhere.to_str().unwrap(), "clues"], None);
+    assert_eq!(code, Some(1), "listing a ledger that is not there is an error, not an empty list: {err}");
+    let (code, out, err) = searchlight(
+        &p,
+        &["--ledger", elsewhere.to_str().unwrap(), "run", "--as-of", "2025-12-31", "--new-ledger"],
+        None,
+    );
     assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("新建台账"), "said loudly: {err}");
     assert!(out.contains("新增 5 条"), "a fresh ledger sees every clue as new: {out}");
     assert_eq!(Ledger::open(&elsewhere).unwrap().clues(&ClueFilter::default()).unwrap().len(), 5);
     let (code, _, err) = searchlight(&p, &["backup", copy.to_str().unwrap()], None);
@@ -234,7 +246,7 @@ fn a_working_paper_holds_facts_basis_responsibility_discovery_and_trail() {
     p.write("models/labels.toml", "amount = \"金额(元)\"\nwho = \"被模型标签覆盖\"\n");
     std::fs::remove_file(p.path("models/test/big2.sql")).unwrap();
     step(&p, &["ingest"]);
-    step(&p, &["run", "--as-of", "2025-12-31", "--param", "test.big.min=800"]);
+    step(&p, &["run", "--as-of", "2025-12-31", "--param", "test.big.min=800", "--record"]);
     let jia = searchlight::runner::clue_id("test.big", ["甲"]);
     step(&p, &["clue", "triage", &jia, "--to", "县民政局", "--person", "赵六:科长"]);
     step(&p, &["clue", "verify", &jia, "--result", "部分属实", "--amount", "450"]);

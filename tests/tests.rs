@@ -11,5 +11,6 @@ mod mapping;
 mod models;
 mod onboarding;
 mod s3;
+mod trust;
 mod udf;
 mod util;

@@ -135,9 +135,12 @@ enum ClueCommand {
 enum Command {
     /// The main job: ingest every connector, then run every model.
     Pipeline {
-        /// The date the exports describe (default: today).
+        /// The date the exports describe (default: today for the ingest; the run then takes
+        /// the as-of of the snapshots it reads).
         #[arg(long)]
         as_of: Option<chrono::NaiveDate>,
+        #[command(flatten)]
+        record: RecordArgs,
     },
     /// Validate every model (header, parameters, SQL planned over the canonical schema) and say
     /// whether the lake's data lets it run.
@@ -173,18 +176,25 @@ enum Command {
     Run {
         #[command(flatten)]
         select: Select,
-        /// The date the data describes, bound as $as_of (default: today).
+        /// The date the data describes, bound as $as_of (default: the as-of of the newest
+        /// snapshot in the lake).
         #[arg(long)]
         as_of: Option<chrono::NaiveDate>,
-        /// Override a parameter: MODEL.NAME=VALUE (repeatable).
+        /// Override a parameter: MODEL.NAME=VALUE (repeatable). A run with overrides is a
+        /// trial: nothing is recorded unless --record is given.
         #[arg(long = "param", value_name = "MODEL.NAME=VALUE")]
         params: Vec<String>,
+        /// Record a run with --param overrides in the ledger (its clues' marks move).
+        #[arg(long)]
+        record: bool,
         /// Print JSON instead of tables.
         #[arg(long)]
         json: bool,
         /// How many models run at once (default: one per core).
         #[arg(long)]
         jobs: Option<usize>,
+        #[command(flatten)]
+        recording: RecordArgs,
     },
     /// Run each model's tests (<model>.test.toml beside the model).
     Test {
@@ -340,6 +350,23 @@ enum Command {
     },
 }
 
+/// How a run is recorded.
+#[derive(Debug, clap::Args)]
+struct RecordArgs {
+    /// The lake changed on purpose (moved or rebuilt): record runs on it into this ledger.
+    #[arg(long)]
+    new_lake: bool,
+    /// Start a new ledger at the --ledger path given (which does not exist yet).
+    #[arg(long)]
+    new_ledger: bool,
+}
+
+impl RecordArgs {
+    fn record(&self) -> crate::pipeline::Record {
+        crate::pipeline::Record { new_lake: self.new_lake, new_ledger: self.new_ledger }
+    }
+}
+
 /// Which models a command applies to.
 #[derive(Debug, clap::Args)]
 struct Select {
@@ -433,15 +460,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let project = Project::open(&cli.project, cli.lake.as_deref(), cli.ledger.as_deref())?;
     match cli.command {
         Command::Init { .. } => unreachable!("handled above"),
-        Command::Pipeline { as_of } => {
+        Command::Pipeline { as_of, record } => {
             let mut opts = IngestOptions::default();
             if let Some(d) = as_of {
                 opts.as_of = d;
             }
-            let failed = ingest(&project, &[], &opts, false).await?;
+            let (failed, failed_datasets) = ingest(&project, &[], &opts, false).await?;
             println!();
             let select = Select { models: Vec::new(), domain: None };
-            let run_failed = run_models(&project, &select, RunRequest::new(opts.as_of), false).await?;
+            let mut req = RunRequest::new(run_as_of(&project, as_of).await?);
+            req.failed_ingests = failed_datasets;
+            let run_failed = run_models(&project, &select, req, false, Some(record.record())).await?;
             Ok(if failed || run_failed { ExitCode::from(2) } else { ExitCode::SUCCESS })
         }
         Command::Check { models } => {
@@ -518,13 +547,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(if failed { ExitCode::from(2) } else { ExitCode::SUCCESS })
         }
-        Command::Run { select, as_of, params, json, jobs } => {
-            let mut req = RunRequest::new(as_of.unwrap_or_else(|| chrono::Local::now().date_naive()));
+        Command::Run { select, as_of, params, record, json, jobs, recording } => {
+            let mut req = RunRequest::new(run_as_of(&project, as_of).await?);
             if let Some(jobs) = jobs {
                 req.concurrency = jobs.max(1);
             }
             req.overrides = params.iter().map(|p| parse_override(p)).collect::<anyhow::Result<_>>()?;
-            let failed = run_models(&project, &select, req, json).await?;
+            // a threshold tried out is a trial: it moves no mark unless asked
+            let trial = !req.overrides.is_empty() && !record;
+            if trial {
+                eprintln!(
+                    "试算 trial run: --param overrides given, nothing is recorded in the ledger (--record to record it)"
+                );
+            }
+            let failed = run_models(&project, &select, req, json, (!trial).then(|| recording.record())).await?;
             Ok(if failed { ExitCode::from(2) } else { ExitCode::SUCCESS })
         }
         Command::Test { select } => {
@@ -560,7 +596,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Preview { model, as_of, params, limit } => {
             let m = one_model(&project, &model)?;
-            let mut req = RunRequest::new(as_of.unwrap_or_else(|| chrono::Local::now().date_naive()));
+            let mut req = RunRequest::new(run_as_of(&project, as_of).await?);
             req.overrides = model_overrides(&m, &params)?;
             let (connectors, _) = load_connectors(&project)?;
             let runner = Runner::over_lake(&Lake::open(&project.lake)?, &Project::catalog(&connectors)).await?;
@@ -580,7 +616,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Explain { model, as_of, params, sql } => {
             let m = one_model(&project, &model)?;
-            let mut req = RunRequest::new(as_of.unwrap_or_else(|| chrono::Local::now().date_naive()));
+            let mut req = RunRequest::new(run_as_of(&project, as_of).await?);
             req.overrides = model_overrides(&m, &params)?;
             let (connectors, _) = load_connectors(&project)?;
             let runner = Runner::over_lake(&Lake::open(&project.lake)?, &Project::catalog(&connectors)).await?;
@@ -609,7 +645,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let status = parse_choice("--state", state, Status::parse, &Status::ALL.map(|x| x.name()).join(", "))?;
             let flag = parse_choice("--flag", flag, Flag::parse, "overdue, rectification-failed, excepted")?;
             let mark = parse_choice("--mark", mark, Mark::parse, "new, ongoing, resolved, reopened")?;
-            let ledger = Ledger::open(&project.ledger)?;
+            let ledger = Ledger::open_existing(&project.ledger)?;
             if let Some(run) = &new_since {
                 anyhow::ensure!(ledger.has_run(run)?, "--new-since {run}: no such run in {}", project.ledger.display());
             }
@@ -627,7 +663,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Clue { command: ClueCommand::Show { id, as_of, show_ids, json } } => {
             let as_of = as_of.unwrap_or_else(|| chrono::Local::now().date_naive());
-            let Some(mut view) = Ledger::open(&project.ledger)?.clue(&id, as_of)? else {
+            let Some(mut view) = Ledger::open_existing(&project.ledger)?.clue(&id, as_of)? else {
                 anyhow::bail!("no clue `{id}` in {}", project.ledger.display());
             };
             if !show_ids {
@@ -642,7 +678,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Clue { command } => {
             let (act, step) = clue_step(command);
-            let mut ledger = Ledger::open(&project.ledger)?;
+            let mut ledger = Ledger::open_existing(&project.ledger)?;
             let actor = act.by.clone().unwrap_or_else(default_actor);
             let event = ledger.act(&act.id, &actor, step, act.reason.as_deref())?;
             let state = ledger.work_state(&act.id, chrono::Local::now().date_naive())?;
@@ -663,7 +699,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Paper { id, format, out, show_ids, as_of } => {
             let (models, _) = load_models(&project, &Select { models: Vec::new(), domain: None })?;
-            let ledger = Ledger::open(&project.ledger)?;
+            let ledger = Ledger::open_existing(&project.ledger)?;
             let lake = Lake::open(&project.lake)?;
             let as_of = as_of.unwrap_or_else(|| chrono::Local::now().date_naive());
             let (connectors, _) = load_connectors(&project)?;
@@ -683,7 +719,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Backup { path } => {
-            Ledger::open(&project.ledger)?.backup(&path)?;
+            Ledger::open_existing(&project.ledger)?.backup(&path)?;
             println!("台账已备份 ledger backed up: {} → {}", project.ledger.display(), path.display());
             Ok(ExitCode::SUCCESS)
         }
@@ -701,7 +737,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if let Some(d) = as_of {
                 opts.as_of = d;
             }
-            let failed = ingest(&project, &names, &opts, dry_run).await?;
+            let (failed, _) = ingest(&project, &names, &opts, dry_run).await?;
             Ok(if failed { ExitCode::from(2) } else { ExitCode::SUCCESS })
         }
         Command::Lake { name, json } => {
@@ -845,7 +881,13 @@ fn one_model(project: &Project, id: &str) -> anyhow::Result<Model> {
 
 /// Runs the selected models, saves the run into the lake, records it and prints the summary.
 /// Returns whether any model failed or could not look.
-async fn run_models(project: &Project, select: &Select, req: RunRequest, json: bool) -> anyhow::Result<bool> {
+async fn run_models(
+    project: &Project,
+    select: &Select,
+    req: RunRequest,
+    json: bool,
+    record: Option<crate::pipeline::Record>,
+) -> anyhow::Result<bool> {
     let (models, mut failed) = load_models(project, select)?;
     // a mistyped or out-of-range override stops the run before anything runs
     for (id, _, _) in &req.overrides {
@@ -854,8 +896,15 @@ async fn run_models(project: &Project, select: &Select, req: RunRequest, json: b
     }
     let (connectors, _) = load_connectors(project)?;
     let lake = Lake::open(&project.lake)?;
-    let (report, diff) =
-        crate::pipeline::run(project, &lake, &Project::catalog(&connectors), &models, &req, true).await?;
+    let (report, recorded) =
+        crate::pipeline::run(project, &lake, &Project::catalog(&connectors), &models, &req, record.as_ref()).await?;
+    if let Some(path) = recorded.as_ref().and_then(|r| r.created.as_ref()) {
+        eprintln!(
+            "searchlight: 新建台账 created a new clue ledger at {} — every clue in it starts as new",
+            path.display()
+        );
+    }
+    let diff = recorded.map(|r| r.diff);
     for m in &report.models {
         if let Some(e) = &m.error {
             eprintln!("searchlight: model {}: {e}", m.model);
@@ -868,8 +917,9 @@ async fn run_models(project: &Project, select: &Select, req: RunRequest, json: b
         println!("{}", serde_json::to_string_pretty(&v)?);
     } else {
         output::run_table(&report);
-        if let Some(diff) = &diff {
-            output::ledger_line(diff);
+        match &diff {
+            Some(diff) => output::ledger_line(diff),
+            None => println!("线索台账: 未记录 (试算) not recorded"),
         }
     }
     Ok(failed)
@@ -899,7 +949,12 @@ fn reported<T, E: std::fmt::Display>(items: Vec<Result<T, E>>) -> (Vec<T>, bool)
 /// Ingests the named connectors (all when empty) through the pipeline seam and prints a summary;
 /// a dry run lands into a throwaway in-memory lake and shows what would land. Returns whether
 /// any failed.
-async fn ingest(project: &Project, names: &[String], opts: &IngestOptions, dry_run: bool) -> anyhow::Result<bool> {
+async fn ingest(
+    project: &Project,
+    names: &[String],
+    opts: &IngestOptions,
+    dry_run: bool,
+) -> anyhow::Result<(bool, std::collections::BTreeSet<String>)> {
     let lake = if dry_run { Lake::scratch()? } else { Lake::open(&project.lake)? };
     let (connectors, mut failed) = load_connectors(project)?;
     let catalog = Project::catalog(&connectors);
@@ -907,6 +962,7 @@ async fn ingest(project: &Project, names: &[String], opts: &IngestOptions, dry_r
         |c: &Connector| -> Box<dyn crate::lake::Progress + Send + Sync> { Box::new(output::ProgressBar::new(&c.id)) };
     let results = crate::pipeline::ingest(project, &lake, &catalog, &connectors, names, opts, &bar).await?;
     let mut rows = Vec::new();
+    let mut failed_datasets = std::collections::BTreeSet::new();
     for r in &results {
         match &r.result {
             Ok(outcomes) => {
@@ -916,6 +972,7 @@ async fn ingest(project: &Project, names: &[String], opts: &IngestOptions, dry_r
             }
             Err(e) => {
                 eprintln!("searchlight: {}: {e}", r.connector.id);
+                failed_datasets.extend(r.connector.datasets().map(str::to_string));
                 for b in &r.connector.blocks {
                     rows.push(output::IngestRow::failed(r.connector, b, r.elapsed));
                 }
@@ -935,5 +992,26 @@ async fn ingest(project: &Project, names: &[String], opts: &IngestOptions, dry_r
             project.lake
         );
     }
-    Ok(failed)
+    Ok((failed, failed_datasets))
+}
+
+/// The as-of a run binds: the one given, else the as-of of the newest snapshot in the lake
+/// (said, with the oldest when they differ), else — an empty lake — today.
+async fn run_as_of(project: &Project, given: Option<chrono::NaiveDate>) -> anyhow::Result<chrono::NaiveDate> {
+    if let Some(d) = given {
+        return Ok(d);
+    }
+    Ok(match crate::pipeline::data_as_of(&Lake::open(&project.lake)?).await? {
+        Some((newest, oldest)) if newest != oldest => {
+            eprintln!(
+                "searchlight: 数据截至 as-of {newest} (湖中最新快照的截至日期; 最早的快照截至 {oldest}, 各数据集截至日期不一)"
+            );
+            newest
+        }
+        Some((newest, _)) => {
+            eprintln!("searchlight: 数据截至 as-of {newest} (湖中快照的截至日期)");
+            newest
+        }
+        None => chrono::Local::now().date_naive(),
+    })
 }

@@ -506,6 +506,7 @@ fn run_status(m: &crate::runner::ModelOutcome) -> String {
     match m.status {
         Status::Ran => "完成 ok".into(),
         Status::RanWithout => format!("完成, 未用 {}", m.without.join(", ")),
+        Status::NotRun if !m.stale.is_empty() => format!("未运行: {} 本次导入失败", m.stale.join(", ")),
         Status::NotRun => format!("未运行: 缺 {}", m.missing.join(", ")),
         Status::Failed => "失败 failed".into(),
     }
@@ -620,6 +621,12 @@ pub fn ledger_line(diff: &crate::ledger::LedgerDiff) {
         diff.count(Mark::Resolved),
         diff.count(Mark::Reopened)
     );
+    if !diff.historical.is_empty() {
+        println!(
+            "  按历史数据记录, 未改变标记 (data older than their last recorded run): {}",
+            diff.historical.join(", ")
+        );
+    }
 }
 
 fn severity_label(s: &str) -> &'static str {

@@ -31,6 +31,15 @@ use url::Url;
 use crate::connector::{self, Connector, Landing, RowIssue};
 use crate::storage;
 pub use manifest::Manifest;
+/// The lake's identity file at its root.
+const IDENTITY: &str = "_lake.json";
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Identity {
+    id: String,
+    created_at: String,
+}
+
 /// Folder of model runs inside the lake (not a dataset: it has no current pointer).
 pub const RUNS: &str = "_runs";
 
@@ -187,6 +196,48 @@ impl Lake {
         self.store.put_opts(path, PutPayload::from(Bytes::from(bytes)), PutOptions::from(mode)).await.map(|_| ())
     }
 
+    /// The lake's identity (`_lake.json`): made when the lake first receives data and kept
+    /// with it wherever it is copied, so a ledger can tell its lake from another at the same or
+    /// another address. `None` for a location that holds no lake.
+    pub async fn identity(&self) -> Result<Option<String>> {
+        Ok(self.read_json::<Identity>(&self.path(&[IDENTITY])).await?.map(|i| i.id))
+    }
+
+    /// The lake's identity, made now if it has none (the first writer wins; a concurrent one
+    /// reads the winner's).
+    pub async fn claim_identity(&self) -> Result<String> {
+        if let Some(id) = self.identity().await? {
+            return Ok(id);
+        }
+        let now = chrono::Local::now();
+        let seed =
+            format!("{}|{:?}|{}|{}", self.root_url, now, std::process::id(), now.timestamp_nanos_opt().unwrap_or(0));
+        let id = format!("L{}", &blake3::hash(seed.as_bytes()).to_hex()[..16]);
+        let body = serde_json::to_vec_pretty(&Identity {
+            id: id.clone(),
+            created_at: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
+        })
+        .expect("identity serialises");
+        match self.put(&self.path(&[IDENTITY]), body, PutMode::Create).await {
+            Ok(()) => Ok(id),
+            Err(object_store::Error::AlreadyExists { .. }) => self
+                .identity()
+                .await?
+                .ok_or_else(|| Error::Corrupt { path: IDENTITY.into(), message: "vanished".into() }),
+            // stores without conditional writes: the read above is the guard
+            Err(object_store::Error::NotImplemented { .. }) | Err(object_store::Error::NotSupported { .. }) => {
+                let body = serde_json::to_vec_pretty(&Identity {
+                    id: id.clone(),
+                    created_at: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
+                })
+                .expect("identity serialises");
+                self.put(&self.path(&[IDENTITY]), body, PutMode::Overwrite).await.map_err(|e| self.store_err(e))?;
+                Ok(id)
+            }
+            Err(e) => Err(self.store_err(e)),
+        }
+    }
+
     /// Stores one file of a model run under `_runs/<run>/<file>`. Runs are kept for good: an
     /// existing file is never replaced.
     pub async fn put_run_file(&self, run: &str, file: &str, bytes: Vec<u8>) -> Result<Url> {
@@ -331,6 +382,7 @@ impl Lake {
         progress: &dyn Progress,
     ) -> Result<Vec<Outcome>> {
         let started = Instant::now();
+        self.claim_identity().await?;
         let files = conn.list_files(base).await?;
         let total: u64 = files.iter().map(|f| f.size).sum();
         progress.start(total * 2);
@@ -576,6 +628,7 @@ impl Lake {
         opts: &IngestOptions,
     ) -> Result<Outcome> {
         let started = Instant::now();
+        self.claim_identity().await?;
         let b = &conn.blocks[0];
         let mut fp = blake3::Hasher::new();
         fp.update(b"searchlight-derived-v1\0");

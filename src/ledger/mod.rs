@@ -85,6 +85,9 @@ impl Mark {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct LedgerDiff {
     pub run: String,
+    /// Models recorded as historical (older data than their last run): no marks changed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub historical: Vec<String>,
     pub total: BTreeMap<Mark, usize>,
     pub models: BTreeMap<String, BTreeMap<Mark, usize>>,
 }
@@ -95,6 +98,17 @@ impl LedgerDiff {
     }
 }
 
+/// What a run is recorded against.
+#[derive(Debug, Clone, Default)]
+pub struct Recording {
+    /// The lake's address.
+    pub lake_url: String,
+    /// The lake's identity (`None`: the location holds no lake).
+    pub lake_id: Option<String>,
+    /// The lake really changed (moved, rebuilt): record against it and make it the ledger's lake.
+    pub new_lake: bool,
+}
+
 /// An open ledger.
 pub struct Ledger {
     conn: Connection,
@@ -102,6 +116,18 @@ pub struct Ledger {
 }
 
 impl Ledger {
+    /// Opens the ledger at `path`, which must exist: a mistyped path is an error, never an
+    /// empty ledger that reports nothing.
+    pub fn open_existing(path: &Path) -> Result<Ledger, Error> {
+        if !path.exists() {
+            return Err(Error::at(
+                path,
+                "没有台账 no ledger here — nothing has been recorded at this path (a mistyped --ledger?); a run records into it with --new-ledger",
+            ));
+        }
+        Ledger::open(path)
+    }
+
     /// Opens (creating if needed) the ledger at `path`, in WAL mode, migrated to the current schema.
     pub fn open(path: &Path) -> Result<Ledger, Error> {
         let err = |e: String| Error::at(path, e);
@@ -149,11 +175,21 @@ impl Ledger {
     /// Records a finished run: the run, each model's part, and a sighting of every clue of each
     /// model that ran (failed models leave their clues as they were). All or nothing.
     pub fn record(&mut self, report: &RunReport, lake: &str) -> Result<LedgerDiff, Error> {
+        self.record_on(report, &Recording { lake_url: lake.to_string(), ..Default::default() })
+    }
+
+    /// Records a finished run made on the lake `on`. A run on another lake than the ledger's is
+    /// refused (its clues are not this ledger's to resolve) unless `on.new_lake`. A model whose
+    /// data is older than its last recorded run (a back-fill) is recorded as historical: its
+    /// evidence is kept and no mark changes.
+    pub fn record_on(&mut self, report: &RunReport, on: &Recording) -> Result<LedgerDiff, Error> {
+        let lake = on.lake_url.as_str();
         let path = self.path.clone();
         let err = |e: rusqlite::Error| Error::at(&path, e);
         // IMMEDIATE: take the write lock up front, so two runs recording at once queue up
         // (busy timeout) instead of one failing when it upgrades from reading to writing
         let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(err)?;
+        same_lake(&tx, on).map_err(|e| Error::at(&path, e))?;
         let now = chrono::Local::now().to_rfc3339();
         let exists: Option<String> = tx
             .query_row("SELECT run_id FROM runs WHERE run_id = ?1", [&report.run], |r| r.get(0))
@@ -169,26 +205,30 @@ impl Ledger {
         .map_err(err)?;
         let mut diff = LedgerDiff { run: report.run.clone(), ..Default::default() };
         for (i, m) in report.models.iter().enumerate() {
+            let historical = m.status.looked() && older_than_recorded(&tx, &report.as_of, m).map_err(err)?;
+            if historical {
+                diff.historical.push(m.model.clone());
+            }
             tx.execute(
-                "INSERT INTO run_models (run_id, model, version, params, snapshots, evidence, rows, clues, error)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                "INSERT INTO run_models (run_id, model, version, params, snapshots, evidence, rows, clues, error, kind)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                 params![
-                        report.run,
-                        m.model,
-                        m.version,
-                        serde_json::to_string(&m.params).unwrap_or_default(),
-                        serde_json::to_string(&m.snapshots).unwrap_or_default(),
-                        m.evidence,
-                        m.rows,
-                        m.clues.len(),
-                        m.error.clone().or_else(
-                            || (!m.missing.is_empty()).then(|| format!("not run: needs {}", m.missing.join(", ")))
-                        )
-                    ],
+                    report.run,
+                    m.model,
+                    m.version,
+                    serde_json::to_string(&m.params).unwrap_or_default(),
+                    serde_json::to_string(&m.snapshots).unwrap_or_default(),
+                    m.evidence,
+                    m.rows,
+                    m.clues.len(),
+                    m.error.clone().or_else(|| m.not_run_reason()),
+                    if historical { "historical" } else { "current" }
+                ],
             )
             .map_err(err)?;
-            // a model that failed, or could not look for lack of data, leaves its clues as they were
-            if m.status.looked() {
+            // a model that failed, could not look, or looked at older data than it last did
+            // leaves its clues as they were
+            if m.status.looked() && !historical {
                 sight(&tx, &report.run, m, &mut diff).map_err(err)?;
             }
             if i == 0 {
@@ -197,6 +237,16 @@ impl Ledger {
         }
         tx.commit().map_err(err)?;
         Ok(diff)
+    }
+
+    /// Whether a run on the lake `on` may be recorded here (see [`Ledger::record_on`]); checked
+    /// before a run starts, and again when it is recorded.
+    pub fn check_lake(&self, on: &Recording) -> Result<(), Error> {
+        let tx = self.conn.unchecked_transaction().map_err(|e| self.err(e))?;
+        // the check may note the lake's identity: rolled back, recording notes it for good
+        let checked = same_lake(&tx, on);
+        tx.rollback().map_err(|e| self.err(e))?;
+        checked.map_err(|e| self.err(e))
     }
 
     /// Copies the ledger to `dest` consistently while others may be reading or writing it
@@ -222,6 +272,60 @@ impl Ledger {
             self.err(format!("backup to {}: {message}", dest.display()))
         })
     }
+}
+
+/// Refuses a run on another lake than the one the ledger records; the first run (or a run
+/// with `new_lake`) makes its lake the ledger's.
+fn same_lake(tx: &rusqlite::Transaction<'_>, on: &Recording) -> Result<(), String> {
+    let e = |e: rusqlite::Error| e.to_string();
+    let known: Option<String> =
+        tx.query_row("SELECT value FROM ledger_meta WHERE key = 'lake_id'", [], |r| r.get(0)).optional().map_err(e)?;
+    let last_url: Option<String> =
+        tx.query_row("SELECT lake FROM runs ORDER BY rowid DESC LIMIT 1", [], |r| r.get(0)).optional().map_err(e)?;
+    if !on.new_lake {
+        let other = match (&known, &on.lake_id) {
+            (Some(k), Some(id)) => k != id,
+            // a ledger from before lake identities, or a location with no lake: by address
+            _ => last_url.as_deref().is_some_and(|u| u != on.lake_url),
+        };
+        if other {
+            return Err(format!(
+                "本台账记录的是另一个湖的运行 this ledger records runs on lake {} ({}); this run is on lake {} ({}). A different lake cannot resolve this ledger's clues: check --lake / --ledger, or pass --new-lake if the lake really moved or was rebuilt",
+                known.as_deref().unwrap_or("-"),
+                last_url.as_deref().unwrap_or("-"),
+                on.lake_id.as_deref().unwrap_or("(no lake there)"),
+                on.lake_url
+            ));
+        }
+    }
+    if let Some(id) = &on.lake_id {
+        tx.execute(
+            "INSERT INTO ledger_meta (key, value) VALUES ('lake_id', ?1) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [id],
+        )
+        .map_err(e)?;
+    }
+    Ok(())
+}
+
+/// Whether a model's part of a run read older data than the model's last recorded current run:
+/// an earlier as-of, or a dataset at an earlier snapshot.
+fn older_than_recorded(
+    tx: &rusqlite::Transaction<'_>,
+    as_of: &str,
+    m: &crate::runner::ModelOutcome,
+) -> rusqlite::Result<bool> {
+    let last: Option<(String, String)> = tx
+        .query_row(
+            "SELECT r.as_of, m.snapshots FROM run_models m JOIN runs r ON r.run_id = m.run_id
+             WHERE m.model = ?1 AND m.kind = 'current' AND m.error IS NULL ORDER BY r.rowid DESC LIMIT 1",
+            [&m.model],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let Some((last_as_of, snapshots)) = last else { return Ok(false) };
+    let before: BTreeMap<String, String> = serde_json::from_str(&snapshots).unwrap_or_default();
+    Ok(as_of < last_as_of.as_str() || m.snapshots.iter().any(|(d, s)| before.get(d).is_some_and(|b| s < b)))
 }
 
 /// Marks every clue of one model that ran: new, ongoing or reopened for those it returned,
@@ -351,6 +455,7 @@ mod tests {
                 elapsed_ms: 1,
                 status: if error.is_some() { crate::runner::Status::Failed } else { crate::runner::Status::Ran },
                 missing: vec![],
+                stale: vec![],
                 without: vec![],
                 warnings: vec![],
                 error: error.map(str::to_string),

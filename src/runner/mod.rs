@@ -42,6 +42,8 @@ pub struct RunRequest {
     pub overrides: Vec<(String, String, String)>,
     /// Models run at once.
     pub concurrency: usize,
+    /// Datasets whose ingest failed in this pipeline: models that read one do not run.
+    pub failed_ingests: std::collections::BTreeSet<String>,
 }
 
 impl RunRequest {
@@ -51,6 +53,7 @@ impl RunRequest {
             as_of,
             overrides: Vec::new(),
             concurrency: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
+            failed_ingests: Default::default(),
         }
     }
 
@@ -209,6 +212,10 @@ impl Runner {
                 outcome.missing = verdict.missing;
                 return Ok(None);
             }
+            outcome.stale = inputs.reads.keys().filter(|d| req.failed_ingests.contains(*d)).cloned().collect();
+            if !outcome.stale.is_empty() {
+                return Ok(None);
+            }
             outcome.warnings = self.warnings(&inputs);
             check_columns(m, plan.schema().as_arrow())?;
             outcome.snapshots = inputs
@@ -238,7 +245,7 @@ impl Runner {
         }
         outcome.status = if outcome.error.is_some() {
             Status::Failed
-        } else if !outcome.missing.is_empty() {
+        } else if !outcome.missing.is_empty() || !outcome.stale.is_empty() {
             Status::NotRun
         } else if !outcome.without.is_empty() {
             Status::RanWithout

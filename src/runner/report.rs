@@ -43,7 +43,8 @@ pub enum Status {
     Ran,
     /// It ran, without some optional inputs (listed in `without`).
     RanWithout,
-    /// It could not look: core inputs are missing (listed in `missing`). Not "no problems".
+    /// It could not look: core inputs are missing (listed in `missing`) or their ingest failed
+    /// in this pipeline (`stale`). Not "no problems".
     NotRun,
     /// It failed (see `error`).
     Failed,
@@ -97,6 +98,9 @@ pub struct ModelOutcome {
     pub status: Status,
     /// Core inputs it needs and the data lacks (then it did not run).
     pub missing: Vec<String>,
+    /// Datasets it reads whose ingest failed in this pipeline: it did not run, rather than
+    /// read the previous snapshot under a fresh date.
+    pub stale: Vec<String>,
     /// Optional inputs the data lacks (it ran without them).
     pub without: Vec<String>,
     /// Findings about the data it read (words outside a column's value set).
@@ -111,6 +115,17 @@ pub struct ModelOutcome {
 }
 
 impl ModelOutcome {
+    /// Why it did not look, in words for the ledger and listings (`None` when it looked).
+    pub fn not_run_reason(&self) -> Option<String> {
+        if !self.stale.is_empty() {
+            Some(format!("not run: ingest of {} failed", self.stale.join(", ")))
+        } else if !self.missing.is_empty() {
+            Some(format!("not run: needs {}", self.missing.join(", ")))
+        } else {
+            None
+        }
+    }
+
     pub(super) fn start(m: &Model) -> Self {
         ModelOutcome {
             model: m.spec.id.clone(),
@@ -127,6 +142,7 @@ impl ModelOutcome {
             elapsed_ms: 0,
             status: Status::Ran,
             missing: Vec::new(),
+            stale: Vec::new(),
             without: Vec::new(),
             warnings: Vec::new(),
             error: None,

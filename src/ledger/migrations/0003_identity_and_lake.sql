@@ -13,9 +13,9 @@ CREATE TABLE ledger_meta (
     value TEXT NOT NULL
 );
 
--- How a run was recorded: 'current' moves the marks; 'historical' (a back-fill older than what
--- is recorded) and 'trial' (parameters tried out) keep the evidence and change no mark.
-ALTER TABLE runs ADD COLUMN kind TEXT NOT NULL DEFAULT 'current';
+-- How a model's part of a run was recorded: 'current' moves its clues' marks; 'historical' (a
+-- back-fill on data older than the model's last recorded run) keeps the evidence, marks nothing.
+ALTER TABLE run_models ADD COLUMN kind TEXT NOT NULL DEFAULT 'current';
 
 -- A fingerprint of a sighting's evidence (the content of its rows), so a dismissed clue whose
 -- evidence changes on newer data comes back to triage (复现) instead of staying dismissed.

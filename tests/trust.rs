@@ -1,0 +1,144 @@
+//! Runs that could not look, or looked at the wrong thing, resolve nothing: a wrong lake, a
+//! failed ingest in the pipeline, a trial threshold, a back-fill — as a user meets them on the
+//! command line.
+
+use std::process::Command;
+
+use searchlight::ledger::{ClueFilter, Ledger, Mark};
+
+use crate::util::TestProject;
+
+fn searchlight(p: &TestProject, args: &[&str]) -> (Option<i32>, String, String) {
+    let out =
+        Command::new(env!("CARGO_BIN_EXE_searchlight")).arg("--project").arg(p.root()).args(args).output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn ok(p: &TestProject, args: &[&str]) -> String {
+    let (code, out, err) = searchlight(p, args);
+    assert_eq!(code, Some(0), "{args:?}: {out}\n{err}");
+    out
+}
+
+fn header(id: &str, entity: &str, params: &str) -> String {
+    format!(
+        "/* searchlight\nid = \"{id}\"\ntitle = \"测试\"\ntitle_en = \"Test\"\ndomain = \"test\"\narea = \"测试\"\nseverity = \"high\"\nowner = \"t\"\ndescription = \"测试\"\nbasis = [\"测试依据\"]\nentity = [\"{entity}\"]\nunit = \"{entity}\"\n{params}*/\n"
+    )
+}
+
+/// Payments (`pay`) and a register of deaths (`dead`), each with a model reading it.
+fn project() -> TestProject {
+    let p = TestProject::new();
+    p.write("connectors/pay.toml", "name = \"pay\"\ntitle = \"付\"\ndomain = \"test\"\ncustom = true\nlocation = \"data/p.csv\"\n[format]\ntype = \"csv\"\n[columns]\nwho = { from = \"收款人\", type = \"text\" }\namount = { from = \"金额\", type = \"money\" }\npaid = { from = \"日期\", type = \"date\" }\n");
+    p.write("data/p.csv", "收款人,金额,日期\n甲,900,2025-01-01\n乙,900,2025-08-01\n丙,100,2025-03-01\n");
+    p.write("connectors/dead.toml", "name = \"dead\"\ntitle = \"亡\"\ndomain = \"test\"\ncustom = true\nlocation = \"data/d.csv\"\n[format]\ntype = \"csv\"\n[columns]\nwho = { from = \"姓名\", type = \"text\" }\n");
+    p.write("data/d.csv", "姓名\n丁\n戊\n");
+    p.write(
+        "models/test/big.sql",
+        header("test.big", "who", "[params]\nmin = { type = \"money\", default = 500, min = 0, max = 100000 }\n")
+            + "SELECT who, sum(amount) AS amount FROM pay WHERE amount >= $min AND paid <= $as_of GROUP BY who\n",
+    );
+    p.write("models/test/dead.sql", header("test.dead", "who", "") + "SELECT who FROM dead\n");
+    p
+}
+
+fn ledger(p: &TestProject) -> Ledger {
+    Ledger::open_existing(&p.path("ledger.sqlite")).unwrap()
+}
+
+fn marks(p: &TestProject) -> Vec<(String, String, Mark)> {
+    let mut rows: Vec<_> =
+        ledger(p).clues(&ClueFilter::default()).unwrap().into_iter().map(|c| (c.model, c.entity, c.mark)).collect();
+    rows.sort();
+    rows
+}
+
+#[test]
+fn a_run_on_another_lake_is_refused_and_a_moved_lake_is_recognised() {
+    let p = project();
+    ok(&p, &["pipeline", "--as-of", "2025-12-31"]);
+    let before = marks(&p);
+    assert_eq!(before.len(), 4, "{before:?}");
+    // a mistyped --lake: an empty location
+    let (code, _, err) = searchlight(&p, &["--lake", p.path("lake-typo").to_str().unwrap(), "run"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("另一个湖") && err.contains("--new-lake"), "{err}");
+    // another county's lake with data of its own
+    let other = p.path("other-lake");
+    ok(&p, &["--lake", other.to_str().unwrap(), "ingest", "--as-of", "2025-12-31"]);
+    let (code, _, err) = searchlight(&p, &["--lake", other.to_str().unwrap(), "run", "--as-of", "2025-12-31"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert_eq!(marks(&p), before, "a refused run changes nothing");
+    // the same lake copied elsewhere keeps its identity: accepted
+    let moved = p.path("moved-lake");
+    copy_dir(&p.path("lake"), &moved);
+    let out = ok(&p, &["--lake", moved.to_str().unwrap(), "run", "--as-of", "2025-12-31"]);
+    assert!(out.contains("持续 4 条"), "{out}");
+    // and a lake that really changed is taken when said so
+    ok(&p, &["--lake", other.to_str().unwrap(), "run", "--as-of", "2025-12-31", "--new-lake"]);
+    let (code, _, err) = searchlight(&p, &["run", "--as-of", "2025-12-31"]);
+    assert_eq!(code, Some(1), "the ledger now follows the new lake: {err}");
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn a_failed_ingest_in_the_pipeline_stops_the_models_that_read_it() {
+    let p = project();
+    ok(&p, &["pipeline", "--as-of", "2025-12-31"]);
+    // the deaths export arrives broken: its previous snapshot stays current, but no model
+    // may read it under the new date as if it were fresh
+    std::fs::remove_file(p.path("data/d.csv")).unwrap();
+    p.write(
+        "data/p.csv",
+        "收款人,金额,日期\n甲,900,2025-01-01\n乙,900,2025-08-01\n丙,100,2025-03-01\n己,700,2026-01-05\n",
+    );
+    let (code, out, err) = searchlight(&p, &["pipeline", "--as-of", "2026-01-31"]);
+    assert_eq!(code, Some(2), "{out}\n{err}");
+    assert!(out.contains("未运行: dead 本次导入失败"), "{out}");
+    let m = marks(&p);
+    let dead: Vec<_> = m.iter().filter(|(model, _, _)| model == "test.dead").collect();
+    assert!(dead.iter().all(|(_, _, mark)| *mark == Mark::New), "its clues are untouched: {dead:?}");
+    assert!(m.iter().any(|(model, e, mark)| model == "test.big" && e == "己" && *mark == Mark::New), "{m:?}");
+    let (_, out, _) = searchlight(&p, &["run", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    // without --as-of a run takes the as-of of the data: the newest snapshot (pay, 2026-01-31)
+    assert_eq!(v["as_of"], "2026-01-31", "{out}");
+}
+
+#[test]
+fn a_trial_threshold_and_a_back_fill_move_no_mark() {
+    let p = project();
+    ok(&p, &["pipeline", "--as-of", "2025-12-31"]);
+    let before = marks(&p);
+    let runs = ledger(&p).last_run().unwrap();
+    // a threshold tried out of curiosity: 甲 and 乙 would "disappear"
+    let (code, out, err) = searchlight(&p, &["run", "--model", "test.big", "--param", "test.big.min=1000"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("试算") && out.contains("未记录"), "{out}\n{err}");
+    assert_eq!(marks(&p), before);
+    assert_eq!(ledger(&p).last_run().unwrap(), runs, "nothing recorded");
+    // a back-fill with an earlier as-of: 乙 (paid 2025-08-01) is not in the data of June
+    let out = ok(&p, &["run", "--model", "test.big", "--as-of", "2025-06-30"]);
+    assert!(out.contains("已消失 0 条") && out.contains("历史数据"), "{out}");
+    assert_eq!(marks(&p), before, "historical: recorded, no mark changed");
+    // the same threshold, asked to be recorded
+    let out =
+        ok(&p, &["run", "--model", "test.big", "--param", "test.big.min=1000", "--record", "--as-of", "2025-12-31"]);
+    assert!(out.contains("已消失 2 条"), "{out}");
+}
