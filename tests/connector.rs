@@ -8,6 +8,8 @@ name = "relief"
 title = "低保发放"
 domain = "relief"
 custom = true
+# a small export with many bad rows, on purpose
+max_quarantine = 1
 location = "data/relief.csv"
 key = ["seq"]
 [format]
@@ -288,6 +290,7 @@ name = "nd"
 title = "t"
 domain = "test"
 custom = true
+max_quarantine = 1
 location = "data/a.ndjson"
 key = ["no"]
 [format]
@@ -340,7 +343,7 @@ async fn parquet_sources_keep_numbers_and_read_text() {
     .unwrap();
     let buf = searchlight::lake::parts::encode(&schema, &[batch]).unwrap();
     p.write("data/d.parquet", buf);
-    let toml = "name = \"pq\"\ntitle = \"t\"\ndomain = \"test\"\ncustom = true\nlocation = \"data/d.parquet\"\n[format]\ntype = \"parquet\"\n[columns]\nid_no = { from = \"身份证号\", type = \"id_card\" }\ndied = { from = \"死亡日期\", type = \"date\" }\namount = { from = \"金额\", type = \"money\", unit = \"万元\" }\n";
+    let toml = "name = \"pq\"\ntitle = \"t\"\ndomain = \"test\"\ncustom = true\nmax_quarantine = 1\nlocation = \"data/d.parquet\"\n[format]\ntype = \"parquet\"\n[columns]\nid_no = { from = \"身份证号\", type = \"id_card\" }\ndied = { from = \"死亡日期\", type = \"date\" }\namount = { from = \"金额\", type = \"money\", unit = \"万元\" }\n";
     let c = p.connector("pq", toml);
     let m = p.ingest(&c).await.unwrap().manifest().clone();
     assert_eq!((m.rows, m.rows_quarantined), (2, 1));

@@ -142,3 +142,27 @@ fn a_trial_threshold_and_a_back_fill_move_no_mark() {
         ok(&p, &["run", "--model", "test.big", "--param", "test.big.min=1000", "--record", "--as-of", "2025-12-31"]);
     assert!(out.contains("已消失 2 条"), "{out}");
 }
+
+#[tokio::test]
+async fn an_ingest_that_quarantines_most_rows_fails_and_keeps_the_previous_snapshot() {
+    let p = project();
+    p.write("connectors/pay.toml", "name = \"pay\"\ntitle = \"付\"\ndomain = \"test\"\ncustom = true\nlocation = \"data/p.csv\"\n[format]\ntype = \"csv\"\n[columns]\nwho = { from = \"收款人\", type = \"text\" }\namount = { from = \"金额\", type = \"money\" }\npaid = { from = \"日期\", type = \"date\" }\nok = { from = \"有效\", type = \"bool\" }\n");
+    p.write("data/p.csv", "收款人,金额,日期,有效\n甲,900,2025-01-01,是\n乙,900,2025-08-01,是\n丙,100,2025-03-01,否\n");
+    ok(&p, &["pipeline", "--as-of", "2025-12-31"]);
+    let first = p.lake().current("pay").await.unwrap().unwrap().snapshot;
+    // the next export writes its flags in words the parser does not know: every row quarantined
+    p.write("data/p.csv", "收款人,金额,日期,有效\n甲,900,2025-01-01,有效\n乙,900,2025-08-01,有效\n丙,100,2025-03-01,无效\n");
+    let (code, out, err) = searchlight(&p, &["pipeline", "--as-of", "2026-01-31"]);
+    assert_eq!(code, Some(2), "{out}\n{err}");
+    assert!(err.contains("3 of 3 rows") && err.contains("bad_bool 3") && err.contains("max_quarantine"), "{err}");
+    assert_eq!(p.lake().current("pay").await.unwrap().unwrap().snapshot, first, "the previous snapshot stays current");
+    assert!(out.contains("未运行: pay 本次导入失败"), "and no model reads it as fresh: {out}");
+    assert!(marks(&p).iter().all(|(_, _, m)| *m != Mark::Resolved), "nothing resolved");
+    // a connector may accept more, within 0..1
+    p.write("connectors/pay.toml", std::fs::read_to_string(p.path("connectors/pay.toml")).unwrap().replace("custom = true\n", "custom = true\nmax_quarantine = 1.5\n"));
+    let (code, _, err) = searchlight(&p, &["ingest", "pay"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("pay.toml:5:1") && err.contains("max_quarantine = 1.5"), "{err}");
+    p.write("connectors/pay.toml", std::fs::read_to_string(p.path("connectors/pay.toml")).unwrap().replace("max_quarantine = 1.5", "max_quarantine = 1"));
+    ok(&p, &["ingest", "pay"]);
+}

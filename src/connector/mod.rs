@@ -279,6 +279,13 @@ pub fn load(path: &FsPath, schema: &Schema) -> Result<Connector> {
     }
     let loc = Locator { text: &text, path: shown.clone(), blocks: blocks_at };
     let id = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    if let Some(q) = spec.max_quarantine.filter(|q| !(0.0..=1.0).contains(q)) {
+        return Err(loc.error(
+            None,
+            "max_quarantine",
+            format!("max_quarantine = {q}: a share of the rows, from 0 to 1 (0.05 is 5%)"),
+        ));
+    }
     let source = match (&spec.derive, &spec.location, &spec.format) {
         (Some(sql), None, None) => {
             if !spec.dataset.is_empty() {

@@ -67,6 +67,11 @@ pub struct ConnectorSpec {
     /// (合计/小计/总计 by default); they are set aside in quarantine, never landed as data.
     #[serde(default = "default_totals")]
     pub totals_markers: Vec<String>,
+    /// The largest share of an export's rows that may be quarantined (0–1; default 0.05). An
+    /// ingest beyond it fails with its top reasons and the previous snapshot stays current: an
+    /// export whose rows mostly did not load is not "no problems".
+    #[serde(default)]
+    pub max_quarantine: Option<f64>,
     /// Columns that identify a record (default: the dataset's canonical key).
     #[serde(default)]
     pub key: Option<Vec<String>>,
@@ -148,6 +153,9 @@ pub enum Repeats {
     /// Every row lands; repeated keys are flagged.
     Keep,
 }
+
+/// `max_quarantine` when a connector does not set it.
+pub const DEFAULT_MAX_QUARANTINE: f64 = 0.05;
 
 fn default_totals() -> Vec<String> {
     ["合计", "小计", "总计"].map(String::from).to_vec()

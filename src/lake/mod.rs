@@ -31,6 +31,29 @@ use url::Url;
 use crate::connector::{self, Connector, Landing, RowIssue};
 use crate::storage;
 pub use manifest::Manifest;
+/// Fails a snapshot whose quarantined share of data rows (totals rows are not data) exceeds
+/// the connector's `max_quarantine`.
+fn too_much_quarantined(conn: &Connector, m: &Manifest) -> Result<()> {
+    let limit = conn.spec.max_quarantine.unwrap_or(connector::spec::DEFAULT_MAX_QUARANTINE);
+    let totals = m.quarantine.get("totals_row").copied().unwrap_or(0);
+    let quarantined = m.rows_quarantined.saturating_sub(totals);
+    let read = m.rows_read.saturating_sub(totals);
+    if read == 0 || quarantined as f64 <= limit * read as f64 {
+        return Ok(());
+    }
+    let mut reasons: Vec<(&String, &u64)> = m.quarantine.iter().filter(|(c, _)| c.as_str() != "totals_row").collect();
+    reasons.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    Err(Error::Quarantined {
+        dataset: m.dataset.clone(),
+        connector: conn.path.display().to_string(),
+        quarantined,
+        read,
+        share: 100.0 * quarantined as f64 / read as f64,
+        limit: 100.0 * limit,
+        reasons: reasons.iter().take(3).map(|(c, n)| format!("{c} {n}")).collect::<Vec<_>>().join(", "),
+    })
+}
+
 /// The lake's identity file at its root.
 const IDENTITY: &str = "_lake.json";
 
@@ -63,6 +86,19 @@ pub enum Error {
     /// A manifest or pointer is unreadable (a damaged lake).
     #[error("lake {path}: {message}")]
     Corrupt { path: String, message: String },
+    /// More of an export's rows were quarantined than its connector allows.
+    #[error(
+        "{dataset}: {quarantined} of {read} rows ({share:.1}%) were quarantined, more than max_quarantine allows ({limit:.1}%); top reasons: {reasons}. 隔离行过多，本次未入湖，上一快照仍为当前 (fix the connector, or raise max_quarantine in {connector} to accept)"
+    )]
+    Quarantined {
+        dataset: String,
+        connector: String,
+        quarantined: u64,
+        read: u64,
+        share: f64,
+        limit: f64,
+        reasons: String,
+    },
 }
 
 /// Result alias of this stage.
@@ -596,6 +632,9 @@ impl Lake {
                 query: None,
             };
             manifests.push(self.write_snapshot(b, l, id, origin, opts, started).await?);
+        }
+        for m in &manifests {
+            too_much_quarantined(conn, m)?;
         }
         crate::fault::point("lake.before_pointer");
         for m in &manifests {
