@@ -151,7 +151,10 @@ async fn an_ingest_that_quarantines_most_rows_fails_and_keeps_the_previous_snaps
     ok(&p, &["pipeline", "--as-of", "2025-12-31"]);
     let first = p.lake().current("pay").await.unwrap().unwrap().snapshot;
     // the next export writes its flags in words the parser does not know: every row quarantined
-    p.write("data/p.csv", "收款人,金额,日期,有效\n甲,900,2025-01-01,有效\n乙,900,2025-08-01,有效\n丙,100,2025-03-01,无效\n");
+    p.write(
+        "data/p.csv",
+        "收款人,金额,日期,有效\n甲,900,2025-01-01,有效\n乙,900,2025-08-01,有效\n丙,100,2025-03-01,无效\n",
+    );
     let (code, out, err) = searchlight(&p, &["pipeline", "--as-of", "2026-01-31"]);
     assert_eq!(code, Some(2), "{out}\n{err}");
     assert!(err.contains("3 of 3 rows") && err.contains("bad_bool 3") && err.contains("max_quarantine"), "{err}");
@@ -159,10 +162,50 @@ async fn an_ingest_that_quarantines_most_rows_fails_and_keeps_the_previous_snaps
     assert!(out.contains("未运行: pay 本次导入失败"), "and no model reads it as fresh: {out}");
     assert!(marks(&p).iter().all(|(_, _, m)| *m != Mark::Resolved), "nothing resolved");
     // a connector may accept more, within 0..1
-    p.write("connectors/pay.toml", std::fs::read_to_string(p.path("connectors/pay.toml")).unwrap().replace("custom = true\n", "custom = true\nmax_quarantine = 1.5\n"));
+    p.write(
+        "connectors/pay.toml",
+        std::fs::read_to_string(p.path("connectors/pay.toml"))
+            .unwrap()
+            .replace("custom = true\n", "custom = true\nmax_quarantine = 1.5\n"),
+    );
     let (code, _, err) = searchlight(&p, &["ingest", "pay"]);
     assert_eq!(code, Some(1), "{err}");
     assert!(err.contains("pay.toml:5:1") && err.contains("max_quarantine = 1.5"), "{err}");
-    p.write("connectors/pay.toml", std::fs::read_to_string(p.path("connectors/pay.toml")).unwrap().replace("max_quarantine = 1.5", "max_quarantine = 1"));
+    p.write(
+        "connectors/pay.toml",
+        std::fs::read_to_string(p.path("connectors/pay.toml"))
+            .unwrap()
+            .replace("max_quarantine = 1.5", "max_quarantine = 1"),
+    );
     ok(&p, &["ingest", "pay"]);
+}
+
+#[test]
+fn processes_recording_runs_and_steps_at_once_all_land() {
+    let p = project();
+    ok(&p, &["pipeline", "--as-of", "2025-12-31"]);
+    let clue = searchlight::runner::clue_id("test.big", ["甲"]);
+    std::thread::scope(|s| {
+        let mut handles = Vec::new();
+        for _ in 0..2 {
+            handles.push(s.spawn(|| {
+                for _ in 0..3 {
+                    ok(&p, &["run", "--as-of", "2025-12-31"]);
+                }
+            }));
+            handles.push(s.spawn(|| {
+                for i in 0..5 {
+                    ok(&p, &["clue", "note", &clue, "--reason", &format!("第{i}次调阅")]);
+                }
+            }));
+        }
+        for h in handles {
+            h.join().unwrap();
+        }
+    });
+    let l = ledger(&p);
+    assert_eq!(l.events(&clue).unwrap().len(), 10, "every step landed");
+    let v = l.clue(&clue, chrono::NaiveDate::MAX).unwrap().unwrap();
+    assert_eq!(v.sightings.len(), 7, "every run landed: the pipeline's and six more");
+    assert!(v.sightings[1..].iter().all(|s| s.mark == Mark::Ongoing));
 }

@@ -25,7 +25,7 @@ use bytes::Bytes;
 use datafusion::arrow::record_batch::RecordBatch;
 use futures::{StreamExt, TryStreamExt};
 use object_store::path::Path;
-use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload};
+use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload, UpdateVersion};
 use url::Url;
 
 use crate::connector::{self, Connector, Landing, RowIssue};
@@ -52,6 +52,35 @@ fn too_much_quarantined(conn: &Connector, m: &Manifest) -> Result<()> {
         limit: 100.0 * limit,
         reasons: reasons.iter().take(3).map(|(c, n)| format!("{c} {n}")).collect::<Vec<_>>().join(", "),
     })
+}
+
+/// Beside a local dataset's pointer: held while the pointer is compared and replaced.
+const POINTER_LOCK: &str = "_pointer.lock";
+
+/// An exclusive lock on a local file, released when dropped.
+struct PointerLock(std::fs::File);
+
+impl PointerLock {
+    fn take(file: &std::path::Path) -> std::io::Result<PointerLock> {
+        let f = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(file)?;
+        f.lock()?;
+        Ok(PointerLock(f))
+    }
+}
+
+impl Drop for PointerLock {
+    fn drop(&mut self) {
+        let _ = self.0.unlock();
+    }
+}
+
+/// fsync of a file and of its directory (so its name survives as well as its bytes).
+fn sync_file_and_dir(file: &std::path::Path) -> std::io::Result<()> {
+    std::fs::File::open(file)?.sync_all()?;
+    if let Some(dir) = file.parent() {
+        std::fs::File::open(dir)?.sync_all()?;
+    }
+    Ok(())
 }
 
 /// The lake's identity file at its root.
@@ -86,6 +115,11 @@ pub enum Error {
     /// A manifest or pointer is unreadable (a damaged lake).
     #[error("lake {path}: {message}")]
     Corrupt { path: String, message: String },
+    /// A concurrent ingest made a later snapshot current first.
+    #[error(
+        "{dataset}: a concurrent ingest made snapshot {current} current first; {snapshot} is not made current and is discarded (the pointer never moves backwards)"
+    )]
+    Superseded { dataset: String, snapshot: String, current: String },
     /// More of an export's rows were quarantined than its connector allows.
     #[error(
         "{dataset}: {quarantined} of {read} rows ({share:.1}%) were quarantined, more than max_quarantine allows ({limit:.1}%); top reasons: {reasons}. 隔离行过多，本次未入湖，上一快照仍为当前 (fix the connector, or raise max_quarantine in {connector} to accept)"
@@ -228,8 +262,21 @@ impl Lake {
         }
     }
 
+    /// Writes one object. On a local lake the file and its directory are fsynced before this
+    /// returns, so what a later pointer names is on disk beyond a power cut, not only beyond
+    /// `kill -9` (object stores are durable when a put returns).
     async fn put(&self, path: &Path, bytes: Vec<u8>, mode: PutMode) -> Result<(), object_store::Error> {
-        self.store.put_opts(path, PutPayload::from(Bytes::from(bytes)), PutOptions::from(mode)).await.map(|_| ())
+        self.store.put_opts(path, PutPayload::from(Bytes::from(bytes)), PutOptions::from(mode)).await?;
+        if let Some(file) = self.local_file(path) {
+            sync_file_and_dir(&file)
+                .map_err(|e| object_store::Error::Generic { store: "LocalFileSystem", source: Box::new(e) })?;
+        }
+        Ok(())
+    }
+
+    /// The file behind an object of a local lake.
+    fn local_file(&self, path: &Path) -> Option<std::path::PathBuf> {
+        (self.store_root.scheme() == "file").then(|| std::path::PathBuf::from(format!("/{}", path.as_ref())))
     }
 
     /// The lake's identity (`_lake.json`): made when the lake first receives data and kept
@@ -643,10 +690,58 @@ impl Lake {
         Ok(manifests)
     }
 
-    /// Makes a written snapshot current.
+    /// Makes a written snapshot current — never moving the pointer backwards: if a concurrent
+    /// ingest made a later snapshot current meanwhile, this one stays in the lake, not current.
+    /// The compare and the write are one step: under a file lock on a local lake, a conditional
+    /// put (e-tag) on stores that have one.
     async fn point(&self, m: &Manifest) -> Result<()> {
+        let path = self.path(&[&m.dataset, CURRENT]);
         let ptr = serde_json::to_vec(&Pointer { snapshot: m.snapshot.clone() }).expect("pointer serialises");
-        self.put(&self.path(&[&m.dataset, CURRENT]), ptr, PutMode::Overwrite).await.map_err(|e| self.store_err(e))
+        let _lock = match self.local_file(&path) {
+            Some(file) => Some(PointerLock::take(&file.with_file_name(POINTER_LOCK)).map_err(|e| Error::Write {
+                dataset: m.dataset.clone(),
+                message: format!("locking the current pointer: {e}"),
+            })?),
+            None => None,
+        };
+        let (current, version) = match self.store.get(&path).await {
+            Ok(r) => {
+                let version = UpdateVersion { e_tag: r.meta.e_tag.clone(), version: r.meta.version.clone() };
+                let bytes = r.bytes().await.map_err(|e| self.store_err(e))?;
+                let p: Pointer = serde_json::from_slice(&bytes)
+                    .map_err(|e| Error::Corrupt { path: path.to_string(), message: e.to_string() })?;
+                (Some(p.snapshot), Some(version))
+            }
+            Err(object_store::Error::NotFound { .. }) => (None, None),
+            Err(e) => return Err(self.store_err(e)),
+        };
+        if let Some(c) = current.as_ref().filter(|c| c.as_str() > m.snapshot.as_str()) {
+            return Err(Error::Superseded {
+                dataset: m.dataset.clone(),
+                snapshot: m.snapshot.clone(),
+                current: c.clone(),
+            });
+        }
+        let mode = match (&_lock, version) {
+            (None, Some(v)) => PutMode::Update(v),
+            (None, None) => PutMode::Create,
+            (Some(_), _) => PutMode::Overwrite,
+        };
+        match self.put(&path, ptr.clone(), mode).await {
+            Ok(()) => Ok(()),
+            // stores without conditional writes: the compare above is all there is
+            Err(object_store::Error::NotImplemented { .. }) | Err(object_store::Error::NotSupported { .. }) => {
+                self.put(&path, ptr, PutMode::Overwrite).await.map_err(|e| self.store_err(e))
+            }
+            Err(object_store::Error::Precondition { .. }) | Err(object_store::Error::AlreadyExists { .. }) => {
+                Err(Error::Superseded {
+                    dataset: m.dataset.clone(),
+                    snapshot: m.snapshot.clone(),
+                    current: "(changed meanwhile)".into(),
+                })
+            }
+            Err(e) => Err(self.store_err(e)),
+        }
     }
 
     /// Stores one encoded part file of a snapshot being written.
@@ -1107,4 +1202,35 @@ fn hash_keys(landings: &mut [Landing], key_idx: &[usize]) -> Vec<KeyHashes> {
         out.push(KeyHashes { file: l.file.clone(), hashes, lines: std::mem::take(&mut l.lines) });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_current_pointer_never_moves_backwards() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("connectors")).unwrap();
+        let toml = "name = \"pay\"\ntitle = \"付\"\ndomain = \"test\"\ncustom = true\nlocation = \"p.csv\"\n[format]\ntype = \"csv\"\n[columns]\nwho = { from = \"收款人\", type = \"text\" }\n";
+        std::fs::write(root.join("connectors/pay.toml"), toml).unwrap();
+        let conn = connector::load(&root.join("connectors/pay.toml"), crate::schema::Schema::bundled()).unwrap();
+        let lake = Lake::open(&Url::from_directory_path(root.join("lake")).unwrap()).unwrap();
+        let mut landed = Vec::new();
+        for body in ["收款人\n甲\n", "收款人\n乙\n"] {
+            std::fs::write(root.join("p.csv"), body).unwrap();
+            let out = lake.ingest(&conn, root, &IngestOptions::default(), &Quiet).await.unwrap();
+            landed.push(out[0].manifest().clone());
+        }
+        assert_eq!(lake.current("pay").await.unwrap().unwrap().snapshot, landed[1].snapshot);
+        // an ingest that claimed the earlier snapshot and finished last
+        let e = lake.point(&landed[0]).await.unwrap_err();
+        assert!(matches!(e, Error::Superseded { .. }), "{e}");
+        assert_eq!(lake.current("pay").await.unwrap().unwrap().snapshot, landed[1].snapshot);
+        // what it publishes is on disk: parts, manifest and pointer are plain files here
+        for f in ["_current.json", "_pointer.lock"] {
+            assert!(root.join("lake/pay").join(f).exists(), "{f}");
+        }
+    }
 }

@@ -190,6 +190,13 @@ impl Ledger {
         // (busy timeout) instead of one failing when it upgrades from reading to writing
         let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(err)?;
         same_lake(&tx, on).map_err(|e| Error::at(&path, e))?;
+        if let Some(id) = &on.lake_id {
+            tx.execute(
+                "INSERT INTO ledger_meta (key, value) VALUES ('lake_id', ?1) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [id],
+            )
+            .map_err(err)?;
+        }
         let now = chrono::Local::now().to_rfc3339();
         let exists: Option<String> = tx
             .query_row("SELECT run_id FROM runs WHERE run_id = ?1", [&report.run], |r| r.get(0))
@@ -242,11 +249,8 @@ impl Ledger {
     /// Whether a run on the lake `on` may be recorded here (see [`Ledger::record_on`]); checked
     /// before a run starts, and again when it is recorded.
     pub fn check_lake(&self, on: &Recording) -> Result<(), Error> {
-        let tx = self.conn.unchecked_transaction().map_err(|e| self.err(e))?;
-        // the check may note the lake's identity: rolled back, recording notes it for good
-        let checked = same_lake(&tx, on);
-        tx.rollback().map_err(|e| self.err(e))?;
-        checked.map_err(|e| self.err(e))
+        // a read only: a read that upgrades to a write would fail at once beside another writer
+        same_lake(&self.conn, on).map_err(|e| self.err(e))
     }
 
     /// Copies the ledger to `dest` consistently while others may be reading or writing it
@@ -274,9 +278,9 @@ impl Ledger {
     }
 }
 
-/// Refuses a run on another lake than the one the ledger records; the first run (or a run
-/// with `new_lake`) makes its lake the ledger's.
-fn same_lake(tx: &rusqlite::Transaction<'_>, on: &Recording) -> Result<(), String> {
+/// Refuses a run on another lake than the one the ledger records (recording then makes the
+/// run's lake the ledger's: on the first run, or with `new_lake`).
+fn same_lake(tx: &rusqlite::Connection, on: &Recording) -> Result<(), String> {
     let e = |e: rusqlite::Error| e.to_string();
     let known: Option<String> =
         tx.query_row("SELECT value FROM ledger_meta WHERE key = 'lake_id'", [], |r| r.get(0)).optional().map_err(e)?;
@@ -297,13 +301,6 @@ fn same_lake(tx: &rusqlite::Transaction<'_>, on: &Recording) -> Result<(), Strin
                 on.lake_url
             ));
         }
-    }
-    if let Some(id) = &on.lake_id {
-        tx.execute(
-            "INSERT INTO ledger_meta (key, value) VALUES ('lake_id', ?1) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            [id],
-        )
-        .map_err(e)?;
     }
     Ok(())
 }
