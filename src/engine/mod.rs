@@ -13,13 +13,17 @@ use std::sync::Arc;
 use std::collections::HashMap;
 use std::ops::ControlFlow;
 
-use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::common::metadata::ScalarAndMetadata;
+use datafusion::common::{ParamValues, ScalarValue};
 use datafusion::config::Dialect;
 use datafusion::datasource::MemTable;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
 use datafusion::error::{DataFusionError, Result};
+use datafusion::execution::context::SQLOptions;
+use datafusion::logical_expr::{LogicalPlan, Statement as PlanStatement};
 use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
 use datafusion::sql::parser::Statement;
 use datafusion::sql::sqlparser::ast;
@@ -146,17 +150,36 @@ impl Engine {
         self.ctx.table_exist(name).unwrap_or(false)
     }
 
-    /// Plans a SQL statement.
+    /// Plans a read-only SQL query (`searchlight sql`): DDL (`CREATE EXTERNAL TABLE` over any
+    /// path), DML (`INSERT`, `COPY … TO`) and statements (`SET`) are refused.
     pub async fn sql(&self, sql: &str) -> Result<DataFrame> {
-        self.ctx.sql(sql).await
+        self.ctx.sql_with_options(sql, read_only()).await
     }
 
-    /// Plans one query whose `$name` placeholders are bound to literals (each given as SQL text,
-    /// such as `DATE '2025-12-31'`). Binding happens on the parsed statement, so positions in
-    /// errors stay those of `text`; a placeholder without a value is an error.
-    pub async fn sql_bound(&self, text: &str, values: &HashMap<String, String>) -> Result<DataFrame> {
-        let statement = self.bind(text, values)?;
+    /// Plans one query whose `$name` placeholders are bound to typed values. The placeholders
+    /// are declared with their types (as a prepared statement), the query is planned once, and
+    /// the values go into the plan as literals ([`LogicalPlan::with_param_values`]) — never
+    /// rendered into SQL text and parsed again, so a quote in a text or a NaN in a float is a
+    /// value, not syntax. Positions in errors stay those of `text`; a placeholder without a
+    /// value is an error; anything but one read-only query is refused.
+    pub async fn sql_bound(&self, text: &str, values: &Params) -> Result<DataFrame> {
+        let (statement, order) = self.bind(text, values)?;
         let plan = self.ctx.state().statement_to_plan(statement).await?;
+        let LogicalPlan::Statement(PlanStatement::Prepare(prepared)) = plan else {
+            return Err(DataFusionError::Internal("a bound query plans as a prepared statement".into()));
+        };
+        let input = Arc::unwrap_or_clone(prepared.input);
+        read_only().verify_plan(&input)?;
+        let plan = if order.is_empty() {
+            input
+        } else {
+            let typed = order
+                .into_iter()
+                .zip(&prepared.fields)
+                .map(|(v, f)| v.cast_to(f.data_type()).map(ScalarAndMetadata::from))
+                .collect::<Result<Vec<_>>>()?;
+            input.with_param_values(ParamValues::List(typed))?
+        };
         self.ctx.execute_logical_plan(plan).await
     }
 
@@ -167,33 +190,57 @@ impl Engine {
         datafusion::physical_plan::collect(physical, self.ctx.task_ctx()).await
     }
 
-    /// The query with its placeholders bound, as SQL text: the statement [`Self::sql_bound`]
-    /// plans, for reading or for running on another engine.
-    pub fn bound_text(&self, text: &str, values: &HashMap<String, String>) -> Result<String> {
-        Ok(self.bind(text, values)?.to_string())
+    /// The query with its placeholders shown as literals, as SQL text — for reading, or for
+    /// running on another engine; [`Self::sql_bound`] never plans from this text.
+    pub fn bound_text(&self, text: &str, values: &Params) -> Result<String> {
+        let state = self.ctx.state();
+        let (statement, order) = self.bind(text, values)?;
+        let Statement::Statement(prepared) = statement else { unreachable!("bind makes a statement") };
+        let ast::Statement::Prepare { statement: mut inner, .. } = *prepared else {
+            unreachable!("bind makes a prepared statement")
+        };
+        let mut shown = Vec::new();
+        for v in &order {
+            shown.push(state.sql_to_expr(&literal_text(v), &Dialect::Generic)?);
+        }
+        let _ = ast::visit_expressions_mut(inner.as_mut(), |e| {
+            if let ast::Expr::Value(v) = e {
+                if let ast::Value::Placeholder(p) = &v.value {
+                    if let Some(lit) = p.trim_start_matches('$').parse::<usize>().ok().and_then(|i| shown.get(i - 1)) {
+                        *e = lit.clone();
+                    }
+                }
+            }
+            ControlFlow::<()>::Continue(())
+        });
+        Ok(inner.to_string())
     }
 
-    fn bind(&self, text: &str, values: &HashMap<String, String>) -> Result<Statement> {
+    /// Parses one query, renames its `$name` placeholders to positions (`$1` …, one per name)
+    /// and declares their types: a `PREPARE` of the query, and the values in position order.
+    fn bind(&self, text: &str, values: &Params) -> Result<(Statement, Vec<ScalarValue>)> {
         let state = self.ctx.state();
-        let mut statement = state.sql_to_statement(text, &Dialect::Generic)?;
-        let Statement::Statement(inner) = &mut statement else {
+        let statement = state.sql_to_statement(text, &Dialect::Generic)?;
+        let Statement::Statement(mut inner) = statement else {
             return Err(DataFusionError::Plan("expected one SELECT query".into()));
         };
         if !matches!(inner.as_ref(), ast::Statement::Query(_)) {
             return Err(DataFusionError::Plan("a model is one SELECT (or WITH … SELECT) query".into()));
         }
-        let mut literals = HashMap::new();
-        for (name, sql) in values {
-            literals.insert(name.as_str(), state.sql_to_expr(sql, &Dialect::Generic)?);
-        }
+        let mut position: HashMap<String, usize> = HashMap::new();
+        let mut order: Vec<ScalarValue> = Vec::new();
         let flow = ast::visit_expressions_mut(inner.as_mut(), |e| {
             if let ast::Expr::Value(v) = e {
                 if let ast::Value::Placeholder(p) = &v.value {
-                    let name = p.trim_start_matches(['$', ':']);
-                    match literals.get(name) {
-                        Some(lit) => *e = lit.clone(),
-                        None => return ControlFlow::Break(format!("no value for parameter `{p}`")),
-                    }
+                    let name = p.trim_start_matches(['$', ':']).to_string();
+                    let Some(value) = values.get(&name) else {
+                        return ControlFlow::Break(format!("no value for parameter `{p}`"));
+                    };
+                    let k = *position.entry(name).or_insert_with(|| {
+                        order.push(value.clone());
+                        order.len()
+                    });
+                    v.value = ast::Value::Placeholder(format!("${k}"));
                 }
             }
             ControlFlow::Continue(())
@@ -201,7 +248,44 @@ impl Engine {
         if let ControlFlow::Break(message) = flow {
             return Err(DataFusionError::Plan(message));
         }
-        Ok(statement)
+        let data_types = order.iter().map(|v| sql_type(&v.data_type())).collect::<Result<Vec<_>>>()?;
+        let prepared = ast::Statement::Prepare { name: ast::Ident::new("bound"), data_types, statement: inner };
+        Ok((Statement::Statement(Box::new(prepared)), order))
+    }
+}
+
+/// Parameter values by name, typed.
+pub type Params = std::collections::BTreeMap<String, ScalarValue>;
+
+/// What SQL may do here: read. No DDL, no DML, no statements.
+fn read_only() -> SQLOptions {
+    SQLOptions::new().with_allow_ddl(false).with_allow_dml(false).with_allow_statements(false)
+}
+
+/// The SQL type a parameter is declared with.
+fn sql_type(t: &DataType) -> Result<ast::DataType> {
+    Ok(match t {
+        DataType::Int64 => ast::DataType::BigInt(None),
+        DataType::Float64 => ast::DataType::Double(ast::ExactNumberInfo::None),
+        DataType::Decimal128(p, s) => {
+            ast::DataType::Decimal(ast::ExactNumberInfo::PrecisionAndScale(*p as u64, (*s).max(0) as i64))
+        }
+        DataType::Date32 => ast::DataType::Date,
+        DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8 => ast::DataType::Text,
+        DataType::Boolean => ast::DataType::Boolean,
+        other => return Err(DataFusionError::Plan(format!("a parameter cannot be of type {other}"))),
+    })
+}
+
+/// A value as SQL literal text, for showing a bound query.
+fn literal_text(v: &ScalarValue) -> String {
+    match v {
+        ScalarValue::Float64(Some(x)) => format!("CAST('{x:?}' AS DOUBLE)"),
+        ScalarValue::Decimal128(Some(_), p, s) => format!("CAST('{v}' AS DECIMAL({p}, {s}))"),
+        ScalarValue::Date32(Some(_)) => format!("DATE '{v}'"),
+        ScalarValue::Utf8(Some(t)) | ScalarValue::Utf8View(Some(t)) => format!("'{}'", t.replace('\'', "''")),
+        ScalarValue::Boolean(Some(b)) => b.to_string().to_uppercase(),
+        other => other.to_string(),
     }
 }
 
@@ -229,4 +313,72 @@ pub fn error_position(e: &DataFusionError) -> (Option<(usize, usize)>, String) {
         None => first,
     };
     (at, message)
+}
+
+#[cfg(test)]
+mod tests {
+    use datafusion::arrow::array::{Array, AsArray};
+
+    use super::*;
+
+    async fn one(e: &Engine, sql: &str, params: &[(&str, ScalarValue)]) -> Result<RecordBatch> {
+        let params: Params = params.iter().map(|(n, v)| (n.to_string(), v.clone())).collect();
+        let batches = e.sql_bound(sql, &params).await?.collect().await?;
+        Ok(datafusion::arrow::compute::concat_batches(&batches[0].schema(), &batches)?)
+    }
+
+    #[tokio::test]
+    async fn parameters_are_typed_values_in_the_plan_never_sql_text() {
+        let e = Engine::local();
+        let quote = "O'Brien'); DROP TABLE x; --\"$t";
+        let b = one(
+            &e,
+            "SELECT $t AS t, $nan AS nan, $inf AS inf, $nan = $nan AS same, $d + 1 AS next, $m * 2 AS m, length($t) AS n",
+            &[
+                ("t", ScalarValue::Utf8(Some(quote.into()))),
+                ("nan", ScalarValue::Float64(Some(f64::NAN))),
+                ("inf", ScalarValue::Float64(Some(f64::NEG_INFINITY))),
+                ("d", ScalarValue::Date32(Some(20_000))),
+                ("m", ScalarValue::Decimal128(Some(150), 18, 2)),
+            ],
+        )
+        .await
+        .unwrap();
+        let text = datafusion::arrow::compute::cast(b.column(0), &DataType::Utf8).unwrap();
+        assert_eq!(text.as_string::<i32>().value(0), quote, "the text arrives as written");
+        let nan = b.column(1).as_primitive::<datafusion::arrow::datatypes::Float64Type>().value(0);
+        assert!(nan.is_nan());
+        let inf = b.column(2).as_primitive::<datafusion::arrow::datatypes::Float64Type>().value(0);
+        assert_eq!(inf, f64::NEG_INFINITY);
+        assert_eq!(b.column(4).data_type(), &DataType::Date32, "a date stays a date");
+        assert_eq!(b.column(6).as_primitive::<datafusion::arrow::datatypes::Int32Type>().value(0), 30);
+        // a placeholder without a value, and a value never bound as text
+        let e2 = one(&e, "SELECT $missing AS x", &[]).await.unwrap_err();
+        assert!(e2.to_string().contains("no value for parameter `$missing`"), "{e2}");
+    }
+
+    #[tokio::test]
+    async fn only_reading_is_allowed() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("leak.csv");
+        let e = Engine::local();
+        for sql in [
+            format!("COPY (SELECT 1 AS x) TO '{}' STORED AS CSV", out.display()),
+            format!("CREATE EXTERNAL TABLE t STORED AS CSV LOCATION '{}'", dir.path().display()),
+            "CREATE TABLE t AS SELECT 1 AS x".to_string(),
+            "CREATE VIEW v AS SELECT 1 AS x".to_string(),
+            "INSERT INTO t VALUES (1)".to_string(),
+            "SET datafusion.execution.batch_size = 1".to_string(),
+            "DROP TABLE t".to_string(),
+        ] {
+            let err = e.sql(&sql).await.err().unwrap_or_else(|| panic!("allowed: {sql}"));
+            assert!(!err.to_string().is_empty());
+            // and as a model: one SELECT only
+            assert!(e.sql_bound(&sql, &Params::new()).await.is_err(), "{sql}");
+        }
+        assert!(!out.exists(), "nothing was written");
+        assert_eq!(e.sql("SELECT 1 AS x").await.unwrap().collect().await.unwrap()[0].num_rows(), 1);
+        let b = one(&e, "WITH a AS (SELECT 1 AS x) SELECT x FROM a", &[]).await.unwrap();
+        assert_eq!(b.column(0).len(), 1);
+    }
 }

@@ -288,22 +288,25 @@ fn bind(m: &Model, overrides: &[(String, String)]) -> Result<Vec<(String, ParamV
     m.bind(overrides).map_err(|message| model::Error { file: m.path.clone(), line: 0, column: 0, message })
 }
 
-/// Every parameter, and the as-of date, as SQL literal text by name.
-fn literals(values: &[(String, ParamValue)], as_of: chrono::NaiveDate) -> HashMap<String, String> {
-    let mut literals: HashMap<String, String> = values.iter().map(|(n, v)| (n.clone(), sql_literal(v))).collect();
-    literals.insert(AS_OF.into(), sql_literal(&ParamValue::Date(as_of)));
-    literals
+/// Every parameter, and the as-of date, as typed values by name.
+fn literals(values: &[(String, ParamValue)], as_of: chrono::NaiveDate) -> crate::engine::Params {
+    let mut out: crate::engine::Params = values.iter().map(|(n, v)| (n.clone(), scalar(v))).collect();
+    out.insert(AS_OF.into(), scalar(&ParamValue::Date(as_of)));
+    out
 }
 
-/// A parameter value as a SQL literal of its type.
-fn sql_literal(v: &ParamValue) -> String {
+/// A parameter value as a typed SQL value.
+fn scalar(v: &ParamValue) -> datafusion::common::ScalarValue {
+    use datafusion::common::ScalarValue;
     match v {
-        ParamValue::Int(i) => i.to_string(),
-        ParamValue::Float(x) => format!("CAST({x:?} AS DOUBLE)"),
-        ParamValue::Money(_) => format!("CAST('{v}' AS DECIMAL(18, 2))"),
-        ParamValue::Date(d) => format!("DATE '{d}'"),
-        ParamValue::Text(s) => format!("'{}'", s.replace('\'', "''")),
-        ParamValue::Bool(b) => b.to_string().to_uppercase(),
+        ParamValue::Int(i) => ScalarValue::Int64(Some(*i)),
+        ParamValue::Float(x) => ScalarValue::Float64(Some(*x)),
+        ParamValue::Money(cents) => ScalarValue::Decimal128(Some(*cents), 18, 2),
+        ParamValue::Date(d) => ScalarValue::Date32(Some(
+            d.signed_duration_since(chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch")).num_days() as i32,
+        )),
+        ParamValue::Text(s) => ScalarValue::Utf8(Some(s.clone())),
+        ParamValue::Bool(b) => ScalarValue::Boolean(Some(*b)),
     }
 }
 
