@@ -45,6 +45,7 @@ pub mod paper;
 pub mod pipeline;
 pub mod position;
 pub mod project;
+pub mod redact;
 pub mod runner;
 pub mod schema;
 pub mod storage;

@@ -10,6 +10,7 @@ mod ledger;
 mod mapping;
 mod models;
 mod onboarding;
+mod redaction;
 mod s3;
 mod trust;
 mod udf;

@@ -4,6 +4,22 @@
 //! through the stage seams. Exit status: 0 when everything succeeded, 2 when any item (a
 //! connector, a dataset) failed — the others still ran — and 1 when the command could not run.
 
+/// `println!` through the redactor: everything the command line shows passes it.
+macro_rules! say {
+    () => { $crate::cli::emit(false, "\n") };
+    ($($t:tt)*) => { $crate::cli::emit(false, &(format!($($t)*) + "\n")) };
+}
+
+/// `print!` through the redactor.
+macro_rules! say_raw {
+    ($($t:tt)*) => { $crate::cli::emit(false, &format!($($t)*)) };
+}
+
+/// `eprintln!` through the redactor.
+macro_rules! say_err {
+    ($($t:tt)*) => { $crate::cli::emit(true, &(format!($($t)*) + "\n")) };
+}
+
 mod output;
 
 use std::path::PathBuf;
@@ -17,7 +33,28 @@ use crate::lake::{IngestOptions, Lake};
 use crate::ledger::{ClueFilter, Flag, Ledger, Mark, Person, Status, Step};
 use crate::model::Model;
 use crate::project::Project;
+use crate::redact::{Grant, Redactor};
 use crate::runner::{RunRequest, Runner};
+
+/// The one redactor of this process: set from `--show-ids` when the command line is parsed.
+static REDACTOR: std::sync::OnceLock<Redactor> = std::sync::OnceLock::new();
+
+/// The redactor every output of this process passes.
+fn redactor() -> Redactor {
+    *REDACTOR.get_or_init(Redactor::masking)
+}
+
+/// Writes text to stdout (or stderr) as the person may see it.
+pub fn emit(stderr: bool, text: &str) {
+    use std::io::Write;
+    let shown = redactor().text(text);
+    // a closed pipe (`| head`) is not an error of ours
+    let _ = if stderr {
+        std::io::stderr().write_all(shown.as_bytes())
+    } else {
+        std::io::stdout().write_all(shown.as_bytes())
+    };
+}
 
 /// searchlight (探照灯): big-data supervision — connectors, a versioned Parquet lake, SQL models.
 #[derive(Debug, Parser)]
@@ -32,6 +69,10 @@ pub struct Cli {
     /// Clue ledger, a SQLite file (default: <project>/ledger.sqlite).
     #[arg(long, global = true, env = "SEARCHLIGHT_LEDGER")]
     ledger: Option<PathBuf>,
+    /// Show ID and bank account numbers in full (for those granted to see them); every output
+    /// masks them otherwise.
+    #[arg(long, global = true)]
+    show_ids: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -59,9 +100,6 @@ enum ClueCommand {
         /// The date overdue rectifications and exceptions are judged on (default: today).
         #[arg(long)]
         as_of: Option<chrono::NaiveDate>,
-        /// Show ID numbers in full (for those granted to see them); masked otherwise.
-        #[arg(long)]
-        show_ids: bool,
         #[arg(long)]
         json: bool,
     },
@@ -257,9 +295,6 @@ enum Command {
         /// Include clues under an exception.
         #[arg(long)]
         all: bool,
-        /// Show ID numbers in full (for those granted to see them); masked otherwise.
-        #[arg(long)]
-        show_ids: bool,
         /// The date overdue rectifications and exceptions are judged on (default: today).
         #[arg(long)]
         as_of: Option<chrono::NaiveDate>,
@@ -283,9 +318,6 @@ enum Command {
         /// Write to this file instead of standard output.
         #[arg(long)]
         out: Option<PathBuf>,
-        /// Show ID numbers in full (for those granted to see them); masked otherwise.
-        #[arg(long)]
-        show_ids: bool,
         /// The date overdue rectifications are judged on (default: today).
         #[arg(long)]
         as_of: Option<chrono::NaiveDate>,
@@ -434,17 +466,18 @@ enum FixturesCommand {
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    let _ = REDACTOR.set(Redactor::new(if cli.show_ids { Grant::Full } else { Grant::Masked }));
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("searchlight: cannot start runtime: {e}");
+            say_err!("searchlight: cannot start runtime: {e}");
             return ExitCode::from(1);
         }
     };
     match rt.block_on(run(cli)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("searchlight: {e:#}");
+            say_err!("searchlight: {e:#}");
             ExitCode::from(1)
         }
     }
@@ -466,7 +499,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 opts.as_of = d;
             }
             let (failed, failed_datasets) = ingest(&project, &[], &opts, false).await?;
-            println!();
+            say!();
             let select = Select { models: Vec::new(), domain: None };
             let mut req = RunRequest::new(run_as_of(&project, as_of).await?);
             req.failed_ingests = failed_datasets;
@@ -483,7 +516,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 match runner.check(m).await {
                     Ok(c) => rows.push(output::CheckRow { model: m, checked: Some(c), error: None }),
                     Err(e) => {
-                        eprintln!("{e}");
+                        say_err!("{e}");
                         failed = true;
                         rows.push(output::CheckRow { model: m, checked: None, error: Some(e.message) });
                     }
@@ -508,7 +541,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 connectors.iter().flat_map(|c| c.datasets().map(move |d| (d.to_string(), c.id.clone()))).collect();
             let cov = crate::runner::coverage::coverage(&runner, &selected, &catalog, &have, &landed_by, label).await;
             if json {
-                println!("{}", serde_json::to_string_pretty(&cov)?);
+                say!("{}", serde_json::to_string_pretty(&cov)?);
             } else {
                 output::coverage(&cov);
             }
@@ -527,19 +560,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     crate::schema::Schema::bundled(),
                     &mut taken,
                 );
-                for d in drafts.unwrap_or_else(|e| {
-                    eprintln!("searchlight: {e}");
+                for mut d in drafts.unwrap_or_else(|e| {
+                    say_err!("searchlight: {e}");
                     failed = true;
                     Vec::new()
                 }) {
+                    // a draft quotes sample values of the export: masked like any output
+                    d.text = redactor().text(&d.text).into_owned();
                     if stdout {
-                        println!("{}", d.text);
+                        say!("{}", d.text);
                         continue;
                     }
                     match d.write(&dir, force) {
                         Ok(target) => output::skeleton_written(&d.sample, &d.proposals, &target),
                         Err(e) => {
-                            eprintln!("searchlight: {e}");
+                            say_err!("searchlight: {e}");
                             failed = true;
                         }
                     }
@@ -556,7 +591,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             // a threshold tried out is a trial: it moves no mark unless asked
             let trial = !req.overrides.is_empty() && !record;
             if trial {
-                eprintln!(
+                say_err!(
                     "试算 trial run: --param overrides given, nothing is recorded in the ledger (--record to record it)"
                 );
             }
@@ -575,23 +610,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                             cases += 1;
                             if r.passed() {
                                 passed += 1;
-                                println!("ok    {} · {}", m.id(), r.name);
+                                say!("ok    {} · {}", m.id(), r.name);
                             } else {
                                 failed = true;
-                                println!("FAIL  {} · {}", m.id(), r.name);
+                                say!("FAIL  {} · {}", m.id(), r.name);
                                 for f in &r.failures {
-                                    println!("        {f}");
+                                    say!("        {f}");
                                 }
                             }
                         }
                     }
                     Err(e) => {
                         failed = true;
-                        println!("FAIL  {} · {e}", m.id());
+                        say!("FAIL  {} · {e}", m.id());
                     }
                 }
             }
-            println!("\n模型测试: {} 个模型, {cases} 个用例, 通过 {passed}, 失败 {}", selected.len(), cases - passed);
+            say!("\n模型测试: {} 个模型, {cases} 个用例, 通过 {passed}, 失败 {}", selected.len(), cases - passed);
             Ok(if failed { ExitCode::from(2) } else { ExitCode::SUCCESS })
         }
         Command::Preview { model, as_of, params, limit } => {
@@ -621,27 +656,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let (connectors, _) = load_connectors(&project)?;
             let runner = Runner::over_lake(&Lake::open(&project.lake)?, &Project::catalog(&connectors)).await?;
             if sql {
-                println!("{}", runner.bound_sql(&m, &req)?);
+                say!("{}", runner.bound_sql(&m, &req)?);
             } else {
-                print!("{}", runner.explain(&m, &req).await?);
+                say_raw!("{}", runner.explain(&m, &req).await?);
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Clues {
-            state,
-            flag,
-            mark,
-            area,
-            unit,
-            model,
-            severity,
-            new_since,
-            all,
-            show_ids,
-            as_of,
-            limit,
-            json,
-        } => {
+        Command::Clues { state, flag, mark, area, unit, model, severity, new_since, all, as_of, limit, json } => {
             let status = parse_choice("--state", state, Status::parse, &Status::ALL.map(|x| x.name()).join(", "))?;
             let flag = parse_choice("--flag", flag, Flag::parse, "overdue, rectification-failed, excepted")?;
             let mark = parse_choice("--mark", mark, Mark::parse, "new, ongoing, resolved, reopened")?;
@@ -650,27 +671,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 anyhow::ensure!(ledger.has_run(run)?, "--new-since {run}: no such run in {}", project.ledger.display());
             }
             let filter = ClueFilter { as_of, status, flag, all, mark, area, unit, model, severity, new_since, limit };
-            let mut rows = ledger.clues(&filter)?;
-            if !show_ids {
-                rows = rows.into_iter().map(|r| r.masked()).collect();
-            }
+            let rows = ledger.clues(&filter)?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&rows)?);
+                say!("{}", serde_json::to_string_pretty(&rows)?);
             } else {
                 output::clues_table(&rows);
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Clue { command: ClueCommand::Show { id, as_of, show_ids, json } } => {
+        Command::Clue { command: ClueCommand::Show { id, as_of, json } } => {
             let as_of = as_of.unwrap_or_else(|| chrono::Local::now().date_naive());
-            let Some(mut view) = Ledger::open_existing(&project.ledger)?.clue(&id, as_of)? else {
+            let Some(view) = Ledger::open_existing(&project.ledger)?.clue(&id, as_of)? else {
                 anyhow::bail!("no clue `{id}` in {}", project.ledger.display());
             };
-            if !show_ids {
-                view = view.masked();
-            }
             if json {
-                println!("{}", serde_json::to_string_pretty(&view)?);
+                say!("{}", serde_json::to_string_pretty(&view)?);
             } else {
                 output::clue_view(&view);
             }
@@ -683,9 +698,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let event = ledger.act(&act.id, &actor, step, act.reason.as_deref())?;
             let state = ledger.work_state(&act.id, chrono::Local::now().date_naive())?;
             if act.json {
-                println!("{}", serde_json::json!({ "event": event, "state": state }));
+                say!("{}", serde_json::json!({ "event": event, "state": state }));
             } else {
-                println!(
+                say!(
                     "{} {}: {} → 「{}」 ({}，{})",
                     act.id,
                     event.step.label(),
@@ -697,7 +712,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Paper { id, format, out, show_ids, as_of } => {
+        Command::Paper { id, format, out, as_of } => {
             let (models, _) = load_models(&project, &Select { models: Vec::new(), domain: None })?;
             let ledger = Ledger::open_existing(&project.ledger)?;
             let lake = Lake::open(&project.lake)?;
@@ -707,26 +722,28 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 &project.models_dir().join("labels.toml"),
                 &Project::catalog(&connectors),
             )?;
-            let paper = crate::paper::build(&ledger, &lake, &models, &labels, &id, as_of, show_ids).await?;
+            let paper = crate::paper::build(&ledger, &lake, &models, &labels, &id, as_of, redactor()).await?;
             let text = crate::paper::render(&paper, format);
             match out {
                 Some(path) => {
-                    std::fs::write(&path, text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-                    eprintln!("问题底稿已写入 {}", path.display());
+                    // a file handed on is an output like any other
+                    std::fs::write(&path, redactor().text(&text).as_bytes())
+                        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+                    say_err!("问题底稿已写入 {}", path.display());
                 }
-                None => print!("{text}"),
+                None => say_raw!("{text}"),
             }
             Ok(ExitCode::SUCCESS)
         }
         Command::Backup { path } => {
             Ledger::open_existing(&project.ledger)?.backup(&path)?;
-            println!("台账已备份 ledger backed up: {} → {}", project.ledger.display(), path.display());
+            say!("台账已备份 ledger backed up: {} → {}", project.ledger.display(), path.display());
             Ok(ExitCode::SUCCESS)
         }
         Command::Models { markdown } => {
             let (all, failed) = load_models(&project, &Select { models: Vec::new(), domain: None })?;
             if markdown {
-                print!("{}", output::models_markdown(&all));
+                say_raw!("{}", output::models_markdown(&all));
             } else {
                 output::models_table(&all);
             }
@@ -748,7 +765,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     for n in lake.datasets().await? {
                         all.extend(lake.current(&n).await?);
                     }
-                    println!("{}", serde_json::to_string_pretty(&all)?);
+                    say!("{}", serde_json::to_string_pretty(&all)?);
                 }
                 None => output::lake_table(&lake, &project).await?,
                 Some(n) => output::dataset_detail(&lake, &n, json).await?,
@@ -757,7 +774,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Datasets { markdown } => {
             if markdown {
-                print!("{}", crate::schema::catalog::markdown(crate::schema::Schema::bundled()));
+                say_raw!("{}", crate::schema::catalog::markdown(crate::schema::Schema::bundled()));
                 return Ok(ExitCode::SUCCESS);
             }
             let (ok, failed) = load_connectors(&project)?;
@@ -783,9 +800,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let started = std::time::Instant::now();
             let report = crate::demo::generate(&crate::demo::Settings { seed, scale, only, layout }, &out)?;
             for (file, rows) in &report.files {
-                println!("{rows:>10}  {}", file.display());
+                say!("{rows:>10}  {}", file.display());
             }
-            println!(
+            say!(
                 "生成完成: {} 个文件, 用时 {:.1}s → {}",
                 report.files.len(),
                 started.elapsed().as_secs_f64(),
@@ -899,7 +916,7 @@ async fn run_models(
     let (report, recorded) =
         crate::pipeline::run(project, &lake, &Project::catalog(&connectors), &models, &req, record.as_ref()).await?;
     if let Some(path) = recorded.as_ref().and_then(|r| r.created.as_ref()) {
-        eprintln!(
+        say_err!(
             "searchlight: 新建台账 created a new clue ledger at {} — every clue in it starts as new",
             path.display()
         );
@@ -907,19 +924,19 @@ async fn run_models(
     let diff = recorded.map(|r| r.diff);
     for m in &report.models {
         if let Some(e) = &m.error {
-            eprintln!("searchlight: model {}: {e}", m.model);
+            say_err!("searchlight: model {}: {e}", m.model);
         }
     }
     failed |= report.failed() > 0 || report.not_run() > 0;
     if json {
         let mut v = serde_json::to_value(&report)?;
         v["ledger"] = serde_json::to_value(&diff)?;
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        say!("{}", serde_json::to_string_pretty(&v)?);
     } else {
         output::run_table(&report);
         match &diff {
             Some(diff) => output::ledger_line(diff),
-            None => println!("线索台账: 未记录 (试算) not recorded"),
+            None => say!("线索台账: 未记录 (试算) not recorded"),
         }
     }
     Ok(failed)
@@ -938,7 +955,7 @@ fn reported<T, E: std::fmt::Display>(items: Vec<Result<T, E>>) -> (Vec<T>, bool)
         match item {
             Ok(x) => ok.push(x),
             Err(e) => {
-                eprintln!("searchlight: {e}");
+                say_err!("searchlight: {e}");
                 failed = true;
             }
         }
@@ -971,7 +988,7 @@ async fn ingest(
                 }
             }
             Err(e) => {
-                eprintln!("searchlight: {}: {e}", r.connector.id);
+                say_err!("searchlight: {}: {e}", r.connector.id);
                 failed_datasets.extend(r.connector.datasets().map(str::to_string));
                 for b in &r.connector.blocks {
                     rows.push(output::IngestRow::failed(r.connector, b, r.elapsed));
@@ -987,10 +1004,7 @@ async fn ingest(
                 output::dry_run_detail(&lake, o.manifest(), &catalog).await?;
             }
         }
-        println!(
-            "\n试运行 dry run: 以上为将要入湖的内容，湖中未写入任何快照 (nothing was written to {})",
-            project.lake
-        );
+        say!("\n试运行 dry run: 以上为将要入湖的内容，湖中未写入任何快照 (nothing was written to {})", project.lake);
     }
     Ok((failed, failed_datasets))
 }
@@ -1003,13 +1017,13 @@ async fn run_as_of(project: &Project, given: Option<chrono::NaiveDate>) -> anyho
     }
     Ok(match crate::pipeline::data_as_of(&Lake::open(&project.lake)?).await? {
         Some((newest, oldest)) if newest != oldest => {
-            eprintln!(
+            say_err!(
                 "searchlight: 数据截至 as-of {newest} (湖中最新快照的截至日期; 最早的快照截至 {oldest}, 各数据集截至日期不一)"
             );
             newest
         }
         Some((newest, _)) => {
-            eprintln!("searchlight: 数据截至 as-of {newest} (湖中快照的截至日期)");
+            say_err!("searchlight: 数据截至 as-of {newest} (湖中快照的截至日期)");
             newest
         }
         None => chrono::Local::now().date_naive(),

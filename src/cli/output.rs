@@ -134,13 +134,13 @@ pub fn ingest_table(rows: &[IngestRow]) {
             Cell::new(format!("{:.2}s", r.elapsed.as_secs_f64())).set_alignment(CellAlignment::Right),
         ]);
     }
-    println!("{t}");
+    say!("{t}");
     for r in rows {
         let Some(m) = &r.manifest else { continue };
         for (col, words) in &m.values_outside {
             let n: u64 = words.values().sum();
             let shown: Vec<String> = words.iter().take(6).map(|(w, c)| format!("「{w}」{c}")).collect();
-            println!(
+            say!(
                 "提示 {}.{col}: {} 行取值不在规范取值中 ({}) — 在连接器中用 values = {{ … }} 映射 (map them with `values`)",
                 m.dataset,
                 group(n),
@@ -148,15 +148,11 @@ pub fn ingest_table(rows: &[IngestRow]) {
             );
         }
         if !m.absent.is_empty() {
-            println!(
-                "提示 {}: 导出中没有 {} (absent: NULL; models that need them say so)",
-                m.dataset,
-                m.absent.join(", ")
-            );
+            say!("提示 {}: 导出中没有 {} (absent: NULL; models that need them say so)", m.dataset, m.absent.join(", "));
         }
     }
     let failed = rows.iter().filter(|r| r.status == "失败").count();
-    println!(
+    say!(
         "入湖 {} 个数据集: 新快照 {}, 未变化 {}, 失败 {}; 新入湖 {} 行, 隔离 {} 行",
         rows.len(),
         rows.iter().filter(|r| r.status == "新快照").count(),
@@ -202,9 +198,9 @@ pub async fn lake_table(lake: &Lake, project: &Project) -> anyhow::Result<()> {
             ]);
         }
     }
-    println!("湖 lake: {}", display_url(&project.lake));
-    println!("{t}");
-    println!("{} 个数据集; `searchlight lake <数据集>` 查看快照、结构与隔离记录", names.len());
+    say!("湖 lake: {}", display_url(&project.lake));
+    say!("{t}");
+    say!("{} 个数据集; `searchlight lake <数据集>` 查看快照、结构与隔离记录", names.len());
     Ok(())
 }
 
@@ -227,7 +223,7 @@ pub async fn dataset_detail(lake: &Lake, name: &str, json: bool) -> anyhow::Resu
             .iter()
             .map(|s| serde_json::json!({"snapshot": s.id, "current": s.current, "complete": s.manifest.is_some(), "manifest": s.manifest}))
             .collect();
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        say!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(());
     }
     let mut t = table(&["快照 snapshot", "状态", "写入时间", "截至 as-of", "行数", "隔离", "标记", "指纹 fingerprint"]);
@@ -249,11 +245,11 @@ pub async fn dataset_detail(lake: &Lake, name: &str, json: bool) -> anyhow::Resu
             Cell::new(m.map(|m| m.fingerprint.as_str()).unwrap_or("-")),
         ]);
     }
-    println!("{name}\n{t}");
+    say!("{name}\n{t}");
     let Some(m) = lake.current(name).await? else {
         return Ok(());
     };
-    println!("\n{} · {} · 连接器 {}", m.title, m.domain, m.connector);
+    say!("\n{} · {} · 连接器 {}", m.title, m.domain, m.connector);
     let mut s = table(&["列 column", "类型 type", "导出表头 export header", "可空"]);
     for c in &m.schema {
         s.add_row(vec![
@@ -263,7 +259,7 @@ pub async fn dataset_detail(lake: &Lake, name: &str, json: bool) -> anyhow::Resu
             Cell::new(if c.nullable { "是" } else { "否" }),
         ]);
     }
-    println!("{s}");
+    say!("{s}");
     let mut src = table(&["来源 source", "字节", "编码", "BLAKE3"]);
     for f in &m.sources {
         src.add_row(vec![
@@ -273,7 +269,7 @@ pub async fn dataset_detail(lake: &Lake, name: &str, json: bool) -> anyhow::Resu
             Cell::new(&f.blake3[..16]),
         ]);
     }
-    println!("{src}");
+    say!("{src}");
     issues(lake, &m).await
 }
 
@@ -281,7 +277,7 @@ pub async fn dataset_detail(lake: &Lake, name: &str, json: bool) -> anyhow::Resu
 async fn issues(lake: &Lake, m: &Manifest) -> anyhow::Result<()> {
     for (col, words) in &m.values_outside {
         let shown: Vec<String> = words.iter().take(8).map(|(w, c)| format!("「{w}」{c}")).collect();
-        println!("规范取值之外 {col}: {}", shown.join(" "));
+        say!("规范取值之外 {col}: {}", shown.join(" "));
     }
     for (label, counts, file) in [
         ("隔离 quarantine", &m.quarantine, crate::lake::manifest::QUARANTINE),
@@ -291,7 +287,7 @@ async fn issues(lake: &Lake, m: &Manifest) -> anyhow::Result<()> {
             continue;
         }
         let summary = counts.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ");
-        println!("{label}: {summary}");
+        say!("{label}: {summary}");
         let engine = crate::engine::Engine::local();
         let (root, store) = lake.store();
         engine.context().register_object_store(&root, store);
@@ -303,7 +299,7 @@ async fn issues(lake: &Lake, m: &Manifest) -> anyhow::Result<()> {
             .select_columns(&["file", "sheet", "line", "column", "raw", "reason"])?
             .limit(0, Some(10))?;
         let batches = df.collect().await?;
-        println!("{}", datafusion::arrow::util::pretty::pretty_format_batches(&batches)?);
+        say!("{}", datafusion::arrow::util::pretty::pretty_format_batches(&batches)?);
     }
     Ok(())
 }
@@ -324,10 +320,10 @@ pub fn datasets(catalog: &Schema, connectors: &[Connector]) {
             Cell::new(if by.is_empty() { "—".to_string() } else { by.join(", ") }),
         ]);
     }
-    println!("{t}");
+    say!("{t}");
     let landed =
         catalog.datasets.values().filter(|d| connectors.iter().any(|c| c.datasets().any(|x| x == d.name))).count();
-    println!(
+    say!(
         "{} 个数据集, 本项目连接器提供 {landed} 个; `searchlight coverage` 查看各模型可否运行",
         catalog.datasets.len()
     );
@@ -336,10 +332,10 @@ pub fn datasets(catalog: &Schema, connectors: &[Connector]) {
 /// What `init` made.
 pub fn init_done(dir: &std::path::Path, made: &[std::path::PathBuf]) {
     for p in made {
-        println!("  创建 {}", p.display());
+        say!("  创建 {}", p.display());
     }
-    println!("项目已创建 project ready: {}", dir.display());
-    println!(
+    say!("项目已创建 project ready: {}", dir.display());
+    say!(
         "下一步 next: 把导出文件放进 {0}/exports/, 然后 `searchlight --project {0} connector new {0}/exports/*`",
         dir.display()
     );
@@ -353,7 +349,7 @@ pub fn skeleton_written(
 ) {
     let mapped: usize = proposals.iter().map(|p| p.columns.len()).max().unwrap_or(0);
     let datasets: Vec<&str> = proposals.iter().map(|p| p.dataset.as_str()).collect();
-    println!(
+    say!(
         "{} → {}: {} 个表头, 建议映射 {} 个, 数据集 {} (请逐项确认 · confirm each suggestion)",
         sample.path.display(),
         target.display(),
@@ -371,11 +367,11 @@ pub fn batches(batches: &[RecordBatch], json: bool) -> anyhow::Result<()> {
             w.write(b)?;
         }
         w.finish()?;
-        println!("{}", String::from_utf8(w.into_inner())?);
+        say!("{}", String::from_utf8(w.into_inner())?);
     } else {
-        println!("{}", datafusion::arrow::util::pretty::pretty_format_batches(batches)?);
+        say!("{}", datafusion::arrow::util::pretty::pretty_format_batches(batches)?);
         let n: usize = batches.iter().map(|b| b.num_rows()).sum();
-        println!("{n} 行");
+        say!("{n} 行");
     }
     Ok(())
 }
@@ -416,9 +412,9 @@ pub fn check_table(rows: &[CheckRow]) {
             Cell::new(status),
         ]);
     }
-    println!("{t}");
+    say!("{t}");
     let bad = rows.iter().filter(|r| r.error.is_some()).count();
-    println!(
+    say!(
         "检查 {} 个模型: 通过 {}, 错误 {bad}; 其中 {cannot} 个因湖中缺少数据不能运行 (`searchlight coverage` 列出要映射的列)",
         rows.len(),
         rows.len() - bad
@@ -443,18 +439,15 @@ pub fn coverage(c: &crate::runner::coverage::Coverage) {
             Cell::new(missing),
         ]);
     }
-    println!(
-        "依据 judged on: {}",
-        if c.from == "lake" { "湖中当前快照 the lake" } else { "连接器声明 the connectors" }
-    );
-    println!("{t}");
+    say!("依据 judged on: {}", if c.from == "lake" { "湖中当前快照 the lake" } else { "连接器声明 the connectors" });
+    say!("{t}");
     let fixes: Vec<&crate::runner::coverage::ModelCoverage> = c.models.iter().filter(|m| !m.fixes.is_empty()).collect();
     if !fixes.is_empty() {
-        println!("\n要做什么 what to map:");
+        say!("\n要做什么 what to map:");
         for m in fixes {
-            println!("  {} ({}):", m.model, m.reach.label());
+            say!("  {} ({}):", m.model, m.reach.label());
             for f in &m.fixes {
-                println!("    - {f}");
+                say!("    - {f}");
             }
         }
     }
@@ -469,8 +462,8 @@ pub fn coverage(c: &crate::runner::coverage::Coverage) {
             Cell::new(x.missing_columns.join(", ")),
         ]);
     }
-    println!("\n{d}");
-    println!(
+    say!("\n{d}");
+    say!(
         "{} 个模型: 可完整运行 {}, 可运行(缺可选数据) {}, 不能运行 {}, 模型错误 {}",
         c.models.len(),
         c.count(Reach::Full),
@@ -482,7 +475,7 @@ pub fn coverage(c: &crate::runner::coverage::Coverage) {
 
 /// What a dry run would land for one dataset: the first rows, the findings, the quarantine.
 pub async fn dry_run_detail(lake: &Lake, m: &Manifest, catalog: &Schema) -> anyhow::Result<()> {
-    println!(
+    say!(
         "\n── {} {} ── 读取 {} 行, 入湖 {} 行, 隔离 {} 行, 合并重复 {} 行, 筛除 {} 行",
         m.dataset,
         m.title,
@@ -496,7 +489,7 @@ pub async fn dry_run_detail(lake: &Lake, m: &Manifest, catalog: &Schema) -> anyh
     engine.register_snapshot(lake, &m.dataset, m).await?;
     let _ = catalog;
     let batches = engine.sql(&format!("SELECT * FROM \"{}\" LIMIT 5", m.dataset)).await?.collect().await?;
-    println!("{}", datafusion::arrow::util::pretty::pretty_format_batches(&batches)?);
+    say!("{}", datafusion::arrow::util::pretty::pretty_format_batches(&batches)?);
     issues(lake, m).await
 }
 
@@ -527,10 +520,10 @@ pub fn run_table(report: &crate::runner::RunReport) {
             Cell::new(run_status(m)),
         ]);
     }
-    println!("{t}");
+    say!("{t}");
     let clues: usize = report.models.iter().map(|m| m.clues.len()).sum();
     let amount: f64 = report.models.iter().filter_map(|m| m.amount).sum();
-    println!(
+    say!(
         "运行 {}: {} 个模型(已运行 {}, 未运行 {}, 失败 {}), 疑点 {} 条, 涉及金额 {} 元; 数据截至 {}",
         report.run,
         report.models.len(),
@@ -543,11 +536,11 @@ pub fn run_table(report: &crate::runner::RunReport) {
     );
     for m in &report.models {
         for w in &m.warnings {
-            println!("提示 {}: {w}", m.model);
+            say!("提示 {}: {w}", m.model);
         }
     }
     if report.not_run() > 0 {
-        println!(
+        say!(
             "未运行的模型没有查看数据, 其线索保持原状 (models that did not run looked at nothing; their clues stay as they were) — `searchlight coverage` 列出要映射的数据"
         );
     }
@@ -555,7 +548,7 @@ pub fn run_table(report: &crate::runner::RunReport) {
 
 /// The first clues of a model, with their evidence rows.
 pub fn preview(m: &crate::model::Model, o: &crate::runner::ModelOutcome, limit: usize) -> anyhow::Result<()> {
-    println!("{} {} — {} 条疑点, {} 行证据 (数据快照: {})", m.id(), m.spec.title, o.clues.len(), o.rows, {
+    say!("{} {} — {} 条疑点, {} 行证据 (数据快照: {})", m.id(), m.spec.title, o.clues.len(), o.rows, {
         let s: Vec<String> = o.snapshots.iter().map(|(d, s)| format!("{d}@{s}")).collect();
         s.join(", ")
     });
@@ -571,7 +564,7 @@ pub fn preview(m: &crate::model::Model, o: &crate::runner::ModelOutcome, limit: 
         .map(|c| datafusion::arrow::compute::take(c.as_ref(), &idx, None))
         .collect::<Result<Vec<_>, _>>()?;
     let picked = RecordBatch::try_new(all.schema(), columns)?;
-    println!("{}", datafusion::arrow::util::pretty::pretty_format_batches(&[picked])?);
+    say!("{}", datafusion::arrow::util::pretty::pretty_format_batches(&[picked])?);
     Ok(())
 }
 
@@ -591,8 +584,8 @@ pub fn models_table(models: &[crate::model::Model]) {
             }),
         ]);
     }
-    println!("{t}");
-    println!("{} 个模型", models.len());
+    say!("{t}");
+    say!("{} 个模型", models.len());
 }
 
 /// The library as the Markdown table of the README.
@@ -614,7 +607,7 @@ pub fn models_markdown(models: &[crate::model::Model]) -> String {
 /// What recording a run did to the ledger, one line.
 pub fn ledger_line(diff: &crate::ledger::LedgerDiff) {
     use crate::ledger::Mark;
-    println!(
+    say!(
         "线索台账: 新增 {} 条, 持续 {} 条, 已消失 {} 条, 复现 {} 条 (new / ongoing / resolved / reopened)",
         diff.count(Mark::New),
         diff.count(Mark::Ongoing),
@@ -622,10 +615,7 @@ pub fn ledger_line(diff: &crate::ledger::LedgerDiff) {
         diff.count(Mark::Reopened)
     );
     if !diff.historical.is_empty() {
-        println!(
-            "  按历史数据记录, 未改变标记 (data older than their last recorded run): {}",
-            diff.historical.join(", ")
-        );
+        say!("  按历史数据记录, 未改变标记 (data older than their last recorded run): {}", diff.historical.join(", "));
     }
 }
 
@@ -681,21 +671,21 @@ pub fn clues_table(rows: &[crate::ledger::ClueRow]) {
             Cell::new(&r.first_run),
         ]);
     }
-    println!("{t}");
-    println!("共 {} 条线索", group(rows.len() as u64));
+    say!("{t}");
+    say!("共 {} 条线索", group(rows.len() as u64));
 }
 
 /// One clue and its history.
 pub fn clue_view(v: &crate::ledger::ClueView) {
     let c = &v.clue;
-    println!("线索 {}  {}", c.clue_id, c.title);
-    println!("  模型 model     {}", c.model);
-    println!("  领域 area      {}   风险 {}", c.area, severity_label(&c.severity));
-    println!("  对象 entity    {}", c.entity);
-    println!("  单位 unit      {}", c.unit.as_deref().unwrap_or("-"));
-    println!("  金额 amount    {}", c.amount.map(money).unwrap_or_else(|| "-".into()));
-    println!("  数据 mark      {} (运行 {})", c.mark.label(), c.last_run);
-    println!("  办理 state     {}", work_label(c.state.as_ref()));
+    say!("线索 {}  {}", c.clue_id, c.title);
+    say!("  模型 model     {}", c.model);
+    say!("  领域 area      {}   风险 {}", c.area, severity_label(&c.severity));
+    say!("  对象 entity    {}", c.entity);
+    say!("  单位 unit      {}", c.unit.as_deref().unwrap_or("-"));
+    say!("  金额 amount    {}", c.amount.map(money).unwrap_or_else(|| "-".into()));
+    say!("  数据 mark      {} (运行 {})", c.mark.label(), c.last_run);
+    say!("  办理 state     {}", work_label(c.state.as_ref()));
     let mut t = table(&["运行 run", "数据截至 as of", "状态 mark", "金额(元)", "证据 evidence", "模型版本 version"]);
     for s in &v.sightings {
         t.add_row(vec![
@@ -710,7 +700,7 @@ pub fn clue_view(v: &crate::ledger::ClueView) {
             Cell::new(&s.model_version),
         ]);
     }
-    println!("{t}");
+    say!("{t}");
     if !v.events.is_empty() {
         let mut t = table(&["#", "时间 at", "经办 by", "步骤 step", "内容"]);
         for e in &v.events {
@@ -722,6 +712,6 @@ pub fn clue_view(v: &crate::ledger::ClueView) {
                 Cell::new(e.describe()),
             ]);
         }
-        println!("{t}");
+        say!("{t}");
     }
 }

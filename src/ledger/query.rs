@@ -67,6 +67,15 @@ pub struct ClueRow {
     pub state: Option<WorkState>,
 }
 
+/// A clue with its whole history.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClueView {
+    #[serde(flatten)]
+    pub clue: ClueRow,
+    pub sightings: Vec<Sighting>,
+    pub events: Vec<Event>,
+}
+
 /// One run's sighting of a clue.
 #[derive(Debug, Clone, Serialize)]
 pub struct Sighting {
@@ -81,38 +90,6 @@ pub struct Sighting {
     pub model_version: String,
     pub params: serde_json::Value,
     pub snapshots: serde_json::Value,
-}
-
-impl ClueRow {
-    /// The row with ID numbers masked, for people not granted to see them.
-    pub fn masked(mut self) -> ClueRow {
-        self.entity = crate::codes::id_card::mask_ids(&self.entity);
-        self.unit = self.unit.as_deref().map(crate::codes::id_card::mask_ids);
-        self
-    }
-}
-
-/// A clue with its whole history.
-#[derive(Debug, Clone, Serialize)]
-pub struct ClueView {
-    #[serde(flatten)]
-    pub clue: ClueRow,
-    pub sightings: Vec<Sighting>,
-    pub events: Vec<Event>,
-}
-
-impl ClueView {
-    /// The view with ID numbers masked in the clue and in the reasons given for steps.
-    pub fn masked(mut self) -> ClueView {
-        self.clue = self.clue.masked();
-        for s in &mut self.sightings {
-            s.unit = s.unit.as_deref().map(crate::codes::id_card::mask_ids);
-        }
-        for e in &mut self.events {
-            e.reason = e.reason.as_deref().map(crate::codes::id_card::mask_ids);
-        }
-        self
-    }
 }
 
 const LIST: &str = "

@@ -57,7 +57,7 @@ pub async fn build(
     labels: &Labels,
     clue: &str,
     as_of: chrono::NaiveDate,
-    show_ids: bool,
+    redactor: crate::redact::Redactor,
 ) -> anyhow::Result<Paper> {
     let view =
         ledger.clue(clue, as_of)?.ok_or_else(|| anyhow::anyhow!("no clue `{clue}` in {}", ledger.path().display()))?;
@@ -110,7 +110,7 @@ pub async fn build(
         }
     }
     let run_started_at = ledger.run_started_at(&sighting.run_id)?;
-    let mut paper = Paper {
+    let paper = Paper {
         model_description: model.map(|m| m.spec.description.lines().map(str::trim).collect::<String>()),
         basis: model.map(|m| m.spec.basis.clone()).unwrap_or_default(),
         model_changed: model.is_some_and(|m| m.version != sighting.model_version),
@@ -121,21 +121,9 @@ pub async fn build(
         rows,
         sources,
         prepared_on: chrono::Local::now().date_naive().to_string(),
-        masked: !show_ids,
+        masked: !redactor.shows_ids(),
     };
-    if !show_ids {
-        mask(&mut paper);
-    }
+    // masking itself happens where the paper leaves searchlight: its rendering passes the
+    // same redactor as every other output
     Ok(paper)
-}
-
-/// Masks ID numbers everywhere a person's ID can appear in the paper.
-fn mask(p: &mut Paper) {
-    use crate::codes::id_card::mask_ids;
-    p.view = p.view.clone().masked();
-    for row in &mut p.rows {
-        for cell in row.iter_mut() {
-            *cell = mask_ids(cell);
-        }
-    }
 }

@@ -1,0 +1,192 @@
+//! Who may see ID and account numbers, decided in one place: every text searchlight shows a
+//! person — tables, JSON, errors, working papers, files it writes for them — passes one
+//! [`Redactor`] on its way out.
+//!
+//! Masking works on the text as people and exports really write numbers: a run of 15 or more
+//! digits (ASCII or full-width), possibly ending in an ID's check letter (`X` or `x`), possibly
+//! in groups of three or more digits split by single blanks or hyphens (`340524 19800101 0013`,
+//! `6222-0212-3456-7890`), whatever stands next to it (`身份证340524…号`, `ID340524…`). That
+//! covers 18- and 15-digit resident IDs and bank account numbers (16–19 digits); dates, amounts,
+//! phone numbers (11 digits) and credit codes (letters inside) are left as they are. The first
+//! six and the last four digits stay (region and check, for matching by eye); the rest become
+//! `*`.
+
+use std::borrow::Cow;
+
+/// What the person the output is for may see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grant {
+    /// ID and account numbers masked.
+    Masked,
+    /// Everything in full (`--show-ids`, for those granted to see them).
+    Full,
+}
+
+/// Masks ID and account numbers in text, unless the grant is [`Grant::Full`].
+#[derive(Debug, Clone, Copy)]
+pub struct Redactor {
+    grant: Grant,
+}
+
+/// Digits in a row (group separators not counted) from which a number is masked.
+const MIN_DIGITS: usize = 15;
+/// A group of digits must be at least this long to be joined to the next across a separator.
+const MIN_GROUP: usize = 3;
+
+impl Redactor {
+    pub fn new(grant: Grant) -> Redactor {
+        Redactor { grant }
+    }
+
+    /// Masking on.
+    pub fn masking() -> Redactor {
+        Redactor::new(Grant::Masked)
+    }
+
+    pub fn grant(&self) -> Grant {
+        self.grant
+    }
+
+    /// Whether numbers are shown in full.
+    pub fn shows_ids(&self) -> bool {
+        self.grant == Grant::Full
+    }
+
+    /// The text as this person may see it.
+    pub fn text<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        if self.grant == Grant::Full || !text.chars().any(|c| digit(c).is_some()) {
+            return Cow::Borrowed(text);
+        }
+        mask(text)
+    }
+}
+
+/// An ASCII or full-width digit's value.
+fn digit(c: char) -> Option<u8> {
+    match c {
+        '0'..='9' => Some(c as u8 - b'0'),
+        '０'..='９' => Some((c as u32 - '０' as u32) as u8),
+        _ => None,
+    }
+}
+
+fn check_letter(c: char) -> bool {
+    matches!(c, 'X' | 'x' | 'Ｘ' | 'ｘ')
+}
+
+fn separator(c: char) -> bool {
+    matches!(c, ' ' | '-' | '\u{3000}' | '－' | '\u{a0}')
+}
+
+fn mask(text: &str) -> Cow<'_, str> {
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0; // byte offset copied up to
+    let mut i = 0;
+    while i < chars.len() {
+        if digit(chars[i].1).is_none() || (i > 0 && digit(chars[i - 1].1).is_some()) {
+            i += 1;
+            continue;
+        }
+        // a number starts at i: take groups of digits joined by single separators
+        let mut digits: Vec<u8> = Vec::new();
+        let mut j = i;
+        let mut end; // one past the last char of the number
+        let mut letter = false;
+        loop {
+            let start = j;
+            while j < chars.len() && digit(chars[j].1).is_some() {
+                digits.push(digit(chars[j].1).expect("a digit"));
+                j += 1;
+            }
+            let group = j - start;
+            end = j;
+            if j < chars.len() && check_letter(chars[j].1) {
+                letter = true;
+                end = j + 1;
+                break;
+            }
+            let joins = group >= MIN_GROUP
+                && j + 1 < chars.len()
+                && separator(chars[j].1)
+                && digit(chars[j + 1].1).is_some()
+                && run_len(&chars, j + 1) >= MIN_GROUP;
+            if !joins {
+                break;
+            }
+            j += 1;
+        }
+        let n = digits.len() + letter as usize;
+        if n >= MIN_DIGITS {
+            let start_byte = chars[i].0;
+            let end_byte = chars.get(end).map_or(text.len(), |c| c.0);
+            out.push_str(&text[copied..start_byte]);
+            let mut shown: Vec<char> = digits.iter().map(|d| (b'0' + d) as char).collect();
+            if letter {
+                shown.push('X');
+            }
+            let len = shown.len();
+            for (k, c) in shown.iter().enumerate() {
+                out.push(if k < 6 || k >= len - 4 { *c } else { '*' });
+            }
+            copied = end_byte;
+            i = end;
+        } else {
+            i = end.max(i + 1);
+        }
+    }
+    if copied == 0 {
+        return Cow::Borrowed(text);
+    }
+    out.push_str(&text[copied..]);
+    Cow::Owned(out)
+}
+
+/// Digits in a row from position `i`.
+fn run_len(chars: &[(usize, char)], i: usize) -> usize {
+    chars[i..].iter().take_while(|(_, c)| digit(*c).is_some()).count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(s: &str) -> String {
+        Redactor::masking().text(s).into_owned()
+    }
+
+    #[test]
+    fn ids_and_accounts_in_the_forms_real_text_holds() {
+        assert_eq!(m("340524196811260118"), "340524********0118");
+        assert_eq!(m("34052419700710590x"), "340524********590X");
+        assert_eq!(m("370802940221002"), "370802*****1002", "15-digit IDs");
+        assert_eq!(m("３４０５２４１９６８１１２６０１１８"), "340524********0118", "full-width");
+        assert_eq!(m("340524 19681126 0118"), "340524********0118");
+        assert_eq!(m("340524-1968-1126-0118"), "340524********0118");
+        assert_eq!(m("身份证340524196811260118号"), "身份证340524********0118号");
+        assert_eq!(m("ID340524196811260118abc"), "ID340524********0118abc");
+        assert_eq!(m("账号6217001234567890123"), "账号621700*********0123");
+        assert_eq!(m("6222 0212 3456 7890"), "622202******7890");
+        assert_eq!(
+            m("冯杰俊(340524196811260118)、6228480007159216063"),
+            "冯杰俊(340524********0118)、622848*********6063"
+        );
+    }
+
+    #[test]
+    fn what_is_not_a_person_stays() {
+        for s in [
+            "91340524MA2T000011",
+            "QHCG2025-9110-01",
+            "2025-12-31 2026-01-01",
+            "13800138000",
+            "336,049,621.00 元",
+            "R20261202011940-72b5",
+            "v000001",
+            "2025年12月31日 共 87 条",
+        ] {
+            assert_eq!(m(s), s);
+        }
+        assert_eq!(Redactor::new(Grant::Full).text("340524196811260118"), "340524196811260118");
+    }
+}
