@@ -32,19 +32,19 @@ WITH uploads AS (
 shared AS (
     -- per fingerprint the platform exported: values of a lot that more than one bidder has
     -- (min <> max is the cheap form of count(DISTINCT) > 1)
-    SELECT lot_no, 'IP' AS kind, upload_ip AS value FROM uploads WHERE upload_ip <> ''
+    SELECT lot_no, 'IP' AS kind, upload_ip AS value FROM uploads WHERE coalesce(upload_ip, '') <> ''
     GROUP BY lot_no, upload_ip HAVING min(bidder_uscc) <> max(bidder_uscc)
     UNION ALL
-    SELECT lot_no, 'MAC', mac FROM uploads WHERE mac <> ''
+    SELECT lot_no, 'MAC', mac FROM uploads WHERE coalesce(mac, '') <> ''
     GROUP BY lot_no, mac HAVING min(bidder_uscc) <> max(bidder_uscc)
     UNION ALL
-    SELECT lot_no, '机器码', machine_code FROM uploads WHERE machine_code <> ''
+    SELECT lot_no, '机器码', machine_code FROM uploads WHERE coalesce(machine_code, '') <> ''
     GROUP BY lot_no, machine_code HAVING min(bidder_uscc) <> max(bidder_uscc)
     UNION ALL
-    SELECT lot_no, '硬盘', disk_serial FROM uploads WHERE disk_serial <> ''
+    SELECT lot_no, '硬盘', disk_serial FROM uploads WHERE coalesce(disk_serial, '') <> ''
     GROUP BY lot_no, disk_serial HAVING min(bidder_uscc) <> max(bidder_uscc)
     UNION ALL
-    SELECT lot_no, 'CA锁', ca_lock FROM uploads WHERE ca_lock <> ''
+    SELECT lot_no, 'CA锁', ca_lock FROM uploads WHERE coalesce(ca_lock, '') <> ''
     GROUP BY lot_no, ca_lock HAVING min(bidder_uscc) <> max(bidder_uscc)
 ),
 sharing AS (

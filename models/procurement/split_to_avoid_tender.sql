@@ -28,7 +28,8 @@ min_contracts    = { type = "int", default = 2, min = 2, max = 50, doc = "至少
 WITH bought AS (
     SELECT *, CAST(date_part('year', sign_date) AS BIGINT) AS year
     FROM contracts
-    WHERE method <> '公开招标' AND sign_date <= $as_of
+    -- a contract with no recorded method was not openly tendered either
+    WHERE coalesce(method, '未记录') <> '公开招标' AND sign_date <= $as_of
 ),
 split AS (
     SELECT buyer_name, budget_project, category, year
@@ -52,6 +53,7 @@ SELECT
     min(c.sign_date)                                 AS first_signed,
     max(c.sign_date)                                 AS last_signed
 FROM bought c
-JOIN split s ON s.buyer_name = c.buyer_name AND s.budget_project = c.budget_project
-            AND s.category = c.category AND s.year = c.year
+-- coalesce: an export without the optional budget project groups by the rest (= drops NULLs)
+JOIN split s ON s.buyer_name = c.buyer_name AND coalesce(s.budget_project, '') = coalesce(c.budget_project, '')
+            AND coalesce(s.category, '') = coalesce(c.category, '') AND s.year = c.year
 GROUP BY c.buyer_name, c.budget_project, c.category, c.year

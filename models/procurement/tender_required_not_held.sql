@@ -32,12 +32,13 @@ SELECT
     project_name,
     buyer_name,
     category,
-    method,
+    coalesce(method, '未记录') AS method,
     budget,
     award_amount,
     winner_name,
     open_time
 FROM procurement_lots
-WHERE method NOT IN ('公开招标', '邀请招标')
+-- no recorded method is no tender on record: the most suspicious case, not one to skip
+WHERE coalesce(method, '未记录') NOT IN ('公开招标', '邀请招标')
   AND budget >= CASE WHEN strpos(coalesce(category, ''), $works_word) > 0 THEN $works_threshold ELSE $goods_threshold END
   AND (open_time IS NULL OR CAST(open_time AS DATE) <= $as_of)

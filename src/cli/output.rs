@@ -413,6 +413,11 @@ pub fn check_table(rows: &[CheckRow]) {
         ]);
     }
     say!("{t}");
+    for r in rows {
+        for w in r.checked.iter().flat_map(|c| &c.warnings) {
+            say_err!("警告 warning: {}: {w}", r.model.path.display());
+        }
+    }
     let bad = rows.iter().filter(|r| r.error.is_some()).count();
     say!(
         "检查 {} 个模型: 通过 {}, 错误 {bad}; 其中 {cannot} 个因湖中缺少数据不能运行 (`searchlight coverage` 列出要映射的列)",

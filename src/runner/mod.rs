@@ -9,6 +9,7 @@
 pub mod coverage;
 pub mod identity;
 pub mod inputs;
+pub mod nulls;
 pub mod report;
 pub mod test_run;
 
@@ -79,6 +80,8 @@ pub struct Checked {
     pub inputs: Inputs,
     /// Whether it can run on the data there is.
     pub assessment: Assessment,
+    /// Predicates that silently drop NULLs ([`nulls`]).
+    pub warnings: Vec<String>,
 }
 
 impl Runner {
@@ -144,6 +147,7 @@ impl Runner {
         let as_of = chrono::Local::now().date_naive();
         let df = self.plan(m, &values, as_of).await?;
         check_columns(m, df.schema().as_arrow())?;
+        let warnings = nulls::warnings(df.logical_plan());
         let plan = df.clone().into_optimized_plan().map_err(|e| locate(m, &e))?;
         let inputs = Inputs::of(&plan);
         let unread = inputs::unread_declarations(m, &inputs);
@@ -166,7 +170,7 @@ impl Runner {
         }
         df.create_physical_plan().await.map_err(|e| locate(m, &e))?;
         let assessment = inputs::assess(m, &inputs, &self.available);
-        Ok(Checked { inputs, assessment })
+        Ok(Checked { inputs, assessment, warnings })
     }
 
     /// The model's query with its parameters (and `$as_of`) bound, as one SQL statement.
