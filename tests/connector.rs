@@ -21,7 +21,7 @@ seq = { from = "序号", type = "int" }
 name = { from = "户主姓名", type = "text" }
 id_no = { from = ["身份证号", "身份证号码"], type = "id_card" }
 amount = { from = "金额(万元)", type = "money", unit = "万元" }
-pay_date = { from = "发放日期", type = "date" }
+pay_date = { from = "发放日期", type = "date", formats = ["excel_serial"] }
 region = { from = "行政区划", type = "region_code" }
 "#;
 

@@ -76,6 +76,19 @@ pub trait RawRows {
     fn mapped(&self, _column: usize) -> bool {
         true
     }
+    /// The unit the header of mapped column `column` names (`金额(元)`), if it names one: it
+    /// wins over the column's declared `unit` for these rows.
+    fn header_unit(&self, _column: usize) -> Option<&'static str> {
+        None
+    }
+}
+
+/// The unit a mapping's header names.
+pub fn mapped_unit(mapping: &[super::Mapped], column: usize) -> Option<&'static str> {
+    match mapping.get(column) {
+        Some(super::Mapped::Column(_, unit)) => *unit,
+        _ => None,
+    }
 }
 
 /// The converted form of one block.
@@ -163,6 +176,26 @@ impl Converter {
                         "column `{name}`: `unit = \"{u}\"` applies only to money and area, not {}",
                         k.name()
                     ));
+                }
+            }
+            // a header that names its unit is read in that unit; one that contradicts `unit` is
+            // a mistake (`金额(元)` under `unit = "万元"` would multiply 元 by 10 000)
+            if matches!(c.kind, ColumnType::Money | ColumnType::Area) {
+                for alt in &c.from {
+                    let Some(named) = value::unit_in_header(alt) else { continue };
+                    let fits = if c.kind == ColumnType::Money {
+                        value::money_unit(named).is_some()
+                    } else {
+                        value::area_unit(named).is_some()
+                    };
+                    if !fits {
+                        return Err(format!("column `{name}`: the header `{alt}` names {named}, which is no unit of {}", c.kind.name()));
+                    }
+                    if let Some(declared) = c.unit.as_deref().filter(|d| *d != named) {
+                        return Err(format!(
+                            "column `{name}`: the header `{alt}` names {named} but `unit = \"{declared}\"`; a header that names its unit is read in it — drop `unit`, or give each header's unit by its name"
+                        ));
+                    }
                 }
             }
             if !c.formats.is_empty() && !matches!(c.kind, ColumnType::Date | ColumnType::Month | ColumnType::Timestamp)
@@ -571,7 +604,8 @@ impl ColumnPlan {
                 other => Err(Some(("bad_int", format!("整数无法识别: {}", other.display())))),
             }),
             ColumnType::Float | ColumnType::Area => {
-                let factor = if self.kind == ColumnType::Area { self.area_unit } else { 1.0 };
+                let area_unit = raw.header_unit(self.index).and_then(value::area_unit).unwrap_or(self.area_unit);
+                let factor = if self.kind == ColumnType::Area { area_unit } else { 1.0 };
                 fill!(Float64Builder::with_capacity(n), |c: Cell| match c {
                     Cell::Int(v) => Ok(v as f64 * factor),
                     Cell::Number(v) => Ok(v * factor),
@@ -583,7 +617,7 @@ impl ColumnPlan {
                 })
             }
             ColumnType::Money => {
-                let unit = self.money_unit;
+                let unit = raw.header_unit(self.index).and_then(value::money_unit).unwrap_or(self.money_unit);
                 let b = Decimal128Builder::with_capacity(n)
                     .with_precision_and_scale(MONEY_PRECISION, MONEY_SCALE)
                     .expect("valid decimal type");

@@ -204,7 +204,7 @@ impl<'t> CsvRows<'t> {
                 rows.records[k].totals = markers.iter().any(|m| first.starts_with(m.as_str()));
             }
             for (c, m) in rows.mapping.iter().enumerate() {
-                if let Mapped::Column(i) = *m {
+                if let Mapped::Column(i, _) = *m {
                     if i < r.len {
                         columns[c].0.push_str(rows.field(&r, i));
                     }
@@ -232,7 +232,7 @@ impl RawRows for CsvRows<'_> {
 
     fn cell(&self, column: usize, row: usize) -> Cell<'_> {
         match self.mapping[column] {
-            Mapped::Column(_) => {
+            Mapped::Column(..) => {
                 let (text, ends) = &self.columns[column];
                 let start = if row == 0 { 0 } else { ends[row - 1] as usize };
                 let s = &text[start..ends[row] as usize];
@@ -245,6 +245,10 @@ impl RawRows for CsvRows<'_> {
 
     fn mapped(&self, column: usize) -> bool {
         self.mapping[column] != Mapped::Missing
+    }
+
+    fn header_unit(&self, column: usize) -> Option<&'static str> {
+        super::convert::mapped_unit(&self.mapping, column)
     }
 
     fn line(&self, row: usize) -> u64 {

@@ -611,8 +611,9 @@ impl SourceFile {
 /// Where a canonical column's values come from in one file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mapped {
-    /// The export column at this index.
-    Column(usize),
+    /// The export column at this index, and the unit its header names (`金额(万元)` → 万元),
+    /// which applies to this file instead of the column's declared `unit`.
+    Column(usize, Option<&'static str>),
     /// The file name.
     FileName,
     /// The sheet name (workbooks).
@@ -965,7 +966,7 @@ pub(crate) fn map_headers(conn: &Connector, headers: &[String], file: &str, line
                 "$sheet" => found = Some(Mapped::SheetName),
                 w => {
                     let k = header_key(w);
-                    found = keys.iter().position(|h| *h == k).map(Mapped::Column);
+                    found = keys.iter().position(|h| *h == k).map(|i| Mapped::Column(i, value::unit_in_header(w)));
                 }
             }
             if found.is_some() {

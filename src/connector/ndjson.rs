@@ -67,7 +67,7 @@ impl super::FormatReader for NdjsonReader {
             .input_columns()
             .zip(&file.mapping)
             .map(|((_, c), m)| match m {
-                Mapped::Column(_) => c.from.iter().map(|n| n.split('.').map(str::to_string).collect()).collect(),
+                Mapped::Column(..) => c.from.iter().map(|n| n.split('.').map(str::to_string).collect()).collect(),
                 _ => Vec::new(),
             })
             .collect();
@@ -141,7 +141,7 @@ impl RawRows for JsonRows {
         match self.mapping[column] {
             Mapped::FileName => return Cell::Text(&self.file_name),
             Mapped::SheetName | Mapped::Missing => return Cell::Empty,
-            Mapped::Column(_) => {}
+            Mapped::Column(..) => {}
         }
         let obj = &self.objects[row];
         let v = self.paths[column].iter().find_map(|p| lookup(obj, p));

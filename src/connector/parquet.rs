@@ -42,7 +42,7 @@ impl super::FormatReader for ParquetReader {
             let columns: Vec<Column> = mapping
                 .iter()
                 .map(|m| match m {
-                    Mapped::Column(i) => Column::from_array(batch.column(*i)),
+                    Mapped::Column(i, _) => Column::from_array(batch.column(*i)),
                     _ => Ok(Column::None),
                 })
                 .collect::<std::result::Result<_, _>>()
@@ -115,6 +115,10 @@ impl RawRows for BatchRows<'_> {
 
     fn mapped(&self, column: usize) -> bool {
         self.mapping[column] != Mapped::Missing
+    }
+
+    fn header_unit(&self, column: usize) -> Option<&'static str> {
+        super::convert::mapped_unit(&self.mapping, column)
     }
 
     fn line(&self, row: usize) -> u64 {

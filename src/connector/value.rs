@@ -64,6 +64,21 @@ pub fn area_unit(unit: &str) -> Option<f64> {
 /// i128 holds.
 pub const MAX_SCALE: u32 = 38;
 
+/// The unit a header names in brackets at its end (`金额(万元)`, `面积（亩）`), if it is a money
+/// or area unit searchlight knows.
+pub fn unit_in_header(header: &str) -> Option<&'static str> {
+    const UNITS: &[&str] = &[
+        "元", "分", "角", "十元", "百元", "千元", "万元", "百万元", "亿元", "平方米", "㎡", "亩", "公顷", "平方公里",
+    ];
+    let h = header.trim().trim_end_matches([')', '）']);
+    if h.len() == header.trim().len() {
+        return None;
+    }
+    let open = h.rfind(['(', '（'])?;
+    let inner = h[open..].trim_start_matches(['(', '（']).trim();
+    UNITS.iter().find(|u| **u == inner).copied()
+}
+
 /// Parses a decimal amount written in text into (digits, scale): `-1,234.5` → (-12345, 1).
 /// Accepts thousands separators, a leading currency sign and a trailing 元.
 pub fn parse_decimal(s: &str) -> Option<(i128, u32)> {
@@ -193,11 +208,21 @@ fn is_serial(s: &str) -> Option<f64> {
     if int_len == 5 && s.bytes().all(|b| b.is_ascii_digit() || b == b'.') { s.parse().ok() } else { None }
 }
 
+/// The `formats` word that reads five-digit text as an Excel serial day number. Without it a
+/// serial is accepted only from a numeric Excel cell: a typo such as `20243` in a text export is
+/// not silently the date 1955-06-04.
+pub const EXCEL_SERIAL: &str = "excel_serial";
+
+fn serials_allowed(formats: &[String]) -> bool {
+    formats.iter().any(|f| f == EXCEL_SERIAL)
+}
+
 /// Parses a date. Built-in shapes: `YYYY-M-D` with `-` `/` `.` or 年月日 separators (an
-/// optional time after it is ignored), `YYYYMMDD`, and Excel serial numbers (five digits: 1927-05-18 to 2173-10-14).
+/// optional time after it is ignored) and `YYYYMMDD`; Excel serial numbers written as text
+/// (five digits: 1927-05-18 to 2173-10-14) only with `formats = ["excel_serial"]`.
 pub fn parse_date(s: &str, formats: &[String]) -> Option<NaiveDate> {
     let s = s.trim();
-    for f in formats {
+    for f in formats.iter().filter(|f| *f != EXCEL_SERIAL) {
         if let Ok(d) = NaiveDate::parse_from_str(s, f) {
             return Some(d);
         }
@@ -209,7 +234,7 @@ pub fn parse_date(s: &str, formats: &[String]) -> Option<NaiveDate> {
         let v: u32 = s.parse().ok()?;
         return NaiveDate::from_ymd_opt((v / 10_000) as i32, v / 100 % 100, v % 100);
     }
-    if let Some(serial) = is_serial(s) {
+    if let Some(serial) = is_serial(s).filter(|_| serials_allowed(formats)) {
         return excel_serial(serial).map(|d| d.date());
     }
     let (g, n, lens) = groups(s)?;
@@ -239,12 +264,12 @@ pub fn parse_month(s: &str, formats: &[String]) -> Option<NaiveDate> {
 /// Parses a date-time: a date (as [`parse_date`]) optionally followed by `H:M[:S]`.
 pub fn parse_timestamp(s: &str, formats: &[String]) -> Option<NaiveDateTime> {
     let s = s.trim();
-    for f in formats {
+    for f in formats.iter().filter(|f| *f != EXCEL_SERIAL) {
         if let Ok(dt) = NaiveDateTime::parse_from_str(s, f) {
             return Some(dt);
         }
     }
-    if let Some(serial) = is_serial(s) {
+    if let Some(serial) = is_serial(s).filter(|_| serials_allowed(formats)) {
         return excel_serial(serial);
     }
     if s.len() == 14 && s.bytes().all(|b| b.is_ascii_digit()) {
@@ -276,10 +301,17 @@ mod tests {
 
     #[test]
     fn dates_in_every_export_shape() {
-        for s in ["2024-03-05", "2024/3/5", "2024年3月5日", "20240305", "2024.03.05", "2024-03-05 00:00:00", "45356"]
-        {
+        for s in ["2024-03-05", "2024/3/5", "2024年3月5日", "20240305", "2024.03.05", "2024-03-05 00:00:00"] {
             assert_eq!(parse_date(s, &[]), Some(d(2024, 3, 5)), "{s}");
         }
+        // five digits in text are a serial only when the connector says so: `20243` is a typo
+        assert_eq!(parse_date("45356", &[]), None);
+        assert_eq!(parse_date("20243", &[]), None);
+        assert_eq!(parse_timestamp("45356.5", &[]), None);
+        let serial = [EXCEL_SERIAL.to_string()];
+        assert_eq!(parse_date("45356", &serial), Some(d(2024, 3, 5)));
+        assert_eq!(parse_date("2024/3/5", &serial), Some(d(2024, 3, 5)), "the built-in shapes still apply");
+        assert!(parse_timestamp("45356.5", &serial).is_some());
         assert_eq!(parse_date("2024-02-30", &[]), None);
         assert_eq!(parse_date("05/03/2024", &[]), None, "day-first is ambiguous without a format");
         assert_eq!(parse_date("05/03/2024", &["%d/%m/%Y".into()]), Some(d(2024, 3, 5)));

@@ -107,7 +107,7 @@ impl RawRows for SheetRows<'_> {
 
     fn cell(&self, column: usize, row: usize) -> Cell<'_> {
         match self.mapping[column] {
-            Mapped::Column(c) => self.range.get((self.rows[row], c)).map(to_cell).unwrap_or(Cell::Empty),
+            Mapped::Column(c, _) => self.range.get((self.rows[row], c)).map(to_cell).unwrap_or(Cell::Empty),
             Mapped::SheetName => Cell::Text(self.sheet),
             Mapped::FileName => Cell::Text(self.file_name),
             Mapped::Missing => Cell::Empty,
@@ -116,6 +116,10 @@ impl RawRows for SheetRows<'_> {
 
     fn mapped(&self, column: usize) -> bool {
         self.mapping[column] != Mapped::Missing
+    }
+
+    fn header_unit(&self, column: usize) -> Option<&'static str> {
+        super::convert::mapped_unit(&self.mapping, column)
     }
 
     fn line(&self, row: usize) -> u64 {
