@@ -30,8 +30,11 @@ pub struct Redactor {
 
 /// Digits in a row (group separators not counted) from which a number is masked.
 const MIN_DIGITS: usize = 15;
-/// A group of digits must be at least this long to be joined to the next across a separator.
+/// A group of digits must be at least this long to be joined to the next across a separator…
 const MIN_GROUP: usize = 3;
+/// … and at most this long (IDs and accounts are written in groups of 4, 6 or 8; a run id's
+/// 14-digit timestamp is not a group).
+const MAX_GROUP: usize = 8;
 
 impl Redactor {
     pub fn new(grant: Grant) -> Redactor {
@@ -106,18 +109,18 @@ fn mask(text: &str) -> Cow<'_, str> {
                 end = j + 1;
                 break;
             }
-            let joins = group >= MIN_GROUP
+            let joins = (MIN_GROUP..=MAX_GROUP).contains(&group)
                 && j + 1 < chars.len()
                 && separator(chars[j].1)
                 && digit(chars[j + 1].1).is_some()
-                && run_len(&chars, j + 1) >= MIN_GROUP;
+                && (MIN_GROUP..=MAX_GROUP).contains(&run_len(&chars, j + 1));
             if !joins {
                 break;
             }
             j += 1;
         }
         let n = digits.len() + letter as usize;
-        if n >= MIN_DIGITS {
+        if n >= MIN_DIGITS && !own_id(&chars, i, end) {
             let start_byte = chars[i].0;
             let end_byte = chars.get(end).map_or(text.len(), |c| c.0);
             out.push_str(&text[copied..start_byte]);
@@ -140,6 +143,24 @@ fn mask(text: &str) -> Cow<'_, str> {
     }
     out.push_str(&text[copied..]);
     Cow::Owned(out)
+}
+
+/// Whether the digits at `start..end` are part of one of searchlight's own ids: a clue id
+/// (`C` and 16 hex digits, which can all be digits) is no one's ID number.
+fn own_id(chars: &[(usize, char)], start: usize, end: usize) -> bool {
+    let alnum = |k: usize| chars.get(k).is_some_and(|(_, c)| c.is_ascii_alphanumeric());
+    let mut a = start;
+    while a > 0 && alnum(a - 1) {
+        a -= 1;
+    }
+    let mut b = end;
+    while alnum(b) {
+        b += 1;
+    }
+    let token: String = chars[a..b].iter().map(|(_, c)| *c).collect();
+    token.len() == 17
+        && token.starts_with('C')
+        && token[1..].chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
 }
 
 /// Digits in a row from position `i`.
@@ -184,6 +205,10 @@ mod tests {
             "R20261202011940-72b5",
             "v000001",
             "2025年12月31日 共 87 条",
+            "R20261202013423-2098c",
+            "R20261202013423-20981",
+            "C1234567890123456",
+            "线索 C1234567890123456 已分流",
         ] {
             assert_eq!(m(s), s);
         }

@@ -8,6 +8,7 @@ mod lake;
 mod layouts;
 mod ledger;
 mod mapping;
+mod meaning;
 mod models;
 mod onboarding;
 mod redaction;

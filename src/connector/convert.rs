@@ -83,6 +83,57 @@ pub trait RawRows {
     }
 }
 
+/// Landing's note of a valid ID ending in `000` (see [`resolve_truncation`]); never stored.
+pub const TRUNCATION_SUSPECT: &str = "ends_000";
+
+/// The flag of an ID that may be an Excel-truncated one.
+pub const POSSIBLY_TRUNCATED: &str = "possibly_truncated";
+
+/// Turns the notes of valid IDs ending in `000` into `possibly_truncated` flags for the files
+/// and columns where truncation shows elsewhere (`precision_lost`), and drops the others. Done
+/// over a whole dataset's flags at once, so the verdict does not depend on how a file was
+/// split for landing.
+pub fn resolve_truncation(flags: Vec<RowIssue>) -> Vec<RowIssue> {
+    let damaged: std::collections::HashSet<(String, String)> =
+        flags.iter().filter(|f| f.code == "precision_lost").map(|f| (f.file.clone(), f.column.clone())).collect();
+    flags
+        .into_iter()
+        .filter_map(|mut f| {
+            if f.code != TRUNCATION_SUSPECT {
+                return Some(f);
+            }
+            damaged.contains(&(f.file.clone(), f.column.clone())).then(|| {
+                f.code = POSSIBLY_TRUNCATED.into();
+                f.reason = "以000结尾的身份证号：本文件其他身份证号有Excel截断痕迹，此号校验位虽通过，也可能是截断后巧合，关联前须核实".into();
+                f
+            })
+        })
+        .collect()
+}
+
+/// What a spreadsheet shows for a formula that failed (`#N/A`, `#DIV/0!`, WPS's `#错误`).
+const FORMULA_ERRORS: &[&str] = &[
+    "#N/A",
+    "#DIV/0!",
+    "#NAME?",
+    "#NULL!",
+    "#NUM!",
+    "#REF!",
+    "#VALUE!",
+    "#GETTING_DATA",
+    "#SPILL!",
+    "#CALC!",
+    "#错误",
+];
+
+/// A cell that holds a failed formula's error: no value of any type, so the row goes to
+/// quarantine instead of landing `#N/A` as text (or as NULL).
+fn formula_error(cell: &Cell) -> Option<(&'static str, String)> {
+    let Cell::Text(s) = cell else { return None };
+    let t = s.trim();
+    (t.starts_with('#') && FORMULA_ERRORS.contains(&t)).then(|| ("formula_error", format!("公式错误 {t}，不是数据")))
+}
+
 /// The unit a mapping's header names.
 pub fn mapped_unit(mapping: &[super::Mapped], column: usize) -> Option<&'static str> {
     match mapping.get(column) {
@@ -189,7 +240,10 @@ impl Converter {
                         value::area_unit(named).is_some()
                     };
                     if !fits {
-                        return Err(format!("column `{name}`: the header `{alt}` names {named}, which is no unit of {}", c.kind.name()));
+                        return Err(format!(
+                            "column `{name}`: the header `{alt}` names {named}, which is no unit of {}",
+                            c.kind.name()
+                        ));
                     }
                     if let Some(declared) = c.unit.as_deref().filter(|d| *d != named) {
                         return Err(format!(
@@ -521,7 +575,13 @@ impl ColumnPlan {
                         continue;
                     }
                     let cell = self.cell(raw, row);
-                    let parsed = if matches!(cell, Cell::Empty) { Err(None) } else { $parse(cell) };
+                    let parsed = if matches!(cell, Cell::Empty) {
+                        Err(None)
+                    } else if let Some(e) = formula_error(&cell) {
+                        Err(Some(e))
+                    } else {
+                        $parse(cell)
+                    };
                     match parsed {
                         Ok(v) => b.append_value(v),
                         Err(None) => {
@@ -557,6 +617,11 @@ impl ColumnPlan {
                         continue;
                     }
                     let cell = self.cell(raw, row);
+                    if let Some((code, reason)) = formula_error(&cell) {
+                        pass.reject_row(raw, row, &column, &cell.display(), code, reason);
+                        b.append_null();
+                        continue;
+                    }
                     let owned;
                     let value: std::borrow::Cow<str> = match cell {
                         Cell::Empty => std::borrow::Cow::Borrowed(""),
@@ -749,7 +814,16 @@ impl ColumnPlan {
                         other => id_card::normalize_text(&other.display()),
                     };
                     let ok = norm.value.as_deref().map(id_card::is_valid);
-                    (norm.value, ok, norm.issue.map(|i| (i.code(), id_reason(i))))
+                    let mut finding = norm.issue.map(|i| (i.code(), id_reason(i)));
+                    // a valid ID ending in 000 is what one in eleven Excel-truncated IDs looks
+                    // like: noted here, and flagged when the file shows truncation elsewhere
+                    if finding.is_none()
+                        && ok == Some(true)
+                        && norm.value.as_deref().is_some_and(|v| v.ends_with("000"))
+                    {
+                        finding = Some((TRUNCATION_SUSPECT, ""));
+                    }
+                    (norm.value, ok, finding)
                 }
                 CodeKind::Uscc => {
                     let (v, issue) = match cell {

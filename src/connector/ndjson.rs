@@ -61,6 +61,7 @@ impl super::FormatReader for NdjsonReader {
             paths: Vec::new(),
             mapping: file.mapping.clone(),
             file_name: file.file.name().to_string(),
+            nested: Default::default(),
         };
         // the canonical columns' wanted key names, matched against each object's keys
         rows.paths = conn
@@ -93,6 +94,17 @@ impl super::FormatReader for NdjsonReader {
                 }
             }
         }
+        // arrays and objects land as their JSON text (a text column keeps them; any other
+        // type quarantines them with the value shown), never as NULL
+        for row in 0..rows.objects.len() {
+            for column in 0..rows.paths.len() {
+                if let Some(v @ (Value::Array(_) | Value::Object(_))) =
+                    rows.paths[column].iter().find_map(|p| lookup(&rows.objects[row], p))
+                {
+                    rows.nested.insert((column, row), v.to_string());
+                }
+            }
+        }
         Ok(conn.convert(&rows, &file.file.display, None))
     }
 }
@@ -116,6 +128,8 @@ struct JsonRows {
     paths: Vec<Vec<Vec<String>>>,
     mapping: Vec<Mapped>,
     file_name: String,
+    /// (column, row) → the JSON text of an array or object value
+    nested: std::collections::HashMap<(usize, usize), String>,
 }
 
 fn lookup<'v>(m: &'v Map<String, Value>, path: &[String]) -> Option<&'v Value> {
@@ -159,7 +173,9 @@ impl RawRows for JsonRows {
                     Cell::Number(n.as_f64().unwrap_or(f64::NAN))
                 }
             }
-            Some(Value::Array(_)) | Some(Value::Object(_)) => Cell::Empty,
+            Some(Value::Array(_)) | Some(Value::Object(_)) => {
+                self.nested.get(&(column, row)).map_or(Cell::Empty, |t| Cell::Text(t))
+            }
         }
     }
 

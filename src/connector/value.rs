@@ -67,9 +67,8 @@ pub const MAX_SCALE: u32 = 38;
 /// The unit a header names in brackets at its end (`金额(万元)`, `面积（亩）`), if it is a money
 /// or area unit searchlight knows.
 pub fn unit_in_header(header: &str) -> Option<&'static str> {
-    const UNITS: &[&str] = &[
-        "元", "分", "角", "十元", "百元", "千元", "万元", "百万元", "亿元", "平方米", "㎡", "亩", "公顷", "平方公里",
-    ];
+    const UNITS: &[&str] =
+        &["元", "分", "角", "十元", "百元", "千元", "万元", "百万元", "亿元", "平方米", "㎡", "亩", "公顷", "平方公里"];
     let h = header.trim().trim_end_matches([')', '）']);
     if h.len() == header.trim().len() {
         return None;

@@ -48,7 +48,13 @@ impl super::FormatReader for XlsxReader {
         };
         let mut out = Vec::new();
         for sheet in chosen {
-            let range = book.worksheet_range(&sheet).map_err(|e| err(0, format!("sheet `{sheet}`: {e}")))?;
+            let mut range = book.worksheet_range(&sheet).map_err(|e| err(0, format!("sheet `{sheet}`: {e}")))?;
+            let merged = match &mut book {
+                calamine::Sheets::Xlsx(x) => x.merge_cells_by_sheet_name(&sheet).unwrap_or_default(),
+                calamine::Sheets::Xls(x) => x.merge_cells_by_sheet_name(&sheet).unwrap_or_default(),
+                _ => Vec::new(),
+            };
+            fill_merged(&mut range, &merged);
             let Some((row0, col0)) = range.start() else {
                 continue;
             };
@@ -96,7 +102,40 @@ fn to_cell(d: &Data) -> Cell<'_> {
         Data::Int(i) => Cell::Int(*i),
         Data::Bool(b) => Cell::Bool(*b),
         Data::DateTime(dt) => Cell::ExcelDate(dt.as_f64()),
-        Data::Error(_) => Cell::Text("#错误"),
+        Data::Error(e) => Cell::Text(error_text(e)),
+    }
+}
+
+/// The text a spreadsheet shows for a formula error.
+fn error_text(e: &calamine::CellErrorType) -> &'static str {
+    use calamine::CellErrorType::*;
+    match e {
+        Div0 => "#DIV/0!",
+        NA => "#N/A",
+        Name => "#NAME?",
+        Null => "#NULL!",
+        Num => "#NUM!",
+        Ref => "#REF!",
+        Value => "#VALUE!",
+        GettingData => "#GETTING_DATA",
+    }
+}
+
+/// Fills every cell of each merged region with the value of its top-left cell: a merged
+/// 单位名称 over five rows belongs to all five, not only to the first.
+fn fill_merged(range: &mut Range<Data>, regions: &[calamine::Dimensions]) {
+    for m in regions {
+        let Some(top_left) = range.get_value(m.start).cloned() else { continue };
+        if matches!(top_left, Data::Empty) {
+            continue;
+        }
+        for r in m.start.0..=m.end.0 {
+            for c in m.start.1..=m.end.1 {
+                if (r, c) != m.start {
+                    range.set_value((r, c), top_left.clone());
+                }
+            }
+        }
     }
 }
 

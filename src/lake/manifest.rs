@@ -116,6 +116,10 @@ pub struct Manifest {
     /// Words outside their column's value set: column → word → rows (landed as exported).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub values_outside: BTreeMap<String, BTreeMap<String, u64>>,
+    /// IDs that may be Excel-truncated (valid, ending in 000, in a file with truncated IDs):
+    /// column → rows. Every model that reads the column says so.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub possibly_truncated: BTreeMap<String, u64>,
     /// Declared columns no export file provided (`nullable` without a header): all NULL, and
     /// models that need them do not count them as present.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

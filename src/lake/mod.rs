@@ -840,7 +840,7 @@ impl Lake {
         let write_err = |m: String| Error::Write { dataset: dataset.clone(), message: m };
         let Landed {
             mut parts,
-            tally: Tally { rejected, mut flagged, rows_read, filtered, outside, provided },
+            tally: Tally { rejected, flagged, rows_read, filtered, outside, provided },
             held,
             collapsed,
             ..
@@ -852,14 +852,20 @@ impl Lake {
             let buf = parts::encode(&schema, &held).map_err(|e| write_err(e.to_string()))?;
             parts.push(self.put_part(&dataset, id, "part-00000.parquet".into(), rows, buf).await?);
         }
+        let mut flagged = connector::convert::resolve_truncation(flagged);
         flagged.sort_by(|a, b| (&a.file, &a.sheet, a.line).cmp(&(&b.file, &b.sheet, b.line)));
         let mut quarantine = BTreeMap::new();
         for r in &rejected {
             *quarantine.entry(r.code.clone()).or_insert(0u64) += 1;
         }
         let mut flags = BTreeMap::new();
+        let mut truncated = BTreeMap::new();
         for f in &flagged {
             *flags.entry(f.code.clone()).or_insert(0u64) += 1;
+            if f.code == connector::convert::POSSIBLY_TRUNCATED {
+                let column = f.column.split('(').next().unwrap_or(&f.column).to_string();
+                *truncated.entry(column).or_insert(0u64) += 1;
+            }
         }
         let rows_quarantined =
             rejected.iter().map(|r| (&r.file, &r.sheet, r.line)).collect::<HashSet<_>>().len() as u64;
@@ -893,6 +899,7 @@ impl Lake {
             quarantine,
             flags,
             values_outside: outside,
+            possibly_truncated: truncated,
             absent,
             custom: b.custom,
             derived_from: origin.derived_from,

@@ -267,6 +267,11 @@ impl Runner {
         for (d, cols) in &inputs.reads {
             let Some(m) = self.manifests.get(d) else { continue };
             for c in cols {
+                if let Some(n) = m.possibly_truncated.get(c) {
+                    out.push(format!(
+                        "{d}.{c}: {n} 个以000结尾的身份证号可能被Excel截断(本文件有截断痕迹)，据此关联的疑点须核实"
+                    ));
+                }
                 if let Some(words) = m.values_outside.get(c) {
                     let rows: u64 = words.values().sum();
                     let shown: Vec<String> = words.iter().take(5).map(|(w, n)| format!("{w} {n}")).collect();
