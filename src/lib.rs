@@ -37,6 +37,7 @@ pub mod connector;
 pub mod demo;
 pub mod engine;
 pub mod fault;
+pub mod fuzzing;
 pub mod lake;
 pub mod ledger;
 pub mod library;

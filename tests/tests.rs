@@ -4,6 +4,7 @@
 mod cli;
 mod connector;
 mod fixtures;
+mod fuzz_smoke;
 mod lake;
 mod layouts;
 mod ledger;

@@ -911,6 +911,55 @@ impl Connector {
         Ok(Plan { files: plans, hashes, splits, fingerprint: fp.finalize().to_hex()[..32].to_string() })
     }
 
+    /// Lands one export held in memory without a lake: pass one over it fed in `block`-byte
+    /// reads, split into chunks of about `chunk_bytes`, each chunk decoded — the same readers
+    /// and rules as [`Connector::plan`] and [`Connector::decode`], for fuzzing and for proving
+    /// that how a file is cut does not change what lands. One `Vec<Landing>` per split.
+    pub fn land_bytes(&self, name: &str, bytes: &[u8], chunk_bytes: u64, block: usize) -> Result<Vec<Vec<Landing>>> {
+        let reader = reader(self.format());
+        let file = SourceFile {
+            display: name.to_string(),
+            store: Arc::new(object_store::memory::InMemory::new()),
+            path: object_store::path::Path::from(name),
+            size: bytes.len() as u64,
+        };
+        let settle = |scan: Option<chunk::Scan>| -> Result<Arc<FilePlan>> {
+            let layout = reader.plan_file(self, &file, scan)?;
+            Ok(Arc::new(FilePlan {
+                file: file.clone(),
+                encoding: layout.encoding,
+                mapping: layout.mapping,
+                header_len: layout.header_len,
+            }))
+        };
+        let mut splits = Vec::new();
+        match reader.scanner(chunk_bytes) {
+            Some(mut sc) => {
+                let mut chunks = Vec::new();
+                for piece in bytes.chunks(block.max(1)) {
+                    sc.feed(piece);
+                    chunks.extend(sc.take_chunks());
+                }
+                let (scan, rest) = sc.finish();
+                chunks.extend(rest);
+                let plan = settle(Some(scan))?;
+                splits.extend(chunks.into_iter().map(|c| Split {
+                    file: plan.clone(),
+                    range: c.range,
+                    first_line: c.first_line,
+                }));
+            }
+            None => splits.push(Split { file: settle(None)?, range: 0..bytes.len() as u64, first_line: 1 }),
+        }
+        splits
+            .iter()
+            .map(|s| {
+                let range = s.range.start as usize..s.range.end as usize;
+                reader.decode(self, s, Bytes::copy_from_slice(&bytes[range]))
+            })
+            .collect()
+    }
+
     /// Reads the bytes of a split.
     pub async fn fetch(&self, split: &Split) -> Result<Bytes> {
         let f = &split.file.file;
