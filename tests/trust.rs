@@ -209,3 +209,18 @@ fn processes_recording_runs_and_steps_at_once_all_land() {
     assert_eq!(v.sightings.len(), 7, "every run landed: the pipeline's and six more");
     assert!(v.sightings[1..].iter().all(|s| s.mark == Mark::Ongoing));
 }
+
+#[test]
+fn check_refuses_a_float_entity_column() {
+    let p = project();
+    p.write("models/test/float.sql", header("test.float", "x", "") + "SELECT CAST(amount AS DOUBLE) AS x FROM pay\n");
+    let (code, out, err) = searchlight(&p, &["check", "--model", "test.float"]);
+    assert_eq!(code, Some(2), "{out}\n{err}");
+    assert!(err.contains("the entity column `x` is Float64: a floating-point value has no stable identity"), "{err}");
+    p.write(
+        "models/test/float.sql",
+        header("test.float", "x", "") + "SELECT CAST(amount AS DECIMAL(18, 2)) AS x FROM pay\n",
+    );
+    let (code, _, err) = searchlight(&p, &["check", "--model", "test.float"]);
+    assert_eq!(code, Some(0), "{err}");
+}
