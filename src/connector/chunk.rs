@@ -126,7 +126,27 @@ impl Scanner {
             self.probe.extend_from_slice(&rest[..take]);
         }
         if let Some(mut q) = self.quotes.take() {
-            for (j, &b) in rest.iter().enumerate() {
+            let mut j = 0;
+            while j < rest.len() {
+                // jump to the next `"` or newline: no other byte can open or close a quoted
+                // field. Outside quotes the bytes jumped over leave the state their last byte
+                // gives (a field start after a delimiter or record end, else inside a field).
+                let skip = match q.state {
+                    QuoteState::QuoteInQuoted => Some(0),
+                    _ => memchr::memchr2(b'"', b'\n', &rest[j..]),
+                };
+                let outside = q.state != QuoteState::Quoted && q.state != QuoteState::QuoteInQuoted;
+                let Some(k) = skip else {
+                    if outside && j < rest.len() {
+                        q.jumped(rest[rest.len() - 1]);
+                    }
+                    break;
+                };
+                if outside && k > 0 {
+                    q.jumped(rest[j + k - 1]);
+                }
+                j += k;
+                let b = rest[j];
                 let outside = q.step(b);
                 if b == b'\n' {
                     self.line += 1;
@@ -135,6 +155,7 @@ impl Scanner {
                         self.cut(abs);
                     }
                 }
+                j += 1;
             }
             self.quotes = Some(q);
         } else {
@@ -248,6 +269,13 @@ impl Quotes {
             _ => Unquoted,
         };
         self.state != Quoted
+    }
+
+    /// The state after ordinary bytes outside quotes (no `"`, no `\n`) ending with `last`.
+    #[inline]
+    fn jumped(&mut self, last: u8) {
+        self.state =
+            if last == self.delimiter || last == b'\r' { QuoteState::FieldStart } else { QuoteState::Unquoted };
     }
 }
 
