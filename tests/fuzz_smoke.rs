@@ -4,17 +4,18 @@
 
 use searchlight::fuzzing;
 
-/// A deterministic generator (xorshift), so a failure can be replayed from its seed.
-struct Gen(u64);
+use crate::util::Gen;
 
-impl Gen {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
+/// Export-shaped inputs.
+trait Exports {
+    fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str;
+    fn field(&mut self) -> String;
+    fn csv(&mut self) -> Vec<u8>;
+    fn ndjson(&mut self) -> Vec<u8>;
+    fn bytes(&mut self, n: usize) -> Vec<u8>;
+}
 
+impl Exports for Gen {
     fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
         xs[(self.next() % xs.len() as u64) as usize]
     }

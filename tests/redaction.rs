@@ -8,17 +8,15 @@ use searchlight::codes::id_card;
 
 use crate::util::TestProject;
 
-/// A small deterministic generator (xorshift), so a failure can be replayed.
-struct Gen(u64);
+use crate::util::Gen;
 
-impl Gen {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
+/// Generated IDs and account numbers.
+trait Numbers {
+    fn digits(&mut self, n: usize) -> String;
+    fn id(&mut self, x: bool) -> String;
+}
 
+impl Numbers for Gen {
     fn digits(&mut self, n: usize) -> String {
         (0..n).map(|_| char::from(b'0' + (self.next() % 10) as u8)).collect()
     }

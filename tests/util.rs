@@ -119,3 +119,16 @@ pub async fn issue_rows(p: &TestProject, dataset: &str, file: &str, cols: &str) 
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
+
+/// A small deterministic generator (xorshift): generated test inputs that a failure can replay
+/// from the seed.
+pub struct Gen(pub u64);
+
+impl Gen {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}

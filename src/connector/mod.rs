@@ -838,15 +838,7 @@ impl Connector {
             let mut hasher = blake3::Hasher::new();
             let mut scanner = reader.scanner(chunk_bytes);
             let mut planned: Option<Arc<FilePlan>> = None;
-            let settle = |scan: Option<chunk::Scan>| -> Result<Arc<FilePlan>> {
-                let layout = reader.plan_file(self, &file, scan)?;
-                Ok(Arc::new(FilePlan {
-                    file: file.clone(),
-                    encoding: layout.encoding,
-                    mapping: layout.mapping,
-                    header_len: layout.header_len,
-                }))
-            };
+            let settle = |scan: Option<chunk::Scan>| file_plan(reader.as_ref(), self, &file, scan);
             // large sequential reads, the next one in flight while this one is hashed and scanned
             let fetch = |start: u64| {
                 let (store, path) = (file.store.clone(), file.path.clone());
@@ -923,15 +915,7 @@ impl Connector {
             path: object_store::path::Path::from(name),
             size: bytes.len() as u64,
         };
-        let settle = |scan: Option<chunk::Scan>| -> Result<Arc<FilePlan>> {
-            let layout = reader.plan_file(self, &file, scan)?;
-            Ok(Arc::new(FilePlan {
-                file: file.clone(),
-                encoding: layout.encoding,
-                mapping: layout.mapping,
-                header_len: layout.header_len,
-            }))
-        };
+        let settle = |scan: Option<chunk::Scan>| file_plan(reader.as_ref(), self, &file, scan);
         let mut splits = Vec::new();
         match reader.scanner(chunk_bytes) {
             Some(mut sc) => {
@@ -973,6 +957,22 @@ impl Connector {
     pub fn decode(&self, split: &Split, bytes: Bytes) -> Result<Vec<Landing>> {
         reader(self.format()).decode(self, split, bytes)
     }
+}
+
+/// What pass one settles for a file: its reader's layout of it (encoding, column mapping).
+fn file_plan(
+    reader: &dyn FormatReader,
+    conn: &Connector,
+    file: &SourceFile,
+    scan: Option<chunk::Scan>,
+) -> Result<Arc<FilePlan>> {
+    let layout = reader.plan_file(conn, file, scan)?;
+    Ok(Arc::new(FilePlan {
+        file: file.clone(),
+        encoding: layout.encoding,
+        mapping: layout.mapping,
+        header_len: layout.header_len,
+    }))
 }
 
 /// Decodes a text split in the file's encoding; undecodable bytes are an error naming the line.
