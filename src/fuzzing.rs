@@ -70,9 +70,11 @@ pub fn ndjson(data: &[u8]) {
     text_export(connector_for(&NDJSON, "ndjson"), b"", data);
 }
 
-/// A workbook: arbitrary bytes as an .xlsx file.
+/// A workbook: arbitrary bytes as an .xlsx file. Unreadable is an error naming the file.
 pub fn xlsx(data: &[u8]) {
-    let _ = connector_for(&XLSX, "xlsx").0.land_bytes("fuzz.xlsx", data, u64::MAX, 1 << 16);
+    if let Err(e) = connector_for(&XLSX, "xlsx").0.land_bytes("fuzz.xlsx", data, u64::MAX, 1 << 16) {
+        assert!(e.to_string().contains("fuzz.xlsx"), "{e}");
+    }
 }
 
 static CSV: OnceLock<(Connector, Connector)> = OnceLock::new();

@@ -128,6 +128,8 @@ fn fuzz_entry_points_survive_generated_inputs() {
         zip.extend(g.bytes(n));
         fuzzing::xlsx(&zip);
     }
+    // found by `cargo fuzz run xlsx`: a cell reference that overflows inside calamine
+    fuzzing::xlsx(include_bytes!("data/xlsx-calamine-overflow.bin"));
     // a header the model parser must answer with an error, never a panic
     fuzzing::model_header(
         "/* searchlight\nid = \"x\"\n[params]\nn = { type = \"int\", default = 1, min = 5 }\n*/\nSELECT 1".as_bytes(),
