@@ -87,7 +87,8 @@ fn mask(text: &str) -> Cow<'_, str> {
     let mut copied = 0; // byte offset copied up to
     let mut i = 0;
     while i < chars.len() {
-        if digit(chars[i].1).is_none() || (i > 0 && digit(chars[i - 1].1).is_some()) {
+        // a number starts after anything but a digit or the `*` of a number masked already
+        if digit(chars[i].1).is_none() || (i > 0 && (digit(chars[i - 1].1).is_some() || chars[i - 1].1 == '*')) {
             i += 1;
             continue;
         }
@@ -222,5 +223,9 @@ mod tests {
         let once = m("419524-1968-1127080294022100013");
         assert_eq!(once, "419524-1968-112708*********0013");
         assert_eq!(m(&once), once);
+        // … and the digits after a masked number's stars do not start another
+        for s in ["932410********8001 10018001 1001x", "340524********0118 2024 0101 0013"] {
+            assert_eq!(m(s), s);
+        }
     }
 }
