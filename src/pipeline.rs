@@ -235,10 +235,10 @@ fn ledger_for_recording(project: &Project, record: &Record) -> anyhow::Result<(L
 pub async fn data_as_of(lake: &Lake) -> anyhow::Result<Option<(chrono::NaiveDate, chrono::NaiveDate)>> {
     let mut dates = Vec::new();
     for d in lake.datasets().await? {
-        if let Some(m) = lake.current(&d).await? {
-            if let Ok(date) = m.as_of.parse::<chrono::NaiveDate>() {
-                dates.push(date);
-            }
+        if let Some(m) = lake.current(&d).await?
+            && let Ok(date) = m.as_of.parse::<chrono::NaiveDate>()
+        {
+            dates.push(date);
         }
     }
     Ok(dates.iter().max().copied().zip(dates.iter().min().copied()))

@@ -92,7 +92,7 @@ impl Exports for Gen {
                 pairs.push(format!("\"{k}\":{v}"));
             }
             let line = format!("{{{}}}", pairs.join(","));
-            out.push_str(if self.next() % 7 == 0 { "{not json" } else { &line });
+            out.push_str(if self.next().is_multiple_of(7) { "{not json" } else { &line });
             out.push_str(self.pick(&["\n", "\r\n", "\n\n"]));
         }
         out.into_bytes()

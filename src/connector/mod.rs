@@ -316,17 +316,17 @@ pub fn load(path: &FsPath, schema: &Schema) -> Result<Connector> {
             return Err(loc.error(None, "location", "a connector needs a `[format]` table".into()));
         }
     };
-    if let Source::Files { format: FormatSpec::Csv(o), .. } = &source {
-        if !o.delimiter.is_ascii() {
-            return Err(loc.error(
-                None,
-                "delimiter",
-                format!(
-                    "delimiter `{}` is not an ASCII character: exports split fields with `,`, tab (`\\t`), `|` or `;` — a full-width `，` inside text is data",
-                    o.delimiter
-                ),
-            ));
-        }
+    if let Source::Files { format: FormatSpec::Csv(o), .. } = &source
+        && !o.delimiter.is_ascii()
+    {
+        return Err(loc.error(
+            None,
+            "delimiter",
+            format!(
+                "delimiter `{}` is not an ASCII character: exports split fields with `,`, tab (`\\t`), `|` or `;` — a full-width `，` inside text is data",
+                o.delimiter
+            ),
+        ));
     }
     let derived = matches!(source, Source::Derived { .. });
     let specs = spec.blocks();

@@ -204,12 +204,11 @@ impl Engine {
             shown.push(state.sql_to_expr(&literal_text(v), &Dialect::Generic)?);
         }
         let _ = ast::visit_expressions_mut(inner.as_mut(), |e| {
-            if let ast::Expr::Value(v) = e {
-                if let ast::Value::Placeholder(p) = &v.value {
-                    if let Some(lit) = p.trim_start_matches('$').parse::<usize>().ok().and_then(|i| shown.get(i - 1)) {
-                        *e = lit.clone();
-                    }
-                }
+            if let ast::Expr::Value(v) = e
+                && let ast::Value::Placeholder(p) = &v.value
+                && let Some(lit) = p.trim_start_matches('$').parse::<usize>().ok().and_then(|i| shown.get(i - 1))
+            {
+                *e = lit.clone();
             }
             ControlFlow::<()>::Continue(())
         });

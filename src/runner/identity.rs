@@ -205,10 +205,10 @@ fn decimal(mut digits: i128, mut scale: u32) -> KeyValue {
 /// A timestamp at midnight is its date (a column that moves from DATE to TIMESTAMP keeps its ids).
 fn timestamp(us: i64) -> KeyValue {
     const DAY: i64 = 86_400_000_000;
-    if us.rem_euclid(DAY) == 0 {
-        if let Some(d) = chrono::DateTime::from_timestamp_micros(us) {
-            return KeyValue::Date(d.date_naive());
-        }
+    if us.rem_euclid(DAY) == 0
+        && let Some(d) = chrono::DateTime::from_timestamp_micros(us)
+    {
+        return KeyValue::Date(d.date_naive());
     }
     KeyValue::Timestamp(us)
 }

@@ -56,10 +56,10 @@ pub fn warnings(plan: &LogicalPlan) -> Vec<String> {
 fn null_tests(predicate: &Expr) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     let _ = predicate.apply(|e| {
-        if let Expr::IsNull(x) | Expr::IsNotNull(x) = e {
-            if let Expr::Column(c) = x.as_ref() {
-                out.insert(c.name.clone());
-            }
+        if let Expr::IsNull(x) | Expr::IsNotNull(x) = e
+            && let Expr::Column(c) = x.as_ref()
+        {
+            out.insert(c.name.clone());
         }
         Ok(TreeNodeRecursion::Continue)
     });
