@@ -366,7 +366,9 @@ fn sight(
             &c.id
         } else if let Some(known) = aliases.get(&c.id) {
             known
-        } else if c.legacy_id != c.id && latest.contains_key(&c.legacy_id) {
+        } else if c.legacy_id != c.id && latest.contains_key(&c.legacy_id) && !seen.contains(c.legacy_id.as_str()) {
+            // (two keys the old encoding ran together — NULL and "", a `|` inside a value —
+            // cannot both be the old clue: the first found takes it over, the other is new)
             tx.execute(
                 "INSERT INTO clue_aliases (alias, clue_id, run_id) VALUES (?1, ?2, ?3)",
                 params![c.id, c.legacy_id, run],
@@ -533,6 +535,20 @@ mod tests {
         assert_eq!(v.clue.clue_id, legacy);
         assert_eq!(v.sightings.len(), 3);
         assert_eq!(v.events.len(), 1, "its workflow history comes with it");
+    }
+
+    #[test]
+    fn keys_the_old_encoding_ran_together_are_carried_over_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut l = Ledger::open(&dir.path().join("l.sqlite")).unwrap();
+        let mut old = report("R1", "m", &["a|b"], None);
+        old.models[0].clues[0].id = crate::runner::identity::legacy_clue_id("m", "a|b");
+        l.record(&old, "file:///lake/").unwrap();
+        // ("a|b") and ("a", "b") had one old id; now they are two clues
+        let mut now = report("R2", "m", &["a|b", "a|b"], None);
+        now.models[0].clues[1].id = crate::runner::clue_id("m", ["a", "b"]);
+        let d = l.record(&now, "file:///lake/").unwrap();
+        assert_eq!((d.count(Mark::Ongoing), d.count(Mark::New)), (1, 1), "{d:?}");
     }
 
     #[test]
