@@ -81,18 +81,17 @@ async fn merged_cells_fill_their_region_and_formula_errors_are_quarantined() {
     );
     let q = issue_rows(&p, "u", "quarantine.parquet", "line, raw, code").await;
     assert_eq!(q, vec!["4|#N/A|formula_error"], "丙's amount is a failed formula, not a value");
-    // in a CSV an exported error lands nowhere either, text columns included
-    p.write("data/e.csv", "姓名,备注\n甲,#REF!\n乙,正常\n");
-    let c = p.connector(
-        "e",
-        &csv_connector(
-            "e",
-            "data/e.csv",
-            "who = { from = \"姓名\", type = \"text\" }\nnote = { from = \"备注\", type = \"text\" }\n",
-        ),
+    // in a CSV an exported error lands nowhere either, text and ID columns included
+    p.write(
+        "data/e.csv",
+        "姓名,备注,身份证号\n甲,#REF!,34052419800101001X\n乙,正常,34052419800101001X\n丙,正常,#N/A\n",
     );
+    let cols = "who = { from = \"姓名\", type = \"text\" }\nnote = { from = \"备注\", type = \"text\" }\nid_no = { from = \"身份证号\", type = \"id_card\" }\n";
+    let c = p.connector("e", &csv_connector("e", "data/e.csv", cols));
     p.ingest(&c).await.unwrap();
     assert_eq!(p.rows("select who, note from e").await, vec!["乙|正常"]);
+    let q = issue_rows(&p, "e", "quarantine.parquet", "line, raw, code").await;
+    assert_eq!(q, vec!["2|#REF!|formula_error", "4|#N/A|formula_error"], "an ID column's #N/A too");
 }
 
 #[tokio::test]

@@ -803,6 +803,15 @@ impl ColumnPlan {
                 continue;
             }
             let cell = self.cell(raw, row);
+            // a failed lookup (`#N/A`) in an ID or account column is no code either
+            if let Some((code, reason)) = formula_error(&cell) {
+                pass.reject_row(raw, row, column, &cell.display(), code, reason);
+                values.append_null();
+                if kind != CodeKind::Account {
+                    valid.append_null();
+                }
+                continue;
+            }
             // (value, validity, finding code, finding reason)
             let (v, ok, finding): (Option<String>, Option<bool>, Option<(&str, &str)>) = match kind {
                 CodeKind::IdCard => {

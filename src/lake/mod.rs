@@ -122,7 +122,7 @@ pub enum Error {
     Superseded { dataset: String, snapshot: String, current: String },
     /// More of an export's rows were quarantined than its connector allows.
     #[error(
-        "{dataset}: {quarantined} of {read} rows ({share:.1}%) were quarantined, more than max_quarantine allows ({limit:.1}%); top reasons: {reasons}. 隔离行过多，本次未入湖，上一快照仍为当前 (fix the connector, or raise max_quarantine in {connector} to accept)"
+        "{dataset}: {quarantined} of {read} rows ({share:.1}%) were quarantined, more than max_quarantine allows ({limit:.1}%); top reasons: {reasons}. 隔离行过多，本次未入湖，原有快照(如有)仍为当前 (fix the connector, or raise max_quarantine in {connector} to accept)"
     )]
     Quarantined {
         dataset: String,
