@@ -21,7 +21,7 @@
 //! | model | [`model::load`] | a model: one `.sql` file (+ `.test.toml`), no Rust |
 //! | runner | [`runner::Runner::run`] → [`runner::RunReport`]; [`runner::inputs::assess`] | — (models are data) |
 //! | ledger | [`ledger::Ledger::record`], [`ledger::Ledger::act`] | a workflow step: a [`ledger::Step`] variant |
-//! | paper | [`paper::build`] + [`paper::render`] | an output format: a [`paper::Format`] variant |
+//! | paper, brief | [`paper::build`], [`brief::build`] → [`doc::Document`] | an output format: a [`doc::Format`] variant and one renderer |
 //!
 //! [`pipeline`] is the one seam the command line calls to ingest (file connectors, then derived
 //! datasets), run and record. [`library`] is the bundled model library and schema.
@@ -30,11 +30,13 @@
 //! [`codes`]; object stores by URL in [`storage`]. The demo-county generator ([`demo`], feature
 //! `demo`) sits outside the stages: it only writes export files for them to read.
 
+pub mod brief;
 pub mod cli;
 pub mod codes;
 pub mod connector;
 #[cfg(feature = "demo")]
 pub mod demo;
+pub mod doc;
 pub mod engine;
 pub mod fault;
 pub mod fuzzing;
@@ -50,3 +52,4 @@ pub mod redact;
 pub mod runner;
 pub mod schema;
 pub mod storage;
+pub mod units;

@@ -1,6 +1,7 @@
 //! The single integration-test binary (one link of DataFusion instead of one per file).
 //! New tests go into the module of the stage they exercise; `util` holds shared helpers.
 
+mod brief;
 mod cli;
 mod connector;
 mod fixtures;

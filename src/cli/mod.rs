@@ -56,6 +56,30 @@ pub fn emit(stderr: bool, text: &str) {
     };
 }
 
+/// Writes a document in a format to a file or standard output, through the one redactor: a
+/// file handed on is an output like any other.
+fn write_document(
+    mut doc: crate::doc::Document,
+    format: crate::doc::Format,
+    out: Option<&std::path::Path>,
+    what: &str,
+) -> anyhow::Result<()> {
+    let r = redactor();
+    doc.redact(&|s: &str| r.text(s).into_owned());
+    let bytes = doc.render(format)?;
+    match out {
+        Some(path) => {
+            std::fs::write(path, &bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            say_err!("{what}已写入 {}", path.display());
+        }
+        None if format == crate::doc::Format::Xlsx => {
+            anyhow::bail!("xlsx 须写入文件: --out FILE.xlsx")
+        }
+        None => say_raw!("{}", String::from_utf8_lossy(&bytes)),
+    }
+    Ok(())
+}
+
 /// searchlight (探照灯): big-data supervision — connectors, a versioned Parquet lake, SQL models.
 #[derive(Debug, Parser)]
 #[command(name = "searchlight", version, about = "探照灯 · 大数据监督引擎 (big-data supervision engine)")]
@@ -186,6 +210,10 @@ enum Command {
         /// Only these models.
         #[arg(long = "model")]
         models: Vec<String>,
+        /// Check the directory of inspected units instead: its faults, and every clue unit value
+        /// in the ledger that resolves to no unit of it.
+        #[arg(long)]
+        units: bool,
     },
     /// What every model can do with the data a county has: runs fully, runs without some
     /// optional inputs, or cannot run — with everything missing and what to map to fix it.
@@ -314,8 +342,8 @@ enum Command {
         /// Clue id.
         id: String,
         #[arg(long, value_enum, default_value = "md")]
-        format: crate::paper::Format,
-        /// Write to this file instead of standard output.
+        format: crate::doc::Format,
+        /// Write to this file instead of standard output (required for xlsx).
         #[arg(long)]
         out: Option<PathBuf>,
         /// The date overdue rectifications are judged on (default: today).
@@ -332,6 +360,34 @@ enum Command {
         /// Print the Markdown table the README carries.
         #[arg(long)]
         markdown: bool,
+        /// Each model's record from verification outcomes (raised, 属实 / 部分属实 / 不属实,
+        /// dismissed and why, amounts), per model and per parameter setting.
+        #[arg(long, conflicts_with = "markdown")]
+        quality: bool,
+        #[arg(long, requires = "quality")]
+        json: bool,
+    },
+    /// 巡前情况通报: the pre-inspection brief of a unit and its subordinates — overview and
+    /// leaders, clues by area with evidence, peers, rectifications, trend, and what could not
+    /// be checked.
+    Brief {
+        /// The unit: its code or name (an ambiguous name lists the candidates).
+        unit: String,
+        /// The date horizons (逾期) are measured from; runs on later data are left out (default:
+        /// the lake's data date).
+        #[arg(long)]
+        as_of: Option<chrono::NaiveDate>,
+        /// Only clues found by runs on data in FROM..TO (TO is then the as-of date).
+        #[arg(long, value_name = "FROM..TO")]
+        period: Option<String>,
+        #[arg(long, value_enum, default_value = "html")]
+        format: crate::doc::Format,
+        /// Write to this file instead of standard output (required for xlsx).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Top clues per area shown with key evidence and working paper.
+        #[arg(long, default_value_t = 5)]
+        top: usize,
     },
     /// Land connectors as new lake snapshots (all, or the named ones).
     Ingest {
@@ -506,7 +562,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let run_failed = run_models(&project, &select, req, false, Some(record.record())).await?;
             Ok(if failed || run_failed { ExitCode::from(2) } else { ExitCode::SUCCESS })
         }
-        Command::Check { models } => {
+        Command::Check { units: true, .. } => {
+            let (models, _) = load_models(&project, &Select { models: Vec::new(), domain: None })?;
+            let (connectors, _) = load_connectors(&project)?;
+            let runner = Runner::over_lake(&Lake::open(&project.lake)?, &Project::catalog(&connectors)).await?;
+            let dir = crate::brief::directory(&runner).await?;
+            let faults = dir.faults();
+            let clues = match Ledger::open_existing(&project.ledger) {
+                Ok(l) => l.clue_summaries(None, None)?,
+                Err(_) => Vec::new(),
+            };
+            let (resolved, unresolved) = crate::brief::resolve_all(&dir, &clues, &models);
+            output::units_check(&dir, &faults, resolved.len(), &unresolved);
+            Ok(if faults.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(2) })
+        }
+        Command::Check { models, .. } => {
             let (selected, mut failed) = load_models(&project, &Select { models, domain: None })?;
             let (connectors, _) = load_connectors(&project)?;
             let catalog = Project::catalog(&connectors);
@@ -723,16 +793,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 &Project::catalog(&connectors),
             )?;
             let paper = crate::paper::build(&ledger, &lake, &models, &labels, &id, as_of, redactor()).await?;
-            let text = crate::paper::render(&paper, format);
-            match out {
-                Some(path) => {
-                    // a file handed on is an output like any other
-                    std::fs::write(&path, redactor().text(&text).as_bytes())
-                        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-                    say_err!("问题底稿已写入 {}", path.display());
-                }
-                None => say_raw!("{text}"),
-            }
+            write_document(crate::paper::document(&paper), format, out.as_deref(), "问题底稿")?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Backup { path } => {
@@ -740,7 +801,64 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             say!("台账已备份 ledger backed up: {} → {}", project.ledger.display(), path.display());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Models { markdown } => {
+        Command::Models { quality: true, json, .. } => {
+            let (all, _) = load_models(&project, &Select { models: Vec::new(), domain: None })?;
+            let ledger = Ledger::open_existing(&project.ledger)?;
+            let per_setting = ledger.quality()?;
+            let per_model = ledger.quality_by_model()?;
+            if json {
+                say!("{}", serde_json::to_string_pretty(&serde_json::json!({ "models": per_model, "settings": per_setting }))?);
+            } else {
+                output::quality_table(&all, &per_model, &per_setting);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Brief { unit, as_of, period, format, out, top } => {
+            let (from, to) = match period.as_deref() {
+                Some(p) => {
+                    let (f, t) = p.split_once("..").ok_or_else(|| anyhow::anyhow!("--period FROM..TO, e.g. 2025-01-01..2025-12-31"))?;
+                    let date = |s: &str| {
+                        chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+                            .map_err(|e| anyhow::anyhow!("--period: `{s}` is not a date (YYYY-MM-DD): {e}"))
+                    };
+                    let (f, t) = (date(f)?, date(t)?);
+                    if f > t {
+                        anyhow::bail!("--period: {f} is after {t}");
+                    }
+                    if as_of.is_some_and(|a| a != t) {
+                        anyhow::bail!("--period ends on {t}, which is the brief's as-of date; --as-of {} disagrees", as_of.unwrap_or(t));
+                    }
+                    (Some(f), Some(t))
+                }
+                None => (None, as_of),
+            };
+            let as_of = run_as_of(&project, to).await?;
+            let (models, _) = load_models(&project, &Select { models: Vec::new(), domain: None })?;
+            let (connectors, _) = load_connectors(&project)?;
+            let catalog = Project::catalog(&connectors);
+            let lake = Lake::open(&project.lake)?;
+            let runner = Runner::over_lake(&lake, &catalog).await?;
+            let ledger = Ledger::open_existing(&project.ledger)?;
+            let labels = crate::model::labels::Labels::load(&project.models_dir().join("labels.toml"), &catalog)?;
+            let req = crate::brief::Request {
+                unit,
+                as_of,
+                from,
+                top,
+                prepared_on: chrono::Local::now().date_naive(),
+            };
+            let brief = crate::brief::build(&req, &ledger, &lake, &runner, &models, &labels, redactor()).await?;
+            say_err!(
+                "{}: 线索 {} 条, 下属单位 {} 个, 未能检查的模型 {} 个",
+                brief.unit.name,
+                brief.clues.len(),
+                brief.subordinates.len(),
+                brief.models.iter().filter(|m| !m.checked.looked()).count()
+            );
+            write_document(crate::brief::document(&brief), format, out.as_deref(), "巡前情况通报")?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Models { markdown, .. } => {
             let (all, failed) = load_models(&project, &Select { models: Vec::new(), domain: None })?;
             if markdown {
                 say_raw!("{}", output::models_markdown(&all));

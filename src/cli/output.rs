@@ -720,3 +720,100 @@ pub fn clue_view(v: &crate::ledger::ClueView) {
         say!("{t}");
     }
 }
+
+/// Each model's record from verification outcomes, then per parameter setting where a model
+/// has clues raised under more than one.
+pub fn quality_table(
+    models: &[crate::model::Model],
+    per_model: &std::collections::BTreeMap<String, crate::ledger::ModelQuality>,
+    per_setting: &[crate::ledger::ModelQuality],
+) {
+    use crate::doc::money_fen;
+    let row = |q: &crate::ledger::ModelQuality, label: String| {
+        let reasons: Vec<String> =
+            q.dismiss_reasons.iter().take(3).map(|(r, n)| format!("{} ×{n}", if r.is_empty() { "(未写)" } else { r })).collect();
+        vec![
+            Cell::new(label),
+            Cell::new(&q.params),
+            Cell::new(q.raised).set_alignment(CellAlignment::Right),
+            Cell::new(q.true_).set_alignment(CellAlignment::Right),
+            Cell::new(q.partly_true).set_alignment(CellAlignment::Right),
+            Cell::new(q.untrue).set_alignment(CellAlignment::Right),
+            Cell::new(q.dismissed).set_alignment(CellAlignment::Right),
+            Cell::new(q.precision_label()).set_alignment(CellAlignment::Right),
+            Cell::new(money_fen(q.confirmed_fen)).set_alignment(CellAlignment::Right),
+            Cell::new(money_fen(q.recovered_fen)).set_alignment(CellAlignment::Right),
+            Cell::new(reasons.join("；")),
+        ]
+    };
+    let mut t = table(&[
+        "模型 model",
+        "参数 params",
+        "线索 raised",
+        "属实",
+        "部分属实",
+        "不属实",
+        "排除 dismissed",
+        "属实率 precision",
+        "核实金额(元)",
+        "追回金额(元)",
+        "排除理由 reasons",
+    ]);
+    let mut judged = 0;
+    for (id, q) in per_model {
+        let title = models.iter().find(|m| m.id() == id).map(|m| m.spec.title.clone()).unwrap_or_default();
+        t.add_row(row(q, format!("{id}\n{title}")));
+        judged += q.judged();
+        let settings: Vec<&crate::ledger::ModelQuality> = per_setting.iter().filter(|s| &s.model == id).collect();
+        if settings.len() > 1 {
+            for s in settings {
+                t.add_row(row(s, "  └ 按参数".into()));
+            }
+        }
+    }
+    say!("{t}");
+    say!(
+        "{} 个模型有线索, 已研判或核实 {judged} 条; 属实率 = (属实 + 部分属实) / (已核实 + 排除误报)",
+        per_model.len()
+    );
+}
+
+/// The directory check: its faults and the clue unit values that resolve to no unit.
+pub fn units_check(
+    dir: &crate::units::Directory,
+    faults: &[String],
+    resolved: usize,
+    unresolved: &[crate::brief::Unresolved],
+) {
+    let mut kinds: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    for u in &dir.units {
+        *kinds.entry(if u.kind.is_empty() { "(类型未填)" } else { u.kind.as_str() }).or_default() += 1;
+    }
+    say!(
+        "被巡察单位名录: {} 个单位 ({})",
+        dir.units.len(),
+        kinds.iter().map(|(k, n)| format!("{k} {n}")).collect::<Vec<_>>().join(", ")
+    );
+    for f in faults {
+        say!("  名录问题 fault: {f}");
+    }
+    let n: usize = unresolved.iter().map(|u| u.clues).sum();
+    say!("台账线索: {resolved} 条已归属单位, {n} 条未能归属 (resolved / unresolved)");
+    if unresolved.is_empty() {
+        return;
+    }
+    let mut t = table(&["单位取值 value", "模型 model", "线索 clues", "说明"]);
+    for u in unresolved {
+        t.add_row(vec![
+            Cell::new(if u.value.is_empty() { "(空)" } else { &u.value }),
+            Cell::new(&u.model),
+            Cell::new(u.clues).set_alignment(CellAlignment::Right),
+            Cell::new(if u.ambiguous.is_empty() {
+                "名录中没有 (补充名录的其他名称 aliases, 或核对取值)".to_string()
+            } else {
+                format!("对应多个单位: {}", u.ambiguous.join("、"))
+            }),
+        ]);
+    }
+    say!("{t}");
+}

@@ -178,6 +178,7 @@ pub(super) fn reshape(outputs: &[(String, Output)]) -> Vec<(String, Output)> {
     let mut out = Vec::new();
     relief(&a, &mut out);
     registry(&a, &mut out);
+    units(&a, &mut out);
     procurement(&a, &mut out);
     land(&a, &mut out);
     finance(&a, &mut out);
@@ -973,4 +974,26 @@ mod tests {
         assert_eq!(entity("清河县农业农村局|记-00961"), "清河县农业农村局|记字第00961号");
         assert_eq!(entity("DB10400004|2025-03-01"), "104-00004|2025-03-01");
     }
+}
+
+/// The directory of inspected units as the organisation department keeps it: other headers,
+/// its own kind words (县直部门, 镇/乡, 村委会), townships by their 9-digit region code, no
+/// credit codes or principals.
+fn units(a: &Src, out: &mut Vec<(String, Output)>) {
+    let units = a.table("registry/被巡察单位名录.csv");
+    let mut t = Table::new(&["机构代码", "机构名称", "单位性质", "隶属单位编码", "区划代码", "人数"]);
+    for r in rows(units) {
+        let (kind, region) = match r.s("单位类型").as_str() {
+            "部门/单位" => ("县直部门".to_string(), r.s("行政区划代码")),
+            "乡镇(街道)" => {
+                let name = r.s("单位名称");
+                let word = if name.ends_with('乡') { "乡" } else { "镇" };
+                (word.to_string(), r.s("行政区划代码").trim_end_matches("000").to_string())
+            }
+            "村(社区)" => ("村委会".to_string(), r.s("行政区划代码")),
+            other => (other.to_string(), r.s("行政区划代码")),
+        };
+        t.push(vec![r.v("单位编码"), r.v("单位名称"), kind.into(), r.v("上级单位编码"), region.into(), r.v("人数")]);
+    }
+    out.push(("exports/组织部/巡察对象名录.xlsx".into(), Output::Xlsx(vec![("名录".into(), vec![], t)])));
 }

@@ -342,6 +342,7 @@ pub const FILES: &[(&str, &str)] = &[
     ("registry/干部及近亲属.xlsx", "officials"),
     ("registry/干部及近亲属.xlsx", "official_relatives"),
     ("registry/近亲属享受救助备案.csv", "kin_filings"),
+    ("registry/被巡察单位名录.csv", "units"),
     ("programmes/招商协议.xlsx", "investment_agreements"),
     ("programmes/奖补兑现.csv", "incentive_payments"),
     ("programmes/企业纳税.csv", "tax_payments"),

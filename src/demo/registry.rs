@@ -862,4 +862,67 @@ pub fn write(c: &mut County, pop: &Pop) {
         f.push(vec![p.id.clone().into(), p.name.clone().into(), (*item).into(), (*date).into(), "县民政局".into()]);
     }
     c.csv("registry/近亲属享受救助备案.csv", f, &[], false);
+    write_units(c, pop);
+}
+
+/// 被巡察单位名录 — the directory of inspected units from the county's inspection office:
+/// departments, townships and villages with parents, region codes and head counts.
+fn write_units(c: &mut County, pop: &Pop) {
+    let mut t = Table::new(&[
+        "单位编码",
+        "单位名称",
+        "单位类型",
+        "上级单位编码",
+        "行政区划代码",
+        "统一社会信用代码",
+        "人数",
+        "主要负责人",
+        "负责人职务",
+    ]);
+    for (u, unit) in c.units.clone().iter().enumerate() {
+        let staff = pop.staff.iter().filter(|s| s.unit == u).count();
+        t.push(vec![
+            unit.code.clone().into(),
+            unit.name.clone().into(),
+            "部门/单位".into(),
+            "".into(),
+            super::people::COUNTY.into(),
+            unit.uscc.clone().into(),
+            Val::Int(staff as i64),
+            "".into(),
+            "".into(),
+        ]);
+    }
+    let residents = |v: usize| pop.residents.iter().filter(|p| p.village == v).count();
+    let towns = c.reg.towns.clone();
+    for (ti, town) in towns.iter().enumerate() {
+        let secretary = c.person(1968, 1982);
+        let people: usize = (0..c.reg.villages.len()).filter(|&v| c.reg.villages[v].town == ti).map(residents).sum();
+        t.push(vec![
+            format!("{}000", town.code).into(),
+            town.name.clone().into(),
+            "乡镇(街道)".into(),
+            "".into(),
+            format!("{}000", town.code).into(),
+            "".into(),
+            Val::Int(people as i64),
+            secretary.name.into(),
+            "党委书记".into(),
+        ]);
+    }
+    for (v, village) in c.reg.villages.iter().enumerate() {
+        let town = &c.reg.towns[village.town];
+        t.push(vec![
+            village.code.clone().into(),
+            village.name.clone().into(),
+            "村(社区)".into(),
+            format!("{}000", town.code).into(),
+            village.code.clone().into(),
+            "".into(),
+            Val::Int(residents(v) as i64),
+            "".into(),
+            "".into(),
+        ]);
+    }
+    c.csv("registry/被巡察单位名录.csv", t, &["清河县被巡察单位名录"], true);
 }

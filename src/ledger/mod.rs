@@ -5,6 +5,7 @@
 //! (`_runs/<run>/<model>.parquet`); the ledger keeps their row numbers. Nothing recorded is ever
 //! changed: sightings and events are append-only (triggers refuse UPDATE and DELETE).
 
+mod history;
 mod query;
 pub mod workflow;
 
@@ -17,6 +18,7 @@ use serde::Serialize;
 
 use crate::runner::RunReport;
 
+pub use history::{ClueSummary, ModelQuality, ModelRun, RunInfo};
 pub use query::{ClueFilter, ClueRow, ClueView, Flag, Sighting};
 pub use workflow::{Event, Person, Status, Step, WorkState};
 
@@ -25,6 +27,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_init.sql"),
     include_str!("migrations/0002_event_position.sql"),
     include_str!("migrations/0003_identity_and_lake.sql"),
+    include_str!("migrations/0004_units_and_fen.sql"),
 ];
 
 /// A ledger error, naming the database file.
@@ -217,8 +220,8 @@ impl Ledger {
                 diff.historical.push(m.model.clone());
             }
             tx.execute(
-                "INSERT INTO run_models (run_id, model, version, params, snapshots, evidence, rows, clues, error, kind)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                "INSERT INTO run_models (run_id, model, version, params, snapshots, evidence, rows, clues, error, kind, without)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
                 params![
                     report.run,
                     m.model,
@@ -229,7 +232,8 @@ impl Ledger {
                     m.rows,
                     m.clues.len(),
                     m.error.clone().or_else(|| m.not_run_reason()),
-                    if historical { "historical" } else { "current" }
+                    if historical { "historical" } else { "current" },
+                    (!m.without.is_empty()).then(|| serde_json::to_string(&m.without).unwrap_or_default())
                 ],
             )
             .map_err(err)?;
@@ -390,7 +394,8 @@ fn sight(
             Some(_) => Mark::Ongoing,
         };
         tx.execute(
-            "INSERT INTO sightings (run_id, clue_id, mark, unit, amount, rows, evidence_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT INTO sightings (run_id, clue_id, mark, unit, amount, rows, evidence_key, unit_code, amount_fen)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             params![
                 run,
                 id,
@@ -398,7 +403,9 @@ fn sight(
                 c.unit,
                 c.amount,
                 serde_json::to_string(&c.rows).unwrap_or_default(),
-                c.evidence_key
+                c.evidence_key,
+                c.unit_code,
+                c.amount_fen
             ],
         )?;
         seen.insert(id);
@@ -430,7 +437,9 @@ mod tests {
                 entity: e.to_string(),
                 entity_values: vec![e.to_string()],
                 unit: "清河县教育局".into(),
+                unit_code: None,
                 amount: Some(100.0),
+                amount_fen: Some(10_000),
                 rows: vec![i],
                 evidence_key: format!("{e}-evidence"),
             })

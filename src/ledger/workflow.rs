@@ -238,7 +238,8 @@ pub struct WorkState {
 }
 
 impl WorkState {
-    fn fold(events: &[Event]) -> WorkState {
+    /// The events folded, before what later runs say (see `state_of`).
+    pub(super) fn fold(events: &[Event]) -> WorkState {
         let mut s = WorkState {
             status: Status::Pending,
             label: Status::Pending.label(),

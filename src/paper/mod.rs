@@ -1,8 +1,8 @@
 //! The working paper (问题底稿) of one clue: everything an inspector needs to write the problem
 //! up, assembled from the ledger (the clue, every run's sighting, every workflow step), the lake
 //! (the evidence rows the run saved, the snapshots and source files they came from) and the
-//! model (its policy basis). [`build`] gathers it; [`render`] writes Markdown or HTML. ID numbers
-//! are masked unless the caller asks otherwise.
+//! model (its policy basis). [`build`] gathers it; [`document`] makes it a [`crate::doc`]
+//! document (Markdown, HTML, xlsx). ID numbers are masked unless the caller asks otherwise.
 
 mod render;
 
@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
-use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use datafusion::parquet::arrow::arrow_reader::{ParquetRecordBatchReaderBuilder, RowSelection};
 use serde::Serialize;
 
 use crate::lake::Lake;
@@ -18,7 +18,7 @@ use crate::ledger::{ClueView, Ledger, Mark, Sighting};
 use crate::model::Model;
 use crate::model::labels::Labels;
 
-pub use render::{Format, render};
+pub use render::{document, section};
 
 /// Where the evidence came from: one dataset snapshot and its source files.
 #[derive(Debug, Clone, Serialize)]
@@ -75,7 +75,27 @@ pub async fn build(
             .run_file(&sighting.run_id, file)
             .await?
             .ok_or_else(|| anyhow::anyhow!("evidence _runs/{}/{file} is missing from the lake", sighting.run_id))?;
-        let reader = ParquetRecordBatchReaderBuilder::try_new(bytes)?.build()?;
+        // only the clue's own rows, which the ledger stored: a model's evidence file can hold
+        // every clue of a run
+        let builder = ParquetRecordBatchReaderBuilder::try_new(bytes)?;
+        let total = builder.metadata().file_metadata().num_rows().max(0) as usize;
+        let mut wanted: Vec<usize> = sighting.rows.iter().copied().filter(|&r| r < total).collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        let selected = !wanted.is_empty();
+        let builder = if !selected {
+            builder
+        } else {
+            let mut ranges: Vec<std::ops::Range<usize>> = Vec::new();
+            for r in wanted {
+                match ranges.last_mut() {
+                    Some(last) if last.end == r => last.end = r + 1,
+                    _ => ranges.push(r..r + 1),
+                }
+            }
+            builder.with_row_selection(RowSelection::from_consecutive_ranges(ranges.into_iter(), total))
+        };
+        let reader = builder.build()?;
         let opts = FormatOptions::default().with_null("");
         for batch in reader {
             let batch = batch?;
@@ -90,7 +110,8 @@ pub async fn build(
                 .map(|c| ArrayFormatter::try_new(c.as_ref(), &opts))
                 .collect::<Result<Vec<_>, _>>()?;
             for r in 0..batch.num_rows() {
-                if ids.is_valid(r) && ids.value(r) == clue {
+                // the stored row numbers are the clue's; without them (an older ledger), its id
+                if selected || (ids.is_valid(r) && (ids.value(r) == view.clue.clue_id || ids.value(r) == clue)) {
                     rows.push(formatters.iter().map(|f| f.value(r).to_string()).collect());
                 }
             }

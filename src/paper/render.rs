@@ -1,15 +1,10 @@
-//! Markdown and HTML renderings of a working paper, in the order of the 问题底稿: 问题概述,
-//! 事实依据, 政策依据, 责任依据, 发现过程, 核查处置记录, then the three-level sign-off.
+//! A working paper as a [`Document`], in the order of the 问题底稿: 问题概述, 事实依据,
+//! 政策依据, 责任依据, 发现过程, 核查处置记录, then the three-level sign-off. The document
+//! renders to Markdown, HTML and xlsx; a brief embeds the same sections.
 
 use super::Paper;
 use crate::codes::text::money;
-
-/// Output format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    Md,
-    Html,
-}
+use crate::doc::{Block as DocBlock, Cell, Document, Section, Table};
 
 /// One block of the paper: a heading and its content.
 enum Block {
@@ -156,104 +151,43 @@ fn header(p: &Paper) -> Vec<(String, String)> {
     ]
 }
 
-/// The paper as text in the chosen format.
-pub fn render(p: &Paper, format: Format) -> String {
-    match format {
-        Format::Md => markdown(p),
-        Format::Html => html(p),
-    }
-}
-
-fn md_cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
-}
-
-fn markdown(p: &Paper) -> String {
-    let mut out = format!("# {}问题底稿\n\n", p.view.clue.title);
-    for (k, v) in header(p) {
-        out.push_str(&format!("- **{k}**：{v}\n"));
-    }
-    if p.masked {
-        out.push_str("\n> 身份证号已脱敏。\n");
-    }
-    for (title, blocks) in sections(p) {
-        out.push_str(&format!("\n## {title}\n\n"));
-        for b in blocks {
-            match b {
-                Block::Para(t) => out.push_str(&format!("{t}\n\n")),
-                Block::List(items) => {
-                    for i in items {
-                        out.push_str(&format!("- {i}\n"));
-                    }
-                    out.push('\n');
-                }
-                Block::Table(head, rows) => {
-                    out.push_str(&format!("| {} |\n", head.iter().map(|h| md_cell(h)).collect::<Vec<_>>().join(" | ")));
-                    out.push_str(&format!("|{}\n", "---|".repeat(head.len().max(1))));
-                    for r in rows {
-                        out.push_str(&format!(
-                            "| {} |\n",
-                            r.iter().map(|c| md_cell(c)).collect::<Vec<_>>().join(" | ")
-                        ));
-                    }
-                    out.push('\n');
-                }
+fn sections_of(p: &Paper) -> Vec<Section> {
+    sections(p)
+        .into_iter()
+        .map(|(title, blocks)| {
+            let mut s = Section::new(title);
+            for b in blocks {
+                s.blocks.push(match b {
+                    Block::Para(text) => DocBlock::Para { text },
+                    Block::List(items) => DocBlock::List { items },
+                    Block::Table(head, rows) => DocBlock::Table(Table {
+                        caption: None,
+                        head,
+                        rows: rows.into_iter().map(|r| r.into_iter().map(Cell::Text).collect()).collect(),
+                        sheet: None,
+                    }),
+                });
             }
-        }
-    }
-    out
+            s
+        })
+        .collect()
 }
 
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+/// The paper as a document of its own.
+pub fn document(p: &Paper) -> Document {
+    Document {
+        title: format!("{}问题底稿", p.view.clue.title),
+        meta: header(p),
+        notices: if p.masked { vec!["身份证号已脱敏。".into()] } else { vec![] },
+        sections: sections_of(p),
+    }
 }
 
-fn html(p: &Paper) -> String {
-    let mut out = String::from("<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">");
-    out.push_str(&format!("<title>{}问题底稿</title>", esc(&p.view.clue.title)));
-    out.push_str(
-        "<style>body{font-family:\"Noto Sans CJK SC\",\"Microsoft YaHei\",sans-serif;max-width:60em;margin:2em auto;line-height:1.6}\
-         table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #999;padding:.2em .5em;font-size:.9em}\
-         th{background:#eee}dl{display:grid;grid-template-columns:max-content auto;gap:.2em 1em}dt{font-weight:bold}</style></head><body>\n",
-    );
-    out.push_str(&format!("<h1>{}问题底稿</h1>\n<dl>", esc(&p.view.clue.title)));
-    for (k, v) in header(p) {
-        out.push_str(&format!("<dt>{}</dt><dd>{}</dd>", esc(&k), esc(&v)));
-    }
-    out.push_str("</dl>\n");
-    if p.masked {
-        out.push_str("<p><em>身份证号已脱敏。</em></p>\n");
-    }
-    for (title, blocks) in sections(p) {
-        out.push_str(&format!("<h2>{}</h2>\n", esc(title)));
-        for b in blocks {
-            match b {
-                Block::Para(t) => out.push_str(&format!("<p>{}</p>\n", esc(&t))),
-                Block::List(items) => {
-                    out.push_str("<ul>");
-                    for i in items {
-                        out.push_str(&format!("<li>{}</li>", esc(&i)));
-                    }
-                    out.push_str("</ul>\n");
-                }
-                Block::Table(head, rows) => {
-                    out.push_str("<table><tr>");
-                    for h in head {
-                        out.push_str(&format!("<th>{}</th>", esc(&h)));
-                    }
-                    out.push_str("</tr>");
-                    for r in rows {
-                        out.push_str("<tr>");
-                        for c in r {
-                            out.push_str(&format!("<td>{}</td>", esc(&c)));
-                        }
-                        out.push_str("</tr>");
-                    }
-                    out.push_str("</table>\n");
-                }
-            }
-        }
-    }
-    out.push_str("</body></html>\n");
-    out
+/// The paper as one section of another document (a brief's appendix), anchored `paper-<id>`.
+pub fn section(p: &Paper) -> Section {
+    let mut s = Section::new(format!("{} {}问题底稿", p.view.clue.clue_id, p.view.clue.title))
+        .with_id(format!("paper-{}", p.view.clue.clue_id));
+    s.list(header(p).into_iter().map(|(k, v)| format!("{k}：{v}")).collect());
+    s.sections = sections_of(p);
+    s
 }

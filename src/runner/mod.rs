@@ -16,9 +16,9 @@ pub mod test_run;
 use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
 
-use datafusion::arrow::array::{Array, ArrayRef, Float64Array};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray};
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::DataType;
+use datafusion::arrow::datatypes::{DataType, Decimal128Type};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use datafusion::error::DataFusionError;
@@ -30,6 +30,7 @@ use crate::engine::Engine;
 use crate::lake::{Lake, Manifest};
 use crate::model::{self, Model, ParamValue, params::AS_OF};
 use crate::schema::Schema;
+use crate::units;
 pub use identity::clue_id;
 pub use inputs::{Assessment, Availability, Inputs};
 pub use report::{Clue, ModelOutcome, RunReport, Status};
@@ -238,7 +239,7 @@ impl Runner {
             Ok(Some(batches)) => match clues(m, &batches) {
                 Ok(clues) => {
                     outcome.rows = batches.iter().map(|b| b.num_rows()).sum();
-                    outcome.amount = m.spec.amount.as_ref().map(|_| clues.iter().filter_map(|c| c.amount).sum());
+                    outcome.amount = m.spec.amount.as_ref().map(|_| clues.iter().filter_map(|c| c.amount_fen).sum::<i64>() as f64 / 100.0);
                     outcome.clues = clues;
                     outcome.batches = batches;
                 }
@@ -282,13 +283,38 @@ impl Runner {
         out
     }
 
-    /// Runs models, several at once; outcomes come back in the order given.
+    /// Runs models, several at once; outcomes come back in the order given. Each clue's unit
+    /// value is resolved against the lake's directory of units, when it has one.
     pub async fn run(&self, models: &[&Model], req: &RunRequest) -> Vec<ModelOutcome> {
-        futures::stream::iter(models.iter())
+        let mut outcomes: Vec<ModelOutcome> = futures::stream::iter(models.iter())
             .map(|m| self.run_model(m, req))
             .buffered(req.concurrency.max(1))
             .collect()
-            .await
+            .await;
+        if let Ok(dir) = self.directory().await
+            && !dir.is_empty()
+        {
+            for (m, o) in models.iter().zip(&mut outcomes) {
+                let region = units::is_region_column(&m.spec.unit);
+                for c in &mut o.clues {
+                    if let units::Resolution::Unit(i, _) = dir.resolve(&c.unit, region) {
+                        c.unit_code = Some(dir.units[i].code.clone());
+                    }
+                }
+            }
+        }
+        outcomes
+    }
+
+    /// A read-only query over the registered tables (registries for briefs).
+    pub async fn query(&self, sql: &str) -> anyhow::Result<Vec<RecordBatch>> {
+        Ok(self.engine.sql(sql).await?.collect().await?)
+    }
+
+    /// The lake's directory of inspected units (empty when the lake has none).
+    pub async fn directory(&self) -> anyhow::Result<units::Directory> {
+        let batches = self.engine.sql(units::QUERY).await?.collect().await?;
+        Ok(units::Directory::from_batches(&batches))
     }
 }
 
@@ -368,13 +394,12 @@ fn clues(m: &Model, batches: &[RecordBatch]) -> Result<Vec<Clue>, DataFusionErro
             keys.iter().map(|a| ArrayFormatter::try_new(a.as_ref(), &fo)).collect::<Result<_, _>>()?;
         let unit = col(&m.spec.unit)?;
         let unit_fmt = ArrayFormatter::try_new(unit.as_ref(), &fo)?;
-        let amount: Option<Float64Array> = match &m.spec.amount {
-            Some(a) => {
-                let arr = cast(&col(a)?, &DataType::Float64)?;
-                Some(arr.as_any().downcast_ref::<Float64Array>().expect("cast to Float64").clone())
-            }
+        // money in 分, exactly: the evidence's decimal (or a float rounded to the fen once)
+        let amount: Option<ArrayRef> = match &m.spec.amount {
+            Some(a) => Some(cast(&col(a)?, &DataType::Decimal128(38, 2))?),
             None => None,
         };
+        let amount = amount.as_ref().map(|a| a.as_primitive::<Decimal128Type>());
         let all_fmt: Vec<ArrayFormatter> =
             b.columns().iter().map(|a| ArrayFormatter::try_new(a.as_ref(), &fo)).collect::<Result<_, _>>()?;
         let typed: Vec<Vec<identity::KeyValue>> = keys.iter().map(identity::column_values).collect::<Result<_, _>>()?;
@@ -390,7 +415,9 @@ fn clues(m: &Model, batches: &[RecordBatch]) -> Result<Vec<Clue>, DataFusionErro
                     entity,
                     entity_values: values.clone(),
                     unit: unit_fmt.value(r).to_string(),
+                    unit_code: None,
                     amount: None,
+                    amount_fen: None,
                     rows: Vec::new(),
                     evidence_key: String::new(),
                 });
@@ -400,10 +427,12 @@ fn clues(m: &Model, batches: &[RecordBatch]) -> Result<Vec<Clue>, DataFusionErro
             clue.rows.push(row0 + r);
             let text: Vec<String> = all_fmt.iter().map(|f| f.value(r).to_string()).collect();
             contents.entry(i).or_default().push(text.join("\u{1f}"));
-            if let Some(a) = &amount {
-                if a.is_valid(r) {
-                    *clue.amount.get_or_insert(0.0) += a.value(r);
-                }
+            if let Some(a) = &amount
+                && a.is_valid(r)
+            {
+                let fen = clue.amount_fen.get_or_insert(0);
+                *fen = fen.saturating_add(i64::try_from(a.value(r)).unwrap_or(i64::MAX));
+                clue.amount = Some(*fen as f64 / 100.0);
             }
         }
         row0 += b.num_rows();

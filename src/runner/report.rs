@@ -26,8 +26,16 @@ pub struct Clue {
     pub entity_values: Vec<String>,
     /// The inspected unit (or region) of the first evidence row.
     pub unit: String,
-    /// Amount involved (元), summed over the evidence rows.
+    /// The unit of the directory (`units`) the value resolves to, if the lake has a directory
+    /// and the value names one of its units ([`crate::units`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit_code: Option<String>,
+    /// Amount involved (元), summed over the evidence rows (for display; see `amount_fen`).
     pub amount: Option<f64>,
+    /// The same amount in integer 分, summed exactly from the evidence's decimal column: what
+    /// the ledger stores and briefs add up.
+    #[serde(skip)]
+    pub amount_fen: Option<i64>,
     /// Evidence rows (indices into the model's output).
     pub rows: Vec<usize>,
     /// Fingerprint of the evidence rows' content (every column), order-independent: changes

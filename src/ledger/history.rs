@@ -1,0 +1,355 @@
+//! The ledger read in bulk, for briefs and model quality: every clue with its latest sighting up
+//! to a date, the runs, every sighting's mark, each model's latest recorded part of a run, and
+//! what verification said of each model's clues (属实 / 部分属实 / 不属实, dismissed and why,
+//! amounts confirmed and recovered) — model precision learnt from the inspectors' outcomes.
+
+use std::collections::{BTreeMap, HashMap};
+
+use rusqlite::params;
+use serde::Serialize;
+
+use super::workflow::{Event, Step};
+use super::{Error, Ledger, Mark};
+
+/// One clue as of a date: its latest sighting in a run on data up to that date.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClueSummary {
+    pub clue_id: String,
+    pub model: String,
+    pub title: String,
+    pub area: String,
+    pub domain: String,
+    pub severity: String,
+    pub entity: String,
+    pub first_run: String,
+    pub last_run: String,
+    pub mark: Mark,
+    /// The unit value of its latest sighting that had one, and the unit it resolved to.
+    pub unit: Option<String>,
+    pub unit_code: Option<String>,
+    /// Amount of its latest sighting that found it, in 分.
+    pub amount_fen: Option<i64>,
+    /// Found (not only resolved) by a run whose data lies in the period asked for.
+    pub in_period: bool,
+}
+
+/// A recorded run.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunInfo {
+    pub run_id: String,
+    pub as_of: String,
+    pub started_at: String,
+}
+
+/// A model's part of one recorded run.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelRun {
+    pub model: String,
+    pub run_id: String,
+    pub as_of: String,
+    /// Failed, or could not look (`not run: …`).
+    pub error: Option<String>,
+    /// Optional inputs it ran without.
+    pub without: Vec<String>,
+    pub clues: i64,
+    pub snapshots: BTreeMap<String, String>,
+    pub params: serde_json::Value,
+}
+
+impl ModelRun {
+    /// It looked at the data (it may still have lacked optional inputs).
+    pub fn looked(&self) -> bool {
+        self.error.is_none()
+    }
+
+    /// It could not look: core data missing or its ingest failed.
+    pub fn not_run(&self) -> bool {
+        self.error.as_deref().is_some_and(|e| e.starts_with("not run"))
+    }
+}
+
+/// What verification said of one model's clues under one parameter setting.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ModelQuality {
+    pub model: String,
+    /// The parameter setting of the run that first raised the clues, `name=value` joined by `, `.
+    pub params: String,
+    pub raised: u64,
+    pub true_: u64,
+    pub partly_true: u64,
+    pub untrue: u64,
+    pub dismissed: u64,
+    /// Dismissal reasons with their counts, most frequent first.
+    pub dismiss_reasons: Vec<(String, u64)>,
+    pub confirmed_fen: i64,
+    pub recovered_fen: i64,
+}
+
+impl ModelQuality {
+    /// Clues judged: verified either way, or dismissed as false positives in triage.
+    pub fn judged(&self) -> u64 {
+        self.true_ + self.partly_true + self.untrue + self.dismissed
+    }
+
+    /// 属实率: clues verified 属实 or 部分属实 of the clues judged; `None` before any judgement.
+    pub fn precision(&self) -> Option<f64> {
+        let n = self.judged();
+        (n > 0).then(|| (self.true_ + self.partly_true) as f64 / n as f64)
+    }
+
+    /// 属实率 in words: "75% (3/4)", or 暂无核实.
+    pub fn precision_label(&self) -> String {
+        match self.precision() {
+            Some(p) => format!("{:.0}% ({}/{})", p * 100.0, self.true_ + self.partly_true, self.judged()),
+            None => "暂无核实".into(),
+        }
+    }
+
+    fn add(&mut self, other: &ModelQuality) {
+        self.raised += other.raised;
+        self.true_ += other.true_;
+        self.partly_true += other.partly_true;
+        self.untrue += other.untrue;
+        self.dismissed += other.dismissed;
+        self.confirmed_fen += other.confirmed_fen;
+        self.recovered_fen += other.recovered_fen;
+        let mut reasons: BTreeMap<String, u64> = self.dismiss_reasons.drain(..).collect();
+        for (r, n) in &other.dismiss_reasons {
+            *reasons.entry(r.clone()).or_default() += n;
+        }
+        self.dismiss_reasons = sorted(reasons);
+    }
+}
+
+fn sorted(reasons: BTreeMap<String, u64>) -> Vec<(String, u64)> {
+    let mut v: Vec<(String, u64)> = reasons.into_iter().collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    v
+}
+
+fn params_label(params: &str) -> String {
+    let v: serde_json::Value = serde_json::from_str(params).unwrap_or_default();
+    let parts: Vec<String> = v
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|kv| Some(format!("{}={}", kv.get(0)?.as_str()?, kv.get(1)?.as_str()?)))
+                .collect()
+        })
+        .unwrap_or_default();
+    if parts.is_empty() { "默认".into() } else { parts.join(", ") }
+}
+
+impl Ledger {
+    /// Every clue as of `to` (runs on data up to that date; all runs when `None`), its latest
+    /// sighting, and whether a run on data in `from..=to` found it.
+    pub fn clue_summaries(&self, from: Option<&str>, to: Option<&str>) -> Result<Vec<ClueSummary>, Error> {
+        let sql = "
+WITH seen AS (
+    SELECT s.seq, s.clue_id, s.run_id, s.mark, s.unit, s.unit_code, s.amount_fen, s.amount, r.as_of
+    FROM sightings s JOIN runs r ON r.run_id = s.run_id
+    WHERE (?2 IS NULL OR r.as_of <= ?2)
+),
+latest AS (SELECT clue_id, max(seq) AS seq FROM seen GROUP BY clue_id),
+found AS (SELECT clue_id, max(seq) AS seq FROM seen WHERE mark <> 'resolved' GROUP BY clue_id),
+period AS (SELECT DISTINCT clue_id FROM seen WHERE mark <> 'resolved' AND (?1 IS NULL OR as_of >= ?1))
+SELECT c.clue_id, c.model, c.title, c.area, c.domain, c.severity, c.entity, c.first_run,
+       l.run_id, l.mark, f.unit, f.unit_code,
+       coalesce(f.amount_fen, CAST(round(f.amount * 100) AS INTEGER)),
+       p.clue_id IS NOT NULL
+FROM clues c
+JOIN latest ls ON ls.clue_id = c.clue_id
+JOIN seen l ON l.seq = ls.seq
+LEFT JOIN found fs ON fs.clue_id = c.clue_id
+LEFT JOIN seen f ON f.seq = fs.seq
+LEFT JOIN period p ON p.clue_id = c.clue_id
+ORDER BY c.clue_id";
+        let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(params![from, to], |r| {
+                let mark: String = r.get(9)?;
+                Ok(ClueSummary {
+                    clue_id: r.get(0)?,
+                    model: r.get(1)?,
+                    title: r.get(2)?,
+                    area: r.get(3)?,
+                    domain: r.get(4)?,
+                    severity: r.get(5)?,
+                    entity: r.get(6)?,
+                    first_run: r.get(7)?,
+                    last_run: r.get(8)?,
+                    mark: Mark::parse(&mark).unwrap_or(Mark::New),
+                    unit: r.get(10)?,
+                    unit_code: r.get(11)?,
+                    amount_fen: r.get(12)?,
+                    in_period: r.get(13)?,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
+    }
+
+    /// Recorded runs on data up to `to`, oldest first.
+    pub fn runs_until(&self, to: Option<&str>) -> Result<Vec<RunInfo>, Error> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT run_id, as_of, started_at FROM runs WHERE (?1 IS NULL OR as_of <= ?1) ORDER BY as_of, rowid",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([to], |r| Ok(RunInfo { run_id: r.get(0)?, as_of: r.get(1)?, started_at: r.get(2)? }))
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
+    }
+
+    /// Every sighting as (run, clue, mark), in recording order.
+    pub fn marks(&self) -> Result<Vec<(String, String, Mark)>, Error> {
+        let mut stmt =
+            self.conn.prepare_cached("SELECT run_id, clue_id, mark FROM sightings ORDER BY seq").map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                let m: String = r.get(2)?;
+                Ok((r.get(0)?, r.get(1)?, Mark::parse(&m).unwrap_or(Mark::New)))
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
+    }
+
+    /// Each model's latest recorded (current) part of a run on data up to `to`.
+    pub fn latest_model_runs(&self, to: Option<&str>) -> Result<BTreeMap<String, ModelRun>, Error> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT m.model, m.run_id, r.as_of, m.error, m.without, m.clues, m.snapshots, m.params
+                 FROM run_models m JOIN runs r ON r.run_id = m.run_id
+                 WHERE m.kind = 'current' AND (?1 IS NULL OR r.as_of <= ?1)
+                 ORDER BY r.as_of, r.rowid",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([to], |r| {
+                let without: Option<String> = r.get(4)?;
+                let snapshots: String = r.get(6)?;
+                let params: String = r.get(7)?;
+                Ok(ModelRun {
+                    model: r.get(0)?,
+                    run_id: r.get(1)?,
+                    as_of: r.get(2)?,
+                    error: r.get(3)?,
+                    without: without.and_then(|w| serde_json::from_str(&w).ok()).unwrap_or_default(),
+                    clues: r.get(5)?,
+                    snapshots: serde_json::from_str(&snapshots).unwrap_or_default(),
+                    params: serde_json::from_str(&params).unwrap_or_default(),
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        let mut out = BTreeMap::new();
+        for m in rows {
+            let m = m.map_err(|e| self.err(e))?;
+            out.insert(m.model.clone(), m);
+        }
+        Ok(out)
+    }
+
+    /// What verification said of each model's clues, per model and parameter setting (the
+    /// setting of the run that first raised each clue). A clue counts by its latest
+    /// verification; a clue dismissed in triage counts as dismissed with its reason.
+    pub fn quality(&self) -> Result<Vec<ModelQuality>, Error> {
+        let mut raised: BTreeMap<(String, String), ModelQuality> = BTreeMap::new();
+        let mut of_clue: HashMap<String, (String, String)> = HashMap::new();
+        {
+            let mut stmt = self
+                .conn
+                .prepare_cached(
+                    "SELECT c.clue_id, c.model, coalesce(m.params, '[]') FROM clues c
+                     LEFT JOIN run_models m ON m.run_id = c.first_run AND m.model = c.model",
+                )
+                .map_err(|e| self.err(e))?;
+            let rows = stmt
+                .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))
+                .map_err(|e| self.err(e))?;
+            for row in rows {
+                let (clue, model, params) = row.map_err(|e| self.err(e))?;
+                let key = (model.clone(), params_label(&params));
+                let q = raised.entry(key.clone()).or_insert_with(|| ModelQuality {
+                    model,
+                    params: key.1.clone(),
+                    ..Default::default()
+                });
+                q.raised += 1;
+                of_clue.insert(clue, key);
+            }
+        }
+        let mut events: BTreeMap<String, Vec<Event>> = BTreeMap::new();
+        {
+            let mut stmt = self
+                .conn
+                .prepare_cached("SELECT clue_id, seq, at, actor, data, reason, seen_seq FROM events ORDER BY seq")
+                .map_err(|e| self.err(e))?;
+            let rows = stmt
+                .query_map([], |r| {
+                    let data: String = r.get(4)?;
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        Event {
+                            seq: r.get(1)?,
+                            at: r.get(2)?,
+                            actor: r.get(3)?,
+                            step: serde_json::from_str(&data).unwrap_or(Step::Note),
+                            reason: r.get(5)?,
+                            seen_seq: r.get(6)?,
+                        },
+                    ))
+                })
+                .map_err(|e| self.err(e))?;
+            for row in rows {
+                let (clue, e) = row.map_err(|e| self.err(e))?;
+                events.entry(clue).or_default().push(e);
+            }
+        }
+        let mut reasons: BTreeMap<(String, String), BTreeMap<String, u64>> = BTreeMap::new();
+        for (clue, evs) in &events {
+            let Some(key) = of_clue.get(clue) else { continue };
+            let Some(q) = raised.get_mut(key) else { continue };
+            let s = super::workflow::WorkState::fold(evs);
+            if let Some(result) = &s.result {
+                match result.as_str() {
+                    "属实" => q.true_ += 1,
+                    "部分属实" => q.partly_true += 1,
+                    _ => q.untrue += 1,
+                }
+                if result != "不属实" {
+                    q.confirmed_fen += s.amount_involved.map(crate::doc::fen_of).unwrap_or(0);
+                }
+                q.recovered_fen += s.amount_recovered.map(crate::doc::fen_of).unwrap_or(0);
+            } else if let Some(e) = evs.iter().rev().find(|e| matches!(e.step, Step::Triage { .. }))
+                && matches!(e.step, Step::Triage { dismiss: true, .. })
+            {
+                q.dismissed += 1;
+                let reason = e.reason.clone().unwrap_or_default().trim().to_string();
+                *reasons.entry(key.clone()).or_default().entry(reason).or_default() += 1;
+            }
+        }
+        for (key, r) in reasons {
+            if let Some(q) = raised.get_mut(&key) {
+                q.dismiss_reasons = sorted(r);
+            }
+        }
+        Ok(raised.into_values().collect())
+    }
+
+    /// [`Ledger::quality`] summed over parameter settings: one record per model.
+    pub fn quality_by_model(&self) -> Result<BTreeMap<String, ModelQuality>, Error> {
+        let mut out: BTreeMap<String, ModelQuality> = BTreeMap::new();
+        for q in self.quality()? {
+            let e = out.entry(q.model.clone()).or_insert_with(|| ModelQuality {
+                model: q.model.clone(),
+                params: "全部".into(),
+                ..Default::default()
+            });
+            e.add(&q);
+        }
+        Ok(out)
+    }
+}
