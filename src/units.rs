@@ -9,7 +9,7 @@ use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::datatypes::Int64Type;
 use serde::Serialize;
 
-use crate::codes::text;
+use crate::codes::{self, text};
 
 /// One unit of the directory.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -61,20 +61,6 @@ pub struct Directory {
 /// an absent one as an empty table).
 pub const QUERY: &str = "SELECT unit_code, name, kind, parent_code, region_code, uscc, aliases, CAST(people AS BIGINT) AS people, leader, leader_post FROM units WHERE unit_code IS NOT NULL ORDER BY unit_code";
 
-/// A region code's canonical form: the digits without trailing all-zero levels beyond the
-/// county (340524101000 and 340524101 are the same township).
-pub fn region_key(s: &str) -> Option<String> {
-    let s = s.trim();
-    if !(6..=12).contains(&s.len()) || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let mut k = s.to_string();
-    while k.len() > 6 && k.ends_with("000") {
-        k.truncate(k.len() - 3);
-    }
-    Some(k)
-}
-
 /// A name as compared: blanks removed, full-width folded, brackets made plain, and a leading
 /// county or city name (清河县教育局 → 教育局, 县教育局 → 教育局) dropped.
 pub fn name_key(s: &str) -> String {
@@ -109,7 +95,7 @@ impl Directory {
             d.units.push(u);
         }
         for (i, u) in d.units.iter().enumerate() {
-            for r in u.region.iter().filter_map(|r| region_key(r)) {
+            for r in u.region.iter().filter_map(|r| codes::region::key(r)) {
                 let e = d.by_region.entry(r).or_default();
                 if !e.contains(&i) {
                     e.push(i);
@@ -156,7 +142,11 @@ impl Directory {
                     uscc: s(5, r),
                     aliases: s(6, r)
                         .map(|a| {
-                            a.split(['；', ';', '、', ',', '，']).map(str::trim).filter(|x| !x.is_empty()).map(String::from).collect()
+                            a.split(['；', ';', '、', ',', '，'])
+                                .map(str::trim)
+                                .filter(|x| !x.is_empty())
+                                .map(String::from)
+                                .collect()
                         })
                         .unwrap_or_default(),
                     people: people.and_then(|p| p.is_valid(r).then(|| p.value(r))),
@@ -189,7 +179,7 @@ impl Directory {
         }
         let by_code = || self.by_code.get(v).map(|&i| Resolution::Unit(i, How::Code));
         let by_region = || {
-            region_key(v).and_then(|k| self.by_region.get(&k)).map(|hits| match hits.as_slice() {
+            codes::region::key(v).and_then(|k| self.by_region.get(&k)).map(|hits| match hits.as_slice() {
                 [one] => Resolution::Unit(*one, How::Region),
                 many => Resolution::Ambiguous(many.to_vec()),
             })
@@ -239,6 +229,9 @@ impl Directory {
             Resolution::Ambiguous(c) => Err(c),
             Resolution::None => {
                 let key = name_key(query);
+                if key.is_empty() {
+                    return Err(Vec::new());
+                }
                 let c: Vec<usize> =
                     (0..self.units.len()).filter(|&i| name_key(&self.units[i].name).contains(&key)).collect();
                 if let [one] = c.as_slice() { Ok(*one) } else { Err(c) }
@@ -365,10 +358,17 @@ mod tests {
     }
 
     #[test]
-    fn region_codes_compare_without_trailing_zero_levels() {
-        assert_eq!(region_key("340524101000").as_deref(), Some("340524101"));
-        assert_eq!(region_key("340524000000").as_deref(), Some("340524"));
-        assert_eq!(region_key("3405241012").as_deref(), Some("3405241012"));
-        assert_eq!(region_key("abc"), None);
+    fn any_text_is_answered_without_a_panic() {
+        let d = county();
+        let mut seed = 7u64;
+        let pieces = ["村", "镇", "县", "340524", "101", "000", "（", ")", " ", "\u{3000}", "前进", "é", "0", "河口"];
+        for _ in 0..5000 {
+            let mut s = String::new();
+            for _ in 0..(seed % 9) {
+                seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                s.push_str(pieces[(seed >> 33) as usize % pieces.len()]);
+            }
+            let _ = (d.resolve(&s, false), d.resolve(&s, true), d.find(&s), name_key(&s));
+        }
     }
 }

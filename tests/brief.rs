@@ -86,8 +86,7 @@ async fn brief(p: &TestProject, unit: &str) -> searchlight::brief::Brief {
     let lake = searchlight::lake::Lake::open(&project.lake).unwrap();
     let runner = searchlight::runner::Runner::over_lake(&lake, &catalog).await.unwrap();
     let ledger = Ledger::open_existing(&project.ledger).unwrap();
-    let labels =
-        searchlight::model::labels::Labels::load(&project.models_dir().join("labels.toml"), &catalog).unwrap();
+    let labels = searchlight::model::labels::Labels::load(&project.models_dir().join("labels.toml"), &catalog).unwrap();
     let req = searchlight::brief::Request {
         unit: unit.into(),
         as_of: chrono::NaiveDate::from_ymd_opt(2025, 12, 31).unwrap(),
@@ -271,13 +270,25 @@ async fn model_quality_is_learnt_from_verification_outcomes() {
     let row = md.lines().find(|l| l.contains(&a1) && l.contains("33% (1/3)"));
     assert!(row.is_some(), "{md}");
     assert!(md.contains("已核实(属实)"), "{md}");
+
+    // 整改 past its due date is 逾期 as of the brief's date (not the clock's)
+    ok(&p, &["clue", "rectify", &a1, "--due", "2025-12-15", "--by", "王五"]);
+    let md = ok(&p, &["brief", "甲镇", "--as-of", "2025-12-31", "--format", "md"]);
+    assert!(md.contains("整改中 1 条(其中逾期 1 条)"), "{md}");
+    assert!(md.contains("| 2025-12-15 |"), "{md}");
+    let md =
+        ok(&p, &["brief", "甲镇", "--as-of", "2025-12-31", "--period", "2025-01-01..2025-12-31", "--format", "md"]);
+    assert!(md.contains("整改中 1 条(其中逾期 1 条)"), "{md}");
 }
 
 fn chromium() -> Option<String> {
     if let Ok(c) = std::env::var("SEARCHLIGHT_TEST_CHROMIUM") {
         return Some(c);
     }
-    ["/usr/bin/chromium", "/usr/bin/chromium-browser"].iter().find(|p| std::path::Path::new(p).exists()).map(|p| p.to_string())
+    ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .iter()
+        .find(|p| std::path::Path::new(p).exists())
+        .map(|p| p.to_string())
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -321,7 +332,16 @@ async fn the_html_loads_in_chromium_with_its_charts_and_no_console_error() {
     assert!(bytes.starts_with(b"%PDF"), "printed");
     // and the DOM Chromium built has both charts, each with its bars
     let out = Command::new(&browser)
-        .args(["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--dump-dom"])
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--dump-dom",
+        ])
         .arg(format!("--user-data-dir={}", profile.path().display()))
         .arg(format!("file://{}", html.display()))
         .output()
@@ -333,4 +353,36 @@ async fn the_html_loads_in_chromium_with_its_charts_and_no_console_error() {
         assert!(f.contains("<svg") && f.matches("<rect").count() >= 3, "a chart with bars");
     }
     assert!(dom.contains("id=\"paper-"), "working papers embedded");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_period_and_the_trend_follow_the_runs() {
+    let p = county();
+    pipeline(&p);
+    // half a year later 西村's recipient is gone and a new one appears
+    let a4 = "990001199001010077";
+    let pay = std::fs::read_to_string(p.path("data/pay.csv")).unwrap();
+    let pay = pay.replace(&format!("{A3},西村,0.30\n"), &format!("{a4},西村,7\n"));
+    p.write("data/pay.csv", pay);
+    let (code, out, err) = searchlight(&p, &["pipeline", "--as-of", "2026-06-30"]);
+    assert_eq!(code, Some(2), "{out}\n{err}");
+
+    let entities =
+        |b: &searchlight::brief::Brief| -> BTreeSet<String> { b.clues.iter().map(|c| c.clue.entity.clone()).collect() };
+    // as of the first run's date, the later run is not there
+    let then = brief(&p, "甲镇").await;
+    assert_eq!(entities(&then), BTreeSet::from([A1.into(), A2.into(), A3.into(), "TB1".into()]));
+    assert_eq!(then.trend.len(), 1);
+    let md = ok(&p, &["brief", "甲镇", "--as-of", "2026-06-30", "--format", "md"]);
+    // the trend: 4 new in the first run; 1 new and 1 resolved in the second, 4 still open
+    assert!(md.contains("| 2025-12-31 | 4 | 0 | 4 |"), "{md}");
+    assert!(md.contains("| 2026-06-30 | 1 | 1 | 4 |"), "{md}");
+    assert!(md.contains("已消失"), "A3 is listed as gone: {md}");
+    // only the clues the second run found
+    let md = ok(&p, &["brief", "甲镇", "--period", "2026-01-01..2026-06-30", "--format", "md"]);
+    assert!(md.contains("统计期间**：2026-01-01 至 2026-06-30"), "{md}");
+    assert!(md.contains("990001********0077") && !md.contains("990001********0033"), "{md}");
+    let (code, _, err) = searchlight(&p, &["brief", "甲镇", "--period", "2026-06-30..2026-01-01"]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("is after"), "{err}");
 }

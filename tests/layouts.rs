@@ -114,7 +114,7 @@ async fn both_layouts_find_every_planted_anomaly_and_no_lookalike() {
 async fn both_layouts_raise_the_same_clues() {
     let (_a, _, in_a) = run_layout(".").await;
     let (_b, _, in_b) = run_layout("fixtures/demo-b").await;
-    let mut compared = 0;
+    let (mut compared, mut resolved, mut total) = (0, 0, 0);
     for (a, b) in in_a.iter().zip(&in_b) {
         assert_eq!(a.model, b.model);
         if b.status == Status::NotRun {
@@ -123,6 +123,14 @@ async fn both_layouts_raise_the_same_clues() {
         let want: BTreeSet<String> = a.clues.iter().map(|c| searchlight::demo::layout_b::entity(&c.entity)).collect();
         let have: BTreeSet<String> = b.clues.iter().map(|c| c.entity.clone()).collect();
         assert_eq!(want, have, "{}: the clues depend on how the exports are cut", a.model);
+        // and each clue belongs to the same inspected unit, whichever directory export named it
+        let units_a: BTreeMap<String, Option<String>> =
+            a.clues.iter().map(|c| (searchlight::demo::layout_b::entity(&c.entity), c.unit_code.clone())).collect();
+        let units_b: BTreeMap<String, Option<String>> =
+            b.clues.iter().map(|c| (c.entity.clone(), c.unit_code.clone())).collect();
+        assert_eq!(units_a, units_b, "{}: the unit a clue resolves to depends on the cut", a.model);
+        resolved += b.clues.iter().filter(|c| c.unit_code.is_some()).count();
+        total += b.clues.len();
         assert_eq!(
             a.amount.map(|x| (x * 100.0).round()),
             b.amount.map(|x| (x * 100.0).round()),
@@ -132,4 +140,6 @@ async fn both_layouts_raise_the_same_clues() {
         compared += 1;
     }
     assert!(compared >= 40, "{compared} models compared");
+    // firms named as the unit (a bidder, a subsidised company) are no inspected unit
+    assert!(resolved * 10 >= total * 9, "{resolved} of {total} clues resolved to a unit");
 }

@@ -78,11 +78,18 @@ fn overview(b: &Brief) -> Section {
         for (x, _, _) in &b.subordinates {
             *kinds.entry(x.kind.as_str()).or_default() += 1;
         }
-        format!("下属单位 {} 个({})", b.subordinates.len(), kinds.iter().map(|(k, n)| format!("{k} {n}")).collect::<Vec<_>>().join("、"))
+        format!(
+            "下属单位 {} 个({})",
+            b.subordinates.len(),
+            kinds.iter().map(|(k, n)| format!("{k} {n}")).collect::<Vec<_>>().join("、")
+        )
     };
     s.para(format!(
         "{}(单位编码 {}，{}{parent}{people})；{subs}。本通报汇总该单位及其下属单位的大数据比对线索，截至数据日期 {}。",
-        u.name, u.code, if u.kind.is_empty() { "类型未填" } else { &u.kind }, b.as_of
+        u.name,
+        u.code,
+        if u.kind.is_empty() { "类型未填" } else { &u.kind },
+        b.as_of
     ));
     if !b.subordinates.is_empty() {
         let mut t = Table::new(&["单位编码", "单位名称", "类型", "人数", "线索数"]).caption("下属单位");
@@ -100,8 +107,15 @@ fn overview(b: &Brief) -> Section {
     if b.leaders.is_empty() {
         s.para("领导班子：干部信息及名录中未列出本单位及下属单位的班子成员。");
     } else {
-        let mut t = Table::new(&["单位", "姓名", "身份证号", "职务", "经商办企业情况(市场主体登记)", "近亲属(在册/享受救助已备案)"])
-            .caption("领导班子及村(社区)干部");
+        let mut t = Table::new(&[
+            "单位",
+            "姓名",
+            "身份证号",
+            "职务",
+            "经商办企业情况(市场主体登记)",
+            "近亲属(在册/享受救助已备案)",
+        ])
+        .caption("领导班子及村(社区)干部");
         for l in &b.leaders {
             let rel = match l.relatives {
                 Some((n, f)) => format!("{n} 人 / {f} 人"),
@@ -148,8 +162,9 @@ fn problems(b: &Brief) -> Section {
             format!("另有 {} 个模型未能检查(见下表「检查情况」及第六部分)，其结果不能视为“无问题”。", could_not.len())
         }
     ));
-    let mut t = Table::new(&["领域", "问题领域", "模型", "模型名称", "风险", "线索数", "仍存在", "金额(元)", "模型属实率", "检查情况"])
-        .caption("按领域、模型统计");
+    let mut t =
+        Table::new(&["领域", "模型", "模型名称", "风险", "线索数", "仍存在", "金额(元)", "模型属实率", "检查情况"])
+            .caption("按领域、模型统计");
     for m in &b.models {
         let (n, open) = if m.checked.looked() || m.clues > 0 {
             (Cell::Int(m.clues as i64), Cell::Int(m.open as i64))
@@ -158,14 +173,13 @@ fn problems(b: &Brief) -> Section {
             (Cell::Text("未检查".into()), Cell::Text("-".into()))
         };
         t.push(vec![
-            domain_label(&m.domain).into(),
-            m.area.clone().into(),
+            format!("{}·{}", domain_label(&m.domain), m.area).into(),
             m.model.clone().into(),
             m.title.clone().into(),
             severity_label(&m.severity).into(),
             n,
             open,
-            if m.clues > 0 { Cell::Money(m.amount_fen) } else { Cell::Empty },
+            if m.clues > 0 && m.has_amount { Cell::Money(m.amount_fen) } else { Cell::Empty },
             m.quality.precision_label().into(),
             m.checked.label().into(),
         ]);
@@ -176,12 +190,21 @@ fn problems(b: &Brief) -> Section {
     for c in &b.clues {
         areas.entry((c.clue.domain.as_str(), c.clue.area.as_str())).or_default().push(c);
     }
-    let quality: BTreeMap<&str, String> = b.models.iter().map(|m| (m.model.as_str(), m.quality.precision_label())).collect();
+    let quality: BTreeMap<&str, String> =
+        b.models.iter().map(|m| (m.model.as_str(), m.quality.precision_label())).collect();
     for (k, ((domain, area), list)) in areas.iter().enumerate() {
-        let fen: i64 = list.iter().filter_map(|c| c.clue.amount_fen).sum();
-        let mut sub = Section::new(format!("({}) {}·{}：{} 条，{} 元", chinese_number(k + 1), domain_label(domain), area, list.len(), money_fen(fen)));
+        let fen: Option<i64> = list.iter().filter_map(|c| c.clue.amount_fen).reduce(|a, b| a + b);
+        let money = fen.map(|f| format!("，{} 元", money_fen(f))).unwrap_or_default();
+        let mut sub = Section::new(format!(
+            "({}) {}·{}：{} 条{money}",
+            chinese_number(k + 1),
+            domain_label(domain),
+            area,
+            list.len()
+        ));
         let top: Vec<&&BriefClue> = list.iter().filter(|c| c.has_paper || c.evidence.is_some()).collect();
-        let mut t = Table::new(&["线索编号", "问题", "单位", "对象", "金额(元)", "风险", "办理状态", "模型属实率", "关键证据"]);
+        let mut t =
+            Table::new(&["线索编号", "问题", "单位", "对象", "金额(元)", "风险", "办理状态", "模型属实率", "关键证据"]);
         for c in &top {
             t.push(vec![
                 clue_link(c),
@@ -231,7 +254,8 @@ fn comparison(b: &Brief) -> Section {
         b.peers.len(),
         b.peer_basis,
         match me {
-            Some(p) if p.stands_out => format!("本单位排第 {} 位，明显高于同类单位(不低于中位数的两倍)，建议重点关注。", p.rank),
+            Some(p) if p.stands_out =>
+                format!("本单位排第 {} 位，明显高于同类单位(不低于中位数的两倍)，建议重点关注。", p.rank),
             Some(p) => format!("本单位排第 {} 位。", p.rank),
             None => String::new(),
         }
@@ -260,7 +284,10 @@ fn comparison(b: &Brief) -> Section {
         s.figure(bars(
             &format!("图1 各问题领域{}：本单位与同类单位中位数", if per_head { "每百人线索数" } else { "线索数" }),
             &areas,
-            &[Series { name: b.unit.name.clone(), values: mine }, Series { name: "同类单位中位数".into(), values: med }],
+            &[
+                Series { name: b.unit.name.clone(), values: mine },
+                Series { name: "同类单位中位数".into(), values: med },
+            ],
         ));
     }
     let mut head: Vec<&str> = vec!["排名", "单位编码", "单位", "人数", "线索数"];
@@ -316,7 +343,8 @@ fn rectification(b: &Brief) -> Section {
         closed.len()
     ));
     let table = |caption: &str, list: &[&BriefClue]| {
-        let mut t = Table::new(&["线索编号", "问题", "单位", "对象", "金额(元)", "办理状态", "整改期限", "销号时间"]).caption(caption);
+        let mut t = Table::new(&["线索编号", "问题", "单位", "对象", "金额(元)", "办理状态", "整改期限", "销号时间"])
+            .caption(caption);
         for c in list {
             t.push(vec![
                 clue_link(c),
@@ -385,14 +413,25 @@ fn data_notes(b: &Brief) -> Section {
     ));
     let mut t = Table::new(&["数据集", "名称", "快照", "数据截至", "行数"]).caption("本通报所依据的数据");
     for d in &b.data {
-        t.push(vec![d.dataset.clone().into(), d.title.clone().into(), d.snapshot.clone().into(), d.as_of.clone().into(), Cell::Int(d.rows as i64)]);
+        t.push(vec![
+            d.dataset.clone().into(),
+            d.title.clone().into(),
+            d.snapshot.clone().into(),
+            d.as_of.clone().into(),
+            Cell::Int(d.rows as i64),
+        ]);
     }
     s.table(t);
     let not: Vec<_> = b.models.iter().filter(|m| !m.checked.looked()).collect();
     if !not.is_empty() {
         let mut t = Table::new(&["模型", "模型名称", "问题领域", "原因"]).caption("未能检查的模型(不代表没有问题)");
         for m in not {
-            t.push(vec![m.model.clone().into(), m.title.clone().into(), m.area.clone().into(), m.checked.label().into()]);
+            t.push(vec![
+                m.model.clone().into(),
+                m.title.clone().into(),
+                m.area.clone().into(),
+                m.checked.label().into(),
+            ]);
         }
         s.table(t);
     } else {
@@ -421,7 +460,12 @@ fn appendix_unresolved(b: &Brief) -> Section {
             if u.value.is_empty() { "(空)".to_string() } else { u.value.clone() }.into(),
             u.model.clone().into(),
             Cell::Int(u.clues as i64),
-            if u.ambiguous.is_empty() { "名录中没有".to_string() } else { format!("对应多个单位：{}", u.ambiguous.join("、")) }.into(),
+            if u.ambiguous.is_empty() {
+                "名录中没有".to_string()
+            } else {
+                format!("对应多个单位：{}", u.ambiguous.join("、"))
+            }
+            .into(),
         ]);
     }
     s.table(t);
@@ -440,7 +484,18 @@ fn appendix_clues(b: &Brief) -> Section {
     }
     for (area, list) in areas {
         let mut t = Table::new(&[
-            "线索编号", "模型", "问题", "风险", "单位", "单位编码", "对象", "金额(元)", "最近标记", "办理状态", "首次发现", "最近运行",
+            "线索编号",
+            "模型",
+            "问题",
+            "风险",
+            "单位",
+            "单位编码",
+            "对象",
+            "金额(元)",
+            "最近标记",
+            "办理状态",
+            "首次发现",
+            "最近运行",
         ])
         .caption(format!("{area}({} 条)", list.len()))
         .sheet(area);
@@ -467,13 +522,22 @@ fn appendix_clues(b: &Brief) -> Section {
 
 /// The brief as a document.
 pub fn document(b: &Brief) -> Document {
-    let mut notices = vec!["「未检查」表示模型因缺少数据、导入失败或运行失败而没有比对，不代表该方面没有问题。".to_string()];
+    let mut notices =
+        vec!["「未检查」表示模型因缺少数据、导入失败或运行失败而没有比对，不代表该方面没有问题。".to_string()];
     if b.masked {
         notices.push("身份证号、银行账号已脱敏。".into());
     }
     notices.push("本通报为大数据比对线索，须经核查方可认定。".into());
-    let mut sections =
-        vec![overview(b), problems(b), comparison(b), rectification(b), trend(b), data_notes(b), appendix_unresolved(b), appendix_clues(b)];
+    let mut sections = vec![
+        overview(b),
+        problems(b),
+        comparison(b),
+        rectification(b),
+        trend(b),
+        data_notes(b),
+        appendix_unresolved(b),
+        appendix_clues(b),
+    ];
     if !b.papers.is_empty() {
         let mut papers = Section::new("附录三 重点线索问题底稿").with_id("papers");
         papers.sections = b.papers.iter().map(crate::paper::section).collect();

@@ -60,10 +60,16 @@ pub enum Checked {
     /// It looked at everything it reads.
     Ran,
     /// It looked, without some optional inputs.
-    RanWithout { without: Vec<String> },
+    RanWithout {
+        without: Vec<String>,
+    },
     /// It could not look: a core dataset was missing or its ingest failed.
-    NotRun { reason: String },
-    Failed { error: String },
+    NotRun {
+        reason: String,
+    },
+    Failed {
+        error: String,
+    },
     /// No recorded run of it.
     Never,
 }
@@ -131,6 +137,8 @@ pub struct ModelLine {
     /// Of them, still returned by the model's latest run.
     pub open: usize,
     pub amount_fen: i64,
+    /// Some clue of it has an amount (a model without an amount column has none).
+    pub has_amount: bool,
     pub quality: ModelQuality,
 }
 
@@ -249,8 +257,7 @@ pub fn resolve_all<'a>(
     clues: &'a [ClueSummary],
     models: &[Model],
 ) -> (Vec<(usize, &'a ClueSummary)>, Vec<Unresolved>) {
-    let region: HashMap<&str, bool> =
-        models.iter().map(|m| (m.id(), units::is_region_column(&m.spec.unit))).collect();
+    let region: HashMap<&str, bool> = models.iter().map(|m| (m.id(), units::is_region_column(&m.spec.unit))).collect();
     let mut resolved = Vec::new();
     let mut missing: BTreeMap<(String, String), (usize, Vec<String>)> = BTreeMap::new();
     for c in clues {
@@ -319,10 +326,12 @@ async fn leaders(
         for r in rows {
             let unit = r[3]
                 .as_deref()
-                .and_then(|c| dir.index(c).or_else(|| match dir.resolve(c, true) {
-                    Resolution::Unit(i, _) => Some(i),
-                    _ => None,
-                }))
+                .and_then(|c| {
+                    dir.index(c).or_else(|| match dir.resolve(c, true) {
+                        Resolution::Unit(i, _) => Some(i),
+                        _ => None,
+                    })
+                })
                 .or_else(|| match dir.resolve(r[2].as_deref().unwrap_or_default(), false) {
                     Resolution::Unit(i, _) => Some(i),
                     _ => None,
@@ -366,8 +375,12 @@ async fn leaders(
     let mut roles: HashMap<String, Vec<String>> = HashMap::new();
     let mut firms: HashMap<String, String> = HashMap::new();
     if have.has("enterprises") {
-        for r in rows_of(runner, "SELECT uscc, name, legal_rep_id, status FROM enterprises", &["uscc", "name", "legal_rep_id", "status"])
-            .await?
+        for r in rows_of(
+            runner,
+            "SELECT uscc, name, legal_rep_id, status FROM enterprises",
+            &["uscc", "name", "legal_rep_id", "status"],
+        )
+        .await?
         {
             let name = r[1].clone().unwrap_or_default();
             if let Some(u) = &r[0] {
@@ -392,7 +405,10 @@ async fn leaders(
         missing.push("shareholders (股东及出资)".into());
     }
     if have.has("key_persons") {
-        for r in rows_of(runner, "SELECT uscc, person_id, position FROM key_persons", &["uscc", "person_id", "position"]).await? {
+        for r in
+            rows_of(runner, "SELECT uscc, person_id, position FROM key_persons", &["uscc", "person_id", "position"])
+                .await?
+        {
             if let Some(id) = r[1].as_ref().filter(|id| ids.contains(*id)) {
                 let firm = r[0].as_ref().and_then(|u| firms.get(u).cloned()).or(r[0].clone()).unwrap_or_default();
                 roles.entry(id.clone()).or_default().push(format!("{firm}({})", r[2].clone().unwrap_or_default()));
@@ -404,7 +420,10 @@ async fn leaders(
     let mut relatives: Option<HashMap<String, Vec<String>>> = None;
     if have.has("official_relatives") {
         let mut m: HashMap<String, Vec<String>> = HashMap::new();
-        for r in rows_of(runner, "SELECT official_id, relative_id FROM official_relatives", &["official_id", "relative_id"]).await? {
+        for r in
+            rows_of(runner, "SELECT official_id, relative_id FROM official_relatives", &["official_id", "relative_id"])
+                .await?
+        {
             if let (Some(o), Some(rel)) = (&r[0], &r[1])
                 && ids.contains(o)
             {
@@ -416,7 +435,11 @@ async fn leaders(
         missing.push("official_relatives (干部近亲属)".into());
     }
     let filed: HashSet<String> = if have.has("kin_filings") {
-        rows_of(runner, "SELECT id_no FROM kin_filings", &["id_no"]).await?.into_iter().filter_map(|r| r[0].clone()).collect()
+        rows_of(runner, "SELECT id_no FROM kin_filings", &["id_no"])
+            .await?
+            .into_iter()
+            .filter_map(|r| r[0].clone())
+            .collect()
     } else {
         missing.push("kin_filings (近亲属享受救助备案)".into());
         HashSet::new()
@@ -510,7 +533,10 @@ pub async fn build(
     let dir = directory(runner).await?;
     let i = dir.find(&req.unit).map_err(|candidates| {
         if candidates.is_empty() {
-            anyhow::anyhow!("名录中没有单位「{}」 (no unit matches; `searchlight check --units` lists the directory's faults)", req.unit)
+            anyhow::anyhow!(
+                "名录中没有单位「{}」 (no unit matches; `searchlight check --units` lists the directory's faults)",
+                req.unit
+            )
         } else {
             let list: Vec<String> = candidates
                 .iter()
@@ -581,10 +607,11 @@ pub async fn build(
                 clues: mine.len(),
                 open: mine.iter().filter(|c| c.clue.mark != Mark::Resolved).count(),
                 amount_fen: mine.iter().filter_map(|c| c.clue.amount_fen).sum(),
-                quality: quality.get(id).cloned().unwrap_or_else(|| ModelQuality {
-                    model: id.clone(),
-                    ..Default::default()
-                }),
+                has_amount: mine.iter().any(|c| c.clue.amount_fen.is_some()),
+                quality: quality
+                    .get(id)
+                    .cloned()
+                    .unwrap_or_else(|| ModelQuality { model: id.clone(), ..Default::default() }),
             }
         })
         .collect();
@@ -713,14 +740,8 @@ pub async fn build(
 /// A few labelled values of a paper's first evidence row.
 fn key_evidence(p: &Paper) -> Option<String> {
     let row = p.rows.first()?;
-    let parts: Vec<String> = p
-        .columns
-        .iter()
-        .zip(row)
-        .filter(|(_, v)| !v.is_empty())
-        .take(5)
-        .map(|(c, v)| format!("{c}：{v}"))
-        .collect();
+    let parts: Vec<String> =
+        p.columns.iter().zip(row).filter(|(_, v)| !v.is_empty()).take(5).map(|(c, v)| format!("{c}：{v}")).collect();
     let more = if p.rows.len() > 1 { format!("(共 {} 行证据)", p.rows.len()) } else { String::new() };
     Some(format!("{}{more}", parts.join("；")))
 }

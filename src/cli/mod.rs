@@ -807,7 +807,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let per_setting = ledger.quality()?;
             let per_model = ledger.quality_by_model()?;
             if json {
-                say!("{}", serde_json::to_string_pretty(&serde_json::json!({ "models": per_model, "settings": per_setting }))?);
+                say!(
+                    "{}",
+                    serde_json::to_string_pretty(&serde_json::json!({ "models": per_model, "settings": per_setting }))?
+                );
             } else {
                 output::quality_table(&all, &per_model, &per_setting);
             }
@@ -816,7 +819,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Brief { unit, as_of, period, format, out, top } => {
             let (from, to) = match period.as_deref() {
                 Some(p) => {
-                    let (f, t) = p.split_once("..").ok_or_else(|| anyhow::anyhow!("--period FROM..TO, e.g. 2025-01-01..2025-12-31"))?;
+                    let (f, t) = p
+                        .split_once("..")
+                        .ok_or_else(|| anyhow::anyhow!("--period FROM..TO, e.g. 2025-01-01..2025-12-31"))?;
                     let date = |s: &str| {
                         chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
                             .map_err(|e| anyhow::anyhow!("--period: `{s}` is not a date (YYYY-MM-DD): {e}"))
@@ -826,7 +831,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         anyhow::bail!("--period: {f} is after {t}");
                     }
                     if as_of.is_some_and(|a| a != t) {
-                        anyhow::bail!("--period ends on {t}, which is the brief's as-of date; --as-of {} disagrees", as_of.unwrap_or(t));
+                        anyhow::bail!(
+                            "--period ends on {t}, which is the brief's as-of date; --as-of {} disagrees",
+                            as_of.unwrap_or(t)
+                        );
                     }
                     (Some(f), Some(t))
                 }
@@ -840,13 +848,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let runner = Runner::over_lake(&lake, &catalog).await?;
             let ledger = Ledger::open_existing(&project.ledger)?;
             let labels = crate::model::labels::Labels::load(&project.models_dir().join("labels.toml"), &catalog)?;
-            let req = crate::brief::Request {
-                unit,
-                as_of,
-                from,
-                top,
-                prepared_on: chrono::Local::now().date_naive(),
-            };
+            let req = crate::brief::Request { unit, as_of, from, top, prepared_on: chrono::Local::now().date_naive() };
             let brief = crate::brief::build(&req, &ledger, &lake, &runner, &models, &labels, redactor()).await?;
             say_err!(
                 "{}: 线索 {} 条, 下属单位 {} 个, 未能检查的模型 {} 个",

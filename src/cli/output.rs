@@ -730,8 +730,12 @@ pub fn quality_table(
 ) {
     use crate::doc::money_fen;
     let row = |q: &crate::ledger::ModelQuality, label: String| {
-        let reasons: Vec<String> =
-            q.dismiss_reasons.iter().take(3).map(|(r, n)| format!("{} ×{n}", if r.is_empty() { "(未写)" } else { r })).collect();
+        let reasons: Vec<String> = q
+            .dismiss_reasons
+            .iter()
+            .take(3)
+            .map(|(r, n)| format!("{} ×{n}", if r.is_empty() { "(未写)" } else { r }))
+            .collect();
         vec![
             Cell::new(label),
             Cell::new(&q.params),
@@ -809,7 +813,7 @@ pub fn units_check(
             Cell::new(&u.model),
             Cell::new(u.clues).set_alignment(CellAlignment::Right),
             Cell::new(if u.ambiguous.is_empty() {
-                "名录中没有 (补充名录的其他名称 aliases, 或核对取值)".to_string()
+                "名录中没有 (若是被巡察单位: 在名录中补充它, 或补充它的其他名称 aliases)".to_string()
             } else {
                 format!("对应多个单位: {}", u.ambiguous.join("、"))
             }),

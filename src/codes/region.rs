@@ -8,6 +8,16 @@ pub fn normalize(raw: &str) -> Option<String> {
     (matches!(s.len(), 2 | 4 | 6 | 9 | 12) && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.to_string())
 }
 
+/// A county-or-finer code as compared: normalised, without trailing all-zero levels beyond the
+/// county (340524101000 and 340524101 are the same township); `None` above county level.
+pub fn key(raw: &str) -> Option<String> {
+    let mut k = normalize(raw).filter(|s| s.len() >= 6)?;
+    while k.len() > 6 && k.ends_with("000") {
+        k.truncate(k.len() - 3);
+    }
+    Some(k)
+}
+
 /// The code truncated to a level: 2 province, 4 city, 6 county, 9 township, 12 village.
 pub fn at_level(code: &str, digits: usize) -> Option<&str> {
     code.get(..digits)
@@ -33,5 +43,10 @@ mod tests {
         assert!(contains("340500", "340524101001"));
         assert!(contains("340524000000", "340524101001"));
         assert!(!contains("340500", "340600101001"));
+        assert_eq!(key("340524101000").as_deref(), Some("340524101"));
+        assert_eq!(key("340524000000").as_deref(), Some("340524"));
+        assert_eq!(key("３４０５２４１０１").as_deref(), Some("340524101"));
+        assert_eq!(key("3405241012"), None);
+        assert_eq!(key("3405"), None);
     }
 }

@@ -15,9 +15,10 @@ h3 { font-size: 12pt; margin-top: 1.1em; break-after: avoid; }
 h4, h5, h6 { font-size: 11pt; break-after: avoid; }
 table { border-collapse: collapse; margin: .4em 0 .8em; width: 100%; font-size: 9pt; }
 caption { text-align: left; font-weight: bold; padding: .2em 0; }
-td, th { border: 1px solid #999; padding: .15em .4em; vertical-align: top; overflow-wrap: anywhere; }
+td, th { border: 1px solid #999; padding: .15em .4em; vertical-align: top; overflow-wrap: break-word; }
 th { background: #e8edf5; }
 td.n { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
+td.s { white-space: nowrap; }
 tr { break-inside: avoid; }
 thead { display: table-header-group; }
 dl { display: grid; grid-template-columns: max-content auto; gap: .1em 1em; }
@@ -48,7 +49,7 @@ const TEMPLATE: &str = r#"<!DOCTYPE html>
 {% for b in s.blocks %}{% if b.kind == "para" %}<p>{{ b.text }}</p>
 {% elif b.kind == "list" %}<ul>{% for i in b.items %}<li>{{ i }}</li>{% endfor %}</ul>
 {% elif b.kind == "table" %}<table>{% if b.caption %}<caption>{{ b.caption }}</caption>{% endif %}<thead><tr>{% for h in b.head %}<th>{{ h }}</th>{% endfor %}</tr></thead><tbody>
-{% for r in b.rows %}<tr>{% for c in r %}<td{% if c.num %} class="n"{% endif %}>{% if c.href %}<a href="{{ c.href }}">{{ c.text }}</a>{% else %}{{ c.text }}{% endif %}</td>{% endfor %}</tr>
+{% for r in b.rows %}<tr>{% for c in r %}<td{% if c.num %} class="n"{% elif c.short %} class="s"{% endif %}>{% if c.href %}<a href="{{ c.href }}">{{ c.text }}</a>{% else %}{{ c.text }}{% endif %}</td>{% endfor %}</tr>
 {% endfor %}</tbody></table>
 {% elif b.kind == "figure" %}<figure>{{ b.svg|safe }}<figcaption>{{ b.caption }}</figcaption></figure>
 {% endif %}{% endfor %}
@@ -62,6 +63,8 @@ struct CellView {
     text: String,
     href: Option<String>,
     num: bool,
+    /// A few characters: kept on one line.
+    short: bool,
 }
 
 #[derive(Serialize)]
@@ -97,6 +100,7 @@ fn table(t: &Table, kind: &'static str) -> BlockView {
             .map(|r| {
                 r.iter()
                     .map(|c| CellView {
+                        short: c.text().chars().count() <= 4,
                         text: c.text(),
                         href: match c {
                             // only links inside the page: nothing may reach out

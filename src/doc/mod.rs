@@ -81,7 +81,10 @@ pub enum Cell {
     Money(i64),
     /// A number shown with one decimal (a rate).
     Rate(f64),
-    Link { text: String, href: String },
+    Link {
+        text: String,
+        href: String,
+    },
     Empty,
 }
 
@@ -295,8 +298,17 @@ mod tests {
         t.push(vec!["甲<script>".into(), Cell::Money(12_345)]);
         t.push(vec![Cell::Link { text: "C1".into(), href: "#paper-C1".into() }, Cell::Empty]);
         s.table(t);
-        s.figure(bars("图1 趋势", &["R1".into(), "R2".into()], &[Series { name: "新增".into(), values: vec![1.0, 3.0] }]));
-        Document { title: "测试".into(), meta: vec![("单位".into(), "县教育局".into())], notices: vec![], sections: vec![s] }
+        s.figure(bars(
+            "图1 趋势",
+            &["R1".into(), "R2".into()],
+            &[Series { name: "新增".into(), values: vec![1.0, 3.0] }],
+        ));
+        Document {
+            title: "测试".into(),
+            meta: vec![("单位".into(), "县教育局".into())],
+            notices: vec![],
+            sections: vec![s],
+        }
     }
 
     #[test]

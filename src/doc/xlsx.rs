@@ -8,8 +8,7 @@ use super::{Cell, Document, Table};
 
 /// A sheet name Excel accepts: no []:*?/\, at most 31 characters, unique in the workbook.
 fn sheet_name(want: &str, taken: &mut Vec<String>) -> String {
-    let clean: String =
-        want.chars().map(|c| if "[]:*?/\\".contains(c) { '_' } else { c }).take(31).collect::<String>();
+    let clean: String = want.chars().map(|c| if "[]:*?/\\".contains(c) { '_' } else { c }).take(31).collect::<String>();
     let clean = if clean.trim().is_empty() { "Sheet".to_string() } else { clean };
     let mut name = clean.clone();
     let mut n = 2;

@@ -131,11 +131,7 @@ fn params_label(params: &str) -> String {
     let v: serde_json::Value = serde_json::from_str(params).unwrap_or_default();
     let parts: Vec<String> = v
         .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|kv| Some(format!("{}={}", kv.get(0)?.as_str()?, kv.get(1)?.as_str()?)))
-                .collect()
-        })
+        .map(|a| a.iter().filter_map(|kv| Some(format!("{}={}", kv.get(0)?.as_str()?, kv.get(1)?.as_str()?))).collect())
         .unwrap_or_default();
     if parts.is_empty() { "默认".into() } else { parts.join(", ") }
 }
@@ -205,8 +201,10 @@ ORDER BY c.clue_id";
 
     /// Every sighting as (run, clue, mark), in recording order.
     pub fn marks(&self) -> Result<Vec<(String, String, Mark)>, Error> {
-        let mut stmt =
-            self.conn.prepare_cached("SELECT run_id, clue_id, mark FROM sightings ORDER BY seq").map_err(|e| self.err(e))?;
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT run_id, clue_id, mark FROM sightings ORDER BY seq")
+            .map_err(|e| self.err(e))?;
         let rows = stmt
             .query_map([], |r| {
                 let m: String = r.get(2)?;

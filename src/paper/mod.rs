@@ -110,8 +110,12 @@ pub async fn build(
                 .map(|c| ArrayFormatter::try_new(c.as_ref(), &opts))
                 .collect::<Result<Vec<_>, _>>()?;
             for r in 0..batch.num_rows() {
-                // the stored row numbers are the clue's; without them (an older ledger), its id
-                if selected || (ids.is_valid(r) && (ids.value(r) == view.clue.clue_id || ids.value(r) == clue)) {
+                // the stored row numbers are the clue's (its id there may be an alias of the
+                // ledger's); without them (an older ledger), every row is checked by id
+                let id = if ids.is_valid(r) { ids.value(r) } else { "" };
+                let ours =
+                    id == view.clue.clue_id || id == clue || (selected && ledger.resolve(id)? == view.clue.clue_id);
+                if ours {
                     rows.push(formatters.iter().map(|f| f.value(r).to_string()).collect());
                 }
             }
