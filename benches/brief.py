@@ -3,14 +3,15 @@
 
     python3 benches/brief.py        # CLUES=… (default 10000), RUNS=… (default 20), REPEAT=… (5)
                                     # SEARCHLIGHT_BIN=… times that binary instead of a release build
+                                    # KEEP=1 keeps the scratch project
 
 A benchmark, not a test: it measures and prints; nothing asserts a time.
 
 Steps: a scratch project with a directory of units (one township, its 20 villages and 7 peer
-townships) and a payment export of CLUES recipients spread over the villages; RUNS times the
-export changes (about 5 % of the recipients leave, as many new ones come, the rest stay) and is
-landed and run with `searchlight pipeline`, so the ledger holds ≈CLUES clues of the township
-with RUNS sightings each. Then `searchlight brief <township> --format F --out …` is timed for
+townships) and a payment export spread over the villages, read by two models; RUNS times the
+export changes (each time 1/40 of the first run's recipients leave and as many new ones come,
+the rest stay) and is landed and run with `searchlight pipeline`, so the ledger holds CLUES
+clues of the township, each seen by up to RUNS runs. Then `searchlight brief <township> --format F --out …` is timed for
 md, html and xlsx, best of REPEAT whole processes (start-up, lake registration, ledger reads,
 the top clues' working papers, rendering and writing included).
 """
@@ -74,12 +75,16 @@ def main():
                     f"SELECT who, village, amount FROM pay WHERE {'amount >= 300' if mid == 'bench.a' else 'amount < 300'}\n"
                 )
         rng = random.Random(1)
-        people = [f"9900011990{n:08d}" for n in range(CLUES)]
-        next_id = CLUES
+        # first-run recipients n0 and churn c per run: n0 + (RUNS - 1) * c = CLUES, c = n0 / 40
+        n0 = round(CLUES / (1 + (RUNS - 1) / 40))
+        churn = (CLUES - n0) // max(RUNS - 1, 1)
+        n0 = CLUES - churn * (RUNS - 1)
+        people = [f"9900011990{n:08d}" for n in range(n0)]
+        next_id = n0
         start = time.time()
         for run in range(RUNS):
             if run:
-                leave = set(rng.sample(range(len(people)), len(people) // 20))
+                leave = set(rng.sample(range(len(people)), churn))
                 people = [p for k, p in enumerate(people) if k not in leave]
                 for _ in range(len(leave)):
                     people.append(f"9900011990{next_id:08d}")
@@ -93,7 +98,7 @@ def main():
             year = 2024 + run // 12
             sh(binary, "--project", work, "pipeline", "--as-of", f"{year}-{month:02d}-28",
                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        print(f"ledger: {RUNS} runs over {CLUES} recipients made in {time.time() - start:.1f} s")
+        print(f"ledger: {RUNS} runs, {CLUES} recipients ({n0} in the first run, {churn} in and out per run), made in {time.time() - start:.1f} s")
         as_of = f"{2024 + (RUNS - 1) // 12}-{1 + (RUNS - 1) % 12:02d}-28"
         results = {}
         for fmt in ["md", "html", "xlsx"]:
@@ -111,7 +116,10 @@ def main():
         for fmt, (best, med, size) in results.items():
             print(f"{fmt:<6} {best:>7.3f}s {med:>7.3f}s {size / 1024:>8.0f} KiB   {best / 1.0:.2f}")
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if os.environ.get("KEEP"):
+            print(f"kept {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -304,9 +304,10 @@ async fn the_html_loads_in_chromium_with_its_charts_and_no_console_error() {
     let page = std::fs::read_to_string(&html).unwrap();
     assert!(!page.contains("<script"), "no scripts");
     let profile = tempfile::tempdir().unwrap();
-    let pdf = p.path("甲镇.pdf");
-    let out = Command::new(&browser)
-        .args([
+    // headless, and nothing but the page: no background requests of the browser's own
+    let chromium = |args: &[&str]| {
+        let mut c = Command::new(&browser);
+        c.args([
             "--headless",
             "--no-sandbox",
             "--disable-gpu",
@@ -314,11 +315,13 @@ async fn the_html_loads_in_chromium_with_its_charts_and_no_console_error() {
             "--disable-component-update",
             "--disable-sync",
             "--no-first-run",
-            "--enable-logging=stderr",
-            "--v=0",
-            "--no-pdf-header-footer",
         ])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .args(args)
+        .arg(format!("--user-data-dir={}", profile.path().display()));
+        c
+    };
+    let pdf = p.path("甲镇.pdf");
+    let out = chromium(&["--enable-logging=stderr", "--v=0", "--no-pdf-header-footer"])
         .arg(format!("--print-to-pdf={}", pdf.display()))
         .arg(format!("file://{}", html.display()))
         .output()
@@ -331,21 +334,7 @@ async fn the_html_loads_in_chromium_with_its_charts_and_no_console_error() {
     let bytes = std::fs::read(&pdf).unwrap();
     assert!(bytes.starts_with(b"%PDF"), "printed");
     // and the DOM Chromium built has both charts, each with its bars
-    let out = Command::new(&browser)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            "--dump-dom",
-        ])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
-        .arg(format!("file://{}", html.display()))
-        .output()
-        .unwrap();
+    let out = chromium(&["--dump-dom"]).arg(format!("file://{}", html.display())).output().unwrap();
     let dom = String::from_utf8_lossy(&out.stdout);
     let figures: Vec<&str> = dom.split("<figure>").skip(1).collect();
     assert_eq!(figures.len(), 2, "two charts: peers and trend");

@@ -66,6 +66,17 @@ fn clue_link(c: &BriefClue) -> Cell {
     }
 }
 
+/// The cells every clue table starts with: 线索编号 (linked to its paper), 问题, 单位, 对象, 金额.
+fn clue_cells(c: &BriefClue) -> Vec<Cell> {
+    vec![
+        clue_link(c),
+        c.clue.title.clone().into(),
+        c.unit_name.clone().unwrap_or_default().into(),
+        c.clue.entity.clone().into(),
+        amount(c.clue.amount_fen),
+    ]
+}
+
 fn overview(b: &Brief) -> Section {
     let u = &b.unit;
     let mut s = Section::new("一、单位概况").with_id("overview");
@@ -206,17 +217,14 @@ fn problems(b: &Brief) -> Section {
         let mut t =
             Table::new(&["线索编号", "问题", "单位", "对象", "金额(元)", "风险", "办理状态", "模型属实率", "关键证据"]);
         for c in &top {
-            t.push(vec![
-                clue_link(c),
-                c.clue.title.clone().into(),
-                c.unit_name.clone().unwrap_or_default().into(),
-                c.clue.entity.clone().into(),
-                amount(c.clue.amount_fen),
+            let mut row = clue_cells(c);
+            row.extend([
                 severity_label(&c.clue.severity).into(),
                 state_label(c).into(),
                 quality.get(c.clue.model.as_str()).cloned().unwrap_or_default().into(),
                 c.evidence.clone().unwrap_or_default().into(),
             ]);
+            t.push(row);
         }
         if list.len() > top.len() {
             sub.para(format!("列出风险最高、金额最大的 {} 条；全部 {} 条见附录二。", top.len(), list.len()));
@@ -346,16 +354,13 @@ fn rectification(b: &Brief) -> Section {
         let mut t = Table::new(&["线索编号", "问题", "单位", "对象", "金额(元)", "办理状态", "整改期限", "销号时间"])
             .caption(caption);
         for c in list {
-            t.push(vec![
-                clue_link(c),
-                c.clue.title.clone().into(),
-                c.unit_name.clone().unwrap_or_default().into(),
-                c.clue.entity.clone().into(),
-                amount(c.clue.amount_fen),
+            let mut row = clue_cells(c);
+            row.extend([
                 state_label(c).into(),
                 c.state.rectify_due.map(|d| d.to_string()).unwrap_or_default().into(),
                 c.state.closed_at.clone().map(|a| a.chars().take(10).collect::<String>()).unwrap_or_default().into(),
             ]);
+            t.push(row);
         }
         t
     };

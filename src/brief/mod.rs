@@ -557,13 +557,16 @@ pub async fn build(
     let (resolved, unresolved) = resolve_all(&dir, &summaries, models);
     let resolved: Vec<(usize, &ClueSummary)> = resolved.into_iter().filter(|(_, c)| c.in_period).collect();
     let (peers, peer_basis) = peers(&dir, i, &resolved);
+    let mine: Vec<&str> =
+        resolved.iter().filter(|(u, _)| in_scope.contains(u)).map(|(_, c)| c.clue_id.as_str()).collect();
+    let mut states = ledger.work_states(&mine, req.as_of)?;
     let mut clues = Vec::new();
     for (u, c) in &resolved {
         if in_scope.contains(u) {
             clues.push(BriefClue {
                 clue: (*c).clone(),
                 unit_name: Some(dir.units[*u].name.clone()),
-                state: ledger.work_state(&c.clue_id, req.as_of)?,
+                state: states.remove(&c.clue_id).expect("a state per clue"),
                 evidence: None,
                 has_paper: false,
             });
@@ -636,50 +639,26 @@ pub async fn build(
         }
     }
 
-    // trend: each run's marks for the unit's clues, in recording order
-    let scope_clues: HashSet<&str> = clues.iter().map(|c| c.clue.clue_id.as_str()).collect();
-    let run_list = ledger.runs_until(Some(&to))?;
-    let mut per_run: HashMap<String, (usize, usize)> = HashMap::new();
-    let mut open_after: HashMap<String, usize> = HashMap::new();
-    let mut current: HashMap<&str, Mark> = HashMap::new();
-    let marks = ledger.marks()?;
-    let known: HashSet<&str> = run_list.iter().map(|r| r.run_id.as_str()).collect();
-    let mut last_run: Option<String> = None;
-    for (run, clue, mark) in marks.iter().filter(|(run, _, _)| known.contains(run.as_str())) {
-        if let Some(prev) = &last_run
-            && prev != run
-        {
-            open_after.insert(prev.clone(), current.values().filter(|m| **m != Mark::Resolved).count());
-        }
-        last_run = Some(run.clone());
-        let Some(&clue) = scope_clues.get(clue.as_str()) else { continue };
-        let e = per_run.entry(run.clone()).or_default();
-        match mark {
-            Mark::New | Mark::Reopened => e.0 += 1,
-            Mark::Resolved => e.1 += 1,
-            Mark::Ongoing => {}
-        }
-        current.insert(clue, *mark);
-    }
-    if let Some(prev) = last_run {
-        open_after.insert(prev, current.values().filter(|m| **m != Mark::Resolved).count());
-    }
-    let trend: Vec<TrendPoint> = run_list
-        .iter()
-        .filter(|r| req.from.is_none_or(|f| r.as_of.as_str() >= f.to_string().as_str()))
-        .filter(|r| open_after.contains_key(&r.run_id))
-        .map(|r| {
-            let (new, resolved) = per_run.get(&r.run_id).copied().unwrap_or_default();
-            TrendPoint {
-                run_id: r.run_id.clone(),
-                as_of: r.as_of.clone(),
-                new,
-                resolved,
-                open: open_after.get(&r.run_id).copied().unwrap_or(0),
+    // trend: each run's marks for the unit's clues, in recording order; the clues open after a
+    // run are those found (new or reopened) so far less those resolved so far
+    let ids: Vec<&str> = clues.iter().map(|c| c.clue.clue_id.as_str()).collect();
+    let counts = ledger.run_counts(&ids)?;
+    let mut open = 0usize;
+    let mut trend = Vec::new();
+    for r in ledger.runs_until(Some(&to))? {
+        let Some(c) = counts.get(&r.run_id) else {
+            if req.from.is_none_or(|f| r.as_of >= f.to_string()) && open > 0 {
+                trend.push(TrendPoint { run_id: r.run_id, as_of: r.as_of, new: 0, resolved: 0, open });
             }
-        })
-        .collect();
-
+            continue;
+        };
+        let n = |m: Mark| c.get(&m).copied().unwrap_or(0);
+        let (new, resolved) = (n(Mark::New) + n(Mark::Reopened), n(Mark::Resolved));
+        open = (open + new).saturating_sub(resolved);
+        if req.from.is_none_or(|f| r.as_of >= f.to_string()) {
+            trend.push(TrendPoint { run_id: r.run_id, as_of: r.as_of, new, resolved, open });
+        }
+    }
     // the data the figures rest on: the snapshots the models' latest runs read, the directory
     let mut snapshots: BTreeSet<(String, String)> =
         runs.values().flat_map(|r| r.snapshots.iter().map(|(d, s)| (d.clone(), s.clone()))).collect();

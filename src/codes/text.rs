@@ -76,6 +76,12 @@ pub fn group(n: u64) -> String {
     out
 }
 
+/// 分 as 元 with thousands separators, exactly (no float): 123456789 → 1,234,567.89.
+pub fn money_fen(fen: i64) -> String {
+    let f = fen.unsigned_abs();
+    format!("{}{}.{:02}", if fen < 0 { "-" } else { "" }, group(f / 100), f % 100)
+}
+
 /// 1234567.5 → 1,234,567.50
 pub fn money(v: f64) -> String {
     let cents = (v * 100.0).round() as i128;

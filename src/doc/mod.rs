@@ -12,6 +12,7 @@ mod xlsx;
 
 use serde::Serialize;
 
+pub use crate::codes::text::money_fen;
 pub use chart::{Series, bars};
 
 /// Output format of a document.
@@ -124,22 +125,6 @@ pub struct Figure {
     pub caption: String,
     pub svg: String,
     pub data: Table,
-}
-
-/// 分 as 元 with thousands separators: 123456789 → 1,234,567.89 (exact, no float).
-pub fn money_fen(fen: i64) -> String {
-    let neg = fen < 0;
-    let f = fen.unsigned_abs();
-    let (yuan, cents) = (f / 100, f % 100);
-    let digits = yuan.to_string();
-    let mut out = String::new();
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    format!("{}{out}.{cents:02}", if neg { "-" } else { "" })
 }
 
 /// 元 entered by a user (a verification's amounts) as 分.

@@ -9,6 +9,7 @@ use rusqlite::params;
 use serde::Serialize;
 
 use super::workflow::{Event, Step};
+
 use super::{Error, Ledger, Mark};
 
 /// One clue as of a date: its latest sighting in a run on data up to that date.
@@ -140,25 +141,25 @@ impl Ledger {
     /// Every clue as of `to` (runs on data up to that date; all runs when `None`), its latest
     /// sighting, and whether a run on data in `from..=to` found it.
     pub fn clue_summaries(&self, from: Option<&str>, to: Option<&str>) -> Result<Vec<ClueSummary>, Error> {
+        // one pass over the covering index `sightings_marks`, then the two sightings by rowid
         let sql = "
-WITH seen AS (
-    SELECT s.seq, s.clue_id, s.run_id, s.mark, s.unit, s.unit_code, s.amount_fen, s.amount, r.as_of
-    FROM sightings s JOIN runs r ON r.run_id = s.run_id
-    WHERE (?2 IS NULL OR r.as_of <= ?2)
-),
-latest AS (SELECT clue_id, max(seq) AS seq FROM seen GROUP BY clue_id),
-found AS (SELECT clue_id, max(seq) AS seq FROM seen WHERE mark <> 'resolved' GROUP BY clue_id),
-period AS (SELECT DISTINCT clue_id FROM seen WHERE mark <> 'resolved' AND (?1 IS NULL OR as_of >= ?1))
+WITH ok AS (SELECT run_id, as_of FROM runs WHERE ?2 IS NULL OR as_of <= ?2),
+agg AS (
+    SELECT s.clue_id,
+           max(s.seq) AS last_seq,
+           max(CASE WHEN s.mark <> 'resolved' THEN s.seq END) AS found_seq,
+           max(CASE WHEN s.mark <> 'resolved' AND (?1 IS NULL OR o.as_of >= ?1) THEN 1 ELSE 0 END) AS in_period
+    FROM sightings s JOIN ok o ON o.run_id = s.run_id
+    GROUP BY s.clue_id
+)
 SELECT c.clue_id, c.model, c.title, c.area, c.domain, c.severity, c.entity, c.first_run,
        l.run_id, l.mark, f.unit, f.unit_code,
        coalesce(f.amount_fen, CAST(round(f.amount * 100) AS INTEGER)),
-       p.clue_id IS NOT NULL
-FROM clues c
-JOIN latest ls ON ls.clue_id = c.clue_id
-JOIN seen l ON l.seq = ls.seq
-LEFT JOIN found fs ON fs.clue_id = c.clue_id
-LEFT JOIN seen f ON f.seq = fs.seq
-LEFT JOIN period p ON p.clue_id = c.clue_id
+       a.in_period
+FROM agg a
+JOIN clues c ON c.clue_id = a.clue_id
+JOIN sightings l ON l.seq = a.last_seq
+LEFT JOIN sightings f ON f.seq = a.found_seq
 ORDER BY c.clue_id";
         let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.err(e))?;
         let rows = stmt
@@ -185,12 +186,12 @@ ORDER BY c.clue_id";
         rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
     }
 
-    /// Recorded runs on data up to `to`, oldest first.
+    /// Recorded runs on data up to `to`, in the order they were recorded.
     pub fn runs_until(&self, to: Option<&str>) -> Result<Vec<RunInfo>, Error> {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT run_id, as_of, started_at FROM runs WHERE (?1 IS NULL OR as_of <= ?1) ORDER BY as_of, rowid",
+                "SELECT run_id, as_of, started_at FROM runs WHERE (?1 IS NULL OR as_of <= ?1) ORDER BY rowid",
             )
             .map_err(|e| self.err(e))?;
         let rows = stmt
@@ -199,19 +200,25 @@ ORDER BY c.clue_id";
         rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
     }
 
-    /// Every sighting as (run, clue, mark), in recording order.
-    pub fn marks(&self) -> Result<Vec<(String, String, Mark)>, Error> {
+    /// For each run, how many of the given clues it marked new, reopened and resolved.
+    pub fn run_counts(&self, clues: &[&str]) -> Result<HashMap<String, BTreeMap<Mark, usize>>, Error> {
+        let ids = serde_json::to_string(clues).unwrap_or_else(|_| "[]".into());
         let mut stmt = self
             .conn
-            .prepare_cached("SELECT run_id, clue_id, mark FROM sightings ORDER BY seq")
+            .prepare_cached(
+                "SELECT run_id, mark, count(*) FROM sightings
+                 WHERE clue_id IN (SELECT value FROM json_each(?1)) GROUP BY run_id, mark",
+            )
             .map_err(|e| self.err(e))?;
         let rows = stmt
-            .query_map([], |r| {
-                let m: String = r.get(2)?;
-                Ok((r.get(0)?, r.get(1)?, Mark::parse(&m).unwrap_or(Mark::New)))
-            })
+            .query_map([ids], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)))
             .map_err(|e| self.err(e))?;
-        rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
+        let mut out: HashMap<String, BTreeMap<Mark, usize>> = HashMap::new();
+        for row in rows {
+            let (run, mark, n) = row.map_err(|e| self.err(e))?;
+            out.entry(run).or_default().insert(Mark::parse(&mark).unwrap_or(Mark::New), n as usize);
+        }
+        Ok(out)
     }
 
     /// Each model's latest recorded (current) part of a run on data up to `to`.
@@ -286,20 +293,7 @@ ORDER BY c.clue_id";
                 .prepare_cached("SELECT clue_id, seq, at, actor, data, reason, seen_seq FROM events ORDER BY seq")
                 .map_err(|e| self.err(e))?;
             let rows = stmt
-                .query_map([], |r| {
-                    let data: String = r.get(4)?;
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        Event {
-                            seq: r.get(1)?,
-                            at: r.get(2)?,
-                            actor: r.get(3)?,
-                            step: serde_json::from_str(&data).unwrap_or(Step::Note),
-                            reason: r.get(5)?,
-                            seen_seq: r.get(6)?,
-                        },
-                    ))
-                })
+                .query_map([], |r| Ok((r.get::<_, String>(0)?, super::workflow::event(r, 1)?)))
                 .map_err(|e| self.err(e))?;
             for row in rows {
                 let (clue, e) = row.map_err(|e| self.err(e))?;

@@ -373,6 +373,37 @@ impl Ledger {
         state_of(&self.conn, clue, as_of).map_err(|e| self.err(e))
     }
 
+    /// The workflow state of many clues at once (one read of the events, then only the clues
+    /// whose state depends on later runs are looked up): what a brief of thousands of clues
+    /// needs. Clues without events are 待研判.
+    pub fn work_states(
+        &self,
+        clues: &[&str],
+        as_of: NaiveDate,
+    ) -> Result<std::collections::HashMap<String, WorkState>, Error> {
+        let wanted: std::collections::HashSet<&str> = clues.iter().copied().collect();
+        let mut events: std::collections::HashMap<String, Vec<Event>> = std::collections::HashMap::new();
+        {
+            let mut stmt = self
+                .conn
+                .prepare_cached("SELECT clue_id, seq, at, actor, data, reason, seen_seq FROM events ORDER BY seq")
+                .map_err(|e| self.err(e))?;
+            let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, event(r, 1)?))).map_err(|e| self.err(e))?;
+            for row in rows {
+                let (clue, e) = row.map_err(|e| self.err(e))?;
+                if wanted.contains(clue.as_str()) {
+                    events.entry(clue).or_default().push(e);
+                }
+            }
+        }
+        let mut out = std::collections::HashMap::with_capacity(clues.len());
+        for &c in clues {
+            let evs = events.get(c).map(Vec::as_slice).unwrap_or(&[]);
+            out.insert(c.to_string(), state_from(&self.conn, c, evs, as_of).map_err(|e| self.err(e))?);
+        }
+        Ok(out)
+    }
+
     /// Takes one step on a clue: checked against the clue's state, appended as an event in a
     /// transaction that holds the write lock, so two users cannot both act on the old state.
     pub fn act(&mut self, clue: &str, actor: &str, step: Step, reason: Option<&str>) -> Result<Event, Error> {
@@ -414,7 +445,17 @@ impl Ledger {
 /// found again on newer data, 复现 (back to 待研判) for a dismissed one found again on newer
 /// data with other evidence — and the as-of flags.
 fn state_of(conn: &rusqlite::Connection, clue: &str, as_of: NaiveDate) -> rusqlite::Result<WorkState> {
-    let mut s = WorkState::fold(&events_of(conn, clue)?);
+    state_from(conn, clue, &events_of(conn, clue)?, as_of)
+}
+
+/// [`state_of`] with the clue's events already read.
+fn state_from(
+    conn: &rusqlite::Connection,
+    clue: &str,
+    events: &[Event],
+    as_of: NaiveDate,
+) -> rusqlite::Result<WorkState> {
+    let mut s = WorkState::fold(events);
     if s.rectified {
         s.rectification_failed = returned_on_newer_data(conn, clue, s.close_seen_seq.unwrap_or(0), false)?;
     }
@@ -484,10 +525,20 @@ fn returned_on_newer_data(
 fn events_of(conn: &rusqlite::Connection, clue: &str) -> rusqlite::Result<Vec<Event>> {
     let mut stmt = conn
         .prepare_cached("SELECT seq, at, actor, data, reason, seen_seq FROM events WHERE clue_id = ?1 ORDER BY seq")?;
-    let rows = stmt.query_map([clue], |r| {
-        let data: String = r.get(3)?;
-        let step: Step = serde_json::from_str(&data).unwrap_or(Step::Note);
-        Ok(Event { seq: r.get(0)?, at: r.get(1)?, actor: r.get(2)?, step, reason: r.get(4)?, seen_seq: r.get(5)? })
-    })?;
+    let rows = stmt.query_map([clue], |r| event(r, 0))?;
     rows.collect()
+}
+
+/// An event from the columns seq, at, actor, data, reason, seen_seq starting at `from`.
+pub(super) fn event(r: &rusqlite::Row<'_>, from: usize) -> rusqlite::Result<Event> {
+    let data: String = r.get(from + 3)?;
+    let step: Step = serde_json::from_str(&data).unwrap_or(Step::Note);
+    Ok(Event {
+        seq: r.get(from)?,
+        at: r.get(from + 1)?,
+        actor: r.get(from + 2)?,
+        step,
+        reason: r.get(from + 4)?,
+        seen_seq: r.get(from + 5)?,
+    })
 }
