@@ -49,6 +49,33 @@ pub fn codes(data: &[u8]) {
     let r = Redactor::masking();
     let once = r.text(&s).into_owned();
     assert_eq!(r.text(&once), once, "masking is idempotent");
+    // a clue's unit value against a directory with a township, its villages and a department
+    let dir = units();
+    let _ = (dir.resolve(&s, false), dir.resolve(&s, true), dir.find(&s), crate::units::name_key(&s));
+}
+
+fn units() -> &'static crate::units::Directory {
+    static DIR: std::sync::OnceLock<crate::units::Directory> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let unit = |code: &str, name: &str, parent: Option<&str>, region: &str| crate::units::Unit {
+            code: code.into(),
+            name: name.into(),
+            kind: String::new(),
+            parent: parent.map(Into::into),
+            region: Some(region.into()),
+            uscc: None,
+            aliases: vec!["简称".into()],
+            people: Some(1),
+            leader: None,
+            leader_post: None,
+        };
+        crate::units::Directory::new(vec![
+            unit("340524101", "清河县教育局", None, "340524"),
+            unit("340524100000", "城关镇", None, "340524100000"),
+            unit("340524100201", "前进村", Some("340524100000"), "340524100201"),
+            unit("340524101201", "前进村", Some("340524101000"), "340524101201"),
+        ])
+    })
 }
 
 /// The model header and SQL position rules.

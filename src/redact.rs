@@ -121,7 +121,9 @@ fn mask(text: &str) -> Cow<'_, str> {
             j += 1;
         }
         let n = digits.len() + letter as usize;
-        if n >= MIN_DIGITS && !own_id(&chars, i, end) {
+        // the digits after a decimal point (0.3333333333333333 in JSON) are no one's number
+        let fraction = i >= 2 && chars[i - 1].1 == '.' && chars[i - 2].1.is_ascii_digit();
+        if n >= MIN_DIGITS && !fraction && !own_id(&chars, i, end) {
             let start_byte = chars[i].0;
             let end_byte = chars.get(end).map_or(text.len(), |c| c.0);
             out.push_str(&text[copied..start_byte]);
@@ -194,6 +196,15 @@ mod tests {
             m("冯杰俊(340524196811260118)、6228480007159216063"),
             "冯杰俊(340524********0118)、622848*********6063"
         );
+    }
+
+    #[test]
+    fn the_fraction_of_a_decimal_stays() {
+        assert_eq!(m("\"precision\": 0.3333333333333333"), "\"precision\": 0.3333333333333333");
+        assert_eq!(m("0.30000000000000004"), "0.30000000000000004");
+        // an ID written as a spreadsheet number is still masked; so is one after a full stop
+        assert_eq!(m("340524196811260118.0"), "340524********0118.0");
+        assert_eq!(m("见.340524196811260118"), "见.340524********0118");
     }
 
     #[test]

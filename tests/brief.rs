@@ -28,10 +28,19 @@ fn ok(p: &TestProject, args: &[&str]) -> String {
 }
 
 fn model(id: &str, area: &str, from: &str, unit: &str, amount: bool) -> String {
-    let amount_line = if amount { "amount = \"amount\"\n" } else { "" };
-    let amount_col = if amount { ", amount" } else { "" };
+    // the payment model has a threshold, so its clues can be judged per parameter setting
+    let (amount_line, amount_col, params, filter) = if amount {
+        (
+            "amount = \"amount\"\n",
+            ", amount",
+            "[params]\nmin = { type = \"money\", default = 0, min = 0, max = 1000 }\n",
+            " WHERE amount >= $min",
+        )
+    } else {
+        ("", "", "", "")
+    };
     format!(
-        "/* searchlight\nid = \"{id}\"\ntitle = \"{area}测试\"\ntitle_en = \"Test\"\ndomain = \"test\"\narea = \"{area}\"\nseverity = \"high\"\nowner = \"t\"\ndescription = \"测试\"\nbasis = [\"测试依据\"]\nentity = [\"who\"]\nunit = \"{unit}\"\n{amount_line}*/\nSELECT who, {unit}{amount_col} FROM {from}\n"
+        "/* searchlight\nid = \"{id}\"\ntitle = \"{area}测试\"\ntitle_en = \"Test\"\ndomain = \"test\"\narea = \"{area}\"\nseverity = \"high\"\nowner = \"t\"\ndescription = \"测试\"\nbasis = [\"测试依据\"]\nentity = [\"who\"]\nunit = \"{unit}\"\n{amount_line}{params}*/\nSELECT who, {unit}{amount_col} FROM {from}{filter}\n"
     )
 }
 
@@ -252,7 +261,7 @@ async fn model_quality_is_learnt_from_verification_outcomes() {
     ok(&p, &["clue", "verify", &a2, "--result", "不属实", "--by", "李四"]);
     ok(&p, &["clue", "triage", &a3, "--dismiss", "--reason", "依规代领，已备案", "--by", "张三"]);
     let out = ok(&p, &["models", "--quality", "--json"]);
-    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
     let q = &v["models"]["test.pay"];
     assert_eq!(q["raised"], 6, "{q}");
     assert_eq!(q["true_"], 1, "{q}");
@@ -265,9 +274,39 @@ async fn model_quality_is_learnt_from_verification_outcomes() {
     assert_eq!(v["models"]["test.parcel"]["raised"], 2);
     let table = ok(&p, &["models", "--quality"]);
     assert!(table.contains("33% (1/3)"), "{table}");
-    // the brief shows each clue's model precision beside it
+
+    // a threshold tried and recorded raises a clue under its own setting, judged apart
+    let pay = std::fs::read_to_string(p.path("data/pay.csv")).unwrap();
+    p.write("data/pay.csv", format!("{pay}990001199001010088,西村,50\n"));
+    ok(&p, &["ingest", "--as-of", "2025-12-31"]);
+    let (_, out, err) = searchlight(&p, &["run", "--as-of", "2025-12-31", "--param", "test.pay.min=10", "--record"]);
+    assert!(out.contains("新增 1 条"), "{out}\n{err}");
+    let b2 = brief(&p, "甲镇").await;
+    let a5 = b2.clues.iter().find(|c| c.clue.entity == "990001199001010088").unwrap().clue.clue_id.clone();
+    ok(&p, &["clue", "triage", &a5, "--to", "县民政局", "--by", "张三"]);
+    ok(&p, &["clue", "verify", &a5, "--result", "部分属实", "--amount", "20", "--by", "李四"]);
+    let v: serde_json::Value = serde_json::from_str(&ok(&p, &["models", "--quality", "--json"])).unwrap();
+    let settings: Vec<(String, u64, u64, u64)> = v["settings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["model"] == "test.pay")
+        .map(|s| {
+            let n = |k: &str| s[k].as_u64().unwrap();
+            (s["params"].as_str().unwrap().to_string(), n("raised"), n("true_") + n("partly_true"), n("judged"))
+        })
+        .collect();
+    assert_eq!(
+        settings,
+        vec![("min=0.00".to_string(), 6, 1, 3), ("min=10.00".to_string(), 1, 1, 1)],
+        "{}",
+        v["settings"]
+    );
+    assert_eq!(v["models"]["test.pay"]["raised"], 7);
+    assert_eq!(v["models"]["test.pay"]["confirmed_fen"], 12_010);
+    // the brief shows each clue's model precision beside it: now 2 of 4 judged were right
     let md = ok(&p, &["brief", "甲镇", "--as-of", "2025-12-31", "--format", "md"]);
-    let row = md.lines().find(|l| l.contains(&a1) && l.contains("33% (1/3)"));
+    let row = md.lines().find(|l| l.contains(&a1) && l.contains("50% (2/4)"));
     assert!(row.is_some(), "{md}");
     assert!(md.contains("已核实(属实)"), "{md}");
 

@@ -84,6 +84,9 @@ pub struct ModelQuality {
     pub dismiss_reasons: Vec<(String, u64)>,
     pub confirmed_fen: i64,
     pub recovered_fen: i64,
+    /// [`ModelQuality::judged`] and [`ModelQuality::precision`], for readers of the JSON.
+    pub judged: u64,
+    pub precision: Option<f64>,
 }
 
 impl ModelQuality {
@@ -104,6 +107,12 @@ impl ModelQuality {
             Some(p) => format!("{:.0}% ({}/{})", p * 100.0, self.true_ + self.partly_true, self.judged()),
             None => "暂无核实".into(),
         }
+    }
+
+    fn finish(mut self) -> ModelQuality {
+        self.judged = self.judged();
+        self.precision = self.precision().map(|p| (p * 10_000.0).round() / 10_000.0);
+        self
     }
 
     fn add(&mut self, other: &ModelQuality) {
@@ -328,7 +337,7 @@ ORDER BY c.clue_id";
                 q.dismiss_reasons = sorted(r);
             }
         }
-        Ok(raised.into_values().collect())
+        Ok(raised.into_values().map(ModelQuality::finish).collect())
     }
 
     /// [`Ledger::quality`] summed over parameter settings: one record per model.
@@ -342,6 +351,6 @@ ORDER BY c.clue_id";
             });
             e.add(&q);
         }
-        Ok(out)
+        Ok(out.into_iter().map(|(k, q)| (k, q.finish())).collect())
     }
 }
