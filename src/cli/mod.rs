@@ -570,7 +570,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let faults = dir.faults();
             let clues = match Ledger::open_existing(&project.ledger) {
                 Ok(l) => l.clue_summaries(None, None)?,
-                Err(_) => Vec::new(),
+                Err(e) => {
+                    say_err!("searchlight: {e} — only the directory is checked");
+                    Vec::new()
+                }
             };
             let (resolved, unresolved) = crate::brief::resolve_all(&dir, &clues, &models);
             output::units_check(&dir, &faults, resolved.len(), &unresolved);

@@ -4,13 +4,23 @@
 
 use super::Paper;
 use crate::codes::text::money;
-use crate::doc::{Block as DocBlock, Cell, Document, Section, Table};
+use crate::doc::{Block, Cell, Document, Section, Table};
 
-/// One block of the paper: a heading and its content.
-enum Block {
-    Para(String),
-    List(Vec<String>),
-    Table(Vec<String>, Vec<Vec<String>>),
+fn para(text: String) -> Block {
+    Block::Para { text }
+}
+
+fn list(items: Vec<String>) -> Block {
+    Block::List { items }
+}
+
+fn table(head: Vec<String>, rows: Vec<Vec<String>>) -> Block {
+    Block::Table(Table {
+        caption: None,
+        head,
+        rows: rows.into_iter().map(|r| r.into_iter().map(Cell::Text).collect()).collect(),
+        sheet: None,
+    })
 }
 
 fn sections(p: &Paper) -> Vec<(&'static str, Vec<Block>)> {
@@ -38,16 +48,16 @@ fn sections(p: &Paper) -> Vec<(&'static str, Vec<Block>)> {
         }
     }
     let facts = vec![
-        Block::Para(format!(
+        para(format!(
             "运行 {} (数据截至 {}) 返回的证据行，见 _runs/{}/{}：",
             p.sighting.run_id,
             p.sighting.as_of,
             p.sighting.run_id,
             p.sighting.evidence.clone().unwrap_or_default()
         )),
-        Block::Table(p.columns.clone(), p.rows.clone()),
-        Block::Para("数据来源 (快照及原始文件)：".into()),
-        Block::Table(
+        table(p.columns.clone(), p.rows.clone()),
+        para("数据来源 (快照及原始文件)：".into()),
+        table(
             vec!["数据集".into(), "名称".into(), "快照".into(), "数据截至".into(), "原始文件 (大小, BLAKE3)".into()],
             p.sources
                 .iter()
@@ -60,9 +70,9 @@ fn sections(p: &Paper) -> Vec<(&'static str, Vec<Block>)> {
         ),
     ];
     let basis = if p.basis.is_empty() {
-        vec![Block::Para("(模型文件已不在模型库中，无法列出政策依据)".into())]
+        vec![para("(模型文件已不在模型库中，无法列出政策依据)".into())]
     } else {
-        vec![Block::List(p.basis.clone())]
+        vec![list(p.basis.clone())]
     };
     let mut duty = vec![format!("被巡视巡察单位(对象单位)：{unit}")];
     if let Some(s) = state {
@@ -106,9 +116,9 @@ fn sections(p: &Paper) -> Vec<(&'static str, Vec<Block>)> {
         p.view.sightings.iter().map(|s| format!("{} {}", s.run_id, s.mark.label())).collect::<Vec<_>>().join("；")
     ));
     let trail = if p.view.events.is_empty() {
-        vec![Block::Para("尚无研判、核查、处置记录。".into())]
+        vec![para("尚无研判、核查、处置记录。".into())]
     } else {
-        vec![Block::Table(
+        vec![table(
             vec!["时间".into(), "经办人".into(), "步骤".into(), "内容".into()],
             p.view
                 .events
@@ -117,20 +127,18 @@ fn sections(p: &Paper) -> Vec<(&'static str, Vec<Block>)> {
                 .collect(),
         )]
     };
-    let closing = state
-        .and_then(|s| s.closure_note.clone())
-        .map(|n| vec![Block::Para(format!("销号说明：{n}"))])
-        .unwrap_or_default();
+    let closing =
+        state.and_then(|s| s.closure_note.clone()).map(|n| vec![para(format!("销号说明：{n}"))]).unwrap_or_default();
     vec![
-        ("一、问题概述", vec![Block::Para(overview), Block::Para(status)]),
+        ("一、问题概述", vec![para(overview), para(status)]),
         ("二、事实依据", facts),
         ("三、政策依据", basis),
-        ("四、责任依据", vec![Block::List(duty)]),
-        ("五、发现过程", vec![Block::List(process)]),
+        ("四、责任依据", vec![list(duty)]),
+        ("五、发现过程", vec![list(process)]),
         ("六、核查处置记录", trail.into_iter().chain(closing).collect()),
         (
             "七、审签",
-            vec![Block::List(vec![
+            vec![list(vec![
                 "承办人(编制)：__________  日期：__________".into(),
                 "副组长(审核)：__________  日期：__________".into(),
                 "组长(审签)：__________  日期：__________".into(),
@@ -152,25 +160,7 @@ fn header(p: &Paper) -> Vec<(String, String)> {
 }
 
 fn sections_of(p: &Paper) -> Vec<Section> {
-    sections(p)
-        .into_iter()
-        .map(|(title, blocks)| {
-            let mut s = Section::new(title);
-            for b in blocks {
-                s.blocks.push(match b {
-                    Block::Para(text) => DocBlock::Para { text },
-                    Block::List(items) => DocBlock::List { items },
-                    Block::Table(head, rows) => DocBlock::Table(Table {
-                        caption: None,
-                        head,
-                        rows: rows.into_iter().map(|r| r.into_iter().map(Cell::Text).collect()).collect(),
-                        sheet: None,
-                    }),
-                });
-            }
-            s
-        })
-        .collect()
+    sections(p).into_iter().map(|(title, blocks)| Section { blocks, ..Section::new(title) }).collect()
 }
 
 /// The paper as a document of its own.
