@@ -7,7 +7,8 @@
 //! in groups of three or more digits split by single blanks or hyphens (`340524 19800101 0013`,
 //! `6222-0212-3456-7890`), whatever stands next to it (`身份证340524…号`, `ID340524…`). That
 //! covers 18- and 15-digit resident IDs and bank account numbers (16–19 digits); dates, amounts,
-//! phone numbers (11 digits) and credit codes (letters inside) are left as they are. The first
+//! phone numbers (11 digits) and credit codes (letters inside, or 17 digits and a check letter
+//! that make a valid credit code and no valid ID) are left as they are. The first
 //! six and the last four digits stay (region and check, for matching by eye); the rest become
 //! `*`.
 
@@ -123,7 +124,7 @@ fn mask(text: &str) -> Cow<'_, str> {
         let n = digits.len() + letter as usize;
         // the digits after a decimal point (0.3333333333333333 in JSON) are no one's number
         let fraction = i >= 2 && chars[i - 1].1 == '.' && chars[i - 2].1.is_ascii_digit();
-        if n >= MIN_DIGITS && !fraction && !own_id(&chars, i, end) {
+        if n >= MIN_DIGITS && !fraction && !own_id(&chars, i, end) && !credit_code(&chars, i, end, &digits, letter) {
             let start_byte = chars[i].0;
             let end_byte = chars.get(end).map_or(text.len(), |c| c.0);
             out.push_str(&text[copied..start_byte]);
@@ -146,6 +147,30 @@ fn mask(text: &str) -> Cow<'_, str> {
     }
     out.push_str(&text[copied..]);
     Cow::Owned(out)
+}
+
+/// Whether the number at `start..end` is a unified social credit code whose organisation part
+/// is all digits (91340524300079195J): 17 digits and a check character that make a valid credit
+/// code and no valid ID number. A firm's code is no one's personal number.
+fn credit_code(chars: &[(usize, char)], start: usize, end: usize, digits: &[u8], letter: bool) -> bool {
+    if digits.len() != 17 || end - start != 17 + letter as usize {
+        return false;
+    }
+    let check = if letter {
+        chars[end - 1].1
+    } else {
+        match chars.get(end) {
+            Some((_, c)) if c.is_ascii_uppercase() => *c,
+            _ => return false,
+        }
+    };
+    // the code stands alone: nothing alphanumeric right after it
+    let after = if letter { end } else { end + 1 };
+    if chars.get(after).is_some_and(|(_, c)| c.is_ascii_alphanumeric()) {
+        return false;
+    }
+    let code: String = digits.iter().map(|d| (b'0' + d) as char).chain([check.to_ascii_uppercase()]).collect();
+    crate::codes::uscc::is_valid(&code) && !crate::codes::id_card::is_valid(&code)
 }
 
 /// Whether the digits at `start..end` are part of one of searchlight's own ids: a clue id
@@ -211,6 +236,8 @@ mod tests {
     fn what_is_not_a_person_stays() {
         for s in [
             "91340524MA2T000011",
+            "统一社会信用代码：91340524300079195J；",
+            "91340524300158387Y",
             "QHCG2025-9110-01",
             "2025-12-31 2026-01-01",
             "13800138000",
