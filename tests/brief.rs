@@ -179,6 +179,10 @@ async fn peers_are_compared_per_hundred_people_as_counted_by_hand() {
     assert_eq!(b.peers[0].by_area.get("耕地保护"), Some(&1));
     let md = ok(&p, &["brief", "甲镇", "--as-of", "2025-12-31", "--format", "md"]);
     assert!(md.contains("| 1 | A00 | 甲镇(本单位) | 200 | 4 | 2.0 | 3 | 1 | 明显偏高 |"), "{md}");
+    // per area: 低保 3 / 200 = 1.5 per 100 against 乙镇 1.0 and 丙乡 0 (median 1.0): first of
+    // three, not twice the median; 耕地保护 1 / 200 = 0.5 against 0 and 0.5: first (tied)
+    assert!(md.contains("| 低保 | 3 | 1.5 | 1.0 | 1/3 |  |"), "{md}");
+    assert!(md.contains("| 耕地保护 | 1 | 0.5 | 0.5 | 1/3 |  |"), "{md}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -293,10 +293,29 @@ fn comparison(b: &Brief) -> Section {
             &format!("图1 各问题领域{}：本单位与同类单位中位数", if per_head { "每百人线索数" } else { "线索数" }),
             &areas,
             &[
-                Series { name: b.unit.name.clone(), values: mine },
-                Series { name: "同类单位中位数".into(), values: med },
+                Series { name: b.unit.name.clone(), values: mine.clone() },
+                Series { name: "同类单位中位数".into(), values: med.clone() },
             ],
         ));
+        // the unit's rank in each area among its peers
+        let basis = if per_head { "每百人线索数" } else { "线索数" };
+        let mut t = Table::new(&["问题领域", "本单位线索数", basis, "同类单位中位数", "排名", "标记"])
+            .caption("本单位各问题领域在同类单位中的排名");
+        for (k, a) in areas.iter().enumerate() {
+            let own = value(me, a);
+            let rank = 1 + b.peers.iter().filter(|p| value(p, a) > own).count();
+            let count = me.by_area.get(a).copied().unwrap_or(0);
+            let high = b.peers.len() >= 3 && count >= 2 && own >= 2.0 * med[k] && own > med[k];
+            t.push(vec![
+                a.clone().into(),
+                Cell::Int(count as i64),
+                if per_head { Cell::Rate(mine[k]) } else { Cell::Int(count as i64) },
+                Cell::Rate(med[k]),
+                format!("{rank}/{}", b.peers.len()).into(),
+                if high { "明显偏高" } else { "" }.into(),
+            ]);
+        }
+        s.table(t);
     }
     let mut head: Vec<&str> = vec!["排名", "单位编码", "单位", "人数", "线索数"];
     if per_head {
