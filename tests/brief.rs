@@ -138,6 +138,11 @@ async fn a_township_brief_holds_its_villages_and_no_other_township() {
     let entities: BTreeSet<String> = v.clues.iter().map(|c| c.clue.entity.clone()).collect();
     assert_eq!(entities, BTreeSet::from([A1.into(), A2.into()]));
 
+    // the clue listing knows the unit code too
+    let listed: serde_json::Value = serde_json::from_str(&ok(&p, &["clues", "--unit", "A01", "--json"])).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 2, "{listed}");
+    assert!(listed.as_array().unwrap().iter().all(|c| c["unit_code"] == "A01" && c["unit"] == "甲镇东村"));
+
     // values that resolve to no unit — a bare 东村 (two townships have one), a firm — are
     // listed, not dropped
     let unresolved: BTreeSet<(String, usize, bool)> =

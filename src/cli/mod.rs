@@ -309,7 +309,8 @@ enum Command {
         mark: Option<String>,
         #[arg(long)]
         area: Option<String>,
-        /// The inspected unit (or region code).
+        /// The inspected unit: the value a model returned (name or region code), or the unit code
+        /// of the directory of inspected units it resolved to.
         #[arg(long)]
         unit: Option<String>,
         #[arg(long)]

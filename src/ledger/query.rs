@@ -59,6 +59,9 @@ pub struct ClueRow {
     pub severity: String,
     pub entity: String,
     pub unit: Option<String>,
+    /// The unit of the directory of inspected units the latest sighting's unit resolved to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit_code: Option<String>,
     pub amount: Option<f64>,
     pub first_run: String,
     pub last_run: String,
@@ -96,7 +99,8 @@ const LIST: &str = "
 SELECT c.clue_id, c.model, c.title, c.area, c.severity, c.entity,
        (SELECT unit FROM sightings u WHERE u.clue_id = c.clue_id AND u.unit IS NOT NULL ORDER BY u.seq DESC LIMIT 1),
        (SELECT amount FROM sightings a WHERE a.clue_id = c.clue_id AND a.mark <> 'resolved' ORDER BY a.seq DESC LIMIT 1),
-       c.first_run, s.run_id, s.mark
+       c.first_run, s.run_id, s.mark,
+       (SELECT unit_code FROM sightings u WHERE u.clue_id = c.clue_id AND u.unit IS NOT NULL ORDER BY u.seq DESC LIMIT 1)
 FROM clues c
 JOIN sightings s ON s.seq = (SELECT max(seq) FROM sightings x WHERE x.clue_id = c.clue_id)
 WHERE (?1 IS NULL OR s.mark = ?1)
@@ -121,6 +125,7 @@ fn clue_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ClueRow> {
         first_run: r.get(8)?,
         last_run: r.get(9)?,
         mark: Mark::parse(&mark).unwrap_or(Mark::New),
+        unit_code: r.get(11)?,
         state: None,
     })
 }
@@ -139,7 +144,8 @@ impl Ledger {
         let rows = rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))?;
         let mut out = Vec::new();
         for mut r in rows {
-            if f.unit.as_ref().is_some_and(|u| r.unit.as_ref() != Some(u)) {
+            // by the unit value a model returned, or the directory's code it resolved to
+            if f.unit.as_ref().is_some_and(|u| r.unit.as_ref() != Some(u) && r.unit_code.as_ref() != Some(u)) {
                 continue;
             }
             let s = self.work_state(&r.clue_id, as_of)?;
