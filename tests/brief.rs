@@ -423,3 +423,54 @@ async fn the_period_and_the_trend_follow_the_runs() {
     assert_eq!(code, Some(1));
     assert!(err.contains("is after"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn leaders_carry_what_the_registries_say() {
+    let p = county();
+    pipeline(&p);
+    // without the registries, the brief says what it could not check
+    let b = brief(&p, "甲镇").await;
+    assert!(b.leaders.is_empty());
+    assert!(b.registries_missing.iter().any(|r| r.starts_with("officials")), "{:?}", b.registries_missing);
+
+    let cadre = "990001198001010099";
+    let retired = "990001195001010011";
+    p.write("connectors/officials.toml", "name = \"officials\"\nlocation = \"data/officials.csv\"\n[format]\ntype = \"csv\"\n[columns]\nid_no = { from = \"身份证号\" }\nname = { from = \"姓名\" }\norg_name = { from = \"单位或村\" }\norg_code = { from = \"单位或村代码\" }\nposition = { from = \"职务\" }\nterm_end = { from = \"任职结束\" }\n");
+    p.write(
+        "data/officials.csv",
+        format!("身份证号,姓名,单位或村,单位或村代码,职务,任职结束\n{cadre},赵一,甲镇东村,DC-001,党支部书记,\n{retired},钱二,西村,A02,村委会主任,2020-01-01\n990001198001010100,孙三,乙镇东村,B01,党支部书记,\n"),
+    );
+    p.write("connectors/enterprises.toml", "name = \"enterprises\"\nlocation = \"data/firms.csv\"\n[format]\ntype = \"csv\"\n[columns]\nuscc = { from = \"统一社会信用代码\" }\nname = { from = \"企业名称\" }\nlegal_rep_id = { from = \"法定代表人证件号\" }\nstatus = { from = \"登记状态\" }\n");
+    p.write(
+        "data/firms.csv",
+        format!(
+            "统一社会信用代码,企业名称,法定代表人证件号,登记状态\n91340524300079195J,东村农资有限公司,{cadre},存续\n"
+        ),
+    );
+    p.write("connectors/official_relatives.toml", "name = \"official_relatives\"\nlocation = \"data/rel.csv\"\n[format]\ntype = \"csv\"\n[columns]\nofficial_id = { from = \"干部身份证号\" }\nrelative_id = { from = \"亲属身份证号\" }\nrelation = { from = \"关系\" }\n");
+    p.write(
+        "data/rel.csv",
+        format!("干部身份证号,亲属身份证号,关系\n{cadre},{A1},配偶\n{cadre},990001199501010022,子女\n"),
+    );
+    p.write("connectors/kin_filings.toml", "name = \"kin_filings\"\nlocation = \"data/filed.csv\"\n[format]\ntype = \"csv\"\n[columns]\nid_no = { from = \"身份证号\" }\nitem = { from = \"备案项目\" }\n");
+    p.write("data/filed.csv", format!("身份证号,备案项目\n{A1},最低生活保障\n"));
+    let (code, out, err) = searchlight(&p, &["pipeline", "--as-of", "2025-12-31"]);
+    assert_eq!(code, Some(2), "{out}\n{err}");
+    let b = brief(&p, "甲镇").await;
+    // the serving cadre of 甲镇东村 (found by name, with its township in front: the roster's own
+    // code is no directory code); not the one whose term ended, not another township's
+    let got: Vec<(String, String, Vec<String>, Option<(usize, usize)>)> =
+        b.leaders.iter().map(|l| (l.unit.clone(), l.name.clone(), l.roles.clone(), l.relatives)).collect();
+    assert_eq!(
+        got,
+        vec![("东村".into(), "赵一".into(), vec!["东村农资有限公司(法定代表人, 存续)".into()], Some((2, 1)))]
+    );
+    assert!(b.registries_missing.iter().any(|r| r.starts_with("shareholders")), "{:?}", b.registries_missing);
+    let md = ok(&p, &["brief", "甲镇", "--as-of", "2025-12-31", "--format", "md"]);
+    assert!(
+        md.contains(
+            "| 东村 | 赵一 | 990001********0099 | 党支部书记 | 东村农资有限公司(法定代表人, 存续) | 2 人 / 1 人 |"
+        ),
+        "{md}"
+    );
+}

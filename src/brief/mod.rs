@@ -446,7 +446,7 @@ async fn leaders(
     };
     for l in &mut out {
         let Some(id) = &l.id_no else { continue };
-        let mut r = roles.remove(id).unwrap_or_default();
+        let mut r = roles.get(id).cloned().unwrap_or_default();
         r.sort();
         r.dedup();
         l.roles = r;
