@@ -50,6 +50,7 @@ pub mod position;
 pub mod project;
 pub mod redact;
 pub mod runner;
+pub mod scheduler;
 pub mod schema;
 pub mod storage;
 pub mod units;

@@ -38,11 +38,45 @@ pub const CONFIG: &str = "searchlight.toml";
 
 /// The project settings (`searchlight.toml`, optional; strict keys).
 #[derive(Debug, Clone, Default, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(from = "RawConfig")]
 pub struct Config {
     /// The model library.
-    #[serde(default)]
     pub library: LibraryConfig,
+    /// Time zone, schedules, SMTP, subscribers, admin ([`crate::scheduler::config`]).
+    pub serve: crate::scheduler::Serve,
+}
+
+/// The file's keys, all at the top level (serde's `flatten` cannot be strict).
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    library: LibraryConfig,
+    #[serde(default)]
+    time_zone: Option<toml::Spanned<String>>,
+    #[serde(default)]
+    admin: Option<toml::Spanned<String>>,
+    #[serde(default)]
+    smtp: Option<crate::scheduler::config::Smtp>,
+    #[serde(default)]
+    schedule: Vec<crate::scheduler::Job>,
+    #[serde(default)]
+    subscriber: Vec<crate::scheduler::config::Subscriber>,
+}
+
+impl From<RawConfig> for Config {
+    fn from(r: RawConfig) -> Config {
+        Config {
+            library: r.library,
+            serve: crate::scheduler::Serve {
+                time_zone: r.time_zone,
+                admin: r.admin,
+                smtp: r.smtp,
+                schedule: r.schedule,
+                subscriber: r.subscriber,
+            },
+        }
+    }
 }
 
 /// `[library]` of `searchlight.toml`.
@@ -68,16 +102,22 @@ fn yes() -> bool {
 impl Config {
     /// Reads `searchlight.toml` in `root`, if there is one; errors name file, line and column.
     pub fn load(root: &Path) -> anyhow::Result<Config> {
+        Ok(Config::load_text(root)?.0)
+    }
+
+    /// The settings and the file's text (for positions in later checks; empty without a file).
+    pub fn load_text(root: &Path) -> anyhow::Result<(Config, String)> {
         let path = root.join(CONFIG);
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Config::default(), String::new())),
             Err(e) => anyhow::bail!("{}: {e}", path.display()),
         };
-        toml::from_str(&text).map_err(|e| {
+        let config = toml::from_str(&text).map_err(|e| {
             let (line, col) = e.span().map(|s| crate::position::line_col(&text, s.start)).unwrap_or((1, 1));
             anyhow::anyhow!("{}:{line}:{col}: {}", path.display(), e.message().trim())
-        })
+        })?;
+        Ok((config, text))
     }
 }
 

@@ -15,6 +15,7 @@ mod models;
 mod onboarding;
 mod redaction;
 mod s3;
+mod serve;
 mod trust;
 mod udf;
 mod util;

@@ -597,6 +597,34 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
             output::check_table(&rows);
+            // the service settings of searchlight.toml, against what the project has
+            let (all, _) = load_models(&project, &Select { models: Vec::new(), domain: None })?;
+            let (config, text) = crate::project::Config::load_text(&project.root)?;
+            let names = crate::scheduler::config::Names {
+                connectors: connectors
+                    .iter()
+                    .flat_map(|c| std::iter::once(c.id.clone()).chain(c.datasets().map(String::from)))
+                    .collect(),
+                models: all.iter().map(|m| m.id().to_string()).collect(),
+                domains: all.iter().map(|m| m.spec.domain.clone()).collect(),
+                areas: all.iter().map(|m| m.spec.area.clone()).collect(),
+            };
+            let faults = config.serve.check(&project.root.join(crate::project::CONFIG), &text, &names);
+            for f in &faults {
+                say_err!("{f}");
+            }
+            if !text.is_empty() {
+                say!(
+                    "{}: {}",
+                    crate::project::CONFIG,
+                    if faults.is_empty() {
+                        "通过 ok".to_string()
+                    } else {
+                        format!("{} 处错误 errors", faults.len())
+                    }
+                );
+            }
+            failed |= !faults.is_empty();
             Ok(if failed { ExitCode::from(2) } else { ExitCode::SUCCESS })
         }
         Command::Coverage { from, models, json } => {

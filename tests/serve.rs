@@ -1,0 +1,76 @@
+//! The service settings of `searchlight.toml` as a user meets them: `check` names every fault at
+//! its file, line and column, and accepts a complete example.
+
+use std::process::Command;
+
+use crate::util::TestProject;
+
+fn searchlight(p: &TestProject, args: &[&str]) -> (Option<i32>, String, String) {
+    let out =
+        Command::new(env!("CARGO_BIN_EXE_searchlight")).arg("--project").arg(p.root()).args(args).output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn project(settings: &str) -> TestProject {
+    let p = TestProject::new();
+    p.write("connectors/pay.toml", "name = \"pay\"\ntitle = \"付\"\ndomain = \"test\"\ncustom = true\nlocation = \"data/p.csv\"\n[format]\ntype = \"csv\"\n[columns]\nwho = { from = \"收款人\", type = \"text\" }\n");
+    p.write("data/p.csv", "收款人\n甲\n");
+    p.write(
+        "models/test/m.sql",
+        "/* searchlight\nid = \"test.m\"\ntitle = \"测试\"\ntitle_en = \"Test\"\ndomain = \"test\"\narea = \"测试\"\nseverity = \"high\"\nowner = \"t\"\ndescription = \"测试\"\nbasis = [\"测试依据\"]\nentity = [\"who\"]\nunit = \"who\"\n*/\nSELECT who FROM pay\n",
+    );
+    // top-level keys first: a key after a [table] header belongs to that table
+    p.write("searchlight.toml", format!("{settings}\n[library]\nbundled = false\n"));
+    p
+}
+
+const SETTINGS: &str = r#"time_zone = "Asia/Shanghai"
+admin = "admin@county.gov.cn"
+
+[smtp]
+host = "127.0.0.1"
+port = 2525
+security = "plain"
+from = "探照灯 <searchlight@county.gov.cn>"
+
+[[schedule]]
+name = "nightly"
+cron = "0 30 2 * * *"
+connectors = ["pay"]
+models = ["test.m"]
+timeout = "30m"
+
+[[subscriber]]
+name = "测试室"
+email = "test@county.gov.cn"
+areas = ["测试"]
+"#;
+
+#[test]
+fn check_accepts_the_service_settings_and_names_each_fault_where_it_is() {
+    let p = project(SETTINGS);
+    let (code, out, err) = searchlight(&p, &["check"]);
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    assert!(out.contains("searchlight.toml: 通过"), "{out}");
+
+    let bad = SETTINGS.replace("0 30 2 * * *", "2:30 daily").replace("[\"pay\"]", "[\"pya\"]");
+    let p = project(&bad);
+    let (code, out, err) = searchlight(&p, &["check"]);
+    assert_eq!(code, Some(2), "{out}\n{err}");
+    assert!(err.contains("searchlight.toml:12:8: cron `2:30 daily`"), "{err}");
+    assert!(err.contains("searchlight.toml:13:15: no connector or dataset `pya`; did you mean pay?"), "{err}");
+
+    // a password in the file, an unknown key: refused with their positions
+    let p = project(&SETTINGS.replace("security = \"plain\"", "security = \"plain\"\npassword = \"hunter2\""));
+    let (code, _, err) = searchlight(&p, &["check"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("searchlight.toml:8:12: a password does not belong in searchlight.toml"), "{err}");
+    let p = project(&SETTINGS.replace("timeout", "time_out"));
+    let (code, _, err) = searchlight(&p, &["check"]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("searchlight.toml:15:1") && err.contains("time_out"), "{err}");
+}
