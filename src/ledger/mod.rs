@@ -6,6 +6,7 @@
 //! changed: sightings and events are append-only (triggers refuse UPDATE and DELETE).
 
 mod history;
+mod lease;
 mod query;
 pub mod workflow;
 
@@ -19,6 +20,7 @@ use serde::Serialize;
 use crate::runner::RunReport;
 
 pub use history::{ClueSummary, ModelQuality, ModelRun, RunInfo};
+pub use lease::Holder;
 pub use query::{ClueFilter, ClueRow, ClueView, Flag, Sighting};
 pub use workflow::{Event, Person, Status, Step, WorkState};
 
@@ -28,6 +30,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_event_position.sql"),
     include_str!("migrations/0003_identity_and_lake.sql"),
     include_str!("migrations/0004_units_and_fen.sql"),
+    include_str!("migrations/0005_lease.sql"),
 ];
 
 /// A ledger error, naming the database file.

@@ -174,9 +174,10 @@ pub struct RunReport {
 }
 
 impl RunReport {
-    /// A new run id: local time to the second and a random suffix.
+    /// A new run id: UTC to the second and a random suffix, so ids sort in time order whatever
+    /// the server's time zone (and across a clock change).
     pub fn new_id() -> String {
-        let now = chrono::Local::now();
+        let now = chrono::Utc::now();
         let salt = blake3::hash(format!("{:?}{}", now, std::process::id()).as_bytes()).to_hex()[..4].to_string();
         format!("R{}-{salt}", now.format("%Y%m%d%H%M%S"))
     }

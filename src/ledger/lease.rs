@@ -1,0 +1,92 @@
+//! Leases in the ledger: one holder at a time for a named duty, taken and renewed in a write
+//! transaction, so two processes on one project cannot both hold it — the scheduler's guard
+//! against a second `searchlight serve` (a lease, not a PID file: it works across machines that
+//! share the ledger's file system, and a holder that died loses it when it expires). The clock
+//! is the caller's.
+
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use rusqlite::{OptionalExtension, TransactionBehavior, params};
+
+use super::{Error, Ledger};
+
+/// Who holds a lease, and until when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Holder {
+    pub holder: String,
+    pub until: DateTime<Utc>,
+}
+
+fn stamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+impl Ledger {
+    /// Takes (or renews, for the same holder) the lease `name` until `now + ttl`. Another
+    /// holder's lease that has not expired is refused with who holds it and until when.
+    pub fn take_lease(
+        &mut self,
+        name: &str,
+        holder: &str,
+        now: DateTime<Utc>,
+        ttl: Duration,
+    ) -> Result<Result<(), Holder>, Error> {
+        let path = self.path.clone();
+        let err = |e: rusqlite::Error| Error::at(&path, e);
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(err)?;
+        let current: Option<(String, String)> = tx
+            .query_row("SELECT holder, expires_at FROM leases WHERE name = ?1", [name], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()
+            .map_err(err)?;
+        if let Some((other, until)) = current {
+            let until = DateTime::parse_from_rfc3339(&until).map(|t| t.with_timezone(&Utc)).unwrap_or(now);
+            if other != holder && until > now {
+                return Ok(Err(Holder { holder: other, until }));
+            }
+        }
+        tx.execute(
+            "INSERT INTO leases (name, holder, acquired_at, expires_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (name) DO UPDATE SET
+               acquired_at = CASE WHEN leases.holder = excluded.holder THEN leases.acquired_at ELSE excluded.acquired_at END,
+               holder = excluded.holder, expires_at = excluded.expires_at",
+            params![name, holder, stamp(now), stamp(now + ttl)],
+        )
+        .map_err(err)?;
+        tx.commit().map_err(err)?;
+        Ok(Ok(()))
+    }
+
+    /// Gives the lease up, if `holder` holds it.
+    pub fn release_lease(&mut self, name: &str, holder: &str) -> Result<(), Error> {
+        self.conn
+            .execute("DELETE FROM leases WHERE name = ?1 AND holder = ?2", params![name, holder])
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_holder_at_a_time_until_the_lease_expires() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ledger.sqlite");
+        let mut a = Ledger::open(&path).unwrap();
+        let mut b = Ledger::open(&path).unwrap();
+        let t0 = DateTime::parse_from_rfc3339("2026-03-01T00:00:00Z").unwrap().with_timezone(&Utc);
+        let ttl = Duration::seconds(30);
+        assert_eq!(a.take_lease("serve", "host-a:1", t0, ttl).unwrap(), Ok(()));
+        // a second server is refused while the first renews
+        let refused = b.take_lease("serve", "host-b:2", t0 + Duration::seconds(10), ttl).unwrap();
+        assert_eq!(refused, Err(Holder { holder: "host-a:1".into(), until: t0 + ttl }));
+        assert_eq!(a.take_lease("serve", "host-a:1", t0 + Duration::seconds(20), ttl).unwrap(), Ok(()));
+        assert!(b.take_lease("serve", "host-b:2", t0 + Duration::seconds(45), ttl).unwrap().is_err());
+        // the first died: its lease expires and the second takes it over
+        assert_eq!(b.take_lease("serve", "host-b:2", t0 + Duration::seconds(51), ttl).unwrap(), Ok(()));
+        assert!(a.take_lease("serve", "host-a:1", t0 + Duration::seconds(52), ttl).unwrap().is_err());
+        // released, it is free at once
+        b.release_lease("serve", "host-b:2").unwrap();
+        assert_eq!(a.take_lease("serve", "host-a:1", t0 + Duration::seconds(53), ttl).unwrap(), Ok(()));
+    }
+}
