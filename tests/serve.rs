@@ -74,3 +74,23 @@ fn check_accepts_the_service_settings_and_names_each_fault_where_it_is() {
     assert_eq!(code, Some(1));
     assert!(err.contains("searchlight.toml:15:1") && err.contains("time_out"), "{err}");
 }
+
+#[test]
+fn the_example_in_docs_serve_md_is_accepted() {
+    let doc = std::fs::read_to_string(crate::util::repo().join("docs/serve.md")).unwrap();
+    let example = doc.split("```toml\n").nth(1).and_then(|s| s.split("```").next()).expect("a toml block");
+    let config: searchlight::project::Config = toml::from_str(example).unwrap_or_else(|e| panic!("{e}"));
+    let project = searchlight::project::Project::open(&crate::util::repo(), None, None).unwrap();
+    let models: Vec<_> = project.models().unwrap().into_iter().map(Result::unwrap).collect();
+    let connectors: Vec<_> = project.connectors().unwrap().into_iter().map(Result::unwrap).collect();
+    let names = searchlight::scheduler::config::Names {
+        connectors: connectors.iter().map(|c| c.id.clone()).collect(),
+        models: models.iter().map(|m| m.id().to_string()).collect(),
+        domains: models.iter().map(|m| m.spec.domain.clone()).collect(),
+        areas: models.iter().map(|m| m.spec.area.clone()).collect(),
+    };
+    let faults = config.serve.check(std::path::Path::new("docs/serve.md"), example, &names);
+    assert!(faults.is_empty(), "{faults:#?}");
+    assert_eq!(config.serve.schedule.len(), 1);
+    assert_eq!(config.serve.subscriber.len(), 1);
+}
