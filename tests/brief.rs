@@ -218,6 +218,11 @@ async fn the_xlsx_read_back_has_the_ledgers_rows() {
     let mut wb: Xlsx<_> = calamine::open_workbook(&out).unwrap();
     let names = wb.sheet_names().to_vec();
     assert_eq!(names, ["概况", "低保", "耕地保护"], "{names:?}");
+    // the summary holds the brief's tables, not the embedded working papers
+    let summary = wb.worksheet_range("概况").unwrap();
+    let texts: Vec<String> = summary.rows().flat_map(|r| r.iter().map(|c| c.to_string())).collect();
+    assert!(texts.iter().any(|t| t == "同类单位对比"), "{texts:?}");
+    assert!(!texts.iter().any(|t| t.contains("原始文件")), "no paper's source table in the summary");
     let mut from_xlsx = BTreeSet::new();
     for area in ["低保", "耕地保护"] {
         let range = wb.worksheet_range(area).unwrap();

@@ -564,6 +564,7 @@ pub fn document(b: &Brief) -> Document {
     ];
     if !b.papers.is_empty() {
         let mut papers = Section::new("附录三 重点线索问题底稿").with_id("papers");
+        papers.not_in_workbook = true;
         papers.sections = b.papers.iter().map(crate::paper::section).collect();
         sections.push(papers);
     }

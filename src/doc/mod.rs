@@ -51,6 +51,9 @@ pub struct Section {
     pub title: String,
     pub blocks: Vec<Block>,
     pub sections: Vec<Section>,
+    /// Left out of the workbook (a brief's embedded working papers: the workbook is for rows,
+    /// the papers have their own).
+    pub not_in_workbook: bool,
 }
 
 /// A block of content.
@@ -239,9 +242,13 @@ impl Document {
         })
     }
 
-    /// Every table of the document, depth first (with the figures' data tables).
+    /// Every table of the document that belongs in a workbook, depth first (with the figures'
+    /// data tables).
     pub fn tables(&self) -> Vec<&Table> {
         fn walk<'a>(s: &'a Section, out: &mut Vec<&'a Table>) {
+            if s.not_in_workbook {
+                return;
+            }
             for b in &s.blocks {
                 match b {
                     Block::Table(t) => out.push(t),
