@@ -353,7 +353,7 @@ async fn leaders(
     for &u in scope {
         let unit = &dir.units[u];
         if let Some(name) = &unit.leader
-            && !out.iter().any(|l| &l.unit == &unit.name && &l.name == name)
+            && !out.iter().any(|l| l.unit == unit.name && &l.name == name)
         {
             out.push(Leader {
                 unit: unit.name.clone(),
@@ -566,7 +566,7 @@ pub async fn build(
             clues.push(BriefClue {
                 clue: (*c).clone(),
                 unit_name: Some(dir.units[*u].name.clone()),
-                state: states.remove(&c.clue_id).expect("a state per clue"),
+                state: states.remove(&c.clue_id).ok_or_else(|| anyhow::anyhow!("{}: no workflow state", c.clue_id))?,
                 evidence: None,
                 has_paper: false,
             });
