@@ -74,9 +74,11 @@ pub fn name_key(s: &str) -> String {
         })
         .collect();
     let chars: Vec<char> = s.chars().collect();
-    // 县/市/区 within the first five characters, with at least two characters after it
+    // a place name ending in 县/市/区 within the first five characters, with at least two
+    // characters after it; at the very start only 县 (县教育局): 市场监督管理局 keeps its 市
     for (i, c) in chars.iter().enumerate().take(5) {
-        if matches!(c, '县' | '市' | '区') && chars.len() > i + 2 {
+        let place = matches!(c, '县') || (i > 0 && matches!(c, '市' | '区'));
+        if place && chars.len() > i + 2 {
             return chars[i + 1..].iter().collect();
         }
     }
@@ -318,6 +320,7 @@ mod tests {
     fn county() -> Directory {
         Directory::new(vec![
             unit("340524101", "清河县教育局", "部门/单位", None, Some("340524")),
+            unit("340524111", "清河县市场监督管理局", "部门/单位", None, Some("340524")),
             unit("340524100000", "城关镇", "乡镇(街道)", None, Some("340524100000")),
             unit("340524101000", "河口镇", "乡镇(街道)", None, Some("340524101000")),
             unit("340524100201", "前进村", "村(社区)", Some("340524100000"), Some("340524100201")),
@@ -338,6 +341,9 @@ mod tests {
         assert_eq!(code(d.resolve("340524101", true)), Some(("340524101000".into(), How::Region)));
         assert_eq!(code(d.resolve("县教育局", false)), Some(("340524101".into(), How::Name)));
         assert_eq!(code(d.resolve(" 清河县教育局 ", false)), Some(("340524101".into(), How::Name)));
+        assert_eq!(code(d.resolve("市场监督管理局", false)), Some(("340524111".into(), How::Name)));
+        assert_eq!(code(d.resolve("县市场监督管理局", false)), Some(("340524111".into(), How::Name)));
+        assert_eq!(code(d.resolve("清河市市场监督管理局", false)), Some(("340524111".into(), How::Name)));
         assert_eq!(code(d.resolve("和平社区", false)), Some(("340524101202".into(), How::Name)));
         assert_eq!(code(d.resolve("河口镇前进村", false)), Some(("340524101201".into(), How::Name)));
         assert!(matches!(d.resolve("前进村", false), Resolution::Ambiguous(c) if c.len() == 2));
