@@ -323,6 +323,12 @@ async fn model_quality_is_learnt_from_verification_outcomes() {
     let row = md.lines().find(|l| l.contains(&a1) && l.contains("50% (2/4)"));
     assert!(row.is_some(), "{md}");
     assert!(md.contains("已核实(属实)"), "{md}");
+    // the dismissed false positive is listed, not counted (nor among the top clues)
+    assert!(md.contains("另有 1 条经研判排除误报，未计入"), "{md}");
+    let b3 = brief(&p, "甲镇").await;
+    let me = b3.peers.iter().find(|x| x.is_self).unwrap();
+    assert_eq!(me.total, 4, "5 clues of 甲镇 now, one dismissed");
+    assert!(b3.clues.iter().any(|c| c.clue.clue_id == a3 && !c.has_paper));
 
     // 整改 past its due date is 逾期 as of the brief's date (not the clock's)
     ok(&p, &["clue", "rectify", &a1, "--due", "2025-12-15", "--by", "王五"]);

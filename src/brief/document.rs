@@ -159,14 +159,21 @@ fn overview(b: &Brief) -> Section {
 
 fn problems(b: &Brief) -> Section {
     let mut s = Section::new("二、问题清单").with_id("problems");
-    let total: i64 = b.clues.iter().filter_map(|c| c.clue.amount_fen).sum();
-    let high = b.clues.iter().filter(|c| c.clue.severity == "high").count();
-    let open = b.clues.iter().filter(|c| c.clue.mark != Mark::Resolved).count();
+    let counted: Vec<&BriefClue> = b.clues.iter().filter(|c| c.counts()).collect();
+    let dismissed = b.clues.len() - counted.len();
+    let total: i64 = counted.iter().filter_map(|c| c.clue.amount_fen).sum();
+    let high = counted.iter().filter(|c| c.clue.severity == "high").count();
+    let open = counted.iter().filter(|c| c.clue.mark != Mark::Resolved).count();
     let could_not: Vec<&str> = b.models.iter().filter(|m| !m.checked.looked()).map(|m| m.model.as_str()).collect();
     s.para(format!(
-        "共 {} 条线索(高风险 {high} 条)，涉及金额 {} 元；其中模型最近一次运行仍返回的 {open} 条。{}",
-        b.clues.len(),
+        "共 {} 条线索(高风险 {high} 条)，涉及金额 {} 元；其中模型最近一次运行仍返回的 {open} 条。{}{}",
+        counted.len(),
         money_fen(total),
+        if dismissed > 0 {
+            format!("另有 {dismissed} 条经研判排除误报，未计入(见附录二)。")
+        } else {
+            String::new()
+        },
         if could_not.is_empty() {
             "模型库全部模型均已检查。".to_string()
         } else {
@@ -198,7 +205,7 @@ fn problems(b: &Brief) -> Section {
     s.table(t);
     // per area: counts and the top clues with their key evidence
     let mut areas: BTreeMap<(&str, &str), Vec<&BriefClue>> = BTreeMap::new();
-    for c in &b.clues {
+    for c in &counted {
         areas.entry((c.clue.domain.as_str(), c.clue.area.as_str())).or_default().push(c);
     }
     let quality: BTreeMap<&str, String> =
@@ -232,7 +239,7 @@ fn problems(b: &Brief) -> Section {
         sub.table(t);
         s.sections.push(sub);
     }
-    if b.clues.is_empty() {
+    if counted.is_empty() {
         s.para("期间内本单位及下属单位没有已检查模型发现的线索。");
     }
     s

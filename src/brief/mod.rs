@@ -53,6 +53,13 @@ pub struct BriefClue {
     pub has_paper: bool,
 }
 
+impl BriefClue {
+    /// Counted as a problem: everything but a clue dismissed in triage as a false positive.
+    pub fn counts(&self) -> bool {
+        self.state.status != crate::ledger::Status::Dismissed
+    }
+}
+
 /// How a model's latest run went, for this brief.
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
@@ -556,10 +563,17 @@ pub async fn build(
     let summaries = ledger.clue_summaries(from.as_deref(), Some(&to))?;
     let (resolved, unresolved) = resolve_all(&dir, &summaries, models);
     let resolved: Vec<(usize, &ClueSummary)> = resolved.into_iter().filter(|(_, c)| c.in_period).collect();
-    let (peers, peer_basis) = peers(&dir, i, &resolved);
-    let mine: Vec<&str> =
-        resolved.iter().filter(|(u, _)| in_scope.contains(u)).map(|(_, c)| c.clue_id.as_str()).collect();
-    let mut states = ledger.work_states(&mine, req.as_of)?;
+    let ids: Vec<&str> = resolved.iter().map(|(_, c)| c.clue_id.as_str()).collect();
+    let mut states = ledger.work_states(&ids, req.as_of)?;
+    // a clue dismissed in triage as a false positive is no problem: it is listed, not counted
+    let dismissed: HashSet<&str> = states
+        .iter()
+        .filter(|(_, s)| s.status == crate::ledger::Status::Dismissed)
+        .map(|(id, _)| id.as_str())
+        .collect();
+    let counted: Vec<(usize, &ClueSummary)> =
+        resolved.iter().filter(|(_, c)| !dismissed.contains(c.clue_id.as_str())).copied().collect();
+    let (peers, peer_basis) = peers(&dir, i, &counted);
     let mut clues = Vec::new();
     for (u, c) in &resolved {
         if in_scope.contains(u) {
@@ -595,7 +609,7 @@ pub async fn build(
         .iter()
         .map(|id| {
             let m = models.iter().find(|m| m.id() == id);
-            let mine: Vec<&BriefClue> = clues.iter().filter(|c| &c.clue.model == id).collect();
+            let mine: Vec<&BriefClue> = clues.iter().filter(|c| &c.clue.model == id && c.counts()).collect();
             let any = summaries.iter().find(|c| &c.model == id);
             ModelLine {
                 model: id.clone(),
@@ -623,7 +637,7 @@ pub async fn build(
     // the top clues of each area, with their working papers
     let mut papers = Vec::new();
     let mut shown: BTreeMap<String, usize> = BTreeMap::new();
-    for c in clues.iter_mut() {
+    for c in clues.iter_mut().filter(|c| c.counts()) {
         let n = shown.entry(c.clue.area.clone()).or_default();
         if *n >= req.top {
             continue;
@@ -679,7 +693,7 @@ pub async fn build(
     let leaders = leaders(runner, &dir, &scope, req.as_of, &mut registries_missing).await?;
     let count_of = |u: usize| {
         let sub: HashSet<usize> = dir.subtree(u).into_iter().collect();
-        resolved.iter().filter(|(x, _)| sub.contains(x)).count()
+        counted.iter().filter(|(x, _)| sub.contains(x)).count()
     };
     let depth_of = |u: usize| {
         let mut d = 0;
