@@ -9,23 +9,7 @@ use std::process::Command;
 use calamine::{Reader, Xlsx};
 use searchlight::ledger::Ledger;
 
-use crate::util::TestProject;
-
-fn searchlight(p: &TestProject, args: &[&str]) -> (Option<i32>, String, String) {
-    let out =
-        Command::new(env!("CARGO_BIN_EXE_searchlight")).arg("--project").arg(p.root()).args(args).output().unwrap();
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn ok(p: &TestProject, args: &[&str]) -> String {
-    let (code, out, err) = searchlight(p, args);
-    assert_eq!(code, Some(0), "{args:?}: {out}\n{err}");
-    out
-}
+use crate::util::{TestProject, ok, searchlight};
 
 fn model(id: &str, area: &str, from: &str, unit: &str, amount: bool) -> String {
     // the payment model has a threshold, so its clues can be judged per parameter setting

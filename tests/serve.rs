@@ -1,19 +1,7 @@
 //! The service settings of `searchlight.toml` as a user meets them: `check` names every fault at
 //! its file, line and column, and accepts a complete example.
 
-use std::process::Command;
-
-use crate::util::TestProject;
-
-fn searchlight(p: &TestProject, args: &[&str]) -> (Option<i32>, String, String) {
-    let out =
-        Command::new(env!("CARGO_BIN_EXE_searchlight")).arg("--project").arg(p.root()).args(args).output().unwrap();
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use crate::util::{TestProject, searchlight};
 
 fn project(settings: &str) -> TestProject {
     let p = TestProject::new();

@@ -2,27 +2,9 @@
 //! failed ingest in the pipeline, a trial threshold, a back-fill — as a user meets them on the
 //! command line.
 
-use std::process::Command;
-
 use searchlight::ledger::{ClueFilter, Ledger, Mark};
 
-use crate::util::TestProject;
-
-fn searchlight(p: &TestProject, args: &[&str]) -> (Option<i32>, String, String) {
-    let out =
-        Command::new(env!("CARGO_BIN_EXE_searchlight")).arg("--project").arg(p.root()).args(args).output().unwrap();
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn ok(p: &TestProject, args: &[&str]) -> String {
-    let (code, out, err) = searchlight(p, args);
-    assert_eq!(code, Some(0), "{args:?}: {out}\n{err}");
-    out
-}
+use crate::util::{TestProject, ok, searchlight};
 
 fn header(id: &str, entity: &str, params: &str) -> String {
     format!(

@@ -8,6 +8,28 @@ use searchlight::engine::Engine;
 use searchlight::lake::{IngestOptions, Lake, Outcome, Quiet};
 use searchlight::schema::Schema;
 
+/// Runs the searchlight binary on a project: (exit status, stdout, stderr).
+pub fn searchlight(p: &TestProject, args: &[&str]) -> (Option<i32>, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_searchlight"))
+        .arg("--project")
+        .arg(p.root())
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// [`searchlight`] that must succeed; its stdout.
+pub fn ok(p: &TestProject, args: &[&str]) -> String {
+    let (code, out, err) = searchlight(p, args);
+    assert_eq!(code, Some(0), "{args:?}: {out}\n{err}");
+    out
+}
+
 /// A temporary project: `connectors/`, `data/` and a local lake.
 pub struct TestProject {
     pub dir: tempfile::TempDir,
