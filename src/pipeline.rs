@@ -204,6 +204,8 @@ pub struct Record {
     pub new_lake: bool,
     /// Start a ledger at a given path that does not exist yet.
     pub new_ledger: bool,
+    /// What started the run (`None`: the command line).
+    pub trigger: Option<String>,
 }
 
 /// What recording did, beyond the marks.
@@ -262,6 +264,7 @@ pub async fn run(
                 lake_url: project.lake.as_str().to_string(),
                 lake_id: lake.identity().await?,
                 new_lake: r.new_lake,
+                trigger: r.trigger.clone(),
             };
             ledger.check_lake(&on)?;
             Some((ledger, created, on))

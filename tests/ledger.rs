@@ -288,3 +288,36 @@ fn a_working_paper_holds_facts_basis_responsibility_discovery_and_trail() {
     let e = refused(&p, &["paper", "Cnope"]);
     assert!(e.contains("no clue `Cnope`"), "{e}");
 }
+
+#[test]
+fn runs_are_listed_with_their_trigger_outcome_and_marks() {
+    let p = project();
+    assert_eq!(searchlight(&p, &["ingest"], None).0, Some(0));
+    assert_eq!(searchlight(&p, &["run", "--as-of", "2025-12-31"], None).0, Some(0));
+    p.write("data/p.csv", "收款人,金额,日期\n甲,900,2025-01-01\n丙,100,2025-03-01\n");
+    assert_eq!(searchlight(&p, &["ingest"], None).0, Some(0));
+    assert_eq!(searchlight(&p, &["run", "--as-of", "2025-12-31"], None).0, Some(0));
+    // a model that needs the death register the project does not have
+    p.write(
+        "models/test/dead.sql",
+        "/* searchlight\nid = \"test.dead\"\ntitle = \"亡\"\ntitle_en = \"Dead\"\ndomain = \"test\"\narea = \"测试\"\nseverity = \"high\"\nowner = \"t\"\ndescription = \"测试\"\nbasis = [\"测试依据\"]\nentity = [\"id_no\"]\nunit = \"id_no\"\n*/\nSELECT id_no FROM deaths\n",
+    );
+    assert_eq!(searchlight(&p, &["run", "--as-of", "2025-12-31"], None).0, Some(2));
+    let (code, out, err) = searchlight(&p, &["runs", "--json"], None);
+    assert_eq!(code, Some(0), "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let runs = v.as_array().unwrap();
+    assert_eq!(runs.len(), 3);
+    // newest first
+    assert_eq!(runs[0]["outcome"], "partial", "{}", runs[0]);
+    assert_eq!(runs[0]["not_run"], 1);
+    assert_eq!(runs[0]["models"], 3);
+    assert_eq!(runs[0]["marks"]["ongoing"], 2);
+    assert_eq!(runs[1]["outcome"], "ok");
+    assert_eq!(runs[1]["marks"]["ongoing"], 2, "{}", runs[1]);
+    assert_eq!(runs[1]["marks"]["resolved"], 2);
+    assert_eq!(runs[2]["marks"]["new"], 4);
+    assert!(runs.iter().all(|r| r["trigger"] == "manual" && r["ended_at"].as_str() >= r["started_at"].as_str()));
+    let (_, table, _) = searchlight(&p, &["runs"], None);
+    assert!(table.contains("部分完成 partial") && table.contains("未运行 1") && table.contains("3 次运行"), "{table}");
+}

@@ -351,6 +351,14 @@ enum Command {
         #[arg(long)]
         as_of: Option<chrono::NaiveDate>,
     },
+    /// The recorded runs, newest first: what started each (manual, or a scheduled job), when it
+    /// started and ended, how it went, and what it did to the clues.
+    Runs {
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
     /// Copy the ledger to PATH consistently, even while a run is writing it.
     Backup {
         /// Destination file (must not exist).
@@ -452,7 +460,7 @@ struct RecordArgs {
 
 impl RecordArgs {
     fn record(&self) -> crate::pipeline::Record {
-        crate::pipeline::Record { new_lake: self.new_lake, new_ledger: self.new_ledger }
+        crate::pipeline::Record { new_lake: self.new_lake, new_ledger: self.new_ledger, trigger: None }
     }
 }
 
@@ -826,6 +834,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             )?;
             let paper = crate::paper::build(&ledger, &lake, &models, &labels, &id, as_of, redactor()).await?;
             write_document(crate::paper::document(&paper), format, out.as_deref(), "问题底稿")?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Runs { limit, json } => {
+            let rows = Ledger::open_existing(&project.ledger)?.run_rows(limit)?;
+            if json {
+                say!("{}", serde_json::to_string_pretty(&rows)?);
+            } else {
+                output::runs_table(&rows);
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Backup { path } => {

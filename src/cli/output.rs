@@ -821,3 +821,54 @@ pub fn units_check(
     }
     say!("{t}");
 }
+
+/// An RFC 3339 time to the second.
+fn seconds(t: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(t)
+        .map(|d| d.format("%Y-%m-%d %H:%M:%S %:z").to_string())
+        .unwrap_or_else(|_| t.to_string())
+}
+
+/// The recorded runs, newest first.
+pub fn runs_table(rows: &[crate::ledger::RunRow]) {
+    use crate::ledger::Mark;
+    let mut t = table(&[
+        "运行 run",
+        "触发 trigger",
+        "数据截至 as-of",
+        "开始 started",
+        "结束 ended",
+        "模型 models",
+        "新增/持续/消失/复现",
+        "结果 outcome",
+    ]);
+    for r in rows {
+        let n = |m: Mark| r.marks.get(&m).copied().unwrap_or(0);
+        let mut models = format!("{}", r.models);
+        if r.not_run > 0 {
+            models.push_str(&format!(", 未运行 {}", r.not_run));
+        }
+        if r.failed > 0 {
+            models.push_str(&format!(", 失败 {}", r.failed));
+        }
+        if r.historical > 0 {
+            models.push_str(&format!(", 按历史数据 {}", r.historical));
+        }
+        t.add_row(vec![
+            Cell::new(&r.run_id),
+            Cell::new(if r.trigger == "manual" { "手动 manual".to_string() } else { r.trigger.clone() }),
+            Cell::new(&r.as_of),
+            Cell::new(seconds(&r.started_at)),
+            Cell::new(seconds(&r.ended_at)),
+            Cell::new(models),
+            Cell::new(format!("{}/{}/{}/{}", n(Mark::New), n(Mark::Ongoing), n(Mark::Resolved), n(Mark::Reopened))),
+            Cell::new(match r.outcome {
+                "ok" => "完成 ok",
+                "partial" => "部分完成 partial",
+                _ => "失败 failed",
+            }),
+        ]);
+    }
+    say!("{t}");
+    say!("{} 次运行 runs", rows.len());
+}

@@ -42,6 +42,28 @@ pub struct RunInfo {
     pub started_at: String,
 }
 
+/// A recorded run as `searchlight runs` lists it: what started it, when, how it went, and what
+/// it did to the clues.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunRow {
+    pub run_id: String,
+    /// `manual` (the command line) or the scheduler's job.
+    pub trigger: String,
+    pub as_of: String,
+    pub started_at: String,
+    /// When its results were recorded (the run's end).
+    pub ended_at: String,
+    pub models: u64,
+    /// Models that could not look (core data missing, ingest failed).
+    pub not_run: u64,
+    pub failed: u64,
+    /// Models recorded as historical (older data than their last run): no marks moved.
+    pub historical: u64,
+    /// `ok`, `partial` (some models failed or could not look) or `failed` (none looked).
+    pub outcome: &'static str,
+    pub marks: BTreeMap<Mark, u64>,
+}
+
 /// A model's part of one recorded run.
 #[derive(Debug, Clone, Serialize)]
 pub struct ModelRun {
@@ -207,6 +229,59 @@ ORDER BY c.clue_id";
             .query_map([to], |r| Ok(RunInfo { run_id: r.get(0)?, as_of: r.get(1)?, started_at: r.get(2)? }))
             .map_err(|e| self.err(e))?;
         rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
+    }
+
+    /// The recorded runs, newest first (at most `limit`).
+    pub fn run_rows(&self, limit: usize) -> Result<Vec<RunRow>, Error> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT r.run_id, r.trigger, r.as_of, r.started_at, r.recorded_at, r.models,
+                        (SELECT count(*) FROM run_models m WHERE m.run_id = r.run_id AND m.error LIKE 'not run%'),
+                        (SELECT count(*) FROM run_models m WHERE m.run_id = r.run_id AND m.error IS NOT NULL AND m.error NOT LIKE 'not run%'),
+                        (SELECT count(*) FROM run_models m WHERE m.run_id = r.run_id AND m.kind = 'historical')
+                 FROM runs r ORDER BY r.rowid DESC LIMIT ?1",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([limit as i64], |r| {
+                let (models, not_run, failed): (u64, u64, u64) = (r.get(5)?, r.get(6)?, r.get(7)?);
+                Ok(RunRow {
+                    run_id: r.get(0)?,
+                    trigger: r.get(1)?,
+                    as_of: r.get(2)?,
+                    started_at: r.get(3)?,
+                    ended_at: r.get(4)?,
+                    models,
+                    not_run,
+                    failed,
+                    historical: r.get(8)?,
+                    outcome: if not_run + failed == 0 {
+                        "ok"
+                    } else if not_run + failed < models {
+                        "partial"
+                    } else {
+                        "failed"
+                    },
+                    marks: BTreeMap::new(),
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        let mut out = rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))?;
+        let mut marks = self
+            .conn
+            .prepare_cached("SELECT mark, count(*) FROM sightings WHERE run_id = ?1 GROUP BY mark")
+            .map_err(|e| self.err(e))?;
+        for run in &mut out {
+            let rows = marks
+                .query_map([&run.run_id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u64>(1)?)))
+                .map_err(|e| self.err(e))?;
+            for row in rows {
+                let (m, n) = row.map_err(|e| self.err(e))?;
+                run.marks.insert(Mark::parse(&m).unwrap_or(Mark::New), n);
+            }
+        }
+        Ok(out)
     }
 
     /// For each run, how many of the given clues it marked new, reopened and resolved.

@@ -19,7 +19,7 @@ use serde::Serialize;
 
 use crate::runner::RunReport;
 
-pub use history::{ClueSummary, ModelQuality, ModelRun, RunInfo};
+pub use history::{ClueSummary, ModelQuality, ModelRun, RunInfo, RunRow};
 pub use lease::Holder;
 pub use query::{ClueFilter, ClueRow, ClueView, Flag, Sighting};
 pub use workflow::{Event, Person, Status, Step, WorkState};
@@ -30,7 +30,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_event_position.sql"),
     include_str!("migrations/0003_identity_and_lake.sql"),
     include_str!("migrations/0004_units_and_fen.sql"),
-    include_str!("migrations/0005_lease.sql"),
+    include_str!("migrations/0005_lease_and_trigger.sql"),
 ];
 
 /// A ledger error, naming the database file.
@@ -113,6 +113,8 @@ pub struct Recording {
     pub lake_id: Option<String>,
     /// The lake really changed (moved, rebuilt): record against it and make it the ledger's lake.
     pub new_lake: bool,
+    /// What started the run: `None` for the command line (`manual`), else the scheduler's job.
+    pub trigger: Option<String>,
 }
 
 /// An open ledger.
@@ -212,8 +214,18 @@ impl Ledger {
             return Err(Error::at(&path, format!("run {} is already recorded", report.run)));
         }
         tx.execute(
-            "INSERT INTO runs (run_id, as_of, started_at, recorded_at, lake, models, failed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![report.run, report.as_of, report.started_at, now, lake, report.models.len(), report.failed()],
+            "INSERT INTO runs (run_id, as_of, started_at, recorded_at, lake, models, failed, trigger)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                report.run,
+                report.as_of,
+                report.started_at,
+                now,
+                lake,
+                report.models.len(),
+                report.failed(),
+                on.trigger.as_deref().unwrap_or("manual")
+            ],
         )
         .map_err(err)?;
         let mut diff = LedgerDiff { run: report.run.clone(), ..Default::default() };

@@ -7,3 +7,6 @@ CREATE TABLE leases (
     acquired_at TEXT NOT NULL,   -- RFC 3339, UTC
     expires_at  TEXT NOT NULL    -- RFC 3339, UTC
 );
+
+-- What started a run: 'manual' (the command line) or, from the scheduler, the job's name.
+ALTER TABLE runs ADD COLUMN trigger TEXT NOT NULL DEFAULT 'manual';
