@@ -312,7 +312,8 @@ fn comparison(b: &Brief) -> Section {
             let own = value(me, a);
             let rank = 1 + b.peers.iter().filter(|p| value(p, a) > own).count();
             let count = me.by_area.get(a).copied().unwrap_or(0);
-            let high = b.peers.len() >= 3 && count >= 2 && own >= 2.0 * med[k] && own > med[k];
+            let median = super::median(b.peers.iter().map(|p| value(p, a)).collect());
+            let high = super::stands_out(b.peers.len(), count, own, median);
             t.push(vec![
                 a.clone().into(),
                 Cell::Int(count as i64),

@@ -465,6 +465,12 @@ async fn leaders(
     Ok(out)
 }
 
+/// 明显偏高: among three or more peers, at least two clues and at least twice the peers' median
+/// (and above it) — in total or in one area.
+fn stands_out(peers: usize, clues: usize, score: f64, median: f64) -> bool {
+    peers >= 3 && clues >= 2 && score >= 2.0 * median && score > median
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     if v.is_empty() {
         return 0.0;
@@ -516,11 +522,10 @@ pub fn peers(dir: &Directory, i: usize, resolved: &[(usize, &ClueSummary)]) -> (
     for k in 0..peers.len() {
         peers[k].rank = 1 + scores.iter().filter(|&&s| s > scores[k]).count();
     }
-    if peers.len() >= 3 {
-        let m = median(scores.clone());
-        for (k, p) in peers.iter_mut().enumerate() {
-            p.stands_out = p.total >= 2 && scores[k] >= 2.0 * m && scores[k] > m;
-        }
+    let m = median(scores.clone());
+    let n = peers.len();
+    for (k, p) in peers.iter_mut().enumerate() {
+        p.stands_out = stands_out(n, p.total, scores[k], m);
     }
     peers.sort_by(|a, b| a.rank.cmp(&b.rank).then(a.code.cmp(&b.code)));
     (peers, if per_head { "每百人线索数" } else { "线索数(名录未提供全部同类单位的人数)" })

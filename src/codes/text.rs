@@ -82,6 +82,11 @@ pub fn money_fen(fen: i64) -> String {
     format!("{}{}.{:02}", if fen < 0 { "-" } else { "" }, group(f / 100), f % 100)
 }
 
+/// 元 entered by a user (a verification's amounts) as 分.
+pub fn fen_of(yuan: f64) -> i64 {
+    (yuan * 100.0).round() as i64
+}
+
 /// 1234567.5 → 1,234,567.50
 pub fn money(v: f64) -> String {
     let cents = (v * 100.0).round() as i128;

@@ -12,7 +12,7 @@ mod xlsx;
 
 use serde::Serialize;
 
-pub use crate::codes::text::money_fen;
+pub use crate::codes::text::{fen_of, money_fen};
 pub use chart::{Series, bars};
 
 /// Output format of a document.
@@ -128,11 +128,6 @@ pub struct Figure {
     pub caption: String,
     pub svg: String,
     pub data: Table,
-}
-
-/// 元 entered by a user (a verification's amounts) as 分.
-pub fn fen_of(yuan: f64) -> i64 {
-    (yuan * 100.0).round() as i64
 }
 
 impl Section {

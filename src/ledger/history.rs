@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 use rusqlite::params;
 use serde::Serialize;
 
-use super::workflow::{Event, Step};
+use super::workflow::{Status, Step};
 
 use super::{Error, Ledger, Mark};
 
@@ -370,20 +370,7 @@ ORDER BY c.clue_id";
                 of_clue.insert(clue, key);
             }
         }
-        let mut events: BTreeMap<String, Vec<Event>> = BTreeMap::new();
-        {
-            let mut stmt = self
-                .conn
-                .prepare_cached("SELECT clue_id, seq, at, actor, data, reason, seen_seq FROM events ORDER BY seq")
-                .map_err(|e| self.err(e))?;
-            let rows = stmt
-                .query_map([], |r| Ok((r.get::<_, String>(0)?, super::workflow::event(r, 1)?)))
-                .map_err(|e| self.err(e))?;
-            for row in rows {
-                let (clue, e) = row.map_err(|e| self.err(e))?;
-                events.entry(clue).or_default().push(e);
-            }
-        }
+        let events = self.events_by_clue(|c| of_clue.contains_key(c))?;
         let mut reasons: BTreeMap<(String, String), BTreeMap<String, u64>> = BTreeMap::new();
         for (clue, evs) in &events {
             let Some(key) = of_clue.get(clue) else { continue };
@@ -396,14 +383,13 @@ ORDER BY c.clue_id";
                     _ => q.untrue += 1,
                 }
                 if result != "不属实" {
-                    q.confirmed_fen += s.amount_involved.map(crate::doc::fen_of).unwrap_or(0);
+                    q.confirmed_fen += s.amount_involved.map(crate::codes::text::fen_of).unwrap_or(0);
                 }
-                q.recovered_fen += s.amount_recovered.map(crate::doc::fen_of).unwrap_or(0);
-            } else if let Some(e) = evs.iter().rev().find(|e| matches!(e.step, Step::Triage { .. }))
-                && matches!(e.step, Step::Triage { dismiss: true, .. })
-            {
+                q.recovered_fen += s.amount_recovered.map(crate::codes::text::fen_of).unwrap_or(0);
+            } else if s.status == Status::Dismissed {
                 q.dismissed += 1;
-                let reason = e.reason.clone().unwrap_or_default().trim().to_string();
+                let triage = evs.iter().rev().find(|e| matches!(e.step, Step::Triage { dismiss: true, .. }));
+                let reason = triage.and_then(|e| e.reason.as_deref()).unwrap_or_default().trim().to_string();
                 *reasons.entry(key.clone()).or_default().entry(reason).or_default() += 1;
             }
         }

@@ -382,24 +382,32 @@ impl Ledger {
         as_of: NaiveDate,
     ) -> Result<std::collections::HashMap<String, WorkState>, Error> {
         let wanted: std::collections::HashSet<&str> = clues.iter().copied().collect();
-        let mut events: std::collections::HashMap<String, Vec<Event>> = std::collections::HashMap::new();
-        {
-            let mut stmt = self
-                .conn
-                .prepare_cached("SELECT clue_id, seq, at, actor, data, reason, seen_seq FROM events ORDER BY seq")
-                .map_err(|e| self.err(e))?;
-            let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, event(r, 1)?))).map_err(|e| self.err(e))?;
-            for row in rows {
-                let (clue, e) = row.map_err(|e| self.err(e))?;
-                if wanted.contains(clue.as_str()) {
-                    events.entry(clue).or_default().push(e);
-                }
-            }
-        }
+        let events = self.events_by_clue(|c| wanted.contains(c))?;
         let mut out = std::collections::HashMap::with_capacity(clues.len());
         for &c in clues {
             let evs = events.get(c).map(Vec::as_slice).unwrap_or(&[]);
             out.insert(c.to_string(), state_from(&self.conn, c, evs, as_of).map_err(|e| self.err(e))?);
+        }
+        Ok(out)
+    }
+
+    /// Every event of the clues `keep` accepts, grouped by clue, oldest first: one read of the
+    /// events table for many clues.
+    pub(super) fn events_by_clue(
+        &self,
+        keep: impl Fn(&str) -> bool,
+    ) -> Result<std::collections::HashMap<String, Vec<Event>>, Error> {
+        let mut out: std::collections::HashMap<String, Vec<Event>> = std::collections::HashMap::new();
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT clue_id, seq, at, actor, data, reason, seen_seq FROM events ORDER BY seq")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, event(r, 1)?))).map_err(|e| self.err(e))?;
+        for row in rows {
+            let (clue, e) = row.map_err(|e| self.err(e))?;
+            if keep(&clue) {
+                out.entry(clue).or_default().push(e);
+            }
         }
         Ok(out)
     }
@@ -530,7 +538,7 @@ fn events_of(conn: &rusqlite::Connection, clue: &str) -> rusqlite::Result<Vec<Ev
 }
 
 /// An event from the columns seq, at, actor, data, reason, seen_seq starting at `from`.
-pub(super) fn event(r: &rusqlite::Row<'_>, from: usize) -> rusqlite::Result<Event> {
+fn event(r: &rusqlite::Row<'_>, from: usize) -> rusqlite::Result<Event> {
     let data: String = r.get(from + 3)?;
     let step: Step = serde_json::from_str(&data).unwrap_or(Step::Note);
     Ok(Event {
