@@ -36,6 +36,7 @@ pub mod codes;
 pub mod connector;
 #[cfg(feature = "demo")]
 pub mod demo;
+pub mod digest;
 pub mod doc;
 pub mod engine;
 pub mod fault;

@@ -9,6 +9,7 @@ mod fuzz_smoke;
 mod lake;
 mod layouts;
 mod ledger;
+mod mail;
 mod mapping;
 mod meaning;
 mod models;

@@ -10,10 +10,16 @@ use searchlight::schema::Schema;
 
 /// Runs the searchlight binary on a project: (exit status, stdout, stderr).
 pub fn searchlight(p: &TestProject, args: &[&str]) -> (Option<i32>, String, String) {
+    searchlight_env(p, args, &[])
+}
+
+/// [`searchlight`] with environment variables set.
+pub fn searchlight_env(p: &TestProject, args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String, String) {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_searchlight"))
         .arg("--project")
         .arg(p.root())
         .args(args)
+        .envs(env.iter().copied())
         .output()
         .unwrap();
     (

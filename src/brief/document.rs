@@ -7,20 +7,7 @@ use std::collections::BTreeMap;
 use super::{Brief, BriefClue, Checked};
 use crate::doc::{Cell, Document, Section, Series, Table, bars, money_fen};
 use crate::ledger::{Mark, Status};
-
-/// The Chinese name of a model domain.
-pub fn domain_label(d: &str) -> &str {
-    match d {
-        "relief" => "民生保障",
-        "finance" => "财政财务",
-        "procurement" => "政府采购与招投标",
-        "land" => "土地与耕地",
-        "investment" => "招商引资",
-        "research" => "科研经费",
-        "registry" => "公职人员监督",
-        other => other,
-    }
-}
+pub use crate::model::labels::domain_label;
 
 fn severity_label(s: &str) -> &str {
     match s {

@@ -359,6 +359,23 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run as a service: the schedules of searchlight.toml on cron, and the digests mailed to
+    /// each subscriber through the outbox (docs/serve.md). Stops cleanly on SIGTERM / SIGINT.
+    Serve,
+    /// Digests: what a run mails each subscriber.
+    Digest {
+        #[command(subcommand)]
+        command: DigestCommand,
+    },
+    /// The outbox: queued, sent and failed mails.
+    Outbox {
+        #[command(subcommand)]
+        command: Option<OutboxCommand>,
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
     /// Copy the ledger to PATH consistently, even while a run is writing it.
     Backup {
         /// Destination file (must not exist).
@@ -485,6 +502,32 @@ enum CoverageFrom {
 }
 
 #[derive(Debug, Subcommand)]
+enum DigestCommand {
+    /// Write the exact mails the next run would send, as .eml files, without sending or
+    /// recording anything (the run is made and rolled back).
+    Preview {
+        /// Only this subscriber's mail (name or address).
+        #[arg(long)]
+        subscriber: Option<String>,
+        /// Directory for the .eml files (default: the current directory).
+        #[arg(long, default_value = ".")]
+        out: PathBuf,
+        /// The job whose models the run takes (default: every model).
+        #[arg(long)]
+        job: Option<String>,
+        /// The run's as-of date (default: the job's rule, or the data's).
+        #[arg(long)]
+        as_of: Option<chrono::NaiveDate>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum OutboxCommand {
+    /// Put a failed mail back in the queue (same Message-ID); `searchlight serve` sends it.
+    Retry { id: i64 },
+}
+
+#[derive(Debug, Subcommand)]
 enum ConnectorCommand {
     /// Read each export's headers and first rows and write a connector skeleton with the
     /// suggested dataset(s) and column mappings, each marked for you to confirm.
@@ -559,17 +602,128 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Init { .. } => unreachable!("handled above"),
         Command::Pipeline { as_of, record } => {
-            let mut opts = IngestOptions::default();
-            if let Some(d) = as_of {
-                opts.as_of = d;
+            let spec = crate::pipeline::JobSpec {
+                name: "pipeline".into(),
+                trigger: crate::pipeline::Trigger::Manual,
+                tick: None,
+                connectors: vec!["*".into()],
+                models: Default::default(),
+                as_of,
+                ingest_as_of: as_of.unwrap_or_else(|| IngestOptions::default().as_of),
+                timeout: None,
+                record: record.record(),
+                preview: false,
+                now: chrono::Utc::now(),
+            };
+            let bar = |c: &Connector| -> Box<dyn crate::lake::Progress + Send + Sync> {
+                Box::new(output::ProgressBar::new(&c.id))
+            };
+            let r = crate::pipeline::job(&project, &spec, &bar).await?;
+            Ok(if output::job_report(&r) { ExitCode::SUCCESS } else { ExitCode::from(2) })
+        }
+        Command::Serve => {
+            let (stop_tx, stop) = tokio::sync::watch::channel(false);
+            tokio::spawn(async move {
+                let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                    Ok(t) => t,
+                    Err(_) => return,
+                };
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+                say_err!("searchlight serve: 收到停止信号 signal received — finishing the running job");
+                let _ = stop_tx.send(true);
+            });
+            let log: std::sync::Arc<crate::scheduler::serve::Log> = std::sync::Arc::new(|line: String| {
+                say_err!("{} {line}", chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ"));
+            });
+            crate::scheduler::serve::serve(
+                &project,
+                std::sync::Arc::new(crate::scheduler::serve::SystemClock),
+                stop,
+                log,
+            )
+            .await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Digest { command: DigestCommand::Preview { subscriber, out, job, as_of } } => {
+            let settings = &project.config.serve;
+            if settings.smtp.is_none() || settings.subscriber.is_empty() {
+                anyhow::bail!(
+                    "{} has no [smtp] and [[subscriber]]: there is nothing to mail (docs/serve.md)",
+                    crate::project::CONFIG
+                );
             }
-            let (failed, failed_datasets) = ingest(&project, &[], &opts, false).await?;
-            say!();
-            let select = Select { models: Vec::new(), domain: None };
-            let mut req = RunRequest::new(run_as_of(&project, as_of).await?);
-            req.failed_ingests = failed_datasets;
-            let run_failed = run_models(&project, &select, req, false, Some(record.record())).await?;
-            Ok(if failed || run_failed { ExitCode::from(2) } else { ExitCode::SUCCESS })
+            let now = chrono::Utc::now();
+            let (models, as_of_rule) = match &job {
+                Some(name) => {
+                    let (all, _) = load_models(&project, &Select { models: Vec::new(), domain: None })?;
+                    let jobs = crate::scheduler::serve::jobs(settings, &all)?;
+                    let j = jobs
+                        .into_iter()
+                        .find(|j| &j.name == name)
+                        .ok_or_else(|| anyhow::anyhow!("no schedule named `{name}` in {}", crate::project::CONFIG))?;
+                    (j.models, Some(j.as_of))
+                }
+                None => (Default::default(), None),
+            };
+            let as_of = as_of.or_else(|| as_of_rule.map(|r| crate::pipeline::job::as_of_for(r, settings.tz(), now)));
+            let spec = crate::pipeline::JobSpec {
+                name: job.clone().unwrap_or_else(|| "preview".into()),
+                trigger: crate::pipeline::Trigger::Manual,
+                tick: None,
+                connectors: Vec::new(),
+                models,
+                as_of,
+                ingest_as_of: as_of.unwrap_or_else(|| now.with_timezone(&settings.tz()).date_naive()),
+                timeout: None,
+                record: Default::default(),
+                preview: true,
+                now,
+            };
+            let quiet =
+                |_: &Connector| -> Box<dyn crate::lake::Progress + Send + Sync> { Box::new(crate::lake::Quiet) };
+            let r = crate::pipeline::job(&project, &spec, &quiet).await?;
+            if let Some(e) = &r.error {
+                anyhow::bail!("the preview run failed: {e}");
+            }
+            std::fs::create_dir_all(&out).map_err(|e| anyhow::anyhow!("{}: {e}", out.display()))?;
+            let mut written = 0;
+            for (_, m) in &r.mails {
+                if subscriber.as_ref().is_some_and(|s| s != &m.recipient && s != &m.address) {
+                    continue;
+                }
+                let name: String =
+                    m.recipient.chars().map(|c| if c.is_alphanumeric() || c == '-' { c } else { '_' }).collect();
+                let path = out.join(format!("{}-{name}.eml", m.kind));
+                std::fs::write(&path, &m.message).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+                say!(
+                    "{}  {} <{}>  {}  ({} 条线索 clues)",
+                    path.display(),
+                    m.recipient,
+                    m.address,
+                    m.subject,
+                    m.items.len()
+                );
+                written += 1;
+            }
+            say!("预览 preview: {written} 封邮件 mails written, nothing sent or recorded");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Outbox { command: Some(OutboxCommand::Retry { id }), .. } => {
+            let m = Ledger::open_existing(&project.ledger)?.mail_requeue(id, chrono::Utc::now())?;
+            say!("邮件 #{} 已重新排队 re-queued → {} {} (searchlight serve 发送)", m.id, m.address, m.message_id);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Outbox { command: None, limit, json } => {
+            let mails = Ledger::open_existing(&project.ledger)?.mails(limit)?;
+            if json {
+                say!("{}", serde_json::to_string_pretty(&mails)?);
+            } else {
+                output::outbox_table(&mails);
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Command::Check { units: true, .. } => {
             let (models, _) = load_models(&project, &Select { models: Vec::new(), domain: None })?;

@@ -856,19 +856,129 @@ pub fn runs_table(rows: &[crate::ledger::RunRow]) {
         }
         t.add_row(vec![
             Cell::new(&r.run_id),
-            Cell::new(if r.trigger == "manual" { "手动 manual".to_string() } else { r.trigger.clone() }),
+            Cell::new(match (&r.job, r.trigger.as_str()) {
+                (Some(job), "manual") => format!("{job} (手动 manual)"),
+                (Some(job), "catch-up") => format!("{job} (补跑 catch-up)"),
+                (Some(job), _) => format!("{job} (定时 schedule)"),
+                (None, "manual") => "手动 manual".to_string(),
+                (None, t) => t.to_string(),
+            }),
             Cell::new(&r.as_of),
             Cell::new(seconds(&r.started_at)),
             Cell::new(seconds(&r.ended_at)),
             Cell::new(models),
             Cell::new(format!("{}/{}/{}/{}", n(Mark::New), n(Mark::Ongoing), n(Mark::Resolved), n(Mark::Reopened))),
-            Cell::new(match r.outcome {
-                "ok" => "完成 ok",
-                "partial" => "部分完成 partial",
-                _ => "失败 failed",
+            Cell::new(match (r.outcome.as_str(), &r.error) {
+                ("ok", _) => "完成 ok".to_string(),
+                ("partial", _) => "部分完成 partial".to_string(),
+                ("timed_out", _) => "超时 timed out".to_string(),
+                ("running", _) => "运行中或已中断 running / interrupted".to_string(),
+                (_, Some(e)) => format!("失败 failed: {}", e.chars().take(80).collect::<String>()),
+                _ => "失败 failed".to_string(),
             }),
         ]);
     }
     say!("{t}");
     say!("{} 次运行 runs", rows.len());
+}
+
+/// What a job run did (`searchlight pipeline`): the ingest, the run, the ledger and the mail.
+/// Returns whether everything went well.
+pub fn job_report(r: &crate::pipeline::JobReport) -> bool {
+    for e in &r.load_errors {
+        say_err!("searchlight: {e}");
+    }
+    let mut rows = Vec::new();
+    for i in &r.ingested {
+        let c = &r.connectors[i.connector];
+        match &i.result {
+            Ok(outcomes) => rows.extend(outcomes.iter().map(|o| IngestRow::new(c, o, i.elapsed))),
+            Err(e) => {
+                say_err!("searchlight: {}: {e}", c.id);
+                rows.extend(c.blocks.iter().map(|b| IngestRow::failed(c, b, i.elapsed)));
+            }
+        }
+    }
+    if !r.ingested.is_empty() {
+        ingest_table(&rows);
+        say!();
+    }
+    if let Some(path) = r.recorded.as_ref().and_then(|d| d.created.as_ref()) {
+        say_err!(
+            "searchlight: 新建台账 created a new clue ledger at {} — every clue in it starts as new",
+            path.display()
+        );
+    }
+    if let Some(run) = &r.run {
+        for m in &run.models {
+            if let Some(e) = &m.error {
+                say_err!("searchlight: model {}: {e}", m.model);
+            }
+        }
+        run_table(run);
+    }
+    if let Some(rec) = &r.recorded {
+        ledger_line(&rec.diff);
+    }
+    if !r.mails.is_empty() {
+        say!(
+            "邮件: 已排队 {} 封 mails queued in the outbox (searchlight serve sends them; searchlight outbox lists them)",
+            r.mails.len()
+        );
+    }
+    if let Some(e) = &r.error {
+        say_err!("searchlight: 任务{} {}: {e}", r.outcome.label(), r.outcome.name());
+    }
+    let run_ok = r.run.as_ref().is_some_and(|run| run.failed() == 0 && run.not_run() == 0);
+    r.load_errors.is_empty() && r.error.is_none() && run_ok && r.ingested.iter().all(|i| i.result.is_ok())
+}
+
+/// The outbox.
+pub fn outbox_table(mails: &[crate::ledger::Mail]) {
+    let mut t = table(&[
+        "编号 id",
+        "类型 kind",
+        "收件人 to",
+        "主题 subject",
+        "线索 clues",
+        "状态 state",
+        "尝试 tries",
+        "时间 at",
+    ]);
+    for m in mails {
+        let state = match m.state.as_str() {
+            "sent" => "已发送 sent".to_string(),
+            "failed" => format!(
+                "失败 failed: {}",
+                m.last_error.clone().unwrap_or_default().chars().take(60).collect::<String>()
+            ),
+            _ => match &m.last_error {
+                Some(e) => format!(
+                    "待重试 retry at {}: {}",
+                    seconds(&m.next_attempt_at),
+                    e.chars().take(40).collect::<String>()
+                ),
+                None => "排队 queued".to_string(),
+            },
+        };
+        t.add_row(vec![
+            Cell::new(m.id),
+            Cell::new(if m.kind == "alert" { "告警 alert" } else { "摘要 digest" }),
+            Cell::new(format!("{} <{}>", m.recipient, m.address)),
+            Cell::new(&m.subject),
+            Cell::new(m.clues),
+            Cell::new(state),
+            Cell::new(m.attempts),
+            Cell::new(seconds(m.sent_at.as_deref().unwrap_or(&m.queued_at))),
+        ]);
+    }
+    say!("{t}");
+    let n = |s: &str| mails.iter().filter(|m| m.state == s).count();
+    say!(
+        "{} 封 mails: 排队 {} queued, 已发送 {} sent, 失败 {} failed",
+        mails.len(),
+        n("queued"),
+        n("sent"),
+        n("failed")
+    );
 }

@@ -59,9 +59,16 @@ pub struct RunRow {
     pub failed: u64,
     /// Models recorded as historical (older data than their last run): no marks moved.
     pub historical: u64,
-    /// `ok`, `partial` (some models failed or could not look) or `failed` (none looked).
-    pub outcome: &'static str,
+    /// `ok`, `partial` (some models failed or could not look), `failed` (none looked, or the
+    /// job failed before any model ran) or `timed_out`.
+    pub outcome: String,
     pub marks: BTreeMap<Mark, u64>,
+    /// The job run it belongs to (scheduled, or `searchlight pipeline`), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub job: Option<String>,
+    /// The job's error (a failed ingest, a timeout).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// A model's part of one recorded run.
@@ -262,8 +269,11 @@ ORDER BY c.clue_id";
                         "partial"
                     } else {
                         "failed"
-                    },
+                    }
+                    .to_string(),
                     marks: BTreeMap::new(),
+                    job: None,
+                    error: None,
                 })
             })
             .map_err(|e| self.err(e))?;
@@ -280,6 +290,56 @@ ORDER BY c.clue_id";
                 let (m, n) = row.map_err(|e| self.err(e))?;
                 run.marks.insert(Mark::parse(&m).unwrap_or(Mark::New), n);
             }
+        }
+        // job runs: their outcome (a timeout) on the run they recorded, and those that ended
+        // before any model ran as rows of their own
+        for j in self.job_runs(limit)? {
+            match out.iter_mut().find(|r| j.run_id.as_deref() == Some(r.run_id.as_str())) {
+                Some(r) => {
+                    if j.outcome.as_deref() == Some("timed_out") {
+                        r.outcome = "timed_out".into();
+                    }
+                    r.job = Some(j.job);
+                    r.trigger = j.trigger;
+                    r.error = j.error;
+                }
+                None if j.run_id.is_none() => out.push(RunRow {
+                    run_id: format!("job-{}", j.id),
+                    trigger: j.trigger,
+                    as_of: j.as_of,
+                    started_at: j.started_at,
+                    ended_at: j.ended_at.unwrap_or_default(),
+                    models: 0,
+                    not_run: 0,
+                    failed: 0,
+                    historical: 0,
+                    outcome: j.outcome.unwrap_or_else(|| "running".into()),
+                    marks: BTreeMap::new(),
+                    job: Some(j.job),
+                    error: j.error,
+                }),
+                None => {}
+            }
+        }
+        let at = |s: &str| chrono::DateTime::parse_from_rfc3339(s).map(|t| t.timestamp_millis()).unwrap_or(0);
+        // stable: model runs of one second keep their recording order
+        out.sort_by_key(|r| std::cmp::Reverse(at(&r.started_at)));
+        out.truncate(limit);
+        Ok(out)
+    }
+
+    /// Every clue one run marked, with its mark.
+    pub fn run_marks(&self, run: &str) -> Result<Vec<(String, Mark)>, Error> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT clue_id, mark FROM sightings WHERE run_id = ?1 ORDER BY seq")
+            .map_err(|e| self.err(e))?;
+        let rows =
+            stmt.query_map([run], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))).map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (c, m) = row.map_err(|e| self.err(e))?;
+            out.push((c, Mark::parse(&m).unwrap_or(Mark::New)));
         }
         Ok(out)
     }

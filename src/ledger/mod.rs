@@ -6,7 +6,9 @@
 //! changed: sightings and events are append-only (triggers refuse UPDATE and DELETE).
 
 mod history;
+mod jobs;
 mod lease;
+mod outbox;
 mod query;
 pub mod workflow;
 
@@ -20,7 +22,9 @@ use serde::Serialize;
 use crate::runner::RunReport;
 
 pub use history::{ClueSummary, ModelQuality, ModelRun, RunInfo, RunRow};
+pub use jobs::{JobOutcome, JobRun};
 pub use lease::Holder;
+pub use outbox::{Mail, NewMail};
 pub use query::{ClueFilter, ClueRow, ClueView, Flag, Sighting};
 pub use workflow::{Event, Person, Status, Step, WorkState};
 
@@ -31,6 +35,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0003_identity_and_lake.sql"),
     include_str!("migrations/0004_units_and_fen.sql"),
     include_str!("migrations/0005_lease_and_trigger.sql"),
+    include_str!("migrations/0006_jobs_and_outbox.sql"),
 ];
 
 /// A ledger error, naming the database file.
@@ -115,6 +120,8 @@ pub struct Recording {
     pub new_lake: bool,
     /// What started the run: `None` for the command line (`manual`), else the scheduler's job.
     pub trigger: Option<String>,
+    /// The job run it is part of.
+    pub job_run: Option<i64>,
 }
 
 /// An open ledger.
@@ -191,12 +198,30 @@ impl Ledger {
     /// data is older than its last recorded run (a back-fill) is recorded as historical: its
     /// evidence is kept and no mark changes.
     pub fn record_on(&mut self, report: &RunReport, on: &Recording) -> Result<LedgerDiff, Error> {
+        let (diff, _) = self.record_with(report, on, |_, _| Vec::new(), true)?;
+        Ok(diff)
+    }
+
+    /// Records a run as [`Ledger::record_on`] does and, in the same transaction, queues the
+    /// mails `mails` builds from the ledger as the run leaves it (it reads this ledger, which
+    /// sees the run's marks before they are committed): a crash between the run and its mail
+    /// loses neither. Returns the diff and the mails queued. With `commit` false everything is
+    /// rolled back and the mails are only returned (a preview of exactly what a run would send).
+    pub fn record_with(
+        &mut self,
+        report: &RunReport,
+        on: &Recording,
+        mails: impl FnOnce(&Ledger, &LedgerDiff) -> Vec<NewMail>,
+        commit: bool,
+    ) -> Result<(LedgerDiff, Vec<(i64, NewMail)>), Error> {
         let lake = on.lake_url.as_str();
         let path = self.path.clone();
         let err = |e: rusqlite::Error| Error::at(&path, e);
         // IMMEDIATE: take the write lock up front, so two runs recording at once queue up
-        // (busy timeout) instead of one failing when it upgrades from reading to writing
-        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(err)?;
+        // (busy timeout) instead of one failing when it upgrades from reading to writing.
+        // Unchecked (a shared borrow of the connection) so `mails` can read the ledger inside it.
+        let tx =
+            rusqlite::Transaction::new_unchecked(&self.conn, rusqlite::TransactionBehavior::Immediate).map_err(err)?;
         same_lake(&tx, on).map_err(|e| Error::at(&path, e))?;
         if let Some(id) = &on.lake_id {
             tx.execute(
@@ -205,7 +230,7 @@ impl Ledger {
             )
             .map_err(err)?;
         }
-        let now = chrono::Local::now().to_rfc3339();
+        let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         let exists: Option<String> = tx
             .query_row("SELECT run_id FROM runs WHERE run_id = ?1", [&report.run], |r| r.get(0))
             .optional()
@@ -261,8 +286,14 @@ impl Ledger {
                 crate::fault::point("ledger.mid_record");
             }
         }
+        let built = mails(self, &diff);
+        let ids = outbox::queue(&tx, &built, Some(&report.run), on.job_run, chrono::Utc::now()).map_err(err)?;
+        if !commit {
+            tx.rollback().map_err(err)?;
+            return Ok((diff, ids.into_iter().zip(built).collect()));
+        }
         tx.commit().map_err(err)?;
-        Ok(diff)
+        Ok((diff, ids.into_iter().zip(built).collect()))
     }
 
     /// Whether a run on the lake `on` may be recorded here (see [`Ledger::record_on`]); checked

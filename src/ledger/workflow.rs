@@ -391,6 +391,22 @@ impl Ledger {
         Ok(out)
     }
 
+    /// The clues whose state, as of a date, calls for attention beyond their marks — 整改不实
+    /// (returned after a rectification was closed) or 整改逾期 (past the rectification's due
+    /// date) — with that state; clues under an exception are left out.
+    pub fn flagged_states(&self, as_of: NaiveDate) -> Result<Vec<(String, WorkState)>, Error> {
+        let events = self.events_by_clue(|_| true)?;
+        let mut out = Vec::new();
+        for (c, evs) in &events {
+            let s = state_from(&self.conn, c, evs, as_of).map_err(|e| self.err(e))?;
+            if (s.rectification_failed || s.overdue) && !s.excepted {
+                out.push((c.clone(), s));
+            }
+        }
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(out)
+    }
+
     /// Every event of the clues `keep` accepts, grouped by clue, oldest first: one read of the
     /// events table for many clues.
     pub(super) fn events_by_clue(

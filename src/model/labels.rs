@@ -83,3 +83,17 @@ mod tests {
         assert_eq!(strip_unit("(备注)"), "(备注)");
     }
 }
+
+/// The Chinese name of a model domain.
+pub fn domain_label(d: &str) -> &str {
+    match d {
+        "relief" => "民生保障",
+        "finance" => "财政财务",
+        "procurement" => "政府采购与招投标",
+        "land" => "土地与耕地",
+        "investment" => "招商引资",
+        "research" => "科研经费",
+        "registry" => "公职人员监督",
+        other => other,
+    }
+}

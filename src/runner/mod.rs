@@ -46,6 +46,9 @@ pub struct RunRequest {
     pub concurrency: usize,
     /// Datasets whose ingest failed in this pipeline: models that read one do not run.
     pub failed_ingests: std::collections::BTreeSet<String>,
+    /// A job's timeout: a model still running then is cancelled and fails (its clues stay as
+    /// they were); the models that finished keep their results.
+    pub deadline: Option<tokio::time::Instant>,
 }
 
 impl RunRequest {
@@ -56,6 +59,7 @@ impl RunRequest {
             overrides: Vec::new(),
             concurrency: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
             failed_ingests: Default::default(),
+            deadline: None,
         }
     }
 
@@ -291,7 +295,15 @@ impl Runner {
     /// value is resolved against the lake's directory of units, when it has one.
     pub async fn run(&self, models: &[&Model], req: &RunRequest) -> Vec<ModelOutcome> {
         let mut outcomes: Vec<ModelOutcome> = futures::stream::iter(models.iter())
-            .map(|m| self.run_model(m, req))
+            .map(|m| async move {
+                match req.deadline {
+                    None => self.run_model(m, req).await,
+                    Some(d) if tokio::time::Instant::now() >= d => timed_out(m),
+                    Some(d) => {
+                        tokio::time::timeout_at(d, self.run_model(m, req)).await.unwrap_or_else(|_| timed_out(m))
+                    }
+                }
+            })
             .buffered(req.concurrency.max(1))
             .collect()
             .await;
@@ -320,6 +332,15 @@ impl Runner {
         let batches = self.engine.sql(units::QUERY).await?.collect().await?;
         Ok(units::Directory::from_batches(&batches))
     }
+}
+
+/// The outcome of a model cancelled at the job's timeout.
+fn timed_out(m: &Model) -> ModelOutcome {
+    let mut o = ModelOutcome::start(m);
+    o.status = report::Status::Failed;
+    o.error =
+        Some("timed out: cancelled at the job's timeout before it finished (its clues are left as they were)".into());
+    o
 }
 
 /// A model's parameter values (defaults, then overrides), with errors naming the model file.

@@ -93,6 +93,17 @@ pub struct Smtp {
     pub password: Option<Spanned<toml::Value>>,
     /// The sender, e.g. `探照灯 <searchlight@county.gov.cn>`.
     pub from: Spanned<String>,
+    /// A PEM file of the certificate authority that signed the server's certificate, for a
+    /// server with a private CA (relative to the project); the system's roots otherwise.
+    #[serde(default)]
+    pub ca_file: Option<Spanned<String>>,
+    /// Wait before the first retry of a mail the server did not take (`30s` default); doubled
+    /// after each failed attempt, up to an hour.
+    #[serde(default)]
+    pub retry: Option<Spanned<String>>,
+    /// Attempts before a mail is marked failed and the admin is told (default 8).
+    #[serde(default)]
+    pub attempts: Option<Spanned<u32>>,
 }
 
 fn starttls() -> Security {
@@ -100,6 +111,16 @@ fn starttls() -> Security {
 }
 
 impl Smtp {
+    /// The first retry's wait.
+    pub fn retry(&self) -> std::time::Duration {
+        self.retry.as_ref().and_then(|r| parse_duration(r.get_ref())).unwrap_or(std::time::Duration::from_secs(30))
+    }
+
+    /// Attempts before giving up.
+    pub fn attempts(&self) -> u32 {
+        self.attempts.as_ref().map(|a| *a.get_ref()).unwrap_or(8).max(1)
+    }
+
     pub fn port(&self) -> u16 {
         self.port.unwrap_or(match self.security {
             Security::Plain => 25,
@@ -240,6 +261,17 @@ impl Serve {
                 )),
                 (None, Some(p)) => out.push(at(p.span(), "password_env without smtp.user".into())),
                 _ => {}
+            }
+            if let Some(r) = &smtp.retry
+                && parse_duration(r.get_ref()).is_none()
+            {
+                out.push(at(r.span(), format!("retry `{}`: write a number and s, m or h (30s, 5m)", r.get_ref())));
+            }
+            if let Some(ca) = &smtp.ca_file {
+                let file = path.parent().unwrap_or(Path::new(".")).join(ca.get_ref());
+                if !file.is_file() {
+                    out.push(at(ca.span(), format!("ca_file `{}`: no such file ({})", ca.get_ref(), file.display())));
+                }
             }
             if let Some(p) = &smtp.password_env {
                 let v = p.get_ref();

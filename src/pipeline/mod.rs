@@ -4,6 +4,10 @@
 //! failed to land in the same ingest does not land either, and a run's clues are recorded in the
 //! ledger in one transaction after its evidence is in the lake.
 
+pub mod job;
+
+pub use job::{JobReport, JobSpec, ModelChoice, Trigger, job};
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -219,7 +223,7 @@ pub struct Recorded {
 /// Opens the ledger a run records into. The default ledger is created on first use; a given
 /// path (--ledger) that does not exist is refused unless `new_ledger` — a typo must not start
 /// an empty ledger in which every clue looks new.
-fn ledger_for_recording(project: &Project, record: &Record) -> anyhow::Result<(Ledger, bool)> {
+pub(crate) fn ledger_for_recording(project: &Project, record: &Record) -> anyhow::Result<(Ledger, bool)> {
     if project.ledger.exists() {
         return Ok((Ledger::open(&project.ledger)?, false));
     }
@@ -265,6 +269,7 @@ pub async fn run(
                 lake_id: lake.identity().await?,
                 new_lake: r.new_lake,
                 trigger: r.trigger.clone(),
+                job_run: None,
             };
             ledger.check_lake(&on)?;
             Some((ledger, created, on))
@@ -272,13 +277,13 @@ pub async fn run(
         None => None,
     };
     let runner = Runner::over_lake(lake, catalog).await?;
-    let started = chrono::Local::now();
+    let started = chrono::Utc::now();
     let refs: Vec<&Model> = models.iter().collect();
     let outcomes = runner.run(&refs, req).await;
     let mut report = RunReport {
         run: RunReport::new_id(),
         as_of: req.as_of.to_string(),
-        started_at: started.to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
+        started_at: started.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         models: outcomes,
     };
     report.save(lake).await?;

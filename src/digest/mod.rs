@@ -1,0 +1,444 @@
+//! STAGE 6 · digests: what each subscriber hears after a run — the clues that are new or
+//! reopened, turned 整改不实, or newly 整改逾期, through the subscriber's filters (domain, area,
+//! inspected unit with its subordinates, severity, model), less what that subscriber was already
+//! told for the same reason (the ledger's `digest_items`). A digest is one [`crate::doc`]
+//! document — rendered to the mail's HTML and plain-text bodies and its xlsx attachment — and a
+//! high-severity clue's working paper is attached as HTML. [`mails`] builds them inside the
+//! transaction that records the run ([`crate::ledger::Ledger::record_with`]); [`message`] makes
+//! the MIME message.
+
+pub mod message;
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::doc::{Cell, Document, Format, Section, Table};
+use crate::ledger::{ClueSummary, Ledger, LedgerDiff, Mark, NewMail};
+use crate::redact::{Grant, Redactor};
+use crate::scheduler::config::{Serve, Subscriber};
+use crate::units::Directory;
+
+/// Working papers attached to one digest at most (the rest are named in the mail; each is one
+/// `searchlight paper` away).
+pub const MAX_PAPERS: usize = 20;
+
+/// Why a clue is in a digest. Its key is what the ledger remembers per subscriber.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reason {
+    New,
+    /// Found again after its model had stopped finding it (in this run).
+    Reopened(String),
+    /// Closed as rectified (at this time), then returned on newer data.
+    RectificationFailed(String),
+    /// Rectifying past this due date.
+    Overdue(NaiveDate),
+}
+
+impl Reason {
+    pub fn key(&self) -> String {
+        match self {
+            Reason::New => "new".into(),
+            Reason::Reopened(run) => format!("reopened:{run}"),
+            Reason::RectificationFailed(closed) => format!("rectification_failed:{closed}"),
+            Reason::Overdue(due) => format!("overdue:{due}"),
+        }
+    }
+
+    /// The 标记 column.
+    pub fn label(&self) -> String {
+        match self {
+            Reason::New => "新增".into(),
+            Reason::Reopened(_) => "复现".into(),
+            Reason::RectificationFailed(_) => "整改不实".into(),
+            Reason::Overdue(due) => format!("整改逾期(应于 {due} 前)"),
+        }
+    }
+
+    fn is_new(&self) -> bool {
+        matches!(self, Reason::New | Reason::Reopened(_))
+    }
+}
+
+/// One line of a digest.
+#[derive(Debug, Clone)]
+pub struct Item {
+    pub clue: ClueSummary,
+    pub reason: Reason,
+}
+
+/// A model that could not look in the run, for the digest's 数据说明.
+#[derive(Debug, Clone)]
+pub struct Blind {
+    pub model: String,
+    pub title: String,
+    pub domain: String,
+    pub area: String,
+    pub why: String,
+}
+
+/// What a run hands to the digests besides the ledger.
+pub struct Context<'a> {
+    pub settings: &'a Serve,
+    pub directory: &'a Directory,
+    pub run: &'a str,
+    pub as_of: NaiveDate,
+    pub job: &'a str,
+    /// Key evidence of the run's clues, by clue id.
+    pub evidence: &'a HashMap<String, String>,
+    /// Models that could not look, failed or timed out.
+    pub blind: &'a [Blind],
+    /// The working paper of a clue as this grant may see it (the caller reads the lake).
+    pub paper: &'a dyn Fn(&Ledger, &str, Grant) -> Result<Document, String>,
+    pub now: DateTime<Utc>,
+}
+
+/// Everything this run could tell anyone: the clues it marked new or reopened, and the clues
+/// 整改不实 or 整改逾期 as of its date.
+pub fn candidates(ledger: &Ledger, run: &str, as_of: NaiveDate) -> anyhow::Result<Vec<Item>> {
+    let mut reasons: Vec<(String, Reason)> = Vec::new();
+    for (clue, mark) in ledger.run_marks(run)? {
+        match mark {
+            Mark::New => reasons.push((clue, Reason::New)),
+            Mark::Reopened => reasons.push((clue, Reason::Reopened(run.to_string()))),
+            _ => {}
+        }
+    }
+    let flagged = ledger.flagged_states(as_of)?;
+    for (clue, s) in &flagged {
+        if s.rectification_failed {
+            reasons.push((clue.clone(), Reason::RectificationFailed(s.closed_at.clone().unwrap_or_default())));
+        }
+        if let (true, Some(due)) = (s.overdue, s.rectify_due) {
+            reasons.push((clue.clone(), Reason::Overdue(due)));
+        }
+    }
+    // a new clue under an exception (豁免) is not news
+    let ids: Vec<&str> = reasons.iter().filter(|(_, r)| r.is_new()).map(|(c, _)| c.as_str()).collect();
+    let states = ledger.work_states(&ids, as_of)?;
+    let summaries: HashMap<String, ClueSummary> =
+        ledger.clue_summaries(None, None)?.into_iter().map(|c| (c.clue_id.clone(), c)).collect();
+    Ok(reasons
+        .into_iter()
+        .filter(|(c, r)| !(r.is_new() && states.get(c).is_some_and(|s| s.excepted)))
+        .filter_map(|(c, reason)| summaries.get(&c).map(|s| Item { clue: s.clone(), reason }))
+        .collect())
+}
+
+/// Which clues a subscriber receives.
+pub struct Audience<'a> {
+    pub sub: &'a Subscriber,
+    /// Unit codes: each named unit and its subordinates.
+    units: HashSet<String>,
+    /// Named units the directory does not know: matched by the clue's unit text instead.
+    pub unresolved: Vec<String>,
+}
+
+impl<'a> Audience<'a> {
+    pub fn new(sub: &'a Subscriber, dir: &Directory) -> Audience<'a> {
+        let mut units = HashSet::new();
+        let mut unresolved = Vec::new();
+        for u in &sub.units {
+            match dir.find(u.get_ref()) {
+                Ok(i) => units.extend(dir.subtree(i).into_iter().map(|j| dir.units[j].code.clone())),
+                Err(_) => unresolved.push(u.get_ref().clone()),
+            }
+        }
+        Audience { sub, units, unresolved }
+    }
+
+    pub fn admits(&self, c: &ClueSummary) -> bool {
+        let any = |list: &[toml::Spanned<String>], v: &str| list.is_empty() || list.iter().any(|x| x.get_ref() == v);
+        let unit = self.sub.units.is_empty()
+            || c.unit_code.as_deref().is_some_and(|u| self.units.contains(u))
+            || self.unresolved.iter().any(|n| c.unit.as_deref().is_some_and(|u| u.contains(n.as_str())));
+        unit && any(&self.sub.domains, &c.domain)
+            && any(&self.sub.areas, &c.area)
+            && any(&self.sub.severities, &c.severity)
+            && any(&self.sub.models, &c.model)
+    }
+
+    /// The filters in words.
+    pub fn describe(&self) -> String {
+        let s = self.sub;
+        let mut parts = Vec::new();
+        let join = |l: &[toml::Spanned<String>]| l.iter().map(|x| x.get_ref().as_str()).collect::<Vec<_>>().join("、");
+        if !s.domains.is_empty() {
+            parts.push(format!("领域 {}", join(&s.domains)));
+        }
+        if !s.areas.is_empty() {
+            parts.push(format!("方向 {}", join(&s.areas)));
+        }
+        if !s.units.is_empty() {
+            parts.push(format!("单位 {}(含下属)", join(&s.units)));
+        }
+        if !s.severities.is_empty() {
+            parts.push(format!("风险 {}", join(&s.severities)));
+        }
+        if !s.models.is_empty() {
+            parts.push(format!("模型 {}", join(&s.models)));
+        }
+        if parts.is_empty() { "全部线索".into() } else { parts.join("；") }
+    }
+}
+
+/// One subscriber's digest of a run.
+pub struct Digest<'a> {
+    pub audience: Audience<'a>,
+    pub items: Vec<Item>,
+}
+
+/// The digests of a run: one per subscriber with something new for them.
+pub fn digests<'a>(ledger: &Ledger, ctx: &Context<'a>, all: &[Item]) -> anyhow::Result<Vec<Digest<'a>>> {
+    let mut out = Vec::new();
+    for sub in &ctx.settings.subscriber {
+        let audience = Audience::new(sub, ctx.directory);
+        let told = ledger.told_all(sub.name.get_ref())?;
+        let items: Vec<Item> = all
+            .iter()
+            .filter(|i| audience.admits(&i.clue))
+            .filter(|i| !told.contains(&(i.clue.clue_id.clone(), i.reason.key())))
+            .cloned()
+            .collect();
+        if !items.is_empty() {
+            out.push(Digest { audience, items });
+        }
+    }
+    Ok(out)
+}
+
+/// `【探照灯】2025-06-30 新增线索 12 条（低保 5 · 政府采购 3 · …）`, then the other reasons.
+pub fn subject(as_of: NaiveDate, items: &[Item]) -> String {
+    let new: Vec<&Item> = items.iter().filter(|i| i.reason.is_new()).collect();
+    let mut parts = Vec::new();
+    if !new.is_empty() {
+        let mut by_area: BTreeMap<&str, usize> = BTreeMap::new();
+        for i in &new {
+            *by_area.entry(i.clue.area.as_str()).or_default() += 1;
+        }
+        let mut areas: Vec<(&str, usize)> = by_area.into_iter().collect();
+        areas.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        let mut shown: Vec<String> = areas.iter().take(4).map(|(a, n)| format!("{a} {n}")).collect();
+        if areas.len() > 4 {
+            shown.push("…".into());
+        }
+        parts.push(format!("新增线索 {} 条（{}）", new.len(), shown.join(" · ")));
+    }
+    let failed = items.iter().filter(|i| matches!(i.reason, Reason::RectificationFailed(_))).count();
+    if failed > 0 {
+        parts.push(format!("整改不实 {failed} 条"));
+    }
+    let overdue = items.iter().filter(|i| matches!(i.reason, Reason::Overdue(_))).count();
+    if overdue > 0 {
+        parts.push(format!("新逾期 {overdue} 条"));
+    }
+    format!("【探照灯】{as_of} {}", parts.join(" · "))
+}
+
+/// The digest as a document: a summary, one table per area (its own sheet in the workbook), and
+/// what the run could not check.
+pub fn document(d: &Digest<'_>, ctx: &Context<'_>, papers: &[String]) -> Document {
+    let sub = d.audience.sub;
+    let mut doc = Document {
+        title: subject(ctx.as_of, &d.items).trim_start_matches("【探照灯】").to_string(),
+        meta: vec![
+            ("收件人".into(), sub.name.get_ref().clone()),
+            ("数据截至".into(), ctx.as_of.to_string()),
+            ("运行".into(), format!("{} (任务 {})", ctx.run, ctx.job)),
+            ("订阅范围".into(), d.audience.describe()),
+        ],
+        notices: Vec::new(),
+        sections: Vec::new(),
+    };
+    if !sub.show_ids {
+        doc.notices.push("身份证号、账号已脱敏".into());
+    }
+    for u in &d.audience.unresolved {
+        doc.notices.push(format!("单位名录中未找到「{u}」，按线索的单位名称文字匹配"));
+    }
+    let mut by_area: BTreeMap<(&str, &str), Vec<&Item>> = BTreeMap::new();
+    for i in &d.items {
+        by_area.entry((i.clue.domain.as_str(), i.clue.area.as_str())).or_default().push(i);
+    }
+    let mut summary = Section::new("概况");
+    let mut t = Table::new(&["领域", "方向", "新增", "复现", "整改不实", "新逾期", "金额"]);
+    for ((domain, area), items) in &by_area {
+        let n = |f: fn(&Reason) -> bool| Cell::Int(items.iter().filter(|i| f(&i.reason)).count() as i64);
+        t.push(vec![
+            Cell::Text(crate::model::labels::domain_label(domain).to_string()),
+            Cell::Text(area.to_string()),
+            n(|r| *r == Reason::New),
+            n(|r| matches!(r, Reason::Reopened(_))),
+            n(|r| matches!(r, Reason::RectificationFailed(_))),
+            n(|r| matches!(r, Reason::Overdue(_))),
+            Cell::Money(items.iter().filter_map(|i| i.clue.amount_fen).sum()),
+        ]);
+    }
+    summary.table(t);
+    doc.sections.push(summary);
+    for ((_, area), items) in &by_area {
+        let mut s = Section::new(format!("{area}（{} 条）", items.len()));
+        let mut t = Table::new(&["线索编号", "模型", "被巡察单位", "关键证据", "金额", "标记"]).sheet(*area);
+        for i in items {
+            let c = &i.clue;
+            let unit = match (&c.unit, &c.unit_code) {
+                (Some(u), Some(code)) => ctx
+                    .directory
+                    .index(code)
+                    .map(|j| ctx.directory.units[j].name.clone())
+                    .filter(|n| n != u)
+                    .map(|n| format!("{u}({n})"))
+                    .unwrap_or_else(|| u.clone()),
+                (Some(u), None) => u.clone(),
+                _ => String::new(),
+            };
+            t.push(vec![
+                Cell::Text(c.clue_id.clone()),
+                Cell::Text(c.title.clone()),
+                Cell::Text(unit),
+                Cell::Text(ctx.evidence.get(&c.clue_id).cloned().unwrap_or_else(|| c.entity.clone())),
+                c.amount_fen.map(Cell::Money).unwrap_or(Cell::Empty),
+                Cell::Text(i.reason.label()),
+            ]);
+        }
+        s.table(t);
+        doc.sections.push(s);
+    }
+    let blind: Vec<&Blind> = ctx
+        .blind
+        .iter()
+        .filter(|b| {
+            let any = |l: &[toml::Spanned<String>], v: &str| l.is_empty() || l.iter().any(|x| x.get_ref() == v);
+            any(&sub.domains, &b.domain) && any(&sub.areas, &b.area) && any(&sub.models, &b.model)
+        })
+        .collect();
+    if !blind.is_empty() {
+        let mut s = Section::new("数据说明：本次未能检查的模型");
+        s.para("以下模型本次未能检查，不代表没有问题：");
+        s.list(blind.iter().map(|b| format!("{}（{}）：{}", b.title, b.model, b.why)).collect());
+        doc.sections.push(s);
+    }
+    if !papers.is_empty() {
+        let mut s = Section::new("附件");
+        let mut items = vec!["线索明细.xlsx：全部线索，每个方向一个工作表".to_string()];
+        items.extend(papers.iter().map(|p| format!("问题底稿 {p}.html")));
+        let high = d.items.iter().filter(|i| i.clue.severity == "high").count();
+        if high > papers.len() {
+            items.push(format!(
+                "另有 {} 条高风险线索的底稿未附，可用 searchlight paper 线索编号 生成",
+                high - papers.len()
+            ));
+        }
+        s.list(items);
+        doc.sections.push(s);
+    }
+    doc
+}
+
+/// The mails a run sends: a digest to each subscriber with something new (bodies, workbook,
+/// high-severity papers), as queued rows for the outbox. Nothing without `[smtp]`.
+pub fn mails(ledger: &Ledger, ctx: &Context<'_>, _diff: &LedgerDiff) -> anyhow::Result<Vec<NewMail>> {
+    let Some(smtp) = &ctx.settings.smtp else { return Ok(Vec::new()) };
+    if ctx.settings.subscriber.is_empty() {
+        return Ok(Vec::new());
+    }
+    let all = candidates(ledger, ctx.run, ctx.as_of)?;
+    let digests = digests(ledger, ctx, &all)?;
+    // one paper per clue and grant, shared by every digest that attaches it
+    let papers: RefCell<HashMap<(String, bool), Option<Vec<u8>>>> = RefCell::new(HashMap::new());
+    let mut out = Vec::new();
+    for d in &digests {
+        let sub = d.audience.sub;
+        let grant = if sub.show_ids { Grant::Full } else { Grant::Masked };
+        let redactor = Redactor::new(grant);
+        let mut attached: Vec<(String, Vec<u8>)> = Vec::new();
+        for i in d.items.iter().filter(|i| i.clue.severity == "high") {
+            if attached.len() >= MAX_PAPERS {
+                break;
+            }
+            let key = (i.clue.clue_id.clone(), sub.show_ids);
+            let html = papers
+                .borrow_mut()
+                .entry(key)
+                .or_insert_with(|| {
+                    (ctx.paper)(ledger, &i.clue.clue_id, grant).ok().and_then(|mut doc| {
+                        doc.redact(&|s: &str| redactor.text(s).into_owned());
+                        doc.render(Format::Html).ok()
+                    })
+                })
+                .clone();
+            if let Some(html) = html
+                && !attached.iter().any(|(c, _)| c == &i.clue.clue_id)
+            {
+                attached.push((i.clue.clue_id.clone(), html));
+            }
+        }
+        let names: Vec<String> = attached.iter().map(|(c, _)| c.clone()).collect();
+        let mut doc = document(d, ctx, &names);
+        doc.redact(&|s: &str| redactor.text(s).into_owned());
+        let html = doc.render(Format::Html)?;
+        let text = doc.render(Format::Md)?;
+        let xlsx = doc.render(Format::Xlsx)?;
+        let subject = subject(ctx.as_of, &d.items);
+        let message_id = message::message_id("digest", ctx.run, sub.name.get_ref(), smtp.from.get_ref());
+        let mut files = vec![message::Attachment {
+            name: format!("线索明细-{}.xlsx", ctx.as_of),
+            content_type: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            body: xlsx,
+        }];
+        files.extend(attached.into_iter().map(|(c, html)| message::Attachment {
+            name: format!("问题底稿-{c}.html"),
+            content_type: "text/html; charset=utf-8",
+            body: html,
+        }));
+        let bytes = message::build(&message::Parts {
+            from: smtp.from.get_ref(),
+            to: sub.email.get_ref(),
+            subject: &subject,
+            message_id: &message_id,
+            date: ctx.now,
+            text: String::from_utf8_lossy(&text).into_owned(),
+            html: Some(String::from_utf8_lossy(&html).into_owned()),
+            attachments: files,
+        })?;
+        out.push(NewMail {
+            kind: "digest",
+            recipient: sub.name.get_ref().clone(),
+            address: sub.email.get_ref().clone(),
+            subject,
+            message_id,
+            message: bytes,
+            items: d.items.iter().map(|i| (i.clue.clue_id.clone(), i.reason.key())).collect(),
+        });
+    }
+    Ok(out)
+}
+
+/// A mail to the admin (a failed or timed-out run, a mail given up on), if an admin and SMTP
+/// are configured.
+pub fn alert(settings: &Serve, key: &str, subject: &str, body: &str, now: DateTime<Utc>) -> Option<NewMail> {
+    let (smtp, admin) = (settings.smtp.as_ref()?, settings.admin.as_ref()?);
+    let message_id = message::message_id("alert", key, "admin", smtp.from.get_ref());
+    let subject = format!("【探照灯】{subject}");
+    let bytes = message::build(&message::Parts {
+        from: smtp.from.get_ref(),
+        to: admin.get_ref(),
+        subject: &subject,
+        message_id: &message_id,
+        date: now,
+        text: body.to_string(),
+        html: None,
+        attachments: Vec::new(),
+    })
+    .ok()?;
+    Some(NewMail {
+        kind: "alert",
+        recipient: "admin".into(),
+        address: admin.get_ref().clone(),
+        subject,
+        message_id,
+        message: bytes,
+        items: Vec::new(),
+    })
+}
