@@ -129,15 +129,6 @@ impl Ledger {
         Ok(ids)
     }
 
-    /// Whether the subscriber was already told of the clue for this reason.
-    pub fn told(&self, subscriber: &str, clue: &str, reason: &str) -> Result<bool, Error> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT 1 FROM digest_items WHERE subscriber = ?1 AND clue_id = ?2 AND reason = ?3")
-            .map_err(|e| self.err(e))?;
-        stmt.exists(params![subscriber, clue, reason]).map_err(|e| self.err(e))
-    }
-
     /// Every (clue, reason) the subscriber has been told.
     pub fn told_all(&self, subscriber: &str) -> Result<std::collections::HashSet<(String, String)>, Error> {
         let mut stmt = self
