@@ -113,15 +113,27 @@ fn outbox(p: &TestProject) -> Vec<serde_json::Value> {
     serde_json::from_str::<serde_json::Value>(&ok(p, &["outbox", "--json"])).unwrap().as_array().unwrap().clone()
 }
 
-/// Waits until every mail of the outbox is in one of `states`.
-fn wait_outbox(p: &TestProject, done: impl Fn(&[serde_json::Value]) -> bool) -> Vec<serde_json::Value> {
+/// Waits until the outbox is `done`, while the server `s` keeps running.
+fn wait_outbox(p: &TestProject, s: &mut Child, done: impl Fn(&[serde_json::Value]) -> bool) -> Vec<serde_json::Value> {
     let started = Instant::now();
     loop {
         let o = outbox(p);
         if done(&o) {
             return o;
         }
-        assert!(started.elapsed() < Duration::from_secs(90), "outbox never got there: {o:#?}");
+        if let Some(status) = s.try_wait().unwrap() {
+            let mut err = String::new();
+            use std::io::Read;
+            s.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+            panic!("serve ended ({status}) before the outbox got there: {err}\n{o:#?}");
+        }
+        if started.elapsed() > Duration::from_secs(90) {
+            let _ = s.kill();
+            let mut err = String::new();
+            use std::io::Read;
+            s.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+            panic!("the outbox never got there; serve said: {err}\n{o:#?}");
+        }
         std::thread::sleep(Duration::from_millis(300));
     }
 }
@@ -167,7 +179,6 @@ fn plain(port: u16) -> String {
 const NEVER: &str = "[[schedule]]\nname = \"yearly\"\ncron = \"0 0 0 1 1 *\"\nmodels = [\"test.relief\"]\n";
 
 #[test]
-#[ignore = "issue 12 in progress: the sender does not yet deliver in this test (see the issue note)"]
 fn digests_reach_each_subscriber_once_with_their_rows_and_masking() {
     if !smtp_available() {
         return;
@@ -186,7 +197,7 @@ fn digests_reach_each_subscriber_once_with_their_rows_and_masking() {
 
     // the server sends them, then stops cleanly on SIGTERM
     let mut s = serve(&p, &[]);
-    wait_outbox(&p, |o| o.iter().all(|m| m["state"] == "sent"));
+    wait_outbox(&p, &mut s, |o| o.iter().all(|m| m["state"] == "sent"));
     let (code, err) = sigterm(&mut s);
     assert_eq!(code, Some(0), "{err}");
     let mails = server.messages();
@@ -242,12 +253,12 @@ fn digests_reach_each_subscriber_once_with_their_rows_and_masking() {
     let out = ok(&p, &["pipeline", "--as-of", "2026-01-31"]);
     assert!(out.contains("已排队 2 封"), "{out}");
     let mut s = serve(&p, &[]);
-    let o = wait_outbox(&p, |o| {
+    let o = wait_outbox(&p, &mut s, |o| {
         o.iter().filter(|m| m["state"] == "queued" && m["attempts"].as_i64() >= Some(1)).count() == 2
     });
     assert!(o.iter().any(|m| m["last_error"].as_str().is_some()), "{o:#?}");
     let server = Smtp::start(port, &p.path("maildir"), &[]);
-    wait_outbox(&p, |o| o.iter().all(|m| m["state"] == "sent"));
+    wait_outbox(&p, &mut s, |o| o.iter().all(|m| m["state"] == "sent"));
     let (code, err) = sigterm(&mut s);
     assert_eq!(code, Some(0), "{err}");
     let mails = server.messages();
@@ -284,7 +295,7 @@ fn digests_reach_each_subscriber_once_with_their_rows_and_masking() {
     assert_eq!(server.messages().len(), 5, "the first mail was accepted before the crash");
     assert_eq!(outbox(&p).iter().filter(|m| m["state"] == "queued").count(), 2, "not recorded as sent");
     let mut s = serve(&p, &[]);
-    wait_outbox(&p, |o| o.iter().all(|m| m["state"] == "sent"));
+    wait_outbox(&p, &mut s, |o| o.iter().all(|m| m["state"] == "sent"));
     let (code, err) = sigterm(&mut s);
     assert_eq!(code, Some(0), "{err}");
     let mails = server.messages();
@@ -302,7 +313,7 @@ fn digests_reach_each_subscriber_once_with_their_rows_and_masking() {
     p.write("data/pay.csv", format!("{data}钱七,110101195001010044,东村,低保,7.00\n"));
     ok(&p, &["pipeline", "--as-of", "2026-03-31"]);
     let mut s = serve(&p, &[]);
-    let o = wait_outbox(&p, |o| o.iter().filter(|m| m["state"] == "failed").count() >= 3);
+    let o = wait_outbox(&p, &mut s, |o| o.iter().filter(|m| m["state"] == "failed").count() >= 3);
     let (code, err) = sigterm(&mut s);
     assert_eq!(code, Some(0), "{err}");
     let alerts: Vec<&serde_json::Value> = o.iter().filter(|m| m["kind"] == "alert").collect();
@@ -315,7 +326,6 @@ fn digests_reach_each_subscriber_once_with_their_rows_and_masking() {
 }
 
 #[test]
-#[ignore = "issue 12 in progress: the sender does not yet deliver in this test (see the issue note)"]
 fn starttls_with_auth_delivers_and_a_wrong_password_fails() {
     if !smtp_available() {
         return;
@@ -356,7 +366,7 @@ fn starttls_with_auth_delivers_and_a_wrong_password_fails() {
     assert!(out.contains("searchlight.toml: 通过"), "{out}");
     ok(&q, &["pipeline", "--as-of", "2025-12-31"]);
     let mut s = serve(&q, &[("TEST_SMTP_PASSWORD", "s3cret")]);
-    wait_outbox(&q, |o| o.iter().all(|m| m["state"] == "sent"));
+    wait_outbox(&q, &mut s, |o| o.iter().all(|m| m["state"] == "sent"));
     let (code, err) = sigterm(&mut s);
     assert_eq!(code, Some(0), "{err}");
     assert_eq!(server.messages().len(), 2);
@@ -366,7 +376,8 @@ fn starttls_with_auth_delivers_and_a_wrong_password_fails() {
     q.write("data/pay.csv", format!("{data}王五,110101197001010022,东村,低保,300.30\n"));
     ok(&q, &["pipeline", "--as-of", "2026-01-31"]);
     let mut s = serve(&q, &[("TEST_SMTP_PASSWORD", "wrong")]);
-    let o = wait_outbox(&q, |o| o.iter().filter(|m| m["kind"] == "digest" && m["state"] == "failed").count() == 2);
+    let o =
+        wait_outbox(&q, &mut s, |o| o.iter().filter(|m| m["kind"] == "digest" && m["state"] == "failed").count() == 2);
     let (code, err) = sigterm(&mut s);
     assert_eq!(code, Some(0), "{err}");
     assert!(
@@ -378,7 +389,6 @@ fn starttls_with_auth_delivers_and_a_wrong_password_fails() {
 }
 
 #[test]
-#[ignore = "issue 12 in progress: the sender does not yet deliver in this test (see the issue note)"]
 fn the_scheduler_never_overlaps_catches_up_once_times_out_and_stops_cleanly() {
     if !smtp_available() {
         return;
@@ -387,12 +397,14 @@ fn the_scheduler_never_overlaps_catches_up_once_times_out_and_stops_cleanly() {
     // a per-second job, and a yearly one whose missed ticks must make one catch-up run
     let jobs = "[[schedule]]\nname = \"every-second\"\ncron = \"* * * * * *\"\nconnectors = [\"pay\"]\nmodels = [\"test.relief\"]\n\n[[schedule]]\nname = \"yearly\"\ncron = \"0 0 0 1 1 *\"\nmodels = [\"test.subsidy\"]\n\n[[schedule]]\nname = \"slow\"\ncron = \"0 0 0 1 1 *\"\nmodels = [\"test.relief\", \"test.slow\"]\ntimeout = \"3s\"\n";
     let p = county(&plain(port), jobs);
-    p.write(
-        "models/test/slow.sql",
-        "/* searchlight\nid = \"test.slow\"\ntitle = \"慢测试\"\ntitle_en = \"Slow\"\ndomain = \"test\"\narea = \"低保\"\nseverity = \"low\"\nowner = \"t\"\ndescription = \"测试\"\nbasis = [\"测试依据\"]\nentity = [\"id_no\"]\nunit = \"village\"\n*/\nSELECT p.id_no, p.village FROM pay p CROSS JOIN range(400000000) r WHERE r.value % 1000000007 = 1000000006\n",
-    );
     let server = Smtp::start(port, &p.path("maildir"), &[]);
     ok(&p, &["pipeline", "--as-of", "2025-12-31"]);
+    // the slow model (a recursive CTE that counts to a billion) comes after that pipeline,
+    // which would run it with no timeout
+    p.write(
+        "models/test/slow.sql",
+        "/* searchlight\nid = \"test.slow\"\ntitle = \"慢测试\"\ntitle_en = \"Slow\"\ndomain = \"test\"\narea = \"低保\"\nseverity = \"low\"\nowner = \"t\"\ndescription = \"测试\"\nbasis = [\"测试依据\"]\nentity = [\"id_no\"]\nunit = \"village\"\n*/\nWITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000000000)\nSELECT p.id_no, p.village FROM pay p JOIN (SELECT max(i) AS m FROM n) x ON x.m < 0\n",
+    );
     // the yearly jobs last ran for 2024's tick (before this server was ever up)
     let conn = rusqlite::Connection::open(p.path("ledger.sqlite")).unwrap();
     for job in ["yearly", "slow"] {
@@ -440,13 +452,15 @@ fn the_scheduler_never_overlaps_catches_up_once_times_out_and_stops_cleanly() {
     let ticks: Vec<&String> = rows.iter().filter(|r| r.0 == "every-second").filter_map(|r| r.2.as_ref()).collect();
     assert_eq!(ticks.iter().collect::<std::collections::BTreeSet<_>>().len(), ticks.len(), "{rows:?}");
     assert!(rows.iter().all(|r| r.4.is_some()), "every run ended before exit: {rows:?}");
-    // one catch-up run per yearly job, for the latest missed tick (2026-01-01 in Shanghai), not
-    // one per missed year
+    // one catch-up run per yearly job, for the latest missed tick (this year's 1 January in
+    // Shanghai, 16:00 UTC the day before), not one per missed year
+    let year = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).format("%Y").to_string();
+    let tick = format!("{}-12-31T16:00:00.000Z", year.parse::<i32>().unwrap() - 1);
     for job in ["yearly", "slow"] {
         let caught: Vec<_> = rows.iter().filter(|r| r.0 == job).collect();
         assert_eq!(caught.len(), 1, "{job}: {rows:?}");
         assert_eq!(caught[0].1, "catch-up");
-        assert_eq!(caught[0].2.as_deref(), Some("2025-12-31T16:00:00.000Z"));
+        assert_eq!(caught[0].2.as_deref(), Some(tick.as_str()));
     }
     // the slow job timed out: the fast model kept its result, the slow one was cancelled
     let slow = rows.iter().find(|r| r.0 == "slow").unwrap();

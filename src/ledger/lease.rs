@@ -22,13 +22,16 @@ fn stamp(t: DateTime<Utc>) -> String {
 
 impl Ledger {
     /// Takes (or renews, for the same holder) the lease `name` until `now + ttl`. Another
-    /// holder's lease that has not expired is refused with who holds it and until when.
+    /// holder's lease that has not expired is refused with who holds it and until when, unless
+    /// `dead` says that holder is known to have died (a process of this machine that is gone):
+    /// then it is taken over at once instead of after it expires.
     pub fn take_lease(
         &mut self,
         name: &str,
         holder: &str,
         now: DateTime<Utc>,
         ttl: Duration,
+        dead: &dyn Fn(&str) -> bool,
     ) -> Result<Result<(), Holder>, Error> {
         let path = self.path.clone();
         let err = |e: rusqlite::Error| Error::at(&path, e);
@@ -39,7 +42,7 @@ impl Ledger {
             .map_err(err)?;
         if let Some((other, until)) = current {
             let until = DateTime::parse_from_rfc3339(&until).map(|t| t.with_timezone(&Utc)).unwrap_or(now);
-            if other != holder && until > now {
+            if other != holder && until > now && !dead(&other) {
                 return Ok(Err(Holder { holder: other, until }));
             }
         }
@@ -76,17 +79,23 @@ mod tests {
         let mut b = Ledger::open(&path).unwrap();
         let t0 = DateTime::parse_from_rfc3339("2026-03-01T00:00:00Z").unwrap().with_timezone(&Utc);
         let ttl = Duration::seconds(30);
-        assert_eq!(a.take_lease("serve", "host-a:1", t0, ttl).unwrap(), Ok(()));
+        let alive = |_: &str| false;
+        assert_eq!(a.take_lease("serve", "host-a:1", t0, ttl, &alive).unwrap(), Ok(()));
         // a second server is refused while the first renews
-        let refused = b.take_lease("serve", "host-b:2", t0 + Duration::seconds(10), ttl).unwrap();
+        let refused = b.take_lease("serve", "host-b:2", t0 + Duration::seconds(10), ttl, &alive).unwrap();
         assert_eq!(refused, Err(Holder { holder: "host-a:1".into(), until: t0 + ttl }));
-        assert_eq!(a.take_lease("serve", "host-a:1", t0 + Duration::seconds(20), ttl).unwrap(), Ok(()));
-        assert!(b.take_lease("serve", "host-b:2", t0 + Duration::seconds(45), ttl).unwrap().is_err());
+        assert_eq!(a.take_lease("serve", "host-a:1", t0 + Duration::seconds(20), ttl, &alive).unwrap(), Ok(()));
+        assert!(b.take_lease("serve", "host-b:2", t0 + Duration::seconds(45), ttl, &alive).unwrap().is_err());
         // the first died: its lease expires and the second takes it over
-        assert_eq!(b.take_lease("serve", "host-b:2", t0 + Duration::seconds(51), ttl).unwrap(), Ok(()));
-        assert!(a.take_lease("serve", "host-a:1", t0 + Duration::seconds(52), ttl).unwrap().is_err());
+        assert_eq!(b.take_lease("serve", "host-b:2", t0 + Duration::seconds(51), ttl, &alive).unwrap(), Ok(()));
+        assert!(a.take_lease("serve", "host-a:1", t0 + Duration::seconds(52), ttl, &alive).unwrap().is_err());
         // released, it is free at once
         b.release_lease("serve", "host-b:2").unwrap();
-        assert_eq!(a.take_lease("serve", "host-a:1", t0 + Duration::seconds(53), ttl).unwrap(), Ok(()));
+        assert_eq!(a.take_lease("serve", "host-a:1", t0 + Duration::seconds(53), ttl, &alive).unwrap(), Ok(()));
+        // a holder known to be dead (killed on this machine) is taken over before it expires
+        let t1 = t0 + Duration::seconds(54);
+        assert!(b.take_lease("serve", "host-b:2", t1, ttl, &alive).unwrap().is_err());
+        let a_died = |h: &str| h == "host-a:1";
+        assert_eq!(b.take_lease("serve", "host-b:2", t1, ttl, &a_died).unwrap(), Ok(()));
     }
 }

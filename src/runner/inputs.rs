@@ -29,6 +29,10 @@ impl Inputs {
         let mut reads: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         let _ = plan.apply_with_subqueries(|node| {
             if let LogicalPlan::TableScan(scan) = node {
+                // a recursive CTE reading itself reads no dataset
+                if is_work_table(scan) {
+                    return Ok(TreeNodeRecursion::Continue);
+                }
                 let cols = reads.entry(scan.table_name.table().to_string()).or_default();
                 // the projection, and the columns of filters pushed into the scan
                 let filtered = scan.filters.iter().flat_map(|f| f.column_refs()).map(|c| c.name().to_string());
@@ -49,6 +53,13 @@ impl Inputs {
             Some((d, c)) => self.reads.get(d).is_some_and(|cols| cols.contains(c)),
         }
     }
+}
+
+/// Whether a scan reads a recursive CTE's own rows (`WITH RECURSIVE n AS (… FROM n …)`).
+fn is_work_table(scan: &datafusion::logical_expr::TableScan) -> bool {
+    use datafusion::datasource::cte_worktable::CteWorkTable;
+    datafusion::datasource::source_as_provider(&scan.source)
+        .is_ok_and(|p| (p.as_ref() as &dyn std::any::Any).is::<CteWorkTable>())
 }
 
 /// What data there is to look at.
@@ -205,5 +216,25 @@ mod tests {
         let m = model("[\"bids.bid_tim\", \"procurement_lots\"]", "[]");
         let i = reads(&[("bids", &["bid_time"]), ("procurement_lots", &["buyer_name"])]);
         assert_eq!(unread_declarations(&m, &i), vec!["bids.bid_tim"]);
+    }
+
+    #[tokio::test]
+    async fn a_recursive_cte_reads_its_datasets_not_itself() {
+        use std::sync::Arc;
+
+        use datafusion::arrow::datatypes::{DataType, Field, Schema};
+        use datafusion::datasource::MemTable;
+        use datafusion::prelude::SessionContext;
+
+        let ctx = SessionContext::new();
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("unit_code", DataType::Utf8, true),
+            Field::new("parent_code", DataType::Utf8, true),
+        ]));
+        ctx.register_table("units", Arc::new(MemTable::try_new(schema, vec![vec![]]).unwrap())).unwrap();
+        let sql = "WITH RECURSIVE sub(code) AS (SELECT unit_code FROM units WHERE parent_code IS NULL \
+                   UNION ALL SELECT u.unit_code FROM units u JOIN sub ON u.parent_code = sub.code) SELECT code FROM sub";
+        let plan = ctx.sql(sql).await.unwrap().into_optimized_plan().unwrap();
+        assert_eq!(Inputs::of(&plan), reads(&[("units", &["parent_code", "unit_code"])]));
     }
 }

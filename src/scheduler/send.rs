@@ -18,6 +18,9 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use super::config::{Security, Serve, Smtp};
 use crate::ledger::{Ledger, Mail};
 
+/// The longest one attempt at one mail may take, connection and conversation together.
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(120);
+
 /// How one attempt went.
 #[derive(Debug)]
 pub enum Attempt {
@@ -82,10 +85,13 @@ impl Sender {
             Ok(e) => e,
             Err(e) => return Attempt::Permanent(e.to_string()),
         };
-        match self.transport.send_raw(&envelope, &mail.message).await {
-            Ok(_) => Attempt::Sent,
-            Err(e) if e.is_permanent() => Attempt::Permanent(e.to_string()),
-            Err(e) => Attempt::Transient(e.to_string()),
+        // lettre bounds each read and write; this bounds the whole conversation, so a server
+        // that stops answering mid-way cannot hold the outbox up
+        match tokio::time::timeout(ATTEMPT_TIMEOUT, self.transport.send_raw(&envelope, &mail.message)).await {
+            Ok(Ok(_)) => Attempt::Sent,
+            Ok(Err(e)) if e.is_permanent() => Attempt::Permanent(e.to_string()),
+            Ok(Err(e)) => Attempt::Transient(e.to_string()),
+            Err(_) => Attempt::Transient(format!("no answer from the SMTP server within {ATTEMPT_TIMEOUT:?}")),
         }
     }
 

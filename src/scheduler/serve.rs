@@ -80,6 +80,41 @@ pub fn jobs(settings: &Serve, models: &[crate::model::Model]) -> anyhow::Result<
     Ok(out)
 }
 
+/// This machine's name, as a lease holder names it.
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "localhost".into())
+}
+
+/// Whether a lease holder (`host:pid:started`) is known to be dead: a server of this machine
+/// whose process is gone (killed, crashed). Its lease is taken over at once rather than after
+/// it expires. A holder on another machine, or one whose process still runs, is never judged
+/// dead here; its lease must expire.
+pub fn holder_died(holder: &str) -> bool {
+    let mut parts = holder.rsplitn(3, ':');
+    let (Some(_), Some(pid), Some(host)) = (parts.next(), parts.next(), parts.next()) else { return false };
+    let Ok(pid) = pid.parse::<u32>() else { return false };
+    if host != host_name() || pid == std::process::id() {
+        return false;
+    }
+    process_gone(pid)
+}
+
+#[cfg(target_os = "linux")]
+fn process_gone(pid: u32) -> bool {
+    // a zombie still has its /proc entry and counts as alive until it is reaped
+    std::fs::metadata("/proc/self").is_ok() && std::fs::metadata(format!("/proc/{pid}")).is_err()
+}
+
+#[cfg(not(target_os = "linux"))]
+fn process_gone(_pid: u32) -> bool {
+    false
+}
+
 /// What the server tells its operator (the command line prints it).
 pub type Log = dyn Fn(String) + Send + Sync;
 
@@ -98,15 +133,10 @@ pub async fn serve(
     };
     let jobs = jobs(settings, &models)?;
     let tz = settings.tz();
-    let holder = format!(
-        "{}:{}:{}",
-        std::env::var("HOSTNAME").unwrap_or_else(|_| "localhost".into()),
-        std::process::id(),
-        clock.now().timestamp_millis()
-    );
+    let holder = format!("{}:{}:{}", host_name(), std::process::id(), clock.now().timestamp_millis());
     let mut ledger = tokio::task::block_in_place(|| Ledger::open(&project.ledger))?;
     let ttl = chrono::Duration::from_std(LEASE_TTL)?;
-    if let Err(h) = tokio::task::block_in_place(|| ledger.take_lease(LEASE, &holder, clock.now(), ttl))? {
+    if let Err(h) = tokio::task::block_in_place(|| ledger.take_lease(LEASE, &holder, clock.now(), ttl, &holder_died))? {
         anyhow::bail!(
             "另一个 searchlight serve 正在运行 another scheduler holds this project ({}, lease until {}); stop it first — a lease that is not renewed expires by itself",
             h.holder,
@@ -146,7 +176,9 @@ pub async fn serve(
             }
             let now = clock.now();
             if now - renewed >= ttl / 3 {
-                if let Err(h) = tokio::task::block_in_place(|| ledger.take_lease(LEASE, &holder, now, ttl))? {
+                if let Err(h) =
+                    tokio::task::block_in_place(|| ledger.take_lease(LEASE, &holder, now, ttl, &holder_died))?
+                {
                     anyhow::bail!("lost the scheduler lease to {} — stopping", h.holder);
                 }
                 renewed = now;
@@ -288,5 +320,25 @@ async fn send_loop(
             _ = wake.notified() => {}
             _ = stop.changed() => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_gone_process_of_this_machine_is_a_dead_holder() {
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id();
+        child.wait().unwrap();
+        let host = host_name();
+        if cfg!(target_os = "linux") {
+            assert!(holder_died(&format!("{host}:{pid}:1")), "an exited process of this machine");
+        }
+        assert!(!holder_died(&format!("{host}:{}:1", std::process::id())), "this process");
+        assert!(!holder_died(&format!("another-machine-{host}:{pid}:1")), "another machine: wait for expiry");
+        assert!(!holder_died("garbage"));
+        assert!(!holder_died(&format!("{host}:notapid:1")));
     }
 }

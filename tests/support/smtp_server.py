@@ -34,7 +34,8 @@ class Handler:
 
 def auth(server, session, envelope, mechanism, data):
     ok = isinstance(data, LoginPassword) and data.login.decode() == a.user and data.password.decode() == a.password
-    return AuthResult(success=ok)
+    # handled=False: aiosmtpd answers a refusal with 535 (handled=True would leave it to us)
+    return AuthResult(success=ok, handled=False)
 
 
 kw = {}
