@@ -32,6 +32,7 @@
 
 pub mod brief;
 pub mod cli;
+pub mod clock;
 pub mod codes;
 pub mod connector;
 #[cfg(feature = "demo")]

@@ -82,3 +82,55 @@ fn the_example_in_docs_serve_md_is_accepted() {
     assert_eq!(config.serve.schedule.len(), 1);
     assert_eq!(config.serve.subscriber.len(), 1);
 }
+
+/// A job run stamps every time from the clock it is given: its start and end, the run id, the
+/// ledger's recording time and the outbox's queue time — none from the system clock.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_reads_every_time_from_the_clock_it_is_given() {
+    use std::sync::Arc;
+
+    use chrono::TimeZone;
+    use searchlight::pipeline::{self, JobSpec, Trigger};
+
+    let p = project(SETTINGS);
+    let project = searchlight::project::Project::open(p.root(), None, None).unwrap();
+    let at = chrono::Utc.with_ymd_and_hms(2031, 3, 4, 5, 6, 7).unwrap();
+    let spec = JobSpec {
+        name: "nightly".into(),
+        trigger: Trigger::Schedule,
+        tick: Some(at),
+        connectors: vec!["*".into()],
+        models: Default::default(),
+        as_of: Some(chrono::NaiveDate::from_ymd_opt(2025, 12, 31).unwrap()),
+        ingest_as_of: chrono::NaiveDate::from_ymd_opt(2025, 12, 31).unwrap(),
+        timeout: None,
+        record: Default::default(),
+        preview: false,
+        clock: Arc::new(searchlight::clock::SetClock::new(at)),
+    };
+    let quiet = |_: &searchlight::connector::Connector| -> Box<dyn searchlight::lake::Progress + Send + Sync> {
+        Box::new(searchlight::lake::Quiet)
+    };
+    let r = pipeline::job(&project, &spec, &quiet).await.unwrap();
+    assert_eq!(r.error, None);
+    assert_eq!(r.mails.len(), 1, "the one subscriber hears of the new clue");
+    let run = r.run.unwrap().run;
+    assert!(run.starts_with("R20310304050607-"), "{run}");
+
+    let conn = rusqlite::Connection::open(p.path("ledger.sqlite")).unwrap();
+    let job: (String, String, String) = conn
+        .query_row("SELECT started_at, ended_at, tick FROM job_runs", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap();
+    let stamp = "2031-03-04T05:06:07.000Z";
+    assert_eq!(job, (stamp.to_string(), stamp.to_string(), stamp.to_string()));
+    let recorded: (String, String) =
+        conn.query_row("SELECT recorded_at, started_at FROM runs", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+    assert_eq!(recorded, ("2031-03-04T05:06:07Z".to_string(), "2031-03-04T05:06:07Z".to_string()));
+    let queued: (String, String) =
+        conn.query_row("SELECT queued_at, next_attempt_at FROM outbox", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+    assert_eq!(queued, (stamp.to_string(), stamp.to_string()));
+    // the mail's Date header is the clock's too
+    let message: Vec<u8> = conn.query_row("SELECT message FROM outbox", [], |r| r.get(0)).unwrap();
+    let text = String::from_utf8_lossy(&message);
+    assert!(text.contains("Date: Tue, 04 Mar 2031 05:06:07 +0000"), "{}", &text[..text.len().min(600)]);
+}

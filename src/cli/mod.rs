@@ -613,7 +613,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 timeout: None,
                 record: record.record(),
                 preview: false,
-                now: chrono::Utc::now(),
+                clock: std::sync::Arc::new(crate::clock::SystemClock),
             };
             let bar = |c: &Connector| -> Box<dyn crate::lake::Progress + Send + Sync> {
                 Box::new(output::ProgressBar::new(&c.id))
@@ -680,7 +680,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 timeout: None,
                 record: Default::default(),
                 preview: true,
-                now,
+                clock: std::sync::Arc::new(crate::clock::SystemClock),
             };
             let quiet =
                 |_: &Connector| -> Box<dyn crate::lake::Progress + Send + Sync> { Box::new(crate::lake::Quiet) };

@@ -122,6 +122,9 @@ pub struct Recording {
     pub trigger: Option<String>,
     /// The job run it is part of.
     pub job_run: Option<i64>,
+    /// When it is recorded, from the caller's clock (`None`: the system clock, for the command
+    /// line's `run`); the outbox's queue time too.
+    pub at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// An open ledger.
@@ -230,7 +233,8 @@ impl Ledger {
             )
             .map_err(err)?;
         }
-        let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let at = on.at.unwrap_or_else(chrono::Utc::now);
+        let now = at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         let exists: Option<String> = tx
             .query_row("SELECT run_id FROM runs WHERE run_id = ?1", [&report.run], |r| r.get(0))
             .optional()
@@ -287,7 +291,7 @@ impl Ledger {
             }
         }
         let built = mails(self, &diff);
-        let ids = outbox::queue(&tx, &built, Some(&report.run), on.job_run, chrono::Utc::now()).map_err(err)?;
+        let ids = outbox::queue(&tx, &built, Some(&report.run), on.job_run, at).map_err(err)?;
         if !commit {
             tx.rollback().map_err(err)?;
             return Ok((diff, ids.into_iter().zip(built).collect()));

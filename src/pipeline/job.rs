@@ -82,8 +82,8 @@ pub struct JobSpec {
     pub record: Record,
     /// Build the mails and roll everything back (`digest preview`): nothing is recorded.
     pub preview: bool,
-    /// The clock.
-    pub now: DateTime<Utc>,
+    /// The clock: the job run's start and end, the run id, the recording and queue times.
+    pub clock: std::sync::Arc<dyn crate::clock::Clock>,
 }
 
 /// What ingesting one connector did.
@@ -154,14 +154,15 @@ pub async fn job(
         super::ledger_for_recording(project, &spec.record)?
     };
     let started = Instant::now();
+    let now = spec.clock.now();
     let deadline = spec.timeout.map(|t| tokio::time::Instant::now() + t);
     if !spec.preview {
         let as_of = spec.as_of.unwrap_or(spec.ingest_as_of);
         report.job_run = Some(tokio::task::block_in_place(|| {
-            ledger.begin_job(&spec.name, spec.trigger.name(), spec.tick, as_of, spec.now)
+            ledger.begin_job(&spec.name, spec.trigger.name(), spec.tick, as_of, now)
         })?);
     }
-    let result = steps(project, spec, progress, &mut ledger, &models, deadline, &mut report).await;
+    let result = steps(project, spec, now, progress, &mut ledger, &models, deadline, &mut report).await;
     if let Some(r) = &mut report.recorded {
         r.created = created.then(|| project.ledger.clone());
     }
@@ -172,9 +173,10 @@ pub async fn job(
     if let Some(id) = report.job_run {
         // a job that ended before recording a run tells the admin on its own
         if matches!(report.outcome, JobOutcome::Failed | JobOutcome::TimedOut) && report.recorded.is_none() {
-            let alert = job_alert(project, spec, &report, started.elapsed());
+            let alert = job_alert(project, spec, now, &report, started.elapsed());
             if let Some(mail) = alert {
-                let queued = tokio::task::block_in_place(|| ledger.queue_mails(&[mail.clone()], Some(id), spec.now))?;
+                let ended = spec.clock.now();
+                let queued = tokio::task::block_in_place(|| ledger.queue_mails(&[mail.clone()], Some(id), ended))?;
                 report.mails.extend(queued.into_iter().map(|q| (q, mail.clone())));
             }
         }
@@ -187,7 +189,7 @@ pub async fn job(
                 run.as_deref(),
                 report.ingest_counts(),
                 report.mails.len(),
-                Utc::now(),
+                spec.clock.now(),
             )
         })?;
     }
@@ -199,9 +201,11 @@ pub async fn job(
 #[error("超时 timed out after {0:?} ({1})")]
 struct TimedOut(Duration, &'static str);
 
+#[allow(clippy::too_many_arguments)]
 async fn steps(
     project: &Project,
     spec: &JobSpec,
+    now: DateTime<Utc>,
     progress: &dyn Fn(&Connector) -> Box<dyn Progress + Send + Sync>,
     ledger: &mut Ledger,
     models: &[Model],
@@ -248,15 +252,16 @@ async fn steps(
         new_lake: spec.record.new_lake,
         trigger: (spec.trigger != Trigger::Manual).then(|| spec.name.clone()),
         job_run: report.job_run,
+        at: None,
     };
     ledger.check_lake(&on)?;
     let runner = Runner::over_lake(&lake, &catalog).await?;
     let refs: Vec<&Model> = models.iter().collect();
     let outcomes = runner.run(&refs, &req).await;
     let mut run = RunReport {
-        run: RunReport::new_id(),
+        run: RunReport::new_id(now),
         as_of: as_of.to_string(),
-        started_at: spec.now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        started_at: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         models: outcomes,
     };
     run.save(&lake).await?;
@@ -321,7 +326,7 @@ async fn steps(
         evidence: &evidence,
         blind: &blind,
         paper: &paper,
-        now: spec.now,
+        now,
     };
     let outcome = report.outcome;
     let error = report.error.clone();
@@ -333,7 +338,7 @@ async fn steps(
                 &format!("{}.digest", run.run),
                 &format!("任务 {} 的摘要邮件未能生成", spec.name),
                 &format!("运行 {} 已记录，但摘要邮件未能生成：{e:#}\n请用 searchlight digest preview 检查。", run.run),
-                spec.now,
+                now,
             )
             .into_iter()
             .collect(),
@@ -341,10 +346,11 @@ async fn steps(
         if matches!(outcome, JobOutcome::Failed | JobOutcome::TimedOut) {
             let body = run_alert_body(&spec.name, &run, error.as_deref());
             let subject = format!("任务 {} {}（{}）", spec.name, outcome.label(), run.as_of);
-            out.extend(digest::alert(settings, &run.run, &subject, &body, spec.now));
+            out.extend(digest::alert(settings, &run.run, &subject, &body, now));
         }
         out
     };
+    let on = Recording { at: Some(spec.clock.now()), ..on };
     let (diff, mails) = tokio::task::block_in_place(|| ledger.record_with(&run, &on, build, !spec.preview))?;
     if !spec.preview {
         crate::fault::point("pipeline.after_record");
@@ -375,14 +381,20 @@ fn run_alert_body(job: &str, run: &RunReport, error: Option<&str>) -> String {
 }
 
 /// The admin's mail about a job that ended before recording any run.
-fn job_alert(project: &Project, spec: &JobSpec, report: &JobReport, took: Duration) -> Option<NewMail> {
+fn job_alert(
+    project: &Project,
+    spec: &JobSpec,
+    now: DateTime<Utc>,
+    report: &JobReport,
+    took: Duration,
+) -> Option<NewMail> {
     let key = format!("job-{}", report.job_run.unwrap_or(0));
     let subject = format!("任务 {} {}", spec.name, report.outcome.label());
     let mut body = format!(
         "任务 {}（{}）于 {} 开始，{:.0} 秒后结束：{}\n\n没有模型运行，台账中的线索未作任何改变。\n",
         spec.name,
         spec.trigger.name(),
-        spec.now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         took.as_secs_f64(),
         report.error.as_deref().unwrap_or("未知错误")
     );
@@ -391,7 +403,7 @@ fn job_alert(project: &Project, spec: &JobSpec, report: &JobReport, took: Durati
             body.push_str(&format!("- 导入 {} 失败：{e}\n", report.connectors[r.connector].id));
         }
     }
-    digest::alert(&project.config.serve, &key, &subject, &body, spec.now)
+    digest::alert(&project.config.serve, &key, &subject, &body, now)
 }
 
 /// A few labelled values of each clue's first evidence row, from the run's rows in memory.

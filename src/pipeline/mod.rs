@@ -270,6 +270,7 @@ pub async fn run(
                 new_lake: r.new_lake,
                 trigger: r.trigger.clone(),
                 job_run: None,
+                at: None,
             };
             ledger.check_lake(&on)?;
             Some((ledger, created, on))
@@ -281,7 +282,7 @@ pub async fn run(
     let refs: Vec<&Model> = models.iter().collect();
     let outcomes = runner.run(&refs, req).await;
     let mut report = RunReport {
-        run: RunReport::new_id(),
+        run: RunReport::new_id(started),
         as_of: req.as_of.to_string(),
         started_at: started.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         models: outcomes,

@@ -174,11 +174,13 @@ pub struct RunReport {
 }
 
 impl RunReport {
-    /// A new run id: UTC to the second and a random suffix, so ids sort in time order whatever
-    /// the server's time zone (and across a clock change).
-    pub fn new_id() -> String {
-        let now = chrono::Utc::now();
-        let salt = blake3::hash(format!("{:?}{}", now, std::process::id()).as_bytes()).to_hex()[..4].to_string();
+    /// A new run id for a run started at `now`: UTC to the second and a random suffix, so ids
+    /// sort in time order whatever the server's time zone (and across a clock change).
+    pub fn new_id(now: chrono::DateTime<chrono::Utc>) -> String {
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        // the suffix tells apart two runs started in the same second (or at one set time)
+        let salt =
+            blake3::hash(format!("{:?}{:?}{}", now, nanos, std::process::id()).as_bytes()).to_hex()[..4].to_string();
         format!("R{}-{salt}", now.format("%Y%m%d%H%M%S"))
     }
 

@@ -17,19 +17,7 @@ use crate::ledger::Ledger;
 use crate::pipeline::{self, JobSpec, ModelChoice, Trigger};
 use crate::project::Project;
 
-/// The clock the scheduler reads (injected so "what is due" is tested without waiting).
-pub trait Clock: Send + Sync {
-    fn now(&self) -> DateTime<Utc>;
-}
-
-/// The system clock.
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> DateTime<Utc> {
-        Utc::now()
-    }
-}
+pub use crate::clock::{Clock, SystemClock};
 
 /// The lease every scheduler of a project takes.
 pub const LEASE: &str = "scheduler";
@@ -191,7 +179,7 @@ pub async fn serve(
                 let last = tokio::task::block_in_place(|| ledger.last_tick(&j.name))?;
                 let Some(tick) = super::due::due(&j.schedule, tz, last, since, clock.now()) else { continue };
                 let trigger = if tick < since { Trigger::CatchUp } else { Trigger::Schedule };
-                run_job(project, j, tick, trigger, clock.as_ref(), log.as_ref()).await;
+                run_job(project, j, tick, trigger, &clock, log.as_ref()).await;
                 wake.notify_one();
                 ran = true;
             }
@@ -230,7 +218,7 @@ async fn run_job(
     j: &ScheduledJob,
     tick: DateTime<Utc>,
     trigger: Trigger,
-    clock: &dyn Clock,
+    clock: &Arc<dyn Clock>,
     log: &Log,
 ) {
     let tz = project.config.serve.tz();
@@ -253,7 +241,7 @@ async fn run_job(
         timeout: Some(j.timeout),
         record: pipeline::Record { trigger: Some(j.name.clone()), ..Default::default() },
         preview: false,
-        now,
+        clock: clock.clone(),
     };
     let quiet = |_: &crate::connector::Connector| -> Box<dyn crate::lake::Progress + Send + Sync> {
         Box::new(crate::lake::Quiet)
