@@ -63,11 +63,13 @@ fn check_accepts_the_service_settings_and_names_each_fault_where_it_is() {
     assert!(err.contains("searchlight.toml:15:1") && err.contains("time_out"), "{err}");
 }
 
-#[test]
-fn the_example_in_docs_serve_md_is_accepted() {
-    let doc = std::fs::read_to_string(crate::util::repo().join("docs/serve.md")).unwrap();
-    let example = doc.split("```toml\n").nth(1).and_then(|s| s.split("```").next()).expect("a toml block");
-    let config: searchlight::project::Config = toml::from_str(example).unwrap_or_else(|e| panic!("{e}"));
+/// The settings in a document's first ```toml block after `after`, checked against the demo
+/// county (this repository's connectors and bundled models) as `searchlight check` would.
+fn example_is_accepted(doc: &str, after: &str) -> searchlight::project::Config {
+    let text = std::fs::read_to_string(crate::util::repo().join(doc)).unwrap();
+    let tail = text.split(after).nth(1).unwrap_or_else(|| panic!("{doc}: no `{after}`"));
+    let example = tail.split("```toml\n").nth(1).and_then(|s| s.split("```").next()).expect("a toml block");
+    let config: searchlight::project::Config = toml::from_str(example).unwrap_or_else(|e| panic!("{doc}: {e}"));
     let project = searchlight::project::Project::open(&crate::util::repo(), None, None).unwrap();
     let models: Vec<_> = project.models().unwrap().into_iter().map(Result::unwrap).collect();
     let connectors: Vec<_> = project.connectors().unwrap().into_iter().map(Result::unwrap).collect();
@@ -77,10 +79,24 @@ fn the_example_in_docs_serve_md_is_accepted() {
         domains: models.iter().map(|m| m.spec.domain.clone()).collect(),
         areas: models.iter().map(|m| m.spec.area.clone()).collect(),
     };
-    let faults = config.serve.check(std::path::Path::new("docs/serve.md"), example, &names);
-    assert!(faults.is_empty(), "{faults:#?}");
+    let faults = config.serve.check(std::path::Path::new(doc), example, &names);
+    assert!(faults.is_empty(), "{doc}: {faults:#?}");
+    config
+}
+
+#[test]
+fn the_example_in_docs_serve_md_is_accepted() {
+    let config = example_is_accepted("docs/serve.md", "## `searchlight.toml`");
     assert_eq!(config.serve.schedule.len(), 1);
     assert_eq!(config.serve.subscriber.len(), 1);
+}
+
+#[test]
+fn the_service_example_in_the_readme_is_accepted() {
+    let config = example_is_accepted("README.md", "## Run it as a service");
+    assert_eq!(config.serve.schedule.len(), 1);
+    assert_eq!(config.serve.subscriber.len(), 2);
+    assert!(config.serve.subscriber[1].show_ids);
 }
 
 /// A job run stamps every time from the clock it is given: its start and end, the run id, the
@@ -133,4 +149,21 @@ async fn a_job_reads_every_time_from_the_clock_it_is_given() {
     let message: Vec<u8> = conn.query_row("SELECT message FROM outbox", [], |r| r.get(0)).unwrap();
     let text = String::from_utf8_lossy(&message);
     assert!(text.contains("Date: Tue, 04 Mar 2031 05:06:07 +0000"), "{}", &text[..text.len().min(600)]);
+}
+
+/// `digest preview` before the first run shows what the first run would send (every clue new),
+/// and records nothing: no ledger is created, nothing queued.
+#[test]
+fn a_preview_before_the_first_run_shows_every_clue_and_records_nothing() {
+    let p = project(SETTINGS);
+    let (code, out, err) = searchlight(&p, &["ingest", "--as-of", "2025-12-31"]);
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    let dir = p.path("mail");
+    let (code, out, err) =
+        searchlight(&p, &["digest", "preview", "--as-of", "2025-12-31", "--out", dir.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    assert!(out.contains("预览 preview: 1 封邮件"), "{out}");
+    let eml = std::fs::read_to_string(p.path("mail/digest-测试室.eml")).unwrap();
+    assert!(eml.contains("To: test@county.gov.cn"), "{eml}");
+    assert!(!p.path("ledger.sqlite").exists(), "a preview records nothing");
 }

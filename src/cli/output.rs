@@ -922,8 +922,9 @@ pub fn job_report(r: &crate::pipeline::JobReport) -> bool {
     }
     if !r.mails.is_empty() {
         say!(
-            "邮件: 已排队 {} 封 mails queued in the outbox (searchlight serve sends them; searchlight outbox lists them)",
-            r.mails.len()
+            "邮件: 已排队 {} 封 mails queued in the outbox (searchlight serve sends them; searchlight outbox lists them), 生成用时 built in {:.2}s",
+            r.mails.len(),
+            r.digest_time.as_secs_f64()
         );
     }
     if let Some(e) = &r.error {

@@ -162,6 +162,17 @@ impl Ledger {
         Ok(ledger)
     }
 
+    /// An empty ledger in memory, migrated: what a project that has recorded nothing yet
+    /// previews against (`digest preview` before the first run: every clue is new).
+    pub fn in_memory() -> Result<Ledger, Error> {
+        let path = PathBuf::from(":memory:");
+        let conn = Connection::open_in_memory().map_err(|e| Error::at(&path, e))?;
+        conn.pragma_update(None, "foreign_keys", "ON").map_err(|e| Error::at(&path, e))?;
+        let mut ledger = Ledger { conn, path };
+        ledger.migrate()?;
+        Ok(ledger)
+    }
+
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path

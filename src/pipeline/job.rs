@@ -109,6 +109,8 @@ pub struct JobReport {
     pub recorded: Option<Recorded>,
     /// The mails queued (or, for a preview, built).
     pub mails: Vec<(i64, NewMail)>,
+    /// How long building the digests took (inside the recording transaction).
+    pub digest_time: Duration,
     pub outcome: JobOutcome,
     pub error: Option<String>,
 }
@@ -124,6 +126,7 @@ impl JobReport {
             run: None,
             recorded: None,
             mails: Vec::new(),
+            digest_time: Duration::ZERO,
             outcome: JobOutcome::Ok,
             error: None,
         }
@@ -149,7 +152,10 @@ pub async fn job(
     let models: Vec<Model> = models.into_iter().filter(|m| spec.models.takes(m)).collect();
     let mut report = JobReport::new(connectors, load_errors);
     let (mut ledger, created) = if spec.preview {
-        (Ledger::open_existing(&project.ledger)?, false)
+        // before the first run there is nothing on record: preview against an empty ledger
+        let ledger =
+            if project.ledger.exists() { Ledger::open_existing(&project.ledger)? } else { Ledger::in_memory()? };
+        (ledger, false)
     } else {
         super::ledger_for_recording(project, &spec.record)?
     };
@@ -330,7 +336,9 @@ async fn steps(
     };
     let outcome = report.outcome;
     let error = report.error.clone();
+    let digest_time = std::cell::Cell::new(Duration::ZERO);
     let build = |l: &Ledger, diff: &crate::ledger::LedgerDiff| -> Vec<NewMail> {
+        let started = Instant::now();
         let mut out = match digest::mails(l, &ctx, diff) {
             Ok(m) => m,
             Err(e) => digest::alert(
@@ -348,6 +356,7 @@ async fn steps(
             let subject = format!("任务 {} {}（{}）", spec.name, outcome.label(), run.as_of);
             out.extend(digest::alert(settings, &run.run, &subject, &body, now));
         }
+        digest_time.set(started.elapsed());
         out
     };
     let on = Recording { at: Some(spec.clock.now()), ..on };
@@ -356,6 +365,7 @@ async fn steps(
         crate::fault::point("pipeline.after_record");
     }
     report.mails = mails;
+    report.digest_time = digest_time.get();
     report.recorded = Some(Recorded { diff, created: None });
     report.run = Some(run);
     Ok(())
