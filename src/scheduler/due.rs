@@ -23,15 +23,13 @@ pub fn due(
     if from >= now {
         return None;
     }
-    let mut latest = None;
-    for t in schedule.after(&from.with_timezone(&tz)) {
-        let t = t.with_timezone(&Utc);
-        if t > now {
-            break;
-        }
-        latest = Some(t);
-    }
-    latest
+    // the latest tick not after now, found walking back from now (ticks are whole seconds, and
+    // cron's walk back from a time with a fraction starts at that time's second): no walk over
+    // every tick missed, which for a per-second schedule after a month down is millions
+    use chrono::SubsecRound;
+    let start = now.trunc_subsecs(0) + chrono::Duration::nanoseconds(1);
+    let latest = schedule.after(&start.with_timezone(&tz)).next_back()?.with_timezone(&Utc);
+    (latest > from && latest <= now).then_some(latest)
 }
 
 /// The next tick after `now`, for "next run at …" and for sleeping until it.
@@ -84,5 +82,21 @@ mod tests {
         assert_eq!(due(&s, tz, None, now, at("2026-03-01T06:00:00Z")), Some(at("2026-03-01T06:00:00Z")));
         // a clock behind the last run (adjusted backwards) makes nothing due
         assert_eq!(due(&s, tz, Some(now), now, last), None);
+    }
+
+    #[test]
+    fn a_per_second_schedule_down_for_a_year_is_due_once_for_its_last_tick() {
+        let s = cron::Schedule::from_str("* * * * * *").unwrap();
+        let tz = chrono_tz::Asia::Shanghai;
+        let last = at("2025-03-01T00:00:00Z");
+        let now = at("2026-03-01T12:34:56.789Z");
+        assert_eq!(due(&s, tz, Some(last), now, now), Some(at("2026-03-01T12:34:56Z")));
+        // a tick exactly at now counts; one a moment later does not
+        let now = at("2026-03-01T12:34:56Z");
+        assert_eq!(due(&s, tz, Some(last), now, now), Some(now));
+        assert_eq!(due(&s, tz, Some(now), now, now), None);
+        let s = cron::Schedule::from_str("0 0 0 1 1 *").unwrap();
+        assert_eq!(due(&s, tz, Some(last), now, now), Some(at("2025-12-31T16:00:00Z")));
+        assert_eq!(due(&s, tz, Some(at("2025-12-31T16:00:00Z")), now, now), None);
     }
 }
