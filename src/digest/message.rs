@@ -43,6 +43,23 @@ pub fn mailbox(s: &str) -> anyhow::Result<Mailbox> {
     s.trim().parse::<Mailbox>().map_err(|e| anyhow::anyhow!("`{s}` is not a mail address: {e}"))
 }
 
+/// `text` with every line ending a CRLF (a lone LF becomes CRLF; a CRLF stays), in one pass.
+pub fn crlf(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 32);
+    let mut rest = text;
+    while let Some(i) = rest.find('\n') {
+        let line = &rest[..i];
+        out.push_str(line);
+        if !line.ends_with('\r') {
+            out.push('\r');
+        }
+        out.push('\n');
+        rest = &rest[i + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// The message's bytes.
 pub fn build(p: &Parts<'_>) -> anyhow::Result<Vec<u8>> {
     let builder = lettre::Message::builder()
@@ -52,15 +69,35 @@ pub fn build(p: &Parts<'_>) -> anyhow::Result<Vec<u8>> {
         .message_id(Some(p.message_id.to_string()))
         .date(std::time::SystemTime::from(p.date))
         .user_agent(format!("searchlight {}", env!("CARGO_PKG_VERSION")));
+    // text goes in with CRLF line endings already: lettre would insert each '\r' itself, one
+    // shift of the rest of the body per line (quadratic: 12 s for 20 digests of 10 000 rows)
     let body = match &p.html {
-        Some(html) => MultiPart::alternative_plain_html(p.text.clone(), html.clone()),
-        None => MultiPart::mixed().singlepart(SinglePart::plain(p.text.clone())),
+        Some(html) => MultiPart::alternative_plain_html(crlf(&p.text), crlf(html)),
+        None => MultiPart::mixed().singlepart(SinglePart::plain(crlf(&p.text))),
     };
     let mut all = MultiPart::mixed().multipart(body);
     for a in &p.attachments {
         let ct = ContentType::parse(a.content_type).map_err(|e| anyhow::anyhow!("{}: {e}", a.content_type))?;
-        all = all.singlepart(Part::new(a.name.clone()).body(a.body.clone(), ct));
+        let body = match std::str::from_utf8(&a.body) {
+            Ok(text) if a.content_type.starts_with("text/") => crlf(text).into_bytes(),
+            _ => a.body.clone(),
+        };
+        all = all.singlepart(Part::new(a.name.clone()).body(body, ct));
     }
     let msg = builder.multipart(all)?;
     Ok(msg.formatted())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crlf_turns_every_lone_lf_into_crlf_and_keeps_the_rest() {
+        assert_eq!(crlf("a\nb\r\nc\n\n"), "a\r\nb\r\nc\r\n\r\n");
+        assert_eq!(crlf("\n中文\n"), "\r\n中文\r\n");
+        assert_eq!(crlf("no line end"), "no line end");
+        assert_eq!(crlf(""), "");
+        assert_eq!(crlf("\r"), "\r");
+    }
 }

@@ -20,6 +20,11 @@ use crate::redact::{Grant, Redactor};
 use crate::scheduler::config::{Serve, Subscriber};
 use crate::units::Directory;
 
+/// Rows of an area's table in a mail's body at most; the attached workbook has every row (a
+/// body of thousands of rows is unreadable in a mail client, and mail servers refuse large
+/// messages).
+pub const BODY_ROWS: usize = 200;
+
 /// Working papers attached to one digest at most (the rest are named in the mail; each is one
 /// `searchlight paper` away).
 pub const MAX_PAPERS: usize = 20;
@@ -237,8 +242,9 @@ pub fn subject(as_of: NaiveDate, items: &[Item]) -> String {
 }
 
 /// The digest as a document: a summary, one table per area (its own sheet in the workbook), and
-/// what the run could not check.
-pub fn document(d: &Digest<'_>, ctx: &Context<'_>, papers: &[String]) -> Document {
+/// what the run could not check. With `rows`, each area's table keeps that many rows and says
+/// where the rest are (the mail's body); without, every row (the workbook).
+pub fn document(d: &Digest<'_>, ctx: &Context<'_>, papers: &[String], rows: Option<usize>) -> Document {
     let sub = d.audience.sub;
     let mut doc = Document {
         title: subject(ctx.as_of, &d.items).trim_start_matches("【探照灯】").to_string(),
@@ -280,7 +286,8 @@ pub fn document(d: &Digest<'_>, ctx: &Context<'_>, papers: &[String]) -> Documen
     for ((_, area), items) in &by_area {
         let mut s = Section::new(format!("{area}（{} 条）", items.len()));
         let mut t = Table::new(&["线索编号", "模型", "被巡察单位", "关键证据", "金额", "标记"]).sheet(*area);
-        for i in items {
+        let shown = rows.unwrap_or(usize::MAX).min(items.len());
+        for i in &items[..shown] {
             let c = &i.clue;
             let unit = match (&c.unit, &c.unit_code) {
                 (Some(u), Some(code)) => ctx
@@ -303,6 +310,13 @@ pub fn document(d: &Digest<'_>, ctx: &Context<'_>, papers: &[String]) -> Documen
             ]);
         }
         s.table(t);
+        if shown < items.len() {
+            s.para(format!(
+                "以上为前 {shown} 条，其余 {} 条见附件 线索明细-{}.xlsx 的「{area}」工作表。",
+                items.len() - shown,
+                ctx.as_of
+            ));
+        }
         doc.sections.push(s);
     }
     let blind: Vec<&Blind> = ctx
@@ -347,6 +361,9 @@ pub fn mails(ledger: &Ledger, ctx: &Context<'_>, _diff: &LedgerDiff) -> anyhow::
     let digests = digests(ledger, ctx, &all)?;
     // one paper per clue and grant, shared by every digest that attaches it
     let papers: RefCell<HashMap<(String, bool), Option<Vec<u8>>>> = RefCell::new(HashMap::new());
+    // one workbook per distinct content: subscribers who get the same rows under the same grant
+    // share it (the workbook names no recipient)
+    let mut books: HashMap<blake3::Hash, Vec<u8>> = HashMap::new();
     let mut out = Vec::new();
     for d in &digests {
         let sub = d.audience.sub;
@@ -375,11 +392,23 @@ pub fn mails(ledger: &Ledger, ctx: &Context<'_>, _diff: &LedgerDiff) -> anyhow::
             }
         }
         let names: Vec<String> = attached.iter().map(|(c, _)| c.clone()).collect();
-        let mut doc = document(d, ctx, &names);
-        doc.redact(&|s: &str| redactor.text(s).into_owned());
-        let html = doc.render(Format::Html)?;
-        let text = doc.render(Format::Md)?;
-        let xlsx = doc.render(Format::Xlsx)?;
+        let redact = |s: &str| redactor.text(s).into_owned();
+        let mut body = document(d, ctx, &names, Some(BODY_ROWS));
+        body.redact(&redact);
+        let html = body.render(Format::Html)?;
+        let text = body.render(Format::Md)?;
+        let mut book = if d.items.len() > BODY_ROWS { document(d, ctx, &names, None) } else { body.clone() };
+        book.meta.retain(|(k, _)| k != "收件人" && k != "订阅范围");
+        book.redact(&redact);
+        let key = blake3::hash(serde_json::to_string(&book)?.as_bytes());
+        let xlsx = match books.get(&key) {
+            Some(b) => b.clone(),
+            None => {
+                let b = book.render(Format::Xlsx)?;
+                books.insert(key, b.clone());
+                b
+            }
+        };
         let subject = subject(ctx.as_of, &d.items);
         let message_id = message::message_id("digest", ctx.run, sub.name.get_ref(), smtp.from.get_ref());
         let mut files = vec![message::Attachment {

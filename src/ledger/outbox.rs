@@ -62,10 +62,11 @@ pub(super) fn queue(
 ) -> rusqlite::Result<Vec<i64>> {
     let mut ids = Vec::new();
     for m in mails {
-        conn.execute(
+        conn.prepare_cached(
             "INSERT INTO outbox (message_id, kind, recipient, address, subject, run_id, job_run, clues, message, next_attempt_at, queued_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
-            params![
+        )?
+        .execute(params![
                 m.message_id,
                 m.kind,
                 m.recipient,
@@ -76,14 +77,13 @@ pub(super) fn queue(
                 m.items.iter().map(|(c, _)| c).collect::<std::collections::BTreeSet<_>>().len() as i64,
                 m.message,
                 stamp(now)
-            ],
-        )?;
+        ])?;
         let id = conn.last_insert_rowid();
+        let mut item = conn.prepare_cached(
+            "INSERT OR IGNORE INTO digest_items (subscriber, clue_id, reason, outbox_id) VALUES (?1, ?2, ?3, ?4)",
+        )?;
         for (clue, reason) in &m.items {
-            conn.execute(
-                "INSERT OR IGNORE INTO digest_items (subscriber, clue_id, reason, outbox_id) VALUES (?1, ?2, ?3, ?4)",
-                params![m.recipient, clue, reason, id],
-            )?;
+            item.execute(params![m.recipient, clue, reason, id])?;
         }
         ids.push(id);
     }
