@@ -167,3 +167,48 @@ fn a_preview_before_the_first_run_shows_every_clue_and_records_nothing() {
     assert!(eml.contains("To: test@county.gov.cn"), "{eml}");
     assert!(!p.path("ledger.sqlite").exists(), "a preview records nothing");
 }
+
+/// A digest of many clues: the mail's body shows the first 200 of an area and says where the
+/// rest are; the attached workbook has every row.
+#[test]
+fn a_long_digest_shows_200_rows_in_the_body_and_every_row_in_the_workbook() {
+    use calamine::Reader;
+
+    let p = project(SETTINGS);
+    let mut data = String::from("收款人\n");
+    for n in 0..205 {
+        data.push_str(&format!("收款人{n:03}\n"));
+    }
+    p.write("data/p.csv", data);
+    let (code, out, err) = searchlight(&p, &["ingest", "--as-of", "2025-12-31"]);
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    let dir = p.path("mail");
+    let (code, out, err) =
+        searchlight(&p, &["digest", "preview", "--as-of", "2025-12-31", "--out", dir.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    // a real MIME parser (Python's email package) takes the mail apart
+    let script = "import email, email.policy, sys\n\
+                  m = email.message_from_bytes(open(sys.argv[1], 'rb').read(), policy=email.policy.default)\n\
+                  for part in m.walk():\n\
+                  \x20   if (part.get_filename() or '').endswith('.xlsx'):\n\
+                  \x20       open(sys.argv[2], 'wb').write(part.get_payload(decode=True))\n\
+                  \x20   elif part.get_content_type() == 'text/plain' and not part.get_filename():\n\
+                  \x20       print(part.get_content())\n";
+    let book = p.path("book.xlsx");
+    let parsed = std::process::Command::new("python3")
+        .args(["-c", script])
+        .arg(dir.join("digest-测试室.eml"))
+        .arg(&book)
+        .output()
+        .unwrap();
+    assert!(parsed.status.success(), "{}", String::from_utf8_lossy(&parsed.stderr));
+    let text = String::from_utf8(parsed.stdout).unwrap();
+    let rows = text.lines().filter(|l| l.starts_with("| C")).count();
+    assert_eq!(rows, 200, "{text}");
+    assert!(text.contains("以上为前 200 条，其余 5 条见附件 线索明细-2025-12-31.xlsx 的「测试」工作表"), "{text}");
+    let mut wb: calamine::Xlsx<_> = calamine::open_workbook(&book).unwrap();
+    let sheet = wb.worksheet_range("测试").unwrap();
+    let ids: std::collections::BTreeSet<String> =
+        sheet.rows().skip(1).map(|r| r[0].to_string()).filter(|c| c.starts_with('C')).collect();
+    assert_eq!(ids.len(), 205, "every clue in the workbook");
+}
