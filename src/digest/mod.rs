@@ -352,6 +352,10 @@ pub fn document(d: &Digest<'_>, ctx: &Context<'_>, papers: &[String], rows: Opti
 
 /// The mails a run sends: a digest to each subscriber with something new (bodies, workbook,
 /// high-severity papers), as queued rows for the outbox. Nothing without `[smtp]`.
+///
+/// What reads the ledger (candidates, what each subscriber was told, the papers) runs first, in
+/// order; rendering — the distinct workbooks, then each mail's bodies and MIME — is pure and
+/// runs on every core.
 pub fn mails(ledger: &Ledger, ctx: &Context<'_>, _diff: &LedgerDiff) -> anyhow::Result<Vec<NewMail>> {
     let Some(smtp) = &ctx.settings.smtp else { return Ok(Vec::new()) };
     if ctx.settings.subscriber.is_empty() {
@@ -363,8 +367,8 @@ pub fn mails(ledger: &Ledger, ctx: &Context<'_>, _diff: &LedgerDiff) -> anyhow::
     let papers: RefCell<HashMap<(String, bool), Option<Vec<u8>>>> = RefCell::new(HashMap::new());
     // one workbook per distinct content: subscribers who get the same rows under the same grant
     // share it (the workbook names no recipient)
-    let mut books: HashMap<blake3::Hash, Vec<u8>> = HashMap::new();
-    let mut out = Vec::new();
+    let mut books: HashMap<blake3::Hash, Document> = HashMap::new();
+    let mut prepared = Vec::new();
     for d in &digests {
         let sub = d.audience.sub;
         let grant = if sub.show_ids { Grant::Full } else { Grant::Masked };
@@ -395,53 +399,98 @@ pub fn mails(ledger: &Ledger, ctx: &Context<'_>, _diff: &LedgerDiff) -> anyhow::
         let redact = |s: &str| redactor.text(s).into_owned();
         let mut body = document(d, ctx, &names, Some(BODY_ROWS));
         body.redact(&redact);
-        let html = body.render(Format::Html)?;
-        let text = body.render(Format::Md)?;
         let mut book = if d.items.len() > BODY_ROWS { document(d, ctx, &names, None) } else { body.clone() };
         book.meta.retain(|(k, _)| k != "收件人" && k != "订阅范围");
         book.redact(&redact);
-        let key = blake3::hash(serde_json::to_string(&book)?.as_bytes());
-        let xlsx = match books.get(&key) {
-            Some(b) => b.clone(),
-            None => {
-                let b = book.render(Format::Xlsx)?;
-                books.insert(key, b.clone());
-                b
-            }
-        };
-        let subject = subject(ctx.as_of, &d.items);
-        let message_id = message::message_id("digest", ctx.run, sub.name.get_ref(), smtp.from.get_ref());
+        let book_key = blake3::hash(serde_json::to_string(&book)?.as_bytes());
+        books.entry(book_key).or_insert(book);
+        prepared.push(Prepared {
+            sub,
+            body,
+            book: book_key,
+            attached,
+            subject: subject(ctx.as_of, &d.items),
+            items: d.items.iter().map(|i| (i.clue.clue_id.clone(), i.reason.key())).collect(),
+        });
+    }
+    let books: HashMap<blake3::Hash, Vec<u8>> =
+        on_every_core(books.into_iter().collect(), |(key, book)| book.render(Format::Xlsx).map(|b| (key, b)))
+            .into_iter()
+            .collect::<anyhow::Result<_>>()?;
+    let (run, as_of, now) = (ctx.run, ctx.as_of, ctx.now);
+    on_every_core(prepared, |p| -> anyhow::Result<NewMail> {
+        let html = p.body.render(Format::Html)?;
+        let text = p.body.render(Format::Md)?;
+        let message_id = message::message_id("digest", run, p.sub.name.get_ref(), smtp.from.get_ref());
         let mut files = vec![message::Attachment {
-            name: format!("线索明细-{}.xlsx", ctx.as_of),
+            name: format!("线索明细-{as_of}.xlsx"),
             content_type: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            body: xlsx,
+            body: books[&p.book].clone(),
         }];
-        files.extend(attached.into_iter().map(|(c, html)| message::Attachment {
+        files.extend(p.attached.into_iter().map(|(c, html)| message::Attachment {
             name: format!("问题底稿-{c}.html"),
             content_type: "text/html; charset=utf-8",
             body: html,
         }));
         let bytes = message::build(&message::Parts {
             from: smtp.from.get_ref(),
-            to: sub.email.get_ref(),
-            subject: &subject,
+            to: p.sub.email.get_ref(),
+            subject: &p.subject,
             message_id: &message_id,
-            date: ctx.now,
+            date: now,
             text: String::from_utf8_lossy(&text).into_owned(),
             html: Some(String::from_utf8_lossy(&html).into_owned()),
             attachments: files,
         })?;
-        out.push(NewMail {
+        Ok(NewMail {
             kind: "digest",
-            recipient: sub.name.get_ref().clone(),
-            address: sub.email.get_ref().clone(),
-            subject,
+            recipient: p.sub.name.get_ref().clone(),
+            address: p.sub.email.get_ref().clone(),
+            subject: p.subject,
             message_id,
             message: bytes,
-            items: d.items.iter().map(|i| (i.clue.clue_id.clone(), i.reason.key())).collect(),
-        });
+            items: p.items,
+        })
+    })
+    .into_iter()
+    .collect()
+}
+
+/// A digest with everything read from the ledger, ready to render.
+struct Prepared<'a> {
+    sub: &'a Subscriber,
+    body: Document,
+    /// Its workbook, by content.
+    book: blake3::Hash,
+    attached: Vec<(String, Vec<u8>)>,
+    subject: String,
+    items: Vec<(String, String)>,
+}
+
+/// `f` over `items` on every core, results in the items' order.
+fn on_every_core<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
+    let len = items.len();
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(len);
+    if workers <= 1 {
+        return items.into_iter().map(f).collect();
     }
-    Ok(out)
+    let queue = std::sync::Mutex::new(items.into_iter().enumerate());
+    let done = std::sync::Mutex::new(Vec::with_capacity(len));
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|| {
+                loop {
+                    let next = queue.lock().unwrap_or_else(|e| e.into_inner()).next();
+                    let Some((i, item)) = next else { break };
+                    let r = f(item);
+                    done.lock().unwrap_or_else(|e| e.into_inner()).push((i, r));
+                }
+            });
+        }
+    });
+    let mut done = done.into_inner().unwrap_or_else(|e| e.into_inner());
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, r)| r).collect()
 }
 
 /// A mail to the admin (a failed or timed-out run, a mail given up on), if an admin and SMTP
