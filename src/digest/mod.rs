@@ -399,11 +399,13 @@ pub fn mails(ledger: &Ledger, ctx: &Context<'_>, _diff: &LedgerDiff) -> anyhow::
         let redact = |s: &str| redactor.text(s).into_owned();
         let mut body = document(d, ctx, &names, Some(BODY_ROWS));
         body.redact(&redact);
-        let mut book = if d.items.len() > BODY_ROWS { document(d, ctx, &names, None) } else { body.clone() };
-        book.meta.retain(|(k, _)| k != "收件人" && k != "订阅范围");
-        book.redact(&redact);
-        let book_key = blake3::hash(serde_json::to_string(&book)?.as_bytes());
-        books.entry(book_key).or_insert(book);
+        let book_key = workbook_key(d, &names);
+        if !books.contains_key(&book_key) {
+            let mut book = if d.items.len() > BODY_ROWS { document(d, ctx, &names, None) } else { body.clone() };
+            book.meta.retain(|(k, _)| k != "收件人" && k != "订阅范围");
+            book.redact(&redact);
+            books.insert(book_key, book);
+        }
         prepared.push(Prepared {
             sub,
             body,
@@ -454,6 +456,32 @@ pub fn mails(ledger: &Ledger, ctx: &Context<'_>, _diff: &LedgerDiff) -> anyhow::
     })
     .into_iter()
     .collect()
+}
+
+/// What a digest's workbook is made of, as a key: the grant, the rows and why each is there,
+/// the papers named, the unit names matched as text, and the filters that pick the models that
+/// could not look. Two digests with the same key have the same workbook.
+fn workbook_key(d: &Digest<'_>, papers: &[String]) -> blake3::Hash {
+    let sub = d.audience.sub;
+    let mut h = blake3::Hasher::new();
+    h.update(&[sub.show_ids as u8]);
+    let mut field = |s: &str| {
+        h.update(s.as_bytes());
+        h.update(&[0]);
+    };
+    for i in &d.items {
+        field(&i.clue.clue_id);
+        field(&i.reason.key());
+    }
+    for list in [papers, &d.audience.unresolved] {
+        field("\n");
+        list.iter().for_each(|x| field(x));
+    }
+    for list in [&sub.domains, &sub.areas, &sub.models] {
+        field("\n");
+        list.iter().for_each(|x| field(x.get_ref()));
+    }
+    h.finalize()
 }
 
 /// A digest with everything read from the ledger, ready to render.
