@@ -68,25 +68,30 @@ pub fn jobs(settings: &Serve, models: &[crate::model::Model]) -> anyhow::Result<
     Ok(out)
 }
 
-/// This machine's name, as a lease holder names it.
-fn host_name() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
+/// Where this process's PIDs mean something, as a lease holder names it: the host name and the
+/// PID namespace (two containers may share a host name, never a PID namespace).
+fn machine() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
         .ok()
         .map(|h| h.trim().to_string())
         .filter(|h| !h.is_empty())
         .or_else(|| std::env::var("HOSTNAME").ok())
-        .unwrap_or_else(|| "localhost".into())
+        .unwrap_or_else(|| "localhost".into());
+    match std::fs::read_link("/proc/self/ns/pid") {
+        Ok(ns) => format!("{host}/{}", ns.to_string_lossy().trim_start_matches("pid:")),
+        Err(_) => host,
+    }
 }
 
-/// Whether a lease holder (`host:pid:started`) is known to be dead: a server of this machine
-/// whose process is gone (killed, crashed). Its lease is taken over at once rather than after
-/// it expires. A holder on another machine, or one whose process still runs, is never judged
-/// dead here; its lease must expire.
+/// Whether a lease holder (`host/pid-namespace:pid:started`) is known to be dead: a server of
+/// this machine and PID namespace whose process is gone (killed, crashed). Its lease is taken
+/// over at once rather than after it expires. A holder elsewhere, or one whose process still
+/// runs, is never judged dead here; its lease must expire.
 pub fn holder_died(holder: &str) -> bool {
     let mut parts = holder.rsplitn(3, ':');
     let (Some(_), Some(pid), Some(host)) = (parts.next(), parts.next(), parts.next()) else { return false };
     let Ok(pid) = pid.parse::<u32>() else { return false };
-    if host != host_name() || pid == std::process::id() {
+    if host != machine() || pid == std::process::id() {
         return false;
     }
     process_gone(pid)
@@ -121,7 +126,7 @@ pub async fn serve(
     };
     let jobs = jobs(settings, &models)?;
     let tz = settings.tz();
-    let holder = format!("{}:{}:{}", host_name(), std::process::id(), clock.now().timestamp_millis());
+    let holder = format!("{}:{}:{}", machine(), std::process::id(), clock.now().timestamp_millis());
     let mut ledger = tokio::task::block_in_place(|| Ledger::open(&project.ledger))?;
     let ttl = chrono::Duration::from_std(LEASE_TTL)?;
     if let Err(h) = tokio::task::block_in_place(|| ledger.take_lease(LEASE, &holder, clock.now(), ttl, &holder_died))? {
@@ -320,7 +325,7 @@ mod tests {
         let mut child = std::process::Command::new("true").spawn().unwrap();
         let pid = child.id();
         child.wait().unwrap();
-        let host = host_name();
+        let host = machine();
         if cfg!(target_os = "linux") {
             assert!(holder_died(&format!("{host}:{pid}:1")), "an exited process of this machine");
         }
