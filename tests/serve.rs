@@ -151,19 +151,26 @@ async fn a_job_reads_every_time_from_the_clock_it_is_given() {
     assert!(text.contains("Date: Tue, 04 Mar 2031 05:06:07 +0000"), "{}", &text[..text.len().min(600)]);
 }
 
+/// Lands the project's exports as of 2025-12-31 and previews the digests into `<project>/mail`:
+/// the folder and what `digest preview` printed.
+fn ingest_and_preview(p: &TestProject) -> (std::path::PathBuf, String) {
+    let (code, out, err) = searchlight(p, &["ingest", "--as-of", "2025-12-31"]);
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    let dir = p.path("mail");
+    let (code, out, err) =
+        searchlight(p, &["digest", "preview", "--as-of", "2025-12-31", "--out", dir.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    (dir, out)
+}
+
 /// `digest preview` before the first run shows what the first run would send (every clue new),
 /// and records nothing: no ledger is created, nothing queued.
 #[test]
 fn a_preview_before_the_first_run_shows_every_clue_and_records_nothing() {
     let p = project(SETTINGS);
-    let (code, out, err) = searchlight(&p, &["ingest", "--as-of", "2025-12-31"]);
-    assert_eq!(code, Some(0), "{out}\n{err}");
-    let dir = p.path("mail");
-    let (code, out, err) =
-        searchlight(&p, &["digest", "preview", "--as-of", "2025-12-31", "--out", dir.to_str().unwrap()]);
-    assert_eq!(code, Some(0), "{out}\n{err}");
+    let (dir, out) = ingest_and_preview(&p);
     assert!(out.contains("预览 preview: 1 封邮件"), "{out}");
-    let eml = std::fs::read_to_string(p.path("mail/digest-测试室.eml")).unwrap();
+    let eml = std::fs::read_to_string(dir.join("digest-测试室.eml")).unwrap();
     assert!(eml.contains("To: test@county.gov.cn"), "{eml}");
     assert!(!p.path("ledger.sqlite").exists(), "a preview records nothing");
 }
@@ -180,12 +187,7 @@ fn a_long_digest_shows_200_rows_in_the_body_and_every_row_in_the_workbook() {
         data.push_str(&format!("收款人{n:03}\n"));
     }
     p.write("data/p.csv", data);
-    let (code, out, err) = searchlight(&p, &["ingest", "--as-of", "2025-12-31"]);
-    assert_eq!(code, Some(0), "{out}\n{err}");
-    let dir = p.path("mail");
-    let (code, out, err) =
-        searchlight(&p, &["digest", "preview", "--as-of", "2025-12-31", "--out", dir.to_str().unwrap()]);
-    assert_eq!(code, Some(0), "{out}\n{err}");
+    let (dir, _) = ingest_and_preview(&p);
     // a real MIME parser (Python's email package) takes the mail apart
     let script = "import email, email.policy, sys\n\
                   m = email.message_from_bytes(open(sys.argv[1], 'rb').read(), policy=email.policy.default)\n\

@@ -78,10 +78,8 @@ pub fn build(p: &Parts<'_>) -> anyhow::Result<Vec<u8>> {
     let mut all = MultiPart::mixed().multipart(body);
     for a in &p.attachments {
         let ct = ContentType::parse(a.content_type).map_err(|e| anyhow::anyhow!("{}: {e}", a.content_type))?;
-        let body = match std::str::from_utf8(&a.body) {
-            Ok(text) if a.content_type.starts_with("text/") => crlf(text).into_bytes(),
-            _ => a.body.clone(),
-        };
+        let text = a.content_type.starts_with("text/").then(|| std::str::from_utf8(&a.body).ok()).flatten();
+        let body = text.map_or_else(|| a.body.clone(), |t| crlf(t).into_bytes());
         all = all.singlepart(Part::new(a.name.clone()).body(body, ct));
     }
     let msg = builder.multipart(all)?;

@@ -252,7 +252,7 @@ async fn steps(
     let mut req = RunRequest::new(as_of);
     req.failed_ingests = failed_datasets;
     req.deadline = deadline;
-    let on = Recording {
+    let mut on = Recording {
         lake_url: project.lake.as_str().to_string(),
         lake_id: lake.identity().await?,
         new_lake: spec.record.new_lake,
@@ -359,7 +359,7 @@ async fn steps(
         digest_time.set(started.elapsed());
         out
     };
-    let on = Recording { at: Some(spec.clock.now()), ..on };
+    on.at = Some(spec.clock.now());
     let (diff, mails) = tokio::task::block_in_place(|| ledger.record_with(&run, &on, build, !spec.preview))?;
     if !spec.preview {
         crate::fault::point("pipeline.after_record");

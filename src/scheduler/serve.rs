@@ -119,12 +119,10 @@ pub async fn serve(
     log: Arc<Log>,
 ) -> anyhow::Result<()> {
     let settings = &project.config.serve;
-    let (models, _) = {
-        let all = project.models()?;
-        let ok: Vec<_> = all.into_iter().filter_map(Result::ok).collect();
-        (ok, ())
-    };
+    let models: Vec<_> = project.models()?.into_iter().filter_map(Result::ok).collect();
     let jobs = jobs(settings, &models)?;
+    // the SMTP settings (a password variable that is not set) fail here, before the lease is taken
+    let sender = settings.smtp.as_ref().map(|smtp| Sender::new(smtp, &project.root)).transpose()?;
     let tz = settings.tz();
     let holder = format!("{}:{}:{}", machine(), std::process::id(), clock.now().timestamp_millis());
     let mut ledger = tokio::task::block_in_place(|| Ledger::open(&project.ledger))?;
@@ -151,15 +149,11 @@ pub async fn serve(
 
     // the sender, beside the jobs
     let wake = Arc::new(Notify::new());
-    let sender_task = match &settings.smtp {
-        Some(smtp) => {
-            let sender = Sender::new(smtp, &project.root)?;
-            let (project, clock, wake, log, stop) =
-                (project.clone(), clock.clone(), wake.clone(), log.clone(), stop.clone());
-            Some(tokio::spawn(async move { send_loop(project, sender, clock, wake, stop, log).await }))
-        }
-        None => None,
-    };
+    let sender_task = sender.map(|sender| {
+        let (project, clock, wake, log, stop) =
+            (project.clone(), clock.clone(), wake.clone(), log.clone(), stop.clone());
+        tokio::spawn(async move { send_loop(project, sender, clock, wake, stop, log).await })
+    });
 
     let mut renewed = clock.now();
     let result: anyhow::Result<()> = async {
