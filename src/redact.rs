@@ -124,7 +124,7 @@ fn mask(text: &str) -> Cow<'_, str> {
         let n = digits.len() + letter as usize;
         // the digits after a decimal point (0.3333333333333333 in JSON) are no one's number
         let fraction = i >= 2 && chars[i - 1].1 == '.' && chars[i - 2].1.is_ascii_digit();
-        if n >= MIN_DIGITS && !fraction && !own_id(&chars, i, end) && !credit_code(&chars, i, end, &digits, letter) {
+        if n >= MIN_DIGITS && !fraction && !own_id(&chars, i, end) && !credit_code(&chars, i, end) {
             let start_byte = chars[i].0;
             let end_byte = chars.get(end).map_or(text.len(), |c| c.0);
             out.push_str(&text[copied..start_byte]);
@@ -149,28 +149,38 @@ fn mask(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// Whether the number at `start..end` is a unified social credit code whose organisation part
-/// is all digits (91340524300079195J): 17 digits and a check character that make a valid credit
-/// code and no valid ID number. A firm's code is no one's personal number.
-fn credit_code(chars: &[(usize, char)], start: usize, end: usize, digits: &[u8], letter: bool) -> bool {
-    if digits.len() != 17 || end - start != 17 + letter as usize {
-        return false;
+/// Whether the number at `start..end` is part of a unified social credit code: an 18-character
+/// run of letters and digits (`91340524300079195J`, `913714252732268X8`, `91340524MA2T000011`)
+/// with a valid GB 32100 check character. A firm's code is no one's personal number — unless
+/// it could be an ID: 18 characters with a birth date in the place an ID has one are treated as
+/// an ID, whatever their check character says (an ID with a typo is still a person's).
+fn credit_code(chars: &[(usize, char)], start: usize, end: usize) -> bool {
+    let alnum = |k: usize| chars.get(k).is_some_and(|(_, c)| c.is_ascii_alphanumeric());
+    let mut a = start;
+    while a > 0 && alnum(a - 1) {
+        a -= 1;
     }
-    let check = if letter {
-        chars[end - 1].1
-    } else {
-        match chars.get(end) {
-            Some((_, c)) if c.is_ascii_uppercase() => *c,
-            _ => return false,
+    let mut b = end;
+    while alnum(b) {
+        b += 1;
+    }
+    // the code is the whole run, or the run from where the number starts (`USCC9134…`)
+    [a, start].into_iter().any(|from| {
+        if b - from != 18 {
+            return false;
         }
-    };
-    // the code stands alone: nothing alphanumeric right after it
-    let after = if letter { end } else { end + 1 };
-    if chars.get(after).is_some_and(|(_, c)| c.is_ascii_alphanumeric()) {
-        return false;
-    }
-    let code: String = digits.iter().map(|d| (b'0' + d) as char).chain([check.to_ascii_uppercase()]).collect();
-    crate::codes::uscc::is_valid(&code) && !crate::codes::id_card::is_valid(&code)
+        let code: String = chars[from..b].iter().map(|(_, c)| c.to_ascii_uppercase()).collect();
+        crate::codes::uscc::is_valid(&code) && !looks_like_id(&code)
+    })
+}
+
+/// 17 digits (and a digit or X) with a real birth date where an ID has it: an ID, or what is
+/// left of one.
+fn looks_like_id(code: &str) -> bool {
+    let b = code.as_bytes();
+    b[..17].iter().all(u8::is_ascii_digit)
+        && (b[17].is_ascii_digit() || b[17] == b'X')
+        && crate::codes::id_card::birth_date(code).is_some_and(|d| (1900..=2100).contains(&chrono::Datelike::year(&d)))
 }
 
 /// Whether the digits at `start..end` are part of one of searchlight's own ids: a clue id
@@ -253,6 +263,27 @@ mod tests {
             assert_eq!(m(s), s);
         }
         assert_eq!(Redactor::new(Grant::Full).text("340524196811260118"), "340524196811260118");
+    }
+
+    #[test]
+    fn every_valid_credit_code_stays_and_ids_that_look_like_one_are_masked() {
+        // a code whose organisation part ends in a letter and whose check character is a digit:
+        // it was masked as a 17-character ID (913714*******268X8) while other codes were shown
+        let mut first17 = b"91371425273268X".to_vec();
+        first17.extend(b"0X");
+        let mut code = String::from_utf8(first17.clone()).unwrap();
+        code.push(crate::codes::uscc::check_char(&first17).unwrap() as char);
+        assert!(crate::codes::uscc::is_valid(&code), "{code}");
+        for s in [code.clone(), format!("供应商{code}、"), format!("USCC{code}"), format!("{code} 91340524300079195J")] {
+            assert_eq!(m(&s), s);
+        }
+        // an ID number whose check digit is wrong is still someone's: masked even if it happens
+        // to pass the credit-code check
+        // (340524196811260160: the credit-code check of its first 17 digits is 0, the ID check 9)
+        let id = "340524196811260160";
+        assert!(crate::codes::uscc::is_valid(id) && !crate::codes::id_card::is_valid(id));
+        assert_eq!(m(id), "340524********0160");
+        assert_eq!(m("340524196811260118"), "340524********0118");
     }
 
     #[test]

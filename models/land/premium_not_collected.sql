@@ -45,20 +45,32 @@ premium AS (
     FROM land_payments
     WHERE coalesce(kind, '出让价款') <> '违约金' AND pay_date <= $as_of
 ),
+totals AS (
+    SELECT contract_no, max(paid_cum) AS paid_total FROM premium GROUP BY contract_no
+),
 lateness AS (
-    -- for each instalment due by the as-of date: the day the running total first covered it
-    SELECT d.contract_no, d.due_date, d.amount, d.due_cum, min(p.pay_date) AS covered_on
+    -- for each instalment due by the as-of date: the day the running total first covered it,
+    -- and what of it is still unpaid on the as-of date
+    SELECT d.contract_no, d.due_date, d.amount, d.due_cum, min(p.pay_date) AS covered_on,
+           greatest(least(d.amount, d.due_cum - coalesce(max(t.paid_total), 0)), 0) AS unpaid
     FROM due_points d
     LEFT JOIN premium p ON p.contract_no = d.contract_no AND p.paid_cum >= d.due_cum
+    LEFT JOIN totals t  ON t.contract_no = d.contract_no
     WHERE d.due_date < $as_of
     GROUP BY d.contract_no, d.due_date, d.amount, d.due_cum
 ),
 late AS (
+    -- days late: to the day it was covered, or — still unpaid — to the as-of date; 违约金 owed:
+    -- each instalment paid late × its days late, and what is unpaid × the days to the as-of
+    -- date, × the daily rate
     SELECT contract_no,
            max(CASE WHEN covered_on IS NULL THEN due_cum ELSE 0 END)                  AS overdue_cum,
-           max(CASE WHEN covered_on > due_date THEN covered_on - due_date ELSE 0 END)   AS max_days_late,
-           -- 违约金 owed: each instalment paid late × the days it was late × the daily rate
-           sum(CASE WHEN covered_on > due_date
+           max(CASE WHEN covered_on IS NULL THEN $as_of - due_date
+                    WHEN covered_on > due_date THEN covered_on - due_date
+                    ELSE 0 END)                                                         AS max_days_late,
+           sum(CASE WHEN covered_on IS NULL
+                    THEN CAST(unpaid AS DOUBLE) * CAST($as_of - due_date AS DOUBLE) * $daily_penalty
+                    WHEN covered_on > due_date
                     THEN CAST(amount AS DOUBLE) * CAST(covered_on - due_date AS DOUBLE) * $daily_penalty
                     ELSE 0 END)                                                         AS penalty_due
     FROM lateness

@@ -20,6 +20,7 @@ unit   = "payroll_unit"
 amount = "amount"
 
 optional = ["payroll.unit_name", "payroll.category", "payroll.staffing", "payroll.start_date", "payroll.end_date", "relief_members.member_name"]
+one_of   = [["relief_payments.pay_month", "relief_payments.pay_date"]]
 
 [params]
 excluded_staffing = { type = "text", default = "公益性岗位", doc = "不参与比对的编制类型" }
@@ -32,14 +33,14 @@ SELECT
     p.category,
     p.staffing,
     count(*)             AS months,
-    min(d.pay_month)     AS first_month,
-    max(d.pay_month)     AS last_month,
+    min(coalesce(d.pay_month, date_trunc('month', d.pay_date))) AS first_month,
+    max(coalesce(d.pay_month, date_trunc('month', d.pay_date))) AS last_month,
     sum(d.amount)        AS amount
 FROM relief_members m
 JOIN relief_payments d ON d.household_id = m.household_id
 JOIN payroll p         ON p.id_no = m.member_id
-WHERE (p.start_date IS NULL OR d.pay_month >= date_trunc('month', p.start_date))
-  AND (p.end_date IS NULL OR d.pay_month <= p.end_date)
+WHERE (p.start_date IS NULL OR coalesce(d.pay_month, date_trunc('month', d.pay_date)) >= date_trunc('month', p.start_date))
+  AND (p.end_date IS NULL OR coalesce(d.pay_month, date_trunc('month', d.pay_date)) <= p.end_date)
   AND coalesce(p.staffing, '') <> $excluded_staffing
-  AND d.pay_month <= $as_of
+  AND coalesce(d.pay_month, date_trunc('month', d.pay_date)) <= $as_of
 GROUP BY m.member_id, m.member_name, m.household_id, coalesce(p.unit_name, '财政供养单位'), p.category, p.staffing

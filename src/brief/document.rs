@@ -151,7 +151,8 @@ fn problems(b: &Brief) -> Section {
     let total: i64 = counted.iter().filter_map(|c| c.clue.amount_fen).sum();
     let high = counted.iter().filter(|c| c.clue.severity == "high").count();
     let open = counted.iter().filter(|c| c.clue.mark != Mark::Resolved).count();
-    let could_not: Vec<&str> = b.models.iter().filter(|m| !m.checked.looked()).map(|m| m.model.as_str()).collect();
+    let could_not: Vec<&str> =
+        b.models.iter().filter(|m| !m.checked.looked_everywhere()).map(|m| m.model.as_str()).collect();
     s.para(format!(
         "共 {} 条线索(高风险 {high} 条)，涉及金额 {} 元；其中模型最近一次运行仍返回的 {open} 条。{}{}",
         counted.len(),
@@ -164,7 +165,10 @@ fn problems(b: &Brief) -> Section {
         if could_not.is_empty() {
             "模型库全部模型均已检查。".to_string()
         } else {
-            format!("另有 {} 个模型未能检查(见下表「检查情况」及第六部分)，其结果不能视为“无问题”。", could_not.len())
+            format!(
+                "另有 {} 个模型未能检查或部分未检查(见下表「检查情况」及第六部分)，其结果不能视为“无问题”。",
+                could_not.len()
+            )
         }
     ));
     let mut t =
@@ -441,9 +445,10 @@ fn data_notes(b: &Brief) -> Section {
         ]);
     }
     s.table(t);
-    let not: Vec<_> = b.models.iter().filter(|m| !m.checked.looked()).collect();
+    let not: Vec<_> = b.models.iter().filter(|m| !m.checked.looked_everywhere()).collect();
     if !not.is_empty() {
-        let mut t = Table::new(&["模型", "模型名称", "问题领域", "原因"]).caption("未能检查的模型(不代表没有问题)");
+        let mut t = Table::new(&["模型", "模型名称", "问题领域", "原因"])
+            .caption("未能检查或部分未检查的模型(不代表没有问题)");
         for m in not {
             t.push(vec![
                 m.model.clone().into(),

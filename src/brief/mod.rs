@@ -70,6 +70,11 @@ pub enum Checked {
     RanWithout {
         without: Vec<String>,
     },
+    /// It looked, but some routes could not (`低保资金发放明细路线缺 relief_payments.pay_date`):
+    /// its count is a floor, not the number of problems.
+    Partial {
+        routes: Vec<String>,
+    },
     /// It could not look: a core dataset was missing or its ingest failed.
     NotRun {
         reason: String,
@@ -89,13 +94,19 @@ impl Checked {
                 Checked::NotRun { reason: r.error.clone().unwrap_or_default().trim_start_matches("not run: ").into() }
             }
             Some(r) if r.error.is_some() => Checked::Failed { error: r.error.clone().unwrap_or_default() },
+            Some(r) if !r.blind.is_empty() => Checked::Partial { routes: r.blind.iter().map(|b| b.words()).collect() },
             Some(r) if !r.without.is_empty() => Checked::RanWithout { without: r.without.clone() },
             Some(_) => Checked::Ran,
         }
     }
 
-    /// Whether the model looked at the data.
+    /// Whether the model looked at the data (perhaps not along every route).
     pub fn looked(&self) -> bool {
+        matches!(self, Checked::Ran | Checked::RanWithout { .. } | Checked::Partial { .. })
+    }
+
+    /// Whether it looked everywhere it would look.
+    pub fn looked_everywhere(&self) -> bool {
         matches!(self, Checked::Ran | Checked::RanWithout { .. })
     }
 
@@ -104,6 +115,7 @@ impl Checked {
         match self {
             Checked::Ran => "已检查".into(),
             Checked::RanWithout { without } => format!("已检查(缺可选数据 {})", without.join("、")),
+            Checked::Partial { routes } => format!("部分未检查: {}", routes.join("；")),
             Checked::NotRun { reason } => format!("未检查: {}", not_run_words(reason)),
             Checked::Failed { error } => format!("未检查: 模型运行失败 ({})", first_line(error)),
             Checked::Never => "未检查: 尚无运行记录".into(),

@@ -504,6 +504,7 @@ fn run_status(m: &crate::runner::ModelOutcome) -> String {
     match m.status {
         Status::Ran => "完成 ok".into(),
         Status::RanWithout => format!("完成, 未用 {}", m.without.join(", ")),
+        Status::Partial => format!("部分未检查: {}", m.blind_words().join("; ")),
         Status::NotRun if !m.stale.is_empty() => format!("未运行: {} 本次导入失败", m.stale.join(", ")),
         Status::NotRun => format!("未运行: 缺 {}", m.missing.join(", ")),
         Status::Failed => "失败 failed".into(),

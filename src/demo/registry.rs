@@ -513,10 +513,12 @@ fn plant_crossings(c: &mut County, pop: &mut Pop) {
         );
         pop.companies.push(co);
     }
-    // M07: relatives of village officials on relief in the same village
+    // M07: relatives of village officials on relief without a filing: in the official's own
+    // village (high), in another village (a clue all the same: every cadre relative's application
+    // must be filed), and one filed (not a clue)
     let village_officials: Vec<usize> =
         (0..pop.officials.len()).filter(|&o| pop.officials[o].level == "村级").collect();
-    for (k, case) in ["M07-A1", "M07-A2", "M07-A3", "M07-L1", "M07-L2"].iter().enumerate() {
+    for (k, case) in ["M07-A1", "M07-A2", "M07-A3", "M07-L1", "M07-A4"].iter().enumerate() {
         let o = village_officials[k * 9 + 2];
         let v = pop.officials[o].place;
         let village = if k == 4 { (v + 7) % c.reg.villages.len() } else { v };
@@ -550,7 +552,10 @@ fn plant_crossings(c: &mut County, pop: &mut Pop) {
                 pop.filings.push((rel.clone(), "农村低保", d(2022, 2, 20)));
                 ("lookalike", format!("{}的{}{}享受低保，已按规定备案", off.p.name, relation, rel.name))
             }
-            _ => ("lookalike", format!("{}的{}{}在其他村享受低保(不在该干部任职村)", off.p.name, relation, rel.name)),
+            _ => (
+                "anomaly",
+                format!("{}的{}{}在其他村享受低保(不在该干部任职村)，未备案", off.p.name, relation, rel.name),
+            ),
         };
         c.plant(case, "M07", kind, "officials, official_relatives, relief_households, kin_filings", &rel.id, note);
     }

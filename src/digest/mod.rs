@@ -328,8 +328,8 @@ pub fn document(d: &Digest<'_>, ctx: &Context<'_>, papers: &[String], rows: Opti
         })
         .collect();
     if !blind.is_empty() {
-        let mut s = Section::new("数据说明：本次未能检查的模型");
-        s.para("以下模型本次未能检查，不代表没有问题：");
+        let mut s = Section::new("数据说明：本次未能检查或部分未检查的模型");
+        s.para("以下模型本次未能检查或只检查了部分路线，未发现的不代表没有问题：");
         s.list(blind.iter().map(|b| format!("{}（{}）：{}", b.title, b.model, b.why)).collect());
         doc.sections.push(s);
     }

@@ -77,10 +77,20 @@ impl Engine {
         self.ctx.register_object_store(&root, store);
         let urls = lake.part_urls(m).iter().map(|u| ListingTableUrl::parse(u.as_str())).collect::<Result<Vec<_>>>()?;
         let options = ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
-        let config = ListingTableConfig::new_with_multi_paths(urls)
+        let mut config = ListingTableConfig::new_with_multi_paths(urls)
             .with_listing_options(options)
             .infer_schema(&self.ctx.state())
             .await?;
+        // every column may be NULL, whatever this snapshot holds: a model plans the same over
+        // every county's lake (a column without NULLs today must not let the optimiser drop
+        // `x IS NULL OR …`, nor hide what the model reads)
+        if let Some(file) = config.file_schema.take() {
+            let fields: Vec<_> = file.fields().iter().map(|f| f.as_ref().clone().with_nullable(true)).collect();
+            config = config.with_schema(Arc::new(datafusion::arrow::datatypes::Schema::new_with_metadata(
+                fields,
+                file.metadata().clone(),
+            )));
+        }
         Ok(Arc::new(ListingTable::try_new(config)?))
     }
 

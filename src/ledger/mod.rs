@@ -36,6 +36,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_units_and_fen.sql"),
     include_str!("migrations/0005_lease_and_trigger.sql"),
     include_str!("migrations/0006_jobs_and_outbox.sql"),
+    include_str!("migrations/0007_blind_routes.sql"),
 ];
 
 /// A ledger error, naming the database file.
@@ -275,8 +276,8 @@ impl Ledger {
                 diff.historical.push(m.model.clone());
             }
             tx.execute(
-                "INSERT INTO run_models (run_id, model, version, params, snapshots, evidence, rows, clues, error, kind, without)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                "INSERT INTO run_models (run_id, model, version, params, snapshots, evidence, rows, clues, error, kind, without, blind)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
                 params![
                     report.run,
                     m.model,
@@ -288,12 +289,14 @@ impl Ledger {
                     m.clues.len(),
                     m.error.clone().or_else(|| m.not_run_reason()),
                     if historical { "historical" } else { "current" },
-                    (!m.without.is_empty()).then(|| serde_json::to_string(&m.without).unwrap_or_default())
+                    (!m.without.is_empty()).then(|| serde_json::to_string(&m.without).unwrap_or_default()),
+                    (!m.blind_routes.is_empty()).then(|| serde_json::to_string(&m.blind_routes).unwrap_or_default())
                 ],
             )
             .map_err(err)?;
             // a model that failed, could not look, or looked at older data than it last did
-            // leaves its clues as they were
+            // leaves its clues as they were; one that could not look along every route marks
+            // what it found, and resolves only clues no blind route could have raised
             if m.status.looked() && !historical {
                 sight(&tx, &report.run, m, &mut diff).map_err(err)?;
             }
@@ -447,7 +450,7 @@ fn sight(
                 tx.execute(
                     "INSERT OR IGNORE INTO clues (clue_id, model, entity, title, area, domain, severity, first_run)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                    params![id, m.model, c.entity, m.title, m.area, m.domain, m.severity, run],
+                    params![id, m.model, c.entity, m.title, m.area, m.domain, c.severity.as_deref().unwrap_or(&m.severity), run],
                 )?;
                 Mark::New
             }
@@ -473,14 +476,57 @@ fn sight(
         *counts.entry(mark).or_default() += 1;
         *diff.total.entry(mark).or_default() += 1;
     }
+    let blind_now: BTreeSet<&Vec<String>> = m.blind_routes.iter().map(|r| &r.route).collect();
+    let mut blind_then: BTreeMap<String, Option<BTreeSet<Vec<String>>>> = BTreeMap::new();
     for (id, mark) in &latest {
         if *mark != Mark::Resolved && !seen.contains(id.as_str()) {
+            // a route blind now may be where it came from: unless that route was blind too
+            // when it was last seen, it is not known to be gone
+            if !blind_now.is_empty() {
+                let then = routes_blind_when_last_seen(tx, id, &m.model, &mut blind_then)?;
+                if !then.is_some_and(|then| blind_now.iter().all(|r| then.contains(*r))) {
+                    continue;
+                }
+            }
             tx.execute("INSERT INTO sightings (run_id, clue_id, mark) VALUES (?1, ?2, 'resolved')", params![run, id])?;
             *counts.entry(Mark::Resolved).or_default() += 1;
             *diff.total.entry(Mark::Resolved).or_default() += 1;
         }
     }
     Ok(())
+}
+
+/// The routes of `model` that were blind in the run that last saw `clue` (cached by run);
+/// `None` when that run is not known.
+fn routes_blind_when_last_seen(
+    tx: &rusqlite::Transaction<'_>,
+    clue: &str,
+    model: &str,
+    cache: &mut BTreeMap<String, Option<BTreeSet<Vec<String>>>>,
+) -> rusqlite::Result<Option<BTreeSet<Vec<String>>>> {
+    let run: Option<String> = tx
+        .query_row(
+            "SELECT run_id FROM sightings WHERE clue_id = ?1 AND mark <> 'resolved' ORDER BY seq DESC LIMIT 1",
+            [clue],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let Some(run) = run else { return Ok(None) };
+    if let Some(known) = cache.get(&run) {
+        return Ok(known.clone());
+    }
+    let blind: Option<Option<String>> = tx
+        .query_row("SELECT blind FROM run_models WHERE run_id = ?1 AND model = ?2", params![run, model], |r| r.get(0))
+        .optional()?;
+    let routes = blind.map(|b| {
+        b.and_then(|b| serde_json::from_str::<Vec<crate::runner::routes::BlindRoute>>(&b).ok())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|r| r.route)
+            .collect()
+    });
+    cache.insert(run, routes.clone());
+    Ok(routes)
 }
 
 #[cfg(test)]
@@ -501,6 +547,7 @@ mod tests {
                 unit_code: None,
                 amount: Some(100.0),
                 amount_fen: Some(10_000),
+                severity: None,
                 rows: vec![i],
                 evidence_key: format!("{e}-evidence"),
             })
@@ -526,6 +573,7 @@ mod tests {
                 missing: vec![],
                 stale: vec![],
                 without: vec![],
+                blind_routes: vec![],
                 warnings: vec![],
                 error: error.map(str::to_string),
                 evidence: Some(format!("{model}.parquet")),
@@ -582,6 +630,46 @@ mod tests {
         let why: Option<String> =
             l.conn.query_row("SELECT error FROM run_models WHERE run_id = 'R2'", [], |r| r.get(0)).unwrap();
         assert_eq!(why.as_deref(), Some("not run: needs deaths"));
+    }
+
+    #[test]
+    fn a_model_blind_along_a_route_resolves_only_what_that_route_could_not_have_raised() {
+        use crate::runner::routes::BlindRoute;
+        let blind = |run: &str, entities: &[&str], routes: &[&str]| {
+            let mut r = report(run, "m", entities, None);
+            r.models[0].blind_routes = routes
+                .iter()
+                .map(|d| BlindRoute { route: vec![d.to_string()], title: String::new(), missing: vec![format!("{d}.x")] })
+                .collect();
+            if !routes.is_empty() {
+                r.models[0].status = crate::runner::Status::Partial;
+            }
+            r
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let mut l = Ledger::open(&dir.path().join("l.sqlite")).unwrap();
+        // a and b seen with every route looking; c seen while the relief route was blind
+        l.record(&blind("R1", &["a", "b"], &[]), "file:///lake/").unwrap();
+        let d = l.record(&blind("R2", &["a", "c"], &["relief"]), "file:///lake/").unwrap();
+        assert_eq!(d.count(Mark::Resolved), 0, "b may be behind the blind route: {d:?}");
+        // now the relief route is blind, and only a is returned: b was last seen with every route
+        // looking, so it may have come from the blind one — not resolved; c could not have
+        let d = l.record(&blind("R3", &["a"], &["relief"]), "file:///lake/").unwrap();
+        assert_eq!((d.count(Mark::Ongoing), d.count(Mark::Resolved)), (1, 1), "{d:?}");
+        let mut m = marks(&l);
+        m.sort();
+        assert_eq!(
+            m,
+            vec![("a".into(), Mark::Ongoing), ("b".into(), Mark::New), ("c".into(), Mark::Resolved)]
+        );
+        // another route blind than when b was last seen: b stays; once every route looks, b goes
+        let d = l.record(&blind("R4", &["a"], &["subsidy"]), "file:///lake/").unwrap();
+        assert_eq!(d.count(Mark::Resolved), 0, "{d:?}");
+        let d = l.record(&blind("R5", &["a"], &[]), "file:///lake/").unwrap();
+        assert_eq!(d.count(Mark::Resolved), 1, "{d:?}");
+        let stored: Option<String> =
+            l.conn.query_row("SELECT blind FROM run_models WHERE run_id = 'R3'", [], |r| r.get(0)).unwrap();
+        assert!(stored.unwrap().contains("relief.x"));
     }
 
     #[test]

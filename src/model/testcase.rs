@@ -8,6 +8,8 @@
 //! params = { grace_days = "0" }      # optional overrides
 //! flagged = ["340524198602070026"]   # entity keys (values joined by `|`) that must be clues
 //! not_flagged = ["340102200005110077"]
+//! [case.expect."340524198602070026"]  # optional: evidence values of a flagged entity's first row
+//! months = 14
 //! [case.given]
 //! payroll = """
 //! id_no,name,unit_name,category,start_date
@@ -57,6 +59,10 @@ pub struct TestCase {
     /// Entity keys that must not be clues.
     #[serde(default)]
     pub not_flagged: Vec<String>,
+    /// Evidence values a flagged entity's first row must hold: entity key → column → value
+    /// (numbers compared to the cent, anything else as the text the paper shows).
+    #[serde(default)]
+    pub expect: IndexMap<String, IndexMap<String, toml::Value>>,
 }
 
 /// An input table: inline CSV text, or a CSV file.

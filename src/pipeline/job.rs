@@ -273,11 +273,12 @@ async fn steps(
     run.save(&lake).await?;
     let timed_out = run.models.iter().any(|m| m.error.as_deref().is_some_and(|e| e.starts_with("timed out")));
     let looked = run.models.iter().filter(|m| m.status.looked()).count();
+    let everywhere = run.models.iter().filter(|m| m.status.looked_everywhere()).count();
     report.outcome = if timed_out {
         JobOutcome::TimedOut
     } else if looked == 0 {
         JobOutcome::Failed
-    } else if looked < run.models.len() || report.ingested.iter().any(|r| r.result.is_err()) {
+    } else if everywhere < run.models.len() || report.ingested.iter().any(|r| r.result.is_err()) {
         JobOutcome::Partial
     } else {
         JobOutcome::Ok
@@ -297,7 +298,7 @@ async fn steps(
     let blind: Vec<Blind> = run
         .models
         .iter()
-        .filter(|m| !m.status.looked())
+        .filter(|m| !m.status.looked_everywhere())
         .map(|m| Blind {
             model: m.model.clone(),
             title: m.title.clone(),
@@ -305,6 +306,7 @@ async fn steps(
             area: m.area.clone(),
             why: match m.status {
                 Status::NotRun => format!("未运行：{}", m.not_run_reason().unwrap_or_default()),
+                Status::Partial => format!("部分未检查：{}", m.blind_words().join("；")),
                 _ => format!("运行失败：{}", m.error.clone().unwrap_or_default()),
             },
         })

@@ -14,6 +14,7 @@ use datafusion::logical_expr::LogicalPlan;
 use serde::Serialize;
 
 use crate::lake::Manifest;
+use super::routes::BlindRoute;
 use crate::model::Model;
 
 /// Datasets a model reads and the columns it reads of each.
@@ -56,7 +57,7 @@ impl Inputs {
 }
 
 /// Whether a scan reads a recursive CTE's own rows (`WITH RECURSIVE n AS (… FROM n …)`).
-fn is_work_table(scan: &datafusion::logical_expr::TableScan) -> bool {
+pub(super) fn is_work_table(scan: &datafusion::logical_expr::TableScan) -> bool {
     use datafusion::datasource::cte_worktable::CteWorkTable;
     datafusion::datasource::source_as_provider(&scan.source)
         .is_ok_and(|p| (p.as_ref() as &dyn std::any::Any).is::<CteWorkTable>())
@@ -117,6 +118,9 @@ pub struct Assessment {
     pub missing: Vec<String>,
     /// Optional inputs that are missing: the model looks without them.
     pub without: Vec<String>,
+    /// Routes of the model that cannot look for lack of inputs its other routes do without
+    /// ([`super::routes`]): the model looks, but not everywhere.
+    pub blind_routes: Vec<BlindRoute>,
 }
 
 impl Assessment {
@@ -124,6 +128,28 @@ impl Assessment {
     pub fn can_run(&self) -> bool {
         self.missing.is_empty()
     }
+}
+
+/// Judges a model on what there is: its declared core inputs ([`assess`]), then its plan —
+/// which routes (or whether the whole model) surely return nothing for lack of inputs, even
+/// ones the model calls optional ([`super::routes`]).
+pub fn judge(m: &Model, plan: &LogicalPlan, inputs: &Inputs, have: &Availability) -> Assessment {
+    let mut a = assess(m, inputs, have);
+    if !a.can_run() {
+        return a;
+    }
+    let absent = |d: &str, c: Option<&str>| match c {
+        None => !have.has(d),
+        Some(c) => have.has(d) && !have.has_column(d, c),
+    };
+    let sight = super::routes::sight(plan, &absent);
+    match sight.blind {
+        // every route needs something absent: any one of them would let the model look
+        Some(items) if items.len() == 1 => a.missing.extend(items),
+        Some(items) => a.missing.push(format!("one of: {}", items.join(", "))),
+        None => a.blind_routes = sight.blind_routes,
+    }
+    a
 }
 
 /// Compares a model's inputs with what there is.
@@ -158,6 +184,36 @@ pub fn assess(m: &Model, inputs: &Inputs, have: &Availability) -> Assessment {
     for group in &m.spec.one_of {
         if !group.iter().any(|item| have.has_item(item)) {
             out.missing.push(format!("one of: {}", group.join(", ")));
+        }
+    }
+    out
+}
+
+/// `check`'s warnings for optional inputs a filter or join needs: without the column the model
+/// (or one of its routes) returns nothing, so "optional" would read as "looked, found nothing".
+/// An optional dataset that is a route of its own, and an input declared as one of several
+/// (`one_of`: each its own route), are what routes are for, and not warned of.
+pub fn optional_but_needed(m: &Model, plan: &LogicalPlan) -> Vec<String> {
+    let mut out = Vec::new();
+    let alternative = |item: &str| m.spec.one_of.iter().flatten().any(|o| o == item);
+    for item in m.spec.optional.iter().filter(|i| !alternative(i)) {
+        let (d, c) = match item.split_once('.') {
+            Some((d, c)) => (d, Some(c)),
+            None => (item.as_str(), None),
+        };
+        let absent = |dd: &str, cc: Option<&str>| dd == d && (c.is_none() || cc == c);
+        let sight = super::routes::sight(plan, &absent);
+        if sight.blind.is_some() {
+            out.push(format!(
+                "optional input `{item}` is needed by a filter or join of every route: without it the model returns nothing; make it core, or say what its absence means (`{item} IS NULL OR …`)"
+            ));
+        } else if c.is_some()
+            && let Some(r) = sight.blind_routes.first()
+        {
+            out.push(format!(
+                "optional input `{item}` is needed by a filter or join of the route through {}: without it that route returns nothing and is reported 部分未检查; give it an alternative (`coalesce`, `{item} IS NULL AND …`) if it has one",
+                r.route.join(", ")
+            ));
         }
     }
     out

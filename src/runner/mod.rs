@@ -11,6 +11,7 @@ pub mod identity;
 pub mod inputs;
 pub mod nulls;
 pub mod report;
+pub mod routes;
 pub mod test_run;
 
 use std::collections::{BTreeMap, HashMap};
@@ -76,6 +77,8 @@ pub struct Runner {
     /// dataset → manifest of the snapshot registered
     manifests: HashMap<String, Manifest>,
     available: Availability,
+    /// dataset → title, to name a route in words
+    titles: HashMap<String, String>,
 }
 
 /// What `check` learned about a model that plans.
@@ -99,13 +102,14 @@ impl Runner {
         let manifests = engine.register_lake(lake, schema).await?;
         let available = Availability::of_manifests(&manifests);
         let manifests = manifests.into_iter().map(|m| (m.dataset.clone(), m)).collect();
-        Ok(Runner { engine, manifests, available })
+        let titles = schema.datasets.values().map(|d| (d.name.clone(), d.title.clone())).collect();
+        Ok(Runner { engine, manifests, available, titles })
     }
 
     /// A runner over tables already registered on `engine` in their canonical shape, all taken
     /// as present (model tests).
     pub fn over(engine: Engine) -> Runner {
-        Runner { engine, manifests: HashMap::new(), available: Availability::All }
+        Runner { engine, manifests: HashMap::new(), available: Availability::All, titles: HashMap::new() }
     }
 
     /// What the data has.
@@ -143,6 +147,25 @@ impl Runner {
         Ok(self.optimized(m, &values, chrono::NaiveDate::default()).await?.1)
     }
 
+    /// What a model reads, and whether (and along which routes) it can look at what `have`
+    /// holds.
+    pub async fn assess(&self, m: &Model, have: &Availability) -> Result<(Inputs, Assessment), model::Error> {
+        let values = bind(m, &[])?;
+        let (plan, inputs) = self.optimized(m, &values, chrono::NaiveDate::default()).await?;
+        let assessment = self.judge(m, &plan, &inputs, have);
+        Ok((inputs, assessment))
+    }
+
+    /// [`inputs::judge`], with each blind route named by its dataset's title.
+    fn judge(&self, m: &Model, plan: &LogicalPlan, inputs: &Inputs, have: &Availability) -> Assessment {
+        let mut a = inputs::judge(m, plan, inputs, have);
+        for r in &mut a.blind_routes {
+            let first = r.route.first().cloned().unwrap_or_default();
+            r.title = self.titles.get(&first).cloned().unwrap_or_default();
+        }
+        a
+    }
+
     /// Checks a model without running it: it plans (logical and physical) over the canonical
     /// schema, its output has the entity, unit and amount columns the header names, its
     /// `optional` and `one_of` entries name inputs it reads; and says whether the data there is
@@ -174,7 +197,9 @@ impl Runner {
             });
         }
         df.create_physical_plan().await.map_err(|e| locate(m, &e))?;
-        let assessment = inputs::assess(m, &inputs, &self.available);
+        let assessment = self.judge(m, &plan, &inputs, &self.available);
+        let mut warnings = warnings;
+        warnings.extend(inputs::optional_but_needed(m, &plan));
         Ok(Checked { inputs, assessment, warnings })
     }
 
@@ -215,8 +240,9 @@ impl Runner {
             outcome.params = values.iter().map(|(n, v)| (n.clone(), v.to_string())).collect();
             // one plan: it says what the model reads, and it is the plan that runs
             let (plan, inputs) = self.optimized(m, &values, req.as_of).await?;
-            let verdict = inputs::assess(m, &inputs, &self.available);
+            let verdict = self.judge(m, &plan, &inputs, &self.available);
             outcome.without = verdict.without.clone();
+            outcome.blind_routes = verdict.blind_routes.clone();
             if !verdict.can_run() {
                 outcome.missing = verdict.missing;
                 return Ok(None);
@@ -260,6 +286,8 @@ impl Runner {
             Status::Failed
         } else if !outcome.missing.is_empty() || !outcome.stale.is_empty() {
             Status::NotRun
+        } else if !outcome.blind_routes.is_empty() {
+            Status::Partial
         } else if !outcome.without.is_empty() {
             Status::RanWithout
         } else {
@@ -403,6 +431,16 @@ fn check_columns(m: &Model, schema: &datafusion::arrow::datatypes::Schema) -> Re
     Ok(())
 }
 
+/// A clue's own severity from a model's `severity` column; anything else keeps the header's.
+fn clue_severity(v: &str) -> Option<String> {
+    match v.trim() {
+        "high" | "高" => Some("high".into()),
+        "medium" | "中" => Some("medium".into()),
+        "low" | "低" => Some("low".into()),
+        _ => None,
+    }
+}
+
 /// Groups a model's rows into clues by entity key, in first-seen order.
 fn clues(m: &Model, batches: &[RecordBatch]) -> Result<Vec<Clue>, DataFusionError> {
     let fo = FormatOptions::default().with_null("");
@@ -419,6 +457,7 @@ fn clues(m: &Model, batches: &[RecordBatch]) -> Result<Vec<Clue>, DataFusionErro
             keys.iter().map(|a| ArrayFormatter::try_new(a.as_ref(), &fo)).collect::<Result<_, _>>()?;
         let unit = col(&m.spec.unit)?;
         let unit_fmt = ArrayFormatter::try_new(unit.as_ref(), &fo)?;
+        let severity = b.column_by_name("severity").map(|a| ArrayFormatter::try_new(a.as_ref(), &fo)).transpose()?;
         // money in 分, exactly: the evidence's decimal (or a float rounded to the fen once)
         let amount: Option<ArrayRef> = match &m.spec.amount {
             Some(a) => Some(cast(&col(a)?, &DataType::Decimal128(38, 2))?),
@@ -443,6 +482,7 @@ fn clues(m: &Model, batches: &[RecordBatch]) -> Result<Vec<Clue>, DataFusionErro
                     unit_code: None,
                     amount: None,
                     amount_fen: None,
+                    severity: severity.as_ref().and_then(|f| clue_severity(&f.value(r).to_string())),
                     rows: Vec::new(),
                     evidence_key: String::new(),
                 });

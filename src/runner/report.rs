@@ -36,6 +36,10 @@ pub struct Clue {
     /// the ledger stores and briefs add up.
     #[serde(skip)]
     pub amount_fen: Option<i64>,
+    /// The clue's own severity, when the model returns a `severity` column (`high`, `medium`,
+    /// `low`; 高/中/低) that ranks some of its clues above or below its header's default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub severity: Option<String>,
     /// Evidence rows (indices into the model's output).
     pub rows: Vec<usize>,
     /// Fingerprint of the evidence rows' content (every column), order-independent: changes
@@ -51,6 +55,10 @@ pub enum Status {
     Ran,
     /// It ran, without some optional inputs (listed in `without`).
     RanWithout,
+    /// It ran, but some of its routes could not look for lack of inputs they need (listed in
+    /// `blind_routes`): what it found stands, what it did not find is not "no problem" — its
+    /// clues are marked as seen, none as resolved.
+    Partial,
     /// It could not look: core inputs are missing (listed in `missing`) or their ingest failed
     /// in this pipeline (`stale`). Not "no problems".
     NotRun,
@@ -64,13 +72,19 @@ impl Status {
         match self {
             Status::Ran => "已运行",
             Status::RanWithout => "已运行(缺可选数据)",
+            Status::Partial => "部分未检查",
             Status::NotRun => "未运行",
             Status::Failed => "失败",
         }
     }
 
-    /// Whether the model looked at the data (its clues' marks may change).
+    /// Whether the model looked at the data (the clues it returned are marked seen).
     pub fn looked(self) -> bool {
+        matches!(self, Status::Ran | Status::RanWithout | Status::Partial)
+    }
+
+    /// Whether it looked everywhere it would look, so a clue it no longer returns is resolved.
+    pub fn looked_everywhere(self) -> bool {
         matches!(self, Status::Ran | Status::RanWithout)
     }
 }
@@ -111,6 +125,8 @@ pub struct ModelOutcome {
     pub stale: Vec<String>,
     /// Optional inputs the data lacks (it ran without them).
     pub without: Vec<String>,
+    /// Routes that could not look for lack of inputs they need (then it is `partial`).
+    pub blind_routes: Vec<super::routes::BlindRoute>,
     /// Findings about the data it read (words outside a column's value set).
     pub warnings: Vec<String>,
     /// Why it failed, if it did.
@@ -134,6 +150,11 @@ impl ModelOutcome {
         }
     }
 
+    /// The routes that could not look, in words: `低保资金发放明细路线缺 relief_payments.pay_date`.
+    pub fn blind_words(&self) -> Vec<String> {
+        self.blind_routes.iter().map(|r| r.words()).collect()
+    }
+
     pub(super) fn start(m: &Model) -> Self {
         ModelOutcome {
             model: m.spec.id.clone(),
@@ -152,6 +173,7 @@ impl ModelOutcome {
             missing: Vec::new(),
             stale: Vec::new(),
             without: Vec::new(),
+            blind_routes: Vec::new(),
             warnings: Vec::new(),
             error: None,
             evidence: None,

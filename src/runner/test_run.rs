@@ -82,12 +82,57 @@ pub async fn run_tests(m: &Model, catalog: &Catalog) -> Result<Vec<CaseResult>, 
                 failures.push(format!("`{not}` must not be flagged but is"));
             }
         }
+        for (entity, columns) in &case.expect {
+            let Some(clue) = outcome.clues.iter().find(|c| &c.entity == entity) else {
+                failures.push(format!("`{entity}` has expected values but is not flagged (flagged: {})", shown(&flagged)));
+                continue;
+            };
+            for (column, want) in columns {
+                match evidence_value(&outcome.batches, clue.rows.first().copied().unwrap_or(0), column) {
+                    None => failures.push(format!("`{entity}`: the model returns no column `{column}`")),
+                    Some(got) if !same_value(&got, want) => {
+                        failures.push(format!("`{entity}`: `{column}` is `{got}`, expected `{}`", expected_text(want)))
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
         if case.flagged.is_empty() && case.not_flagged.is_empty() {
             failures.push("the case names no entity that must or must not be flagged".into());
         }
         out.push(CaseResult { name: case.name.clone(), failures, flagged });
     }
     Ok(out)
+}
+
+/// The value of `column` in row `row` of the model's output, as text ("" for NULL).
+fn evidence_value(batches: &[RecordBatch], mut row: usize, column: &str) -> Option<String> {
+    use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+    for b in batches {
+        if row < b.num_rows() {
+            let a = b.column_by_name(column)?;
+            let fo = FormatOptions::default().with_null("");
+            return ArrayFormatter::try_new(a.as_ref(), &fo).ok().map(|f| f.value(row).to_string());
+        }
+        row -= b.num_rows();
+    }
+    None
+}
+
+fn expected_text(v: &toml::Value) -> String {
+    match v {
+        toml::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Numbers equal to the cent; anything else as text.
+fn same_value(got: &str, want: &toml::Value) -> bool {
+    let want = expected_text(want);
+    match (got.trim().parse::<f64>(), want.trim().parse::<f64>()) {
+        (Ok(g), Ok(w)) => (g - w).abs() < 0.005,
+        _ => got.trim() == want.trim(),
+    }
 }
 
 fn shown(v: &[String]) -> String {
