@@ -111,6 +111,15 @@ fn from_a_folder_of_exports_to_first_clues() {
     let ids: Vec<String> = clues.as_array().unwrap().iter().map(|c| c["model"].as_str().unwrap().to_string()).collect();
     assert!(ids.contains(&"finance.salary_after_death".to_string()), "{clues}");
     assert_eq!(ids.len(), 1, "the retired 刘力艳 left the payroll the month she died: {clues}");
+
+    // a dry run beside a lake that has the data says so, and names the snapshot a change would be
+    let (code, out, err) = searchlight(&dir, &["ingest", "--dry-run", "--as-of", "2025-12-31"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("将不变") && out.contains("仍为 v000001") && !out.contains("新快照 v000001"), "{out}");
+    let deaths = std::fs::read_to_string(dir.join("connectors/deaths.toml")).unwrap();
+    std::fs::write(dir.join("connectors/deaths.toml"), deaths.replace("公安户籍注销", "民政殡葬火化")).unwrap();
+    let (_, out, _) = searchlight(&dir, &["ingest", "--dry-run", "--as-of", "2025-12-31"]);
+    assert!(out.contains("将为 v000002"), "{out}");
 }
 
 #[test]
@@ -184,4 +193,28 @@ fn drafts_for_another_countys_exports_name_the_datasets_it_holds() {
         checked += 1;
     }
     assert!(checked >= 26, "{checked} drafts checked");
+}
+
+#[test]
+fn a_connector_that_does_not_load_fails_coverage_and_check_and_is_not_advised_as_missing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::create_dir_all(dir.join("connectors")).unwrap();
+    gbk(&dir.join("data/p.csv"), "身份证号,单位\r\n340524198602070026,清河县卫生健康委员会\r\n");
+    std::fs::write(
+        dir.join("connectors/payroll.toml"),
+        "name = \"payroll\"\nlocation = \"data/p.csv\"\n[format]\ntype = \"csv\"\n[columns]\nid_no = { from = \"身份证号\", typ = \"id_card\" }\n",
+    )
+    .unwrap();
+    let (code, out, err) = searchlight(dir, &["coverage"]);
+    assert_eq!(code, 2, "{out}{err}");
+    let first = out.lines().next().unwrap_or_default();
+    assert!(first.contains("payroll.toml") && first.contains("无法加载") && first.contains(":6:"), "{first}");
+    assert!(
+        out.contains("repair") && !out.contains("`name = \"payroll\"` (`searchlight connector new"),
+        "the advice is to repair the connector, not to write one: {out}"
+    );
+    let (code, _, err) = searchlight(dir, &["check"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("payroll.toml:6:"), "{err}");
 }

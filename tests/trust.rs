@@ -206,3 +206,84 @@ fn check_refuses_a_float_entity_column() {
     let (code, _, err) = searchlight(&p, &["check", "--model", "test.float"]);
     assert_eq!(code, Some(0), "{err}");
 }
+
+/// A county's 低保 roster as a civil-affairs system prints it: the month paid for (发放年月), no
+/// day paid; a register of deaths; with the household head's ID or without it, and with or
+/// without the 一卡通 subsidies.
+fn relief_by_month(with_head: bool, with_subsidies: bool) -> TestProject {
+    let p = TestProject::new();
+    p.write("searchlight.toml", "[library]\nbundled = true\n");
+    p.write(
+        "connectors/deaths.toml",
+        "name = \"deaths\"\nlocation = \"data/deaths.csv\"\n[format]\ntype = \"csv\"\n[columns]\nid_no = { from = \"身份证号\" }\nname = { from = \"姓名\" }\ndeath_date = { from = \"死亡日期\" }\nsource = { default = \"公安户籍注销\" }\n",
+    );
+    p.write(
+        "data/deaths.csv",
+        "身份证号,姓名,死亡日期\n340524194112207458,黄磊辉,2024-10-12\n340524198301117484,周文,2025-05-08\n340524199403310124,郭国,2024-08-10\n",
+    );
+    let head = if with_head { "head_id = { from = \"户主身份证号\" }\n" } else { "" };
+    p.write(
+        "connectors/relief.toml",
+        format!(
+            "name = \"relief_payments\"\nlocation = \"data/relief.csv\"\n[format]\ntype = \"csv\"\n[columns]\ntown = {{ from = \"乡镇\" }}\nhousehold_id = {{ from = \"家庭编号\" }}\n{head}pay_month = {{ from = \"发放年月\" }}\namount = {{ from = \"低保金\" }}\n"
+        ),
+    );
+    let mut csv = String::from("乡镇,家庭编号,户主身份证号,发放年月,低保金\n");
+    for m in 1..=12 {
+        csv.push_str(&format!("城关镇,DB1,340524194112207458,2025-{m:02},580.00\n"));
+    }
+    for m in 4..=5 {
+        csv.push_str(&format!("城关镇,DB2,340524198301117484,2025-{m:02},580.00\n"));
+    }
+    p.write("data/relief.csv", csv);
+    if with_subsidies {
+        p.write(
+            "connectors/subsidy.toml",
+            "name = \"subsidy_payments\"\nlocation = \"data/subsidy.csv\"\n[format]\ntype = \"csv\"\n[columns]\nserial_no = { from = \"流水号\" }\nid_no = { from = \"身份证号\" }\namount = { from = \"金额\" }\npay_date = { from = \"发放日期\" }\n",
+        );
+        p.write("data/subsidy.csv", "流水号,身份证号,金额,发放日期\nS1,340524199403310124,120.00,2025-06-30\n");
+    }
+    p
+}
+
+fn run_json(p: &TestProject) -> serde_json::Value {
+    let (_, out, err) = searchlight(p, &["run", "--model", "relief.paid_after_death", "--as-of", "2025-12-31", "--json"]);
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}\n{err}"))
+}
+
+#[test]
+fn a_roster_by_month_finds_the_dead_paid_and_a_route_that_cannot_look_says_so() {
+    // the month paid for is enough: the head who died in 2024-10 was paid for every month of
+    // 2025; the one who died in May was paid for April and May only
+    let p = relief_by_month(true, false);
+    ok(&p, &["ingest", "--as-of", "2025-12-31"]);
+    let run = run_json(&p);
+    let m = &run["models"][0];
+    assert_eq!(m["status"], "partial", "the subsidy route had no data: {m}");
+    assert_eq!(m["blind_routes"][0]["route"][0], "subsidy_payments", "{m}");
+    let entities: Vec<&str> = m["clues"].as_array().unwrap().iter().map(|c| c["entity"].as_str().unwrap()).collect();
+    assert_eq!(entities, vec!["340524********7458"], "IDs masked in JSON too");
+    // the working paper says what was compared
+    let clue = m["clues"][0]["id"].as_str().unwrap();
+    let paper = ok(&p, &["paper", clue, "--format", "md"]);
+    assert!(paper.contains("比对依据") && paper.contains("发放月份"), "{paper}");
+
+    // a roster without the head's ID (and no household register): the 低保 route cannot tell
+    // who was paid. With subsidies there, the model looks along that route only and says so.
+    let p = relief_by_month(false, true);
+    ok(&p, &["ingest", "--as-of", "2025-12-31"]);
+    let (code, out, err) = searchlight(&p, &["run", "--model", "relief.paid_after_death", "--as-of", "2025-12-31"]);
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    assert!(out.contains("部分未检查: 低保资金发放明细路线缺") && out.contains("relief_payments.head_id"), "{out}");
+    assert!(!out.contains("完成"), "{out}");
+    let m = &run_json(&p)["models"][0];
+    assert_eq!(m["clues"].as_array().unwrap().len(), 1, "the subsidy route still finds 郭国: {m}");
+
+    // neither route can look: the model does not run, and the run is not a success
+    let p = relief_by_month(false, false);
+    ok(&p, &["ingest", "--as-of", "2025-12-31"]);
+    let (code, out, err) = searchlight(&p, &["run", "--model", "relief.paid_after_death", "--as-of", "2025-12-31"]);
+    assert_eq!(code, Some(2), "a model that could not look is not a success: {out}\n{err}");
+    assert!(out.contains("未运行") && out.contains("relief_payments.head_id"), "{out}");
+    assert!(!out.contains("完成"), "{out}");
+}

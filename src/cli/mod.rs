@@ -744,7 +744,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Check { models, .. } => {
             let (selected, mut failed) = load_models(&project, &Select { models, domain: None })?;
-            let (connectors, _) = load_connectors(&project)?;
+            // a connector that does not load is a fault of the project, whatever the models say
+            let (connectors, broken_connectors) = load_connectors(&project)?;
+            failed |= broken_connectors;
             let catalog = Project::catalog(&connectors);
             let runner = Runner::over_lake(&Lake::open(&project.lake)?, &catalog).await?;
             let mut rows = Vec::new();
@@ -791,7 +793,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Coverage { from, models, json } => {
             let (selected, failed) = load_models(&project, &Select { models, domain: None })?;
-            let (connectors, _) = load_connectors(&project)?;
+            let (connectors, broken) = connectors_and_broken(&project)?;
             let catalog = Project::catalog(&connectors);
             let lake = Lake::open(&project.lake)?;
             let runner = Runner::over_lake(&lake, &catalog).await?;
@@ -803,14 +805,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let landed_by =
                 connectors.iter().flat_map(|c| c.datasets().map(move |d| (d.to_string(), c.id.clone()))).collect();
-            let cov = crate::runner::coverage::coverage(&runner, &selected, &catalog, &have, &landed_by, label).await;
+            let mut cov =
+                crate::runner::coverage::coverage(&runner, &selected, &catalog, &have, &landed_by, label).await;
+            cov.mark_broken(broken);
             if json {
                 say!("{}", serde_json::to_string_pretty(&cov)?);
             } else {
                 output::coverage(&cov);
             }
-            let broken = cov.count(crate::runner::coverage::Reach::Broken) > 0;
-            Ok(if failed || broken { ExitCode::from(2) } else { ExitCode::SUCCESS })
+            let broken_model = cov.count(crate::runner::coverage::Reach::Broken) > 0;
+            Ok(if failed || broken_model || !cov.broken.is_empty() { ExitCode::from(2) } else { ExitCode::SUCCESS })
         }
         Command::Connector { command: ConnectorCommand::New { files, out, force, stdout } } => {
             let dir = out.unwrap_or_else(|| project.connectors_dir());
@@ -1270,6 +1274,20 @@ fn load_connectors(project: &Project) -> anyhow::Result<(Vec<Connector>, bool)> 
     Ok(reported(project.connectors()?))
 }
 
+/// Every connector that loads, and each that does not with the datasets it names (read off its
+/// text, so advice never says "write a connector" for one that exists but is broken).
+fn connectors_and_broken(project: &Project) -> anyhow::Result<(Vec<Connector>, Vec<crate::runner::coverage::Broken>)> {
+    let mut ok = Vec::new();
+    let mut broken = Vec::new();
+    for item in project.connectors()? {
+        match item {
+            Ok(c) => ok.push(c),
+            Err(e) => broken.push(crate::runner::coverage::Broken::of(&e)),
+        }
+    }
+    Ok((ok, broken))
+}
+
 /// Splits loaded items into the good ones and whether any failed; each failure is printed.
 fn reported<T, E: std::fmt::Display>(items: Vec<Result<T, E>>) -> (Vec<T>, bool) {
     let mut ok = Vec::new();
@@ -1307,7 +1325,9 @@ async fn ingest(
         match &r.result {
             Ok(outcomes) => {
                 for o in outcomes {
-                    rows.push(output::IngestRow::new(r.connector, o, r.elapsed));
+                    let row = output::IngestRow::new(r.connector, o, r.elapsed);
+                    // a dry run lands into a scratch lake: say what it would be in the real one
+                    rows.push(if dry_run { row.against(&Lake::open(&project.lake)?).await? } else { row });
                 }
             }
             Err(e) => {

@@ -70,6 +70,8 @@ pub struct IngestRow {
     status: &'static str,
     manifest: Option<Manifest>,
     elapsed: Duration,
+    /// What the snapshot column says instead of the manifest's id (a dry run: "将为 v000002").
+    snapshot: Option<String>,
 }
 
 impl IngestRow {
@@ -80,12 +82,48 @@ impl IngestRow {
             Outcome::Unchanged(_) => "未变化",
         };
         let m = outcome.manifest();
-        IngestRow { name: m.dataset.clone(), title: m.title.clone(), status, manifest: Some(m.clone()), elapsed }
+        IngestRow {
+            name: m.dataset.clone(),
+            title: m.title.clone(),
+            status,
+            manifest: Some(m.clone()),
+            elapsed,
+            snapshot: None,
+        }
+    }
+
+    /// A dry run's row, told against the real lake: the snapshot it would be, or that nothing
+    /// would change.
+    pub async fn against(mut self, lake: &Lake) -> anyhow::Result<Self> {
+        let Some(m) = &self.manifest else { return Ok(self) };
+        let current = lake.current(&m.dataset).await?;
+        if current.as_ref().is_some_and(|c| c.fingerprint == m.fingerprint) {
+            self.status = "将不变";
+            self.snapshot = current.map(|c| format!("仍为 {}", c.snapshot));
+        } else {
+            let n = lake
+                .snapshots(&m.dataset)
+                .await?
+                .iter()
+                .filter_map(|s| s.id.strip_prefix('v').and_then(|n| n.parse::<u64>().ok()))
+                .max()
+                .unwrap_or(0);
+            self.status = "将入湖";
+            self.snapshot = Some(format!("将为 v{:06}", n + 1));
+        }
+        Ok(self)
     }
 
     /// A dataset whose ingest failed (its previous snapshot stays current).
     pub fn failed(_conn: &Connector, block: &Block, elapsed: Duration) -> Self {
-        IngestRow { name: block.name.clone(), title: block.title.clone(), status: "失败", manifest: None, elapsed }
+        IngestRow {
+            name: block.name.clone(),
+            title: block.title.clone(),
+            status: "失败",
+            manifest: None,
+            elapsed,
+            snapshot: None,
+        }
     }
 }
 
@@ -117,7 +155,7 @@ pub fn ingest_table(rows: &[IngestRow]) {
                 }
             })
             .unwrap_or_else(|| "-".into());
-        if r.status == "新快照" {
+        if r.status == "新快照" || r.status == "将入湖" {
             landed += rows_;
             quarantined += q;
         }
@@ -125,7 +163,7 @@ pub fn ingest_table(rows: &[IngestRow]) {
             Cell::new(&r.name),
             Cell::new(&r.title),
             Cell::new(r.status),
-            Cell::new(m.map(|m| m.snapshot.as_str()).unwrap_or("-")),
+            Cell::new(r.snapshot.as_deref().or(m.map(|m| m.snapshot.as_str())).unwrap_or("-")),
             num(read),
             num(rows_),
             num(q),
@@ -152,11 +190,13 @@ pub fn ingest_table(rows: &[IngestRow]) {
         }
     }
     let failed = rows.iter().filter(|r| r.status == "失败").count();
+    let dry = rows.iter().any(|r| r.status == "将入湖" || r.status == "将不变");
     say!(
-        "入湖 {} 个数据集: 新快照 {}, 未变化 {}, 失败 {}; 新入湖 {} 行, 隔离 {} 行",
+        "{} {} 个数据集: 新快照 {}, 未变化 {}, 失败 {}; 新入湖 {} 行, 隔离 {} 行",
+        if dry { "试运行 将入湖" } else { "入湖" },
         rows.len(),
-        rows.iter().filter(|r| r.status == "新快照").count(),
-        rows.iter().filter(|r| r.status == "未变化").count(),
+        rows.iter().filter(|r| r.status == "新快照" || r.status == "将入湖").count(),
+        rows.iter().filter(|r| r.status == "未变化" || r.status == "将不变").count(),
         failed,
         group(landed),
         group(quarantined)
@@ -429,12 +469,26 @@ pub fn check_table(rows: &[CheckRow]) {
 /// The coverage report.
 pub fn coverage(c: &crate::runner::coverage::Coverage) {
     use crate::runner::coverage::Reach;
+    for b in &c.broken {
+        say!("错误 error: 连接器 {} 无法加载，它要入湖的 {} 按缺失计 — {}", b.file, b.datasets.join("、"), b.error);
+    }
     let mut t = table(&["模型 model", "名称", "领域 area", "结果", "缺少 missing"]);
     for m in &c.models {
         let missing = if m.reach == Reach::Broken {
             m.error.clone().unwrap_or_default()
         } else {
-            m.missing.iter().chain(m.without.iter().map(|w| w as &String)).cloned().collect::<Vec<_>>().join(", ")
+            // core and optional apart; a "one of" group as one entry
+            let mut parts = Vec::new();
+            if !m.missing.is_empty() {
+                parts.push(format!("必需 core: {}", m.missing.join("; ")));
+            }
+            if !m.blind_routes.is_empty() {
+                parts.push(format!("部分路线 routes: {}", m.blind_routes.join("; ")));
+            }
+            if !m.without.is_empty() {
+                parts.push(format!("可选 optional: {}", m.without.join(", ")));
+            }
+            parts.join(" | ")
         };
         t.add_row(vec![
             Cell::new(&m.model),
@@ -469,10 +523,11 @@ pub fn coverage(c: &crate::runner::coverage::Coverage) {
     }
     say!("\n{d}");
     say!(
-        "{} 个模型: 可完整运行 {}, 可运行(缺可选数据) {}, 不能运行 {}, 模型错误 {}",
+        "{} 个模型: 可完整运行 {}, 可运行(缺可选数据) {}, 部分路线不能运行 {}, 不能运行 {}, 模型错误 {}",
         c.models.len(),
         c.count(Reach::Full),
         c.count(Reach::Partial),
+        c.count(Reach::SomeRoutes),
         c.count(Reach::None),
         c.count(Reach::Broken)
     );

@@ -21,6 +21,8 @@ pub enum Reach {
     Full,
     /// Core inputs are there, some optional ones are not.
     Partial,
+    /// Some routes of the model cannot look for lack of what they need; the others can.
+    SomeRoutes,
     /// A core input is missing: the model cannot run.
     None,
     /// The model itself does not plan (an error in the model, not in the data).
@@ -33,6 +35,7 @@ impl Reach {
         match self {
             Reach::Full => "可完整运行",
             Reach::Partial => "可运行(缺可选数据)",
+            Reach::SomeRoutes => "部分路线不能运行",
             Reach::None => "不能运行",
             Reach::Broken => "模型错误",
         }
@@ -54,6 +57,8 @@ pub struct ModelCoverage {
     pub missing: Vec<String>,
     /// Optional inputs missing.
     pub without: Vec<String>,
+    /// Routes that cannot look, in words.
+    pub blind_routes: Vec<String>,
     /// What to do about each missing input, core ones first.
     pub fixes: Vec<String>,
     /// Datasets and columns it reads.
@@ -79,9 +84,54 @@ pub struct DatasetCoverage {
     pub missing_columns: Vec<String>,
 }
 
+/// A connector that does not load: its file, the datasets it names and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct Broken {
+    /// The connector file.
+    pub file: String,
+    /// The datasets its text names (`name`, `[[dataset]] name`), as far as it can be read.
+    pub datasets: Vec<String>,
+    /// The error, with line and column.
+    pub error: String,
+}
+
+impl Broken {
+    /// From a connector's load error.
+    pub fn of(e: &crate::connector::Error) -> Broken {
+        let file = match e {
+            crate::connector::Error::Spec { path, .. } => path.clone(),
+            crate::connector::Error::Source { file, .. }
+            | crate::connector::Error::Input { file, .. }
+            | crate::connector::Error::Store { file, .. } => file.clone(),
+        };
+        let mut datasets = Vec::new();
+        if let Ok(text) = std::fs::read_to_string(&file) {
+            // the names, even from a file that does not parse as a whole
+            for line in text.lines() {
+                let l = line.trim();
+                if let Some(v) = l.strip_prefix("name").map(str::trim_start).and_then(|r| r.strip_prefix('=')) {
+                    let v = v.trim().trim_matches('"').trim();
+                    if !v.is_empty() && !datasets.iter().any(|d| d == v) {
+                        datasets.push(v.to_string());
+                    }
+                }
+            }
+        }
+        if datasets.is_empty()
+            && let Some(stem) = std::path::Path::new(&file).file_stem().and_then(|s| s.to_str())
+        {
+            datasets.push(stem.to_string());
+        }
+        Broken { file, datasets, error: e.to_string() }
+    }
+}
+
 /// The whole report.
 #[derive(Debug, Clone, Serialize)]
 pub struct Coverage {
+    /// Connectors that do not load: what they would land is judged absent, and the fixes say
+    /// to repair them.
+    pub broken: Vec<Broken>,
     /// What the availability was taken from: `connectors` or `lake`.
     pub from: String,
     /// Per model.
@@ -91,6 +141,26 @@ pub struct Coverage {
 }
 
 impl Coverage {
+    /// Records the connectors that do not load, and turns each fix that would write a connector
+    /// for one of their datasets into "repair this connector".
+    pub fn mark_broken(&mut self, broken: Vec<Broken>) {
+        for m in &mut self.models {
+            for f in &mut m.fixes {
+                for b in &broken {
+                    if b.datasets.iter().any(|d| f.contains(&format!("`{d}`"))) {
+                        *f = format!(
+                            "{} — repair {} first: it does not load ({})",
+                            f.split(": a connector with").next().unwrap_or(f),
+                            b.file,
+                            b.error
+                        );
+                    }
+                }
+            }
+        }
+        self.broken = broken;
+    }
+
     /// Models per verdict.
     pub fn count(&self, reach: Reach) -> usize {
         self.models.iter().filter(|m| m.reach == reach).count()
@@ -131,7 +201,7 @@ pub async fn coverage(
     let mut users: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut lacking: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for m in models {
-        let inputs: Inputs = match runner.inputs(m).await {
+        let (inputs, a): (Inputs, inputs::Assessment) = match runner.assess(m, have).await {
             Ok(i) => i,
             Err(e) => {
                 out.push(ModelCoverage {
@@ -141,6 +211,7 @@ pub async fn coverage(
                     reach: Reach::Broken,
                     missing: Vec::new(),
                     without: Vec::new(),
+                    blind_routes: Vec::new(),
                     fixes: Vec::new(),
                     reads: BTreeMap::new(),
                     error: Some(e.to_string()),
@@ -156,9 +227,10 @@ pub async fn coverage(
                 }
             }
         }
-        let a = inputs::assess(m, &inputs, have);
         let reach = if !a.missing.is_empty() {
             Reach::None
+        } else if !a.blind_routes.is_empty() {
+            Reach::SomeRoutes
         } else if !a.without.is_empty() {
             Reach::Partial
         } else {
@@ -177,6 +249,7 @@ pub async fn coverage(
             reach,
             missing: a.missing,
             without: a.without,
+            blind_routes: a.blind_routes.iter().map(|r| r.words()).collect(),
             fixes,
             reads: inputs.reads,
             error: None,
@@ -197,7 +270,7 @@ pub async fn coverage(
             dataset: d,
         })
         .collect();
-    Coverage { from: from.to_string(), models: out, datasets }
+    Coverage { broken: Vec::new(), from: from.to_string(), models: out, datasets }
 }
 
 /// The coverage of a project: judged on what its connectors will land, or (`from_lake`) on the
