@@ -321,3 +321,42 @@ fn runs_are_listed_with_their_trigger_outcome_and_marks() {
     let (_, table, _) = searchlight(&p, &["runs"], None);
     assert!(table.contains("部分完成 partial") && table.contains("未运行 1") && table.contains("3 次运行"), "{table}");
 }
+
+#[test]
+fn papers_and_json_speak_in_labels_and_exact_figures() {
+    let p = project();
+    // a project dataset whose columns share names with canonical ones (other headers), one
+    // labelled by the connector, and a model that computes a float and has no unit value
+    p.write("connectors/pay.toml", "name = \"pay\"\ntitle = \"付款明细\"\ndomain = \"test\"\ncustom = true\nlocation = \"data/p.csv\"\n[format]\ntype = \"csv\"\n[columns]\nwho = { from = \"收款人\", type = \"text\" }\nhousehold_id = { from = \"户号\", type = \"text\" }\nmonthly_pay = { from = \"月发放\", type = \"money\" }\nbatch_no = { from = \"批次\", type = \"text\", label = \"发放批次\" }\namount = { from = \"金额\", type = \"money\" }\npaid = { from = \"日期\", type = \"date\" }\n");
+    p.write("data/p.csv", "收款人,户号,月发放,批次,金额,日期\n甲,H1,5881.30,B7,70575.60,2025-01-01\n");
+    std::fs::remove_file(p.path("models/test/big2.sql")).unwrap();
+    p.write(
+        "models/test/big.sql",
+        model("test.big", 500).replace("unit = \"who\"", "unit = \"unit\"").replace(
+            "SELECT who, sum(amount) AS amount FROM pay",
+            "SELECT who, CAST(NULL AS VARCHAR) AS unit, min(household_id) AS household_id, min(monthly_pay) AS monthly_pay, \
+             min(batch_no) AS batch_no, sum(CAST(monthly_pay AS DOUBLE) * 12.0) AS yearly, sum(amount) AS amount FROM pay",
+        ),
+    );
+    step(&p, &["ingest"]);
+    step(&p, &["run", "--as-of", "2025-12-31", "--record"]);
+    let jia = searchlight::runner::clue_id("test.big", ["甲"]);
+    let md = step(&p, &["paper", &jia]);
+    // canonical labels for canonical names, the connector's label, the export header; no
+    // column names; the float as a figure; no paper that opens with a bare `：`
+    for label in ["| 收款人 |", "家庭编号", "月工资", "发放批次"] {
+        assert!(md.contains(label), "{label}:\n{md}");
+    }
+    for raw in ["household_id", "monthly_pay", "batch_no", "70575.59999", "70575.6000"] {
+        assert!(!md.contains(raw), "{raw}:\n{md}");
+    }
+    assert!(md.contains("70575.60"), "{md}");
+    let overview = md.lines().find(|l| l.contains("对象 ")).unwrap_or_default();
+    assert!(!overview.starts_with('：') && overview.contains("被查单位未识别"), "{overview}");
+    // JSON money is exact: a decimal string and integer 分, never a float
+    let v: serde_json::Value = serde_json::from_str(&step(&p, &["clues", "--json"])).unwrap();
+    assert_eq!(v[0]["amount"], "70575.60", "{v}");
+    assert_eq!(v[0]["amount_fen"], 7057560, "{v}");
+    let shown: serde_json::Value = serde_json::from_str(&step(&p, &["clue", "show", &jia, "--json"])).unwrap();
+    assert_eq!(shown["sightings"][0]["amount"], "70575.60", "{shown}");
+}

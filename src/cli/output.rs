@@ -726,7 +726,7 @@ pub fn clues_table(rows: &[crate::ledger::ClueRow]) {
             Cell::new(severity_label(&r.severity)),
             Cell::new(&r.entity),
             Cell::new(r.unit.as_deref().unwrap_or("")),
-            Cell::new(r.amount.map(money).unwrap_or_default()).set_alignment(CellAlignment::Right),
+            Cell::new(r.amount.map(|a| a.to_string()).unwrap_or_default()).set_alignment(CellAlignment::Right),
             Cell::new(r.mark.label()),
             Cell::new(work_label(r.state.as_ref())),
             Cell::new(&r.first_run),
@@ -744,7 +744,7 @@ pub fn clue_view(v: &crate::ledger::ClueView) {
     say!("  领域 area      {}   风险 {}", c.area, severity_label(&c.severity));
     say!("  对象 entity    {}", c.entity);
     say!("  单位 unit      {}", c.unit.as_deref().unwrap_or("-"));
-    say!("  金额 amount    {}", c.amount.map(money).unwrap_or_else(|| "-".into()));
+    say!("  金额 amount    {}", c.amount.map(|a| a.to_string()).unwrap_or_else(|| "-".into()));
     say!("  数据 mark      {} (运行 {})", c.mark.label(), c.last_run);
     say!("  办理 state     {}", work_label(c.state.as_ref()));
     let mut t = table(&["运行 run", "数据截至 as of", "状态 mark", "金额(元)", "证据 evidence", "模型版本 version"]);
@@ -753,7 +753,7 @@ pub fn clue_view(v: &crate::ledger::ClueView) {
             Cell::new(&s.run_id),
             Cell::new(&s.as_of),
             Cell::new(s.mark.label()),
-            Cell::new(s.amount.map(money).unwrap_or_default()).set_alignment(CellAlignment::Right),
+            Cell::new(s.amount.map(|a| a.to_string()).unwrap_or_default()).set_alignment(CellAlignment::Right),
             Cell::new(match &s.evidence {
                 Some(f) if !s.rows.is_empty() => format!("_runs/{}/{f} 行 {:?}", s.run_id, s.rows),
                 _ => String::new(),

@@ -82,6 +82,59 @@ pub fn money_fen(fen: i64) -> String {
     format!("{}{}.{:02}", if fen < 0 { "-" } else { "" }, group(f / 100), f % 100)
 }
 
+/// An amount of money, exactly, in 分: shown as 元 with two decimals (`money_fen`), and in JSON
+/// as a decimal string (`"70575.60"`), never a float.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Yuan(pub i64);
+
+impl Yuan {
+    /// As text for machines: `-1234567.89`, no separators.
+    pub fn plain(self) -> String {
+        let f = self.0.unsigned_abs();
+        format!("{}{}.{:02}", if self.0 < 0 { "-" } else { "" }, f / 100, f % 100)
+    }
+}
+
+impl std::fmt::Display for Yuan {
+    /// As text for people: `1,234,567.89`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&money_fen(self.0))
+    }
+}
+
+impl serde::Serialize for Yuan {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.plain())
+    }
+}
+
+/// Serialises 元 held as a float that came from 分 (a model's total) as a decimal string.
+pub fn yuan_text<S: serde::Serializer>(v: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(y) => s.serialize_some(&Yuan(fen_of(*y))),
+        None => s.serialize_none(),
+    }
+}
+
+/// A float as people read a figure, without binary artefacts: two decimals from 1 up
+/// (70575.59999999999 → 70575.60), at most four significant decimals below (0.3333333 →
+/// 0.3333); whole numbers as they are. Text that is not a float is returned unchanged.
+pub fn float_text(shown: &str) -> String {
+    let Ok(x) = shown.trim().parse::<f64>() else { return shown.to_string() };
+    if !x.is_finite() {
+        return shown.to_string();
+    }
+    if x.fract() == 0.0 && x.abs() < 1e15 {
+        return format!("{x:.0}");
+    }
+    if x.abs() >= 1.0 {
+        return format!("{x:.2}");
+    }
+    let t = format!("{x:.4}");
+    let t = t.trim_end_matches('0').trim_end_matches('.');
+    if t == "0" || t == "-0" { format!("{x:.2e}") } else { t.to_string() }
+}
+
 /// 元 entered by a user (a verification's amounts) as 分.
 pub fn fen_of(yuan: f64) -> i64 {
     (yuan * 100.0).round() as i64
@@ -97,6 +150,21 @@ pub fn money(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn floats_read_as_figures() {
+        assert_eq!(float_text("70575.59999999999"), "70575.60");
+        assert_eq!(float_text("0.30000000000000004"), "0.3");
+        assert_eq!(float_text("0.3333333333333333"), "0.3333");
+        assert_eq!(float_text("1830000"), "1830000");
+        assert_eq!(float_text("-2.5"), "-2.50");
+        assert_eq!(float_text("0.00001234"), "1.23e-5");
+        assert_eq!(float_text("NaN"), "NaN");
+        assert_eq!(float_text("前进村"), "前进村");
+        assert_eq!(Yuan(-123456789).plain(), "-1234567.89");
+        assert_eq!(Yuan(5).to_string(), "0.05");
+        assert_eq!(serde_json::to_string(&Yuan(7057560)).unwrap(), "\"70575.60\"");
+    }
 
     #[test]
     fn folds_full_width_and_trims() {

@@ -471,6 +471,7 @@ pub fn load(path: &FsPath, schema: &Schema) -> Result<Connector> {
             }
             let label = canon_col
                 .map(|cc| cc.label.clone())
+                .or_else(|| c.label.clone())
                 .or_else(|| from.first().filter(|h| !h.starts_with('$')).cloned())
                 .unwrap_or_else(|| cname.clone());
             columns.insert(

@@ -303,6 +303,10 @@ pub struct ColumnSpec {
     /// Meaning of the column (default: the canonical meaning).
     #[serde(default)]
     pub doc: Option<String>,
+    /// What papers, briefs and mails call a column of the project's own (default: the export's
+    /// header; a canonical column keeps its canonical label).
+    #[serde(default)]
+    pub label: Option<String>,
 }
 
 /// A string or a list of strings.

@@ -62,7 +62,10 @@ pub struct ClueRow {
     /// The unit of the directory of inspected units the latest sighting's unit resolved to.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unit_code: Option<String>,
-    pub amount: Option<f64>,
+    /// The amount of the latest sighting that found it, exactly (`"70575.60"` in JSON).
+    pub amount: Option<crate::codes::text::Yuan>,
+    /// The same in integer 分.
+    pub amount_fen: Option<i64>,
     pub first_run: String,
     pub last_run: String,
     pub mark: Mark,
@@ -86,7 +89,8 @@ pub struct Sighting {
     pub as_of: String,
     pub mark: Mark,
     pub unit: Option<String>,
-    pub amount: Option<f64>,
+    /// Exactly (`"70575.60"` in JSON).
+    pub amount: Option<crate::codes::text::Yuan>,
     /// Evidence file in `_runs/<run_id>/` and the row numbers in it.
     pub evidence: Option<String>,
     pub rows: Vec<usize>,
@@ -98,7 +102,8 @@ pub struct Sighting {
 const LIST: &str = "
 SELECT c.clue_id, c.model, c.title, c.area, c.severity, c.entity,
        (SELECT unit FROM sightings u WHERE u.clue_id = c.clue_id AND u.unit IS NOT NULL ORDER BY u.seq DESC LIMIT 1),
-       (SELECT amount FROM sightings a WHERE a.clue_id = c.clue_id AND a.mark <> 'resolved' ORDER BY a.seq DESC LIMIT 1),
+       (SELECT coalesce(a.amount_fen, CAST(round(a.amount * 100) AS INTEGER)) FROM sightings a
+         WHERE a.clue_id = c.clue_id AND a.mark <> 'resolved' ORDER BY a.seq DESC LIMIT 1),
        c.first_run, s.run_id, s.mark,
        (SELECT unit_code FROM sightings u WHERE u.clue_id = c.clue_id AND u.unit IS NOT NULL ORDER BY u.seq DESC LIMIT 1)
 FROM clues c
@@ -121,7 +126,8 @@ fn clue_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ClueRow> {
         severity: r.get(4)?,
         entity: r.get(5)?,
         unit: r.get(6)?,
-        amount: r.get(7)?,
+        amount: r.get::<_, Option<i64>>(7)?.map(crate::codes::text::Yuan),
+        amount_fen: r.get(7)?,
         first_run: r.get(8)?,
         last_run: r.get(9)?,
         mark: Mark::parse(&mark).unwrap_or(Mark::New),
@@ -186,7 +192,7 @@ impl Ledger {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT s.run_id, r.as_of, s.mark, s.unit, s.amount, m.evidence, s.rows, m.version, m.params, m.snapshots
+                "SELECT s.run_id, r.as_of, s.mark, s.unit, coalesce(s.amount_fen, CAST(round(s.amount * 100) AS INTEGER)), m.evidence, s.rows, m.version, m.params, m.snapshots
                  FROM sightings s
                  JOIN runs r ON r.run_id = s.run_id
                  JOIN clues c ON c.clue_id = s.clue_id
@@ -205,7 +211,7 @@ impl Ledger {
                     as_of: r.get(1)?,
                     mark: Mark::parse(&mark).unwrap_or(Mark::New),
                     unit: r.get(3)?,
-                    amount: r.get(4)?,
+                    amount: r.get::<_, Option<i64>>(4)?.map(crate::codes::text::Yuan),
                     evidence: r.get(5)?,
                     rows: rows.and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_default(),
                     model_version: r.get(7)?,

@@ -34,20 +34,17 @@ impl Labels {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => anyhow::bail!("{}: {e}", path.display()),
         }
-        let mut seen: BTreeMap<String, Option<String>> = BTreeMap::new();
-        for d in schema.datasets.values() {
-            for c in d.columns.values() {
-                let label = strip_unit(&c.label);
-                seen.entry(c.name.clone())
-                    .and_modify(|v| {
-                        if v.as_deref() != Some(label.as_str()) {
-                            *v = None;
-                        }
-                    })
-                    .or_insert(Some(label));
+        // a column's label: the canonical schema's (the first dataset's where they differ),
+        // then a project dataset's own (its `label`, or the export's header) — never the bare
+        // column name where any dataset has a label for it
+        let mut headers: BTreeMap<String, String> = BTreeMap::new();
+        for custom in [false, true] {
+            for d in schema.datasets.values().filter(|d| d.is_custom() == custom) {
+                for c in d.columns.values() {
+                    headers.entry(c.name.clone()).or_insert_with(|| strip_unit(&c.label));
+                }
             }
         }
-        let headers = seen.into_iter().filter_map(|(k, v)| Some((k, v?))).collect();
         Ok(Labels { glossary, headers })
     }
 

@@ -109,6 +109,8 @@ pub async fn build(
                 .skip(1)
                 .map(|c| ArrayFormatter::try_new(c.as_ref(), &opts))
                 .collect::<Result<Vec<_>, _>>()?;
+            // floats as figures, never 70575.59999999999
+            let floats: Vec<bool> = batch.columns().iter().skip(1).map(|c| c.data_type().is_floating()).collect();
             for r in 0..batch.num_rows() {
                 // the stored row numbers are the clue's (its id there may be an alias of the
                 // ledger's); without them (an older ledger), every row is checked by id
@@ -116,7 +118,16 @@ pub async fn build(
                 let ours =
                     id == view.clue.clue_id || id == clue || (selected && ledger.resolve(id)? == view.clue.clue_id);
                 if ours {
-                    rows.push(formatters.iter().map(|f| f.value(r).to_string()).collect());
+                    rows.push(
+                        formatters
+                            .iter()
+                            .zip(&floats)
+                            .map(|(f, float)| {
+                                let v = f.value(r).to_string();
+                                if *float { crate::codes::text::float_text(&v) } else { v }
+                            })
+                            .collect(),
+                    );
                 }
             }
         }

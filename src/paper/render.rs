@@ -3,7 +3,6 @@
 //! renders to Markdown, HTML and xlsx; a brief embeds the same sections.
 
 use super::Paper;
-use crate::codes::text::money;
 use crate::doc::{Block, Cell, Document, Section, Table};
 
 fn para(text: String) -> Block {
@@ -26,10 +25,13 @@ fn table(head: Vec<String>, rows: Vec<Vec<String>>) -> Block {
 fn sections(p: &Paper) -> Vec<(&'static str, Vec<Block>)> {
     let c = &p.view.clue;
     let state = c.state.as_ref();
-    let unit = c.unit.clone().unwrap_or_else(|| "(未识别)".into());
-    let mut overview = format!("{unit}：{}。对象 {}", c.title, c.entity);
+    // a clue whose unit column is empty is said so, never opened with a bare `：`
+    let mut overview = match c.unit.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+        Some(unit) => format!("{unit}：{}。对象 {}", c.title, c.entity),
+        None => format!("{}(被查单位未识别)。对象 {}", c.title, c.entity),
+    };
     if let Some(a) = c.amount {
-        overview.push_str(&format!("，涉及金额 {} 元", money(a)));
+        overview.push_str(&format!("，涉及金额 {a} 元"));
     }
     overview.push('。');
     if let Some(d) = &p.model_description {
@@ -74,6 +76,7 @@ fn sections(p: &Paper) -> Vec<(&'static str, Vec<Block>)> {
     } else {
         vec![list(p.basis.clone())]
     };
+    let unit = c.unit.as_deref().map(str::trim).filter(|u| !u.is_empty()).unwrap_or("(未识别)");
     let mut duty = vec![format!("被巡视巡察单位(对象单位)：{unit}")];
     if let Some(s) = state {
         if let Some(t) = &s.routed_to {

@@ -444,7 +444,10 @@ pub fn key_evidence(run: &RunReport, models: &[Model], labels: &Labels) -> HashM
             let mut parts = Vec::new();
             for (i, col) in b.columns().iter().enumerate() {
                 let Ok(f) = ArrayFormatter::try_new(col.as_ref(), &opts) else { continue };
-                let v = f.value(r).to_string();
+                let mut v = f.value(r).to_string();
+                if col.data_type().is_floating() {
+                    v = crate::codes::text::float_text(&v);
+                }
                 if !v.is_empty() {
                     parts.push(format!("{}：{v}", names[i]));
                 }

@@ -30,11 +30,12 @@ pub struct Clue {
     /// and the value names one of its units ([`crate::units`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unit_code: Option<String>,
-    /// Amount involved (元), summed over the evidence rows (for display; see `amount_fen`).
+    /// Amount involved (元), summed over the evidence rows (in JSON a decimal string, from
+    /// `amount_fen`).
+    #[serde(serialize_with = "crate::codes::text::yuan_text")]
     pub amount: Option<f64>,
     /// The same amount in integer 分, summed exactly from the evidence's decimal column: what
     /// the ledger stores and briefs add up.
-    #[serde(skip)]
     pub amount_fen: Option<i64>,
     /// The clue's own severity, when the model returns a `severity` column (`high`, `medium`,
     /// `low`; 高/中/低) that ranks some of its clues above or below its header's default.
@@ -112,7 +113,9 @@ pub struct ModelOutcome {
     pub rows: usize,
     /// Clues.
     pub clues: Vec<Clue>,
-    /// Amount involved over all clues (元), when the model names an amount column.
+    /// Amount involved over all clues (元), when the model names an amount column (in JSON a
+    /// decimal string).
+    #[serde(serialize_with = "crate::codes::text::yuan_text")]
     pub amount: Option<f64>,
     /// Time taken.
     pub elapsed_ms: u64,
