@@ -274,7 +274,8 @@ mod tests {
         let mut code = String::from_utf8(first17.clone()).unwrap();
         code.push(crate::codes::uscc::check_char(&first17).unwrap() as char);
         assert!(crate::codes::uscc::is_valid(&code), "{code}");
-        for s in [code.clone(), format!("供应商{code}、"), format!("USCC{code}"), format!("{code} 91340524300079195J")] {
+        for s in [code.clone(), format!("供应商{code}、"), format!("USCC{code}"), format!("{code} 91340524300079195J")]
+        {
             assert_eq!(m(&s), s);
         }
         // an ID number whose check digit is wrong is still someone's: masked even if it happens

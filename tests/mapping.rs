@@ -307,3 +307,44 @@ fn a_derived_dataset_lands_with_its_lineage_and_never_from_a_failed_input() {
     assert_eq!(code, Some(2));
     assert!(err.contains("deaths: not derived: the ingest of `cremations` failed"), "{err}");
 }
+
+#[test]
+fn a_derived_dataset_folds_and_counts_value_words_as_landing_does() {
+    let p = TestProject::new();
+    p.write(
+        "data/fire.csv",
+        "逝者身份证号,火化日期,来源\n340524198001010013,2024-10-12,火化\n34052419800101001X,2024-11-02,派出所\n",
+    );
+    p.write(
+        "connectors/fire.toml",
+        "name = \"cremations\"\ncustom = true\ndomain = \"registry\"\nlocation = \"data/fire.csv\"\n[format]\ntype = \"csv\"\n[columns]\nid_no = { from = \"逝者身份证号\", type = \"id_card\" }\ncremated_on = { from = \"火化日期\", type = \"date\" }\nsource = { from = \"来源\", type = \"text\" }\n",
+    );
+    p.write(
+        "connectors/deaths.toml",
+        "name = \"deaths\"\nderive = \"SELECT id_no, cremated_on AS death_date, source FROM cremations\"\n",
+    );
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_searchlight"))
+            .arg("--project")
+            .arg(p.root())
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, out, err) = run(&["ingest", "--as-of", "2025-12-31"]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    // 火化 is a synonym of 民政殡葬火化; 派出所 is outside the set: kept, counted and said
+    let rows = run(&["sql", "select source from deaths order by id_no", "--json"]).1;
+    let v: serde_json::Value = serde_json::from_str(&rows).unwrap();
+    assert_eq!(v[0]["source"], "民政殡葬火化", "{rows}");
+    assert_eq!(v[1]["source"], "派出所", "{rows}");
+    assert!(out.contains("deaths.source") && out.contains("「派出所」1"), "{out}");
+    let lake = run(&["lake", "deaths", "--json"]).1;
+    let snaps: serde_json::Value = serde_json::from_str(&lake).unwrap();
+    assert_eq!(snaps[0]["manifest"]["values_outside"]["source"]["派出所"], 1, "{lake}");
+}

@@ -247,7 +247,8 @@ fn relief_by_month(with_head: bool, with_subsidies: bool) -> TestProject {
 }
 
 fn run_json(p: &TestProject) -> serde_json::Value {
-    let (_, out, err) = searchlight(p, &["run", "--model", "relief.paid_after_death", "--as-of", "2025-12-31", "--json"]);
+    let (_, out, err) =
+        searchlight(p, &["run", "--model", "relief.paid_after_death", "--as-of", "2025-12-31", "--json"]);
     serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}\n{err}"))
 }
 

@@ -447,8 +447,8 @@ fn data_notes(b: &Brief) -> Section {
     s.table(t);
     let not: Vec<_> = b.models.iter().filter(|m| !m.checked.looked_everywhere()).collect();
     if !not.is_empty() {
-        let mut t = Table::new(&["模型", "模型名称", "问题领域", "原因"])
-            .caption("未能检查或部分未检查的模型(不代表没有问题)");
+        let mut t =
+            Table::new(&["模型", "模型名称", "问题领域", "原因"]).caption("未能检查或部分未检查的模型(不代表没有问题)");
         for m in not {
             t.push(vec![
                 m.model.clone().into(),

@@ -759,6 +759,7 @@ impl Lake {
         batches: Vec<RecordBatch>,
         provided: Vec<bool>,
         inputs: BTreeMap<String, String>,
+        outside: BTreeMap<String, BTreeMap<String, u64>>,
         opts: &IngestOptions,
     ) -> Result<Outcome> {
         let started = Instant::now();
@@ -780,7 +781,7 @@ impl Lake {
         let landed = async {
             let mut l = Landed::new(b);
             let rows: u64 = batches.iter().map(|x| x.num_rows() as u64).sum();
-            let tally = Tally { rows_read: rows, provided, ..Tally::default() };
+            let tally = Tally { rows_read: rows, provided, outside, ..Tally::default() };
             if b.collapse {
                 l.add(SplitResult {
                     part: None,

@@ -450,7 +450,16 @@ fn sight(
                 tx.execute(
                     "INSERT OR IGNORE INTO clues (clue_id, model, entity, title, area, domain, severity, first_run)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                    params![id, m.model, c.entity, m.title, m.area, m.domain, c.severity.as_deref().unwrap_or(&m.severity), run],
+                    params![
+                        id,
+                        m.model,
+                        c.entity,
+                        m.title,
+                        m.area,
+                        m.domain,
+                        c.severity.as_deref().unwrap_or(&m.severity),
+                        run
+                    ],
                 )?;
                 Mark::New
             }
@@ -639,7 +648,11 @@ mod tests {
             let mut r = report(run, "m", entities, None);
             r.models[0].blind_routes = routes
                 .iter()
-                .map(|d| BlindRoute { route: vec![d.to_string()], title: String::new(), missing: vec![format!("{d}.x")] })
+                .map(|d| BlindRoute {
+                    route: vec![d.to_string()],
+                    title: String::new(),
+                    missing: vec![format!("{d}.x")],
+                })
                 .collect();
             if !routes.is_empty() {
                 r.models[0].status = crate::runner::Status::Partial;
@@ -658,10 +671,7 @@ mod tests {
         assert_eq!((d.count(Mark::Ongoing), d.count(Mark::Resolved)), (1, 1), "{d:?}");
         let mut m = marks(&l);
         m.sort();
-        assert_eq!(
-            m,
-            vec![("a".into(), Mark::Ongoing), ("b".into(), Mark::New), ("c".into(), Mark::Resolved)]
-        );
+        assert_eq!(m, vec![("a".into(), Mark::Ongoing), ("b".into(), Mark::New), ("c".into(), Mark::Resolved)]);
         // another route blind than when b was last seen: b stays; once every route looks, b goes
         let d = l.record(&blind("R4", &["a"], &["subsidy"]), "file:///lake/").unwrap();
         assert_eq!(d.count(Mark::Resolved), 0, "{d:?}");

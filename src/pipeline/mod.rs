@@ -143,6 +143,7 @@ pub async fn derive(lake: &Lake, catalog: &Schema, conn: &Connector, opts: &Inge
     let target = block.schema();
     let opts_cast = CastOptions { safe: false, ..Default::default() };
     let mut landed = Vec::new();
+    let mut outside: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
     for b in &batches {
         let mut cols: Vec<ArrayRef> = Vec::new();
         for f in target.fields() {
@@ -164,6 +165,16 @@ pub async fn derive(lake: &Lake, catalog: &Schema, conn: &Connector, opts: &Inge
         let loose = Arc::new(datafusion::arrow::datatypes::Schema::new(
             target.fields().iter().map(|f| f.as_ref().clone().with_nullable(true)).collect::<Vec<_>>(),
         ));
+        // value words folded onto the canonical ones, and words outside a closed set counted,
+        // as landing does for exports
+        let cols = cols
+            .into_iter()
+            .zip(target.fields())
+            .map(|(col, f)| match block.columns.get(f.name()) {
+                Some(c) => fold_words(col, c, f.name(), &mut outside),
+                None => col,
+            })
+            .collect();
         let batch = RecordBatch::try_new(loose, cols).map_err(|e| e.to_string())?;
         let batch = RecordBatch::try_new(target.clone(), batch.columns().to_vec()).map_err(|_| {
             format!(
@@ -174,7 +185,47 @@ pub async fn derive(lake: &Lake, catalog: &Schema, conn: &Connector, opts: &Inge
         landed.push(batch);
     }
     let provided: Vec<bool> = block.columns.keys().map(|c| out_schema.field_with_name(c).is_ok()).collect();
-    lake.land_derived(conn, landed, provided, inputs, opts).await.map_err(|e| e.to_string())
+    lake.land_derived(conn, landed, provided, inputs, outside, opts).await.map_err(|e| e.to_string())
+}
+
+/// A text column of a derived dataset with its words folded: the connector's `values`, then the
+/// value set's synonyms (在职 → 在职, 离退 → 离退休); a word outside a closed set is kept and
+/// counted in `outside`.
+fn fold_words(
+    col: ArrayRef,
+    c: &crate::connector::Col,
+    name: &str,
+    outside: &mut BTreeMap<String, BTreeMap<String, u64>>,
+) -> ArrayRef {
+    use datafusion::arrow::array::{Array, AsArray, StringArray};
+    if (c.values.is_empty() && c.set.is_none()) || col.data_type() != &datafusion::arrow::datatypes::DataType::Utf8 {
+        return col;
+    }
+    let text = col.as_string::<i32>();
+    let folded: StringArray = (0..text.len())
+        .map(|i| {
+            if text.is_null(i) {
+                return None;
+            }
+            let v = text.value(i);
+            let clean = crate::codes::text::clean(v);
+            let mapped = c.values.get(clean.as_ref()).map(String::as_str).unwrap_or(clean.as_ref());
+            let Some(set) = &c.set else { return Some(mapped.to_string()) };
+            if mapped.is_empty() {
+                return Some(mapped.to_string());
+            }
+            Some(match set.fold(mapped) {
+                Some(w) => w.to_string(),
+                None => {
+                    if !set.open {
+                        *outside.entry(name.to_string()).or_default().entry(mapped.to_string()).or_insert(0) += 1;
+                    }
+                    mapped.to_string()
+                }
+            })
+        })
+        .collect();
+    Arc::new(folded)
 }
 
 /// A derived dataset's query error at its line and column in the connector file (the query's

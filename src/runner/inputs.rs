@@ -13,8 +13,8 @@ use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::logical_expr::LogicalPlan;
 use serde::Serialize;
 
-use crate::lake::Manifest;
 use super::routes::BlindRoute;
+use crate::lake::Manifest;
 use crate::model::Model;
 
 /// Datasets a model reads and the columns it reads of each.

@@ -237,8 +237,12 @@ impl Eval<'_> {
                 let inner = || any_of([l.empty.clone(), r.empty.clone(), unmatched.clone()]);
                 match j.join_type {
                     JoinType::Inner => Facts { empty: inner(), cols: [l.cols.clone(), r.cols.clone()].concat() },
-                    JoinType::Left => Facts { empty: l.empty.clone(), cols: [l.cols.clone(), pad(&r.cols, &r.empty)].concat() },
-                    JoinType::Right => Facts { empty: r.empty.clone(), cols: [pad(&l.cols, &l.empty), r.cols.clone()].concat() },
+                    JoinType::Left => {
+                        Facts { empty: l.empty.clone(), cols: [l.cols.clone(), pad(&r.cols, &r.empty)].concat() }
+                    }
+                    JoinType::Right => {
+                        Facts { empty: r.empty.clone(), cols: [pad(&l.cols, &l.empty), r.cols.clone()].concat() }
+                    }
                     JoinType::Full => Facts {
                         empty: both(l.empty.clone(), r.empty.clone()),
                         cols: [pad(&l.cols, &l.empty), pad(&r.cols, &r.empty)].concat(),
@@ -259,7 +263,9 @@ impl Eval<'_> {
                         let n = plan.schema().fields().len();
                         Facts {
                             empty: all_of(arms.iter().map(|a| a.empty.clone())),
-                            cols: (0..n).map(|k| all_of(arms.iter().map(|a| a.cols.get(k).cloned().flatten()))).collect(),
+                            cols: (0..n)
+                                .map(|k| all_of(arms.iter().map(|a| a.cols.get(k).cloned().flatten())))
+                                .collect(),
                         }
                     }
                 }
@@ -366,10 +372,16 @@ fn aggregate_null(e: &Expr, col: &dyn Fn(&Column) -> Why) -> Why {
 fn rejects(p: &Expr, col: &dyn Fn(&Column) -> Why) -> Why {
     match p {
         Expr::Alias(a) => rejects(&a.expr, col),
-        Expr::BinaryExpr(BinaryExpr { left, op: Operator::And, right }) => either(rejects(left, col), rejects(right, col)),
+        Expr::BinaryExpr(BinaryExpr { left, op: Operator::And, right }) => {
+            either(rejects(left, col), rejects(right, col))
+        }
         Expr::BinaryExpr(BinaryExpr { left, op: Operator::Or, right }) => both(rejects(left, col), rejects(right, col)),
         Expr::IsNotNull(x) | Expr::IsTrue(x) => null(x, col),
-        Expr::IsNull(_) | Expr::IsNotTrue(_) | Expr::IsFalse(_) | Expr::IsNotFalse(_) | Expr::IsUnknown(_)
+        Expr::IsNull(_)
+        | Expr::IsNotTrue(_)
+        | Expr::IsFalse(_)
+        | Expr::IsNotFalse(_)
+        | Expr::IsUnknown(_)
         | Expr::IsNotUnknown(_) => None,
         // a constant FALSE is the model's own choice, not a lack of data
         Expr::Literal(..) => None,
@@ -391,10 +403,7 @@ mod tests {
         let e = Engine::local();
         let tables: BTreeMap<&str, Vec<(&str, DataType)>> = BTreeMap::from([
             ("deaths", vec![("id_no", DataType::Utf8), ("death_date", DataType::Date32)]),
-            (
-                "subsidy",
-                vec![("id_no", DataType::Utf8), ("pay_date", DataType::Date32), ("amount", DataType::Float64)],
-            ),
+            ("subsidy", vec![("id_no", DataType::Utf8), ("pay_date", DataType::Date32), ("amount", DataType::Float64)]),
             (
                 "relief",
                 vec![
@@ -408,7 +417,8 @@ mod tests {
             ("households", vec![("household_id", DataType::Utf8), ("head_id", DataType::Utf8)]),
         ]);
         for (t, cols) in tables {
-            let schema = Arc::new(Schema::new(cols.into_iter().map(|(c, ty)| Field::new(c, ty, true)).collect::<Vec<_>>()));
+            let schema =
+                Arc::new(Schema::new(cols.into_iter().map(|(c, ty)| Field::new(c, ty, true)).collect::<Vec<_>>()));
             e.register_batches(t, schema, Vec::new()).unwrap();
         }
         let plan = e.sql_bound(sql, &Params::new()).await.unwrap().into_optimized_plan().unwrap();
@@ -486,7 +496,8 @@ mod tests {
         // the same columns in predicates that need them
         let s = sight_of("SELECT id_no FROM subsidy WHERE pay_date > DATE '2025-01-01'", &["subsidy.pay_date"]).await;
         assert_eq!(s.blind, Some(vec!["subsidy.pay_date".into()]));
-        let s = sight_of("SELECT s.id_no FROM subsidy s WHERE s.id_no IN (SELECT id_no FROM deaths)", &["deaths"]).await;
+        let s =
+            sight_of("SELECT s.id_no FROM subsidy s WHERE s.id_no IN (SELECT id_no FROM deaths)", &["deaths"]).await;
         assert_eq!(s.blind, Some(vec!["deaths".into()]));
         let s = sight_of(
             "SELECT id_no, max(pay_date) AS last FROM subsidy GROUP BY id_no HAVING max(pay_date) > DATE '2025-01-01'",

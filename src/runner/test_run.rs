@@ -84,7 +84,8 @@ pub async fn run_tests(m: &Model, catalog: &Catalog) -> Result<Vec<CaseResult>, 
         }
         for (entity, columns) in &case.expect {
             let Some(clue) = outcome.clues.iter().find(|c| &c.entity == entity) else {
-                failures.push(format!("`{entity}` has expected values but is not flagged (flagged: {})", shown(&flagged)));
+                failures
+                    .push(format!("`{entity}` has expected values but is not flagged (flagged: {})", shown(&flagged)));
                 continue;
             };
             for (column, want) in columns {
