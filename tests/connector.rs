@@ -352,3 +352,165 @@ async fn parquet_sources_keep_numbers_and_read_text() {
         vec!["340524198001010013|2024-02-01|15000.00", "370802199402210029|2024-02-03|22500.00"]
     );
 }
+
+/// A civil-affairs 低保 roster as many systems print it: a title row, a two-row header with
+/// groups merged over their columns (户主信息 over 姓名 / 身份证号 …, 发放金额 over 1月 … 12月),
+/// the category as a code explained on another sheet, one sheet per year named by the year.
+fn wide_roster(path: &std::path::Path, year: u32, rows: &[(&str, &str, &str, u32, [&str; 12])]) {
+    use rust_xlsxwriter::{Format, Workbook};
+    let mut wb = Workbook::new();
+    let merged = Format::new();
+    let ws = wb.add_worksheet();
+    ws.set_name(format!("{year}年度")).unwrap();
+    ws.merge_range(0, 0, 0, 17, &format!("清河县{year}年城乡低保发放花名册"), &merged).unwrap();
+    ws.merge_range(1, 0, 2, 0, "序号", &merged).unwrap();
+    ws.merge_range(1, 1, 1, 4, "户主信息", &merged).unwrap();
+    ws.merge_range(1, 5, 2, 5, "保障类别", &merged).unwrap();
+    ws.merge_range(1, 6, 1, 17, "发放金额(元)", &merged).unwrap();
+    for (c, h) in ["姓名", "身份证号", "家庭编号", "所在村"].iter().enumerate() {
+        ws.write_string(2, 1 + c as u16, *h).unwrap();
+    }
+    for m in 1..=12u16 {
+        ws.write_string(2, 5 + m, format!("{m}月")).unwrap();
+    }
+    for (i, (name, id, hh, code, months)) in rows.iter().enumerate() {
+        let r = 3 + i as u32;
+        ws.write_number(r, 0, (i + 1) as f64).unwrap();
+        ws.write_string(r, 1, *name).unwrap();
+        ws.write_string(r, 2, *id).unwrap();
+        ws.write_string(r, 3, *hh).unwrap();
+        ws.write_string(r, 4, "前进村").unwrap();
+        ws.write_number(r, 5, *code as f64).unwrap();
+        for (m, v) in months.iter().enumerate() {
+            if !v.is_empty() {
+                ws.write_string(r, 6 + m as u16, *v).unwrap();
+            }
+        }
+    }
+    let codes = wb.add_worksheet();
+    codes.set_name("代码说明").unwrap();
+    for (r, (c, w)) in [("代码", "含义"), ("1", "城市低保"), ("2", "农村低保"), ("3", "特困供养")].iter().enumerate()
+    {
+        codes.write_string(r as u32, 0, *c).unwrap();
+        codes.write_string(r as u32, 1, *w).unwrap();
+    }
+    wb.save(path).unwrap();
+}
+
+#[tokio::test]
+async fn a_wide_roster_with_a_two_row_header_and_a_code_sheet_lands_a_row_per_month_paid() {
+    let p = TestProject::new();
+    let full = ["520", "520", "520", "520", "520", "520", "520", "520", "520", "520", "520", "1,040.00"];
+    let mut part = ["", "", "", "", "", "", "", "", "", "", "", ""];
+    part[..3].copy_from_slice(&["580", "0", "—"]);
+    wide_roster(
+        &p.path("data/2024年低保.xlsx"),
+        2024,
+        &[("黄磊辉", "340524194112207458", "DB1", 2, full), ("周文", "340524198301117484", "DB2", 1, part)],
+    );
+    wide_roster(&p.path("data/2025年低保.xlsx"), 2025, &[("黄磊辉", "340524194112207458", "DB1", 2, full)]);
+    let toml = r#"
+location = "data/*低保.xlsx"
+[format]
+type = "xlsx"
+sheets = ["*年度"]
+header_row = 2
+header_rows = 2
+
+[unpivot]
+columns = '^(\d{1,2})月$'
+into = "pay_month"
+value = "amount"
+year = "$sheet"
+
+[[dataset]]
+name = "relief_payments"
+[dataset.columns]
+household_id = { from = "户主信息/家庭编号" }
+head_name = { from = "户主信息/姓名" }
+head_id = { from = "身份证号" }
+town = { from = "所在村" }
+pay_month = {}
+amount = {}
+
+[[dataset]]
+name = "relief_households"
+[dataset.columns]
+household_id = { from = "家庭编号" }
+head_name = { from = "姓名" }
+head_id = { from = "身份证号" }
+category = { from = "保障类别", values = { sheet = "代码说明" } }
+"#;
+    let c = p.connector("relief", toml);
+    let landed = p.ingest(&c).await.unwrap();
+    let _ = landed;
+    let pay = p.lake().current("relief_payments").await.unwrap().unwrap();
+    // 12 + 12 months paid for 黄磊辉, 1 for 周文 (0 and — are no payment); nothing set aside
+    assert_eq!((pay.rows, pay.rows_quarantined, pay.rows_read), (25, 0, 25), "{pay:?}");
+    let count = pay.unpivot.unwrap();
+    assert_eq!((count.rows, count.cells), (3, 25));
+    let rows = p
+        .rows("select household_id, head_id, pay_month, amount from relief_payments order by pay_month, household_id")
+        .await;
+    assert_eq!(rows[0], "DB1|340524194112207458|2024-01-01|520.00");
+    assert_eq!(rows[1], "DB2|340524198301117484|2024-01-01|580.00");
+    assert!(rows.contains(&"DB1|340524194112207458|2025-12-01|1040.00".to_string()), "{rows:?}");
+    // the households land once each, their category read through the code sheet
+    let hh = p.rows("select household_id, category from relief_households order by household_id").await;
+    assert_eq!(hh, vec!["DB1|农村低保", "DB2|城市低保"]);
+}
+
+#[tokio::test]
+async fn a_repeated_header_name_must_name_its_group_and_null_words_are_counted() {
+    use rust_xlsxwriter::{Format, Workbook};
+    let p = TestProject::new();
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    let f = Format::new();
+    ws.merge_range(0, 0, 0, 1, "村干部", &f).unwrap();
+    ws.merge_range(0, 2, 0, 3, "近亲属", &f).unwrap();
+    ws.merge_range(0, 4, 1, 4, "开工日期", &f).unwrap();
+    for (c, h) in ["姓名", "身份证号", "姓名", "身份证号"].iter().enumerate() {
+        ws.write_string(1, c as u16, *h).unwrap();
+    }
+    // the official written once over his relatives' rows, merged down
+    ws.merge_range(2, 0, 3, 0, "孙立", &f).unwrap();
+    ws.merge_range(2, 1, 3, 1, "340524197001010010", &f).unwrap();
+    for (r, (n, id, d)) in
+        [("孙小立", "340524198001010011", "2024-03-01"), ("孙二", "340524198202020022", "未开工")].iter().enumerate()
+    {
+        ws.write_string(2 + r as u32, 2, *n).unwrap();
+        ws.write_string(2 + r as u32, 3, *id).unwrap();
+        ws.write_string(2 + r as u32, 4, *d).unwrap();
+    }
+    wb.save(p.path("data/kin.xlsx")).unwrap();
+    let toml = |name_from: &str| {
+        format!(
+            r#"
+name = "kin"
+title = "t"
+domain = "test"
+custom = true
+location = "data/kin.xlsx"
+[format]
+type = "xlsx"
+header_rows = 2
+[columns]
+official = {{ from = "村干部/姓名", type = "text" }}
+official_id = {{ from = "$B", type = "id_card" }}
+relative = {{ from = "{name_from}", type = "text" }}
+relative_id = {{ from = "近亲属/身份证号", type = "id_card" }}
+started = {{ from = "开工日期", type = "date", null_words = ["未开工", "无"] }}
+"#
+        )
+    };
+    let c = p.connector("kin", &toml("姓名"));
+    let e = p.ingest(&c).await.unwrap_err().to_string();
+    assert!(e.contains("村干部/姓名") && e.contains("近亲属/姓名") && e.contains("name the group"), "{e}");
+    let c = p.connector("kin", &toml("近亲属/姓名"));
+    let m = p.ingest(&c).await.unwrap().manifest().clone();
+    assert_eq!((m.rows, m.rows_quarantined), (2, 0));
+    assert_eq!(m.flags.get("null_word"), Some(&1), "{:?}", m.flags);
+    let rows = p.rows("select official, official_id, relative, started from kin order by relative_id").await;
+    assert_eq!(rows, vec!["孙立|340524197001010010|孙小立|2024-03-01", "孙立|340524197001010010|孙二|"]);
+}

@@ -81,6 +81,11 @@ pub trait RawRows {
     fn header_unit(&self, _column: usize) -> Option<&'static str> {
         None
     }
+    /// The word a code sheet of the export gives code `code` of mapped column `column`
+    /// (`values = { sheet = "代码说明" }`).
+    fn code_word(&self, _column: usize, _code: &str) -> Option<&str> {
+        None
+    }
 }
 
 /// Landing's note of a valid ID ending in `000` (see [`resolve_truncation`]); never stored.
@@ -163,6 +168,11 @@ pub struct Landing {
     pub provided: Vec<bool>,
     /// The source file.
     pub file: String,
+    /// Rows set aside (each once, however many of its cells failed).
+    pub rows_rejected: usize,
+    /// A wide export's source rows, and the cells of its wide columns that became rows.
+    pub unpivot_rows: u64,
+    pub unpivot_cells: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -182,6 +192,10 @@ struct ColumnPlan {
     set: Option<std::sync::Arc<ValueSet>>,
     /// dataset.column, for messages
     qualified: String,
+    /// words that land as NULL (cleaned)
+    null_words: Vec<String>,
+    /// the export explains its codes on a code sheet
+    code_sheet: bool,
 }
 
 /// The compiled column mapping of one dataset of a connector.
@@ -289,6 +303,8 @@ impl Converter {
                 values: c.values.clone(),
                 set: c.set.clone(),
                 qualified: format!("{dataset}.{name}"),
+                null_words: c.null_words.clone(),
+                code_sheet: c.code_sheet.is_some(),
             });
         }
         let schema = Arc::new(Schema::new(fields));
@@ -399,6 +415,7 @@ impl Converter {
         Landing {
             batch,
             lines,
+            rows_rejected: pass.reject.iter().filter(|r| **r).count(),
             rejected: pass.rejected,
             flagged: pass.flagged,
             rows_read: n,
@@ -406,6 +423,8 @@ impl Converter {
             outside: pass.outside,
             provided,
             file: file.to_string(),
+            unpivot_rows: 0,
+            unpivot_cells: 0,
         }
     }
 }
@@ -523,11 +542,14 @@ impl ColumnPlan {
         pass: &mut Pass,
         column: &str,
     ) -> std::borrow::Cow<'a, str> {
-        if value.is_empty() || (self.values.is_empty() && self.set.is_none()) {
+        if value.is_empty() || (self.values.is_empty() && self.set.is_none() && !self.code_sheet) {
             return value;
         }
-        let mapped = match self.values.get(value.as_ref()) {
-            Some(t) => std::borrow::Cow::Borrowed(t.as_str()),
+        let mapped = match raw
+            .code_word(self.index, value.as_ref())
+            .or_else(|| self.values.get(value.as_ref()).map(String::as_str))
+        {
+            Some(t) => std::borrow::Cow::Owned(t.to_string()),
             None => value,
         };
         let Some(set) = &self.set else { return mapped };
@@ -549,6 +571,22 @@ impl ColumnPlan {
                 mapped
             }
         }
+    }
+
+    /// The cell of this column as landing reads it: a word of `null_words` is no value (and is
+    /// counted as a `null_word` flag).
+    fn cell_in<'a>(&'a self, raw: &'a dyn RawRows, row: usize, pass: &mut Pass, column: &str) -> Cell<'a> {
+        let cell = self.cell(raw, row);
+        if !self.null_words.is_empty()
+            && let Cell::Text(t) = &cell
+        {
+            let word = text::clean(t);
+            if self.null_words.iter().any(|w| *w == word) {
+                pass.flag(raw, row, column, &word, "null_word", "表示“无”的文字(null_words)，按空值入湖");
+                return Cell::Empty;
+            }
+        }
+        cell
     }
 
     /// The cell of this column, or the column's default where the export has none.
@@ -574,7 +612,7 @@ impl ColumnPlan {
                         b.append_null();
                         continue;
                     }
-                    let cell = self.cell(raw, row);
+                    let cell = self.cell_in(raw, row, pass, &column);
                     let parsed = if matches!(cell, Cell::Empty) {
                         Err(None)
                     } else if let Some(e) = formula_error(&cell) {
@@ -616,7 +654,7 @@ impl ColumnPlan {
                         b.append_null();
                         continue;
                     }
-                    let cell = self.cell(raw, row);
+                    let cell = self.cell_in(raw, row, pass, &column);
                     if let Some((code, reason)) = formula_error(&cell) {
                         pass.reject_row(raw, row, &column, &cell.display(), code, reason);
                         b.append_null();
@@ -802,7 +840,7 @@ impl ColumnPlan {
                 }
                 continue;
             }
-            let cell = self.cell(raw, row);
+            let cell = self.cell_in(raw, row, pass, &column);
             // a failed lookup (`#N/A`) in an ID or account column is no code either
             if let Some((code, reason)) = formula_error(&cell) {
                 pass.reject_row(raw, row, column, &cell.display(), code, reason);

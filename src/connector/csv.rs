@@ -17,7 +17,7 @@ impl super::FormatReader for CsvReader {
     fn scanner(&self, chunk_bytes: u64) -> Option<Scanner> {
         Some(Scanner::new(
             Some(self.delimiter()),
-            self.0.header_row,
+            self.last_header_row(),
             chunk_bytes,
             self.0.encoding == super::Encoding::Auto,
         ))
@@ -30,7 +30,7 @@ impl super::FormatReader for CsvReader {
             return Err(Error::Input {
                 file: file.display.clone(),
                 line: scan.lines,
-                message: format!("no header row: `header_row = {}` but the file ends first", self.0.header_row),
+                message: format!("no header row: `header_row = {}` but the file ends first", self.last_header_row()),
             });
         }
         let encoding = chunk::resolve(self.0.encoding, &scan.head, scan.utf8);
@@ -49,25 +49,43 @@ impl super::FormatReader for CsvReader {
             .flexible(true)
             .delimiter(self.delimiter())
             .from_reader(head.as_bytes());
-        let header = rdr.records().nth(self.0.header_row - 1).and_then(|r| r.ok()).ok_or_else(|| Error::Input {
-            file: file.display.clone(),
-            line: header_line,
-            message: "cannot read the header row".into(),
-        })?;
-        let headers: Vec<String> = header.iter().map(str::to_string).collect();
-        let mapping = super::map_headers(conn, &headers, &file.display, header_line)?;
-        Ok(FileLayout { encoding: Some(encoding), mapping, header_len: headers.len() })
+        let rows: Vec<Vec<String>> = rdr
+            .records()
+            .skip(self.0.header_row - 1)
+            .take(self.0.header_rows.max(1))
+            .map(|r| r.map(|r| r.iter().map(str::to_string).collect()))
+            .collect::<std::result::Result<_, _>>()
+            .ok()
+            .filter(|rows: &Vec<Vec<String>>| rows.len() == self.0.header_rows.max(1))
+            .ok_or_else(|| Error::Input {
+                file: file.display.clone(),
+                line: header_line,
+                message: "cannot read the header row".into(),
+            })?;
+        let headers = super::header_names(&rows);
+        let mut mapping = super::map_headers(conn, &headers, &file.display, header_line)?;
+        let wide = conn.wide_columns(&headers, &mut mapping, None, file.name(), &file.display, header_line)?;
+        Ok(FileLayout { encoding: Some(encoding), mapping, header_len: headers.len(), wide })
     }
 
     fn decode(&self, conn: &Connector, split: &Split, bytes: Bytes) -> Result<Vec<Landing>> {
         let file = &split.file;
         let text = super::decode_text(conn, split, &bytes)?;
         let rows = CsvRows::parse(&text, self.delimiter(), split.first_line, file, &conn.spec.totals_markers);
-        Ok(conn.convert(&rows, &file.file.display, None))
+        if file.wide.is_empty() {
+            Ok(conn.convert(&rows, &file.file.display, None))
+        } else {
+            Ok(conn.convert_wide(&rows, &file.wide, &file.file.display, None))
+        }
     }
 }
 
 impl CsvReader {
+    /// The last row of the header: data starts after it.
+    fn last_header_row(&self) -> usize {
+        self.0.header_row + self.0.header_rows.max(1) - 1
+    }
+
     fn delimiter(&self) -> u8 {
         let mut buf = [0u8; 4];
         let s = self.0.delimiter.encode_utf8(&mut buf);

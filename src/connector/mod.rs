@@ -22,6 +22,7 @@ mod ndjson;
 mod parquet;
 pub mod skeleton;
 pub mod spec;
+pub mod unpivot;
 pub mod value;
 mod xlsx;
 
@@ -81,6 +82,8 @@ pub struct Connector {
     pub source: Source,
     /// The datasets it lands, in declaration order.
     pub blocks: Vec<Block>,
+    /// A wide export turned into rows.
+    pub unpivot: Option<unpivot::Unpivot>,
 }
 
 /// Where a connector's rows come from.
@@ -149,6 +152,31 @@ pub struct Col {
     pub doc: String,
     /// Chinese label.
     pub label: String,
+    /// Words that land as NULL (cleaned).
+    pub null_words: Vec<String>,
+    /// The workbook sheet that explains this column's codes (`values = { sheet = "代码说明" }`).
+    pub code_sheet: Option<CodeSheet>,
+}
+
+/// A code sheet: a sheet of the same workbook with a code column and a word column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeSheet {
+    /// The sheet's name.
+    pub sheet: String,
+    /// The code column's header (default: the first column).
+    pub code: Option<String>,
+    /// The word column's header (default: the column after the code).
+    pub word: Option<String>,
+}
+
+/// `values = { sheet = "…", code = "…", word = "…" }` is a code sheet, not a word map.
+fn code_sheet_of(values: &IndexMap<String, toml::Value>) -> Option<CodeSheet> {
+    let text = |k: &str| values.get(k).and_then(|v| v.as_str()).map(str::to_string);
+    let only = values.keys().all(|k| matches!(k.as_str(), "sheet" | "code" | "word"));
+    match (only, text("sheet")) {
+        (true, Some(sheet)) => Some(CodeSheet { sheet, code: text("code"), word: text("word") }),
+        _ => None,
+    }
 }
 
 impl Col {
@@ -425,7 +453,13 @@ pub fn load(path: &FsPath, schema: &Schema) -> Result<Connector> {
                     at("a derived dataset's columns come from its query: declare only `type` and `doc`".into()),
                 );
             }
-            if !derived && from.is_empty() && c.default.is_none() && !c.nullable {
+            let wide_target = spec.unpivot.as_ref().is_some_and(|u| u.into == *cname || u.value == *cname);
+            if wide_target && !from.is_empty() {
+                return Err(at(format!(
+                    "column `{cname}` comes from [unpivot]: drop its `from` (the wide columns are given by `unpivot.columns`)"
+                )));
+            }
+            if !derived && !wide_target && from.is_empty() && c.default.is_none() && !c.nullable {
                 return Err(at(format!(
                     "column `{cname}` needs `from` (the export's header), or `default = …` / `nullable = true` when the export lacks it"
                 )));
@@ -436,8 +470,15 @@ pub fn load(path: &FsPath, schema: &Schema) -> Result<Connector> {
                     scalar_text(v).ok_or_else(|| at(format!("column `{cname}`: `default` must be a single value")))?,
                 ),
             };
+            // `values = { sheet = "代码说明" }`: the words come from a code sheet of the workbook
+            let code_sheet = code_sheet_of(&c.values);
+            if code_sheet.is_some() && !matches!(source, Source::Files { format: FormatSpec::Xlsx(_), .. }) {
+                return Err(at(format!(
+                    "column `{cname}`: `values = {{ sheet = … }}` reads a code sheet of a workbook; this export is not one"
+                )));
+            }
             let mut values = IndexMap::new();
-            for (word, v) in &c.values {
+            for (word, v) in c.values.iter().filter(|_| code_sheet.is_none()) {
                 let target = match (kind, v) {
                     (ColumnType::Bool, toml::Value::Boolean(b)) => b.to_string(),
                     (ColumnType::Text, toml::Value::String(s)) => s.clone(),
@@ -489,6 +530,8 @@ pub fn load(path: &FsPath, schema: &Schema) -> Result<Connector> {
                     extra: c.extra,
                     doc: c.doc.clone().or_else(|| canon_col.map(|cc| cc.doc.clone())).unwrap_or_default(),
                     label,
+                    null_words: c.null_words.iter().map(|w| text::clean(w).into_owned()).collect(),
+                    code_sheet,
                 },
             );
         }
@@ -508,6 +551,8 @@ pub fn load(path: &FsPath, schema: &Schema) -> Result<Connector> {
                     extra: false,
                     doc: cc.doc.clone(),
                     label: cc.label.clone(),
+                    null_words: Vec::new(),
+                    code_sheet: None,
                 });
             }
         }
@@ -563,8 +608,24 @@ pub fn load(path: &FsPath, schema: &Schema) -> Result<Connector> {
             converter,
         });
     }
+    let unpivot = match &spec.unpivot {
+        None => None,
+        Some(u) => {
+            let at = |message: String| loc.error(None, "[unpivot]", message);
+            match &source {
+                Source::Files { format: FormatSpec::Csv(_) | FormatSpec::Xlsx(_), .. } => {}
+                _ => return Err(at("[unpivot] turns the columns of a CSV export or a workbook into rows".into())),
+            }
+            let names: Vec<&str> = blocks.iter().flat_map(|b| b.columns.keys().map(String::as_str)).collect();
+            let compiled = unpivot::Unpivot::compile(u, |n| {
+                names.iter().enumerate().filter(|(_, c)| **c == n).map(|(i, _)| i).collect()
+            })
+            .map_err(at)?;
+            Some(compiled)
+        }
+    };
     let spec_hash = blake3::hash(text.as_bytes()).to_hex()[..16].to_string();
-    Ok(Connector { id, spec, path: path.to_path_buf(), spec_hash, source, blocks })
+    Ok(Connector { id, spec, path: path.to_path_buf(), spec_hash, source, blocks, unpivot })
 }
 
 /// Loads every `*.toml` in `dir`, sorted by file name. Each file succeeds or fails on its own;
@@ -646,6 +707,8 @@ pub struct FilePlan {
     pub mapping: Vec<Mapped>,
     /// Number of columns in the header (text formats).
     pub header_len: usize,
+    /// The wide columns that become rows (`[unpivot]`).
+    pub wide: Vec<unpivot::WideColumn>,
 }
 
 /// What a format reader learned about one file in pass one.
@@ -657,6 +720,8 @@ pub struct FileLayout {
     pub mapping: Vec<Mapped>,
     /// Header width (text formats).
     pub header_len: usize,
+    /// The wide columns that become rows (`[unpivot]`), mapped after the connector's columns.
+    pub wide: Vec<unpivot::WideColumn>,
 }
 
 /// One independent unit of decoding work: a whole file, or a chunk of a text file.
@@ -954,6 +1019,49 @@ impl Connector {
             .map_err(|e| Error::Store { file: f.display.clone(), source: e })
     }
 
+    /// Converts the rows of a wide export: each cell of its wide columns (columns `base..` of
+    /// `raw`) that holds a value becomes a row.
+    pub(crate) fn convert_wide(
+        &self,
+        raw: &dyn convert::RawRows,
+        wide: &[unpivot::WideColumn],
+        file: &str,
+        sheet: Option<&str>,
+    ) -> Vec<Landing> {
+        let Some(u) = &self.unpivot else { return self.convert(raw, file, sheet) };
+        let base = self.input_columns().count();
+        let rows = unpivot::Unpivoted::new(raw, u, wide, base);
+        let mut out = self.convert(&rows, file, sheet);
+        for l in &mut out {
+            l.unpivot_rows = rows.source_rows as u64;
+            l.unpivot_cells = convert::RawRows::len(&rows) as u64;
+        }
+        out
+    }
+
+    /// The wide columns of an export with these headers, with their export columns appended to
+    /// `mapping` (none without `[unpivot]`).
+    pub(crate) fn wide_columns(
+        &self,
+        headers: &[String],
+        mapping: &mut Vec<Mapped>,
+        sheet: Option<&str>,
+        file_name: &str,
+        shown: &str,
+        line: u64,
+    ) -> Result<Vec<unpivot::WideColumn>> {
+        let Some(u) = &self.unpivot else { return Ok(Vec::new()) };
+        let wide = u.plan(headers, sheet, file_name).map_err(|message| Error::Input {
+            file: shown.to_string(),
+            line,
+            message,
+        })?;
+        for w in &wide {
+            mapping.push(Mapped::Column(w.index, value::unit_in_header(&w.header)));
+        }
+        Ok(wide)
+    }
+
     /// Pass two: decodes one split (CPU-bound; call from a blocking thread).
     pub fn decode(&self, split: &Split, bytes: Bytes) -> Result<Vec<Landing>> {
         reader(self.format()).decode(self, split, bytes)
@@ -973,6 +1081,7 @@ fn file_plan(
         encoding: layout.encoding,
         mapping: layout.mapping,
         header_len: layout.header_len,
+        wide: layout.wide,
     }))
 }
 
@@ -1019,6 +1128,8 @@ fn similarity(a: &str, b: &str) -> f64 {
 /// error, unless it is `nullable` or has a `default`.
 pub(crate) fn map_headers(conn: &Connector, headers: &[String], file: &str, line: u64) -> Result<Vec<Mapped>> {
     let keys: Vec<String> = headers.iter().map(|h| header_key(h)).collect();
+    // the column's own name under a group (`近亲属/姓名` → `姓名`)
+    let leaves: Vec<&str> = keys.iter().map(|k| k.rsplit('/').next().unwrap_or(k)).collect();
     let mut out = Vec::new();
     for (name, col) in conn.input_columns() {
         let mut found = None;
@@ -1026,9 +1137,43 @@ pub(crate) fn map_headers(conn: &Connector, headers: &[String], file: &str, line
             match want.as_str() {
                 "$file" => found = Some(Mapped::FileName),
                 "$sheet" => found = Some(Mapped::SheetName),
+                w if column_ref(w).is_some() => {
+                    let i = column_ref(w).expect("checked");
+                    if i >= headers.len() {
+                        return Err(Error::Input {
+                            file: file.to_string(),
+                            line,
+                            message: format!(
+                                "column `{name}` is mapped from column {w}, but the export has {} columns",
+                                headers.len()
+                            ),
+                        });
+                    }
+                    found = Some(Mapped::Column(i, value::unit_in_header(&headers[i])));
+                }
                 w => {
                     let k = header_key(w);
                     found = keys.iter().position(|h| *h == k).map(|i| Mapped::Column(i, value::unit_in_header(w)));
+                    // a column's own name under a group header, when only one group has it
+                    if found.is_none() && !k.contains('/') {
+                        let under: Vec<usize> = (0..keys.len()).filter(|&i| leaves[i] == k && keys[i] != k).collect();
+                        match under.as_slice() {
+                            [] => {}
+                            [i] => found = Some(Mapped::Column(*i, value::unit_in_header(w))),
+                            several => {
+                                let names: Vec<&str> = several.iter().map(|&i| headers[i].as_str()).collect();
+                                return Err(Error::Input {
+                                    file: file.to_string(),
+                                    line,
+                                    message: format!(
+                                        "column `{name}` is mapped from `{w}`, which is under several groups: {} — name the group (`from = \"{}\"`), or the column by letter (`from = \"$C\"`)",
+                                        names.join(", "),
+                                        names[0]
+                                    ),
+                                });
+                            }
+                        }
+                    }
                 }
             }
             if found.is_some() {
@@ -1060,4 +1205,58 @@ pub(crate) fn map_headers(conn: &Connector, headers: &[String], file: &str, line
         }
     }
     Ok(out)
+}
+
+/// A column by its spreadsheet letter (`$C`, `$AB`) or 1-based position (`$3`): its 0-based
+/// index.
+pub(crate) fn column_ref(w: &str) -> Option<usize> {
+    let r = w.strip_prefix('$')?;
+    if r.is_empty() || r.len() > 3 {
+        return None;
+    }
+    if r.bytes().all(|b| b.is_ascii_digit()) {
+        return r.parse::<usize>().ok().filter(|&n| n >= 1).map(|n| n - 1);
+    }
+    if r.bytes().all(|b| b.is_ascii_uppercase()) {
+        let n = r.bytes().fold(0usize, |n, b| n * 26 + (b - b'A' + 1) as usize);
+        return Some(n - 1);
+    }
+    None
+}
+
+/// The names of an export's columns from its header rows. One row: the names as they are.
+/// Several (a group row over its columns, 村干部 over 姓名 / 身份证号): `组/列`, joined from the
+/// top, with a part left out where it is empty or repeats the part above (a cell merged down
+/// over both rows). A group written once over its columns (a text export of a merged header) is
+/// carried right over the columns under it.
+pub(crate) fn header_names(rows: &[Vec<String>]) -> Vec<String> {
+    let width = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let cell = |r: usize, c: usize| rows[r].get(c).map(|s| s.trim().to_string()).unwrap_or_default();
+    let mut grid: Vec<Vec<String>> = (0..rows.len()).map(|r| (0..width).map(|c| cell(r, c)).collect()).collect();
+    let last = rows.len().saturating_sub(1);
+    for r in 0..last {
+        for c in 1..width {
+            // empty above a named column, right after a group: still that group
+            if grid[r][c].is_empty()
+                && !grid[last][c].is_empty()
+                && !grid[r][c - 1].is_empty()
+                && !grid[last][c - 1].is_empty()
+                && grid[r][c - 1] != grid[last][c - 1]
+            {
+                grid[r][c] = grid[r][c - 1].clone();
+            }
+        }
+    }
+    (0..width)
+        .map(|c| {
+            let mut parts: Vec<&str> = Vec::new();
+            for row in &grid {
+                let p = row[c].as_str();
+                if !p.is_empty() && parts.last() != Some(&p) {
+                    parts.push(p);
+                }
+            }
+            parts.join("/")
+        })
+        .collect()
 }

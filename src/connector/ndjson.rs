@@ -47,7 +47,7 @@ impl super::FormatReader for NdjsonReader {
             },
             other => other,
         })?;
-        Ok(FileLayout { encoding: Some(encoding), mapping, header_len: keys.len() })
+        Ok(FileLayout { encoding: Some(encoding), mapping, header_len: keys.len(), wide: Vec::new() })
     }
 
     fn decode(&self, conn: &Connector, split: &Split, bytes: Bytes) -> Result<Vec<Landing>> {

@@ -92,6 +92,28 @@ pub struct ConnectorSpec {
     /// Several datasets from one export.
     #[serde(default)]
     pub dataset: Vec<BlockSpec>,
+    /// A wide export (a column per month) landed as a row per cell.
+    #[serde(default)]
+    pub unpivot: Option<UnpivotSpec>,
+}
+
+/// `[unpivot]`: which columns of a wide export become rows ([`super::unpivot`]).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnpivotSpec {
+    /// The headers that become rows: a regular expression; its first capture is the period.
+    pub columns: String,
+    /// The column the header's period lands in.
+    pub into: String,
+    /// The column each cell lands in.
+    pub value: String,
+    /// Where the year comes from when the headers name months only: `$sheet`, `$file`, or a
+    /// year (`"2025"`).
+    #[serde(default)]
+    pub year: Option<String>,
+    /// The year inside the sheet or file name (default `(\d{4})`).
+    #[serde(default)]
+    pub year_pattern: Option<String>,
 }
 
 impl ConnectorSpec {
@@ -230,19 +252,33 @@ pub struct CsvOptions {
     /// 1-based row holding the column headers; rows above it are titles (default 1).
     #[serde(default = "one")]
     pub header_row: usize,
+    /// How many rows the header spans from `header_row` (default 1); columns are then named
+    /// `组/列`.
+    #[serde(default = "one")]
+    pub header_rows: usize,
 }
 
 /// Options of `type = "xlsx"`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct XlsxOptions {
-    /// Sheets to read: names, or `["*"]` for every sheet (stacked, as one sheet per township is
-    /// common). Default: the first sheet.
+    /// Sheets to read: names or patterns (`"*年度"`, `"*"` for every sheet: stacked, as one sheet
+    /// per township is common). A pattern may match differently named sheets in each file.
+    /// Default: the first sheet.
     #[serde(default)]
     pub sheets: Vec<String>,
-    /// 1-based row holding the column headers on every sheet (default 1).
+    /// 1-based row holding the column headers on every sheet (the first of them, with
+    /// `header_rows`; default 1).
     #[serde(default = "one")]
     pub header_row: usize,
+    /// How many rows the header spans (a group row merged over its columns: 2); columns are then
+    /// named `组/列` (`近亲属/姓名`). Default 1.
+    #[serde(default = "one")]
+    pub header_rows: usize,
+    /// Columns (by header, as in `from`) whose empty cells take the value above: a roster that
+    /// writes the official once over his relatives' rows without merging the cells.
+    #[serde(default)]
+    pub fill_down: Vec<String>,
 }
 
 /// Options of `type = "ndjson"`.
@@ -307,6 +343,10 @@ pub struct ColumnSpec {
     /// header; a canonical column keeps its canonical label).
     #[serde(default)]
     pub label: Option<String>,
+    /// Words that mean "no value" in this column (`["未开工", "无", "—"]` in a date column): they
+    /// land as NULL, each counted as a `null_word` flag, never a failed row.
+    #[serde(default)]
+    pub null_words: Vec<String>,
 }
 
 /// A string or a list of strings.

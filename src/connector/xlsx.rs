@@ -51,18 +51,24 @@ impl XlsxReader {
         let mut book = calamine::open_workbook_auto_from_rs(Cursor::new(bytes))
             .map_err(|e| err(0, format!("not a readable workbook: {e}")))?;
         let names = book.sheet_names();
-        let chosen: Vec<String> = if self.0.sheets.is_empty() {
-            names.first().cloned().into_iter().collect()
-        } else if self.0.sheets.iter().any(|s| s == "*") {
-            names.clone()
-        } else {
-            for s in &self.0.sheets {
-                if !names.contains(s) {
-                    return Err(err(0, format!("sheet `{s}` not found (sheets: {})", names.join(", "))));
+        // code sheets explain codes; they are not data
+        let code_sheets: Vec<&super::CodeSheet> =
+            conn.input_columns().filter_map(|(_, c)| c.code_sheet.as_ref()).collect();
+        let data_names: Vec<String> =
+            names.iter().filter(|n| !code_sheets.iter().any(|c| &c.sheet == *n)).cloned().collect();
+        let chosen = choose_sheets(&self.0.sheets, &data_names).map_err(|m| err(0, m))?;
+        let mut codes: Vec<Option<std::collections::HashMap<String, String>>> = Vec::new();
+        for (_, c) in conn.input_columns() {
+            codes.push(match &c.code_sheet {
+                None => None,
+                Some(cs) => {
+                    let range = book.worksheet_range(&cs.sheet).map_err(|e| {
+                        err(0, format!("code sheet `{}`: {e} (sheets: {})", cs.sheet, names.join(", ")))
+                    })?;
+                    Some(code_map(&range, cs).map_err(|m| err(0, format!("code sheet `{}`: {m}", cs.sheet)))?)
                 }
-            }
-            self.0.sheets.clone()
-        };
+            });
+        }
         let mut out = Vec::new();
         for sheet in chosen {
             let mut range = book.worksheet_range(&sheet).map_err(|e| err(0, format!("sheet `{sheet}`: {e}")))?;
@@ -83,20 +89,48 @@ impl XlsxReader {
                 ));
             }
             let header_rel = (header_abs - 1 - row0) as usize;
-            let headers: Vec<String> = (0..range.width())
-                .map(|c| match range.get((header_rel, c)) {
-                    Some(Data::Empty) | None => String::new(),
-                    Some(d) => d.to_string(),
+            let spans = self.0.header_rows.max(1);
+            let header_rows: Vec<Vec<String>> = (header_rel..(header_rel + spans).min(range.height()))
+                .map(|r| {
+                    (0..range.width())
+                        .map(|c| match range.get((r, c)) {
+                            Some(Data::Empty) | None => String::new(),
+                            Some(d) => d.to_string(),
+                        })
+                        .collect()
                 })
                 .collect();
+            let headers = super::header_names(&header_rows);
             let location = format!("{shown} [{sheet}]");
-            let mapping = super::map_headers(conn, &headers, &location, header_abs as u64)?;
-            let rows: Vec<usize> = (header_rel + 1..range.height())
+            let mut mapping = super::map_headers(conn, &headers, &location, header_abs as u64)?;
+            let wide = conn.wide_columns(
+                &headers,
+                &mut mapping,
+                Some(&sheet),
+                file.file.name(),
+                &location,
+                header_abs as u64,
+            )?;
+            let first = header_rel + spans;
+            fill_down(&mut range, &headers, &self.0.fill_down, first).map_err(|m| err(header_abs as u64, m))?;
+            let rows: Vec<usize> = (first..range.height())
                 .filter(|&r| (0..range.width()).any(|c| !matches!(range.get((r, c)), Some(Data::Empty) | None)))
                 .collect();
-            let raw = SheetRows { range: &range, rows, mapping, row0, sheet: &sheet, file_name: file.file.name() };
+            let raw = SheetRows {
+                range: &range,
+                rows,
+                mapping,
+                row0,
+                sheet: &sheet,
+                file_name: file.file.name(),
+                codes: &codes,
+            };
             let _ = col0;
-            out.extend(conn.convert(&raw, shown, Some(&sheet)));
+            if wide.is_empty() {
+                out.extend(conn.convert(&raw, shown, Some(&sheet)));
+            } else {
+                out.extend(conn.convert_wide(&raw, &wide, shown, Some(&sheet)));
+            }
         }
         Ok(out)
     }
@@ -109,6 +143,47 @@ struct SheetRows<'a> {
     row0: u32,
     sheet: &'a str,
     file_name: &'a str,
+    /// per input column, the code sheet's code → word
+    codes: &'a [Option<std::collections::HashMap<String, String>>],
+}
+
+/// A code sheet's code → word: its header row is the first row with text; the code column is
+/// `code` (default the first), the word column `word` (default the next one).
+fn code_map(
+    range: &Range<Data>,
+    cs: &super::CodeSheet,
+) -> std::result::Result<std::collections::HashMap<String, String>, String> {
+    let text = |d: Option<&Data>| match d {
+        Some(Data::Empty) | None => String::new(),
+        Some(Data::Float(f)) if f.fract() == 0.0 => format!("{}", *f as i64),
+        Some(d) => crate::codes::text::clean(&d.to_string()).trim().to_string(),
+    };
+    let header = (0..range.height())
+        .find(|&r| (0..range.width()).any(|c| !text(range.get((r, c))).is_empty()))
+        .ok_or("the sheet is empty")?;
+    let headers: Vec<String> = (0..range.width()).map(|c| text(range.get((header, c)))).collect();
+    let find = |want: &Option<String>, default: usize| -> std::result::Result<usize, String> {
+        match want {
+            None => Ok(default),
+            Some(w) => {
+                let k = super::header_key(w);
+                headers
+                    .iter()
+                    .position(|h| super::header_key(h) == k)
+                    .ok_or_else(|| format!("no column `{w}` (headers: {})", headers.join(", ")))
+            }
+        }
+    };
+    let code = find(&cs.code, 0)?;
+    let word = find(&cs.word, code + 1)?;
+    let mut out = std::collections::HashMap::new();
+    for r in header + 1..range.height() {
+        let (c, w) = (text(range.get((r, code))), text(range.get((r, word))));
+        if !c.is_empty() && !w.is_empty() {
+            out.insert(c, w);
+        }
+    }
+    Ok(out)
 }
 
 fn to_cell(d: &Data) -> Cell<'_> {
@@ -136,6 +211,79 @@ fn error_text(e: &calamine::CellErrorType) -> &'static str {
         Value => "#VALUE!",
         GettingData => "#GETTING_DATA",
     }
+}
+
+/// The sheets to read: the first; or those the names and patterns (`*`, `*年度`) choose, in
+/// workbook order. A name that is not there, or a pattern that matches nothing, is an error
+/// that lists the sheets.
+pub(crate) fn choose_sheets(wanted: &[String], names: &[String]) -> std::result::Result<Vec<String>, String> {
+    if wanted.is_empty() {
+        return Ok(names.first().cloned().into_iter().collect());
+    }
+    let mut chosen = Vec::new();
+    for w in wanted {
+        let is_pattern = w.contains(['*', '?', '[']);
+        let matcher = if is_pattern {
+            Some(globset::Glob::new(w).map_err(|e| format!("sheet pattern `{w}`: {e}"))?.compile_matcher())
+        } else {
+            None
+        };
+        let hits: Vec<&String> = names
+            .iter()
+            .filter(|n| match &matcher {
+                Some(m) => m.is_match(n.as_str()),
+                None => *n == w,
+            })
+            .collect();
+        if hits.is_empty() {
+            let what = if is_pattern { "no sheet matches" } else { "sheet not found:" };
+            return Err(format!("{what} `{w}` (sheets: {})", names.join(", ")));
+        }
+        for h in hits {
+            if !chosen.contains(h) {
+                chosen.push(h.clone());
+            }
+        }
+    }
+    // workbook order
+    Ok(names.iter().filter(|n| chosen.contains(n)).cloned().collect())
+}
+
+/// Gives the empty cells of the `fill_down` columns the value above them, from row `first`.
+fn fill_down(
+    range: &mut Range<Data>,
+    headers: &[String],
+    columns: &[String],
+    first: usize,
+) -> std::result::Result<(), String> {
+    for want in columns {
+        let key = super::header_key(want);
+        let c = super::column_ref(want)
+            .or_else(|| headers.iter().position(|h| super::header_key(h) == key))
+            .or_else(|| {
+                let under: Vec<usize> = (0..headers.len())
+                    .filter(|&i| super::header_key(&headers[i]).rsplit('/').next() == Some(&key))
+                    .collect();
+                (under.len() == 1).then(|| under[0])
+            })
+            .ok_or_else(|| format!("fill_down: no column `{want}` (headers: {})", headers.join(", ")))?;
+        let mut above: Option<Data> = None;
+        for r in first..range.height() {
+            match range.get((r, c)) {
+                Some(Data::Empty) | None => {
+                    // only inside the table: a row with anything else in it
+                    let row_has_data =
+                        (0..range.width()).any(|x| x != c && !matches!(range.get((r, x)), Some(Data::Empty) | None));
+                    if let (Some(v), true) = (&above, row_has_data) {
+                        let start = range.start().unwrap_or((0, 0));
+                        range.set_value((start.0 + r as u32, start.1 + c as u32), v.clone());
+                    }
+                }
+                Some(d) => above = Some(d.clone()),
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Fills every cell of each merged region with the value of its top-left cell: a merged
@@ -176,6 +324,10 @@ impl RawRows for SheetRows<'_> {
 
     fn header_unit(&self, column: usize) -> Option<&'static str> {
         super::convert::mapped_unit(&self.mapping, column)
+    }
+
+    fn code_word(&self, column: usize, code: &str) -> Option<&str> {
+        self.codes.get(column)?.as_ref()?.get(code).map(String::as_str)
     }
 
     fn line(&self, row: usize) -> u64 {

@@ -116,6 +116,10 @@ pub struct Manifest {
     /// Words outside their column's value set: column → word → rows (landed as exported).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub values_outside: BTreeMap<String, BTreeMap<String, u64>>,
+    /// A wide export (`[unpivot]`): its source rows, and the cells of its wide columns that
+    /// became rows (`rows_read` counts those).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unpivot: Option<UnpivotCount>,
     /// IDs that may be Excel-truncated (valid, ending in 000, in a file with truncated IDs):
     /// column → rows. Every model that reads the column says so.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -160,4 +164,13 @@ impl Manifest {
     pub fn flag_count(&self) -> u64 {
         self.flags.values().sum()
     }
+}
+
+/// How a wide export became rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnpivotCount {
+    /// Rows of the export.
+    pub rows: u64,
+    /// Cells of its wide columns that held a value: the rows landed from it.
+    pub cells: u64,
 }

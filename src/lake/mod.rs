@@ -620,7 +620,10 @@ impl Lake {
                                 rejected: l.rejected,
                                 flagged: l.flagged,
                                 rows_read: l.rows_read as u64,
+                                rows_rejected: l.rows_rejected as u64,
                                 filtered: l.filtered as u64,
+                                unpivot_rows: l.unpivot_rows,
+                                unpivot_cells: l.unpivot_cells,
                                 outside: l.outside,
                                 provided: l.provided,
                             });
@@ -841,7 +844,18 @@ impl Lake {
         let write_err = |m: String| Error::Write { dataset: dataset.clone(), message: m };
         let Landed {
             mut parts,
-            tally: Tally { rejected, flagged, rows_read, filtered, outside, provided },
+            tally:
+                Tally {
+                    rejected,
+                    flagged,
+                    rows_read,
+                    rows_rejected,
+                    filtered,
+                    outside,
+                    provided,
+                    unpivot_rows,
+                    unpivot_cells,
+                },
             held,
             collapsed,
             ..
@@ -868,8 +882,9 @@ impl Lake {
                 *truncated.entry(column).or_insert(0u64) += 1;
             }
         }
-        let rows_quarantined =
-            rejected.iter().map(|r| (&r.file, &r.sheet, r.line)).collect::<HashSet<_>>().len() as u64;
+        // each row set aside once, however many of its cells failed (rows a wide export's cells
+        // became share their line, so rows are counted, not lines)
+        let rows_quarantined = rows_rejected;
         for (file, issues) in [(QUARANTINE, &rejected), (FLAGS, &flagged)] {
             if !issues.is_empty() {
                 let buf = parts::encode(&parts::issue_schema(), &[parts::issue_batch(issues)])
@@ -900,6 +915,8 @@ impl Lake {
             quarantine,
             flags,
             values_outside: outside,
+            unpivot: (unpivot_rows > 0 || unpivot_cells > 0)
+                .then_some(manifest::UnpivotCount { rows: unpivot_rows, cells: unpivot_cells }),
             possibly_truncated: truncated,
             absent,
             custom: b.custom,
@@ -1144,7 +1161,12 @@ struct Tally {
     rejected: Vec<RowIssue>,
     flagged: Vec<RowIssue>,
     rows_read: u64,
+    /// rows set aside (a row with several failing cells once)
+    rows_rejected: u64,
     filtered: u64,
+    /// a wide export's source rows, and the cells that became rows
+    unpivot_rows: u64,
+    unpivot_cells: u64,
     /// values outside their column's value set: column → word → rows
     outside: BTreeMap<String, BTreeMap<String, u64>>,
     /// per column of the dataset: whether any block provided it
@@ -1160,7 +1182,10 @@ impl Tally {
         self.rejected.extend(more.rejected);
         self.flagged.extend(more.flagged);
         self.rows_read += more.rows_read;
+        self.rows_rejected += more.rows_rejected;
         self.filtered += more.filtered;
+        self.unpivot_rows += more.unpivot_rows;
+        self.unpivot_cells += more.unpivot_cells;
         for (p, q) in self.provided.iter_mut().zip(more.provided) {
             *p |= q;
         }
