@@ -514,3 +514,15 @@ started = {{ from = "开工日期", type = "date", null_words = ["未开工", "�
     let rows = p.rows("select official, official_id, relative, started from kin order by relative_id").await;
     assert_eq!(rows, vec!["孙立|340524197001010010|孙小立|2024-03-01", "孙立|340524197001010010|孙二|"]);
 }
+
+#[tokio::test]
+async fn a_glob_in_a_folder_named_in_chinese_finds_its_files() {
+    let p = TestProject::new();
+    p.write("data/民政/低保花名册2024.csv", "姓名,金额\n甲,1\n");
+    p.write("data/民政/低保花名册2025.csv", "姓名,金额\n乙,2\n");
+    p.write("data/民政/其他.csv", "姓名,金额\n丙,3\n");
+    let toml = "name = \"t\"\ntitle = \"t\"\ndomain = \"test\"\ncustom = true\nlocation = \"data/民政/低保花名册*.csv\"\n[format]\ntype = \"csv\"\n[columns]\nwho = { from = \"姓名\", type = \"text\" }\n";
+    let c = p.connector("t", toml);
+    let m = p.ingest(&c).await.unwrap().manifest().clone();
+    assert_eq!(m.rows, 2, "{m:?}");
+}

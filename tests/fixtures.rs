@@ -78,33 +78,44 @@ fn committed_fixtures_are_what_the_generator_makes() {
     assert!(total < 10 << 20, "committed fixtures are {total} bytes, over 10 MB");
 }
 
-#[test]
-fn committed_layout_b_is_what_the_generator_makes() {
+/// The committed files of a layout are what the generator makes, and each export is read by
+/// one of the layout's connectors (by its path, or a glob over files of one shape).
+fn committed_layout_is_what_the_generator_makes(layout: searchlight::demo::Layout, folder: &str, flag: &str) {
     let dir = tempfile::tempdir().unwrap();
-    let report =
-        searchlight::demo::generate(&searchlight::demo::Settings::bundled(searchlight::demo::Layout::B), dir.path())
-            .unwrap();
+    let report = searchlight::demo::generate(&searchlight::demo::Settings::bundled(layout), dir.path()).unwrap();
     assert!(report.files.len() >= 20, "{} files", report.files.len());
-    let committed = repo().join("fixtures/demo-b");
+    let committed = repo().join(folder);
     for (path, _) in &report.files {
         let rel = path.strip_prefix(dir.path()).unwrap();
-        let a = std::fs::read(committed.join(rel)).unwrap_or_else(|e| panic!("fixtures/demo-b/{}: {e}", rel.display()));
+        let a = std::fs::read(committed.join(rel)).unwrap_or_else(|e| panic!("{folder}/{}: {e}", rel.display()));
         assert!(
             a == std::fs::read(path).unwrap(),
-            "fixtures/demo-b/{} differs from `searchlight fixtures generate --layout b`; regenerate it",
+            "{folder}/{} differs from `searchlight fixtures generate --layout {flag}`; regenerate it",
             rel.display()
         );
     }
-    // every export of layout B is read by one of its connectors
-    let connectors = std::fs::read_dir(committed.join("connectors"))
+    let locations: Vec<globset::GlobMatcher> = std::fs::read_dir(committed.join("connectors"))
         .unwrap()
-        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
-        .collect::<Vec<_>>()
-        .join("\n");
+        .filter_map(|e| {
+            let text = std::fs::read_to_string(e.unwrap().path()).unwrap();
+            let v: toml::Value = toml::from_str(&text).unwrap();
+            v.get("location").and_then(|l| l.as_str()).map(|l| globset::Glob::new(l).unwrap().compile_matcher())
+        })
+        .collect();
     for (path, _) in report.files.iter().filter(|(p, _)| p.starts_with(dir.path().join("exports"))) {
         let rel = path.strip_prefix(dir.path()).unwrap().to_string_lossy().replace('\\', "/");
-        assert!(connectors.contains(&format!("\"{rel}\"")), "no connector reads {rel}");
+        assert!(locations.iter().any(|m| m.is_match(&rel)), "no connector of {folder} reads {rel}");
     }
+}
+
+#[test]
+fn committed_layout_b_is_what_the_generator_makes() {
+    committed_layout_is_what_the_generator_makes(searchlight::demo::Layout::B, "fixtures/demo-b", "b");
+}
+
+#[test]
+fn committed_layout_c_is_what_the_generator_makes() {
+    committed_layout_is_what_the_generator_makes(searchlight::demo::Layout::C, "fixtures/demo-c", "c");
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {

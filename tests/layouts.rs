@@ -1,8 +1,10 @@
-//! Layout independence: the same county cut two ways — `fixtures/demo` (one export per dataset)
-//! and `fixtures/demo-b` (another county's cut: combined exports, other header and value words,
-//! other units, optional columns left out, other key shapes, two death registers) — each landed
-//! by its own connectors. The library must find every planted anomaly and no look-alike in
-//! both, and the same clues in both, whatever the cut.
+//! Layout independence: the same county cut three ways — `fixtures/demo` (one export per
+//! dataset), `fixtures/demo-b` (another county's cut: combined exports, other header and value
+//! words, other units, optional columns left out, other key shapes, two death registers) and
+//! `fixtures/demo-c` (a third county's: yearly wide 低保 rosters under two-row headers with a code
+//! sheet, a cadre roster with merged cells, pinyin headers, pipe-delimited GB 18030 text, 未开工
+//! in a date column) — each landed by its own connectors. The library must find every planted
+//! anomaly and no look-alike in each, and the same clues in each, whatever the cut.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -71,9 +73,13 @@ fn check_planted(planted: &std::path::Path, models: &[Model], outcomes: &[ModelO
 }
 
 #[tokio::test]
-async fn both_layouts_find_every_planted_anomaly_and_no_lookalike() {
-    // layout A is the repository's own project (connectors/); layout B is a project of its own
-    for (project, planted) in [(".", "fixtures/demo/planted.csv"), ("fixtures/demo-b", "fixtures/demo-b/planted.csv")] {
+async fn every_layout_finds_every_planted_anomaly_and_no_lookalike() {
+    // layout A is the repository's own project (connectors/); layouts B and C projects of their own
+    for (project, planted) in [
+        (".", "fixtures/demo/planted.csv"),
+        ("fixtures/demo-b", "fixtures/demo-b/planted.csv"),
+        ("fixtures/demo-c", "fixtures/demo-c/planted.csv"),
+    ] {
         let (_lake, models, outcomes) = run_layout(project).await;
         let checked = check_planted(&repo().join(planted), &models, &outcomes);
         assert!(checked >= 80, "{planted}: {checked} planted cases checked");
@@ -117,30 +123,36 @@ async fn both_layouts_find_every_planted_anomaly_and_no_lookalike() {
 }
 
 #[tokio::test]
-async fn both_layouts_raise_the_same_clues() {
+async fn every_layout_raises_the_same_clues() {
     let (_a, _, in_a) = run_layout(".").await;
-    let (_b, _, in_b) = run_layout("fixtures/demo-b").await;
+    for other in ["fixtures/demo-b", "fixtures/demo-c"] {
+        same_clues(&in_a, &run_layout(other).await.2, other);
+    }
+}
+
+/// Layout A's clues, in layout B's key shapes (layout C has B's), against another layout's.
+fn same_clues(in_a: &[ModelOutcome], in_b: &[ModelOutcome], layout: &str) {
     let (mut compared, mut resolved, mut total) = (0, 0, 0);
-    for (a, b) in in_a.iter().zip(&in_b) {
+    for (a, b) in in_a.iter().zip(in_b) {
         assert_eq!(a.model, b.model);
         if b.status == Status::NotRun {
             continue;
         }
         let want: BTreeSet<String> = a.clues.iter().map(|c| searchlight::demo::layout_b::entity(&c.entity)).collect();
         let have: BTreeSet<String> = b.clues.iter().map(|c| c.entity.clone()).collect();
-        assert_eq!(want, have, "{}: the clues depend on how the exports are cut", a.model);
+        assert_eq!(want, have, "{layout}: {}: the clues depend on how the exports are cut", a.model);
         // and each clue belongs to the same inspected unit, whichever directory export named it
         let units_a: BTreeMap<String, Option<String>> =
             a.clues.iter().map(|c| (searchlight::demo::layout_b::entity(&c.entity), c.unit_code.clone())).collect();
         let units_b: BTreeMap<String, Option<String>> =
             b.clues.iter().map(|c| (c.entity.clone(), c.unit_code.clone())).collect();
-        assert_eq!(units_a, units_b, "{}: the unit a clue resolves to depends on the cut", a.model);
+        assert_eq!(units_a, units_b, "{layout}: {}: the unit a clue resolves to depends on the cut", a.model);
         resolved += b.clues.iter().filter(|c| c.unit_code.is_some()).count();
         total += b.clues.len();
         assert_eq!(
             a.amount.map(|x| (x * 100.0).round()),
             b.amount.map(|x| (x * 100.0).round()),
-            "{}: amounts",
+            "{layout}: {}: amounts",
             a.model
         );
         compared += 1;

@@ -558,11 +558,12 @@ enum FixturesCommand {
         /// Size multiplier (1 = the bundled few-thousand-rows county).
         #[arg(long, default_value_t = 1)]
         scale: u32,
-        /// Output folder (default: <project>/fixtures/demo, or fixtures/demo-b for layout b).
+        /// Output folder (default: <project>/fixtures/demo, or fixtures/demo-b, fixtures/demo-c).
         #[arg(long)]
         out: Option<PathBuf>,
-        /// How the exports are cut: a (one export per dataset) or b (another county's cut:
-        /// combined exports, other words and units, optional columns left out).
+        /// How the exports are cut: a (one export per dataset), b (another county's cut:
+        /// combined exports, other words and units, optional columns left out) or c (a third
+        /// county's: wide rosters, two-row headers, pinyin headers, pipe-delimited text).
         #[arg(long, value_enum, default_value = "a")]
         layout: crate::demo::Layout,
         /// Only these datasets.
@@ -820,19 +821,24 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let dir = out.unwrap_or_else(|| project.connectors_dir());
             let mut failed = false;
             let mut taken = Vec::new();
-            for f in &files {
-                let path = std::env::current_dir()?.join(f);
-                let drafts = crate::connector::skeleton::drafts(
-                    &path,
-                    &project.relative(&path),
-                    crate::schema::Schema::bundled(),
-                    &mut taken,
-                );
-                for mut d in drafts.unwrap_or_else(|e| {
-                    say_err!("searchlight: {e}");
-                    failed = true;
-                    Vec::new()
-                }) {
+            let cwd = std::env::current_dir()?;
+            let batch: Vec<(std::path::PathBuf, String)> = files
+                .iter()
+                .map(|f| {
+                    let path = cwd.join(f);
+                    let location = project.relative(&path);
+                    (path, location)
+                })
+                .collect();
+            // files of one shape (a roster per year) are drafted as one connector over a glob
+            let (drafts, errors) =
+                crate::connector::skeleton::drafts_all(&batch, crate::schema::Schema::bundled(), &mut taken);
+            for e in errors {
+                say_err!("searchlight: {e}");
+                failed = true;
+            }
+            {
+                for mut d in drafts {
                     // a draft quotes sample values of the export: masked like any output
                     d.text = redactor().text(&d.text).into_owned();
                     if stdout {
@@ -1123,6 +1129,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let out = out.unwrap_or_else(|| match layout {
                 crate::demo::Layout::A => project.fixtures_dir(),
                 crate::demo::Layout::B => project.root.join("fixtures").join("demo-b"),
+                crate::demo::Layout::C => project.root.join("fixtures").join("demo-c"),
             });
             let started = std::time::Instant::now();
             let report = crate::demo::generate(&crate::demo::Settings { seed, scale, only, layout }, &out)?;

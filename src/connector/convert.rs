@@ -371,6 +371,8 @@ impl Converter {
         // `where`: rows it rejects are not this dataset's; their findings go with them, unless
         // the condition could not be judged on a value that failed to convert
         let mut filtered = 0;
+        // rows the `where` leaves out (filtered, not quarantined)
+        let mut left_out = vec![false; n];
         if let Some(f) = &self.filter {
             let keep = f
                 .evaluate(&batch)
@@ -397,6 +399,7 @@ impl Converter {
                 if *o {
                     filtered += 1;
                     pass.reject[row] = true;
+                    left_out[row] = true;
                 }
             }
         }
@@ -415,7 +418,7 @@ impl Converter {
         Landing {
             batch,
             lines,
-            rows_rejected: pass.reject.iter().filter(|r| **r).count(),
+            rows_rejected: pass.reject.iter().zip(&left_out).filter(|(r, out)| **r && !**out).count(),
             rejected: pass.rejected,
             flagged: pass.flagged,
             rows_read: n,

@@ -847,7 +847,12 @@ impl Connector {
             }
             Some(_) => {
                 let pattern = located.path.as_ref().to_string();
-                let prefix_end = pattern.find(['*', '?', '[', '{']).unwrap_or(pattern.len());
+                // list from the folder above the first wildcard — and above the first non-ASCII
+                // character: the store lists nothing under a prefix such as `exports/民政`
+                // (found by layout C), so a pattern there would match no file
+                let prefix_end = pattern
+                    .find(|c: char| matches!(c, '*' | '?' | '[' | '{') || !c.is_ascii())
+                    .unwrap_or(pattern.len());
                 let prefix = object_store::path::Path::from(
                     pattern[..prefix_end].rsplit_once('/').map(|(p, _)| p).unwrap_or(""),
                 );

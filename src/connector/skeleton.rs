@@ -34,12 +34,21 @@ pub struct Sample {
     pub same_sheets: bool,
     /// The one sheet this sample is of, when the workbook's sheets hold different tables.
     pub sheet: Option<String>,
-    /// 1-based row of the header.
+    /// 1-based row of the header (its first row).
     pub header_row: usize,
-    /// Headers.
+    /// Rows the header spans (a group row merged over its columns: 2).
+    pub header_rows: usize,
+    /// Headers (`组/列` under a group row).
     pub headers: Vec<String>,
     /// Data rows (strings), up to [`SAMPLE_ROWS`].
     pub rows: Vec<Vec<String>>,
+    /// Sheets of the workbook that explain codes: name → code → word.
+    pub code_sheets: Vec<(String, std::collections::BTreeMap<String, String>)>,
+    /// The location a connector names (set by [`drafts`]: a path, or a glob over files of the
+    /// same shape).
+    pub location: Option<String>,
+    /// A pattern for sheets named differently in each file (`*年度`).
+    pub sheet_pattern: Option<String>,
 }
 
 impl Sample {
@@ -61,8 +70,12 @@ impl Sample {
             same_sheets: false,
             sheet: None,
             header_row,
+            header_rows: 1,
             headers,
             rows,
+            code_sheets: Vec::new(),
+            location: None,
+            sheet_pattern: None,
         }
     }
 }
@@ -81,6 +94,9 @@ pub struct Suggestion {
     /// Words outside the column's value set seen in the sample (for bool columns: words that
     /// are not 是/否, 有/无, Y/N …).
     pub unknown_words: Vec<String>,
+    /// The code sheet that explains this column's values (every sampled value is one of its
+    /// codes).
+    pub code_sheet: Option<String>,
 }
 
 /// One dataset the export seems to hold.
@@ -104,6 +120,149 @@ pub fn normal(header: &str) -> String {
         Some(i) if i > 0 && h.ends_with(')') => h[..i].to_string(),
         _ => h,
     }
+}
+
+/// Pinyin-initial headers of old systems (工资, 人事, 民政 software) and what they abbreviate.
+const PINYIN: &[(&str, &str)] = &[
+    ("SFZH", "身份证号"),
+    ("SFZHM", "身份证号码"),
+    ("ZJHM", "证件号码"),
+    ("XM", "姓名"),
+    ("XB", "性别"),
+    ("CSRQ", "出生日期"),
+    ("DWMC", "单位名称"),
+    ("DWDM", "单位代码"),
+    ("DWBM", "单位编码"),
+    ("BMMC", "部门名称"),
+    ("ZW", "职务"),
+    ("ZJ", "职级"),
+    ("RYZT", "人员状态"),
+    ("RYLB", "人员类别"),
+    ("BZXZ", "编制性质"),
+    ("BZLX", "编制类型"),
+    ("YFGZ", "应发工资"),
+    ("SFGZ", "实发工资"),
+    ("KKHJ", "扣款合计"),
+    ("JBGZ", "基本工资"),
+    ("RZRQ", "入职日期"),
+    ("LZRQ", "离职日期"),
+    ("TXRQ", "退休日期"),
+    ("FFYF", "发放月份"),
+    ("FFNY", "发放年月"),
+    ("FFRQ", "发放日期"),
+    ("FFJE", "发放金额"),
+    ("JE", "金额"),
+    ("YHZH", "银行账号"),
+    ("KH", "卡号"),
+    ("HZXM", "户主姓名"),
+    ("HZSFZH", "户主身份证号"),
+    ("JTBH", "家庭编号"),
+    ("HH", "户号"),
+    ("XZQH", "行政区划代码"),
+    ("QHDM", "区划代码"),
+    ("CWMC", "村委名称"),
+    ("XZMC", "乡镇名称"),
+    ("BZRS", "保障人数"),
+    ("BZLB", "保障类别"),
+    ("SWRQ", "死亡日期"),
+    ("ZXRQ", "注销日期"),
+    ("BZ", "备注"),
+];
+
+/// Owner words in front of an ID header (车主证件号码) and the owner word the schema uses.
+const OWNERS: &[(&str, &str)] = &[
+    ("户主", "户主"),
+    ("车主", "所有人"),
+    ("机动车所有人", "所有人"),
+    ("所有人", "所有人"),
+    ("干部", "干部"),
+    ("近亲属", "亲属"),
+    ("亲属", "亲属"),
+    ("法定代表人", "法定代表人"),
+    ("法人", "法定代表人"),
+    ("投资人", "股东"),
+    ("股东", "股东"),
+    ("成员", "成员"),
+    ("领取人", "领取人"),
+    ("申请人", "申请人"),
+    ("逝者", "逝者"),
+    ("死者", "逝者"),
+    ("负责人", "负责人"),
+];
+
+/// The words real exports end an ID header with.
+const ID_WORDS: &[&str] =
+    &["公民身份号码", "身份证件号码", "身份证明号码", "身份证号码", "证照号码", "证件号码", "身份证号", "证件号"];
+
+/// The forms a header may match a canonical header in, by tier (0 best): 0 the header itself;
+/// 1 a group and its column run together (`近亲属/身份证号` → `近亲属身份证号`, `亲属身份证号`; a
+/// group's 信息 dropped) or a pinyin abbreviation spelt out; 2 the column alone; 3 derived forms
+/// — an ID header with its owner word in the schema's words (`车主证件号码` → `所有人证件号码`),
+/// then without it; 时间 for 日期 and back, 编码 / 编号 / 代码 for one another, a credit code
+/// by its full name.
+pub fn header_tiers(header: &str) -> Vec<(u8, String)> {
+    let full = normal(header);
+    let mut bases: Vec<(u8, String)> = vec![(0, full.clone())];
+    if let Some((group, leaf)) = full.rsplit_once('/') {
+        let group = group.rsplit('/').next().unwrap_or(group);
+        let plain = group.trim_end_matches("信息").trim_end_matches("情况");
+        for g in [group, plain] {
+            bases.push((1, format!("{g}{leaf}")));
+            if let Some((_, canon)) = OWNERS.iter().find(|(o, _)| *o == g) {
+                bases.push((1, format!("{canon}{leaf}")));
+            }
+        }
+        bases.push((2, leaf.to_string()));
+    }
+    let upper = full.to_ascii_uppercase();
+    if upper.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+        && let Some((_, zh)) = PINYIN.iter().find(|(py, _)| *py == upper)
+    {
+        bases.push((1, zh.to_string()));
+    }
+    let mut out: Vec<(u8, String)> = Vec::new();
+    let mut push = |t: u8, f: String| {
+        if !f.is_empty() && !out.iter().any(|(_, x)| *x == f) {
+            out.push((t, f));
+        }
+    };
+    for (t, b) in &bases {
+        push(*t, b.clone());
+    }
+    for (_, b) in &bases {
+        if let Some(word) = ID_WORDS.iter().find(|w| b.ends_with(*w)) {
+            let owner = &b[..b.len() - word.len()];
+            let canon = OWNERS.iter().find(|(o, _)| *o == owner).map(|(_, c)| *c).unwrap_or(owner);
+            for w in ID_WORDS {
+                push(3, format!("{canon}{w}"));
+            }
+            if owner.is_empty() || OWNERS.iter().any(|(o, _)| *o == owner) {
+                for w in ID_WORDS {
+                    push(3, (*w).to_string());
+                }
+            }
+        }
+        for (a, z) in [("时间", "日期"), ("日期", "时间"), ("期限", "日期"), ("截止", "截止日期")] {
+            if let Some(stem) = b.strip_suffix(a) {
+                push(3, format!("{stem}{z}"));
+            }
+        }
+        for (a, z) in [("编码", "编号"), ("编号", "编码"), ("代码", "编号"), ("编码", "代码"), ("证号", "证编号")]
+        {
+            if let Some(stem) = b.strip_suffix(a) {
+                push(3, format!("{stem}{z}"));
+            }
+        }
+        if b.contains("信用代码") && !b.starts_with("统一社会信用代码") {
+            push(3, "统一社会信用代码".into());
+        }
+    }
+    out
+}
+
+/// Every form of a header ([`header_tiers`]), best first.
+pub fn header_forms(header: &str) -> Vec<String> {
+    header_tiers(header).into_iter().map(|(_, f)| f).collect()
 }
 
 fn unit_of(header: &str) -> Option<String> {
@@ -178,10 +337,17 @@ fn sniff_workbook(path: &Path, bytes: Vec<u8>) -> anyhow::Result<Vec<Sample>> {
         .map_err(|e| anyhow::anyhow!("{}: not a readable workbook: {e}", path.display()))?;
     let sheets = book.sheet_names();
     let mut per_sheet = Vec::new();
+    let mut code_sheets = Vec::new();
     for name in &sheets {
         let Ok(range) = book.worksheet_range(name) else { continue };
-        let offset = range.start().map(|(r, _)| r as usize).unwrap_or(0);
-        let rows: Vec<Vec<String>> = range
+        let merged = match &mut book {
+            calamine::Sheets::Xlsx(x) => x.merge_cells_by_sheet_name(name).unwrap_or_default(),
+            calamine::Sheets::Xls(x) => x.merge_cells_by_sheet_name(name).unwrap_or_default(),
+            _ => Vec::new(),
+        };
+        let (r0, c0) = range.start().unwrap_or((0, 0));
+        let offset = r0 as usize;
+        let mut rows: Vec<Vec<String>> = range
             .rows()
             .take(SAMPLE_ROWS + 10)
             .map(|r| {
@@ -197,37 +363,132 @@ fn sniff_workbook(path: &Path, bytes: Vec<u8>) -> anyhow::Result<Vec<Sample>> {
                     .collect()
             })
             .collect();
-        let (header_row, headers, data) = split_header(rows);
-        per_sheet.push((name.clone(), header_row + offset, headers, data));
+        // a merged cell's value fills its region, as landing reads it; horizontal regions
+        // (a group over its columns) by row
+        let mut groups: std::collections::BTreeMap<usize, usize> = std::collections::BTreeMap::new();
+        for m in &merged {
+            let (ra, ca) = ((m.start.0 - r0) as usize, (m.start.1 - c0) as usize);
+            let (rb, cb) = ((m.end.0 - r0) as usize, (m.end.1 - c0) as usize);
+            let Some(v) = rows.get(ra).and_then(|r| r.get(ca)).cloned() else { continue };
+            for r in ra..=rb.min(rows.len().saturating_sub(1)) {
+                for c in ca..=cb {
+                    if let Some(cell) = rows[r].get_mut(c) {
+                        *cell = v.clone();
+                    }
+                }
+            }
+            if cb > ca && ra == rb {
+                *groups.entry(ra).or_default() += 1;
+            }
+        }
+        if let Some(codes) = code_sheet(name, &rows) {
+            code_sheets.push((name.clone(), codes));
+            continue;
+        }
+        let width = rows.iter().map(Vec::len).max().unwrap_or(0);
+        let (header_row, headers, data, spans) = split_header_with_groups(rows, &groups, width);
+        per_sheet.push((name.clone(), header_row + offset, headers, data, spans));
     }
     if per_sheet.is_empty() {
-        anyhow::bail!("{}: the workbook has no sheets", path.display());
+        anyhow::bail!("{}: the workbook has no sheets with a table", path.display());
     }
-    let sample =
-        |sheet: Option<String>, same: bool, header_row: usize, headers: Vec<String>, rows: Vec<Vec<String>>| Sample {
-            path: path.to_path_buf(),
-            format: "xlsx",
-            encoding: None,
-            delimiter: ',',
-            sheets: sheets.clone(),
-            same_sheets: same,
-            sheet,
-            header_row,
-            headers,
-            rows,
-        };
+    let data_sheets: Vec<String> = per_sheet.iter().map(|p| p.0.clone()).collect();
+    let sample = |sheet: Option<String>,
+                  same: bool,
+                  header_row: usize,
+                  header_rows: usize,
+                  headers: Vec<String>,
+                  rows: Vec<Vec<String>>| Sample {
+        path: path.to_path_buf(),
+        format: "xlsx",
+        encoding: None,
+        delimiter: ',',
+        sheets: data_sheets.clone(),
+        same_sheets: same,
+        sheet,
+        header_row,
+        header_rows,
+        headers,
+        rows,
+        code_sheets: code_sheets.clone(),
+        location: None,
+        sheet_pattern: None,
+    };
     let key = |h: &[String]| h.iter().map(|x| normal(x)).collect::<Vec<_>>();
     let first = key(&per_sheet[0].2);
-    let same = per_sheet.iter().all(|(_, hr, h, _)| *hr == per_sheet[0].1 && key(h) == first);
+    let same = per_sheet.iter().all(|(_, hr, h, _, _)| *hr == per_sheet[0].1 && key(h) == first);
     if same {
-        let (_, header_row, headers, mut rows) = per_sheet[0].clone();
-        for (_, _, _, more) in per_sheet.iter().skip(1) {
+        let (_, header_row, headers, mut rows, spans) = per_sheet[0].clone();
+        for (_, _, _, more, _) in per_sheet.iter().skip(1) {
             rows.extend(more.iter().take(SAMPLE_ROWS.saturating_sub(rows.len())).cloned());
         }
-        return Ok(vec![sample(None, per_sheet.len() > 1, header_row, headers, rows)]);
+        return Ok(vec![sample(None, per_sheet.len() > 1, header_row, spans, headers, rows)]);
     }
     // sheets of different tables: one sample each
-    Ok(per_sheet.into_iter().map(|(name, hr, h, rows)| sample(Some(name), false, hr, h, rows)).collect())
+    Ok(per_sheet.into_iter().map(|(name, hr, h, rows, spans)| sample(Some(name), false, hr, spans, h, rows)).collect())
+}
+
+/// A sheet that explains codes (代码说明, 字典): a code column of short codes and a word column.
+/// Its code → word, or `None` for a sheet of data.
+fn code_sheet(name: &str, rows: &[Vec<String>]) -> Option<std::collections::BTreeMap<String, String>> {
+    let named = ["代码", "说明", "字典", "编码表", "码表"].iter().any(|w| name.contains(w));
+    let filled: Vec<&Vec<String>> = rows.iter().filter(|r| r.iter().any(|c| !c.trim().is_empty())).collect();
+    let (head, body) = filled.split_first()?;
+    let width = head.iter().filter(|c| !c.trim().is_empty()).count();
+    if !named || width > 3 || body.is_empty() {
+        return None;
+    }
+    let short = |c: &str| {
+        let c = c.trim();
+        !c.is_empty() && c.chars().count() <= 4 && c.chars().all(|x| x.is_ascii_alphanumeric())
+    };
+    if !body.iter().all(|r| r.first().is_some_and(|c| short(c))) {
+        return None;
+    }
+    Some(
+        body.iter()
+            .filter_map(|r| Some((r.first()?.trim().to_string(), r.get(1)?.trim().to_string())))
+            .filter(|(_, w)| !w.is_empty())
+            .collect(),
+    )
+}
+
+/// [`split_header`], then a group row: the header row found and the row above or below it, when
+/// one of them has cells merged across several columns (a group over its columns) — not a
+/// title merged across the whole table. Returns the first header row (1-based), the headers
+/// (`组/列`), the data rows and how many rows the header spans.
+fn split_header_with_groups(
+    rows: Vec<Vec<String>>,
+    groups: &std::collections::BTreeMap<usize, usize>,
+    width: usize,
+) -> (usize, Vec<String>, Vec<Vec<String>>, usize) {
+    let (header_row, _, _) = split_header(rows.clone());
+    let h = header_row - 1;
+    let spans_all = |r: usize| {
+        rows.get(r).is_some_and(|row| {
+            let first = row.iter().find(|c| !c.trim().is_empty()).cloned().unwrap_or_default();
+            row.iter().filter(|c| !c.trim().is_empty()).all(|c| *c == first) && row.len() >= width.saturating_sub(1)
+        })
+    };
+    let group_row = |r: usize| groups.get(&r).is_some_and(|n| *n >= 1) && !spans_all(r);
+    let start = if group_row(h) && h + 1 < rows.len() {
+        Some(h)
+    } else if h > 0 && group_row(h - 1) {
+        Some(h - 1)
+    } else {
+        None
+    };
+    match start {
+        Some(s) => {
+            let headers = super::header_names(&rows[s..s + 2]);
+            let data = rows.into_iter().skip(s + 2).take(SAMPLE_ROWS).collect();
+            (s + 1, headers, data, 2)
+        }
+        None => {
+            let (row, headers, data) = split_header(rows);
+            (row, headers, data, 1)
+        }
+    }
 }
 
 fn sniff_ndjson(path: &Path, bytes: &[u8]) -> anyhow::Result<Sample> {
@@ -277,6 +538,13 @@ fn sniff_parquet(path: &Path, bytes: Vec<u8>) -> anyhow::Result<Sample> {
         }
     }
     Ok(Sample::of(path, "parquet", None, 1, headers, rows))
+}
+
+/// A month column of a wide export (`1月` … `12月`, under a group or not).
+fn is_wide(header: &str) -> bool {
+    let leaf = normal(header);
+    let leaf = leaf.rsplit('/').next().unwrap_or_default();
+    leaf.strip_suffix('月').is_some_and(|m| m.parse::<u32>().is_ok_and(|m| (1..=12).contains(&m)))
 }
 
 /// Picks the header row among the first rows: the one with the most cells that look like
@@ -330,7 +598,10 @@ pub fn propose(sample: &Sample, schema: &Schema) -> Vec<Proposal> {
         .map(|d| {
             let p = map_dataset(sample, d);
             let named = d.names.iter().any(|w| file_words.contains(w.as_str()));
-            let score = p.columns.len() * 2 + if named { 5 } else { 0 };
+            // a column per month is a payment roster's: the dataset with a month lands it
+            let wide = sample.headers.iter().filter(|h| is_wide(h)).count() >= 3
+                && d.columns.values().any(|c| c.kind == ColumnType::Month);
+            let score = p.columns.len() * 2 + if named { 5 } else { 0 } + if wide { 6 } else { 0 };
             Proposal { score, ..p }
         })
         .collect();
@@ -362,9 +633,17 @@ fn map_dataset(sample: &Sample, d: &Dataset) -> Proposal {
     let mut columns = Vec::new();
     for c in d.columns.values() {
         let wants: Vec<String> = c.headers.iter().map(|h| normal(h)).chain(std::iter::once(normal(&c.label))).collect();
-        // the column's own headers in their order of preference
-        let found = wants.iter().find_map(|w| {
-            sample.headers.iter().enumerate().find(|(i, h)| !used.contains(i) && normal(h) == *w).map(|(i, _)| i)
+        // the column's own headers in their order of preference, each against the headers' own
+        // forms first and their derived forms after
+        let forms: Vec<Vec<(u8, String)>> = sample.headers.iter().map(|h| header_tiers(h)).collect();
+        let found = (0..4u8).find_map(|tier| {
+            wants.iter().find_map(|w| {
+                (0..sample.headers.len()).find(|i| {
+                    !used.contains(i)
+                        && !is_wide(&sample.headers[*i])
+                        && forms[*i].iter().any(|(t, f)| *t == tier && f == w)
+                })
+            })
         });
         let Some(i) = found else { continue };
         used.insert(i);
@@ -374,8 +653,20 @@ fn map_dataset(sample: &Sample, d: &Dataset) -> Proposal {
             .filter_map(|r| r.get(i).map(|v| v.trim().to_string()).filter(|v| !v.is_empty()))
             .take(3)
             .collect();
+        let values: Vec<String> = sample
+            .rows
+            .iter()
+            .filter_map(|r| r.get(i).map(|v| v.trim().to_string()).filter(|v| !v.is_empty()))
+            .collect();
+        let code_sheet = sample
+            .code_sheets
+            .iter()
+            .find(|(_, codes)| !values.is_empty() && values.iter().all(|v| codes.contains_key(v)))
+            .map(|(name, _)| name.clone());
         let mut unknown_words = Vec::new();
-        if c.kind == ColumnType::Bool {
+        if code_sheet.is_some() {
+            // the codes are explained on their sheet
+        } else if c.kind == ColumnType::Bool {
             let mut seen = BTreeSet::new();
             for r in &sample.rows {
                 if let Some(v) = r.get(i) {
@@ -386,7 +677,7 @@ fn map_dataset(sample: &Sample, d: &Dataset) -> Proposal {
                 }
             }
         }
-        if let Some(set) = &c.values {
+        if let (Some(set), None) = (&c.values, &code_sheet) {
             let mut seen = BTreeSet::new();
             for r in &sample.rows {
                 if let Some(v) = r.get(i) {
@@ -403,6 +694,7 @@ fn map_dataset(sample: &Sample, d: &Dataset) -> Proposal {
             unit: unit_of(&sample.headers[i]).filter(|_| matches!(c.kind, ColumnType::Money | ColumnType::Area)),
             samples,
             unknown_words,
+            code_sheet,
         });
     }
     let mapped: BTreeSet<&str> = columns.iter().map(|s| s.column.as_str()).collect();
@@ -416,6 +708,7 @@ fn q(s: &str) -> String {
 
 /// The connector skeleton for one export, as TOML text with the suggestions marked.
 pub fn render(sample: &Sample, proposals: &[Proposal], location: &str, schema: &Schema) -> String {
+    let location = sample.location.as_deref().unwrap_or(location);
     let mut out = String::new();
     let file = sample.path.file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_default();
     let _ = writeln!(out, "# 连接器草稿 · connector skeleton for {file}, written by `searchlight connector new`.");
@@ -450,10 +743,20 @@ pub fn render(sample: &Sample, proposals: &[Proposal], location: &str, schema: &
     if sample.format == "csv" && sample.delimiter != ',' {
         let _ = writeln!(out, "delimiter  = {}", q(&sample.delimiter.to_string()));
     }
-    if let Some(sheet) = &sample.sheet {
+    if let Some(pattern) = &sample.sheet_pattern {
+        let _ = writeln!(out, "sheets     = [{}]   # the sheet is named differently in each file", q(pattern));
+    } else if let Some(sheet) = &sample.sheet {
         let others: Vec<&str> = sample.sheets.iter().filter(|s| *s != sheet).map(String::as_str).collect();
-        let _ =
-            writeln!(out, "sheets     = [{}]   # the other sheets hold other tables: {}", q(sheet), others.join("、"));
+        if others.is_empty() {
+            let _ = writeln!(out, "sheets     = [{}]", q(sheet));
+        } else {
+            let _ = writeln!(
+                out,
+                "sheets     = [{}]   # the other sheets hold other tables: {}",
+                q(sheet),
+                others.join("、")
+            );
+        }
     } else if sample.format == "xlsx" && sample.same_sheets {
         let _ = writeln!(
             out,
@@ -472,6 +775,37 @@ pub fn render(sample: &Sample, proposals: &[Proposal], location: &str, schema: &
     if sample.header_row != 1 && matches!(sample.format, "csv" | "xlsx") {
         let _ = writeln!(out, "header_row = {}   # rows above it are titles", sample.header_row);
     }
+    if sample.header_rows > 1 {
+        let _ = writeln!(
+            out,
+            "header_rows = {}   # a group row over its columns: they are named 组/列",
+            sample.header_rows
+        );
+    }
+    for (sheet, codes) in &sample.code_sheets {
+        let shown: Vec<String> = codes.iter().take(4).map(|(c, w)| format!("{c}={w}")).collect();
+        let _ = writeln!(
+            out,
+            "# the sheet {} explains codes ({}): columns that hold them read it",
+            q(sheet),
+            shown.join(" ")
+        );
+    }
+    let wide = wide_draft(sample, proposals, schema);
+    if let Some(w) = &wide {
+        let _ = writeln!(out, "\n[unpivot]   # 请确认: a column per month, landed as a row per month paid");
+        let _ = writeln!(out, "columns = '^(\\d{{1,2}})月$'");
+        let _ = writeln!(out, "into    = {}", q(&w.into));
+        let _ = writeln!(out, "value   = {}", q(&w.value));
+        if let Some(y) = &w.year {
+            let _ = writeln!(
+                out,
+                "year    = {}   # the year, from {}",
+                q(y),
+                if y == "$sheet" { "the sheet name" } else { "the file name" }
+            );
+        }
+    }
     let mut mapped_headers: BTreeSet<String> = BTreeSet::new();
     for p in proposals {
         let d = &schema.datasets[&p.dataset];
@@ -481,7 +815,11 @@ pub fn render(sample: &Sample, proposals: &[Proposal], location: &str, schema: &
             let _ = writeln!(out, "\n[[dataset]]");
             let _ =
                 writeln!(out, "name = {}   # 请确认: {} ({} headers match)", q(&p.dataset), d.title, p.columns.len());
-            if !p.unmapped_key.is_empty() {
+            if let Some(w) = roster_where(sample, p, proposals) {
+                let _ = writeln!(out, "where = {}   # a roster row without it is another record's", q(&w));
+            }
+            let from_wide = |k: &String| wide.as_ref().is_some_and(|wd| wd.dataset == p.dataset && wd.into == *k);
+            if p.unmapped_key.iter().any(|k| !from_wide(k)) {
                 let _ = writeln!(
                     out,
                     "# the canonical key ({}) is not in the export: name the columns that identify a record",
@@ -506,11 +844,47 @@ pub fn render(sample: &Sample, proposals: &[Proposal], location: &str, schema: &
             let _ = writeln!(out, "town = {{ from = \"$sheet\" }}   # 请确认: one sheet per township?");
         }
         let w = p.columns.iter().map(|c| c.column.len()).max().unwrap_or(0);
+        if let Some(wd) = wide.as_ref().filter(|wd| wd.dataset == p.dataset) {
+            let _ = writeln!(out, "{:w$} = {{}}   # from [unpivot]: the month", wd.into);
+            let _ = writeln!(out, "{:w$} = {{}}   # from [unpivot]: the cell", wd.value);
+        }
+        if p.dataset == "kin_filings"
+            && let Some(i) = sample.headers.iter().position(|h| normal(h).ends_with("是否备案"))
+        {
+            let h = &sample.headers[i];
+            // words that are not 是/否: negations are false
+            let mut words: Vec<String> = Vec::new();
+            for r in &sample.rows {
+                if let Some(v) = r.get(i).map(|v| text::clean(v).into_owned())
+                    && !v.is_empty()
+                    && super::value::parse_bool(&v).is_none()
+                    && !words.contains(&v)
+                {
+                    words.push(v);
+                }
+            }
+            let guess = |w: &str| !["未", "不", "否", "无", "非"].iter().any(|n| w.contains(n));
+            let values = if words.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    ", values = {{ {} }}",
+                    words.iter().take(6).map(|w| format!("{} = {}", q(w), guess(w))).collect::<Vec<_>>().join(", ")
+                )
+            };
+            let _ = writeln!(
+                out,
+                "filed = {{ from = {}, type = \"bool\", extra = true{values} }}   # 请确认: only filed rows are filings",
+                q(h.trim())
+            );
+            mapped_headers.insert(h.trim().to_string());
+        }
         for s in &p.columns {
             mapped_headers.insert(s.header.clone());
             let unit = s.unit.as_ref().map(|u| format!(", unit = {}", q(u))).unwrap_or_default();
             let col = &d.columns[&s.column];
-            let mut line = format!("{:w$} = {{ from = {}{unit} }}", s.column, q(&s.header));
+            let codes = s.code_sheet.as_ref().map(|c| format!(", values = {{ sheet = {} }}", q(c))).unwrap_or_default();
+            let mut line = format!("{:w$} = {{ from = {}{unit}{codes} }}", s.column, q(&s.header));
             let _ = write!(
                 line,
                 "   # 请确认 · {} · e.g. {}",
@@ -541,10 +915,13 @@ pub fn render(sample: &Sample, proposals: &[Proposal], location: &str, schema: &
                 );
             }
         }
+        let from_wide =
+            |c: &str| wide.as_ref().is_some_and(|wd| wd.dataset == p.dataset && (wd.into == c || wd.value == c));
         let missing: Vec<String> = d
             .columns
             .values()
             .filter(|c| !p.columns.iter().any(|s| s.column == c.name) && (c.name != "town" || !sample.same_sheets))
+            .filter(|c| !from_wide(&c.name))
             .map(|c| format!("{} ({})", c.name, c.label))
             .collect();
         if !missing.is_empty() {
@@ -571,8 +948,12 @@ pub fn render(sample: &Sample, proposals: &[Proposal], location: &str, schema: &
             mapped_headers.insert(h.trim().to_string());
         }
     }
-    let unmapped: Vec<&str> =
-        sample.headers.iter().map(|h| h.trim()).filter(|h| !h.is_empty() && !mapped_headers.contains(*h)).collect();
+    let unmapped: Vec<&str> = sample
+        .headers
+        .iter()
+        .map(|h| h.trim())
+        .filter(|h| !h.is_empty() && !mapped_headers.contains(*h) && !(wide.is_some() && is_wide(h)))
+        .collect();
     if !unmapped.is_empty() {
         let _ = writeln!(out, "\n# 未映射的表头 · headers not mapped: {}", unmapped.join(", "));
         let _ = writeln!(
@@ -581,6 +962,55 @@ pub fn render(sample: &Sample, proposals: &[Proposal], location: &str, schema: &
         );
     }
     out
+}
+
+/// The `[unpivot]` a wide export needs: the dataset it lands in, the month column and the
+/// value column of that dataset, and where the year is.
+struct WideDraft {
+    dataset: String,
+    into: String,
+    value: String,
+    year: Option<String>,
+}
+
+fn wide_draft(sample: &Sample, proposals: &[Proposal], schema: &Schema) -> Option<WideDraft> {
+    if sample.headers.iter().filter(|h| is_wide(h)).count() < 3 {
+        return None;
+    }
+    // the first proposed dataset with a month column and a money column
+    let (p, into) = proposals.iter().find_map(|p| {
+        let d = &schema.datasets[&p.dataset];
+        d.columns.values().find(|c| c.kind == ColumnType::Month).map(|c| (p, c.name.clone()))
+    })?;
+    let d = &schema.datasets[&p.dataset];
+    let money: Vec<&crate::schema::Column> = d.columns.values().filter(|c| c.kind == ColumnType::Money).collect();
+    let value = money.iter().find(|c| c.name == "amount").or(money.first())?.name.clone();
+    let year_in = |s: &str| s.as_bytes().windows(4).any(|w| w.iter().all(u8::is_ascii_digit));
+    let year = if sample.sheet_pattern.is_some() || sample.sheet.as_deref().is_some_and(year_in) {
+        Some("$sheet".to_string())
+    } else if sample.path.file_name().is_some_and(|f| year_in(&f.to_string_lossy())) {
+        Some("$file".to_string())
+    } else {
+        None
+    };
+    Some(WideDraft { dataset: p.dataset.clone(), into, value, year })
+}
+
+/// The `where` a dataset drafted from a roster beside others needs: a relatives' dataset only
+/// where the relative is there, a filings dataset only where the roster says filed.
+fn roster_where(sample: &Sample, p: &Proposal, all: &[Proposal]) -> Option<String> {
+    if all.first().is_some_and(|f| f.dataset == p.dataset) {
+        return None;
+    }
+    if p.dataset == "kin_filings" && sample.headers.iter().any(|h| normal(h).ends_with("是否备案")) {
+        return Some("filed".into());
+    }
+    // a key column that is empty on some rows: those rows are another dataset's
+    let empty_key = p.columns.iter().filter(|c| c.column.ends_with("_id") || c.column == "parcel_no").find(|c| {
+        let i = sample.headers.iter().position(|h| h.trim() == c.header);
+        i.is_some_and(|i| sample.rows.iter().any(|r| r.get(i).is_none_or(|v| v.trim().is_empty())))
+    })?;
+    Some(format!("{} IS NOT NULL", empty_key.column))
 }
 
 /// A connector draft for one table of an export.
@@ -600,10 +1030,95 @@ pub struct Draft {
 /// for an export; `taken` holds the draft names already used, so a second export suggested as
 /// the same dataset gets its own file (`deaths_2`) with a note on how to land both.
 pub fn drafts(path: &Path, location: &str, schema: &Schema, taken: &mut Vec<String>) -> anyhow::Result<Vec<Draft>> {
+    let mut samples = sniff(path)?;
+    for s in &mut samples {
+        s.location = Some(location.to_string());
+    }
+    Ok(draft_samples(samples, schema, taken))
+}
+
+/// Drafts connectors for a batch of exports: files of the same shape (the same headers, a
+/// 2024 and a 2025 roster) are one connector over a glob, their differently named sheets one
+/// pattern. Each file that cannot be read is an error of its own, returned beside the drafts.
+pub fn drafts_all(
+    files: &[(PathBuf, String)],
+    schema: &Schema,
+    taken: &mut Vec<String>,
+) -> (Vec<Draft>, Vec<anyhow::Error>) {
+    let mut samples: Vec<Sample> = Vec::new();
+    let mut errors = Vec::new();
+    for (path, location) in files {
+        match sniff(path) {
+            Ok(found) => {
+                for mut s in found {
+                    s.location = Some(location.clone());
+                    samples.push(s);
+                }
+            }
+            Err(e) => errors.push(e),
+        }
+    }
+    // the same shape: format, header position and the headers themselves
+    let shape = |s: &Sample| {
+        (
+            s.format,
+            s.header_row,
+            s.header_rows,
+            s.headers.iter().map(|h| normal(h)).collect::<Vec<_>>(),
+            s.code_sheets.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>(),
+        )
+    };
+    let mut merged: Vec<(Sample, Vec<String>, Vec<String>)> = Vec::new();
+    for s in samples {
+        let sheet = s.sheet.clone().or_else(|| s.sheets.first().cloned()).unwrap_or_default();
+        let loc = s.location.clone().unwrap_or_default();
+        match merged.iter_mut().find(|(m, locs, _)| shape(m) == shape(&s) && !locs.contains(&loc)) {
+            Some((_, locs, sheets)) => {
+                locs.push(loc);
+                sheets.push(sheet);
+            }
+            None => merged.push((s, vec![loc], vec![sheet])),
+        }
+    }
     let mut out = Vec::new();
-    for sample in sniff(path)? {
+    for (mut s, locs, sheets) in merged {
+        if locs.len() > 1 {
+            s.location = Some(pattern_of(&locs));
+            if sheets.iter().any(|x| *x != sheets[0]) {
+                s.sheet_pattern = Some(pattern_of(&sheets));
+            }
+        }
+        out.extend(draft_samples(vec![s], schema, taken));
+    }
+    (out, errors)
+}
+
+/// One pattern for names that differ in a part (`…2024.xlsx`, `…2025.xlsx` → `…*.xlsx`;
+/// `2024年度`, `2025年度` → `*年度`): the common beginning and end around a `*`, cut back to
+/// where the digits of the differing part begin and end.
+fn pattern_of(names: &[String]) -> String {
+    let chars: Vec<Vec<char>> = names.iter().map(|n| n.chars().collect()).collect();
+    let shortest = chars.iter().map(Vec::len).min().unwrap_or(0);
+    let mut pre = (0..shortest).take_while(|&i| chars.iter().all(|c| c[i] == chars[0][i])).count();
+    let mut suf = (0..shortest - pre)
+        .take_while(|&i| chars.iter().all(|c| c[c.len() - 1 - i] == chars[0][chars[0].len() - 1 - i]))
+        .count();
+    while pre > 0 && chars[0][pre - 1].is_ascii_digit() {
+        pre -= 1;
+    }
+    while suf > 0 && chars[0][chars[0].len() - suf].is_ascii_digit() {
+        suf -= 1;
+    }
+    let first = &chars[0];
+    format!("{}*{}", first[..pre].iter().collect::<String>(), first[first.len() - suf..].iter().collect::<String>())
+}
+
+fn draft_samples(samples: Vec<Sample>, schema: &Schema, taken: &mut Vec<String>) -> Vec<Draft> {
+    let mut out = Vec::new();
+    for sample in samples {
+        let location = sample.location.clone().unwrap_or_else(|| sample.path.display().to_string());
         let proposals = propose(&sample, schema);
-        let mut text = render(&sample, &proposals, location, schema);
+        let mut text = render(&sample, &proposals, &location, schema);
         let stem = proposals.first().map(|p| p.dataset.clone()).unwrap_or_else(|| "my_dataset".into());
         let mut name = stem.clone();
         let mut n = 1;
@@ -619,7 +1134,7 @@ pub fn drafts(path: &Path, location: &str, schema: &Schema, taken: &mut Vec<Stri
         taken.push(name.clone());
         out.push(Draft { sample, proposals, name, text });
     }
-    Ok(out)
+    out
 }
 
 impl Draft {
@@ -646,6 +1161,31 @@ mod tests {
         assert_eq!(unit_of("成交价(万元)").as_deref(), Some("万元"));
         assert_eq!(unit_of("面积（亩）").as_deref(), Some("亩"));
         assert_eq!(unit_of("金额(元)"), None);
+    }
+
+    #[test]
+    fn files_of_one_shape_share_a_pattern() {
+        let v = |x: &[&str]| x.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            pattern_of(&v(&["exports/民政/低保花名册2024.xlsx", "exports/民政/低保花名册2025.xlsx"])),
+            "exports/民政/低保花名册*.xlsx"
+        );
+        assert_eq!(pattern_of(&v(&["2024年度", "2025年度"])), "*年度");
+        assert_eq!(pattern_of(&v(&["工资2025上半年.csv", "工资2025下半年.csv"])), "工资*半年.csv");
+    }
+
+    #[test]
+    fn headers_match_by_meaning() {
+        let has = |h: &str, want: &str| header_forms(h).iter().any(|f| f == want);
+        assert!(has("近亲属/身份证号", "近亲属身份证号") && has("近亲属/身份证号", "身份证号"));
+        assert!(has("干部信息/身份证号", "干部身份证号"));
+        assert!(has("SFZHM", "身份证号码") && has("YFGZ", "应发工资") && has("xm", "姓名"));
+        assert!(has("车主证件号码", "所有人证件号码"));
+        assert!(has("干部公民身份号码", "干部身份证号"));
+        assert!(has("户口注销时间", "户口注销日期"));
+        assert!(has("合同编码", "合同编号") && has("低保证号", "低保证编号"));
+        assert!(has("投标单位社会信用代码", "统一社会信用代码"));
+        assert!(is_wide("发放金额(元)/3月") && is_wide("12月") && !is_wide("13月") && !is_wide("月份"));
     }
 
     #[test]

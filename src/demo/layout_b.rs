@@ -27,7 +27,7 @@ impl<'a> Src<'a> {
     fn table(&self, file: &str) -> &'a Table {
         match self.output(file) {
             Output::Csv { table, .. } | Output::Ndjson(table) | Output::Parquet(table) => table,
-            Output::Xlsx(_) => panic!("{file} is a workbook"),
+            Output::Xlsx(_) | Output::Raw { .. } => panic!("{file} is a workbook or a written file"),
         }
     }
 

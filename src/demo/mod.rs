@@ -14,6 +14,7 @@
 mod finance;
 mod land;
 pub mod layout_b;
+pub mod layout_c;
 pub mod people;
 mod procurement;
 mod programmes;
@@ -57,6 +58,11 @@ pub enum Layout {
     /// `fixtures/demo-b/`: 23 exports as another county hands them over — combined, other
     /// words and units, optional columns left out, other key shapes (see [`layout_b`]).
     B,
+    /// `fixtures/demo-c/`: layout B with the shapes a third county's systems print — yearly
+    /// wide 低保 rosters under two-row headers with a code sheet, a cadre roster with merged
+    /// cells, pinyin headers, pipe-delimited GB 18030 text, 未开工 in a date column (see
+    /// [`layout_c`]).
+    C,
 }
 
 /// What was written.
@@ -123,10 +129,19 @@ pub struct County {
 }
 
 enum Output {
-    Csv { table: Table, titles: Vec<String>, gbk: bool },
+    Csv {
+        table: Table,
+        titles: Vec<String>,
+        gbk: bool,
+    },
     Ndjson(Table),
     Parquet(Table),
     Xlsx(Vec<(String, Vec<String>, Table)>),
+    /// A file written whole by its layout (a workbook with merged headers, pipe-delimited text).
+    Raw {
+        bytes: Vec<u8>,
+        rows: u64,
+    },
 }
 
 impl County {
@@ -218,7 +233,7 @@ fn units() -> Vec<Unit> {
 /// layout B writes them under `out/exports/` (beside the hand-written connectors of
 /// `fixtures/demo-b/`) and `out/planted.csv` with the entities in its key shapes.
 pub fn generate(settings: &Settings, out: &Path) -> anyhow::Result<Report> {
-    if settings.layout == Layout::B && !settings.only.is_empty() {
+    if settings.layout != Layout::A && !settings.only.is_empty() {
         anyhow::bail!("--only applies to layout A");
     }
     let mut c = County {
@@ -229,7 +244,7 @@ pub fn generate(settings: &Settings, out: &Path) -> anyhow::Result<Report> {
         units: units(),
         extra_firms: Vec::new(),
         outputs: Vec::new(),
-        keep_rows: settings.layout == Layout::B,
+        keep_rows: settings.layout != Layout::A,
     };
     // The people and their crossings come first; then every domain draws from its own random
     // stream, so leaving a domain out (`--only`) does not change the others.
@@ -261,6 +276,7 @@ pub fn generate(settings: &Settings, out: &Path) -> anyhow::Result<Report> {
     let (outputs, planted) = match settings.layout {
         Layout::A => (std::mem::take(&mut c.outputs), c.planted.clone()),
         Layout::B => (layout_b::reshape(&c.outputs), layout_b::planted(&c.planted)),
+        Layout::C => (layout_c::reshape(layout_b::reshape(&c.outputs)), layout_b::planted(&c.planted)),
     };
     let mut report = Report::default();
     let wanted = |file: &str| {
@@ -279,6 +295,10 @@ pub fn generate(settings: &Settings, out: &Path) -> anyhow::Result<Report> {
                 write::csv(&path, table, &titles.iter().map(String::as_str).collect::<Vec<_>>(), *gbk)?
             }
             Output::Ndjson(t) => write::ndjson(&path, t)?,
+            Output::Raw { bytes, rows } => {
+                std::fs::write(&path, bytes)?;
+                *rows
+            }
             Output::Parquet(t) => write::parquet(&path, t)?,
             Output::Xlsx(sheets) => {
                 let s: Vec<write::Sheet> = sheets
