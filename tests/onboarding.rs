@@ -218,3 +218,48 @@ fn a_connector_that_does_not_load_fails_coverage_and_check_and_is_not_advised_as
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("payroll.toml:6:"), "{err}");
 }
+
+/// Layout C's connectors for its new shapes were written from `connector new` drafts; the README
+/// counts the edits they needed. The drafts must stay that good: two are used as drafted, the
+/// payroll needs one value word, the police register is re-declared as a register of the
+/// project's own (`deaths` is derived from it and the cremations, as in layout B).
+#[test]
+fn the_drafts_for_layout_c_need_only_the_edits_the_readme_counts() {
+    let c = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo-c");
+    let out = tempfile::tempdir().unwrap();
+    let files = [
+        "exports/民政/低保花名册2024.xlsx",
+        "exports/民政/低保花名册2025.xlsx",
+        "exports/组织部/村干部及近亲属登记表.xlsx",
+        "exports/财政/工资系统导出.csv",
+        "exports/公安/死亡注销登记.txt",
+    ];
+    let status = Command::new(env!("CARGO_BIN_EXE_searchlight"))
+        .current_dir(&c)
+        .args(["--project", ".", "connector", "new", "--out"])
+        .arg(out.path())
+        .args(files)
+        .output()
+        .unwrap();
+    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+    let read = |p: std::path::PathBuf| std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+    let lines = |s: &str| s.lines().map(str::trim_end).filter(|l| !l.is_empty()).map(String::from).collect::<Vec<_>>();
+    // changed lines: committed lines the draft does not have
+    let changed = |draft: &str, committed: &str| {
+        let d = lines(&read(out.path().join(draft)));
+        lines(&read(c.join("connectors").join(committed))).into_iter().filter(|l| !d.contains(l)).collect::<Vec<_>>()
+    };
+    // the two yearly rosters are one connector over a glob; it and the cadre roster as drafted
+    assert!(!out.path().join("relief_payments_2.toml").exists(), "files of one shape are one draft");
+    assert_eq!(changed("relief_payments.toml", "relief_payments.toml"), Vec::<String>::new());
+    assert_eq!(changed("officials.toml", "officials.toml"), Vec::<String>::new());
+    let payroll = changed("payroll.toml", "payroll.toml");
+    assert_eq!(payroll.len(), 1, "{payroll:?}");
+    assert!(payroll[0].contains("# edit:") && payroll[0].contains("\"离退\" = \"离退休\""), "{payroll:?}");
+    let police = changed("deaths.toml", "police_deaths.toml");
+    assert!(police[0].starts_with("name     = \"police_deaths\"") && police[0].contains("# edit:"), "{police:?}");
+    for l in &police[1..] {
+        let declared = ["custom ", "domain ", "title ", "key "].iter().any(|k| l.starts_with(k));
+        assert!(declared || l.contains(", type = \""), "an edit the README does not count: {l}");
+    }
+}
