@@ -526,3 +526,22 @@ async fn a_glob_in_a_folder_named_in_chinese_finds_its_files() {
     let m = p.ingest(&c).await.unwrap().manifest().clone();
     assert_eq!(m.rows, 2, "{m:?}");
 }
+
+#[tokio::test]
+async fn a_report_in_sections_lands_its_rows_and_sets_aside_repeated_headers_blank_lines_and_footers() {
+    let p = TestProject::new();
+    p.gbk(
+        "data/r.csv",
+        "清河县低保发放表\r\n姓名,金额\r\n甲,100\r\n乙,200\r\n\r\n城关镇\r\n姓名,金额\r\n丙,300\r\n合计,600\r\n导出时间：2025-12-31 10:00:00\r\n制表人：张三\r\n",
+    );
+    let toml = "name = \"r\"\ntitle = \"t\"\ndomain = \"test\"\ncustom = true\nlocation = \"data/r.csv\"\n[format]\ntype = \"csv\"\nencoding = \"gbk\"\nheader_row = 2\n[columns]\nwho = { from = \"姓名\", type = \"text\" }\namount = { from = \"金额\", type = \"money\" }\n";
+    let c = p.connector("r", toml);
+    let m = p.ingest(&c).await.unwrap().manifest().clone();
+    assert_eq!(p.rows("select who from r order by who").await, vec!["丙", "乙", "甲"]);
+    // what is no data is set aside as such, and does not count against max_quarantine
+    for code in ["header_row", "totals_row", "footer_row"] {
+        assert!(m.quarantine.contains_key(code), "{code}: {:?}", m.quarantine);
+    }
+    assert_eq!(m.quarantine.get("footer_row"), Some(&2), "{:?}", m.quarantine);
+    assert_eq!(m.rows_read, m.rows + m.rows_quarantined + m.rows_filtered + m.rows_collapsed, "{m:?}");
+}

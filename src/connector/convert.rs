@@ -88,6 +88,26 @@ pub trait RawRows {
     }
 }
 
+/// Words a footer row of an export begins with: it is no data.
+pub const FOOTER_MARKERS: &[&str] = &[
+    "导出时间",
+    "导出日期",
+    "制表人",
+    "制表时间",
+    "制表日期",
+    "打印时间",
+    "打印日期",
+    "导出人",
+    "审核人",
+    "填报人",
+    "填表人",
+    "填报日期",
+];
+
+/// Quarantine codes of rows that are no data (totals, footers, repeated headers): not counted
+/// against `max_quarantine`.
+pub const NOT_DATA: &[&str] = &["totals_row", "footer_row", "header_row", "section_row"];
+
 /// Landing's note of a valid ID ending in `000` (see [`resolve_truncation`]); never stored.
 pub const TRUNCATION_SUSPECT: &str = "ends_000";
 
@@ -196,6 +216,8 @@ struct ColumnPlan {
     null_words: Vec<String>,
     /// the export explains its codes on a code sheet
     code_sheet: bool,
+    /// the headers it is read from, as matched (to recognise a repeated header row)
+    headers: Vec<String>,
 }
 
 /// The compiled column mapping of one dataset of a connector.
@@ -305,6 +327,7 @@ impl Converter {
                 qualified: format!("{dataset}.{name}"),
                 null_words: c.null_words.clone(),
                 code_sheet: c.code_sheet.is_some(),
+                headers: c.from.iter().filter(|h| !h.starts_with('$')).map(|h| header_text(h)).collect(),
             });
         }
         let schema = Arc::new(Schema::new(fields));
@@ -313,6 +336,30 @@ impl Converter {
             Some(sql) => Some(compile_filter(sql, &schema).map_err(|e| format!("where `{sql}`: {e}"))?),
         };
         Ok(Converter { columns, schema, totals_markers: totals_markers.to_vec(), filter })
+    }
+
+    /// How many of the columns read from the export hold a value in `row`.
+    fn filled(&self, raw: &dyn RawRows, row: usize) -> usize {
+        self.columns.iter().filter(|c| raw.mapped(c.index) && !matches!(raw.cell(c.index, row), Cell::Empty)).count()
+    }
+
+    /// Whether `row` is the header again: every column read from a header holds a header it is
+    /// read from (two at least).
+    fn repeats_header(&self, raw: &dyn RawRows, row: usize) -> bool {
+        let mut seen = 0;
+        for c in self.columns.iter().filter(|c| !c.headers.is_empty() && raw.mapped(c.index)) {
+            match raw.cell(c.index, row) {
+                Cell::Text(t)
+                    if c.headers
+                        .iter()
+                        .any(|h| *h == header_text(t) || h.rsplit('/').next() == Some(&header_text(t))) =>
+                {
+                    seen += 1
+                }
+                _ => return false,
+            }
+        }
+        seen >= 2
     }
 
     /// The canonical schema (with `<name>_valid` columns after ID and credit-code columns).
@@ -332,29 +379,30 @@ impl Converter {
             file,
             sheet,
         };
+        // rows that are no data: totals, a footer (导出时间：…), the header repeated inside the
+        // export (a report printed in sections) — set aside as such, before any defect of theirs
         for row in 0..n {
-            if let Some((code, reason)) = raw.defect(row) {
+            let first = raw.first_text(row).map(|f| text::clean(&f).into_owned());
+            let starts = |markers: &[&str]| first.as_deref().is_some_and(|f| markers.iter().any(|m| f.starts_with(m)));
+            let not_data =
+                if first.as_deref().is_some_and(|f| self.totals_markers.iter().any(|m| f.starts_with(m.as_str()))) {
+                    Some(("totals_row", "合计/小计行，不是明细数据，未入湖"))
+                } else if starts(FOOTER_MARKERS) {
+                    Some(("footer_row", "表尾(导出时间、制表人等)，不是明细数据，未入湖"))
+                } else if self.repeats_header(raw, row) {
+                    Some(("header_row", "重复的表头行(分段导出)，不是明细数据，未入湖"))
+                } else if row + 1 < n
+                    && (raw.defect(row).is_some() || self.filled(raw, row) <= 1)
+                    && self.repeats_header(raw, row + 1)
+                {
+                    Some(("section_row", "分段标题行(下一行为重复表头)，不是明细数据，未入湖"))
+                } else {
+                    None
+                };
+            if let Some((code, reason)) = not_data {
+                pass.reject_row(raw, row, "*", first.as_deref().unwrap_or_default(), code, reason.into());
+            } else if let Some((code, reason)) = raw.defect(row) {
                 pass.reject_row(raw, row, "*", "", &code, reason);
-            }
-        }
-        if !self.totals_markers.is_empty() {
-            for row in 0..n {
-                if pass.reject[row] {
-                    continue;
-                }
-                if let Some(first) = raw.first_text(row) {
-                    let first = text::clean(&first);
-                    if self.totals_markers.iter().any(|m| first.starts_with(m.as_str())) {
-                        pass.reject_row(
-                            raw,
-                            row,
-                            "*",
-                            &first,
-                            "totals_row",
-                            "合计/小计行，不是明细数据，未入湖".into(),
-                        );
-                    }
-                }
             }
         }
         pass.skip.clone_from(&pass.reject);
@@ -430,6 +478,11 @@ impl Converter {
             unpivot_cells: 0,
         }
     }
+}
+
+/// A header as compared for a repeated header row: cleaned, no blanks.
+fn header_text(h: &str) -> String {
+    text::clean(h).chars().filter(|c| !c.is_whitespace()).collect()
 }
 
 /// Plans a connector's `where` condition over the dataset's columns (DataFusion's SQL).

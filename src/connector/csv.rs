@@ -217,9 +217,11 @@ impl<'t> CsvRows<'t> {
             } else {
                 0
             };
-            if !markers.is_empty() {
+            {
+                // totals and footers (导出时间：…) are told apart from data by their first cell
                 let first = (0..r.len).map(|i| rows.field(&r, i).trim()).find(|f| !f.is_empty()).unwrap_or("");
-                rows.records[k].totals = markers.iter().any(|m| first.starts_with(m.as_str()));
+                rows.records[k].totals = markers.iter().any(|m| first.starts_with(m.as_str()))
+                    || super::convert::FOOTER_MARKERS.iter().any(|m| first.starts_with(m));
             }
             for (c, m) in rows.mapping.iter().enumerate() {
                 if let Mapped::Column(i, _) = *m {
@@ -279,7 +281,7 @@ impl RawRows for CsvRows<'_> {
     }
 
     fn first_text(&self, row: usize) -> Option<String> {
-        // totals rows were recognised while parsing; report the record's first cell
+        // totals and footer rows were recognised while parsing; report the record's first cell
         let r = &self.records[row];
         r.totals.then(|| self.record(row).split(',').map(str::trim).find(|f| !f.is_empty()).unwrap_or("").to_string())
     }

@@ -35,13 +35,14 @@ pub use manifest::Manifest;
 /// the connector's `max_quarantine`.
 fn too_much_quarantined(conn: &Connector, m: &Manifest) -> Result<()> {
     let limit = conn.spec.max_quarantine.unwrap_or(connector::spec::DEFAULT_MAX_QUARANTINE);
-    let totals = m.quarantine.get("totals_row").copied().unwrap_or(0);
+    let totals: u64 = connector::convert::NOT_DATA.iter().map(|c| m.quarantine.get(*c).copied().unwrap_or(0)).sum();
     let quarantined = m.rows_quarantined.saturating_sub(totals);
     let read = m.rows_read.saturating_sub(totals);
     if read == 0 || quarantined as f64 <= limit * read as f64 {
         return Ok(());
     }
-    let mut reasons: Vec<(&String, &u64)> = m.quarantine.iter().filter(|(c, _)| c.as_str() != "totals_row").collect();
+    let mut reasons: Vec<(&String, &u64)> =
+        m.quarantine.iter().filter(|(c, _)| !connector::convert::NOT_DATA.contains(&c.as_str())).collect();
     reasons.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
     Err(Error::Quarantined {
         dataset: m.dataset.clone(),
