@@ -545,3 +545,48 @@ async fn a_report_in_sections_lands_its_rows_and_sets_aside_repeated_headers_bla
     assert_eq!(m.quarantine.get("footer_row"), Some(&2), "{:?}", m.quarantine);
     assert_eq!(m.rows_read, m.rows + m.rows_quarantined + m.rows_filtered + m.rows_collapsed, "{m:?}");
 }
+
+/// Text as Excel saves "Unicode text": UTF-16 little-endian with a byte-order mark, tab-delimited.
+fn utf16(text: &str) -> Vec<u8> {
+    let mut out = vec![0xFF, 0xFE];
+    for u in text.encode_utf16() {
+        out.extend(u.to_le_bytes());
+    }
+    out
+}
+
+#[tokio::test]
+async fn utf16_text_lands_with_its_lines_and_auto_says_what_to_declare() {
+    let p = TestProject::new();
+    p.write("data/u.txt", utf16("清河县死亡人员\r\n身份证号\t姓名\t死亡日期\r\n340524194112207458\t黄磊辉\t2024-10-12\r\n340524198301117484\t周文\t无效日期\r\n"));
+    let toml = |enc: &str| {
+        format!("name = \"u\"\ntitle = \"t\"\ndomain = \"test\"\ncustom = true\nlocation = \"data/u.txt\"\nmax_quarantine = 0.6\n[format]\ntype = \"csv\"\nencoding = \"{enc}\"\ndelimiter = \"\\t\"\nheader_row = 2\n[columns]\nid_no = {{ from = \"身份证号\", type = \"id_card\" }}\nname = {{ from = \"姓名\", type = \"text\" }}\ndied = {{ from = \"死亡日期\", type = \"date\" }}\n")
+    };
+    let e = p.ingest(&p.connector("u", &toml("auto"))).await.unwrap_err().to_string();
+    assert!(e.contains("UTF-16") && e.contains("encoding = \"utf-16\""), "{e}");
+    let m = p.ingest(&p.connector("u", &toml("utf-16"))).await.unwrap().manifest().clone();
+    assert_eq!((m.rows_read, m.rows, m.rows_quarantined), (2, 1, 1), "{m:?}");
+    assert_eq!(p.rows("select id_no, name, died from u order by id_no").await[0], "340524194112207458|黄磊辉|2024-10-12");
+    // the failed date names the line it is on (4: a title row, the header, one row before it)
+    assert_eq!(issue_rows(&p, "u", "quarantine.parquet", "line, raw").await, vec!["4|无效日期"]);
+}
+
+#[tokio::test]
+async fn a_web_systems_html_table_saved_as_xls_lands_like_a_workbook() {
+    let p = TestProject::new();
+    let html = "<html><head><meta http-equiv=\"Content-Type\" content=\"text/html; charset=gbk\"></head><body>\
+        <table><tr><td colspan=3>清河县惠民惠农补贴发放明细</td></tr>\
+        <tr><td>身份证号</td><td>姓名</td><td>发放金额</td></tr>\
+        <tr><td>340524194112207458</td><td>黄磊辉</td><td>1,200.50</td></tr>\
+        <tr><td>340524198301117484</td><td>周&nbsp;文</td><td>&nbsp;</td></tr>\
+        <tr><td>合计</td><td></td><td>1,200.50</td></tr></table></body></html>";
+    let (bytes, _, _) = encoding_rs::GBK.encode(html);
+    p.write("data/补贴.xls", bytes);
+    let toml = "name = \"s\"\ntitle = \"t\"\ndomain = \"test\"\ncustom = true\nlocation = \"data/补贴.xls\"\n[format]\ntype = \"xlsx\"\nheader_row = 2\n[columns]\nid_no = { from = \"身份证号\", type = \"id_card\" }\nname = { from = \"姓名\", type = \"text\" }\namount = { from = \"发放金额\", type = \"money\" }\n";
+    let m = p.ingest(&p.connector("s", toml)).await.unwrap().manifest().clone();
+    assert_eq!((m.rows, m.quarantine.get("totals_row")), (2, Some(&1)), "{m:?}");
+    assert_eq!(
+        p.rows("select id_no, name, amount from s order by id_no").await,
+        vec!["340524194112207458|黄磊辉|1200.50", "340524198301117484|周 文|"]
+    );
+}

@@ -304,6 +304,37 @@ pub fn resolve(declared: Encoding, head: &[u8], utf8: bool) -> Encoding {
     }
 }
 
+/// Whether bytes begin with a UTF-16 byte-order mark.
+pub fn utf16_bom(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF")
+}
+
+/// A whole UTF-16 file as UTF-8 text (little-endian unless its BOM says big); an unpaired
+/// surrogate is an error naming its line.
+fn decode_utf16(bytes: &[u8], first_line: u64) -> Result<std::borrow::Cow<'static, str>, DecodeError> {
+    let (enc, body) = if let Some(rest) = bytes.strip_prefix(b"\xFE\xFF") {
+        (encoding_rs::UTF_16BE, rest)
+    } else {
+        (encoding_rs::UTF_16LE, bytes.strip_prefix(b"\xFF\xFE").unwrap_or(bytes))
+    };
+    let mut decoder = enc.new_decoder_without_bom_handling();
+    let cap = decoder.max_utf8_buffer_length_without_replacement(body.len()).unwrap_or(body.len() * 2);
+    let mut out = String::with_capacity(cap);
+    let (result, read) = decoder.decode_to_string_without_replacement(body, &mut out, true);
+    match result {
+        encoding_rs::DecoderResult::InputEmpty => Ok(std::borrow::Cow::Owned(out)),
+        encoding_rs::DecoderResult::Malformed(bad, extra) => {
+            let end = read - extra as usize;
+            let start = end.saturating_sub(bad as usize);
+            Err(DecodeError {
+                line: first_line + out.matches('\n').count() as u64,
+                bytes: body[start..(start + bad as usize).min(body.len())].iter().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join(" "),
+            })
+        }
+        encoding_rs::DecoderResult::OutputFull => unreachable!("the buffer holds the worst case"),
+    }
+}
+
 /// A chunk that does not decode: 1-based line and the offending bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DecodeError {
@@ -325,6 +356,7 @@ pub fn decode(bytes: &[u8], encoding: Encoding, first_line: u64) -> Result<std::
             .join(" "),
     };
     match encoding {
+        Encoding::Utf16 => decode_utf16(bytes, first_line),
         // UTF-8 needs no copy: validate (SIMD) and borrow; std's validator finds the position
         Encoding::Utf8 | Encoding::Auto => match simdutf8::basic::from_utf8(bytes) {
             Ok(s) => Ok(std::borrow::Cow::Borrowed(s)),

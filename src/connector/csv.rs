@@ -15,6 +15,10 @@ pub(super) struct CsvReader(pub CsvOptions);
 
 impl super::FormatReader for CsvReader {
     fn scanner(&self, chunk_bytes: u64) -> Option<Scanner> {
+        // UTF-16 has a NUL beside every '\n': it is read whole, not cut into chunks
+        if self.0.encoding == super::Encoding::Utf16 {
+            return None;
+        }
         Some(Scanner::new(
             Some(self.delimiter()),
             self.last_header_row(),
@@ -24,7 +28,20 @@ impl super::FormatReader for CsvReader {
     }
 
     fn plan_file(&self, conn: &Connector, file: &SourceFile, scan: Option<Scan>) -> Result<FileLayout> {
-        let scan = scan.expect("csv always scans");
+        let Some(scan) = scan else {
+            // UTF-16: planned when the whole file is decoded
+            return Ok(FileLayout { encoding: Some(super::Encoding::Utf16), ..FileLayout::default() });
+        };
+        if super::chunk::utf16_bom(&scan.head) && self.0.encoding != super::Encoding::Utf16 {
+            return Err(Error::Input {
+                file: file.display.clone(),
+                line: 1,
+                message: format!(
+                    "the file is UTF-16 text (it begins with a UTF-16 byte-order mark, as Excel saves \"Unicode text\"): set `encoding = \"utf-16\"` in {}",
+                    conn.path.display()
+                ),
+            });
+        }
         let header_line = self.0.header_row as u64;
         if !scan.header_complete {
             return Err(Error::Input {
@@ -69,6 +86,9 @@ impl super::FormatReader for CsvReader {
     }
 
     fn decode(&self, conn: &Connector, split: &Split, bytes: Bytes) -> Result<Vec<Landing>> {
+        if self.0.encoding == super::Encoding::Utf16 {
+            return self.decode_whole(conn, split, &bytes);
+        }
         let file = &split.file;
         let text = super::decode_text(conn, split, &bytes)?;
         let rows = CsvRows::parse(&text, self.delimiter(), split.first_line, file, &conn.spec.totals_markers);
@@ -81,6 +101,46 @@ impl super::FormatReader for CsvReader {
 }
 
 impl CsvReader {
+    /// A file read whole (UTF-16): decoded, its header found and mapped, its rows converted.
+    fn decode_whole(&self, conn: &Connector, split: &Split, bytes: &[u8]) -> Result<Vec<Landing>> {
+        let shown = &split.file.file.display;
+        let err = |line: u64, message: String| Error::Input { file: shown.clone(), line, message };
+        let text = super::chunk::decode(bytes, super::Encoding::Utf16, 1)
+            .map_err(|e| err(e.line, format!("bytes {} do not decode as utf-16", e.bytes)))?;
+        let mut rdr = ::csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .delimiter(self.delimiter())
+            .from_reader(text.as_bytes());
+        let mut header = Vec::new();
+        let mut record = ::csv::StringRecord::new();
+        for _ in 0..self.last_header_row() {
+            if !rdr.read_record(&mut record).map_err(|e| err(self.0.header_row as u64, e.to_string()))? {
+                return Err(err(self.0.header_row as u64, "no header row: the file ends first".into()));
+            }
+            header.push(record.iter().map(str::to_string).collect::<Vec<_>>());
+        }
+        let data_at = rdr.position().byte() as usize;
+        let lines_before = text[..data_at].matches('\n').count() as u64;
+        let headers = super::header_names(&header[self.0.header_row - 1..]);
+        let line = self.0.header_row as u64;
+        let mut mapping = super::map_headers(conn, &headers, shown, line)?;
+        let wide = conn.wide_columns(&headers, &mut mapping, None, split.file.file.name(), shown, line)?;
+        let plan = FilePlan {
+            file: split.file.file.clone(),
+            encoding: Some(super::Encoding::Utf16),
+            mapping,
+            header_len: headers.len(),
+            wide,
+        };
+        let rows = CsvRows::parse(&text[data_at..], self.delimiter(), lines_before + 1, &plan, &conn.spec.totals_markers);
+        Ok(if plan.wide.is_empty() {
+            conn.convert(&rows, shown, None)
+        } else {
+            conn.convert_wide(&rows, &plan.wide, shown, None)
+        })
+    }
+
     /// The last row of the header: data starts after it.
     fn last_header_row(&self) -> usize {
         self.0.header_row + self.0.header_rows.max(1) - 1

@@ -18,6 +18,7 @@
 pub mod chunk;
 pub mod convert;
 mod csv;
+pub mod html;
 mod ndjson;
 mod parquet;
 pub mod skeleton;
@@ -355,6 +356,11 @@ pub fn load(path: &FsPath, schema: &Schema) -> Result<Connector> {
                 o.delimiter
             ),
         ));
+    }
+    if let Source::Files { format: FormatSpec::Ndjson(o), .. } = &source
+        && o.encoding == Encoding::Utf16
+    {
+        return Err(loc.error(None, "encoding", "`utf-16` is read for text tables (`type = \"csv\"`), not NDJSON".into()));
     }
     let derived = matches!(source, Source::Derived { .. });
     let specs = spec.blocks();

@@ -221,6 +221,10 @@ pub enum Encoding {
     /// GB 18030.
     #[serde(rename = "gb18030")]
     Gb18030,
+    /// UTF-16 with a byte-order mark (little-endian without one), as Excel saves "Unicode
+    /// text"; such a file is read whole, not in chunks.
+    #[serde(rename = "utf-16", alias = "utf16", alias = "unicode")]
+    Utf16,
     /// UTF-8 if the whole file is valid UTF-8 (or has a UTF-8 BOM), otherwise GB 18030.
     #[serde(rename = "auto")]
     #[default]
@@ -234,6 +238,7 @@ impl Encoding {
             Encoding::Utf8 => "utf-8",
             Encoding::Gbk => "gbk",
             Encoding::Gb18030 => "gb18030",
+            Encoding::Utf16 => "utf-16",
             Encoding::Auto => "auto",
         }
     }

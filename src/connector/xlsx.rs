@@ -48,8 +48,7 @@ impl XlsxReader {
         let file = &split.file;
         let shown = &file.file.display;
         let err = |line: u64, message: String| Error::Input { file: shown.clone(), line, message };
-        let mut book = calamine::open_workbook_auto_from_rs(Cursor::new(bytes))
-            .map_err(|e| err(0, format!("not a readable workbook: {e}")))?;
+        let mut book = Book::open(bytes).map_err(|m| err(0, m))?;
         let names = book.sheet_names();
         // code sheets explain codes; they are not data
         let code_sheets: Vec<&super::CodeSheet> =
@@ -72,11 +71,7 @@ impl XlsxReader {
         let mut out = Vec::new();
         for sheet in chosen {
             let mut range = book.worksheet_range(&sheet).map_err(|e| err(0, format!("sheet `{sheet}`: {e}")))?;
-            let merged = match &mut book {
-                calamine::Sheets::Xlsx(x) => x.merge_cells_by_sheet_name(&sheet).unwrap_or_default(),
-                calamine::Sheets::Xls(x) => x.merge_cells_by_sheet_name(&sheet).unwrap_or_default(),
-                _ => Vec::new(),
-            };
+            let merged = book.merged(&sheet);
             fill_merged(&mut range, &merged);
             let Some((row0, col0)) = range.start() else {
                 continue;
@@ -133,6 +128,62 @@ impl XlsxReader {
             }
         }
         Ok(out)
+    }
+}
+
+/// A workbook, or a web system's HTML table saved as `.xls` (one sheet, named by its title).
+enum Book {
+    Sheets(calamine::Sheets<Cursor<Bytes>>),
+    Html { name: String, range: Range<Data> },
+}
+
+impl Book {
+    /// Opens the bytes as a workbook (by their content, not their name), or as an HTML table.
+    fn open(bytes: Bytes) -> std::result::Result<Book, String> {
+        if super::html::looks_like_html(&bytes) {
+            let (text, _) = super::html::decode(&bytes);
+            let (grid, title) = super::html::table(&text);
+            let width = grid.iter().map(Vec::len).max().unwrap_or(0);
+            if grid.is_empty() || width == 0 {
+                return Err("an HTML file with no table rows".into());
+            }
+            let mut range = Range::new((0, 0), (grid.len() as u32 - 1, width as u32 - 1));
+            for (r, row) in grid.into_iter().enumerate() {
+                for (c, cell) in row.into_iter().enumerate() {
+                    if !cell.is_empty() {
+                        range.set_value((r as u32, c as u32), Data::String(cell));
+                    }
+                }
+            }
+            return Ok(Book::Html { name: title.unwrap_or_else(|| "Sheet1".into()), range });
+        }
+        calamine::open_workbook_auto_from_rs(Cursor::new(bytes))
+            .map(Book::Sheets)
+            .map_err(|e| format!("not a readable workbook (nor an HTML table saved as .xls): {e}"))
+    }
+
+    fn sheet_names(&self) -> Vec<String> {
+        match self {
+            Book::Sheets(b) => b.sheet_names(),
+            Book::Html { name, .. } => vec![name.clone()],
+        }
+    }
+
+    fn worksheet_range(&mut self, name: &str) -> std::result::Result<Range<Data>, String> {
+        match self {
+            Book::Sheets(b) => b.worksheet_range(name).map_err(|e| e.to_string()),
+            Book::Html { name: n, range } if n == name => Ok(range.clone()),
+            Book::Html { name: n, .. } => Err(format!("no sheet `{name}` (the table is `{n}`)")),
+        }
+    }
+
+    /// Its merged regions (an HTML table's spans are filled already).
+    fn merged(&mut self, name: &str) -> Vec<calamine::Dimensions> {
+        match self {
+            Book::Sheets(calamine::Sheets::Xlsx(x)) => x.merge_cells_by_sheet_name(name).unwrap_or_default(),
+            Book::Sheets(calamine::Sheets::Xls(x)) => x.merge_cells_by_sheet_name(name).unwrap_or_default(),
+            _ => Vec::new(),
+        }
     }
 }
 
