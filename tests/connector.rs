@@ -560,13 +560,18 @@ async fn utf16_text_lands_with_its_lines_and_auto_says_what_to_declare() {
     let p = TestProject::new();
     p.write("data/u.txt", utf16("清河县死亡人员\r\n身份证号\t姓名\t死亡日期\r\n340524194112207458\t黄磊辉\t2024-10-12\r\n340524198301117484\t周文\t无效日期\r\n"));
     let toml = |enc: &str| {
-        format!("name = \"u\"\ntitle = \"t\"\ndomain = \"test\"\ncustom = true\nlocation = \"data/u.txt\"\nmax_quarantine = 0.6\n[format]\ntype = \"csv\"\nencoding = \"{enc}\"\ndelimiter = \"\\t\"\nheader_row = 2\n[columns]\nid_no = {{ from = \"身份证号\", type = \"id_card\" }}\nname = {{ from = \"姓名\", type = \"text\" }}\ndied = {{ from = \"死亡日期\", type = \"date\" }}\n")
+        format!(
+            "name = \"u\"\ntitle = \"t\"\ndomain = \"test\"\ncustom = true\nlocation = \"data/u.txt\"\nmax_quarantine = 0.6\n[format]\ntype = \"csv\"\nencoding = \"{enc}\"\ndelimiter = \"\\t\"\nheader_row = 2\n[columns]\nid_no = {{ from = \"身份证号\", type = \"id_card\" }}\nname = {{ from = \"姓名\", type = \"text\" }}\ndied = {{ from = \"死亡日期\", type = \"date\" }}\n"
+        )
     };
     let e = p.ingest(&p.connector("u", &toml("auto"))).await.unwrap_err().to_string();
     assert!(e.contains("UTF-16") && e.contains("encoding = \"utf-16\""), "{e}");
     let m = p.ingest(&p.connector("u", &toml("utf-16"))).await.unwrap().manifest().clone();
     assert_eq!((m.rows_read, m.rows, m.rows_quarantined), (2, 1, 1), "{m:?}");
-    assert_eq!(p.rows("select id_no, name, died from u order by id_no").await[0], "340524194112207458|黄磊辉|2024-10-12");
+    assert_eq!(
+        p.rows("select id_no, name, died from u order by id_no").await[0],
+        "340524194112207458|黄磊辉|2024-10-12"
+    );
     // the failed date names the line it is on (4: a title row, the header, one row before it)
     assert_eq!(issue_rows(&p, "u", "quarantine.parquet", "line, raw").await, vec!["4|无效日期"]);
 }
@@ -589,4 +594,57 @@ async fn a_web_systems_html_table_saved_as_xls_lands_like_a_workbook() {
         p.rows("select id_no, name, amount from s order by id_no").await,
         vec!["340524194112207458|黄磊辉|1200.50", "340524198301117484|周 文|"]
     );
+}
+
+#[tokio::test]
+async fn an_api_dump_lands_its_records_and_their_child_arrays_as_datasets_of_their_own() {
+    let p = TestProject::new();
+    p.write(
+        "data/企业.json",
+        r#"{"code": 0, "data": {"total": 2, "list": [
+  {"统一社会信用代码": "91340524MA2T000011", "企业名称": "清河县甲公司", "登记状态": "存续",
+   "股东": [{"股东名称": "张三", "证件号码": "34052419800101001X", "认缴出资额(万元)": 60},
+            {"股东名称": "李四", "证件号码": "340524198202020022", "认缴出资额(万元)": 40}]},
+  {"统一社会信用代码": "91340524300079195J", "企业名称": "清河县乙公司", "登记状态": "注销", "股东": []}
+]}}"#,
+    );
+    let toml = r#"
+location = "data/企业.json"
+[format]
+type = "json"
+records = "data.list"
+
+[[dataset]]
+name = "enterprises"
+[dataset.columns]
+uscc = { from = "统一社会信用代码" }
+name = { from = "企业名称" }
+status = { from = "登记状态" }
+
+[[dataset]]
+name = "shareholders"
+each = "股东"
+[dataset.columns]
+uscc = { from = "统一社会信用代码" }
+holder_name = { from = "股东名称" }
+holder_id = { from = "证件号码" }
+subscribed = { from = "认缴出资额(万元)" }
+"#;
+    let c = p.connector("firms", toml);
+    p.ingest_all(&c, &crate::util::opts()).await.unwrap();
+    assert_eq!(
+        p.rows("select uscc, name, status from enterprises order by uscc").await,
+        vec!["91340524300079195J|清河县乙公司|注销", "91340524MA2T000011|清河县甲公司|存续"]
+    );
+    assert_eq!(
+        p.rows("select uscc, holder_name, holder_id, subscribed from shareholders order by holder_name").await,
+        vec![
+            "91340524MA2T000011|张三|34052419800101001X|600000.00",
+            "91340524MA2T000011|李四|340524198202020022|400000.00"
+        ]
+    );
+    // a document that is not JSON names its line and column
+    p.write("data/企业.json", "{\"data\": [ {\"a\": 1}, \n oops ]}");
+    let e = p.ingest_all(&c, &crate::util::opts()).await.unwrap_err().to_string();
+    assert!(e.contains("企业.json:2") && e.contains("not a JSON document"), "{e}");
 }

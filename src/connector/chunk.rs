@@ -328,7 +328,11 @@ fn decode_utf16(bytes: &[u8], first_line: u64) -> Result<std::borrow::Cow<'stati
             let start = end.saturating_sub(bad as usize);
             Err(DecodeError {
                 line: first_line + out.matches('\n').count() as u64,
-                bytes: body[start..(start + bad as usize).min(body.len())].iter().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join(" "),
+                bytes: body[start..(start + bad as usize).min(body.len())]
+                    .iter()
+                    .map(|b| format!("{b:02X}"))
+                    .collect::<Vec<_>>()
+                    .join(" "),
             })
         }
         encoding_rs::DecoderResult::OutputFull => unreachable!("the buffer holds the worst case"),

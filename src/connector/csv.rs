@@ -133,7 +133,8 @@ impl CsvReader {
             header_len: headers.len(),
             wide,
         };
-        let rows = CsvRows::parse(&text[data_at..], self.delimiter(), lines_before + 1, &plan, &conn.spec.totals_markers);
+        let rows =
+            CsvRows::parse(&text[data_at..], self.delimiter(), lines_before + 1, &plan, &conn.spec.totals_markers);
         Ok(if plan.wide.is_empty() {
             conn.convert(&rows, shown, None)
         } else {

@@ -30,7 +30,11 @@ pub fn decode(bytes: &[u8]) -> (String, &'static str) {
     }
     let head: String = bytes[..bytes.len().min(4096)].iter().map(|b| b.to_ascii_lowercase() as char).collect();
     let charset = head.find("charset").map(|i| {
-        head[i + 7..].trim_start_matches(['=', ' ', '"', '\'']).chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-').collect::<String>()
+        head[i + 7..]
+            .trim_start_matches(['=', ' ', '"', '\''])
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+            .collect::<String>()
     });
     let gb = matches!(charset.as_deref(), Some("gbk" | "gb2312" | "gb18030" | "x-gbk" | "cp936"));
     if !gb && std::str::from_utf8(bytes).is_ok() {
@@ -211,7 +215,9 @@ fn entities(s: &str) -> String {
             "gt" => Some('>'),
             "quot" => Some('"'),
             "apos" | "#39" => Some('\''),
-            n if n.starts_with("#x") || n.starts_with("#X") => u32::from_str_radix(&n[2..], 16).ok().and_then(char::from_u32),
+            n if n.starts_with("#x") || n.starts_with("#X") => {
+                u32::from_str_radix(&n[2..], 16).ok().and_then(char::from_u32)
+            }
             n if n.starts_with('#') => n[1..].parse::<u32>().ok().and_then(char::from_u32),
             _ => None,
         };

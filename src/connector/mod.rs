@@ -123,6 +123,8 @@ pub struct Block {
     pub filter: Option<String>,
     /// Repeated keys are one record.
     pub collapse: bool,
+    /// JSON documents: the child array of every record whose elements are this block's rows.
+    pub each: Option<String>,
     pub(crate) converter: Converter,
 }
 
@@ -360,7 +362,11 @@ pub fn load(path: &FsPath, schema: &Schema) -> Result<Connector> {
     if let Source::Files { format: FormatSpec::Ndjson(o), .. } = &source
         && o.encoding == Encoding::Utf16
     {
-        return Err(loc.error(None, "encoding", "`utf-16` is read for text tables (`type = \"csv\"`), not NDJSON".into()));
+        return Err(loc.error(
+            None,
+            "encoding",
+            "`utf-16` is read for text tables (`type = \"csv\"`), not NDJSON".into(),
+        ));
     }
     let derived = matches!(source, Source::Derived { .. });
     let specs = spec.blocks();
@@ -611,8 +617,16 @@ pub fn load(path: &FsPath, schema: &Schema) -> Result<Connector> {
             columns,
             filter: b.filter.clone(),
             collapse,
+            each: b.each.clone(),
             converter,
         });
+        if b.each.is_some() && !matches!(source, Source::Files { format: FormatSpec::Json(_), .. }) {
+            return Err(loc.error(
+                Some(bi),
+                "each",
+                "`each` lands a child array of a JSON document (`type = \"json\"`)".into(),
+            ));
+        }
     }
     let unpivot = match &spec.unpivot {
         None => None,
@@ -784,6 +798,7 @@ fn reader(spec: &FormatSpec) -> Box<dyn FormatReader> {
     match spec {
         FormatSpec::Csv(o) => Box::new(csv::CsvReader(o.clone())),
         FormatSpec::Ndjson(o) => Box::new(ndjson::NdjsonReader(o.clone())),
+        FormatSpec::Json(o) => Box::new(ndjson::JsonReader(o.clone())),
         FormatSpec::Xlsx(o) => Box::new(xlsx::XlsxReader(o.clone())),
         FormatSpec::Parquet(o) => Box::new(parquet::ParquetReader(o.clone())),
     }
@@ -1138,11 +1153,29 @@ fn similarity(a: &str, b: &str) -> f64 {
 /// line (or sheet row) for the error message. A column whose headers are all absent is an
 /// error, unless it is `nullable` or has a `default`.
 pub(crate) fn map_headers(conn: &Connector, headers: &[String], file: &str, line: u64) -> Result<Vec<Mapped>> {
+    map_headers_of(conn, None, headers, file, line)
+}
+
+/// [`map_headers`] for one block's rows (a JSON document's child arrays): the other blocks'
+/// columns are not in them.
+pub(crate) fn map_headers_of(
+    conn: &Connector,
+    only: Option<usize>,
+    headers: &[String],
+    file: &str,
+    line: u64,
+) -> Result<Vec<Mapped>> {
     let keys: Vec<String> = headers.iter().map(|h| header_key(h)).collect();
     // the column's own name under a group (`近亲属/姓名` → `姓名`)
     let leaves: Vec<&str> = keys.iter().map(|k| k.rsplit('/').next().unwrap_or(k)).collect();
     let mut out = Vec::new();
-    for (name, col) in conn.input_columns() {
+    let columns =
+        conn.blocks.iter().enumerate().flat_map(|(bi, b)| b.columns.iter().map(move |(n, c)| (bi, n.as_str(), c)));
+    for (bi, name, col) in columns {
+        if only.is_some_and(|o| o != bi) {
+            out.push(Mapped::Missing);
+            continue;
+        }
         let mut found = None;
         for want in &col.from {
             match want.as_str() {

@@ -1,8 +1,11 @@
-//! Newline-delimited JSON: one object per line, as HTTP APIs and trading platforms export.
+//! JSON exports: newline-delimited JSON (one object per line, as HTTP APIs and trading platforms
+//! export) and whole JSON documents (an API dump: an array of records, child arrays such as
+//! shareholders landed as datasets of their own).
 //!
 //! Keys are matched like headers; a dotted name (`payee.name`) reaches into nested objects. A
-//! line that is not a JSON object is set aside in quarantine. Pass one checks that every mapped
-//! key occurs in the first lines of the file.
+//! line (record) that is not a JSON object is set aside in quarantine. Pass one checks that
+//! every mapped key occurs in the first lines of an NDJSON file; a document's records are
+//! numbered from 1 in place of lines.
 
 use bytes::Bytes;
 use serde_json::{Map, Value};
@@ -94,18 +97,147 @@ impl super::FormatReader for NdjsonReader {
                 }
             }
         }
-        // arrays and objects land as their JSON text (a text column keeps them; any other
-        // type quarantines them with the value shown), never as NULL
-        for row in 0..rows.objects.len() {
-            for column in 0..rows.paths.len() {
+        rows.keep_nested();
+        Ok(conn.convert(&rows, &file.file.display, None))
+    }
+}
+
+/// `type = "json"`: one JSON document, read whole — an array of records, or an object holding
+/// one (`records = "data.list"`). A `[[dataset]]` with `each = "股东"` lands the elements of every
+/// record's child array, each with its record's own fields beside it (a child's own key wins).
+pub(super) struct JsonReader(pub super::spec::JsonOptions);
+
+impl super::FormatReader for JsonReader {
+    fn scanner(&self, _chunk_bytes: u64) -> Option<Scanner> {
+        None
+    }
+
+    fn plan_file(&self, _conn: &Connector, _file: &SourceFile, _scan: Option<Scan>) -> Result<FileLayout> {
+        Ok(FileLayout::default())
+    }
+
+    fn decode(&self, conn: &Connector, split: &Split, bytes: Bytes) -> Result<Vec<Landing>> {
+        let shown = &split.file.file.display;
+        let err = |message: String| Error::Input { file: shown.clone(), line: 0, message };
+        let encoding = if chunk::utf16_bom(&bytes) {
+            super::Encoding::Utf16
+        } else {
+            chunk::resolve(self.0.encoding, &bytes, std::str::from_utf8(&bytes).is_ok())
+        };
+        let text = chunk::decode(&bytes, encoding, 1).map_err(|e| Error::Input {
+            file: shown.clone(),
+            line: e.line,
+            message: format!("bytes {} do not decode as {}", e.bytes, encoding.label()),
+        })?;
+        let doc: Value = serde_json::from_str(&text).map_err(|e| Error::Input {
+            file: shown.clone(),
+            line: e.line() as u64,
+            message: format!("not a JSON document: {e} (column {})", e.column()),
+        })?;
+        let records = match &self.0.records {
+            Some(path) => {
+                let parts: Vec<String> = path.split('.').map(str::to_string).collect();
+                match &doc {
+                    Value::Object(m) => lookup(m, &parts),
+                    _ => None,
+                }
+                .ok_or_else(|| err(format!("no `{path}` in the document (records = \"{path}\")")))?
+            }
+            None => match &doc {
+                Value::Array(_) => &doc,
+                Value::Object(m) => {
+                    m.values().find(|v| matches!(v, Value::Array(a) if a.iter().any(Value::is_object))).ok_or_else(
+                        || err("the document holds no array of records: name it with `records = \"…\"`".into()),
+                    )?
+                }
+                _ => return Err(err("the document is neither an array of records nor an object holding one".into())),
+            },
+        };
+        let Value::Array(records) = records else {
+            return Err(err("`records` does not name an array".into()));
+        };
+        let mut out = Vec::new();
+        for (bi, block) in conn.blocks.iter().enumerate() {
+            // this block's rows: the records, or the elements of each record's child array with
+            // the record's own fields beside them
+            let mut objects: Vec<Map<String, Value>> = Vec::new();
+            let mut lines: Vec<u64> = Vec::new();
+            let mut defects = Vec::new();
+            for (i, r) in records.iter().enumerate() {
+                let Value::Object(m) = r else {
+                    objects.push(Map::new());
+                    lines.push(i as u64 + 1);
+                    defects.push(Some(("bad_json".into(), "该记录不是JSON对象".into())));
+                    continue;
+                };
+                match &block.each {
+                    None => {
+                        objects.push(m.clone());
+                        lines.push(i as u64 + 1);
+                        defects.push(None);
+                    }
+                    Some(each) => {
+                        let path: Vec<String> = each.split('.').map(str::to_string).collect();
+                        let Some(Value::Array(children)) = lookup(m, &path) else { continue };
+                        for child in children {
+                            let mut merged: Map<String, Value> =
+                                m.iter().filter(|(_, v)| !v.is_array()).map(|(k, v)| (k.clone(), v.clone())).collect();
+                            if let Value::Object(c) = child {
+                                merged.extend(c.clone());
+                            }
+                            objects.push(merged);
+                            lines.push(i as u64 + 1);
+                            defects.push(None);
+                        }
+                    }
+                }
+            }
+            let mut keys: Vec<String> = Vec::new();
+            for o in objects.iter().take(PROBE_LINES) {
+                collect_keys(o, "", &mut keys);
+            }
+            keys.sort();
+            keys.dedup();
+            let mapping = super::map_headers_of(conn, Some(bi), &keys, shown, 1)?;
+            let paths = conn
+                .input_columns()
+                .zip(&mapping)
+                .map(|((_, c), m)| match m {
+                    Mapped::Column(..) => c.from.iter().map(|n| n.split('.').map(str::to_string).collect()).collect(),
+                    _ => Vec::new(),
+                })
+                .collect();
+            let texts = objects.iter().map(|o| Value::Object(o.clone()).to_string()).collect();
+            let mut rows = JsonRows {
+                objects,
+                lines,
+                texts,
+                defects,
+                paths,
+                mapping,
+                file_name: split.file.file.name().to_string(),
+                nested: Default::default(),
+            };
+            rows.keep_nested();
+            out.push(block.converter.convert(&rows, shown, None));
+        }
+        Ok(out)
+    }
+}
+
+impl JsonRows {
+    /// Arrays and objects land as their JSON text (a text column keeps them; any other type
+    /// quarantines them with the value shown), never as NULL.
+    fn keep_nested(&mut self) {
+        for row in 0..self.objects.len() {
+            for column in 0..self.paths.len() {
                 if let Some(v @ (Value::Array(_) | Value::Object(_))) =
-                    rows.paths[column].iter().find_map(|p| lookup(&rows.objects[row], p))
+                    self.paths[column].iter().find_map(|p| lookup(&self.objects[row], p))
                 {
-                    rows.nested.insert((column, row), v.to_string());
+                    self.nested.insert((column, row), v.to_string());
                 }
             }
         }
-        Ok(conn.convert(&rows, &file.file.display, None))
     }
 }
 
@@ -181,6 +313,11 @@ impl RawRows for JsonRows {
 
     fn mapped(&self, column: usize) -> bool {
         self.mapping[column] != Mapped::Missing
+    }
+
+    // a key that names its unit (`认缴出资额(万元)`) is read in it, as a header is
+    fn header_unit(&self, column: usize) -> Option<&'static str> {
+        super::convert::mapped_unit(&self.mapping, column)
     }
 
     fn line(&self, row: usize) -> u64 {

@@ -86,6 +86,10 @@ pub struct ConnectorSpec {
     /// dataset's canonical grain).
     #[serde(default)]
     pub repeats: Option<Repeats>,
+    /// JSON documents: land each element of this child array of every record (`股东`), with the
+    /// record's own fields beside it (its key, for one).
+    #[serde(default)]
+    pub each: Option<String>,
     /// Canonical columns in output order: name → mapping from the export.
     #[serde(default)]
     pub columns: IndexMap<String, ColumnSpec>,
@@ -127,6 +131,7 @@ impl ConnectorSpec {
             filter: self.filter.clone(),
             custom: self.custom,
             repeats: self.repeats,
+            each: self.each.clone(),
             columns: self.columns.clone(),
         });
         short.into_iter().chain(self.dataset.iter().cloned()).collect()
@@ -161,6 +166,9 @@ pub struct BlockSpec {
     /// dataset's canonical grain).
     #[serde(default)]
     pub repeats: Option<Repeats>,
+    /// JSON documents: land each element of this child array of every record.
+    #[serde(default)]
+    pub each: Option<String>,
     /// Canonical columns in output order: name → mapping from the export.
     #[serde(default)]
     pub columns: IndexMap<String, ColumnSpec>,
@@ -193,6 +201,8 @@ pub enum FormatSpec {
     Xlsx(XlsxOptions),
     /// Newline-delimited JSON, one object per line.
     Ndjson(NdjsonOptions),
+    /// One JSON document (an API dump): an array of objects, or an object holding one.
+    Json(JsonOptions),
     /// Apache Parquet.
     Parquet(ParquetOptions),
 }
@@ -204,6 +214,7 @@ impl FormatSpec {
             FormatSpec::Csv(_) => "csv",
             FormatSpec::Xlsx(_) => "xlsx",
             FormatSpec::Ndjson(_) => "ndjson",
+            FormatSpec::Json(_) => "json",
             FormatSpec::Parquet(_) => "parquet",
         }
     }
@@ -293,6 +304,19 @@ pub struct NdjsonOptions {
     /// Text encoding (default `auto`).
     #[serde(default)]
     pub encoding: Encoding,
+}
+
+/// Options of `type = "json"`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JsonOptions {
+    /// Text encoding (default `auto`: UTF-8, GB 18030, or UTF-16 by its byte-order mark).
+    #[serde(default)]
+    pub encoding: Encoding,
+    /// Where the records are (`data.list`): default the document when it is an array, else the
+    /// first array of objects under its top-level keys.
+    #[serde(default)]
+    pub records: Option<String>,
 }
 
 /// Options of `type = "parquet"` (none yet).
