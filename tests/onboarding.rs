@@ -263,3 +263,59 @@ fn the_drafts_for_layout_c_need_only_the_edits_the_readme_counts() {
         assert!(declared || l.contains(", type = \""), "an edit the README does not count: {l}");
     }
 }
+
+/// The formats web and desktop systems really hand over, each recognised by its bytes (not its
+/// extension) and drafted with what landing needs, then landed from the drafts as written.
+#[test]
+fn connector_new_recognises_formats_by_their_bytes_and_the_drafts_land() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("county");
+    let out = Command::new(env!("CARGO_BIN_EXE_searchlight")).arg("init").arg(&dir).output().unwrap();
+    assert!(out.status.success());
+    // a web system's "Excel": an HTML table in GBK under a title row
+    let html = "<html><head><meta charset=\"gbk\"></head><body><table><tr><td colspan=6>惠民惠农补贴发放明细</td></tr>\
+        <tr><td>流水号</td><td>补贴项目</td><td>身份证号</td><td>姓名</td><td>发放金额</td><td>发放日期</td></tr>\
+        <tr><td>S1</td><td>耕地地力保护补贴</td><td>340524194112207458</td><td>黄磊辉</td><td>120.00</td><td>2025-06-30</td></tr>\
+        </table></body></html>";
+    std::fs::write(dir.join("exports/补贴发放明细.xls"), encoding_rs::GBK.encode(html).0).unwrap();
+    // Excel's "Unicode text": UTF-16 with a BOM, tab-delimited
+    let mut u16 = vec![0xFF, 0xFE];
+    for u in "身份证号码\t姓名\t死亡日期\t数据来源\r\n340524194112207458\t黄磊辉\t2024-10-12\t公安户籍注销\r\n"
+        .encode_utf16()
+    {
+        u16.extend(u.to_le_bytes());
+    }
+    std::fs::write(dir.join("exports/死亡人员.txt"), u16).unwrap();
+    // an API dump
+    std::fs::write(
+        dir.join("exports/市场主体.json"),
+        r#"{"code": 0, "data": {"list": [{"统一社会信用代码": "91340524MA2T000011", "企业名称": "清河县甲公司", "登记状态": "存续"}]}}"#,
+    )
+    .unwrap();
+    // an archive is said to be one, not drafted as mojibake text
+    std::fs::write(dir.join("exports/导出.zip"), b"PK\x03\x04\x14\x00\x00\x00junk").unwrap();
+    let (code, out, err) = searchlight(
+        &dir,
+        &[
+            "connector",
+            "new",
+            "exports/补贴发放明细.xls",
+            "exports/死亡人员.txt",
+            "exports/市场主体.json",
+            "exports/导出.zip",
+        ],
+    );
+    assert_eq!(code, 2, "the archive fails, the others are drafted: {out}{err}");
+    assert!(err.contains("导出.zip") && err.contains("zip archive"), "{err}");
+    let read =
+        |f: &str| std::fs::read_to_string(dir.join("connectors").join(f)).unwrap_or_else(|e| panic!("{f}: {e}\n{out}"));
+    let subsidy = read("subsidy_payments.toml");
+    assert!(subsidy.contains("type       = \"xlsx\"") && subsidy.contains("header_row = 2"), "{subsidy}");
+    let deaths = read("deaths.toml");
+    assert!(deaths.contains("encoding   = \"utf-16\"") && deaths.contains("delimiter  = \"\\t\""), "{deaths}");
+    let firms = read("enterprises.toml");
+    assert!(firms.contains("type       = \"json\"") && firms.contains("records    = \"data.list\""), "{firms}");
+    let (code, out, err) = searchlight(&dir, &["ingest", "--dry-run", "--as-of", "2025-12-31"]);
+    assert_eq!(code, 0, "the drafts land as written: {out}{err}");
+    assert!(out.contains("黄磊辉") && out.contains("清河县甲公司"), "{out}");
+}

@@ -49,6 +49,8 @@ pub struct Sample {
     pub location: Option<String>,
     /// A pattern for sheets named differently in each file (`*年度`).
     pub sheet_pattern: Option<String>,
+    /// A JSON document's records, when they are under a key (`data.list`).
+    pub records: Option<String>,
 }
 
 impl Sample {
@@ -76,6 +78,7 @@ impl Sample {
             code_sheets: Vec::new(),
             location: None,
             sheet_pattern: None,
+            records: None,
         }
     }
 }
@@ -277,11 +280,40 @@ fn unit_of(header: &str) -> Option<String> {
 pub fn sniff(path: &Path) -> anyhow::Result<Vec<Sample>> {
     let ext = path.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
     let bytes = std::fs::read(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    let mut samples = match ext.as_str() {
-        "xlsx" | "xls" | "xlsm" | "ods" => sniff_workbook(path, bytes)?,
-        "ndjson" | "jsonl" | "json" => vec![sniff_ndjson(path, &bytes)?],
-        "parquet" => vec![sniff_parquet(path, bytes)?],
-        _ => vec![sniff_csv(path, &bytes)?],
+    // what the file is, by its bytes: an extension says what a clerk named it
+    let zip = bytes.starts_with(b"PK\x03\x04");
+    let ole = bytes.starts_with(b"\xD0\xCF\x11\xE0");
+    // one JSON document holding records (an NDJSON file is many documents, and does not parse
+    // as one)
+    let json_doc = {
+        let t = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+        let first = t.iter().find(|b| !b.is_ascii_whitespace()).copied();
+        first == Some(b'[')
+            || (first == Some(b'{')
+                && serde_json::from_slice::<serde_json::Value>(t).is_ok_and(|v| records_in(&v).is_some()))
+    };
+    let mut samples = if super::html::looks_like_html(&bytes) {
+        vec![sniff_html(path, &bytes)?]
+    } else if super::chunk::utf16_bom(&bytes) {
+        vec![sniff_utf16(path, &bytes)?]
+    } else if zip
+        && !matches!(ext.as_str(), "xlsx" | "xlsm" | "ods")
+        && calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes.clone())).is_err()
+    {
+        anyhow::bail!(
+            "{}: a zip archive, not an export: unpack it and draft connectors for the files inside (landing reads no archives yet)",
+            path.display()
+        );
+    } else if zip || ole || matches!(ext.as_str(), "xlsx" | "xls" | "xlsm" | "ods") {
+        sniff_workbook(path, bytes)?
+    } else if ext == "parquet" || bytes.starts_with(b"PAR1") {
+        vec![sniff_parquet(path, bytes)?]
+    } else if json_doc {
+        vec![sniff_json(path, &bytes)?]
+    } else if matches!(ext.as_str(), "ndjson" | "jsonl" | "json") {
+        vec![sniff_ndjson(path, &bytes)?]
+    } else {
+        vec![sniff_csv(path, &bytes)?]
     };
     samples.retain(|s| !s.headers.iter().all(|h| h.trim().is_empty()));
     if samples.is_empty() {
@@ -308,6 +340,13 @@ fn decode(bytes: &[u8]) -> (String, &'static str) {
 
 fn sniff_csv(path: &Path, bytes: &[u8]) -> anyhow::Result<Sample> {
     let (text, encoding) = decode(bytes);
+    let mut s = sniff_text(path, &text)?;
+    s.encoding = Some(encoding);
+    Ok(s)
+}
+
+/// A delimited text's delimiter, header and first rows.
+fn sniff_text(path: &Path, text: &str) -> anyhow::Result<Sample> {
     let first: Vec<&str> = text.lines().take(12).collect();
     let delimiter = [',', '\t', ';', '|']
         .into_iter()
@@ -328,7 +367,7 @@ fn sniff_csv(path: &Path, bytes: &[u8]) -> anyhow::Result<Sample> {
         .map(|r| r.iter().map(|c| c.to_string()).collect())
         .collect();
     let (header_row, headers, rows) = split_header(rows);
-    Ok(Sample { delimiter, ..Sample::of(path, "csv", Some(encoding), header_row, headers, rows) })
+    Ok(Sample { delimiter, ..Sample::of(path, "csv", None, header_row, headers, rows) })
 }
 
 fn sniff_workbook(path: &Path, bytes: Vec<u8>) -> anyhow::Result<Vec<Sample>> {
@@ -413,6 +452,7 @@ fn sniff_workbook(path: &Path, bytes: Vec<u8>) -> anyhow::Result<Vec<Sample>> {
         code_sheets: code_sheets.clone(),
         location: None,
         sheet_pattern: None,
+        records: None,
     };
     let key = |h: &[String]| h.iter().map(|x| normal(x)).collect::<Vec<_>>();
     let first = key(&per_sheet[0].2);
@@ -488,6 +528,88 @@ fn split_header_with_groups(
             let (row, headers, data) = split_header(rows);
             (row, headers, data, 1)
         }
+    }
+}
+
+/// An HTML table saved as `.xls`: read as landing reads it, drafted as a workbook.
+fn sniff_html(path: &Path, bytes: &[u8]) -> anyhow::Result<Sample> {
+    let (text, _) = super::html::decode(bytes);
+    let (grid, _) = super::html::table(&text);
+    let (header_row, headers, rows) = split_header(grid.into_iter().take(SAMPLE_ROWS + 10).collect());
+    Ok(Sample::of(path, "xlsx", None, header_row, headers, rows))
+}
+
+/// UTF-16 text (Excel's "Unicode text", tab-delimited): drafted with the encoding landing needs.
+fn sniff_utf16(path: &Path, bytes: &[u8]) -> anyhow::Result<Sample> {
+    let text = super::chunk::decode(bytes, super::Encoding::Utf16, 1)
+        .map_err(|e| anyhow::anyhow!("{}: line {}: bytes {} are not UTF-16", path.display(), e.line, e.bytes))?;
+    let mut s = sniff_text(path, &text)?;
+    s.encoding = Some("utf-16");
+    Ok(s)
+}
+
+/// A JSON document: the records it holds (an array, or the first array of objects under its
+/// keys), drafted as `type = "json"`.
+fn sniff_json(path: &Path, bytes: &[u8]) -> anyhow::Result<Sample> {
+    let (text, encoding) = decode(bytes);
+    let doc: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| anyhow::anyhow!("{}:{}:{}: not a JSON document: {e}", path.display(), e.line(), e.column()))?;
+    let empty = Vec::new();
+    let (path_to, records) = records_in(&doc).unwrap_or((None, &empty));
+    let records: Vec<serde_json::Map<String, serde_json::Value>> =
+        records.iter().filter_map(|v| v.as_object().cloned()).collect();
+    let mut headers: Vec<String> = Vec::new();
+    for r in records.iter().take(SAMPLE_ROWS) {
+        for (k, v) in r {
+            if !v.is_array() && !headers.contains(k) {
+                headers.push(k.clone());
+            }
+        }
+    }
+    let rows = records
+        .iter()
+        .take(SAMPLE_ROWS)
+        .map(|m| {
+            headers
+                .iter()
+                .map(|h| match m.get(h) {
+                    Some(serde_json::Value::String(s)) => s.clone(),
+                    Some(serde_json::Value::Null) | None => String::new(),
+                    Some(v) => v.to_string(),
+                })
+                .collect()
+        })
+        .collect();
+    let mut sample = Sample::of(path, "json", Some(encoding), 1, headers, rows);
+    sample.records = path_to;
+    Ok(sample)
+}
+
+/// The records of a JSON document: the document when it is an array, else the first array of
+/// objects under its keys (depth first), with its dotted path.
+fn records_in(doc: &serde_json::Value) -> Option<(Option<String>, &Vec<serde_json::Value>)> {
+    fn find<'v>(
+        m: &'v serde_json::Map<String, serde_json::Value>,
+        at: &str,
+    ) -> Option<(String, &'v Vec<serde_json::Value>)> {
+        for (k, v) in m {
+            let path = if at.is_empty() { k.clone() } else { format!("{at}.{k}") };
+            match v {
+                serde_json::Value::Array(a) if a.iter().any(|x| x.is_object()) => return Some((path, a)),
+                serde_json::Value::Object(inner) => {
+                    if let Some(found) = find(inner, &path) {
+                        return Some(found);
+                    }
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+    match doc {
+        serde_json::Value::Array(a) => Some((None, a)),
+        serde_json::Value::Object(m) => find(m, "").map(|(p, a)| (Some(p), a)),
+        _ => None,
     }
 }
 
@@ -739,6 +861,9 @@ pub fn render(sample: &Sample, proposals: &[Proposal], location: &str, schema: &
     let _ = writeln!(out, "type       = {}", q(sample.format));
     if let Some(e) = sample.encoding {
         let _ = writeln!(out, "encoding   = {}   # 读取时识别", q(e));
+    }
+    if let Some(r) = &sample.records {
+        let _ = writeln!(out, "records    = {}   # where the document holds its records", q(r));
     }
     if sample.format == "csv" && sample.delimiter != ',' {
         let _ = writeln!(out, "delimiter  = {}", q(&sample.delimiter.to_string()));
