@@ -648,3 +648,24 @@ subscribed = { from = "认缴出资额(万元)" }
     let e = p.ingest_all(&c, &crate::util::opts()).await.unwrap_err().to_string();
     assert!(e.contains("企业.json:2") && e.contains("not a JSON document"), "{e}");
 }
+
+/// A legacy Excel 97–2003 workbook (BIFF, written by xlwt, an independent writer: see
+/// `tests/data/README.md`): text IDs, an ID typed as a number, real date cells, a title merged
+/// over the table, two sheets.
+#[tokio::test]
+async fn a_legacy_xls_workbook_lands_its_dates_and_text_ids() {
+    let p = TestProject::new();
+    p.write("data/旧系统.xls", std::fs::read(crate::util::repo().join("tests/data/legacy.xls")).unwrap());
+    let toml = "name = \"x\"\ntitle = \"t\"\ndomain = \"test\"\ncustom = true\nlocation = \"data/旧系统.xls\"\n[format]\ntype = \"xlsx\"\nsheets = [\"*\"]\nheader_row = 2\n[columns]\ntown = { from = \"$sheet\", type = \"text\" }\nid_no = { from = \"身份证号\", type = \"id_card\" }\nname = { from = \"姓名\", type = \"text\" }\npaid = { from = \"发放日期\", type = \"date\" }\namount = { from = \"金额(元)\", type = \"money\" }\n";
+    let m = p.ingest(&p.connector("x", toml)).await.unwrap().manifest().clone();
+    assert_eq!((m.rows, m.rows_quarantined), (4, 0), "{m:?}");
+    assert_eq!(
+        p.rows("select town, id_no, id_no_valid, name, paid, amount from x order by town, paid").await,
+        vec![
+            "城关镇|34052419800101001X|true|张三|2025-03-05|520.50",
+            "城关镇|370802199402210029|true|李四|2025-04-01|1040.00",
+            "河口镇|34052419800101001X|true|张三|2025-03-05|521.50",
+            "河口镇|370802199402210029|true|李四|2025-04-01|1040.00",
+        ]
+    );
+}
