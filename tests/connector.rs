@@ -669,3 +669,37 @@ async fn a_legacy_xls_workbook_lands_its_dates_and_text_ids() {
         ]
     );
 }
+
+#[tokio::test]
+async fn fixed_width_text_is_cut_by_a_ruler_or_widths_counted_in_the_files_bytes() {
+    let p = TestProject::new();
+    // GBK: a Chinese character is two bytes, as the report's columns counted it
+    let report = "身份证号           姓名      金额\r\n------------------ --------- --------\r\n34052419800101001X 张三        520.50\r\n340524198202020022 欧阳小明   1,040.00\r\n\r\n";
+    p.gbk("data/r.txt", report);
+    let toml = |format: &str| {
+        format!(
+            "name = \"f\"\ntitle = \"t\"\ndomain = \"test\"\ncustom = true\nmax_quarantine = 1\nlocation = \"data/r.txt\"\n[format]\ntype = \"fixed\"\nencoding = \"gbk\"\n{format}\n[columns]\nid_no = {{ from = \"身份证号\", type = \"id_card\" }}\nname = {{ from = \"姓名\", type = \"text\" }}\namount = {{ from = \"金额\", type = \"money\" }}\n"
+        )
+    };
+    p.ingest(&p.connector("f", &toml("ruler = true"))).await.unwrap();
+    let want = vec!["34052419800101001X|张三|520.50", "340524198202020022|欧阳小明|1040.00"];
+    assert_eq!(p.rows("select id_no, name, amount from f order by id_no").await, want);
+    // the same by widths, with the ruler line as the first data line set aside
+    p.gbk("data/r.txt", &report.replace("------------------ --------- --------\r\n", ""));
+    p.ingest(&p.connector("f", &toml("widths = [19, 10, 8]"))).await.unwrap();
+    assert_eq!(p.rows("select id_no, name, amount from f order by id_no").await, want);
+    // a row whose text crosses a cut (a name one byte to the right) fails alone, naming its line;
+    // a cut that splits the header is an error of the file
+    p.gbk(
+        "data/r.txt",
+        &format!(
+            "{}340524198303030033  欧阳小明明明 9.00\r\n",
+            report.replace("------------------ --------- --------\r\n", "")
+        ),
+    );
+    let m = p.ingest(&p.connector("f", &toml("widths = [19, 10, 8]"))).await.unwrap().manifest().clone();
+    assert_eq!((m.rows, m.rows_quarantined), (2, 1), "{m:?}");
+    assert_eq!(issue_rows(&p, "f", "quarantine.parquet", "line, code").await, vec!["5|split_character"]);
+    let e = p.ingest(&p.connector("f", &toml("widths = [20, 9, 8]"))).await.unwrap_err().to_string();
+    assert!(e.contains("r.txt:1") && e.contains("splits a character"), "{e}");
+}

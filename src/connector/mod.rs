@@ -18,6 +18,7 @@
 pub mod chunk;
 pub mod convert;
 mod csv;
+mod fixed;
 pub mod html;
 mod ndjson;
 mod parquet;
@@ -633,7 +634,7 @@ pub fn load(path: &FsPath, schema: &Schema) -> Result<Connector> {
         Some(u) => {
             let at = |message: String| loc.error(None, "[unpivot]", message);
             match &source {
-                Source::Files { format: FormatSpec::Csv(_) | FormatSpec::Xlsx(_), .. } => {}
+                Source::Files { format: FormatSpec::Csv(_) | FormatSpec::Xlsx(_) | FormatSpec::Fixed(_), .. } => {}
                 _ => return Err(at("[unpivot] turns the columns of a CSV export or a workbook into rows".into())),
             }
             let names: Vec<&str> = blocks.iter().flat_map(|b| b.columns.keys().map(String::as_str)).collect();
@@ -799,6 +800,7 @@ fn reader(spec: &FormatSpec) -> Box<dyn FormatReader> {
         FormatSpec::Csv(o) => Box::new(csv::CsvReader(o.clone())),
         FormatSpec::Ndjson(o) => Box::new(ndjson::NdjsonReader(o.clone())),
         FormatSpec::Json(o) => Box::new(ndjson::JsonReader(o.clone())),
+        FormatSpec::Fixed(o) => Box::new(fixed::FixedReader(o.clone())),
         FormatSpec::Xlsx(o) => Box::new(xlsx::XlsxReader(o.clone())),
         FormatSpec::Parquet(o) => Box::new(parquet::ParquetReader(o.clone())),
     }

@@ -203,6 +203,8 @@ pub enum FormatSpec {
     Ndjson(NdjsonOptions),
     /// One JSON document (an API dump): an array of objects, or an object holding one.
     Json(JsonOptions),
+    /// Fixed-width text: columns cut by widths or at a ruler line's dashes.
+    Fixed(FixedOptions),
     /// Apache Parquet.
     Parquet(ParquetOptions),
 }
@@ -215,6 +217,7 @@ impl FormatSpec {
             FormatSpec::Xlsx(_) => "xlsx",
             FormatSpec::Ndjson(_) => "ndjson",
             FormatSpec::Json(_) => "json",
+            FormatSpec::Fixed(_) => "fixed",
             FormatSpec::Parquet(_) => "parquet",
         }
     }
@@ -317,6 +320,25 @@ pub struct JsonOptions {
     /// first array of objects under its top-level keys.
     #[serde(default)]
     pub records: Option<String>,
+}
+
+/// Options of `type = "fixed"`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FixedOptions {
+    /// Text encoding (default `auto`: UTF-8 if valid, else GB 18030).
+    #[serde(default)]
+    pub encoding: Encoding,
+    /// 1-based line of the headers (default 1).
+    #[serde(default = "one")]
+    pub header_row: usize,
+    /// Column widths in bytes of the file's encoding, left to right.
+    #[serde(default)]
+    pub widths: Vec<usize>,
+    /// The line under the header is a ruler (`------ ---- --------`): columns start at its dash
+    /// groups.
+    #[serde(default)]
+    pub ruler: bool,
 }
 
 /// Options of `type = "parquet"` (none yet).
