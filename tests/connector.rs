@@ -703,3 +703,38 @@ async fn fixed_width_text_is_cut_by_a_ruler_or_widths_counted_in_the_files_bytes
     let e = p.ingest(&p.connector("f", &toml("widths = [20, 9, 8]"))).await.unwrap_err().to_string();
     assert!(e.contains("r.txt:1") && e.contains("splits a character"), "{e}");
 }
+
+#[tokio::test]
+async fn the_members_of_a_zip_archive_land_as_exports_of_their_own() {
+    use std::io::Write;
+    let p = TestProject::new();
+    let mut buf = std::io::Cursor::new(Vec::new());
+    {
+        let mut z = zip::ZipWriter::new(&mut buf);
+        let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        for (name, text) in [
+            ("2025/城关镇.csv", "姓名,金额\n甲,100\n乙,200\n"),
+            ("2025/河口镇.csv", "姓名,金额\n丙,300\n"),
+            ("说明.txt", "导出说明"),
+        ] {
+            z.start_file(name, opts).unwrap();
+            z.write_all(text.as_bytes()).unwrap();
+        }
+        z.finish().unwrap();
+    }
+    p.write("data/导出.zip", buf.into_inner());
+    let toml = |members: &str| {
+        format!(
+            "name = \"z\"\ntitle = \"t\"\ndomain = \"test\"\ncustom = true\nlocation = \"data/导出.zip\"\nmembers = \"{members}\"\n[format]\ntype = \"csv\"\n[columns]\nwho = {{ from = \"姓名\", type = \"text\" }}\namount = {{ from = \"金额\", type = \"money\" }}\ntown = {{ from = \"$file\", type = \"text\" }}\n"
+        )
+    };
+    let m = p.ingest(&p.connector("z", &toml("*.csv"))).await.unwrap().manifest().clone();
+    assert_eq!(m.rows, 3);
+    assert!(m.sources.iter().any(|s| s.location.ends_with("导出.zip!/2025/城关镇.csv")), "{:?}", m.sources);
+    assert_eq!(
+        p.rows("select who, town from z order by who").await,
+        vec!["丙|河口镇.csv", "乙|城关镇.csv", "甲|城关镇.csv"]
+    );
+    let e = p.ingest(&p.connector("z", &toml("*.xlsx"))).await.unwrap_err().to_string();
+    assert!(e.contains("导出.zip") && e.contains("no member of the archive matches") && e.contains("说明.txt"), "{e}");
+}

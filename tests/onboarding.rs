@@ -292,8 +292,21 @@ fn connector_new_recognises_formats_by_their_bytes_and_the_drafts_land() {
         r#"{"code": 0, "data": {"list": [{"统一社会信用代码": "91340524MA2T000011", "企业名称": "清河县甲公司", "登记状态": "存续"}]}}"#,
     )
     .unwrap();
-    // an archive is said to be one, not drafted as mojibake text
-    std::fs::write(dir.join("exports/导出.zip"), b"PK\x03\x04\x14\x00\x00\x00junk").unwrap();
+    // an archive's members are drafted from what they are, with `members`; a damaged archive
+    // is said to be one, not drafted as mojibake text
+    {
+        use std::io::Write;
+        let mut buf = std::io::Cursor::new(Vec::new());
+        let mut z = zip::ZipWriter::new(&mut buf);
+        z.start_file("2025/车辆登记.csv", zip::write::SimpleFileOptions::default()).unwrap();
+        z.write_all(
+            "号牌号码,所有人,车主证件号码,车辆类型,状态\n皖NZ8866,黄磊辉,340524194112207458,小型轿车,正常\n".as_bytes(),
+        )
+        .unwrap();
+        z.finish().unwrap();
+        std::fs::write(dir.join("exports/公安导出.zip"), buf.into_inner()).unwrap();
+    }
+    std::fs::write(dir.join("exports/坏的.zip"), b"PK\x03\x04\x14\x00\x00\x00junk").unwrap();
     let (code, out, err) = searchlight(
         &dir,
         &[
@@ -302,11 +315,18 @@ fn connector_new_recognises_formats_by_their_bytes_and_the_drafts_land() {
             "exports/补贴发放明细.xls",
             "exports/死亡人员.txt",
             "exports/市场主体.json",
-            "exports/导出.zip",
+            "exports/公安导出.zip",
+            "exports/坏的.zip",
         ],
     );
-    assert_eq!(code, 2, "the archive fails, the others are drafted: {out}{err}");
-    assert!(err.contains("导出.zip") && err.contains("zip archive"), "{err}");
+    assert_eq!(code, 2, "the damaged archive fails, the others are drafted: {out}{err}");
+    assert!(err.contains("坏的.zip") && err.contains("zip archive"), "{err}");
+    let vehicles =
+        std::fs::read_to_string(dir.join("connectors/vehicles.toml")).unwrap_or_else(|e| panic!("{e}: {out}"));
+    assert!(
+        vehicles.contains("members  = \"2025/车辆登记.csv\"") && vehicles.contains("from = \"车主证件号码\""),
+        "{vehicles}"
+    );
     let read =
         |f: &str| std::fs::read_to_string(dir.join("connectors").join(f)).unwrap_or_else(|e| panic!("{f}: {e}\n{out}"));
     let subsidy = read("subsidy_payments.toml");
@@ -317,5 +337,5 @@ fn connector_new_recognises_formats_by_their_bytes_and_the_drafts_land() {
     assert!(firms.contains("type       = \"json\"") && firms.contains("records    = \"data.list\""), "{firms}");
     let (code, out, err) = searchlight(&dir, &["ingest", "--dry-run", "--as-of", "2025-12-31"]);
     assert_eq!(code, 0, "the drafts land as written: {out}{err}");
-    assert!(out.contains("黄磊辉") && out.contains("清河县甲公司"), "{out}");
+    assert!(out.contains("黄磊辉") && out.contains("清河县甲公司") && out.contains("皖NZ8866"), "{out}{err}");
 }

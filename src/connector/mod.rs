@@ -15,6 +15,7 @@
 //! Add a variant to [`spec::FormatSpec`] with its options struct, a module implementing
 //! [`FormatReader`], and one arm in [`reader`].
 
+pub mod archive;
 pub mod chunk;
 pub mod convert;
 mod csv;
@@ -839,8 +840,17 @@ impl Connector {
         self.blocks.iter().map(|b| b.converter.convert(raw, file, sheet)).collect()
     }
 
-    /// Lists the source files: one path, or every match of a glob, sorted.
+    /// Lists the source files: one path, or every match of a glob, sorted; with `members`, the
+    /// matching members of each archive found ([`archive`]).
     pub async fn list_files(&self, base: &FsPath) -> Result<Vec<SourceFile>> {
+        let found = self.located_files(base).await?;
+        match &self.spec.members {
+            Some(pattern) => archive::members(found, pattern).await,
+            None => Ok(found),
+        }
+    }
+
+    async fn located_files(&self, base: &FsPath) -> Result<Vec<SourceFile>> {
         let loc = match &self.source {
             Source::Files { location, .. } => location,
             Source::Derived { .. } => {
@@ -870,15 +880,13 @@ impl Connector {
             }
             Some(_) => {
                 let pattern = located.path.as_ref().to_string();
-                // list from the folder above the first wildcard — and above the first non-ASCII
-                // character: the store lists nothing under a prefix such as `exports/民政`
-                // (found by layout C), so a pattern there would match no file
-                let prefix_end = pattern
-                    .find(|c: char| matches!(c, '*' | '?' | '[' | '{') || !c.is_ascii())
-                    .unwrap_or(pattern.len());
-                let prefix = object_store::path::Path::from(
-                    pattern[..prefix_end].rsplit_once('/').map(|(p, _)| p).unwrap_or(""),
-                );
+                // list from the folder above the first wildcard, named as it is: `Path::from`
+                // would percent-encode `exports/民政`, and the store would list nothing under it
+                // (found by layout C)
+                let prefix_end = pattern.find(['*', '?', '[', '{']).unwrap_or(pattern.len());
+                let folder = pattern[..prefix_end].rsplit_once('/').map(|(p, _)| p).unwrap_or("");
+                let prefix =
+                    object_store::path::Path::parse(folder).unwrap_or_else(|_| object_store::path::Path::from(folder));
                 let matcher = globset::GlobBuilder::new(&pattern)
                     .literal_separator(true)
                     .build()

@@ -51,6 +51,8 @@ pub struct Sample {
     pub sheet_pattern: Option<String>,
     /// A JSON document's records, when they are under a key (`data.list`).
     pub records: Option<String>,
+    /// The archive member this sample is of (`members = …`).
+    pub members: Option<String>,
 }
 
 impl Sample {
@@ -79,6 +81,7 @@ impl Sample {
             location: None,
             sheet_pattern: None,
             records: None,
+            members: None,
         }
     }
 }
@@ -300,10 +303,7 @@ pub fn sniff(path: &Path) -> anyhow::Result<Vec<Sample>> {
         && !matches!(ext.as_str(), "xlsx" | "xlsm" | "ods")
         && calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes.clone())).is_err()
     {
-        anyhow::bail!(
-            "{}: a zip archive, not an export: unpack it and draft connectors for the files inside (landing reads no archives yet)",
-            path.display()
-        );
+        sniff_archive(path, &bytes)?
     } else if zip || ole || matches!(ext.as_str(), "xlsx" | "xls" | "xlsm" | "ods") {
         sniff_workbook(path, bytes)?
     } else if ext == "parquet" || bytes.starts_with(b"PAR1") {
@@ -453,6 +453,7 @@ fn sniff_workbook(path: &Path, bytes: Vec<u8>) -> anyhow::Result<Vec<Sample>> {
         location: None,
         sheet_pattern: None,
         records: None,
+        members: None,
     };
     let key = |h: &[String]| h.iter().map(|x| normal(x)).collect::<Vec<_>>();
     let first = key(&per_sheet[0].2);
@@ -529,6 +530,46 @@ fn split_header_with_groups(
             (row, headers, data, 1)
         }
     }
+}
+
+/// A zip archive of exports: one sample per member (landing reads the member with `members`).
+fn sniff_archive(path: &Path, bytes: &[u8]) -> anyhow::Result<Vec<Sample>> {
+    let members = super::archive::all_members(bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let tmp = tempfile_dir()?;
+    let mut out = Vec::new();
+    for (name, data) in members {
+        let leaf = name.rsplit('/').next().unwrap_or(&name).to_string();
+        let file = tmp.join(format!("{}-{leaf}", out.len()));
+        std::fs::write(&file, &data)?;
+        let named = tmp.join(&leaf);
+        std::fs::rename(&file, &named)?;
+        if let Ok(found) = sniff(&named) {
+            for mut s in found {
+                s.members = Some(name.clone());
+                // named as landing names it: archive.zip!/member
+                s.path = PathBuf::from(format!("{}!/{name}", path.display()));
+                out.push(s);
+            }
+        }
+        // a member that is no table (说明.txt, a picture) is skipped
+        let _ = std::fs::remove_file(&named);
+    }
+    let _ = std::fs::remove_dir_all(&tmp);
+    if out.is_empty() {
+        anyhow::bail!("{}: a zip archive with no member that is a table", path.display());
+    }
+    Ok(out)
+}
+
+/// A private folder for an archive's members while they are drafted.
+fn tempfile_dir() -> anyhow::Result<PathBuf> {
+    let dir = std::env::temp_dir().join(format!(
+        "searchlight-draft-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0)
+    ));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
 }
 
 /// An HTML table saved as `.xls`: read as landing reads it, drafted as a workbook.
@@ -857,6 +898,9 @@ pub fn render(sample: &Sample, proposals: &[Proposal], location: &str, schema: &
         let _ = writeln!(out, "domain   = \"registry\"   # 请确认");
     }
     let _ = writeln!(out, "location = {}", q(location));
+    if let Some(m) = &sample.members {
+        let _ = writeln!(out, "members  = {}   # the archive's member this connector reads", q(m));
+    }
     let _ = writeln!(out, "\n[format]");
     let _ = writeln!(out, "type       = {}", q(sample.format));
     if let Some(e) = sample.encoding {

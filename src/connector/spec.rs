@@ -57,6 +57,10 @@ pub struct ConnectorSpec {
     /// Path, glob or URL of the export file(s).
     #[serde(default)]
     pub location: Option<String>,
+    /// The files found are zip archives: read their members that match this pattern
+    /// (`"*.csv"`, `"2025/低保*.xlsx"`).
+    #[serde(default)]
+    pub members: Option<String>,
     /// File format and its options.
     #[serde(default)]
     pub format: Option<FormatSpec>,
