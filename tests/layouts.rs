@@ -102,7 +102,10 @@ async fn every_layout_finds_every_planted_anomaly_and_no_lookalike() {
             );
             let fp = outcomes.iter().find(|o| o.model == "procurement.shared_bid_fingerprints").unwrap();
             assert_eq!(fp.status, Status::Partial);
-            assert_eq!(fp.blind_words(), vec!["第3条路线缺 bids.machine_code", "第5条路线缺 bids.ca_lock"]);
+            assert_eq!(
+                fp.blind_words(),
+                vec!["缺 文件制作机器码(bids.machine_code) 的比对路线", "缺 CA锁编号(bids.ca_lock) 的比对路线"]
+            );
         } else {
             // this platform exports MACs and machine codes only: the fingerprint model looks along
             // those routes and says which it could not take

@@ -275,7 +275,10 @@ fn a_roster_by_month_finds_the_dead_paid_and_a_route_that_cannot_look_says_so() 
     ok(&p, &["ingest", "--as-of", "2025-12-31"]);
     let (code, out, err) = searchlight(&p, &["run", "--model", "relief.paid_after_death", "--as-of", "2025-12-31"]);
     assert_eq!(code, Some(0), "{out}\n{err}");
-    assert!(out.contains("部分未检查: 低保资金发放明细路线缺") && out.contains("relief_payments.head_id"), "{out}");
+    assert!(
+        out.contains("部分未检查: 低保资金发放明细路线缺") && out.contains("户主身份证号(relief_payments.head_id)"),
+        "{out}"
+    );
     assert!(!out.contains("完成"), "{out}");
     let m = &run_json(&p)["models"][0];
     assert_eq!(m["clues"].as_array().unwrap().len(), 1, "the subsidy route still finds 郭国: {m}");

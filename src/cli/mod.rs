@@ -1064,11 +1064,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let req = crate::brief::Request { unit, as_of, from, top, prepared_on: chrono::Local::now().date_naive() };
             let brief = crate::brief::build(&req, &ledger, &lake, &runner, &models, &labels, redactor()).await?;
             say_err!(
-                "{}: 线索 {} 条, 下属单位 {} 个, 未能检查的模型 {} 个",
+                "{}: 线索 {} 条, 下属单位 {} 个, 未能检查的模型 {} 个, 部分未检查的模型 {} 个",
                 brief.unit.name,
                 brief.clues.len(),
                 brief.subordinates.len(),
-                brief.models.iter().filter(|m| !m.checked.looked()).count()
+                brief.models.iter().filter(|m| !m.checked.looked()).count(),
+                brief.models.iter().filter(|m| m.checked.looked() && !m.checked.looked_everywhere()).count()
             );
             write_document(crate::brief::document(&brief), format, out.as_deref(), "巡前情况通报")?;
             Ok(ExitCode::SUCCESS)

@@ -584,11 +584,13 @@ pub fn run_table(report: &crate::runner::RunReport) {
     say!("{t}");
     let clues: usize = report.models.iter().map(|m| m.clues.len()).sum();
     let amount: f64 = report.models.iter().filter_map(|m| m.amount).sum();
+    let partial = report.models.iter().filter(|m| m.status == crate::runner::Status::Partial).count();
     say!(
-        "运行 {}: {} 个模型(已运行 {}, 未运行 {}, 失败 {}), 疑点 {} 条, 涉及金额 {} 元; 数据截至 {}",
+        "运行 {}: {} 个模型(已运行 {}{}, 未运行 {}, 失败 {}), 疑点 {} 条, 涉及金额 {} 元; 数据截至 {}",
         report.run,
         report.models.len(),
         report.models.iter().filter(|m| m.status.looked()).count(),
+        if partial > 0 { format!(", 其中部分未检查 {partial}") } else { String::new() },
         report.not_run(),
         report.failed(),
         group(clues as u64),
@@ -603,6 +605,11 @@ pub fn run_table(report: &crate::runner::RunReport) {
     if report.not_run() > 0 {
         say!(
             "未运行的模型没有查看数据, 其线索保持原状 (models that did not run looked at nothing; their clues stay as they were) — `searchlight coverage` 列出要映射的数据"
+        );
+    }
+    if partial > 0 {
+        say!(
+            "部分未检查的模型只查看了部分路线: 未发现的不代表没有问题, 未再出现的线索只有在其路线当时也未检查时才标为已消失 (models that looked along some routes only: what they did not find is not \"no problem\")"
         );
     }
 }

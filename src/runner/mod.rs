@@ -77,7 +77,7 @@ pub struct Runner {
     /// dataset → manifest of the snapshot registered
     manifests: HashMap<String, Manifest>,
     available: Availability,
-    /// dataset → title, to name a route in words
+    /// dataset → title, and `dataset.column` → label, to name a route and what it lacks in words
     titles: HashMap<String, String>,
 }
 
@@ -102,7 +102,14 @@ impl Runner {
         let manifests = engine.register_lake(lake, schema).await?;
         let available = Availability::of_manifests(&manifests);
         let manifests = manifests.into_iter().map(|m| (m.dataset.clone(), m)).collect();
-        let titles = schema.datasets.values().map(|d| (d.name.clone(), d.title.clone())).collect();
+        let titles = schema
+            .datasets
+            .values()
+            .flat_map(|d| {
+                std::iter::once((d.name.clone(), d.title.clone()))
+                    .chain(d.columns.values().map(move |c| (format!("{}.{}", d.name, c.name), c.label.clone())))
+            })
+            .collect();
         Ok(Runner { engine, manifests, available, titles })
     }
 
@@ -162,6 +169,14 @@ impl Runner {
         for r in &mut a.blind_routes {
             let first = r.route.first().cloned().unwrap_or_default();
             r.title = self.titles.get(&first).cloned().unwrap_or_default();
+            r.shown = r
+                .missing
+                .iter()
+                .map(|m| match self.titles.get(m) {
+                    Some(label) => format!("{label}({m})"),
+                    None => m.clone(),
+                })
+                .collect();
         }
         a
     }

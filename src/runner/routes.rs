@@ -83,18 +83,21 @@ pub struct BlindRoute {
     pub title: String,
     /// The absent inputs that blind it.
     pub missing: Vec<String>,
+    /// The same in words, `户主身份证号(relief_payments.head_id)` (filled in by the runner).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shown: Vec<String>,
 }
 
 impl BlindRoute {
-    /// In words: `低保资金发放明细路线缺 relief_payments.pay_date`, or `第3条路线缺 bids.ca_lock`
-    /// when the routes read the same datasets.
+    /// In words: `低保资金发放明细路线缺 户主身份证号(relief_payments.head_id)`; a route that reads
+    /// the same datasets as the others is named by what it lacks: `缺 CA锁序列号(bids.ca_lock) 的比对路线`.
     pub fn words(&self) -> String {
-        let title = match self.route.first().and_then(|r| r.strip_prefix('#')) {
-            Some(n) => format!("第{n}条"),
-            None if self.title.is_empty() => self.route.join("+"),
-            None => self.title.clone(),
-        };
-        format!("{title}路线缺 {}", self.missing.join("、"))
+        let missing = if self.shown.is_empty() { self.missing.join("、") } else { self.shown.join("、") };
+        match self.route.first().and_then(|r| r.strip_prefix('#')) {
+            Some(_) => format!("缺 {missing} 的比对路线"),
+            None if self.title.is_empty() => format!("{}路线缺 {missing}", self.route.join("+")),
+            None => format!("{}路线缺 {missing}", self.title),
+        }
     }
 }
 
@@ -125,7 +128,12 @@ pub fn sight(plan: &LogicalPlan, absent: &dyn Absent) -> Sight {
                 reads.iter().enumerate().filter(|(j, _)| *j != i).flat_map(|(_, r)| r.iter()).collect();
             let own: Vec<String> = reads[i].iter().filter(|d| !others.contains(d)).cloned().collect();
             let route = if own.is_empty() { vec![format!("#{}", i + 1)] } else { own };
-            blind_routes.push(BlindRoute { route, title: String::new(), missing: why.into_iter().collect() });
+            blind_routes.push(BlindRoute {
+                route,
+                title: String::new(),
+                missing: why.into_iter().collect(),
+                shown: Vec::new(),
+            });
         }
     }
     Sight { blind: None, blind_routes }
@@ -446,7 +454,8 @@ mod tests {
             vec![BlindRoute {
                 route: vec!["relief".into(), "households".into()],
                 title: String::new(),
-                missing: vec!["relief.pay_date".into()]
+                missing: vec!["relief.pay_date".into()],
+                shown: Vec::new(),
             }]
         );
         // with everything there, every route looks
