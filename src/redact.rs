@@ -155,15 +155,7 @@ fn mask(text: &str) -> Cow<'_, str> {
 /// it could be an ID: 18 characters with a birth date in the place an ID has one are treated as
 /// an ID, whatever their check character says (an ID with a typo is still a person's).
 fn credit_code(chars: &[(usize, char)], start: usize, end: usize) -> bool {
-    let alnum = |k: usize| chars.get(k).is_some_and(|(_, c)| c.is_ascii_alphanumeric());
-    let mut a = start;
-    while a > 0 && alnum(a - 1) {
-        a -= 1;
-    }
-    let mut b = end;
-    while alnum(b) {
-        b += 1;
-    }
+    let (a, b) = token(chars, start, end);
     // the code is the whole run, or the run from where the number starts (`USCC9134…`)
     [a, start].into_iter().any(|from| {
         if b - from != 18 {
@@ -186,6 +178,15 @@ fn looks_like_id(code: &str) -> bool {
 /// Whether the digits at `start..end` are part of one of searchlight's own ids: a clue id
 /// (`C` and 16 hex digits, which can all be digits) is no one's ID number.
 fn own_id(chars: &[(usize, char)], start: usize, end: usize) -> bool {
+    let (a, b) = token(chars, start, end);
+    let token: String = chars[a..b].iter().map(|(_, c)| *c).collect();
+    token.len() == 17
+        && token.starts_with('C')
+        && token[1..].chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+}
+
+/// The run of ASCII letters and digits around `start..end`: its bounds.
+fn token(chars: &[(usize, char)], start: usize, end: usize) -> (usize, usize) {
     let alnum = |k: usize| chars.get(k).is_some_and(|(_, c)| c.is_ascii_alphanumeric());
     let mut a = start;
     while a > 0 && alnum(a - 1) {
@@ -195,10 +196,7 @@ fn own_id(chars: &[(usize, char)], start: usize, end: usize) -> bool {
     while alnum(b) {
         b += 1;
     }
-    let token: String = chars[a..b].iter().map(|(_, c)| *c).collect();
-    token.len() == 17
-        && token.starts_with('C')
-        && token[1..].chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+    (a, b)
 }
 
 /// The length of the group starting at `i`: digits, and the `*` of a number masked already

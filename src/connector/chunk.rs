@@ -317,23 +317,28 @@ fn decode_utf16(bytes: &[u8], first_line: u64) -> Result<std::borrow::Cow<'stati
     } else {
         (encoding_rs::UTF_16LE, bytes.strip_prefix(b"\xFF\xFE").unwrap_or(bytes))
     };
+    strict(enc, body).map(std::borrow::Cow::Owned).map_err(|(start, len, lines)| DecodeError {
+        line: first_line + lines,
+        bytes: body[start..(start + len).min(body.len())]
+            .iter()
+            .map(|b| format!("{b:02X}"))
+            .collect::<Vec<_>>()
+            .join(" "),
+    })
+}
+
+/// Decodes without replacement: the text, or where the first bad bytes are (start, length) and
+/// how many lines decoded before them.
+fn strict(enc: &'static encoding_rs::Encoding, bytes: &[u8]) -> Result<String, (usize, usize, u64)> {
     let mut decoder = enc.new_decoder_without_bom_handling();
-    let cap = decoder.max_utf8_buffer_length_without_replacement(body.len()).unwrap_or(body.len() * 2);
+    let cap = decoder.max_utf8_buffer_length_without_replacement(bytes.len()).unwrap_or(bytes.len() * 3);
     let mut out = String::with_capacity(cap);
-    let (result, read) = decoder.decode_to_string_without_replacement(body, &mut out, true);
+    let (result, read) = decoder.decode_to_string_without_replacement(bytes, &mut out, true);
     match result {
-        encoding_rs::DecoderResult::InputEmpty => Ok(std::borrow::Cow::Owned(out)),
+        encoding_rs::DecoderResult::InputEmpty => Ok(out),
         encoding_rs::DecoderResult::Malformed(bad, extra) => {
             let end = read - extra as usize;
-            let start = end.saturating_sub(bad as usize);
-            Err(DecodeError {
-                line: first_line + out.matches('\n').count() as u64,
-                bytes: body[start..(start + bad as usize).min(body.len())]
-                    .iter()
-                    .map(|b| format!("{b:02X}"))
-                    .collect::<Vec<_>>()
-                    .join(" "),
-            })
+            Err((end.saturating_sub(bad as usize), bad as usize, out.matches('\n').count() as u64))
         }
         encoding_rs::DecoderResult::OutputFull => unreachable!("the buffer holds the worst case"),
     }
@@ -369,23 +374,9 @@ pub fn decode(bytes: &[u8], encoding: Encoding, first_line: u64) -> Result<std::
                 Err(e) => Err(bad_at(e.valid_up_to(), e.error_len().unwrap_or(1))),
             },
         },
-        Encoding::Gbk | Encoding::Gb18030 => {
-            let mut decoder = encoding_rs::GB18030.new_decoder_without_bom_handling();
-            let cap = decoder.max_utf8_buffer_length_without_replacement(bytes.len()).unwrap_or(bytes.len() * 3);
-            let mut out = String::with_capacity(cap);
-            let (result, read) = decoder.decode_to_string_without_replacement(bytes, &mut out, true);
-            match result {
-                encoding_rs::DecoderResult::InputEmpty => Ok(std::borrow::Cow::Owned(out)),
-                encoding_rs::DecoderResult::Malformed(bad, extra) => {
-                    let end = read - extra as usize;
-                    let start = end.saturating_sub(bad as usize);
-                    Err(bad_at(start, bad as usize))
-                }
-                encoding_rs::DecoderResult::OutputFull => {
-                    unreachable!("buffer sized for the worst case")
-                }
-            }
-        }
+        Encoding::Gbk | Encoding::Gb18030 => strict(encoding_rs::GB18030, bytes)
+            .map(std::borrow::Cow::Owned)
+            .map_err(|(start, len, _)| bad_at(start, len)),
     }
 }
 

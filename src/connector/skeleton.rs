@@ -599,28 +599,16 @@ fn sniff_json(path: &Path, bytes: &[u8]) -> anyhow::Result<Sample> {
     let (path_to, records) = records_in(&doc).unwrap_or((None, &empty));
     let records: Vec<serde_json::Map<String, serde_json::Value>> =
         records.iter().filter_map(|v| v.as_object().cloned()).collect();
-    let mut headers: Vec<String> = Vec::new();
-    for r in records.iter().take(SAMPLE_ROWS) {
-        for (k, v) in r {
-            if !v.is_array() && !headers.contains(k) {
-                headers.push(k.clone());
-            }
-        }
-    }
-    let rows = records
-        .iter()
+    // child arrays (shareholders under each firm) are datasets of their own, not columns
+    let records: Vec<_> = records
+        .into_iter()
         .take(SAMPLE_ROWS)
-        .map(|m| {
-            headers
-                .iter()
-                .map(|h| match m.get(h) {
-                    Some(serde_json::Value::String(s)) => s.clone(),
-                    Some(serde_json::Value::Null) | None => String::new(),
-                    Some(v) => v.to_string(),
-                })
-                .collect()
+        .map(|mut m| {
+            m.retain(|_, v| !v.is_array());
+            m
         })
         .collect();
+    let (headers, rows) = object_rows(&records);
     let mut sample = Sample::of(path, "json", Some(encoding), 1, headers, rows);
     sample.records = path_to;
     Ok(sample)
@@ -656,16 +644,27 @@ fn records_in(doc: &serde_json::Value) -> Option<(Option<String>, &Vec<serde_jso
 
 fn sniff_ndjson(path: &Path, bytes: &[u8]) -> anyhow::Result<Sample> {
     let (text, encoding) = decode(bytes);
+    let objects: Vec<serde_json::Map<String, serde_json::Value>> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .take(SAMPLE_ROWS)
+        .filter_map(|line| match serde_json::from_str::<serde_json::Value>(line) {
+            Ok(serde_json::Value::Object(m)) => Some(m),
+            _ => None,
+        })
+        .collect();
+    let (headers, rows) = object_rows(&objects);
+    Ok(Sample::of(path, "ndjson", Some(encoding), 1, headers, rows))
+}
+
+/// JSON objects as a table: their keys in first-seen order, and each object's values as text.
+fn object_rows(objects: &[serde_json::Map<String, serde_json::Value>]) -> (Vec<String>, Vec<Vec<String>>) {
     let mut headers: Vec<String> = Vec::new();
-    let mut objects = Vec::new();
-    for line in text.lines().filter(|l| !l.trim().is_empty()).take(SAMPLE_ROWS) {
-        if let Ok(serde_json::Value::Object(m)) = serde_json::from_str::<serde_json::Value>(line) {
-            for k in m.keys() {
-                if !headers.contains(k) {
-                    headers.push(k.clone());
-                }
+    for m in objects {
+        for k in m.keys() {
+            if !headers.contains(k) {
+                headers.push(k.clone());
             }
-            objects.push(m);
         }
     }
     let rows = objects
@@ -681,7 +680,7 @@ fn sniff_ndjson(path: &Path, bytes: &[u8]) -> anyhow::Result<Sample> {
                 .collect()
         })
         .collect();
-    Ok(Sample::of(path, "ndjson", Some(encoding), 1, headers, rows))
+    (headers, rows)
 }
 
 fn sniff_parquet(path: &Path, bytes: Vec<u8>) -> anyhow::Result<Sample> {

@@ -652,6 +652,7 @@ mod tests {
                     route: vec![d.to_string()],
                     title: String::new(),
                     missing: vec![format!("{d}.x")],
+                    shown: Vec::new(),
                 })
                 .collect();
             if !routes.is_empty() {
