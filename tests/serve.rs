@@ -214,3 +214,45 @@ fn a_long_digest_shows_200_rows_in_the_body_and_every_row_in_the_workbook() {
         sheet.rows().skip(1).map(|r| r[0].to_string()).filter(|c| c.starts_with('C')).collect();
     assert_eq!(ids.len(), 205, "every clue in the workbook");
 }
+
+/// One subscriber whose address is two addresses (a comma), beside a good one: `check` refuses
+/// it; a run made anyway mails the good one, queues the bad one as failed with the reason, tells
+/// the admin, and counts the clue as told to the good one only — so once the address is fixed,
+/// the next run's digest carries it to the other subscriber. Nothing is lost.
+#[test]
+fn a_bad_subscriber_fails_alone_and_loses_nothing() {
+    let bad =
+        format!("{SETTINGS}\n[[subscriber]]\nname = \"坏地址\"\nemail = \"a@x.cn, b@y.com\"\nareas = [\"测试\"]\n");
+    let p = project(&bad);
+    let (code, _, err) = searchlight(&p, &["check"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("more than one address"), "{err}");
+    let (code, out, err) = searchlight(&p, &["pipeline", "--as-of", "2025-12-31"]);
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    let (_, out, _) = searchlight(&p, &["outbox", "--json"]);
+    let mails: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let by = |who: &str| mails.as_array().unwrap().iter().find(|m| m["recipient"] == who).cloned();
+    let good = by("测试室").expect("the good subscriber's mail");
+    assert_eq!(good["state"], "queued", "{good}");
+    let failed = by("坏地址").expect("the bad subscriber's mail is on record");
+    assert_eq!(failed["state"], "failed", "{failed}");
+    assert!(failed["last_error"].as_str().unwrap().contains("could not be built"), "{failed}");
+    assert!(by("admin").is_some_and(|m| m["subject"].as_str().unwrap().contains("未能生成")), "{mails}");
+    // a retry of a mail never built says what to do
+    let (code, _, err) = searchlight(&p, &["outbox", "retry", &failed["id"].to_string()]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("never built") && err.contains("next run"), "{err}");
+    // fixed: the next run, on the same data, tells the subscriber what it could not before
+    let fixed = SETTINGS.to_string() + "\n[[subscriber]]\nname = \"坏地址\"\nemail = \"b@y.com\"\nareas = [\"测试\"]\n";
+    p.write("searchlight.toml", format!("{fixed}\n[library]\nbundled = false\n"));
+    let (code, out, err) = searchlight(&p, &["pipeline", "--as-of", "2025-12-31"]);
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    let (_, out, _) = searchlight(&p, &["outbox", "--json"]);
+    let mails: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let now_told: Vec<&serde_json::Value> =
+        mails.as_array().unwrap().iter().filter(|m| m["recipient"] == "坏地址" && m["state"] == "queued").collect();
+    assert_eq!(now_told.len(), 1, "{mails}");
+    assert_eq!(now_told[0]["clues"], 1, "{mails}");
+    // and the good subscriber is not told twice
+    assert_eq!(mails.as_array().unwrap().iter().filter(|m| m["recipient"] == "测试室").count(), 1, "{mails}");
+}

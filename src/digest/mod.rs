@@ -42,6 +42,17 @@ pub enum Reason {
 }
 
 impl Reason {
+    /// The reason a [`Reason::key`] names.
+    pub fn parse(key: &str) -> Option<Reason> {
+        match key.split_once(':') {
+            None if key == "new" => Some(Reason::New),
+            Some(("reopened", run)) => Some(Reason::Reopened(run.to_string())),
+            Some(("rectification_failed", closed)) => Some(Reason::RectificationFailed(closed.to_string())),
+            Some(("overdue", due)) => due.parse().ok().map(Reason::Overdue),
+            _ => None,
+        }
+    }
+
     pub fn key(&self) -> String {
         match self {
             Reason::New => "new".into(),
@@ -194,18 +205,39 @@ pub struct Digest<'a> {
     pub items: Vec<Item>,
 }
 
-/// The digests of a run: one per subscriber with something new for them.
+/// The digests of a run: one per subscriber with something new for them — what this run raised,
+/// and what an earlier mail to them could not carry (its clue still open).
 pub fn digests<'a>(ledger: &Ledger, ctx: &Context<'a>, all: &[Item]) -> anyhow::Result<Vec<Digest<'a>>> {
     let mut out = Vec::new();
+    let mut summaries: Option<HashMap<String, ClueSummary>> = None;
     for sub in &ctx.settings.subscriber {
         let audience = Audience::new(sub, ctx.directory);
         let told = ledger.told_all(sub.name.get_ref())?;
-        let items: Vec<Item> = all
+        let mut items: Vec<Item> = all
             .iter()
             .filter(|i| audience.admits(&i.clue))
             .filter(|i| !told.contains(&(i.clue.clue_id.clone(), i.reason.key())))
             .cloned()
             .collect();
+        let pending = ledger.pending_items(sub.name.get_ref())?;
+        if !pending.is_empty() {
+            let known = summaries.get_or_insert_with(|| {
+                ledger
+                    .clue_summaries(None, None)
+                    .map(|v| v.into_iter().map(|c| (c.clue_id.clone(), c)).collect())
+                    .unwrap_or_default()
+            });
+            for (clue, key) in pending {
+                let (Some(summary), Some(reason)) = (known.get(&clue), Reason::parse(&key)) else { continue };
+                let open = summary.mark != crate::ledger::Mark::Resolved;
+                if open
+                    && audience.admits(summary)
+                    && !items.iter().any(|i| i.clue.clue_id == clue && i.reason.key() == key)
+                {
+                    items.push(Item { clue: summary.clone(), reason });
+                }
+            }
+        }
         if !items.is_empty() {
             out.push(Digest { audience, items });
         }
@@ -415,19 +447,57 @@ pub fn mails(ledger: &Ledger, ctx: &Context<'_>, _diff: &LedgerDiff) -> anyhow::
             items: d.items.iter().map(|i| (i.clue.clue_id.clone(), i.reason.key())).collect(),
         });
     }
-    let books: HashMap<blake3::Hash, Vec<u8>> =
-        on_every_core(books.into_iter().collect(), |(key, book)| book.render(Format::Xlsx).map(|b| (key, b)))
-            .into_iter()
-            .collect::<anyhow::Result<_>>()?;
+    // a workbook that cannot be made fails the mails that attach it, no other
+    let books: HashMap<blake3::Hash, Result<Vec<u8>, String>> =
+        on_every_core(books.into_iter().collect(), |(key, book)| {
+            (key, book.render(Format::Xlsx).map_err(|e| format!("the workbook could not be made: {e:#}")))
+        })
+        .into_iter()
+        .collect();
     let (run, as_of, now) = (ctx.run, ctx.as_of, ctx.now);
-    on_every_core(prepared, |p| -> anyhow::Result<NewMail> {
+    // each subscriber's mail on its own: one that cannot be built (an address the settings should
+    // have refused, a workbook) is queued as failed with the reason, and the others go
+    let built = on_every_core(prepared, |p| {
+        let fail = |p: &Prepared, why: String| NewMail {
+            kind: "digest",
+            recipient: p.sub.name.get_ref().clone(),
+            address: p.sub.email.get_ref().clone(),
+            subject: p.subject.clone(),
+            message_id: message::message_id("digest", run, p.sub.name.get_ref(), smtp.from.get_ref()),
+            message: Vec::new(),
+            items: p.items.clone(),
+            failed: Some(why),
+        };
+        let book = match &books[&p.book] {
+            Ok(b) => b.clone(),
+            Err(why) => return fail(&p, why.clone()),
+        };
+        let unbuilt = fail(&p, String::new());
+        build_one(p, book, smtp, run, as_of, now).unwrap_or_else(|e| NewMail {
+            failed: Some(format!("the mail to `{}` could not be built: {e:#}", unbuilt.address.escape_debug())),
+            ..unbuilt
+        })
+    });
+    Ok(built)
+}
+
+/// One subscriber's mail: bodies, the workbook, the papers, as MIME.
+fn build_one(
+    p: Prepared<'_>,
+    book: Vec<u8>,
+    smtp: &crate::scheduler::config::Smtp,
+    run: &str,
+    as_of: NaiveDate,
+    now: DateTime<Utc>,
+) -> anyhow::Result<NewMail> {
+    {
         let html = p.body.render(Format::Html)?;
         let text = p.body.render(Format::Md)?;
         let message_id = message::message_id("digest", run, p.sub.name.get_ref(), smtp.from.get_ref());
         let mut files = vec![message::Attachment {
             name: format!("线索明细-{as_of}.xlsx"),
             content_type: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            body: books[&p.book].clone(),
+            body: book,
         }];
         files.extend(p.attached.into_iter().map(|(c, html)| message::Attachment {
             name: format!("问题底稿-{c}.html"),
@@ -452,10 +522,9 @@ pub fn mails(ledger: &Ledger, ctx: &Context<'_>, _diff: &LedgerDiff) -> anyhow::
             message_id,
             message: bytes,
             items: p.items,
+            failed: None,
         })
-    })
-    .into_iter()
-    .collect()
+    }
 }
 
 /// What a digest's workbook is made of, as a key: the grant, the rows and why each is there,
@@ -546,5 +615,6 @@ pub fn alert(settings: &Serve, key: &str, subject: &str, body: &str, now: DateTi
         message_id,
         message: bytes,
         items: Vec::new(),
+        failed: None,
     })
 }

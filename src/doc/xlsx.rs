@@ -21,6 +21,22 @@ fn sheet_name(want: &str, taken: &mut Vec<String>) -> String {
     name
 }
 
+/// Excel's limit on a cell's text.
+const CELL_CHARS: usize = 32_767;
+
+/// A text as a cell can hold it: cut at Excel's limit with a visible mark, never the whole
+/// workbook failed for one long value (a note, an evidence value).
+fn fit(s: &str) -> std::borrow::Cow<'_, str> {
+    const MARK: &str = "…【超出Excel单元格32767字上限，以下已截断；全文见问题底稿HTML或Markdown】";
+    if s.len() <= CELL_CHARS || s.chars().count() <= CELL_CHARS {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let keep = CELL_CHARS - MARK.chars().count();
+    let mut out: String = s.chars().take(keep).collect();
+    out.push_str(MARK);
+    std::borrow::Cow::Owned(out)
+}
+
 struct Formats {
     bold: Format,
     head: Format,
@@ -29,11 +45,11 @@ struct Formats {
 
 fn write_table(ws: &mut Worksheet, row: &mut u32, t: &Table, f: &Formats) -> anyhow::Result<()> {
     if let Some(c) = &t.caption {
-        ws.write_with_format(*row, 0, c, &f.bold)?;
+        ws.write_with_format(*row, 0, fit(c).as_ref(), &f.bold)?;
         *row += 1;
     }
     for (j, h) in t.head.iter().enumerate() {
-        ws.write_with_format(*row, j as u16, h, &f.head)?;
+        ws.write_with_format(*row, j as u16, fit(h).as_ref(), &f.head)?;
     }
     *row += 1;
     for r in &t.rows {
@@ -41,10 +57,10 @@ fn write_table(ws: &mut Worksheet, row: &mut u32, t: &Table, f: &Formats) -> any
             let col = j as u16;
             match c {
                 Cell::Text(s) => {
-                    ws.write(*row, col, s)?;
+                    ws.write(*row, col, fit(s).as_ref())?;
                 }
                 Cell::Link { text, .. } => {
-                    ws.write(*row, col, text)?;
+                    ws.write(*row, col, fit(text).as_ref())?;
                 }
                 Cell::Int(n) => {
                     ws.write(*row, col, *n as f64)?;
@@ -76,15 +92,15 @@ pub fn render(d: &Document) -> anyhow::Result<Vec<u8>> {
     {
         let ws = wb.add_worksheet();
         ws.set_name(sheet_name("概况", &mut taken))?;
-        ws.write_with_format(0, 0, &d.title, &f.bold)?;
+        ws.write_with_format(0, 0, fit(&d.title).as_ref(), &f.bold)?;
         let mut row = 1u32;
         for (k, v) in &d.meta {
-            ws.write(row, 0, k)?;
-            ws.write(row, 1, v)?;
+            ws.write(row, 0, fit(k).as_ref())?;
+            ws.write(row, 1, fit(v).as_ref())?;
             row += 1;
         }
         for n in &d.notices {
-            ws.write(row, 0, n)?;
+            ws.write(row, 0, fit(n).as_ref())?;
             row += 1;
         }
         row += 1;
@@ -107,4 +123,24 @@ pub fn render(d: &Document) -> anyhow::Result<Vec<u8>> {
         }
     }
     Ok(wb.save_to_buffer()?)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_long_value_is_cut_with_a_mark_and_the_workbook_is_made() {
+        let long = "证".repeat(40_000);
+        let cut = super::fit(&long);
+        assert_eq!(cut.chars().count(), super::CELL_CHARS);
+        assert!(cut.ends_with("全文见问题底稿HTML或Markdown】"));
+        assert_eq!(super::fit("短"), "短");
+        let mut d = super::super::Document { title: "测试".into(), meta: vec![], notices: vec![], sections: vec![] };
+        let mut s = super::super::Section::new("一");
+        let mut t = super::super::Table::new(&["说明"]);
+        t.push(vec![long.clone().into()]);
+        s.table(t);
+        d.sections.push(s);
+        let bytes = super::render(&d).unwrap();
+        assert!(bytes.len() > 1000);
+    }
 }

@@ -37,6 +37,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0005_lease_and_trigger.sql"),
     include_str!("migrations/0006_jobs_and_outbox.sql"),
     include_str!("migrations/0007_blind_routes.sql"),
+    include_str!("migrations/0008_digest_pending.sql"),
 ];
 
 /// A ledger error, naming the database file.

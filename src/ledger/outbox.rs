@@ -22,8 +22,12 @@ pub struct NewMail {
     pub message_id: String,
     /// The whole message.
     pub message: Vec<u8>,
-    /// What it tells the subscriber: (clue, reason), remembered so no later digest repeats it.
+    /// What it tells the subscriber: (clue, reason), remembered so no later digest repeats it —
+    /// only once the mail is queued to be sent.
     pub items: Vec<(String, String)>,
+    /// Why this mail could not be built (a subscriber's address, a workbook): it is queued as
+    /// failed with the reason, and its clues are not told, so the next run's digest has them.
+    pub failed: Option<String>,
 }
 
 /// A mail in the outbox.
@@ -63,8 +67,8 @@ pub(super) fn queue(
     let mut ids = Vec::new();
     for m in mails {
         conn.prepare_cached(
-            "INSERT INTO outbox (message_id, kind, recipient, address, subject, run_id, job_run, clues, message, next_attempt_at, queued_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
+            "INSERT INTO outbox (message_id, kind, recipient, address, subject, run_id, job_run, clues, message, next_attempt_at, queued_at, state, last_error)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11, ?12)",
         )?
         .execute(params![
                 m.message_id,
@@ -76,9 +80,28 @@ pub(super) fn queue(
                 job_run,
                 m.items.iter().map(|(c, _)| c).collect::<std::collections::BTreeSet<_>>().len() as i64,
                 m.message,
-                stamp(now)
+                stamp(now),
+                if m.failed.is_some() { "failed" } else { "queued" },
+                m.failed
         ])?;
         let id = conn.last_insert_rowid();
+        // a mail that could not be built told no one anything: its items wait for the next digest
+        if m.failed.is_some() {
+            let mut pending = conn.prepare_cached(
+                "INSERT INTO digest_pending (subscriber, clue_id, reason, outbox_id) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (subscriber, clue_id, reason) DO UPDATE SET outbox_id = excluded.outbox_id",
+            )?;
+            for (clue, reason) in &m.items {
+                pending.execute(params![m.recipient, clue, reason, id])?;
+            }
+            ids.push(id);
+            continue;
+        }
+        let mut done =
+            conn.prepare_cached("DELETE FROM digest_pending WHERE subscriber = ?1 AND clue_id = ?2 AND reason = ?3")?;
+        for (clue, reason) in &m.items {
+            done.execute(params![m.recipient, clue, reason])?;
+        }
         let mut item = conn.prepare_cached(
             "INSERT OR IGNORE INTO digest_items (subscriber, clue_id, reason, outbox_id) VALUES (?1, ?2, ?3, ?4)",
         )?;
@@ -127,6 +150,16 @@ impl Ledger {
         let ids = queue(&tx, mails, None, job_run, now).map_err(err)?;
         tx.commit().map_err(err)?;
         Ok(ids)
+    }
+
+    /// What a subscriber was to be told by a mail that could not be built: (clue, reason).
+    pub fn pending_items(&self, subscriber: &str) -> Result<Vec<(String, String)>, Error> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT clue_id, reason FROM digest_pending WHERE subscriber = ?1 ORDER BY clue_id")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt.query_map([subscriber], |r| Ok((r.get(0)?, r.get(1)?))).map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
     }
 
     /// Every (clue, reason) the subscriber has been told.
@@ -209,6 +242,17 @@ impl Ledger {
         let m = self.mail(id)?.ok_or_else(|| self.err(format!("no mail {id} in the outbox")))?;
         if m.state != "failed" {
             return Err(self.err(format!("mail {id} is {}, not failed: only a failed mail is retried", m.state)));
+        }
+        let built: i64 = self
+            .conn
+            .query_row("SELECT length(message) FROM outbox WHERE id = ?1", [id], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        if built == 0 {
+            return Err(self.err(format!(
+                "mail {id} to {} was never built ({}): fix that in searchlight.toml (`searchlight check`); its clues were not counted as told, so the next run's digest carries them",
+                m.recipient,
+                m.last_error.as_deref().unwrap_or("no reason recorded")
+            )));
         }
         self.conn
             .execute(

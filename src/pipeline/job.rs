@@ -353,6 +353,26 @@ async fn steps(
             .into_iter()
             .collect(),
         };
+        // a subscriber whose mail could not be built: the admin hears of it
+        let unbuilt: Vec<String> = out
+            .iter()
+            .filter_map(|m| {
+                m.failed.as_ref().map(|why| format!("- {} <{}>：{why}", m.recipient, m.address.escape_debug()))
+            })
+            .collect();
+        if !unbuilt.is_empty() {
+            out.extend(digest::alert(
+                settings,
+                &format!("{}.unbuilt", run.run),
+                &format!("任务 {} 有 {} 封摘要邮件未能生成", spec.name, unbuilt.len()),
+                &format!(
+                    "运行 {} 已记录。以下订阅者的邮件未能生成，已在发件箱中记为失败；其线索未计为已告知，修正 searchlight.toml 后下次运行的摘要会包含它们：\n\n{}\n",
+                    run.run,
+                    unbuilt.join("\n")
+                ),
+                now,
+            ));
+        }
         if matches!(outcome, JobOutcome::Failed | JobOutcome::TimedOut) {
             let body = run_alert_body(&spec.name, &run, error.as_deref());
             let subject = format!("任务 {} {}（{}）", spec.name, outcome.label(), run.as_of);

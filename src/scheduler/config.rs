@@ -233,11 +233,8 @@ impl Serve {
             ));
         }
         let email = |s: &Spanned<String>, what: &str, out: &mut Vec<Fault>| {
-            let v = s.get_ref();
-            let addr = v.rsplit_once('<').map(|(_, a)| a.trim_end_matches('>')).unwrap_or(v).trim();
-            let ok = addr.split_once('@').is_some_and(|(u, d)| !u.is_empty() && d.contains('.') || d == "localhost");
-            if !ok {
-                out.push(at(s.span(), format!("{what} `{v}` is not a mail address")));
+            if let Err(why) = mailbox(s.get_ref()) {
+                out.push(at(s.span(), format!("{what} `{}`: {why}", s.get_ref().escape_debug())));
             }
         };
         if let Some(a) = &self.admin {
@@ -467,4 +464,21 @@ severities = ["high"]
         let e = toml::from_str::<crate::project::Config>(&typo).unwrap_err();
         assert!(e.message().contains("securty"), "{}", e.message());
     }
+}
+
+/// Whether a setting is one RFC 5322 mailbox (`name@host`, or `名称 <name@host>`): not a list,
+/// no line breaks, as the mail is built with it.
+pub fn mailbox(v: &str) -> Result<(), String> {
+    if v.chars().any(|c| c.is_control()) {
+        return Err("contains a line break or another control character; give one address".into());
+    }
+    let addr = v.rsplit_once('<').map(|(_, a)| a.trim_end_matches('>')).unwrap_or(v).trim();
+    if v.contains([',', ';']) || addr.matches('@').count() > 1 {
+        return Err("is more than one address; give each subscriber one address (a subscriber per address)".into());
+    }
+    let ok = addr.split_once('@').is_some_and(|(u, d)| !u.is_empty() && d.contains('.') || d == "localhost");
+    if !ok {
+        return Err("is not a mail address".into());
+    }
+    v.parse::<lettre::message::Mailbox>().map(|_| ()).map_err(|e| format!("is not a mail address ({e})"))
 }
