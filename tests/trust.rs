@@ -291,3 +291,34 @@ fn a_roster_by_month_finds_the_dead_paid_and_a_route_that_cannot_look_says_so() 
     assert!(out.contains("未运行") && out.contains("relief_payments.head_id"), "{out}");
     assert!(!out.contains("完成"), "{out}");
 }
+
+/// `run --as-of 2052-12-31` meant 2025: refused; recorded on purpose it would freeze every later
+/// run as historical — and a run recorded by mistake is withdrawn, after which the real runs
+/// mark clues again.
+#[test]
+fn a_mistyped_future_as_of_is_refused_and_a_mistaken_run_is_withdrawn() {
+    let p = project();
+    ok(&p, &["pipeline", "--as-of", "2025-12-31"]);
+    let (code, _, err) = searchlight(&p, &["run", "--model", "test.big", "--as-of", "2052-12-31"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("2052-12-31") && err.contains("newest data in the lake (2025-12-31)"), "{err}");
+    assert!(err.contains("--as-of-beyond-data") && err.contains("runs withdraw"), "{err}");
+    let (code, _, err) = searchlight(&p, &["pipeline", "--as-of", "2052-12-31"]);
+    assert_eq!(code, Some(1), "an ingest dated ahead of today is refused too: {err}");
+    // recorded anyway: the real run after it is historical and moves nothing …
+    ok(&p, &["run", "--model", "test.big", "--as-of", "2052-12-31", "--as-of-beyond-data"]);
+    let mistaken = ledger(&p).last_run().unwrap().unwrap();
+    p.write("data/p.csv", "收款人,金额,日期\n甲,900,2025-01-01\n丙,100,2025-03-01\n");
+    ok(&p, &["ingest", "--as-of", "2025-12-31"]);
+    let out = ok(&p, &["run", "--model", "test.big", "--as-of", "2025-12-31"]);
+    assert!(out.contains("历史数据") && out.contains("已消失 0 条"), "frozen: {out}");
+    // … until the mistaken run is withdrawn, saying who and why
+    let (code, _, err) = searchlight(&p, &["runs", "withdraw", &mistaken, "--by", "张三", "--reason", ""]);
+    assert_eq!(code, Some(1), "{err}");
+    let out = ok(&p, &["runs", "withdraw", &mistaken, "--by", "张三", "--reason", "as-of 输错(应为2025)"]);
+    assert!(out.contains("已撤回"), "{out}");
+    let runs = ok(&p, &["runs", "--json"]);
+    assert!(runs.contains("withdrawn") && runs.contains("张三") && runs.contains("as-of 输错"), "{runs}");
+    let out = ok(&p, &["run", "--model", "test.big", "--as-of", "2025-12-31"]);
+    assert!(out.contains("已消失 1 条") && !out.contains("历史数据"), "乙 no longer paid: {out}");
+}

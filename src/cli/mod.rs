@@ -97,6 +97,10 @@ pub struct Cli {
     /// masks them otherwise.
     #[arg(long, global = true)]
     show_ids: bool,
+    /// Accept an --as-of later than the newest data in the lake, or than today. Without it such
+    /// a date is refused: a run recorded ahead of the data makes every later run look historical.
+    #[arg(long, global = true)]
+    as_of_beyond_data: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -358,6 +362,8 @@ enum Command {
         limit: usize,
         #[arg(long)]
         json: bool,
+        #[command(subcommand)]
+        command: Option<RunsCommand>,
     },
     /// Run as a service: the schedules of searchlight.toml on cron, and the digests mailed to
     /// each subscriber through the outbox (docs/serve.md). Stops cleanly on SIGTERM / SIGINT.
@@ -522,6 +528,22 @@ enum DigestCommand {
 }
 
 #[derive(Debug, Subcommand)]
+enum RunsCommand {
+    /// Withdraw a recorded run made by mistake (a mistyped --as-of): its findings no longer count
+    /// for any clue's mark; the next run judges new / ongoing / resolved by the other runs.
+    Withdraw {
+        /// The run (`searchlight runs` lists them).
+        run: String,
+        /// Who withdraws it.
+        #[arg(long)]
+        by: String,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 enum OutboxCommand {
     /// Put a failed mail back in the queue (same Message-ID); `searchlight serve` sends it.
     Retry { id: i64 },
@@ -600,9 +622,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let project = Project::open(&cli.project, cli.lake.as_deref(), cli.ledger.as_deref())?;
+    let beyond = cli.as_of_beyond_data;
     match cli.command {
         Command::Init { .. } => unreachable!("handled above"),
         Command::Pipeline { as_of, record } => {
+            if let Some(d) = as_of {
+                // the ingest stamps the data with it: only today bounds it
+                as_of_within_data(&project, d, beyond, false).await?;
+            }
             let spec = crate::pipeline::JobSpec {
                 name: "pipeline".into(),
                 trigger: crate::pipeline::Trigger::Manual,
@@ -857,6 +884,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(if failed { ExitCode::from(2) } else { ExitCode::SUCCESS })
         }
         Command::Run { select, as_of, params, record, json, jobs, recording } => {
+            if let Some(d) = as_of {
+                as_of_within_data(&project, d, beyond, true).await?;
+            }
             let mut req = RunRequest::new(run_as_of(&project, as_of).await?);
             if let Some(jobs) = jobs {
                 req.concurrency = jobs.max(1);
@@ -1000,7 +1030,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             write_document(crate::paper::document(&paper), format, out.as_deref(), "问题底稿")?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Runs { limit, json } => {
+        Command::Runs { command: Some(RunsCommand::Withdraw { run, by, reason }), .. } => {
+            let mut ledger = Ledger::open_existing(&project.ledger)?;
+            let moved = ledger.withdraw_run(&run, &by, &reason, chrono::Utc::now())?;
+            say!(
+                "运行 {run} 已撤回 withdrawn: {moved} 条发现记录不再计入线索标记; 下一次运行按其余运行重新判断新增/持续/已消失 (by {by}: {reason})"
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Runs { limit, json, command: None } => {
             let rows = Ledger::open_existing(&project.ledger)?.run_rows(limit)?;
             if json {
                 say!("{}", serde_json::to_string_pretty(&rows)?);
@@ -1358,6 +1396,40 @@ async fn ingest(
         say!("\n试运行 dry run: 以上为将要入湖的内容，湖中未写入任何快照 (nothing was written to {})", project.lake);
     }
     Ok((failed, failed_datasets))
+}
+
+/// Refuses an `--as-of` later than today or (`against_lake`) than the newest snapshot's as-of,
+/// unless `--as-of-beyond-data`: a run recorded at 2052-12-31 (meant 2025) would make every
+/// later run on real data look historical until 2052.
+async fn as_of_within_data(
+    project: &Project,
+    as_of: chrono::NaiveDate,
+    beyond: bool,
+    against_lake: bool,
+) -> anyhow::Result<()> {
+    if beyond {
+        return Ok(());
+    }
+    let today = chrono::Local::now().date_naive();
+    let newest = if against_lake {
+        crate::pipeline::data_as_of(&Lake::open(&project.lake)?).await?.map(|(newest, _)| newest)
+    } else {
+        None
+    };
+    let mut after = Vec::new();
+    if as_of > today {
+        after.push(format!("today ({today})"));
+    }
+    if let Some(n) = newest.filter(|n| as_of > *n) {
+        after.push(format!("the newest data in the lake ({n})"));
+    }
+    if after.is_empty() {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "--as-of {as_of} is later than {}: a run recorded at that date would make every later run on real data count as historical (no clue marked new, resolved or reopened). Check the date; to run ahead of the data on purpose, add --as-of-beyond-data. A run recorded by mistake is withdrawn with `searchlight runs withdraw RUN --by … --reason …`",
+        after.join(" and ")
+    )
 }
 
 /// The as-of a run binds: the one given, else the as-of of the newest snapshot in the lake

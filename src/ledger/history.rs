@@ -189,7 +189,7 @@ agg AS (
            max(s.seq) AS last_seq,
            max(CASE WHEN s.mark <> 'resolved' THEN s.seq END) AS found_seq,
            max(CASE WHEN s.mark <> 'resolved' AND (?1 IS NULL OR o.as_of >= ?1) THEN 1 ELSE 0 END) AS in_period
-    FROM sightings s JOIN ok o ON o.run_id = s.run_id
+    FROM live_sightings s JOIN ok o ON o.run_id = s.run_id
     GROUP BY s.clue_id
 )
 SELECT c.clue_id, c.model, c.title, c.area, c.domain, c.severity, c.entity, c.first_run,
@@ -198,8 +198,8 @@ SELECT c.clue_id, c.model, c.title, c.area, c.domain, c.severity, c.entity, c.fi
        a.in_period
 FROM agg a
 JOIN clues c ON c.clue_id = a.clue_id
-JOIN sightings l ON l.seq = a.last_seq
-LEFT JOIN sightings f ON f.seq = a.found_seq
+JOIN live_sightings l ON l.seq = a.last_seq
+LEFT JOIN live_sightings f ON f.seq = a.found_seq
 ORDER BY c.clue_id";
         let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.err(e))?;
         let rows = stmt
@@ -248,13 +248,16 @@ ORDER BY c.clue_id";
                 "SELECT r.run_id, r.trigger, r.as_of, r.started_at, r.recorded_at, r.models,
                         (SELECT count(*) FROM run_models m WHERE m.run_id = r.run_id AND m.error LIKE 'not run%'),
                         (SELECT count(*) FROM run_models m WHERE m.run_id = r.run_id AND m.error IS NOT NULL AND m.error NOT LIKE 'not run%'),
-                        (SELECT count(*) FROM run_models m WHERE m.run_id = r.run_id AND m.kind = 'historical')
+                        (SELECT count(*) FROM run_models m WHERE m.run_id = r.run_id AND m.kind = 'historical'),
+                        r.withdrawn_at, r.withdrawn_by, r.withdrawn_reason
                  FROM runs r ORDER BY r.rowid DESC LIMIT ?1",
             )
             .map_err(|e| self.err(e))?;
         let rows = stmt
             .query_map([limit as i64], |r| {
                 let (models, not_run, failed): (u64, u64, u64) = (r.get(5)?, r.get(6)?, r.get(7)?);
+                let withdrawn: Option<String> = r.get(9)?;
+                let (by, why): (Option<String>, Option<String>) = (r.get(10)?, r.get(11)?);
                 Ok(RunRow {
                     run_id: r.get(0)?,
                     trigger: r.get(1)?,
@@ -265,7 +268,9 @@ ORDER BY c.clue_id";
                     not_run,
                     failed,
                     historical: r.get(8)?,
-                    outcome: if not_run + failed == 0 {
+                    outcome: if withdrawn.is_some() {
+                        "withdrawn"
+                    } else if not_run + failed == 0 {
                         "ok"
                     } else if not_run + failed < models {
                         "partial"
@@ -275,14 +280,16 @@ ORDER BY c.clue_id";
                     .to_string(),
                     marks: BTreeMap::new(),
                     job: None,
-                    error: None,
+                    error: withdrawn.map(|at| {
+                        format!("已撤回 withdrawn {at} by {}: {}", by.unwrap_or_default(), why.unwrap_or_default())
+                    }),
                 })
             })
             .map_err(|e| self.err(e))?;
         let mut out = rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))?;
         let mut marks = self
             .conn
-            .prepare_cached("SELECT mark, count(*) FROM sightings WHERE run_id = ?1 GROUP BY mark")
+            .prepare_cached("SELECT mark, count(*) FROM live_sightings WHERE run_id = ?1 GROUP BY mark")
             .map_err(|e| self.err(e))?;
         for run in &mut out {
             let rows = marks
@@ -303,7 +310,10 @@ ORDER BY c.clue_id";
                     }
                     r.job = Some(j.job);
                     r.trigger = j.trigger;
-                    r.error = j.error;
+                    // a withdrawal is the last word on a run
+                    if r.outcome != "withdrawn" {
+                        r.error = j.error;
+                    }
                 }
                 None if j.run_id.is_none() => out.push(RunRow {
                     run_id: format!("job-{}", j.id),
@@ -334,7 +344,7 @@ ORDER BY c.clue_id";
     pub fn run_marks(&self, run: &str) -> Result<Vec<(String, Mark)>, Error> {
         let mut stmt = self
             .conn
-            .prepare_cached("SELECT clue_id, mark FROM sightings WHERE run_id = ?1 ORDER BY seq")
+            .prepare_cached("SELECT clue_id, mark FROM live_sightings WHERE run_id = ?1 ORDER BY seq")
             .map_err(|e| self.err(e))?;
         let rows =
             stmt.query_map([run], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))).map_err(|e| self.err(e))?;
@@ -352,7 +362,7 @@ ORDER BY c.clue_id";
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT run_id, mark, count(*) FROM sightings
+                "SELECT run_id, mark, count(*) FROM live_sightings
                  WHERE clue_id IN (SELECT value FROM json_each(?1)) GROUP BY run_id, mark",
             )
             .map_err(|e| self.err(e))?;

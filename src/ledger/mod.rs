@@ -38,6 +38,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0006_jobs_and_outbox.sql"),
     include_str!("migrations/0007_blind_routes.sql"),
     include_str!("migrations/0008_digest_pending.sql"),
+    include_str!("migrations/0009_withdrawn_runs.sql"),
 ];
 
 /// A ledger error, naming the database file.
@@ -315,6 +316,47 @@ impl Ledger {
         Ok((diff, ids.into_iter().zip(built).collect()))
     }
 
+    /// Withdraws a recorded run made by mistake (a mistyped `--as-of`): its sightings no longer
+    /// count for any clue's mark (they stay, append-only; the view `live_sightings` leaves them out), its
+    /// models are no longer the latest run of anything, and the run says who withdrew it, when
+    /// and why. Returns how many sightings no longer count.
+    pub fn withdraw_run(
+        &mut self,
+        run: &str,
+        by: &str,
+        reason: &str,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<u64, Error> {
+        if reason.trim().is_empty() || by.trim().is_empty() {
+            return Err(self.err("a withdrawal says who (--by) and why (--reason)"));
+        }
+        let path = self.path.clone();
+        let err = |e: rusqlite::Error| Error::at(&path, e);
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(err)?;
+        let state: Option<Option<String>> = tx
+            .query_row("SELECT withdrawn_at FROM runs WHERE run_id = ?1", [run], |r| r.get(0))
+            .optional()
+            .map_err(err)?;
+        match state {
+            None => {
+                return Err(Error::at(&path, format!("no run {run} in the ledger (`searchlight runs` lists them)")));
+            }
+            Some(Some(when)) => return Err(Error::at(&path, format!("run {run} was withdrawn already, at {when}"))),
+            Some(None) => {}
+        }
+        // sightings stay (append-only): `live_sightings` leaves out a withdrawn run's
+        let moved: u64 =
+            tx.query_row("SELECT count(*) FROM sightings WHERE run_id = ?1", [run], |r| r.get(0)).map_err(err)?;
+        tx.execute("UPDATE run_models SET kind = 'withdrawn' WHERE run_id = ?1", [run]).map_err(err)?;
+        tx.execute(
+            "UPDATE runs SET withdrawn_at = ?2, withdrawn_by = ?3, withdrawn_reason = ?4 WHERE run_id = ?1",
+            params![run, at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true), by.trim(), reason.trim()],
+        )
+        .map_err(err)?;
+        tx.commit().map_err(err)?;
+        Ok(moved)
+    }
+
     /// Whether a run on the lake `on` may be recorded here (see [`Ledger::record_on`]); checked
     /// before a run starts, and again when it is recorded.
     pub fn check_lake(&self, on: &Recording) -> Result<(), Error> {
@@ -406,8 +448,8 @@ fn sight(
     let mut latest: BTreeMap<String, Mark> = BTreeMap::new();
     {
         let mut stmt = tx.prepare_cached(
-            "SELECT s.clue_id, s.mark FROM sightings s
-                 JOIN (SELECT s2.clue_id, max(s2.seq) AS seq FROM sightings s2
+            "SELECT s.clue_id, s.mark FROM live_sightings s
+                 JOIN (SELECT s2.clue_id, max(s2.seq) AS seq FROM live_sightings s2
                        JOIN clues c ON c.clue_id = s2.clue_id WHERE c.model = ?1 GROUP BY s2.clue_id) l
                    ON l.seq = s.seq",
         )?;
@@ -516,7 +558,7 @@ fn routes_blind_when_last_seen(
 ) -> rusqlite::Result<Option<BTreeSet<Vec<String>>>> {
     let run: Option<String> = tx
         .query_row(
-            "SELECT run_id FROM sightings WHERE clue_id = ?1 AND mark <> 'resolved' ORDER BY seq DESC LIMIT 1",
+            "SELECT run_id FROM live_sightings WHERE clue_id = ?1 AND mark <> 'resolved' ORDER BY seq DESC LIMIT 1",
             [clue],
             |r| r.get(0),
         )

@@ -101,13 +101,13 @@ pub struct Sighting {
 
 const LIST: &str = "
 SELECT c.clue_id, c.model, c.title, c.area, c.severity, c.entity,
-       (SELECT unit FROM sightings u WHERE u.clue_id = c.clue_id AND u.unit IS NOT NULL ORDER BY u.seq DESC LIMIT 1),
-       (SELECT coalesce(a.amount_fen, CAST(round(a.amount * 100) AS INTEGER)) FROM sightings a
+       (SELECT unit FROM live_sightings u WHERE u.clue_id = c.clue_id AND u.unit IS NOT NULL ORDER BY u.seq DESC LIMIT 1),
+       (SELECT coalesce(a.amount_fen, CAST(round(a.amount * 100) AS INTEGER)) FROM live_sightings a
          WHERE a.clue_id = c.clue_id AND a.mark <> 'resolved' ORDER BY a.seq DESC LIMIT 1),
        c.first_run, s.run_id, s.mark,
-       (SELECT unit_code FROM sightings u WHERE u.clue_id = c.clue_id AND u.unit IS NOT NULL ORDER BY u.seq DESC LIMIT 1)
+       (SELECT unit_code FROM live_sightings u WHERE u.clue_id = c.clue_id AND u.unit IS NOT NULL ORDER BY u.seq DESC LIMIT 1)
 FROM clues c
-JOIN sightings s ON s.seq = (SELECT max(seq) FROM sightings x WHERE x.clue_id = c.clue_id)
+JOIN live_sightings s ON s.seq = (SELECT max(seq) FROM live_sightings x WHERE x.clue_id = c.clue_id)
 WHERE (?1 IS NULL OR s.mark = ?1)
   AND (?2 IS NULL OR c.area = ?2)
   AND (?3 IS NULL OR c.model = ?3)
@@ -193,7 +193,7 @@ impl Ledger {
             .conn
             .prepare_cached(
                 "SELECT s.run_id, r.as_of, s.mark, s.unit, coalesce(s.amount_fen, CAST(round(s.amount * 100) AS INTEGER)), m.evidence, s.rows, m.version, m.params, m.snapshots
-                 FROM sightings s
+                 FROM live_sightings s
                  JOIN runs r ON r.run_id = s.run_id
                  JOIN clues c ON c.clue_id = s.clue_id
                  JOIN run_models m ON m.run_id = s.run_id AND m.model = c.model

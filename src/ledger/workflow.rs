@@ -450,7 +450,7 @@ impl Ledger {
         let state = state_of(&tx, clue, NaiveDate::MAX).map_err(|e| err(e.to_string()))?;
         state.allows(&step).map_err(|m| err(format!("{clue}: {m}")))?;
         let seen: Option<i64> = tx
-            .query_row("SELECT max(seq) FROM sightings WHERE clue_id = ?1", [clue], |r| r.get(0))
+            .query_row("SELECT max(seq) FROM live_sightings WHERE clue_id = ?1", [clue], |r| r.get(0))
             .map_err(|e| err(e.to_string()))?;
         let at = chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, false);
         let data = serde_json::to_value(&step).map_err(|e| err(e.to_string()))?;
@@ -506,7 +506,7 @@ fn returned_on_newer_data(
     type Seen = (String, String, String, Option<String>, Option<f64>, Option<String>);
     let sightings = |seq_cond: &str| -> rusqlite::Result<Vec<Seen>> {
         let sql = format!(
-            "SELECT s.mark, m.snapshots, m.version, s.evidence_key, s.amount, s.rows FROM sightings s
+            "SELECT s.mark, m.snapshots, m.version, s.evidence_key, s.amount, s.rows FROM live_sightings s
              JOIN clues c ON c.clue_id = s.clue_id
              JOIN run_models m ON m.run_id = s.run_id AND m.model = c.model
              WHERE s.clue_id = ?1 AND {seq_cond} ORDER BY s.seq"
