@@ -33,9 +33,9 @@ pub struct Redactor {
 const MIN_DIGITS: usize = 15;
 /// A group of digits must be at least this long to be joined to the next across a separator…
 const MIN_GROUP: usize = 3;
-/// … and at most this long (IDs and accounts are written in groups of 4, 6 or 8; a run id's
-/// 14-digit timestamp is not a group).
-const MAX_GROUP: usize = 8;
+/// … and at most this long (IDs and accounts are written in groups of 4, 6, 8 — or a bank's 6
+/// and the account's 13: `622848 0007159216063`).
+const MAX_GROUP: usize = 19;
 
 impl Redactor {
     pub fn new(grant: Grant) -> Redactor {
@@ -61,7 +61,46 @@ impl Redactor {
         if self.grant == Grant::Full || !text.chars().any(|c| digit(c).is_some()) {
             return Cow::Borrowed(text);
         }
-        mask(text)
+        mask(text, false)
+    }
+
+    /// A JSON document as this person may see it, still JSON: its values redacted one by one —
+    /// only ID and account numbers (an ID in a note, a number that is an account), never a key,
+    /// an amount in 分 or an invoice number; a masked number becomes a string. `None` when the
+    /// text is not one JSON document.
+    pub fn json(&self, text: &str) -> Option<String> {
+        let trimmed = text.trim_end();
+        let first = trimmed.trim_start().chars().next()?;
+        if !matches!(first, '{' | '[') {
+            return None;
+        }
+        let mut v: serde_json::Value = serde_json::from_str(trimmed).ok()?;
+        if self.grant == Grant::Masked {
+            redact_value(&mut v);
+        }
+        let mut out =
+            if trimmed.contains('\n') { serde_json::to_string_pretty(&v) } else { serde_json::to_string(&v) }.ok()?;
+        out.push_str(&text[trimmed.len()..]);
+        Some(out)
+    }
+}
+
+fn redact_value(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::String(s) => {
+            if let Cow::Owned(m) = mask(s, true) {
+                *s = m;
+            }
+        }
+        serde_json::Value::Number(n) if n.is_u64() || n.is_i64() => {
+            let digits = n.to_string();
+            if let Cow::Owned(m) = mask(&digits, true) {
+                *v = serde_json::Value::String(m);
+            }
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(redact_value),
+        serde_json::Value::Object(o) => o.values_mut().for_each(redact_value),
+        _ => {}
     }
 }
 
@@ -78,11 +117,85 @@ fn check_letter(c: char) -> bool {
     matches!(c, 'X' | 'x' | 'Ｘ' | 'ｘ')
 }
 
+/// What people write between the groups of one number: blanks, hyphens, underscores, slashes,
+/// dots and tabs (`340524 19411220 7458`, `340524_19411220_7458`, `6228.4800.0715.9216063`).
 fn separator(c: char) -> bool {
-    matches!(c, ' ' | '-' | '\u{3000}' | '－' | '\u{a0}')
+    matches!(c, ' ' | '-' | '\u{3000}' | '－' | '\u{a0}' | '_' | '/' | '.' | '\t')
 }
 
-fn mask(text: &str) -> Cow<'_, str> {
+/// Whether the digits (and an ID's check letter) are an ID number by what they are: 18 with a
+/// birth date where an ID has one (whatever the check digit: a mistyped ID is still someone's),
+/// or a legacy 15-digit one with its date.
+fn id_like(digits: &[u8], letter: bool) -> bool {
+    let s: String = digits.iter().map(|d| (b'0' + d) as char).chain(letter.then_some('X')).collect();
+    match s.len() {
+        18 | 15 => crate::codes::id_card::birth_date(&s).is_some(),
+        _ => false,
+    }
+}
+
+/// Whether a run longer than any ID or account holds a valid ID (a date and a check digit that
+/// fit) somewhere in it: numbers run together (`1.3708021956072849472.6254…`) are still someone's.
+fn holds_an_id(digits: &[u8]) -> bool {
+    let luhn = |w: &[u8]| {
+        w.iter()
+            .rev()
+            .enumerate()
+            .map(|(i, &d)| if i % 2 == 1 { if d * 2 > 9 { d * 2 - 9 } else { d * 2 } } else { d } as u32)
+            .sum::<u32>()
+            % 10
+            == 0
+    };
+    digits.len() > 19
+        && (digits.windows(18).any(|w| {
+            let s: String = w.iter().map(|d| (b'0' + d) as char).collect();
+            crate::codes::id_card::is_valid(&s)
+        }) || (16..=19).any(|n| digits.windows(n).any(|w| w.starts_with(&[6, 2]) && luhn(w))))
+}
+
+/// Whether the digits are a bank account or card number by what they are: 16 to 19 digits that
+/// pass the Luhn check, or begin with UnionPay's 62.
+fn account_like(digits: &[u8]) -> bool {
+    if !(16..=19).contains(&digits.len()) || digits.is_empty() {
+        return false;
+    }
+    let luhn = digits
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, &d)| if i % 2 == 1 { if d * 2 > 9 { d * 2 - 9 } else { d * 2 } } else { d } as u32)
+        .sum::<u32>()
+        % 10
+        == 0;
+    luhn || digits.starts_with(&[6, 2])
+}
+
+/// `1,234,567,890,123,456,789`: digits in thousands groups from `i`, with their end; `None` when
+/// the text there is no such number.
+fn thousands(chars: &[(usize, char)], i: usize) -> Option<(Vec<u8>, usize)> {
+    let mut digits = Vec::new();
+    let mut j = i;
+    while j < chars.len() && j - i < 3 && digit(chars[j].1).is_some() {
+        digits.push(digit(chars[j].1).expect("a digit"));
+        j += 1;
+    }
+    let mut groups = 0;
+    while j + 3 < chars.len() + 1
+        && chars.get(j).is_some_and(|c| matches!(c.1, ',' | '，'))
+        && (1..=3).all(|k| chars.get(j + k).is_some_and(|c| digit(c.1).is_some()))
+        && chars.get(j + 4).is_none_or(|c| digit(c.1).is_none())
+    {
+        digits.extend((1..=3).map(|k| digit(chars[j + k].1).expect("a digit")));
+        j += 4;
+        groups += 1;
+    }
+    (groups > 0).then_some((digits, j))
+}
+
+/// Masks the numbers of `text` that are long enough to be personal; with `only_personal`, only
+/// those that are an ID or an account by what they are (JSON values, where a 20-digit invoice
+/// number is a field of its own).
+fn mask(text: &str, only_personal: bool) -> Cow<'_, str> {
     let chars: Vec<(usize, char)> = text.char_indices().collect();
     let mut out = String::with_capacity(text.len());
     let mut copied = 0; // byte offset copied up to
@@ -121,10 +234,26 @@ fn mask(text: &str) -> Cow<'_, str> {
             }
             j += 1;
         }
+        // a number written in thousands groups (`6,228,480,007,159,216,063`)
+        if let Some((d, e)) = thousands(&chars, i).filter(|(d, _)| d.len() > digits.len()) {
+            digits = d;
+            end = e;
+            letter = false;
+        }
         let n = digits.len() + letter as usize;
-        // the digits after a decimal point (0.3333333333333333 in JSON) are no one's number
-        let fraction = i >= 2 && chars[i - 1].1 == '.' && chars[i - 2].1.is_ascii_digit();
-        if n >= MIN_DIGITS && !fraction && !own_id(&chars, i, end) && !credit_code(&chars, i, end) {
+        // the digits after a decimal point (0.3333333333333333 in JSON) are no one's number —
+        // unless they are an ID or an account by what they are: Chinese text numbers a list
+        // `1.340524194112207458 2.6228480007159216063`
+        // (a float prints at most 17 significant digits: a longer "fraction" is no decimal)
+        let fraction = i >= 2 && chars[i - 1].1 == '.' && chars[i - 2].1.is_ascii_digit() && digits.len() <= 17;
+        let personal = id_like(&digits, letter) || account_like(&digits) || holds_an_id(&digits);
+        if n >= MIN_DIGITS
+            && (!fraction || personal)
+            && (!only_personal || personal)
+            && !run_id(&chars, i)
+            && (personal || !own_id(&chars, i, end))
+            && !credit_code(&chars, i, end)
+        {
             let start_byte = chars[i].0;
             let end_byte = chars.get(end).map_or(text.len(), |c| c.0);
             out.push_str(&text[copied..start_byte]);
@@ -183,6 +312,20 @@ fn own_id(chars: &[(usize, char)], start: usize, end: usize) -> bool {
     token.len() == 17
         && token.starts_with('C')
         && token[1..].chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+}
+
+/// Whether the digits at `i` are a run id's time (`R20261206072851-3874`): never anyone's number.
+fn run_id(chars: &[(usize, char)], i: usize) -> bool {
+    if i == 0 || chars[i - 1].1 != 'R' || (i >= 2 && chars[i - 2].1.is_ascii_alphanumeric()) {
+        return false;
+    }
+    // R, a 14-digit UTC time, `-`, and a short lower-case hex salt
+    let time_ok = (0..14).all(|k| chars.get(i + k).is_some_and(|(_, c)| c.is_ascii_digit()));
+    if !time_ok || chars.get(i + 14).is_none_or(|(_, c)| *c != '-') {
+        return false;
+    }
+    let salt = chars[i + 15..].iter().take_while(|(_, c)| c.is_ascii_digit() || matches!(c, 'a'..='f')).count();
+    (4..=8).contains(&salt) && chars.get(i + 15 + salt).is_none_or(|(_, c)| !c.is_ascii_alphanumeric())
 }
 
 /// The run of ASCII letters and digits around `start..end`: its bounds.
@@ -286,10 +429,58 @@ mod tests {
     }
 
     #[test]
+    fn numbers_are_masked_by_what_they_are_not_by_what_precedes_them() {
+        for (s, masked) in [
+            // a list numbered 1. 2. in a note or a reason
+            ("1.340524194112207458 2.6228480007159216063", "1.340524********7458 2.622848*********6063"),
+            ("622848 0007159216063", "622848*********6063"),
+            ("340524_19411220_7458", "340524********7458"),
+            ("340524/19411220/7458", "340524********7458"),
+            ("6228.4800.0715.9216063", "622848*********6063"),
+            ("340524\t19411220\t7458", "340524********7458"),
+            ("6,228,480,007,159,216,063", "622848*********6063"),
+            ("账户C6228480007159216", "账户C622848******9216"),
+            // an ID column cleaned of its blanks runs the list together
+            ("1.3708021956072849472.6254884350102267831", "1.370802****************************7831"),
+        ] {
+            assert_eq!(m(s), masked, "{s}");
+        }
+        // what stays: decimals, searchlight's own run and clue ids, short numbers
+        for s in [
+            "0.3333333333333333",
+            "0.30000000000000004",
+            "R20261206072851-3874",
+            "运行 R20261206071621-71c8 已撤回",
+            "C1234567890123456",
+            "2025.12.31",
+            "192.168.100.200",
+            "336,049,621.00 元",
+        ] {
+            assert_eq!(m(s), s, "{s}");
+        }
+    }
+
+    #[test]
+    fn json_stays_json_and_only_personal_values_are_masked() {
+        let r = Redactor::masking();
+        let out = r.json("[{\"n\":340524194112207458,\"fen\":123456789012345678,\"invoice\":\"12345678901234567890\",\"note\":\"1.6228480007159216063\"}]\n").unwrap();
+        let v: serde_json::Value = serde_json::from_str(&out).expect("still JSON");
+        assert_eq!(v[0]["n"], "340524********7458");
+        assert_eq!(v[0]["fen"], 123456789012345678u64, "an amount is no one's number");
+        assert_eq!(v[0]["invoice"], "12345678901234567890");
+        assert_eq!(v[0]["note"], "1.622848*********6063");
+        assert!(out.ends_with('\n'));
+        assert_eq!(r.json("共 3 条"), None);
+        // accounts run together by a column cleaned of its blanks
+        let out = r.json("{\"a\":\"1.62284800071592160632.6228480007159216063\"}").unwrap();
+        assert!(!out.contains("0007159216063"), "{out}");
+    }
+
+    #[test]
     fn masking_what_was_masked_changes_nothing() {
         // found by `cargo fuzz run codes`: a masked 19-digit run after two short groups
         let once = m("419524-1968-1127080294022100013");
-        assert_eq!(once, "419524-1968-112708*********0013");
+        assert_eq!(once, "419524*******************0013");
         assert_eq!(m(&once), once);
         // … and the digits after a masked number's stars do not start another
         for s in ["932410********8001 10018001 1001x", "340524********0118 2024 0101 0013"] {

@@ -71,6 +71,34 @@ fn forms(g: &mut Gen) -> Vec<(String, Vec<String>)> {
         out.push((letters, vec![id.clone()]));
         out.push((account.clone(), vec![account.clone()]));
         out.push((grouped.clone(), vec![grouped, account.clone()]));
+        // the forms a second round of testing found in the clear (issue 20): a list number, a
+        // bank's 6 and the account's 13, underscores, slashes, dots, tabs, thousands commas, a
+        // letter in front
+        let rest = &account[6..];
+        let thousands: String = {
+            let d = account.as_bytes();
+            let head = d.len() % 3;
+            let mut t = String::from_utf8(d[..head].to_vec()).unwrap();
+            for (k, chunk) in d[head..].chunks(3).enumerate() {
+                if k > 0 || head > 0 {
+                    t.push(',');
+                }
+                t.push_str(std::str::from_utf8(chunk).unwrap());
+            }
+            t
+        };
+        for (form, hidden) in [
+            (format!("1.{id} 2.{account}"), vec![id.clone(), account.clone()]),
+            (format!("{} {rest}", &account[..6]), vec![rest.to_string()]),
+            (format!("{}_{}_{}", &id[..6], &id[6..14], &id[14..]), vec![id[6..14].to_string()]),
+            (format!("{}/{}/{}", &id[..6], &id[6..14], &id[14..]), vec![id[6..14].to_string()]),
+            (format!("{}.{}.{}", &account[..4], &account[4..8], &account[8..]), vec![account[8..].to_string()]),
+            (format!("{}\t{}\t{}", &id[..6], &id[6..14], &id[14..]), vec![id[6..14].to_string()]),
+            (thousands, vec![account[6..12].to_string()]),
+            (format!("C{}", &account[..16]), vec![account[..16].to_string()]),
+        ] {
+            out.push((form, hidden));
+        }
         let _ = round;
     }
     out
@@ -165,4 +193,26 @@ fn no_output_path_shows_an_id_or_account_number_unmasked() {
     // and who is granted sees them
     let shown = searchlight(&p, &["--show-ids", "sql", "SELECT id_no, note FROM people"]);
     assert!(forms.iter().any(|(_, s)| shown.contains(s[0].as_str())), "{shown}");
+}
+
+/// JSON output stays JSON: a masked number becomes a string, and only ID and account numbers
+/// are masked — not an amount in 分, not an invoice number; a list number does not unmask an ID.
+#[test]
+fn json_output_is_valid_and_masks_only_personal_values() {
+    let p = crate::util::TestProject::new();
+    let (code, out, err) = crate::util::searchlight(
+        &p,
+        &[
+            "sql",
+            "SELECT 123456789012345678 AS fen, 340524194112207458 AS id_as_number, '12345678901234567890' AS invoice, '1.340524194112207458 2.6228480007159216063' AS note",
+            "--json",
+        ],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("not JSON ({e}): {out}"));
+    assert_eq!(v[0]["fen"], 123456789012345678u64, "{out}");
+    assert_eq!(v[0]["id_as_number"], "340524********7458", "{out}");
+    assert_eq!(v[0]["invoice"], "12345678901234567890", "{out}");
+    assert_eq!(v[0]["note"], "1.340524********7458 2.622848*********6063", "{out}");
+    assert!(!out.contains("194112207458") && !out.contains("0007159216063"), "{out}");
 }

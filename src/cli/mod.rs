@@ -47,7 +47,13 @@ fn redactor() -> Redactor {
 /// Writes text to stdout (or stderr) as the person may see it.
 pub fn emit(stderr: bool, text: &str) {
     use std::io::Write;
-    let shown = redactor().text(text);
+    let r = redactor();
+    let shown = r.text(text);
+    // JSON output stays JSON: where masking would touch it, its values are redacted one by one
+    let shown = match shown {
+        std::borrow::Cow::Owned(_) => r.json(text).map(std::borrow::Cow::Owned).unwrap_or(shown),
+        borrowed => borrowed,
+    };
     // a closed pipe (`| head`) is not an error of ours
     let _ = if stderr {
         std::io::stderr().write_all(shown.as_bytes())
