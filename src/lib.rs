@@ -45,6 +45,7 @@ pub mod fuzzing;
 pub mod lake;
 pub mod ledger;
 pub mod library;
+pub mod limits;
 pub mod model;
 pub mod paper;
 pub mod pipeline;

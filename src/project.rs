@@ -44,6 +44,8 @@ pub struct Config {
     pub library: LibraryConfig,
     /// Time zone, schedules, SMTP, subscribers, admin ([`crate::scheduler::config`]).
     pub serve: crate::scheduler::Serve,
+    /// `[engine]`: the memory and time queries may take ([`crate::limits`]).
+    pub engine: crate::limits::EngineSettings,
 }
 
 /// The file's keys, all at the top level (serde's `flatten` cannot be strict).
@@ -52,6 +54,8 @@ pub struct Config {
 struct RawConfig {
     #[serde(default)]
     library: LibraryConfig,
+    #[serde(default)]
+    engine: crate::limits::EngineSettings,
     #[serde(default)]
     time_zone: Option<toml::Spanned<String>>,
     #[serde(default)]
@@ -75,6 +79,7 @@ impl From<RawConfig> for Config {
                 schedule: r.schedule,
                 subscriber: r.subscriber,
             },
+            engine: r.engine,
         }
     }
 }
@@ -113,10 +118,14 @@ impl Config {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Config::default(), String::new())),
             Err(e) => anyhow::bail!("{}: {e}", path.display()),
         };
-        let config = toml::from_str(&text).map_err(|e| {
+        let config: Config = toml::from_str(&text).map_err(|e| {
             let (line, col) = e.span().map(|s| crate::position::line_col(&text, s.start)).unwrap_or((1, 1));
             anyhow::anyhow!("{}:{line}:{col}: {}", path.display(), e.message().trim())
         })?;
+        if let Some((span, message)) = config.engine.problems().into_iter().next() {
+            let (line, col) = crate::position::line_col(&text, span.start);
+            anyhow::bail!("{}:{line}:{col}: {message}", path.display());
+        }
         Ok((config, text))
     }
 }

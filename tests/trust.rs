@@ -322,3 +322,50 @@ fn a_mistyped_future_as_of_is_refused_and_a_mistaken_run_is_withdrawn() {
     let out = ok(&p, &["run", "--model", "test.big", "--as-of", "2025-12-31"]);
     assert!(out.contains("已消失 1 条") && !out.contains("历史数据"), "乙 no longer paid: {out}");
 }
+
+#[test]
+fn a_query_over_the_memory_limit_fails_alone_and_the_process_lives() {
+    let p = project();
+    // a join whose build side is millions of rows (doubling 22 times): far beyond 16 MiB
+    p.write(
+        "models/test/greedy.sql",
+        header("test.greedy", "who", "")
+            + "WITH RECURSIVE s(n) AS (SELECT 1 AS n UNION ALL SELECT n * 2 + b FROM s CROSS JOIN (VALUES (0), (1)) t(b) WHERE n < 4194304)\n\
+               SELECT pay.who FROM pay JOIN (SELECT a.n FROM s a JOIN s c ON a.n = c.n) j ON j.n = length(pay.who) GROUP BY pay.who\n",
+    );
+    let (code, out, err) = searchlight(&p, &["--memory-limit", "16MiB", "pipeline", "--as-of", "2025-12-31"]);
+    assert_eq!(code, Some(2), "one model failed, the rest recorded: {out}\n{err}");
+    let all = format!("{out}\n{err}");
+    assert!(all.contains("test.greedy") && all.contains("memory limit") && all.contains("16 MiB"), "{all}");
+    let seen: Vec<String> = marks(&p).into_iter().map(|(m, _, _)| m).collect();
+    assert!(seen.iter().any(|m| m == "test.big") && seen.iter().any(|m| m == "test.dead"), "{seen:?}");
+    assert!(!seen.iter().any(|m| m == "test.greedy"), "{seen:?}");
+    let (code, _, err) = searchlight(&p, &["--memory-limit", "lots", "run"]);
+    assert_eq!(code, Some(2), "clap usage error: {err}");
+    assert!(err.contains("not a size"), "{err}");
+}
+
+#[test]
+fn an_endless_query_is_cancelled_at_the_query_timeout() {
+    let p = project();
+    let endless = "WITH RECURSIVE s(n) AS (SELECT 1 AS n UNION ALL SELECT n + 1 FROM s) ";
+    p.write(
+        "models/test/endless.sql",
+        header("test.endless", "who", "") + endless + "SELECT pay.who FROM pay JOIN s ON s.n = 0\n",
+    );
+    let (code, out, err) = searchlight(&p, &["--query-timeout", "3s", "pipeline", "--as-of", "2025-12-31"]);
+    assert_eq!(code, Some(2), "{out}\n{err}");
+    let all = format!("{out}\n{err}");
+    assert!(all.contains("test.endless") && all.contains("query timeout of 3 秒"), "{all}");
+    let seen: Vec<String> = marks(&p).into_iter().map(|(m, _, _)| m).collect();
+    assert!(seen.iter().any(|m| m == "test.big") && !seen.iter().any(|m| m == "test.endless"), "{seen:?}");
+    // `sql` too, with the limit from searchlight.toml; a bad setting names its place
+    p.write("searchlight.toml", "[engine]\nquery_timeout = \"half a minute\"\n");
+    let (code, _, err) = searchlight(&p, &["sql", "SELECT 1"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("searchlight.toml:2:17") && err.contains("query_timeout"), "{err}");
+    p.write("searchlight.toml", "[engine]\nquery_timeout = \"2s\"\nmemory_limit = \"1GiB\"\n");
+    let (code, _, err) = searchlight(&p, &["sql", &format!("{endless}SELECT count(*) FROM s")]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("查询超时") && err.contains("2 秒"), "{err}");
+}

@@ -107,6 +107,14 @@ pub struct Cli {
     /// a date is refused: a run recorded ahead of the data makes every later run look historical.
     #[arg(long, global = true)]
     as_of_beyond_data: bool,
+    /// The memory all queries of the process may use together (`4GiB`, `512MiB`; default half
+    /// of the machine's): a query over it fails alone, naming it, instead of the process dying.
+    #[arg(long, global = true, env = "SEARCHLIGHT_MEMORY_LIMIT", value_parser = crate::limits::parse_size)]
+    memory_limit: Option<u64>,
+    /// How long one model or `sql` query may run (`30m`, `2h`; default 30m): one still running
+    /// then is cancelled and fails alone.
+    #[arg(long, global = true, env = "SEARCHLIGHT_QUERY_TIMEOUT", value_parser = query_timeout)]
+    query_timeout: Option<std::time::Duration>,
     #[command(subcommand)]
     command: Command,
 }
@@ -620,14 +628,25 @@ pub fn main() -> ExitCode {
     }
 }
 
+fn query_timeout(s: &str) -> Result<std::time::Duration, String> {
+    crate::limits::parse_duration(s).ok_or_else(|| format!("`{s}`: write a number and s, m or h (90s, 30m, 2h)"))
+}
+
 /// Runs one parsed command.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    if let Some(limit) = cli.memory_limit {
+        crate::limits::set_memory(limit);
+    }
+    if let Some(t) = cli.query_timeout {
+        crate::limits::set_query_timeout(t);
+    }
     if let Command::Init { dir } = &cli.command {
         let made = Project::init(dir)?;
         output::init_done(dir, &made);
         return Ok(ExitCode::SUCCESS);
     }
     let project = Project::open(&cli.project, cli.lake.as_deref(), cli.ledger.as_deref())?;
+    project.config.engine.apply();
     let beyond = cli.as_of_beyond_data;
     match cli.command {
         Command::Init { .. } => unreachable!("handled above"),
@@ -1164,8 +1183,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let engine = Engine::local();
             let (connectors, _) = load_connectors(&project)?;
             engine.register_lake(&lake, &Project::catalog(&connectors)).await?;
-            let df = engine.sql(&query).await?;
-            let batches = df.collect().await?;
+            let limit = crate::limits::query_timeout();
+            let batches = tokio::time::timeout(limit, async { engine.sql(&query).await?.collect().await })
+                .await
+                .map_err(|_| {
+                    anyhow::anyhow!(
+                        "查询超时 the query was cancelled after {} (--query-timeout or [engine] query_timeout)",
+                        crate::limits::duration_text(limit)
+                    )
+                })??;
             output::batches(&batches, json)?;
             Ok(ExitCode::SUCCESS)
         }

@@ -43,13 +43,33 @@ impl Default for Engine {
     }
 }
 
+static RUNTIME: std::sync::OnceLock<Arc<datafusion::execution::runtime_env::RuntimeEnv>> = std::sync::OnceLock::new();
+
+/// One runtime for every engine of the process: one memory pool (queries that exceed it fail
+/// with `ResourcesExhausted`, or spill to disk where DataFusion can), so no query takes the
+/// process down.
+fn runtime() -> Arc<datafusion::execution::runtime_env::RuntimeEnv> {
+    RUNTIME
+        .get_or_init(|| {
+            let limit = usize::try_from(crate::limits::memory()).unwrap_or(usize::MAX);
+            datafusion::execution::runtime_env::RuntimeEnvBuilder::new()
+                .with_memory_pool(Arc::new(datafusion::execution::memory_pool::TrackConsumersPool::new(
+                    datafusion::execution::memory_pool::FairSpillPool::new(limit),
+                    std::num::NonZeroUsize::new(5).expect("5 is not 0"),
+                )))
+                .build_arc()
+                .expect("a runtime with a memory pool")
+        })
+        .clone()
+}
+
 impl Engine {
-    /// An in-process engine using every core.
+    /// An in-process engine using every core, its queries within the process's memory limit.
     pub fn local() -> Engine {
         let mut config = SessionConfig::new().with_information_schema(true);
         config.options_mut().sql_parser.collect_spans = true;
         config.options_mut().sql_parser.enable_ident_normalization = false;
-        let ctx = SessionContext::new_with_config(config);
+        let ctx = SessionContext::new_with_config_rt(config, runtime());
         for f in udf::functions() {
             ctx.register_udf((*f).clone());
         }

@@ -339,12 +339,17 @@ impl Runner {
     pub async fn run(&self, models: &[&Model], req: &RunRequest) -> Vec<ModelOutcome> {
         let mut outcomes: Vec<ModelOutcome> = futures::stream::iter(models.iter())
             .map(|m| async move {
+                // the job's deadline, or the query timeout from the model's start, whichever first
+                let limit = crate::limits::query_timeout();
+                let own = tokio::time::Instant::now() + limit;
                 match req.deadline {
-                    None => self.run_model(m, req).await,
                     Some(d) if tokio::time::Instant::now() >= d => timed_out(m),
-                    Some(d) => {
+                    Some(d) if d <= own => {
                         tokio::time::timeout_at(d, self.run_model(m, req)).await.unwrap_or_else(|_| timed_out(m))
                     }
+                    _ => tokio::time::timeout_at(own, self.run_model(m, req))
+                        .await
+                        .unwrap_or_else(|_| over_time(m, limit)),
                 }
             })
             .buffered(req.concurrency.max(1))
@@ -386,6 +391,18 @@ fn timed_out(m: &Model) -> ModelOutcome {
     o
 }
 
+/// The outcome of a model cancelled at the query timeout.
+fn over_time(m: &Model, limit: std::time::Duration) -> ModelOutcome {
+    let mut o = ModelOutcome::start(m);
+    o.status = report::Status::Failed;
+    o.error = Some(format!(
+        "timed out: {} ran longer than the query timeout of {} (--query-timeout or [engine] query_timeout) and was cancelled; its clues are left as they were, the other models ran",
+        m.id(),
+        crate::limits::duration_text(limit)
+    ));
+    o
+}
+
 /// A model's parameter values (defaults, then overrides), with errors naming the model file.
 fn bind(m: &Model, overrides: &[(String, String)]) -> Result<Vec<(String, ParamValue)>, model::Error> {
     m.bind(overrides).map_err(|message| model::Error { file: m.path.clone(), line: 0, column: 0, message })
@@ -413,8 +430,22 @@ fn scalar(v: &ParamValue) -> datafusion::common::ScalarValue {
     }
 }
 
-/// Maps a DataFusion error to a position in the model file where DataFusion knows one.
+/// Maps a DataFusion error to a position in the model file where DataFusion knows one; a query
+/// over the memory limit says so, naming the limit.
 fn locate(m: &Model, e: &DataFusionError) -> model::Error {
+    if matches!(e.find_root(), DataFusionError::ResourcesExhausted(_)) {
+        return model::Error {
+            file: m.path.clone(),
+            line: 0,
+            column: 0,
+            message: format!(
+                "memory limit: {} needs more than the {} its queries may use (--memory-limit or SEARCHLIGHT_MEMORY_LIMIT): {}; the other models ran",
+                m.id(),
+                crate::limits::bytes_text(crate::limits::memory()),
+                e.find_root().strip_backtrace()
+            ),
+        };
+    }
     let (at, message) = crate::engine::error_position(e);
     let (line, column) = at.unwrap_or((0, 0));
     model::Error { file: m.path.clone(), line, column, message }

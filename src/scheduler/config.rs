@@ -186,19 +186,7 @@ impl AsOf {
 
 use chrono::Datelike;
 
-/// `90s`, `30m`, `2h` as a duration.
-pub fn parse_duration(s: &str) -> Option<std::time::Duration> {
-    let s = s.trim();
-    let (n, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit())?);
-    let n: u64 = n.parse().ok().filter(|&n| n > 0)?;
-    let secs = match unit.trim() {
-        "s" => n,
-        "m" | "min" => n.checked_mul(60)?,
-        "h" => n.checked_mul(3600)?,
-        _ => return None,
-    };
-    Some(std::time::Duration::from_secs(secs))
-}
+pub use crate::limits::parse_duration;
 
 /// What the names in the settings may refer to.
 #[derive(Debug, Clone, Default)]

@@ -1,0 +1,160 @@
+//! What one process may spend: the memory all its queries share and the time one query (a
+//! model, a `sql`) may take. Set once at start-up — from `--memory-limit` / `--query-timeout`,
+//! else `[engine]` of `searchlight.toml`, else the defaults — and read by the engine and the
+//! runner.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+/// Default time one query may take: county-scale models take seconds; this bounds a runaway
+/// (an endless recursive query) without cutting a slow honest one.
+pub const DEFAULT_QUERY_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+
+static MEMORY: OnceLock<u64> = OnceLock::new();
+static QUERY_TIMEOUT: OnceLock<Duration> = OnceLock::new();
+
+/// The smallest memory limit accepted (DataFusion needs some room for any query).
+const MIN_MEMORY: u64 = 16 << 20;
+
+/// Sets the memory limit (bytes); the first call wins, and only before the first engine.
+pub fn set_memory(bytes: u64) {
+    let _ = MEMORY.set(bytes.max(MIN_MEMORY));
+}
+
+/// Sets the query timeout; the first call wins.
+pub fn set_query_timeout(t: Duration) {
+    let _ = QUERY_TIMEOUT.set(t);
+}
+
+/// The memory limit in force (bytes): by default half the machine's memory (the rest for
+/// landing, the ledger and what DataFusion does not account), 4 GiB where the machine does
+/// not say.
+pub fn memory() -> u64 {
+    *MEMORY.get_or_init(|| {
+        let total = std::fs::read_to_string("/proc/meminfo").ok().and_then(|m| {
+            m.lines()
+                .find_map(|l| l.strip_prefix("MemTotal:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+                .map(|kb| kb.saturating_mul(1024))
+        });
+        total.map(|t| t / 2).unwrap_or(4 << 30).max(MIN_MEMORY)
+    })
+}
+
+/// The query timeout in force.
+pub fn query_timeout() -> Duration {
+    *QUERY_TIMEOUT.get_or_init(|| DEFAULT_QUERY_TIMEOUT)
+}
+
+/// `4GiB`, `512MiB`, `2G`, `800M` or bytes.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: f64 = num.parse().map_err(|_| format!("`{s}` is not a size (4GiB, 512MiB)"))?;
+    let factor: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        "t" | "tb" | "tib" => 1 << 40,
+        other => return Err(format!("`{other}` is not a size unit (KiB, MiB, GiB)")),
+    };
+    let bytes = n * factor as f64;
+    if !(bytes.is_finite() && bytes >= 1.0 && bytes < u64::MAX as f64) {
+        return Err(format!("`{s}` is not a size (4GiB, 512MiB)"));
+    }
+    Ok(bytes as u64)
+}
+
+/// `90s`, `30m`, `2h` (a whole positive number and a unit).
+pub fn parse_duration(s: &str) -> Option<Duration> {
+    let s = s.trim();
+    let (n, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit())?);
+    let n: u64 = n.parse().ok().filter(|&n| n > 0)?;
+    let secs = match unit.trim() {
+        "s" => n,
+        "m" | "min" => n.checked_mul(60)?,
+        "h" => n.checked_mul(3600)?,
+        _ => return None,
+    };
+    Some(Duration::from_secs(secs))
+}
+
+/// "8.0 GiB", "16 MiB".
+pub fn bytes_text(b: u64) -> String {
+    if b >= 1 << 30 { format!("{:.1} GiB", b as f64 / (1u64 << 30) as f64) } else { format!("{} MiB", b >> 20) }
+}
+
+/// "30 分钟", "90 秒".
+pub fn duration_text(d: Duration) -> String {
+    let s = d.as_secs();
+    if s >= 3600 && s % 3600 == 0 {
+        format!("{} 小时", s / 3600)
+    } else if s >= 60 && s % 60 == 0 {
+        format!("{} 分钟", s / 60)
+    } else {
+        format!("{s} 秒")
+    }
+}
+
+/// `[engine]` of `searchlight.toml`.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EngineSettings {
+    /// What all queries of the process may use together (`8GiB`).
+    #[serde(default)]
+    pub memory_limit: Option<toml::Spanned<String>>,
+    /// How long one model or `sql` query may run (`30m`).
+    #[serde(default)]
+    pub query_timeout: Option<toml::Spanned<String>>,
+}
+
+impl EngineSettings {
+    /// The settings' problems, each with its byte span in the file.
+    pub fn problems(&self) -> Vec<(std::ops::Range<usize>, String)> {
+        let mut out = Vec::new();
+        if let Some(m) = &self.memory_limit
+            && let Err(e) = parse_size(m.get_ref())
+        {
+            out.push((m.span(), format!("[engine] memory_limit: {e}")));
+        }
+        if let Some(t) = &self.query_timeout
+            && parse_duration(t.get_ref()).is_none()
+        {
+            out.push((
+                t.span(),
+                format!("[engine] query_timeout `{}`: write a number and s, m or h (90s, 30m, 2h)", t.get_ref()),
+            ));
+        }
+        out
+    }
+
+    /// Puts the settings in force where no command-line option did first.
+    pub fn apply(&self) {
+        if let Some(b) = self.memory_limit.as_ref().and_then(|m| parse_size(m.get_ref()).ok()) {
+            set_memory(b);
+        }
+        if let Some(t) = self.query_timeout.as_ref().and_then(|t| parse_duration(t.get_ref())) {
+            set_query_timeout(t);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_and_durations() {
+        assert_eq!(parse_size("4GiB"), Ok(4 << 30));
+        assert_eq!(parse_size("512 MiB"), Ok(512 << 20));
+        assert_eq!(parse_size("1.5g"), Ok(3 << 29));
+        assert!(parse_size("lots").is_err() && parse_size("0").is_err() && parse_size("1e400").is_err());
+        assert!(parse_size("99999999999TiB").is_err());
+        assert_eq!(parse_duration("30m"), Some(Duration::from_secs(1800)));
+        assert_eq!(parse_duration("half an hour"), None);
+        assert_eq!(bytes_text(16 << 20), "16 MiB");
+        assert_eq!(duration_text(Duration::from_secs(1800)), "30 分钟");
+    }
+}
