@@ -216,3 +216,31 @@ fn json_output_is_valid_and_masks_only_personal_values() {
     assert_eq!(v[0]["note"], "1.340524********7458 2.622848*********6063", "{out}");
     assert!(!out.contains("194112207458") && !out.contains("0007159216063"), "{out}");
 }
+
+#[test]
+fn usage_errors_are_masked_and_control_characters_do_not_act() {
+    let p = crate::util::TestProject::new();
+    for args in [
+        vec!["clues", "340524194112207458"],
+        vec!["run", "--as-of", "340524194112207458"],
+        vec!["clues", "--due", "6228480007159216063"],
+    ] {
+        let (code, out, err) = crate::util::searchlight(&p, &args);
+        assert_eq!(code, Some(2), "a usage error: {out}{err}");
+        assert!(err.contains("error") && !err.contains("194112207458") && !err.contains("0007159216063"), "{err}");
+    }
+    // an ESC sequence (clear screen, retitle), a carriage return and a bidi override from data
+    let (code, out, err) = crate::util::searchlight(
+        &p,
+        &[
+            "sql",
+            "SELECT concat('甲', chr(27), '[2J', chr(27), ']0;pwned', chr(7), '乙', chr(13), '丙', chr(8238), '丁') AS v",
+        ],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        !out.contains('\u{1b}') && !out.contains('\r') && !out.contains('\u{7}') && !out.contains('\u{202E}'),
+        "{out:?}"
+    );
+    assert!(out.contains("甲␛[2J␛]0;pwned␇乙␍丙"), "{out}");
+}

@@ -369,3 +369,45 @@ fn an_endless_query_is_cancelled_at_the_query_timeout() {
     assert_eq!(code, Some(1), "{err}");
     assert!(err.contains("查询超时") && err.contains("2 秒"), "{err}");
 }
+
+/// Mode bits of every file and folder under `dir`, and of `dir`.
+fn modes(dir: &std::path::Path, out: &mut Vec<(std::path::PathBuf, u32)>) {
+    use std::os::unix::fs::PermissionsExt;
+    out.push((dir.to_path_buf(), std::fs::metadata(dir).unwrap().permissions().mode() & 0o777));
+    for e in std::fs::read_dir(dir).unwrap() {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_dir() {
+            modes(&e.path(), out);
+        } else {
+            out.push((e.path(), e.metadata().unwrap().permissions().mode() & 0o777));
+        }
+    }
+}
+
+#[test]
+fn files_holding_personal_data_are_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let p = project();
+    ok(&p, &["pipeline", "--as-of", "2025-12-31"]);
+    let id =
+        ledger(&p).clues(&ClueFilter::default()).unwrap().into_iter().find(|c| c.model == "test.big").unwrap().clue_id;
+    ok(&p, &["paper", &id, "--out", p.path("paper.md").to_str().unwrap()]);
+    let mut all = Vec::new();
+    modes(&p.path("lake"), &mut all);
+    for f in ["ledger.sqlite", "paper.md"] {
+        all.push((p.path(f), std::fs::metadata(p.path(f)).unwrap().permissions().mode() & 0o777));
+    }
+    assert!(all.len() > 10, "{all:?}");
+    for (path, mode) in &all {
+        let want = if path.is_dir() { 0o700 } else { 0o600 };
+        assert_eq!(*mode, want, "{} is {mode:o}", path.display());
+    }
+    // a deployment that shares with a group says so
+    let (code, _, err) = crate::util::searchlight_env(
+        &p,
+        &["paper", &id, "--out", p.path("shared.md").to_str().unwrap()],
+        &[("SEARCHLIGHT_UMASK", "027")],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(std::fs::metadata(p.path("shared.md")).unwrap().permissions().mode() & 0o777, 0o640);
+}

@@ -54,12 +54,50 @@ pub fn emit(stderr: bool, text: &str) {
         std::borrow::Cow::Owned(_) => r.json(text).map(std::borrow::Cow::Owned).unwrap_or(shown),
         borrowed => borrowed,
     };
+    let shown = visible(&shown);
     // a closed pipe (`| head`) is not an error of ours
     let _ = if stderr {
         std::io::stderr().write_all(shown.as_bytes())
     } else {
         std::io::stdout().write_all(shown.as_bytes())
     };
+}
+
+/// Every file and folder the process creates — ledger, lake, backups, papers, briefs, `.eml` —
+/// holds personal data: created owner-only (0600 / 0700) unless `SEARCHLIGHT_UMASK` (octal,
+/// e.g. `027` for a group of readers) says otherwise.
+fn owner_only() {
+    let mask = std::env::var("SEARCHLIGHT_UMASK")
+        .ok()
+        .and_then(|m| u32::from_str_radix(m.trim(), 8).ok())
+        .filter(|m| *m <= 0o777)
+        .unwrap_or(0o077);
+    // SAFETY: umask only sets the process's file-creation mask; it cannot fail
+    unsafe {
+        libc::umask(mask as libc::mode_t);
+    }
+}
+
+/// Text as a terminal may show it: control characters from export values and reasons (ESC
+/// sequences that clear the screen or retitle the window, carriage returns that overwrite a
+/// line, bidirectional overrides) become visible symbols (␛, ␍) instead of acting.
+fn visible(text: &str) -> std::borrow::Cow<'_, str> {
+    let acts = |c: char| {
+        (c.is_control() && c != '\n' && c != '\t') || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    };
+    if !text.chars().any(acts) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    text.chars()
+        .map(|c| match c {
+            c if !acts(c) => c,
+            // C0 controls have picture symbols at U+2400 + code; DEL at U+2421
+            c if (c as u32) < 0x20 => char::from_u32(0x2400 + c as u32).unwrap_or('\u{FFFD}'),
+            '\u{7F}' => '\u{2421}',
+            _ => '\u{FFFD}',
+        })
+        .collect::<String>()
+        .into()
 }
 
 /// Writes a document in a format to a file or standard output, through the one redactor: a
@@ -610,7 +648,21 @@ enum FixturesCommand {
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    owner_only();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // help and version as they are; a usage error echoes the arguments, masked
+            use clap::error::ErrorKind;
+            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+                let _ = e.print();
+                return ExitCode::SUCCESS;
+            }
+            let _ = REDACTOR.set(Redactor::new(Grant::Masked));
+            emit(true, &e.render().to_string());
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+        }
+    };
     let _ = REDACTOR.set(Redactor::new(if cli.show_ids { Grant::Full } else { Grant::Masked }));
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,

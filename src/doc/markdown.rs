@@ -2,8 +2,39 @@
 
 use super::{Block, Document, Section, Table};
 
+/// Text from exports and reasons as Markdown shows it, never as markup that runs or links: HTML
+/// (`<script>`, `<img onerror>`), links and images (`[..](javascript:..)`), entities and a line
+/// starting a heading are escaped. Emphasis is left alone — it only changes how text looks, and
+/// escaping it would litter every masked number (`340524********7458`).
+fn text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for (i, line) in s.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        let body = line.trim_start();
+        out.push_str(&line[..line.len() - body.len()]);
+        if body.starts_with('#') {
+            out.push('\\');
+        }
+        for c in body.chars() {
+            if matches!(c, '\\' | '[' | ']' | '<' | '>' | '|' | '&' | '`') {
+                out.push('\\');
+            }
+            out.push(c);
+        }
+    }
+    out
+}
+
 fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
+    text(&s.replace('\n', " "))
+}
+
+/// A link target of ours (`#paper-C1`, http(s)); anything else is not made a link.
+fn safe_href(href: &str) -> Option<String> {
+    let ok = href.starts_with('#') || href.starts_with("https://") || href.starts_with("http://");
+    ok.then(|| href.replace(' ', "%20").replace('(', "%28").replace(')', "%29").replace('<', "%3C").replace('>', "%3E"))
 }
 
 fn table(out: &mut String, t: &Table) {
@@ -19,7 +50,10 @@ fn table(out: &mut String, t: &Table) {
         let mut row: Vec<String> = r
             .iter()
             .map(|c| match c {
-                super::Cell::Link { text, href } => format!("[{}]({})", cell(text), href),
+                super::Cell::Link { text, href } => match safe_href(href) {
+                    Some(h) => format!("[{}]({h})", cell(text)),
+                    None => cell(text),
+                },
                 c => cell(&c.text()),
             })
             .collect();
@@ -33,13 +67,13 @@ fn section(out: &mut String, s: &Section, depth: usize) {
     if let Some(id) = &s.id {
         out.push_str(&format!("<a id=\"{id}\"></a>\n\n"));
     }
-    out.push_str(&format!("{} {}\n\n", "#".repeat(depth.min(6)), s.title));
+    out.push_str(&format!("{} {}\n\n", "#".repeat(depth.min(6)), cell(&s.title)));
     for b in &s.blocks {
         match b {
-            Block::Para { text } => out.push_str(&format!("{text}\n\n")),
+            Block::Para { text: t } => out.push_str(&format!("{}\n\n", text(t))),
             Block::List { items } => {
                 for i in items {
-                    out.push_str(&format!("- {i}\n"));
+                    out.push_str(&format!("- {}\n", cell(i)));
                 }
                 out.push('\n');
             }
@@ -57,16 +91,34 @@ fn section(out: &mut String, s: &Section, depth: usize) {
 }
 
 pub fn render(d: &Document) -> String {
-    let mut out = format!("# {}\n\n", d.title);
+    let mut out = format!("# {}\n\n", cell(&d.title));
     for (k, v) in &d.meta {
-        out.push_str(&format!("- **{k}**：{v}\n"));
+        out.push_str(&format!("- **{}**：{}\n", cell(k), cell(v)));
     }
     for n in &d.notices {
-        out.push_str(&format!("\n> {n}\n"));
+        out.push_str(&format!("\n> {}\n", cell(n)));
     }
     out.push('\n');
     for s in &d.sections {
         section(&mut out, s, 2);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::text;
+
+    #[test]
+    fn export_values_never_become_markup() {
+        assert_eq!(text("<script>alert(1)</script>"), "\\<script\\>alert(1)\\</script\\>");
+        assert_eq!(text("[点我](javascript:alert(1))"), "\\[点我\\](javascript:alert(1))");
+        assert_eq!(text("![x](y) <img src=x onerror=alert(1)>"), "!\\[x\\](y) \\<img src=x onerror=alert(1)\\>");
+        assert_eq!(text("# 标题\n> 引用"), "\\# 标题\n\\> 引用");
+        assert_eq!(
+            text("张三 340524********7458 领取 -1,200.00 元 (2025-03)"),
+            "张三 340524********7458 领取 -1,200.00 元 (2025-03)"
+        );
+        assert_eq!(text("a &lt; b"), "a \\&lt; b");
+    }
 }

@@ -317,7 +317,7 @@ mod tests {
         let md = String::from_utf8(d.render(Format::Md).unwrap()).unwrap();
         assert!(md.contains("340524********0013"));
         assert!(!md.contains("198001010013"));
-        assert!(md.contains("| 甲<script> | 123.45 |"), "{md}");
+        assert!(md.contains("| 甲\\<script\\> | 123.45 |"), "markup from data is text: {md}");
         assert!(md.contains("| 新增 |"), "{md}");
     }
 }
