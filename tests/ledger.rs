@@ -179,6 +179,13 @@ fn a_clue_is_worked_to_closure_and_caught_when_it_comes_back() {
     step(&p, &["clue", "assign", &jia, "--to", "第一核查组", "--due", "2026-01-31"]);
     let e = refused(&p, &["clue", "verify", &jia, "--result", "基本属实"]);
     assert!(e.contains("属实、部分属实、不属实"), "{e}");
+    // impossible amounts are refused at the door, not stored as NULL or wrapped in a sum
+    for bad in ["NaN", "1e309", "-5", "92233720368547758", "inf"] {
+        let amount = format!("--amount={bad}");
+        let (code, _, err) = searchlight(&p, &["clue", "verify", &jia, "--result", "属实", &amount], None);
+        assert_eq!(code, Some(2), "--amount {bad}: {err}");
+        assert!(err.contains("金额"), "--amount {bad}: {err}");
+    }
     step(&p, &["clue", "verify", &jia, "--result", "属实", "--amount", "900", "--recovered", "900"]);
     step(&p, &["clue", "dispose", &jia, "--action", "追缴"]);
     step(&p, &["clue", "rectify", &jia, "--due", "2026-02-28", "--reason", "建立代领备案制度"]);

@@ -148,7 +148,7 @@ fn problems(b: &Brief) -> Section {
     let mut s = Section::new("二、问题清单").with_id("problems");
     let counted: Vec<&BriefClue> = b.clues.iter().filter(|c| c.counts()).collect();
     let dismissed = b.clues.len() - counted.len();
-    let total: i64 = counted.iter().filter_map(|c| c.clue.amount_fen).sum();
+    let total = crate::codes::text::sum_fen(counted.iter().filter_map(|c| c.clue.amount_fen));
     let high = counted.iter().filter(|c| c.clue.severity == "high").count();
     let open = counted.iter().filter(|c| c.clue.mark != Mark::Resolved).count();
     let could_not: Vec<&str> =

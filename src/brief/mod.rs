@@ -640,7 +640,7 @@ pub async fn build(
                 checked: Checked::of(runs.get(id)),
                 clues: mine.len(),
                 open: mine.iter().filter(|c| c.clue.mark != Mark::Resolved).count(),
-                amount_fen: mine.iter().filter_map(|c| c.clue.amount_fen).sum(),
+                amount_fen: crate::codes::text::sum_fen(mine.iter().filter_map(|c| c.clue.amount_fen)),
                 has_amount: mine.iter().any(|c| c.clue.amount_fen.is_some()),
                 quality: quality
                     .get(id)

@@ -211,9 +211,11 @@ enum ClueCommand {
         act: Act,
         #[arg(long)]
         result: String,
-        #[arg(long)]
+        /// 涉及金额 (元; finite, 0 to 1 万亿)
+        #[arg(long, value_parser = crate::codes::text::entered_yuan)]
         amount: Option<f64>,
-        #[arg(long)]
+        /// 已追回 (元)
+        #[arg(long, value_parser = crate::codes::text::entered_yuan)]
         recovered: Option<f64>,
     },
     /// 处置: 追缴, 清退, 纠正, 谈话函询, 初步核实, 立案审查, 予以了结 …

@@ -78,6 +78,10 @@ pub fn group(n: u64) -> String {
 
 /// 分 as 元 with thousands separators, exactly (no float): 123456789 → 1,234,567.89.
 pub fn money_fen(fen: i64) -> String {
+    if fen == i64::MAX || fen == i64::MIN {
+        // a saturated sum (`sum_fen`): say so rather than print a number that is not the total
+        return "超出可计范围 (over 92,233,720,368,547.75)".into();
+    }
     let f = fen.unsigned_abs();
     format!("{}{}.{:02}", if fen < 0 { "-" } else { "" }, group(f / 100), f % 100)
 }
@@ -135,6 +139,31 @@ pub fn float_text(shown: &str) -> String {
     if t == "0" || t == "-0" { format!("{x:.2e}") } else { t.to_string() }
 }
 
+/// Amounts of money added up without wrapping: a total beyond what 分 in 64 bits hold stays at
+/// the limit, which `money_fen` shows as over it.
+pub fn sum_fen(amounts: impl IntoIterator<Item = i64>) -> i64 {
+    amounts.into_iter().fold(0i64, |a, b| a.saturating_add(b))
+}
+
+/// The largest amount a person may enter (元): beyond any county's money — a larger one is a
+/// typo (or a unit mix-up) and is refused, as are NaN and infinities.
+pub const MAX_ENTERED_YUAN: f64 = 1e12;
+
+/// An amount entered by a person (元): a finite, non-negative number up to 1 万亿.
+pub fn entered_yuan(s: &str) -> Result<f64, String> {
+    let v: f64 = s.trim().replace([',', '，'], "").parse().map_err(|_| format!("`{s}` 不是金额 (元, 如 12345.67)"))?;
+    if !v.is_finite() {
+        return Err(format!("`{s}` 不是金额 (元, 如 12345.67)"));
+    }
+    if v < 0.0 {
+        return Err("金额不能为负".into());
+    }
+    if v > MAX_ENTERED_YUAN {
+        return Err(format!("`{s}` 元超过 1 万亿元，请核对金额和单位 (元)"));
+    }
+    Ok(v)
+}
+
 /// 元 entered by a user (a verification's amounts) as 分.
 pub fn fen_of(yuan: f64) -> i64 {
     (yuan * 100.0).round() as i64
@@ -150,6 +179,18 @@ pub fn money(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn money_never_wraps_and_impossible_amounts_are_refused() {
+        let near = 9_200_000_000_000_000_000i64; // 9.2 × 10¹⁶ 元, in 分
+        assert_eq!(sum_fen([near, near, near]), i64::MAX);
+        assert!(money_fen(sum_fen([near, near])).contains("超出可计范围"));
+        assert_eq!(sum_fen([100_000_000_000_000, 100_000_000_000_000]), 200_000_000_000_000);
+        for bad in ["NaN", "1e309", "-0.01", "1e13", "十元"] {
+            assert!(entered_yuan(bad).is_err(), "{bad}");
+        }
+        assert_eq!(entered_yuan("1,234.5"), Ok(1234.5));
+    }
 
     #[test]
     fn floats_read_as_figures() {

@@ -310,7 +310,7 @@ pub fn document(d: &Digest<'_>, ctx: &Context<'_>, papers: &[String], rows: Opti
             n(|r| matches!(r, Reason::Reopened(_))),
             n(|r| matches!(r, Reason::RectificationFailed(_))),
             n(|r| matches!(r, Reason::Overdue(_))),
-            Cell::Money(items.iter().filter_map(|i| i.clue.amount_fen).sum()),
+            Cell::Money(crate::codes::text::sum_fen(items.iter().filter_map(|i| i.clue.amount_fen))),
         ]);
     }
     summary.table(t);

@@ -152,8 +152,8 @@ impl ModelQuality {
         self.partly_true += other.partly_true;
         self.untrue += other.untrue;
         self.dismissed += other.dismissed;
-        self.confirmed_fen += other.confirmed_fen;
-        self.recovered_fen += other.recovered_fen;
+        self.confirmed_fen = self.confirmed_fen.saturating_add(other.confirmed_fen);
+        self.recovered_fen = self.recovered_fen.saturating_add(other.recovered_fen);
         let mut reasons: BTreeMap<String, u64> = self.dismiss_reasons.drain(..).collect();
         for (r, n) in &other.dismiss_reasons {
             *reasons.entry(r.clone()).or_default() += n;
@@ -457,9 +457,11 @@ ORDER BY c.clue_id";
                     _ => q.untrue += 1,
                 }
                 if result != "不属实" {
-                    q.confirmed_fen += s.amount_involved.map(crate::codes::text::fen_of).unwrap_or(0);
+                    q.confirmed_fen =
+                        q.confirmed_fen.saturating_add(s.amount_involved.map(crate::codes::text::fen_of).unwrap_or(0));
                 }
-                q.recovered_fen += s.amount_recovered.map(crate::codes::text::fen_of).unwrap_or(0);
+                q.recovered_fen =
+                    q.recovered_fen.saturating_add(s.amount_recovered.map(crate::codes::text::fen_of).unwrap_or(0));
             } else if s.status == Status::Dismissed {
                 q.dismissed += 1;
                 let triage = evs.iter().rev().find(|e| matches!(e.step, Step::Triage { dismiss: true, .. }));

@@ -338,9 +338,12 @@ fn validate(step: &Step, reason: Option<&str>) -> Result<(), String> {
             Err(format!("核实结论须为 {} 之一，不是「{result}」", RESULTS.join("、")))
         }
         Step::Verify { amount_involved, amount_recovered, .. }
-            if amount_involved.is_some_and(|a| a < 0.0) || amount_recovered.is_some_and(|a| a < 0.0) =>
+            if let Some(e) = [amount_involved, amount_recovered]
+                .into_iter()
+                .flatten()
+                .find_map(|a| crate::codes::text::entered_yuan(&a.to_string()).err()) =>
         {
-            Err("金额不能为负".into())
+            Err(e)
         }
         Step::Close if reason.is_none_or(blank) => Err("销号须写明销号说明 (--reason)".into()),
         Step::Except { .. } if reason.is_none_or(blank) => Err("例外须写明理由 (--reason)".into()),

@@ -284,11 +284,10 @@ impl Runner {
             Ok(Some(batches)) => match clues(m, &batches) {
                 Ok(clues) => {
                     outcome.rows = batches.iter().map(|b| b.num_rows()).sum();
-                    outcome.amount = m
-                        .spec
-                        .amount
-                        .as_ref()
-                        .map(|_| clues.iter().filter_map(|c| c.amount_fen).sum::<i64>() as f64 / 100.0);
+                    outcome.amount =
+                        m.spec.amount.as_ref().map(|_| {
+                            crate::codes::text::sum_fen(clues.iter().filter_map(|c| c.amount_fen)) as f64 / 100.0
+                        });
                     outcome.clues = clues;
                     outcome.batches = batches;
                 }
