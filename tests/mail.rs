@@ -498,3 +498,78 @@ fn the_scheduler_never_overlaps_catches_up_once_times_out_and_stops_cleanly() {
     assert_eq!(code, Some(0));
     drop(server);
 }
+
+#[test]
+fn a_scheduled_run_killed_mid_way_is_closed_as_interrupted_and_its_tick_run_again_once() {
+    if !smtp_available() {
+        return;
+    }
+    let port = free_port();
+    let jobs = "[[schedule]]\nname = \"yearly\"\ncron = \"0 0 0 1 1 *\"\nmodels = [\"test.relief\", \"test.slow\"]\n";
+    let p = county(&plain(port), jobs);
+    let _server = Smtp::start(port, &p.path("maildir"), &[]);
+    ok(&p, &["pipeline", "--as-of", "2025-12-31"]);
+    let slow = |stop: &str| {
+        format!(
+            "/* searchlight\nid = \"test.slow\"\ntitle = \"慢测试\"\ntitle_en = \"Slow\"\ndomain = \"test\"\narea = \"低保\"\nseverity = \"low\"\nowner = \"t\"\ndescription = \"测试\"\nbasis = [\"测试依据\"]\nentity = [\"id_no\"]\nunit = \"village\"\n*/\nWITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {stop})\nSELECT p.id_no, p.village FROM pay p JOIN (SELECT max(i) AS m FROM n) x ON x.m < 0\n"
+        )
+    };
+    p.write("models/test/slow.sql", slow("1000000000"));
+    // the yearly job last ran for 2024's tick: this year's is due at once, as a catch-up
+    let conn = rusqlite::Connection::open(p.path("ledger.sqlite")).unwrap();
+    conn.execute(
+        "INSERT INTO job_runs (job, trigger, tick, as_of, started_at, ended_at, outcome) VALUES ('yearly', 'schedule', '2023-12-31T16:00:00.000Z', '2024-01-01', '2023-12-31T16:00:00.000Z', '2023-12-31T16:00:01.000Z', 'ok')",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    let job_runs = || -> Vec<(Option<String>, Option<String>, Option<String>, Option<String>)> {
+        let conn = rusqlite::Connection::open(p.path("ledger.sqlite")).unwrap();
+        conn.prepare(
+            "SELECT tick, ended_at, outcome, error FROM job_runs WHERE job = 'yearly' AND tick > '2024' ORDER BY id",
+        )
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+    };
+    // the catch-up run of this year's tick begins; kill -9 while the slow model runs
+    let mut s = serve(&p, &[]);
+    let started = Instant::now();
+    while job_runs().is_empty() {
+        assert!(started.elapsed() < Duration::from_secs(60), "the job never began");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    s.kill().unwrap();
+    let _ = s.wait();
+    let before = job_runs();
+    assert_eq!(before.len(), 1, "{before:?}");
+    assert_eq!(before[0].1, None, "left open by the kill: {before:?}");
+    let tick = before[0].0.clone();
+    let (_, out, _) = searchlight(&p, &["runs"]);
+    assert!(out.contains("运行中或已中断"), "{out}");
+
+    // restarted (the slow model now fast): the open run is closed as interrupted, saying when
+    // its scheduler was last seen, and the tick runs again — once
+    p.write("models/test/slow.sql", slow("10"));
+    let mut s = serve(&p, &[]);
+    let started = Instant::now();
+    while job_runs().len() < 2 || job_runs()[1].1.is_none() {
+        assert!(started.elapsed() < Duration::from_secs(90), "{:?}", job_runs());
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    let (code, err) = sigterm(&mut s);
+    assert_eq!(code, Some(0), "{err}");
+    let after = job_runs();
+    assert_eq!(after.len(), 2, "the tick is run again once, not again and again: {after:?}");
+    assert_eq!(after[0].2.as_deref(), Some("interrupted"), "{after:?}");
+    assert!(after[0].1.is_some() && after[0].3.as_deref().unwrap_or("").contains("last seen"), "{after:?}");
+    assert_eq!(after[1].0, tick, "{after:?}");
+    assert_eq!(after[1].2.as_deref(), Some("ok"), "{after:?}");
+    assert!(err.contains("被中断"), "{err}");
+    let (_, out, _) = searchlight(&p, &["runs"]);
+    assert!(out.contains("中断 interrupted") && !out.contains("运行中或已中断"), "{out}");
+}

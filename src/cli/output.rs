@@ -935,6 +935,7 @@ pub fn runs_table(rows: &[crate::ledger::RunRow]) {
                 ("ok", _) => "完成 ok".to_string(),
                 ("partial", _) => "部分完成 partial".to_string(),
                 ("timed_out", _) => "超时 timed out".to_string(),
+                ("interrupted", _) => "中断 interrupted (进程停止)".to_string(),
                 ("withdrawn", Some(e)) => e.clone(),
                 ("running", _) => "运行中或已中断 running / interrupted".to_string(),
                 (_, Some(e)) => format!("失败 failed: {}", e.chars().take(80).collect::<String>()),

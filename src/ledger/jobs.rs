@@ -22,6 +22,9 @@ pub enum JobOutcome {
     Failed,
     /// Cancelled at its timeout (the models that had finished keep their results).
     TimedOut,
+    /// The process running it stopped (killed, the machine down) before it ended: closed when
+    /// the next scheduler starts, and its tick run again once.
+    Interrupted,
 }
 
 impl JobOutcome {
@@ -31,6 +34,7 @@ impl JobOutcome {
             JobOutcome::Partial => "partial",
             JobOutcome::Failed => "failed",
             JobOutcome::TimedOut => "timed_out",
+            JobOutcome::Interrupted => "interrupted",
         }
     }
 
@@ -40,6 +44,7 @@ impl JobOutcome {
             JobOutcome::Partial => "部分完成",
             JobOutcome::Failed => "失败",
             JobOutcome::TimedOut => "超时",
+            JobOutcome::Interrupted => "中断",
         }
     }
 }
@@ -112,12 +117,48 @@ impl Ledger {
         Ok(())
     }
 
-    /// The latest cron tick a job ran for (begun, whether or not it ended: a tick is never run
-    /// twice).
+    /// Closes the scheduled job runs a scheduler that is gone left open (begun, never ended) as
+    /// interrupted, saying when that scheduler was last seen; called by the scheduler that
+    /// took the lease after it, so no live process holds them. Manual runs (`pipeline`) are
+    /// left alone: their process may still be running. Returns the runs closed.
+    pub fn close_interrupted(
+        &mut self,
+        last_seen: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<JobRun>, Error> {
+        let open: Vec<JobRun> = self
+            .job_runs(usize::MAX >> 1)?
+            .into_iter()
+            .filter(|j| j.ended_at.is_none() && j.trigger != "manual")
+            .collect();
+        for j in &open {
+            let seen = last_seen.map(stamp).unwrap_or_else(|| j.started_at.clone());
+            let error = format!(
+                "中断 interrupted: the scheduler running it stopped before it ended (last seen {seen}); its tick is run again once"
+            );
+            self.conn
+                .execute(
+                    "UPDATE job_runs SET ended_at = ?2, outcome = ?3, error = ?4 WHERE id = ?1 AND ended_at IS NULL",
+                    params![j.id, stamp(now), JobOutcome::Interrupted.name(), error],
+                )
+                .map_err(|e| self.err(e))?;
+        }
+        Ok(open)
+    }
+
+    /// The latest cron tick a job ran for — begun, whether or not it ended, so a tick is not
+    /// run twice; except a tick interrupted only once, which is run again.
     pub fn last_tick(&self, job: &str) -> Result<Option<DateTime<Utc>>, Error> {
         let t: Option<String> = self
             .conn
-            .query_row("SELECT max(tick) FROM job_runs WHERE job = ?1", [job], |r| r.get(0))
+            .query_row(
+                "SELECT max(tick) FROM job_runs j WHERE job = ?1
+                   AND (outcome IS NOT 'interrupted'
+                        OR (SELECT count(*) FROM job_runs k WHERE k.job = j.job AND k.tick = j.tick
+                              AND k.outcome = 'interrupted') >= 2)",
+                [job],
+                |r| r.get(0),
+            )
             .optional()
             .map_err(|e| self.err(e))?
             .flatten();

@@ -21,6 +21,19 @@ fn stamp(t: DateTime<Utc>) -> String {
 }
 
 impl Ledger {
+    /// Who holds the lease `name` (or last held it), and until when.
+    pub fn lease_holder(&self, name: &str) -> Result<Option<Holder>, Error> {
+        let row: Option<(String, String)> = self
+            .conn
+            .query_row("SELECT holder, expires_at FROM leases WHERE name = ?1", [name], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()
+            .map_err(|e| self.err(e))?;
+        Ok(row.and_then(|(holder, until)| {
+            let until = DateTime::parse_from_rfc3339(&until).ok()?.with_timezone(&Utc);
+            Some(Holder { holder, until })
+        }))
+    }
+
     /// Takes (or renews, for the same holder) the lease `name` until `now + ttl`. Another
     /// holder's lease that has not expired is refused with who holds it and until when, unless
     /// `dead` says that holder is known to have died (a process of this machine that is gone):

@@ -127,12 +127,22 @@ pub async fn serve(
     let holder = format!("{}:{}:{}", machine(), std::process::id(), clock.now().timestamp_millis());
     let mut ledger = tokio::task::block_in_place(|| Ledger::open(&project.ledger))?;
     let ttl = chrono::Duration::from_std(LEASE_TTL)?;
+    // the scheduler before this one was last seen when it last renewed its lease
+    let before = tokio::task::block_in_place(|| ledger.lease_holder(LEASE))?;
     if let Err(h) = tokio::task::block_in_place(|| ledger.take_lease(LEASE, &holder, clock.now(), ttl, &holder_died))? {
         anyhow::bail!(
             "另一个 searchlight serve 正在运行 another scheduler holds this project ({}, lease until {}); stop it first — a lease that is not renewed expires by itself",
             h.holder,
             h.until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
         );
+    }
+    let last_seen = before.map(|h| (h.until - ttl).min(clock.now()));
+    for j in tokio::task::block_in_place(|| ledger.close_interrupted(last_seen, clock.now()))? {
+        log(format!(
+            "  {} 的运行 (tick {}) 被中断 was interrupted — closed; its tick runs again",
+            j.job,
+            j.tick.as_deref().unwrap_or("-")
+        ));
     }
     let since = clock.now();
     log(format!(
