@@ -229,6 +229,21 @@ impl Project {
         connector::load_dir(&dir, Schema::bundled()).map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))
     }
 
+    /// Refuses to serve or run a pipeline on settings `check` refuses (a password in the file, a
+    /// mail address that is not one, a cron or timeout that does not parse): the service must
+    /// not start half-configured.
+    pub fn settings_refused(&self) -> anyhow::Result<()> {
+        let (config, text) = Config::load_text(&self.root)?;
+        let faults = config.serve.check_settings(&self.root.join(CONFIG), &text);
+        if let Some(first) = faults.first() {
+            anyhow::bail!(
+                "{first}{} — searchlight.toml 有错误, 未启动 (settings refused; `searchlight check` lists them)",
+                if faults.len() > 1 { format!(" (and {} more)", faults.len() - 1) } else { String::new() }
+            );
+        }
+        Ok(())
+    }
+
     /// The catalogue models run against: the canonical schema plus the datasets of the
     /// project's own that its connectors declare.
     pub fn catalog(connectors: &[Connector]) -> Schema {

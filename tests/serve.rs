@@ -57,6 +57,21 @@ fn check_accepts_the_service_settings_and_names_each_fault_where_it_is() {
     let (code, _, err) = searchlight(&p, &["check"]);
     assert_eq!(code, Some(2));
     assert!(err.contains("searchlight.toml:8:12: a password does not belong in searchlight.toml"), "{err}");
+    // … and what check refuses does not start the service or a pipeline either
+    for cmd in [&["serve"][..], &["pipeline", "--as-of", "2025-12-31"][..]] {
+        let (code, _, err) = searchlight(&p, cmd);
+        assert_eq!(code, Some(1), "{cmd:?}: {err}");
+        assert!(err.contains("searchlight.toml:8:12: a password does not belong") && err.contains("未启动"), "{err}");
+    }
+    assert!(!p.path("lake").exists() && !p.path("ledger.sqlite").exists(), "nothing landed or recorded");
+    // a bad cron too, while an unknown model name is check's business, not a reason to stop
+    let p = project(&SETTINGS.replace("0 30 2 * * *", "2:30 daily"));
+    let (code, _, err) = searchlight(&p, &["pipeline", "--as-of", "2025-12-31"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("searchlight.toml:12:8: cron"), "{err}");
+    let p = project(&SETTINGS.replace("models = [\"test.m\"]", "models = [\"test.mm\"]"));
+    let (code, _, err) = searchlight(&p, &["pipeline", "--as-of", "2025-12-31"]);
+    assert_eq!(code, Some(0), "{err}");
     let p = project(&SETTINGS.replace("timeout", "time_out"));
     let (code, _, err) = searchlight(&p, &["check"]);
     assert_eq!(code, Some(1));

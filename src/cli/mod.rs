@@ -705,6 +705,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Init { .. } => unreachable!("handled above"),
         Command::Pipeline { as_of, record } => {
+            project.settings_refused()?;
             if let Some(d) = as_of {
                 // the ingest stamps the data with it: only today bounds it
                 as_of_within_data(&project, d, beyond, false).await?;
@@ -729,6 +730,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(if output::job_report(&r) { ExitCode::SUCCESS } else { ExitCode::from(2) })
         }
         Command::Serve => {
+            project.settings_refused()?;
             let (stop_tx, stop) = tokio::sync::watch::channel(false);
             tokio::spawn(async move {
                 let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {

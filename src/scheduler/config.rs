@@ -207,6 +207,24 @@ impl Serve {
     /// Every fault of the settings, as `file:line:col: message` (the text is the file's, for
     /// positions).
     pub fn check(&self, path: &Path, text: &str, names: &Names) -> Vec<String> {
+        self.faults(path, text, Some(names))
+    }
+
+    /// The faults of the service's own settings — a password in the file, an admin or sender
+    /// address that is not one, a cron or timeout that does not parse: what stops `serve` and
+    /// `pipeline`. Names are not resolved and subscribers' addresses not judged here: a
+    /// connector or model that fails to load, or one subscriber's bad address, fails alone at
+    /// the run, not the service.
+    pub fn check_settings(&self, path: &Path, text: &str) -> Vec<String> {
+        self.faults(path, text, None)
+    }
+
+    fn faults(&self, path: &Path, text: &str, names: Option<&Names>) -> Vec<String> {
+        let everything = Names::default();
+        let (names, full) = match names {
+            Some(n) => (n, true),
+            None => (&everything, false),
+        };
         let mut out: Vec<Fault> = Vec::new();
         let at = |span: std::ops::Range<usize>, msg: String| {
             let (l, c) = crate::position::line_col(text, span.start);
@@ -298,7 +316,7 @@ impl Serve {
                     format!("as_of `{}`: today, yesterday, previous_month_end or a date (YYYY-MM-DD)", a.get_ref()),
                 ));
             }
-            for c in &j.connectors {
+            for c in j.connectors.iter().filter(|_| full) {
                 if c.get_ref() != "*" && !names.connectors.contains(c.get_ref()) {
                     out.push(at(
                         c.span(),
@@ -306,19 +324,24 @@ impl Serve {
                     ));
                 }
             }
-            unknown(&j.models, &names.models, "model", &at, &mut out);
-            unknown(&j.domains, &names.domains, "domain", &at, &mut out);
-            unknown(&j.areas, &names.areas, "area", &at, &mut out);
+            if full {
+                unknown(&j.models, &names.models, "model", &at, &mut out);
+                unknown(&j.domains, &names.domains, "domain", &at, &mut out);
+                unknown(&j.areas, &names.areas, "area", &at, &mut out);
+            }
         }
         let mut subscribers = BTreeSet::new();
         for s in &self.subscriber {
             if !subscribers.insert(s.name.get_ref().clone()) {
                 out.push(at(s.name.span(), format!("two subscribers are named `{}`", s.name.get_ref())));
             }
-            email(&s.email, "email", &mut out);
-            unknown(&s.models, &names.models, "model", &at, &mut out);
-            unknown(&s.domains, &names.domains, "domain", &at, &mut out);
-            unknown(&s.areas, &names.areas, "area", &at, &mut out);
+            if full {
+                // one subscriber's address fails only that subscriber's mail at a run
+                email(&s.email, "email", &mut out);
+                unknown(&s.models, &names.models, "model", &at, &mut out);
+                unknown(&s.domains, &names.domains, "domain", &at, &mut out);
+                unknown(&s.areas, &names.areas, "area", &at, &mut out);
+            }
             let severities: BTreeSet<String> = ["high", "medium", "low"].iter().map(|s| s.to_string()).collect();
             unknown(&s.severities, &severities, "severity", &at, &mut out);
         }
