@@ -528,6 +528,37 @@ async fn a_glob_in_a_folder_named_in_chinese_finds_its_files() {
 }
 
 #[tokio::test]
+async fn a_glob_visits_only_the_folders_its_pattern_names() {
+    let p = TestProject::new();
+    p.write("data/2024/乡镇甲.csv", "姓名,金额\n甲,1\n");
+    p.write("data/2025/乡镇乙.csv", "姓名,金额\n乙,2\n");
+    p.write("data/2025/deeper/乡镇丙.csv", "姓名,金额\n丙,3\n");
+    p.write("data/2025/说明.txt", "not data");
+    // an unrelated symlink loop and an unreadable folder below the pattern's folder
+    std::fs::create_dir_all(p.path("data/backup")).unwrap();
+    std::os::unix::fs::symlink(p.path("data"), p.path("data/backup/loop")).unwrap();
+    std::os::unix::fs::symlink(p.path("data/backup/loop"), p.path("data/backup/loop2")).unwrap();
+    std::fs::create_dir_all(p.path("data/locked")).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(p.path("data/locked"), std::fs::Permissions::from_mode(0o000)).unwrap();
+    let toml = |loc: &str| {
+        format!(
+            "name = \"t\"\ntitle = \"t\"\ndomain = \"test\"\ncustom = true\nlocation = \"{loc}\"\n[format]\ntype = \"csv\"\n[columns]\nwho = {{ from = \"姓名\", type = \"text\" }}\n"
+        )
+    };
+    // one folder level per `*`
+    let c = p.connector("t", &toml("data/20*/*.csv"));
+    let m = p.ingest(&c).await.map(|r| r.manifest().clone());
+    std::fs::set_permissions(p.path("data/locked"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let m = m.unwrap();
+    assert_eq!(m.rows, 2, "乡镇丙 is a level deeper: {m:?}");
+    // `**` is any depth, asked for
+    let c = p.connector("t", &toml("data/2025/**/*.csv"));
+    let m = p.ingest(&c).await.unwrap().manifest().clone();
+    assert_eq!(m.rows, 2, "乡镇乙 and 乡镇丙: {m:?}");
+}
+
+#[tokio::test]
 async fn a_report_in_sections_lands_its_rows_and_sets_aside_repeated_headers_blank_lines_and_footers() {
     let p = TestProject::new();
     p.gbk(

@@ -35,7 +35,6 @@ use std::path::{Path, Path as FsPath, PathBuf};
 use std::sync::Arc;
 
 use bytes::Bytes;
-use futures::TryStreamExt;
 use object_store::{ObjectStore, ObjectStoreExt};
 
 pub use convert::{Converter, Landing, RowIssue};
@@ -880,24 +879,10 @@ impl Connector {
             }
             Some(_) => {
                 let pattern = located.path.as_ref().to_string();
-                // list from the folder above the first wildcard, named as it is: `Path::from`
-                // would percent-encode `exports/民政`, and the store would list nothing under it
-                // (found by layout C)
-                let prefix_end = pattern.find(['*', '?', '[', '{']).unwrap_or(pattern.len());
-                let folder = pattern[..prefix_end].rsplit_once('/').map(|(p, _)| p).unwrap_or("");
-                let prefix =
-                    object_store::path::Path::parse(folder).unwrap_or_else(|_| object_store::path::Path::from(folder));
-                let matcher = globset::GlobBuilder::new(&pattern)
-                    .literal_separator(true)
-                    .build()
-                    .map_err(|e| src_err(format!("bad glob: {e}")))?
-                    .compile_matcher();
-                let mut found: Vec<_> = store
-                    .list(Some(&prefix))
-                    .try_filter(|m| futures::future::ready(matcher.is_match(m.location.as_ref())))
-                    .try_collect()
-                    .await
-                    .map_err(|e| Error::Store { file: loc.clone(), source: e })?;
+                let mut found = walk_glob(store.as_ref(), &pattern).await.map_err(|e| match e {
+                    Walk::Glob(message) => src_err(message),
+                    Walk::Store(source) => Error::Store { file: loc.clone(), source },
+                })?;
                 if found.is_empty() {
                     return Err(src_err("no file matches this pattern".into()));
                 }
@@ -1313,4 +1298,95 @@ pub(crate) fn header_names(rows: &[Vec<String>]) -> Vec<String> {
             parts.join("/")
         })
         .collect()
+}
+
+/// Why a location glob could not be walked.
+enum Walk {
+    Glob(String),
+    Store(object_store::Error),
+}
+
+/// The files a location glob matches, walked one folder level per pattern segment: a segment
+/// without wildcards is entered directly, a wildcard segment lists only its own folder — so
+/// nothing outside the pattern is visited (a symlink loop or an unreadable folder elsewhere
+/// below does not fail it). `**` (and a `{…}` spanning folders) matches at any depth and lists
+/// everything under its folder.
+async fn walk_glob(
+    store: &dyn object_store::ObjectStore,
+    pattern: &str,
+) -> std::result::Result<Vec<object_store::ObjectMeta>, Walk> {
+    use futures::TryStreamExt;
+    let matcher = |glob: &str| {
+        globset::GlobBuilder::new(glob)
+            .literal_separator(true)
+            .build()
+            .map(|g| g.compile_matcher())
+            .map_err(|e| Walk::Glob(format!("bad glob: {e}")))
+    };
+    // a folder as the store names it: `Path::from` would percent-encode `exports/民政`, and the
+    // store would list nothing under it (found by layout C)
+    let folder = |f: &str| object_store::path::Path::parse(f).unwrap_or_else(|_| object_store::path::Path::from(f));
+    let absent = |e: &object_store::Error| matches!(e, object_store::Error::NotFound { .. });
+    let segments: Vec<&str> = pattern.split('/').collect();
+    // `{a/x,b/y}` spans folders: walked as `**` is, from the folder above it
+    let mut depth = 0i32;
+    let spans = pattern.chars().any(|c| {
+        depth += match c {
+            '{' => 1,
+            '}' => -1,
+            _ => 0,
+        };
+        c == '/' && depth > 0
+    });
+    let deep = segments
+        .iter()
+        .position(|s| s.contains("**"))
+        .or_else(|| spans.then(|| segments.iter().position(|s| s.contains('{')).unwrap_or(0)));
+    if let Some(deep) = deep {
+        let all = matcher(pattern)?;
+        let prefix = folder(&segments[..deep].join("/"));
+        return store
+            .list(Some(&prefix))
+            .try_filter(|m| futures::future::ready(all.is_match(m.location.as_ref())))
+            .try_collect()
+            .await
+            .map_err(Walk::Store);
+    }
+    let mut folders: Vec<String> = vec![String::new()];
+    let mut found = Vec::new();
+    for (i, segment) in segments.iter().enumerate() {
+        let last = i + 1 == segments.len();
+        let wild = segment.contains(['*', '?', '[', '{']);
+        let join = |d: &str, name: &str| if d.is_empty() { name.to_string() } else { format!("{d}/{name}") };
+        if !wild && !last {
+            folders = folders.iter().map(|d| join(d, segment)).collect();
+            continue;
+        }
+        let m = matcher(segment)?;
+        let mut next = Vec::new();
+        for d in &folders {
+            let prefix = folder(d);
+            let listing = match store.list_with_delimiter((!d.is_empty()).then_some(&prefix)).await {
+                Ok(l) => l,
+                Err(e) if absent(&e) => continue,
+                Err(e) => return Err(Walk::Store(e)),
+            };
+            if last {
+                found.extend(
+                    listing.objects.into_iter().filter(|o| o.location.filename().is_some_and(|n| m.is_match(n))),
+                );
+            } else {
+                next.extend(
+                    listing
+                        .common_prefixes
+                        .iter()
+                        .filter_map(|p| p.filename().map(|n| (p, n)))
+                        .filter(|(_, n)| m.is_match(n))
+                        .map(|(p, _)| p.as_ref().to_string()),
+                );
+            }
+        }
+        folders = next;
+    }
+    Ok(found)
 }
