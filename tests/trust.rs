@@ -411,3 +411,21 @@ fn files_holding_personal_data_are_owner_only() {
     assert_eq!(code, Some(0), "{err}");
     assert_eq!(std::fs::metadata(p.path("shared.md")).unwrap().permissions().mode() & 0o777, 0o640);
 }
+
+#[test]
+fn a_project_copied_elsewhere_does_not_re_land_its_data() {
+    let p = project();
+    ok(&p, &["pipeline", "--as-of", "2025-12-31"]);
+    let elsewhere = crate::util::TestProject::new();
+    copy_dir(p.root(), &elsewhere.path("county"));
+    let copied = elsewhere.path("county");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_searchlight"))
+        .args(["--project", copied.to_str().unwrap(), "ingest", "--as-of", "2025-12-31"])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{said}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(said.contains("新快照 0, 未变化 2"), "the same files in a moved project are unchanged: {said}");
+    let manifest = std::fs::read_to_string(copied.join("lake/pay/v000001/_manifest.json")).unwrap();
+    assert!(manifest.contains("\"location\": \"data/p.csv\""), "{manifest}");
+}

@@ -477,7 +477,8 @@ impl Lake {
         // When a new snapshot is certain (forced, none yet, or the declaration or a file's size
         // changed), pass two decodes each split as soon as pass one finds it. Otherwise pass one
         // runs alone first: an unchanged source must cost one read, not a decode.
-        let certain = opts.force || currents.iter().any(|c| c.as_ref().is_none_or(|m| !same_sources(m, conn, &files)));
+        let certain =
+            opts.force || currents.iter().any(|c| c.as_ref().is_none_or(|m| !same_sources(m, conn, &files, base)));
         if certain {
             let ids = self.claim_all(conn).await?;
             let (tx, rx) = futures::channel::mpsc::unbounded();
@@ -489,7 +490,7 @@ impl Lake {
             };
             let landed = async {
                 let (plan, landed) = futures::try_join!(pass_one, self.land_splits(conn, rx, &ids, opts, progress))?;
-                self.seal_all(conn, &plan, landed, &ids, opts, started).await
+                self.seal_all(conn, &plan, landed, &ids, opts, started, base).await
             };
             return self.keep_or_discard(conn, &ids, landed.await).await;
         }
@@ -502,7 +503,7 @@ impl Lake {
         let landed = async {
             let splits = futures::stream::iter(plan.splits.clone());
             let landed = self.land_splits(conn, splits, &ids, opts, progress).await?;
-            self.seal_all(conn, &plan, landed, &ids, opts, started).await
+            self.seal_all(conn, &plan, landed, &ids, opts, started, base).await
         };
         self.keep_or_discard(conn, &ids, landed.await).await
     }
@@ -660,6 +661,7 @@ impl Lake {
         ids: &[String],
         opts: &IngestOptions,
         started: Instant,
+        base: &FsPath,
     ) -> Result<Vec<Manifest>> {
         let mut manifests = Vec::new();
         for ((b, l), id) in conn.blocks.iter().zip(landed).zip(ids) {
@@ -668,7 +670,7 @@ impl Lake {
                 .iter()
                 .zip(&plan.hashes)
                 .map(|(f, hash)| SourceEntry {
-                    location: f.file.display.clone(),
+                    location: source_location(&f.file.display, base),
                     bytes: f.file.size,
                     blake3: hash.clone(),
                     encoding: f.encoding.map(|e| e.label().to_string()),
@@ -958,10 +960,24 @@ struct Origin {
 
 /// Whether the current snapshot was landed by this declaration from files of these names and
 /// sizes. If not, the fingerprint will differ too, and that is known before reading a byte.
-fn same_sources(m: &Manifest, conn: &Connector, files: &[connector::SourceFile]) -> bool {
+fn same_sources(m: &Manifest, conn: &Connector, files: &[connector::SourceFile], base: &FsPath) -> bool {
+    // a manifest written before locations were kept relative names the file absolutely
+    let same = |s: &SourceEntry, f: &connector::SourceFile| {
+        (s.location == source_location(&f.display, base) || s.location == f.display) && s.bytes == f.size
+    };
     m.spec_hash == conn.spec_hash
         && m.sources.len() == files.len()
-        && m.sources.iter().zip(files).all(|(s, f)| s.location == f.display && s.bytes == f.size)
+        && m.sources.iter().zip(files).all(|(s, f)| same(s, f))
+}
+
+/// A source file's location as a manifest keeps it: relative to the project when the file is
+/// inside it (`data/p.csv`), so a project copied or moved elsewhere is still unchanged; as
+/// named otherwise (another folder, a bucket).
+fn source_location(display: &str, base: &FsPath) -> String {
+    match FsPath::new(display).strip_prefix(base) {
+        Ok(rel) if FsPath::new(display).is_absolute() => rel.to_string_lossy().into_owned(),
+        _ => display.to_string(),
+    }
 }
 
 /// A hasher for values that are hashes already.
