@@ -429,3 +429,42 @@ fn a_project_copied_elsewhere_does_not_re_land_its_data() {
     let manifest = std::fs::read_to_string(copied.join("lake/pay/v000001/_manifest.json")).unwrap();
     assert!(manifest.contains("\"location\": \"data/p.csv\""), "{manifest}");
 }
+
+#[test]
+fn two_pipelines_at_once_take_turns_and_neither_fails() {
+    let p = project();
+    ok(&p, &["pipeline", "--as-of", "2025-12-31"]);
+    p.write("data/p.csv", "收款人,金额,日期\n甲,900,2025-01-01\n");
+    let spawn = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_searchlight"))
+            .args(["--project", p.root().to_str().unwrap(), "pipeline", "--as-of", "2025-12-31"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    // another pipeline (this test process, alive) holds the turn: a new one waits, landing nothing
+    let mut l = ledger(&p);
+    let holder = searchlight::ledger::lease_holder_id(chrono::Utc::now());
+    let taken = l.take_lease("pipeline", &holder, chrono::Utc::now(), chrono::Duration::seconds(60), &|_| false);
+    assert!(matches!(taken, Ok(Ok(()))), "{taken:?}");
+    let mut waiting = spawn();
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    assert!(waiting.try_wait().unwrap().is_none(), "it waits its turn");
+    assert!(!p.path("lake/pay/v000002").exists(), "and lands nothing meanwhile");
+    l.release_lease("pipeline", &holder).unwrap();
+    let out = waiting.wait_with_output().unwrap();
+    let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success() && said.contains("新快照 1"), "then runs: {said}");
+    // two started together: both complete, neither takes the other's datasets for a failure
+    p.write("data/p.csv", "收款人,金额,日期\n乙,900,2025-08-01\n");
+    let (a, b) = (spawn(), spawn());
+    for child in [a, b] {
+        let out = child.wait_with_output().unwrap();
+        let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(out.status.success(), "{said}");
+        assert!(!said.contains("导入失败") && !said.contains("失败 failed"), "{said}");
+    }
+    let runs: serde_json::Value = serde_json::from_str(&ok(&p, &["runs", "--json"])).unwrap();
+    assert_eq!(runs.as_array().unwrap().len(), 4, "{runs:#}");
+}

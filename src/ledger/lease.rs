@@ -112,3 +112,68 @@ mod tests {
         assert_eq!(b.take_lease("serve", "host-b:2", t1, ttl, &a_died).unwrap(), Ok(()));
     }
 }
+
+/// Where this process's PIDs mean something, as a lease holder names it: the host name and the
+/// PID namespace (two containers may share a host name, never a PID namespace).
+pub fn machine() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "localhost".into());
+    match std::fs::read_link("/proc/self/ns/pid") {
+        Ok(ns) => format!("{host}/{}", ns.to_string_lossy().trim_start_matches("pid:")),
+        Err(_) => host,
+    }
+}
+
+/// Whether a lease holder (`host/pid-namespace:pid:started`) is known to be dead: a server of
+/// this machine and PID namespace whose process is gone (killed, crashed). Its lease is taken
+/// over at once rather than after it expires. A holder elsewhere, or one whose process still
+/// runs, is never judged dead here; its lease must expire.
+pub fn holder_died(holder: &str) -> bool {
+    let mut parts = holder.rsplitn(3, ':');
+    let (Some(_), Some(pid), Some(host)) = (parts.next(), parts.next(), parts.next()) else { return false };
+    let Ok(pid) = pid.parse::<u32>() else { return false };
+    if host != machine() || pid == std::process::id() {
+        return false;
+    }
+    process_gone(pid)
+}
+
+#[cfg(target_os = "linux")]
+fn process_gone(pid: u32) -> bool {
+    // a zombie still has its /proc entry and counts as alive until it is reaped
+    std::fs::metadata("/proc/self").is_ok() && std::fs::metadata(format!("/proc/{pid}")).is_err()
+}
+
+#[cfg(not(target_os = "linux"))]
+fn process_gone(_pid: u32) -> bool {
+    false
+}
+
+/// This process as a lease holder: `host/pid-namespace:pid:millis`.
+pub fn holder_id(now: DateTime<Utc>) -> String {
+    format!("{}:{}:{}", machine(), std::process::id(), now.timestamp_millis())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_gone_process_of_this_machine_is_a_dead_holder() {
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id();
+        child.wait().unwrap();
+        let host = machine();
+        if cfg!(target_os = "linux") {
+            assert!(holder_died(&format!("{host}:{pid}:1")), "an exited process of this machine");
+        }
+        assert!(!holder_died(&format!("{host}:{}:1", std::process::id())), "this process");
+        assert!(!holder_died(&format!("another-machine-{host}:{pid}:1")), "another machine: wait for expiry");
+        assert!(!holder_died("garbage"));
+        assert!(!holder_died(&format!("{host}:notapid:1")));
+    }
+}

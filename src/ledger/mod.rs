@@ -23,7 +23,7 @@ use crate::runner::RunReport;
 
 pub use history::{ClueSummary, ModelQuality, ModelRun, RunInfo, RunRow};
 pub use jobs::{JobOutcome, JobRun};
-pub use lease::Holder;
+pub use lease::{Holder, holder_died, holder_id as lease_holder_id};
 pub use outbox::{Mail, NewMail};
 pub use query::{ClueFilter, ClueRow, ClueView, Flag, Sighting};
 pub use workflow::{Event, Person, Status, Step, WorkState};

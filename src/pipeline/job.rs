@@ -162,6 +162,8 @@ pub async fn job(
     let started = Instant::now();
     let now = spec.clock.now();
     let deadline = spec.timeout.map(|t| tokio::time::Instant::now() + t);
+    // one pipeline at a time on this ledger: a second waits its turn (held until recorded)
+    let _turn = if spec.preview { None } else { Some(super::turn::Turn::take(&mut ledger, deadline).await?) };
     if !spec.preview {
         let as_of = spec.as_of.unwrap_or(spec.ingest_as_of);
         report.job_run = Some(tokio::task::block_in_place(|| {

@@ -5,6 +5,7 @@
 //! ledger in one transaction after its evidence is in the lake.
 
 pub mod job;
+pub mod turn;
 
 pub use job::{JobReport, JobSpec, ModelChoice, Trigger, job};
 

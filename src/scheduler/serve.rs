@@ -68,46 +68,6 @@ pub fn jobs(settings: &Serve, models: &[crate::model::Model]) -> anyhow::Result<
     Ok(out)
 }
 
-/// Where this process's PIDs mean something, as a lease holder names it: the host name and the
-/// PID namespace (two containers may share a host name, never a PID namespace).
-fn machine() -> String {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .ok()
-        .map(|h| h.trim().to_string())
-        .filter(|h| !h.is_empty())
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .unwrap_or_else(|| "localhost".into());
-    match std::fs::read_link("/proc/self/ns/pid") {
-        Ok(ns) => format!("{host}/{}", ns.to_string_lossy().trim_start_matches("pid:")),
-        Err(_) => host,
-    }
-}
-
-/// Whether a lease holder (`host/pid-namespace:pid:started`) is known to be dead: a server of
-/// this machine and PID namespace whose process is gone (killed, crashed). Its lease is taken
-/// over at once rather than after it expires. A holder elsewhere, or one whose process still
-/// runs, is never judged dead here; its lease must expire.
-pub fn holder_died(holder: &str) -> bool {
-    let mut parts = holder.rsplitn(3, ':');
-    let (Some(_), Some(pid), Some(host)) = (parts.next(), parts.next(), parts.next()) else { return false };
-    let Ok(pid) = pid.parse::<u32>() else { return false };
-    if host != machine() || pid == std::process::id() {
-        return false;
-    }
-    process_gone(pid)
-}
-
-#[cfg(target_os = "linux")]
-fn process_gone(pid: u32) -> bool {
-    // a zombie still has its /proc entry and counts as alive until it is reaped
-    std::fs::metadata("/proc/self").is_ok() && std::fs::metadata(format!("/proc/{pid}")).is_err()
-}
-
-#[cfg(not(target_os = "linux"))]
-fn process_gone(_pid: u32) -> bool {
-    false
-}
-
 /// What the server tells its operator (the command line prints it).
 pub type Log = dyn Fn(String) + Send + Sync;
 
@@ -124,12 +84,14 @@ pub async fn serve(
     // the SMTP settings (a password variable that is not set) fail here, before the lease is taken
     let sender = settings.smtp.as_ref().map(|smtp| Sender::new(smtp, &project.root)).transpose()?;
     let tz = settings.tz();
-    let holder = format!("{}:{}:{}", machine(), std::process::id(), clock.now().timestamp_millis());
+    let holder = crate::ledger::lease_holder_id(clock.now());
     let mut ledger = tokio::task::block_in_place(|| Ledger::open(&project.ledger))?;
     let ttl = chrono::Duration::from_std(LEASE_TTL)?;
     // the scheduler before this one was last seen when it last renewed its lease
     let before = tokio::task::block_in_place(|| ledger.lease_holder(LEASE))?;
-    if let Err(h) = tokio::task::block_in_place(|| ledger.take_lease(LEASE, &holder, clock.now(), ttl, &holder_died))? {
+    if let Err(h) = tokio::task::block_in_place(|| {
+        ledger.take_lease(LEASE, &holder, clock.now(), ttl, &crate::ledger::holder_died)
+    })? {
         anyhow::bail!(
             "另一个 searchlight serve 正在运行 another scheduler holds this project ({}, lease until {}); stop it first — a lease that is not renewed expires by itself",
             h.holder,
@@ -173,9 +135,9 @@ pub async fn serve(
             }
             let now = clock.now();
             if now - renewed >= ttl / 3 {
-                if let Err(h) =
-                    tokio::task::block_in_place(|| ledger.take_lease(LEASE, &holder, now, ttl, &holder_died))?
-                {
+                if let Err(h) = tokio::task::block_in_place(|| {
+                    ledger.take_lease(LEASE, &holder, now, ttl, &crate::ledger::holder_died)
+                })? {
                     anyhow::bail!("lost the scheduler lease to {} — stopping", h.holder);
                 }
                 renewed = now;
@@ -317,25 +279,5 @@ async fn send_loop(
             _ = wake.notified() => {}
             _ = stop.changed() => {}
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_a_gone_process_of_this_machine_is_a_dead_holder() {
-        let mut child = std::process::Command::new("true").spawn().unwrap();
-        let pid = child.id();
-        child.wait().unwrap();
-        let host = machine();
-        if cfg!(target_os = "linux") {
-            assert!(holder_died(&format!("{host}:{pid}:1")), "an exited process of this machine");
-        }
-        assert!(!holder_died(&format!("{host}:{}:1", std::process::id())), "this process");
-        assert!(!holder_died(&format!("another-machine-{host}:{pid}:1")), "another machine: wait for expiry");
-        assert!(!holder_died("garbage"));
-        assert!(!holder_died(&format!("{host}:notapid:1")));
     }
 }
