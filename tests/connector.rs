@@ -702,6 +702,26 @@ async fn a_legacy_xls_workbook_lands_its_dates_and_text_ids() {
 }
 
 #[tokio::test]
+async fn a_utf8_file_with_one_bad_line_names_that_line() {
+    let p = TestProject::new();
+    let mut bytes = "姓名,金额\n甲,1\n乙,2\n丙,3\n".as_bytes().to_vec();
+    bytes.extend_from_slice(b"\x84\xff,4\n");
+    p.write("data/u.csv", bytes);
+    let toml = "name = \"u\"\ntitle = \"t\"\ndomain = \"test\"\ncustom = true\nlocation = \"data/u.csv\"\n[format]\ntype = \"csv\"\n[columns]\nwho = { from = \"姓名\", type = \"text\" }\n";
+    let e = p.ingest(&p.connector("u", toml)).await.unwrap_err().to_string();
+    assert!(e.contains("5") && e.contains("bytes 84 are not UTF-8") && !e.contains(":1:"), "{e}");
+}
+
+#[tokio::test]
+async fn a_password_protected_workbook_says_so() {
+    let p = TestProject::new();
+    p.write("data/加密.xlsx", std::fs::read(crate::util::repo().join("tests/data/encrypted.xlsx")).unwrap());
+    let toml = "name = \"x\"\ntitle = \"t\"\ndomain = \"test\"\ncustom = true\nlocation = \"data/加密.xlsx\"\n[format]\ntype = \"xlsx\"\n[columns]\nname = { from = \"姓名\", type = \"text\" }\n";
+    let e = p.ingest(&p.connector("x", toml)).await.unwrap_err().to_string();
+    assert!(e.contains("加密.xlsx") && e.contains("password-protected"), "{e}");
+}
+
+#[tokio::test]
 async fn fixed_width_text_is_cut_by_a_ruler_or_widths_counted_in_the_files_bytes() {
     let p = TestProject::new();
     // GBK: a Chinese character is two bytes, as the report's columns counted it

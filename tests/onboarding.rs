@@ -339,3 +339,20 @@ fn connector_new_recognises_formats_by_their_bytes_and_the_drafts_land() {
     assert_eq!(code, 0, "the drafts land as written: {out}{err}");
     assert!(out.contains("黄磊辉") && out.contains("清河县甲公司") && out.contains("皖NZ8866"), "{out}{err}");
 }
+
+#[test]
+fn a_binary_file_gets_no_draft_connector() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    std::fs::create_dir_all(dir.join("exports")).unwrap();
+    let mut pdf = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nstream\n".to_vec();
+    pdf.extend((0..4096u32).map(|i| (i * 7 % 256) as u8));
+    std::fs::write(dir.join("exports/低保名单.pdf"), &pdf).unwrap();
+    std::fs::write(dir.join("exports/dump.bak"), [0u8, 1, 2, 3, 0, 0, 0x53, 0x51, 0x4c, 0].repeat(100)).unwrap();
+    for f in ["exports/低保名单.pdf", "exports/dump.bak"] {
+        let (code, out, err) = searchlight(dir, &["connector", "new", f]);
+        assert_ne!(code, 0, "{f}: {out}{err}");
+        assert!(err.contains("not a table searchlight can read"), "{f}: {err}");
+    }
+    assert!(!dir.join("connectors").exists() || std::fs::read_dir(dir.join("connectors")).unwrap().next().is_none());
+}

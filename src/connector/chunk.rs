@@ -48,6 +48,10 @@ pub struct Scanner {
     detect_utf8: bool,
     utf8_ok: bool,
     utf8_carry: Vec<u8>,
+    /// Newlines in the bytes checked as UTF-8 so far.
+    utf8_lines: u64,
+    /// The first line that is not UTF-8, and its bytes in hex.
+    not_utf8: Option<(u64, String)>,
 }
 
 impl Scanner {
@@ -74,6 +78,8 @@ impl Scanner {
             detect_utf8,
             utf8_ok: detect_utf8,
             utf8_carry: Vec::new(),
+            utf8_lines: 0,
+            not_utf8: None,
         }
     }
 
@@ -183,10 +189,20 @@ impl Scanner {
             data.extend_from_slice(block);
             &data
         };
+        let newlines = |b: &[u8]| b.iter().filter(|&&c| c == b'\n').count() as u64;
         match simdutf8::compat::from_utf8(bytes) {
-            Ok(_) => {}
-            Err(e) if e.error_len().is_none() => self.utf8_carry = bytes[e.valid_up_to()..].to_vec(),
-            Err(_) => self.utf8_ok = false,
+            Ok(_) => self.utf8_lines += newlines(bytes),
+            Err(e) if e.error_len().is_none() => {
+                self.utf8_lines += newlines(&bytes[..e.valid_up_to()]);
+                self.utf8_carry = bytes[e.valid_up_to()..].to_vec();
+            }
+            Err(e) => {
+                let at = e.valid_up_to();
+                let bad = &bytes[at..(at + e.error_len().unwrap_or(1)).min(bytes.len())];
+                let hex: Vec<String> = bad.iter().map(|b| format!("{b:02X}")).collect();
+                self.not_utf8 = Some((1 + self.utf8_lines + newlines(&bytes[..at]), hex.join(" ")));
+                self.utf8_ok = false;
+            }
         }
     }
 
@@ -204,6 +220,7 @@ impl Scanner {
             header_complete: self.head_done,
             utf8: false,
             lines: self.line,
+            not_utf8: None,
         }
     }
 
@@ -225,6 +242,7 @@ impl Scanner {
             header_complete: self.head_done,
             utf8: self.detect_utf8 && self.utf8_ok && self.utf8_carry.is_empty(),
             lines: self.line,
+            not_utf8: self.not_utf8,
         };
         (scan, self.chunks)
     }
@@ -292,6 +310,8 @@ pub struct Scan {
     pub utf8: bool,
     /// Lines seen (1 + newlines).
     pub lines: u64,
+    /// Where a file checked for UTF-8 first is not: its line and the bytes (hex).
+    pub not_utf8: Option<(u64, String)>,
 }
 
 /// Resolves `auto` from the scan: UTF-8 when the file is valid UTF-8 (or starts with a UTF-8

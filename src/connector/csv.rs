@@ -51,6 +51,22 @@ impl super::FormatReader for CsvReader {
             });
         }
         let encoding = chunk::resolve(self.0.encoding, &scan.head, scan.utf8);
+        // a UTF-8 file (its header has Chinese in UTF-8) with a line that is not: `auto` would
+        // take the whole file for GB 18030 and land mojibake — name the line instead
+        if self.0.encoding == super::Encoding::Auto
+            && let Some((line, bytes)) = &scan.not_utf8
+            && !scan.head.is_ascii()
+            && std::str::from_utf8(&scan.head).is_ok()
+        {
+            return Err(Error::Input {
+                file: file.display.clone(),
+                line: *line,
+                message: format!(
+                    "bytes {bytes} are not UTF-8, though the lines before are — the file mixes encodings; correct this line or export the file again as UTF-8 (or declare its `encoding` in {})",
+                    conn.path.display()
+                ),
+            });
+        }
         let head = chunk::decode(&scan.head, encoding, 1).map_err(|e| Error::Input {
             file: file.display.clone(),
             line: e.line,

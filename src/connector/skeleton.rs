@@ -339,6 +339,17 @@ fn decode(bytes: &[u8]) -> (String, &'static str) {
 }
 
 fn sniff_csv(path: &Path, bytes: &[u8]) -> anyhow::Result<Sample> {
+    // text has no NUL bytes and few control characters; a binary file (a database dump, an
+    // image, a PDF) would draft a connector of mojibake
+    let head = &bytes[..bytes.len().min(64 << 10)];
+    let control = head.iter().filter(|&&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0C)).count();
+    if head.contains(&0) || control * 100 > head.len().max(1) {
+        anyhow::bail!(
+            "{}: this is not a table searchlight can read — not text (it has binary bytes), nor a workbook, JSON or Parquet file{}; export the data as CSV or Excel",
+            path.display(),
+            if head.starts_with(b"%PDF") { " (it is a PDF)" } else { "" }
+        );
+    }
     let (text, encoding) = decode(bytes);
     let mut s = sniff_text(path, &text)?;
     s.encoding = Some(encoding);

@@ -137,6 +137,24 @@ enum Book {
     Html { name: String, range: Range<Data> },
 }
 
+/// Whether the bytes are a workbook encrypted with a password: Office saves an encrypted .xlsx
+/// as an OLE compound file holding the streams `EncryptionInfo` and `EncryptedPackage` (names
+/// in UTF-16), and an encrypted .xls carries a `FILEPASS` record (0x002F) right after its first
+/// BOF in the `Workbook` stream.
+fn password_protected(bytes: &[u8]) -> bool {
+    const OLE: [u8; 8] = [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+    if !bytes.starts_with(&OLE) {
+        return false;
+    }
+    let utf16 = |s: &str| s.encode_utf16().flat_map(u16::to_le_bytes).collect::<Vec<u8>>();
+    let package = utf16("EncryptedPackage");
+    if bytes.windows(package.len()).any(|w| w == package.as_slice()) {
+        return true;
+    }
+    // BIFF8: BOF (0x0809, length 16) followed by FILEPASS (0x002F)
+    bytes.windows(24).any(|w| w[0..4] == [0x09, 0x08, 0x10, 0x00] && w[20..22] == [0x2F, 0x00])
+}
+
 impl Book {
     /// Opens the bytes as a workbook (by their content, not their name), or as an HTML table.
     fn open(bytes: Bytes) -> std::result::Result<Book, String> {
@@ -156,6 +174,9 @@ impl Book {
                 }
             }
             return Ok(Book::Html { name: title.unwrap_or_else(|| "Sheet1".into()), range });
+        }
+        if password_protected(&bytes) {
+            return Err("the workbook is password-protected (加密): open it in Excel or WPS with its password, save a copy without one (文件 → 信息 → 保护工作簿 → 删除密码), and point the connector at that copy".into());
         }
         calamine::open_workbook_auto_from_rs(Cursor::new(bytes))
             .map(Book::Sheets)
