@@ -46,6 +46,25 @@ pub fn query_timeout() -> Duration {
     *QUERY_TIMEOUT.get_or_init(|| DEFAULT_QUERY_TIMEOUT)
 }
 
+/// The longest line a text export may have (bytes): 16 MiB unless `SEARCHLIGHT_MAX_LINE`
+/// (`64MiB`) says otherwise. Real exports' lines are a few hundred bytes; one line of a
+/// gigabyte is a damaged or hostile file, and would be decoded whole.
+pub fn max_line() -> u64 {
+    static MAX_LINE: OnceLock<u64> = OnceLock::new();
+    *MAX_LINE.get_or_init(|| {
+        std::env::var("SEARCHLIGHT_MAX_LINE").ok().and_then(|v| parse_size(&v).ok()).unwrap_or(16 << 20)
+    })
+}
+
+/// The most a workbook's sheets may hold once decompressed (bytes): 1 GiB unless
+/// `SEARCHLIGHT_MAX_SHEET` says otherwise — a few megabytes of xlsx can inflate to gigabytes.
+pub fn max_sheet() -> u64 {
+    static MAX_SHEET: OnceLock<u64> = OnceLock::new();
+    *MAX_SHEET.get_or_init(|| {
+        std::env::var("SEARCHLIGHT_MAX_SHEET").ok().and_then(|v| parse_size(&v).ok()).unwrap_or(1 << 30)
+    })
+}
+
 /// `4GiB`, `512MiB`, `2G`, `800M` or bytes.
 pub fn parse_size(s: &str) -> Result<u64, String> {
     let t = s.trim();

@@ -468,3 +468,46 @@ fn two_pipelines_at_once_take_turns_and_neither_fails() {
     let runs: serde_json::Value = serde_json::from_str(&ok(&p, &["runs", "--json"])).unwrap();
     assert_eq!(runs.as_array().unwrap().len(), 4, "{runs:#}");
 }
+
+#[test]
+fn a_line_longer_than_the_limit_fails_its_dataset_alone_and_leaves_nothing_behind() {
+    let p = project();
+    ok(&p, &["ingest", "--as-of", "2025-12-31"]);
+    let mut text = String::from("收款人,金额,日期\n甲,900,2025-01-01\n乙,");
+    text.push_str(&"9".repeat(3 << 20));
+    text.push_str(",2025-08-01\n丙,100,2025-03-01\n");
+    p.write("data/p.csv", &text);
+    let (code, out, err) =
+        crate::util::searchlight_env(&p, &["ingest", "--as-of", "2025-12-31"], &[("SEARCHLIGHT_MAX_LINE", "1MiB")]);
+    assert_eq!(code, Some(2), "{out}{err}");
+    let all = format!("{out}{err}");
+    assert!(all.contains("p.csv:3") && all.contains("longer than 1 MiB"), "{all}");
+    assert!(all.contains("dead") || out.contains("未变化"), "the other dataset still lands: {all}");
+    let left: Vec<_> = std::fs::read_dir(p.path("lake/pay")).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert!(!p.path("lake/pay/v000002").exists(), "no half-written snapshot: {left:?}");
+    // without the low limit the line is data (a long amount, quarantined or landed)
+    let (code, _, err) = crate::util::searchlight(&p, &["ingest", "--as-of", "2025-12-31"]);
+    assert_ne!(code, Some(1), "{err}");
+}
+
+#[test]
+fn a_workbook_that_inflates_beyond_the_limit_is_refused_before_it_is_read() {
+    let p = crate::util::TestProject::new();
+    // 60 000 rows of one repeated name: a small file, a sheet of megabytes
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.write_string(0, 0, "姓名").unwrap();
+    for r in 1..60_000u32 {
+        ws.write_string(r, 0, "张三").unwrap();
+    }
+    std::fs::create_dir_all(p.path("data")).unwrap();
+    wb.save(p.path("data/w.xlsx")).unwrap();
+    assert!(std::fs::metadata(p.path("data/w.xlsx")).unwrap().len() < 1 << 20, "the file itself is under the limit");
+    p.write("connectors/w.toml", "name = \"w\"\ntitle = \"w\"\ndomain = \"test\"\ncustom = true\nlocation = \"data/w.xlsx\"\n[format]\ntype = \"xlsx\"\n[columns]\nwho = { from = \"姓名\", type = \"text\" }\n");
+    let (code, out, err) =
+        crate::util::searchlight_env(&p, &["ingest", "--as-of", "2025-12-31"], &[("SEARCHLIGHT_MAX_SHEET", "2MiB")]);
+    assert_eq!(code, Some(2), "{out}{err}");
+    assert!(format!("{out}{err}").contains("inflates to more than 2 MiB"), "{out}{err}");
+    // under the default limit it lands
+    ok(&p, &["ingest", "--as-of", "2025-12-31"]);
+}

@@ -52,6 +52,12 @@ pub struct Scanner {
     utf8_lines: u64,
     /// The first line that is not UTF-8, and its bytes in hex.
     not_utf8: Option<(u64, String)>,
+    /// The longest a line may be (bytes), the start of the current line and its number.
+    max_line: u64,
+    line_start: u64,
+    line_no: u64,
+    /// A line over `max_line`: its number and the bytes seen of it. The scan stops there.
+    too_long: Option<(u64, u64)>,
 }
 
 impl Scanner {
@@ -80,11 +86,34 @@ impl Scanner {
             utf8_carry: Vec::new(),
             utf8_lines: 0,
             not_utf8: None,
+            max_line: crate::limits::max_line(),
+            line_start: 0,
+            line_no: 1,
+            too_long: None,
         }
     }
 
     /// Feeds the next block of the file.
     pub fn feed(&mut self, block: &[u8]) {
+        if self.too_long.is_some() {
+            return;
+        }
+        // no line longer than the limit: a hostile or broken file (one 1 GB line) would be one
+        // chunk decoded whole, in many times its size
+        let base = self.offset;
+        for hit in memchr::memchr_iter(b'\n', block) {
+            let end = base + hit as u64;
+            if end - self.line_start > self.max_line {
+                self.too_long = Some((self.line_no, end - self.line_start));
+                return;
+            }
+            self.line_start = end + 1;
+            self.line_no += 1;
+        }
+        if base + block.len() as u64 - self.line_start > self.max_line {
+            self.too_long = Some((self.line_no, base + block.len() as u64 - self.line_start));
+            return;
+        }
         if self.utf8_ok {
             self.check_utf8(block);
         }
@@ -224,6 +253,12 @@ impl Scanner {
         }
     }
 
+    /// A line longer than the limit, if the scan met one: its number, the bytes seen of it and
+    /// the limit. Nothing of the file is landed then.
+    pub fn too_long(&self) -> Option<(u64, u64, u64)> {
+        self.too_long.map(|(line, bytes)| (line, bytes, self.max_line))
+    }
+
     /// The chunks found since the last call.
     pub fn take_chunks(&mut self) -> Vec<Chunk> {
         std::mem::take(&mut self.chunks)
@@ -232,7 +267,7 @@ impl Scanner {
     /// Ends the scan: the header bytes (if the header was complete), whether the whole file was
     /// valid UTF-8, and the chunks not yet taken.
     pub fn finish(mut self) -> (Scan, Vec<Chunk>) {
-        if self.head_done && self.offset > self.chunk_start {
+        if self.too_long.is_none() && self.head_done && self.offset > self.chunk_start {
             let end = self.offset;
             self.chunks.push(Chunk { range: self.chunk_start..end, first_line: self.chunk_line });
         }

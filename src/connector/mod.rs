@@ -952,6 +952,17 @@ impl Connector {
                 });
                 on_bytes(block.len() as u64);
                 if let Some(sc) = scanner.as_mut() {
+                    if let Some((line, bytes, max)) = sc.too_long() {
+                        return Err(Error::Input {
+                            file: file.display.clone(),
+                            line,
+                            message: format!(
+                                "this line is longer than {} ({} bytes and more) — no table export has such lines; the file is damaged or not what it seems (SEARCHLIGHT_MAX_LINE raises the limit)",
+                                crate::limits::bytes_text(max),
+                                bytes
+                            ),
+                        });
+                    }
                     if planned.is_none() && sc.ready() {
                         planned = Some(settle(Some(sc.peek()))?);
                     }

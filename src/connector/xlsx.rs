@@ -155,6 +155,29 @@ fn password_protected(bytes: &[u8]) -> bool {
     bytes.windows(24).any(|w| w[0..4] == [0x09, 0x08, 0x10, 0x00] && w[20..22] == [0x2F, 0x00])
 }
 
+/// Refuses a workbook whose parts would inflate beyond the limit (`SEARCHLIGHT_MAX_SHEET`,
+/// 1 GiB): a few megabytes of xlsx can hold a sheet or a shared string of gigabytes, and the
+/// reader holds a sheet whole. Judged by the sizes the archive declares, before anything is
+/// inflated.
+fn inflated_within_limit(bytes: &[u8]) -> std::result::Result<(), String> {
+    let Ok(mut zip) = zip::ZipArchive::new(std::io::Cursor::new(bytes)) else { return Ok(()) };
+    let max = crate::limits::max_sheet();
+    let mut total = 0u64;
+    for i in 0..zip.len() {
+        let Ok(f) = zip.by_index_raw(i) else { continue };
+        total = total.saturating_add(f.size());
+        if total > max {
+            return Err(format!(
+                "the workbook inflates to more than {} (its part {} alone is {} bytes) — far beyond any export's data; it is damaged or built to exhaust memory (SEARCHLIGHT_MAX_SHEET raises the limit)",
+                crate::limits::bytes_text(max),
+                f.name().map(|n| n.into_owned()).unwrap_or_else(|_| format!("#{i}")),
+                f.size()
+            ));
+        }
+    }
+    Ok(())
+}
+
 impl Book {
     /// Opens the bytes as a workbook (by their content, not their name), or as an HTML table.
     fn open(bytes: Bytes) -> std::result::Result<Book, String> {
@@ -174,6 +197,9 @@ impl Book {
                 }
             }
             return Ok(Book::Html { name: title.unwrap_or_else(|| "Sheet1".into()), range });
+        }
+        if bytes.starts_with(b"PK\x03\x04") {
+            inflated_within_limit(&bytes)?;
         }
         if password_protected(&bytes) {
             return Err("the workbook is password-protected (加密): open it in Excel or WPS with its password, save a copy without one (文件 → 信息 → 保护工作簿 → 删除密码), and point the connector at that copy".into());

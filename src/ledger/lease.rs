@@ -80,39 +80,6 @@ impl Ledger {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn one_holder_at_a_time_until_the_lease_expires() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("ledger.sqlite");
-        let mut a = Ledger::open(&path).unwrap();
-        let mut b = Ledger::open(&path).unwrap();
-        let t0 = DateTime::parse_from_rfc3339("2026-03-01T00:00:00Z").unwrap().with_timezone(&Utc);
-        let ttl = Duration::seconds(30);
-        let alive = |_: &str| false;
-        assert_eq!(a.take_lease("serve", "host-a:1", t0, ttl, &alive).unwrap(), Ok(()));
-        // a second server is refused while the first renews
-        let refused = b.take_lease("serve", "host-b:2", t0 + Duration::seconds(10), ttl, &alive).unwrap();
-        assert_eq!(refused, Err(Holder { holder: "host-a:1".into(), until: t0 + ttl }));
-        assert_eq!(a.take_lease("serve", "host-a:1", t0 + Duration::seconds(20), ttl, &alive).unwrap(), Ok(()));
-        assert!(b.take_lease("serve", "host-b:2", t0 + Duration::seconds(45), ttl, &alive).unwrap().is_err());
-        // the first died: its lease expires and the second takes it over
-        assert_eq!(b.take_lease("serve", "host-b:2", t0 + Duration::seconds(51), ttl, &alive).unwrap(), Ok(()));
-        assert!(a.take_lease("serve", "host-a:1", t0 + Duration::seconds(52), ttl, &alive).unwrap().is_err());
-        // released, it is free at once
-        b.release_lease("serve", "host-b:2").unwrap();
-        assert_eq!(a.take_lease("serve", "host-a:1", t0 + Duration::seconds(53), ttl, &alive).unwrap(), Ok(()));
-        // a holder known to be dead (killed on this machine) is taken over before it expires
-        let t1 = t0 + Duration::seconds(54);
-        assert!(b.take_lease("serve", "host-b:2", t1, ttl, &alive).unwrap().is_err());
-        let a_died = |h: &str| h == "host-a:1";
-        assert_eq!(b.take_lease("serve", "host-b:2", t1, ttl, &a_died).unwrap(), Ok(()));
-    }
-}
-
 /// Where this process's PIDs mean something, as a lease holder names it: the host name and the
 /// PID namespace (two containers may share a host name, never a PID namespace).
 pub fn machine() -> String {
@@ -161,6 +128,34 @@ pub fn holder_id(now: DateTime<Utc>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_holder_at_a_time_until_the_lease_expires() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ledger.sqlite");
+        let mut a = Ledger::open(&path).unwrap();
+        let mut b = Ledger::open(&path).unwrap();
+        let t0 = DateTime::parse_from_rfc3339("2026-03-01T00:00:00Z").unwrap().with_timezone(&Utc);
+        let ttl = Duration::seconds(30);
+        let alive = |_: &str| false;
+        assert_eq!(a.take_lease("serve", "host-a:1", t0, ttl, &alive).unwrap(), Ok(()));
+        // a second server is refused while the first renews
+        let refused = b.take_lease("serve", "host-b:2", t0 + Duration::seconds(10), ttl, &alive).unwrap();
+        assert_eq!(refused, Err(Holder { holder: "host-a:1".into(), until: t0 + ttl }));
+        assert_eq!(a.take_lease("serve", "host-a:1", t0 + Duration::seconds(20), ttl, &alive).unwrap(), Ok(()));
+        assert!(b.take_lease("serve", "host-b:2", t0 + Duration::seconds(45), ttl, &alive).unwrap().is_err());
+        // the first died: its lease expires and the second takes it over
+        assert_eq!(b.take_lease("serve", "host-b:2", t0 + Duration::seconds(51), ttl, &alive).unwrap(), Ok(()));
+        assert!(a.take_lease("serve", "host-a:1", t0 + Duration::seconds(52), ttl, &alive).unwrap().is_err());
+        // released, it is free at once
+        b.release_lease("serve", "host-b:2").unwrap();
+        assert_eq!(a.take_lease("serve", "host-a:1", t0 + Duration::seconds(53), ttl, &alive).unwrap(), Ok(()));
+        // a holder known to be dead (killed on this machine) is taken over before it expires
+        let t1 = t0 + Duration::seconds(54);
+        assert!(b.take_lease("serve", "host-b:2", t1, ttl, &alive).unwrap().is_err());
+        let a_died = |h: &str| h == "host-a:1";
+        assert_eq!(b.take_lease("serve", "host-b:2", t1, ttl, &a_died).unwrap(), Ok(()));
+    }
 
     #[test]
     fn only_a_gone_process_of_this_machine_is_a_dead_holder() {
