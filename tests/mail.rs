@@ -573,3 +573,57 @@ fn a_scheduled_run_killed_mid_way_is_closed_as_interrupted_and_its_tick_run_agai
     let (_, out, _) = searchlight(&p, &["runs"]);
     assert!(out.contains("中断 interrupted") && !out.contains("运行中或已中断"), "{out}");
 }
+
+#[test]
+fn serve_lives_through_a_model_over_the_memory_limit_and_runs_the_next_tick() {
+    if !smtp_available() {
+        return;
+    }
+    let port = free_port();
+    let jobs = "[[schedule]]\nname = \"yearly\"\ncron = \"0 0 0 1 1 *\"\nmodels = [\"test.relief\", \"test.greedy\"]\n\n[[schedule]]\nname = \"every-second\"\ncron = \"* * * * * *\"\nmodels = [\"test.subsidy\"]\n";
+    let p = county(&plain(port), jobs);
+    let _server = Smtp::start(port, &p.path("maildir"), &[]);
+    ok(&p, &["pipeline", "--as-of", "2025-12-31"]);
+    p.write(
+        "models/test/greedy.sql",
+        "/* searchlight\nid = \"test.greedy\"\ntitle = \"贪婪测试\"\ntitle_en = \"Greedy\"\ndomain = \"test\"\narea = \"低保\"\nseverity = \"low\"\nowner = \"t\"\ndescription = \"测试\"\nbasis = [\"测试依据\"]\nentity = [\"id_no\"]\nunit = \"village\"\n*/\nWITH RECURSIVE s(n) AS (SELECT 1 AS n UNION ALL SELECT n * 2 + b FROM s CROSS JOIN (VALUES (0), (1)) t(b) WHERE n < 4194304)\nSELECT p.id_no, p.village FROM pay p JOIN (SELECT a.n FROM s a JOIN s c ON a.n = c.n) j ON j.n = length(p.id_no)\n",
+    );
+    let conn = rusqlite::Connection::open(p.path("ledger.sqlite")).unwrap();
+    conn.execute(
+        "INSERT INTO job_runs (job, trigger, tick, as_of, started_at, ended_at, outcome) VALUES ('yearly', 'schedule', '2023-12-31T16:00:00.000Z', '2024-01-01', '2023-12-31T16:00:00.000Z', '2023-12-31T16:00:01.000Z', 'ok')",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    let mut s = serve(&p, &[("SEARCHLIGHT_MEMORY_LIMIT", "16MiB")]);
+    let outcomes = || -> Vec<(String, Option<String>)> {
+        let conn = rusqlite::Connection::open(p.path("ledger.sqlite")).unwrap();
+        conn.prepare("SELECT job, outcome FROM job_runs WHERE tick > '2024' ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    let started = Instant::now();
+    loop {
+        let o = outcomes();
+        let yearly_done = o.iter().any(|(j, out)| j == "yearly" && out.is_some());
+        let later = o.iter().skip_while(|(j, _)| j != "yearly").filter(|(j, out)| j == "every-second" && out.is_some());
+        if yearly_done && later.count() >= 2 {
+            break;
+        }
+        assert!(s.try_wait().unwrap().is_none(), "serve died: {o:?}");
+        assert!(started.elapsed() < Duration::from_secs(120), "{o:?}");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let (code, err) = sigterm(&mut s);
+    assert_eq!(code, Some(0), "{err}");
+    let yearly = outcomes().into_iter().find(|(j, _)| j == "yearly").unwrap();
+    assert_eq!(yearly.1.as_deref(), Some("partial"), "the greedy model failed alone");
+    let runs: Vec<serde_json::Value> = serde_json::from_str(&ok(&p, &["runs", "--json", "--limit", "100"])).unwrap();
+    let run = runs.iter().find(|r| r["job"] == "yearly").unwrap();
+    assert_eq!(run["failed"], 1, "{run:#}");
+    let (_, shown, _) = searchlight(&p, &["clues", "--json", "--model", "test.relief"]);
+    assert!(shown.contains("test.relief"), "the other model's clues are recorded: {shown}");
+}
