@@ -244,3 +244,42 @@ fn usage_errors_are_masked_and_control_characters_do_not_act() {
     );
     assert!(out.contains("甲␛[2J␛]0;pwned␇乙␍丙"), "{out}");
 }
+
+#[test]
+fn every_json_output_parses_and_shows_no_id_unmasked() {
+    let p = crate::util::TestProject::new();
+    p.write("connectors/pay.toml", "name = \"pay\"\ntitle = \"付\"\ndomain = \"test\"\ncustom = true\nlocation = \"data/p.csv\"\n[format]\ntype = \"csv\"\n[columns]\nid_no = { from = \"身份证号\", type = \"text\" }\nnote = { from = \"备注\", type = \"text\" }\namount = { from = \"金额\", type = \"money\" }\n");
+    // values with quotes, backslashes, a tab, an ESC and markup, beside an ID and an account
+    p.write(
+        "data/p.csv",
+        "身份证号,备注,金额\n340524194112207458,\"说\"\"明\"\" \\ 1.6228480007159216063\t\u{1b}[2J </script>\",900\n",
+    );
+    p.write("models/test/m.sql", header("test.m", "") + "SELECT id_no, note, note AS unit_note, amount FROM pay\n");
+    p.write("searchlight.toml", "[library]\nbundled = false\n");
+    let (code, out, err) = crate::util::searchlight(&p, &["pipeline", "--as-of", "2025-12-31"]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    let clue = searchlight::runner::clue_id("test.m", ["340524194112207458"]);
+    let (code, _, err) =
+        crate::util::searchlight(&p, &["clue", "note", &clue, "--reason", "核对 340524194112207458 \"引号\""]);
+    assert_eq!(code, Some(0), "{err}");
+    let commands: Vec<Vec<&str>> = vec![
+        vec!["run", "--as-of", "2025-12-31", "--json"],
+        vec!["clues", "--json"],
+        vec!["clue", "show", &clue, "--json"],
+        vec!["clue", "note", &clue, "--reason", "再核 340524194112207458", "--json"],
+        vec!["runs", "--json"],
+        vec!["outbox", "--json"],
+        vec!["models", "--quality", "--json"],
+        vec!["coverage", "--json"],
+        vec!["lake", "--json"],
+        vec!["lake", "pay", "--json"],
+        vec!["sql", "SELECT * FROM pay", "--json"],
+    ];
+    for args in &commands {
+        let (code, out, err) = crate::util::searchlight(&p, args);
+        assert!(matches!(code, Some(0) | Some(2)), "{args:?}: {err}");
+        let v: Result<serde_json::Value, _> = serde_json::from_str(&out);
+        assert!(v.is_ok(), "{args:?} printed no valid JSON ({:?}): {out}", v.err());
+        assert!(!out.contains("194112207458") && !out.contains("0007159216063"), "{args:?}: {out}");
+    }
+}
