@@ -138,6 +138,7 @@ async fn a_job_reads_every_time_from_the_clock_it_is_given() {
         record: Default::default(),
         preview: false,
         clock: Arc::new(searchlight::clock::SetClock::new(at)),
+        notice: None,
     };
     let quiet = |_: &searchlight::connector::Connector| -> Box<dyn searchlight::lake::Progress + Send + Sync> {
         Box::new(searchlight::lake::Quiet)

@@ -722,6 +722,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 record: record.record(),
                 preview: false,
                 clock: std::sync::Arc::new(crate::clock::SystemClock),
+                notice: Some(crate::pipeline::job::Notice(std::sync::Arc::new(|s: &str| say_err!("searchlight: {s}")))),
             };
             let bar = |c: &Connector| -> Box<dyn crate::lake::Progress + Send + Sync> {
                 Box::new(output::ProgressBar::new(&c.id))
@@ -790,6 +791,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 record: Default::default(),
                 preview: true,
                 clock: std::sync::Arc::new(crate::clock::SystemClock),
+                notice: None,
             };
             let quiet =
                 |_: &Connector| -> Box<dyn crate::lake::Progress + Send + Sync> { Box::new(crate::lake::Quiet) };

@@ -84,6 +84,18 @@ pub struct JobSpec {
     pub preview: bool,
     /// The clock: the job run's start and end, the run id, the recording and queue times.
     pub clock: std::sync::Arc<dyn crate::clock::Clock>,
+    /// Told what the job waits for before it starts (another pipeline's turn), if anyone listens.
+    pub notice: Option<Notice>,
+}
+
+/// Where a job says what it is waiting for.
+#[derive(Clone)]
+pub struct Notice(pub std::sync::Arc<dyn Fn(&str) + Send + Sync>);
+
+impl std::fmt::Debug for Notice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Notice")
+    }
 }
 
 /// What ingesting one connector did.
@@ -163,7 +175,11 @@ pub async fn job(
     let now = spec.clock.now();
     let deadline = spec.timeout.map(|t| tokio::time::Instant::now() + t);
     // one pipeline at a time on this ledger: a second waits its turn (held until recorded)
-    let _turn = if spec.preview { None } else { Some(super::turn::Turn::take(&mut ledger, deadline).await?) };
+    let _turn = if spec.preview {
+        None
+    } else {
+        Some(super::turn::Turn::take(&mut ledger, deadline, spec.notice.as_ref()).await?)
+    };
     if !spec.preview {
         let as_of = spec.as_of.unwrap_or(spec.ingest_as_of);
         report.job_run = Some(tokio::task::block_in_place(|| {

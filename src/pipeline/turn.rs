@@ -27,7 +27,11 @@ pub struct Turn {
 
 impl Turn {
     /// Waits for the turn (until `deadline`, if any) and takes it.
-    pub async fn take(ledger: &mut Ledger, deadline: Option<tokio::time::Instant>) -> anyhow::Result<Turn> {
+    pub async fn take(
+        ledger: &mut Ledger,
+        deadline: Option<tokio::time::Instant>,
+        notice: Option<&super::job::Notice>,
+    ) -> anyhow::Result<Turn> {
         let holder = crate::ledger::lease_holder_id(chrono::Utc::now());
         let ttl = chrono::Duration::from_std(TTL)?;
         let mut waited_for = None;
@@ -43,6 +47,15 @@ impl Turn {
                             "另一个导入运行仍在进行 another pipeline ({}) still holds this ledger at the job's timeout",
                             other.holder
                         );
+                    }
+                    if waited_for.is_none()
+                        && let Some(n) = notice
+                    {
+                        (n.0)(&format!(
+                            "等待另一个导入运行结束 waiting for another pipeline on this ledger to finish ({}, lease until {})",
+                            other.holder,
+                            other.until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                        ));
                     }
                     waited_for.get_or_insert(other.holder);
                     tokio::time::sleep(POLL).await;

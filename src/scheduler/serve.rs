@@ -150,7 +150,7 @@ pub async fn serve(
                 let last = tokio::task::block_in_place(|| ledger.last_tick(&j.name))?;
                 let Some(tick) = super::due::due(&j.schedule, tz, last, since, clock.now()) else { continue };
                 let trigger = if tick < since { Trigger::CatchUp } else { Trigger::Schedule };
-                run_job(project, j, tick, trigger, &clock, log.as_ref()).await;
+                run_job(project, j, tick, trigger, &clock, &log).await;
                 wake.notify_one();
                 ran = true;
             }
@@ -190,7 +190,7 @@ async fn run_job(
     tick: DateTime<Utc>,
     trigger: Trigger,
     clock: &Arc<dyn Clock>,
-    log: &Log,
+    log: &Arc<Log>,
 ) {
     let tz = project.config.serve.tz();
     let now = clock.now();
@@ -213,6 +213,10 @@ async fn run_job(
         record: pipeline::Record { trigger: Some(j.name.clone()), ..Default::default() },
         preview: false,
         clock: clock.clone(),
+        notice: Some(pipeline::job::Notice({
+            let (log, name) = (log.clone(), j.name.clone());
+            Arc::new(move |s: &str| log(format!("  {name}: {s}")))
+        })),
     };
     let quiet = |_: &crate::connector::Connector| -> Box<dyn crate::lake::Progress + Send + Sync> {
         Box::new(crate::lake::Quiet)
