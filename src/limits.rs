@@ -26,17 +26,26 @@ pub fn set_query_timeout(t: Duration) {
     let _ = QUERY_TIMEOUT.set(t);
 }
 
-/// The memory limit in force (bytes): by default half the machine's memory (the rest for
-/// landing, the ledger and what DataFusion does not account), 4 GiB where the machine does
-/// not say.
+/// The memory limit in force (bytes): by default half the memory the process may have — the
+/// machine's, or its container's (cgroup) when that is less — leaving the rest for landing,
+/// the ledger and what DataFusion does not account; 4 GiB where neither says.
 pub fn memory() -> u64 {
     *MEMORY.get_or_init(|| {
-        let total = std::fs::read_to_string("/proc/meminfo").ok().and_then(|m| {
+        let machine = std::fs::read_to_string("/proc/meminfo").ok().and_then(|m| {
             m.lines()
                 .find_map(|l| l.strip_prefix("MemTotal:"))
                 .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
                 .map(|kb| kb.saturating_mul(1024))
         });
+        // cgroup v2, then v1 ("max" and v1's huge sentinel mean no limit)
+        let container = ["/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"]
+            .iter()
+            .find_map(|f| std::fs::read_to_string(f).ok()?.trim().parse::<u64>().ok())
+            .filter(|&b| b < 1 << 60);
+        let total = match (machine, container) {
+            (Some(m), Some(c)) => Some(m.min(c)),
+            (m, c) => m.or(c),
+        };
         total.map(|t| t / 2).unwrap_or(4 << 30).max(MIN_MEMORY)
     })
 }

@@ -456,7 +456,10 @@ fn two_pipelines_at_once_take_turns_and_neither_fails() {
     let out = waiting.wait_with_output().unwrap();
     let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success() && said.contains("新快照 1"), "then runs: {said}");
-    assert!(said.contains("等待另一个导入运行结束") && said.contains(&holder), "it said whose turn it waited for: {said}");
+    assert!(
+        said.contains("等待另一个导入运行结束") && said.contains(&holder),
+        "it said whose turn it waited for: {said}"
+    );
     // two started together: both complete, neither takes the other's datasets for a failure
     p.write("data/p.csv", "收款人,金额,日期\n乙,900,2025-08-01\n");
     let (a, b) = (spawn(), spawn());

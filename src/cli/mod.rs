@@ -146,7 +146,7 @@ pub struct Cli {
     #[arg(long, global = true)]
     as_of_beyond_data: bool,
     /// The memory all queries of the process may use together (`4GiB`, `512MiB`; default half
-    /// of the machine's): a query over it fails alone, naming it, instead of the process dying.
+    /// of the machine's or container's): a query over it fails alone, naming it, instead of the process dying.
     #[arg(long, global = true, env = "SEARCHLIGHT_MEMORY_LIMIT", value_parser = crate::limits::parse_size)]
     memory_limit: Option<u64>,
     /// How long one model or `sql` query may run (`30m`, `2h`; default 30m): one still running
