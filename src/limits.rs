@@ -60,18 +60,19 @@ pub fn query_timeout() -> Duration {
 /// gigabyte is a damaged or hostile file, and would be decoded whole.
 pub fn max_line() -> u64 {
     static MAX_LINE: OnceLock<u64> = OnceLock::new();
-    *MAX_LINE.get_or_init(|| {
-        std::env::var("SEARCHLIGHT_MAX_LINE").ok().and_then(|v| parse_size(&v).ok()).unwrap_or(16 << 20)
-    })
+    *MAX_LINE.get_or_init(|| env_size("SEARCHLIGHT_MAX_LINE", 16 << 20))
 }
 
 /// The most a workbook's sheets may hold once decompressed (bytes): 1 GiB unless
 /// `SEARCHLIGHT_MAX_SHEET` says otherwise — a few megabytes of xlsx can inflate to gigabytes.
 pub fn max_sheet() -> u64 {
     static MAX_SHEET: OnceLock<u64> = OnceLock::new();
-    *MAX_SHEET.get_or_init(|| {
-        std::env::var("SEARCHLIGHT_MAX_SHEET").ok().and_then(|v| parse_size(&v).ok()).unwrap_or(1 << 30)
-    })
+    *MAX_SHEET.get_or_init(|| env_size("SEARCHLIGHT_MAX_SHEET", 1 << 30))
+}
+
+/// A size from an environment variable, or the default when it is unset or not a size.
+fn env_size(var: &str, default: u64) -> u64 {
+    std::env::var(var).ok().and_then(|v| parse_size(&v).ok()).unwrap_or(default)
 }
 
 /// `4GiB`, `512MiB`, `2G`, `800M` or bytes.

@@ -48,14 +48,11 @@ pub struct Scanner {
     detect_utf8: bool,
     utf8_ok: bool,
     utf8_carry: Vec<u8>,
-    /// Newlines in the bytes checked as UTF-8 so far.
-    utf8_lines: u64,
     /// The first line that is not UTF-8, and its bytes in hex.
     not_utf8: Option<(u64, String)>,
-    /// The longest a line may be (bytes), the start of the current line and its number.
+    /// The longest a line may be (bytes), and where the current line starts.
     max_line: u64,
     line_start: u64,
-    line_no: u64,
     /// A line over `max_line`: its number and the bytes seen of it. The scan stops there.
     too_long: Option<(u64, u64)>,
 }
@@ -84,11 +81,9 @@ impl Scanner {
             detect_utf8,
             utf8_ok: detect_utf8,
             utf8_carry: Vec::new(),
-            utf8_lines: 0,
             not_utf8: None,
             max_line: crate::limits::max_line(),
             line_start: 0,
-            line_no: 1,
             too_long: None,
         }
     }
@@ -98,26 +93,32 @@ impl Scanner {
         if self.too_long.is_some() {
             return;
         }
-        // no line longer than the limit: a hostile or broken file (one 1 GB line) would be one
-        // chunk decoded whole, in many times its size
         let base = self.offset;
+        // where the file first stops being UTF-8 (an offset; its line is found below)
+        let mut bad = if self.utf8_ok { self.check_utf8(block, base) } else { None };
+        // no line longer than the limit: a hostile or broken file (one 1 GB line) would be one
+        // chunk decoded whole, in many times its size. `self.line` counts the lines before
+        // this block.
+        let mut line = self.line;
         for hit in memchr::memchr_iter(b'\n', block) {
             let end = base + hit as u64;
+            if let Some((_, bytes)) = bad.take_if(|(at, _)| *at < end) {
+                self.not_utf8 = Some((line, bytes));
+            }
             if end - self.line_start > self.max_line {
-                self.too_long = Some((self.line_no, end - self.line_start));
+                self.too_long = Some((line, end - self.line_start));
                 return;
             }
             self.line_start = end + 1;
-            self.line_no += 1;
+            line += 1;
+        }
+        if let Some((_, bytes)) = bad {
+            self.not_utf8 = Some((line, bytes));
         }
         if base + block.len() as u64 - self.line_start > self.max_line {
-            self.too_long = Some((self.line_no, base + block.len() as u64 - self.line_start));
+            self.too_long = Some((line, base + block.len() as u64 - self.line_start));
             return;
         }
-        if self.utf8_ok {
-            self.check_utf8(block);
-        }
-        let base = self.offset;
         self.offset += block.len() as u64;
         let mut start = 0usize;
         if !self.head_done {
@@ -210,27 +211,29 @@ impl Scanner {
         self.chunk_line = self.line;
     }
 
-    fn check_utf8(&mut self, block: &[u8]) {
+    /// Checks the next block for UTF-8 (`base`: its offset in the file); the offset and bytes
+    /// (hex) of the first sequence that is not UTF-8, if the block has one.
+    fn check_utf8(&mut self, block: &[u8], base: u64) -> Option<(u64, String)> {
         let mut data = std::mem::take(&mut self.utf8_carry);
+        let start = base - data.len() as u64;
         let bytes: &[u8] = if data.is_empty() {
             block
         } else {
             data.extend_from_slice(block);
             &data
         };
-        let newlines = |b: &[u8]| b.iter().filter(|&&c| c == b'\n').count() as u64;
         match simdutf8::compat::from_utf8(bytes) {
-            Ok(_) => self.utf8_lines += newlines(bytes),
+            Ok(_) => None,
             Err(e) if e.error_len().is_none() => {
-                self.utf8_lines += newlines(&bytes[..e.valid_up_to()]);
                 self.utf8_carry = bytes[e.valid_up_to()..].to_vec();
+                None
             }
             Err(e) => {
                 let at = e.valid_up_to();
                 let bad = &bytes[at..(at + e.error_len().unwrap_or(1)).min(bytes.len())];
                 let hex: Vec<String> = bad.iter().map(|b| format!("{b:02X}")).collect();
-                self.not_utf8 = Some((1 + self.utf8_lines + newlines(&bytes[..at]), hex.join(" ")));
                 self.utf8_ok = false;
+                Some((start + at as u64, hex.join(" ")))
             }
         }
     }

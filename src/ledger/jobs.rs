@@ -126,11 +126,8 @@ impl Ledger {
         last_seen: Option<DateTime<Utc>>,
         now: DateTime<Utc>,
     ) -> Result<Vec<JobRun>, Error> {
-        let open: Vec<JobRun> = self
-            .job_runs(usize::MAX >> 1)?
-            .into_iter()
-            .filter(|j| j.ended_at.is_none() && j.trigger != "manual")
-            .collect();
+        // read only the open ones: a per-second schedule leaves millions of ended runs
+        let open = self.job_runs_where("ended_at IS NULL AND trigger <> 'manual'", i64::MAX as usize)?;
         for j in &open {
             let seen = last_seen.map(stamp).unwrap_or_else(|| j.started_at.clone());
             let error = format!(
@@ -167,12 +164,17 @@ impl Ledger {
 
     /// Job runs, newest first (at most `limit`).
     pub fn job_runs(&self, limit: usize) -> Result<Vec<JobRun>, Error> {
+        self.job_runs_where("1", limit)
+    }
+
+    /// Job runs matching a fixed SQL condition, newest first (at most `limit`).
+    fn job_runs_where(&self, condition: &'static str, limit: usize) -> Result<Vec<JobRun>, Error> {
         let mut stmt = self
             .conn
-            .prepare_cached(
+            .prepare_cached(&format!(
                 "SELECT id, job, trigger, tick, as_of, started_at, ended_at, outcome, error, run_id, connectors,
-                        connectors_failed, mails FROM job_runs ORDER BY id DESC LIMIT ?1",
-            )
+                        connectors_failed, mails FROM job_runs WHERE {condition} ORDER BY id DESC LIMIT ?1"
+            ))
             .map_err(|e| self.err(e))?;
         let rows = stmt
             .query_map([limit as i64], |r| {

@@ -21,8 +21,6 @@ pub struct Turn {
     ledger: PathBuf,
     holder: String,
     renew: tokio::task::JoinHandle<()>,
-    /// Who held the turn when this job arrived, if it had to wait.
-    pub waited_for: Option<String>,
 }
 
 impl Turn {
@@ -34,7 +32,7 @@ impl Turn {
     ) -> anyhow::Result<Turn> {
         let holder = crate::ledger::lease_holder_id(chrono::Utc::now());
         let ttl = chrono::Duration::from_std(TTL)?;
-        let mut waited_for = None;
+        let mut told = false;
         loop {
             let taken = tokio::task::block_in_place(|| {
                 ledger.take_lease(LEASE, &holder, chrono::Utc::now(), ttl, &crate::ledger::holder_died)
@@ -48,16 +46,14 @@ impl Turn {
                             other.holder
                         );
                     }
-                    if waited_for.is_none()
-                        && let Some(n) = notice
-                    {
+                    if !told && let Some(n) = notice {
                         (n.0)(&format!(
                             "等待另一个导入运行结束 waiting for another pipeline on this ledger to finish ({}, lease until {})",
                             other.holder,
                             other.until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
                         ));
                     }
-                    waited_for.get_or_insert(other.holder);
+                    told = true;
                     tokio::time::sleep(POLL).await;
                 }
             }
@@ -80,7 +76,7 @@ impl Turn {
                 }
             })
         };
-        Ok(Turn { ledger: path, holder, renew, waited_for })
+        Ok(Turn { ledger: path, holder, renew })
     }
 }
 

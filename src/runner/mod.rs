@@ -381,25 +381,32 @@ impl Runner {
     }
 }
 
-/// The outcome of a model cancelled at the job's timeout.
-fn timed_out(m: &Model) -> ModelOutcome {
+/// The outcome of a model cancelled before it finished (its clues are left as they were).
+fn cancelled(m: &Model, why: String) -> ModelOutcome {
     let mut o = ModelOutcome::start(m);
     o.status = report::Status::Failed;
-    o.error =
-        Some("timed out: cancelled at the job's timeout before it finished (its clues are left as they were)".into());
+    o.error = Some(why);
     o
 }
 
-/// The outcome of a model cancelled at the query timeout.
+/// Cancelled at the job's timeout.
+fn timed_out(m: &Model) -> ModelOutcome {
+    cancelled(
+        m,
+        "timed out: cancelled at the job's timeout before it finished (its clues are left as they were)".into(),
+    )
+}
+
+/// Cancelled at the query timeout.
 fn over_time(m: &Model, limit: std::time::Duration) -> ModelOutcome {
-    let mut o = ModelOutcome::start(m);
-    o.status = report::Status::Failed;
-    o.error = Some(format!(
-        "timed out: {} ran longer than the query timeout of {} (--query-timeout or [engine] query_timeout) and was cancelled; its clues are left as they were, the other models ran",
-        m.id(),
-        crate::limits::duration_text(limit)
-    ));
-    o
+    cancelled(
+        m,
+        format!(
+            "timed out: {} ran longer than the query timeout of {} (--query-timeout or [engine] query_timeout) and was cancelled; its clues are left as they were, the other models ran",
+            m.id(),
+            crate::limits::duration_text(limit)
+        ),
+    )
 }
 
 /// A model's parameter values (defaults, then overrides), with errors naming the model file.
