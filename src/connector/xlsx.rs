@@ -158,10 +158,10 @@ fn password_protected(bytes: &[u8]) -> bool {
 /// Refuses a workbook whose parts would inflate beyond the limit (`SEARCHLIGHT_MAX_SHEET`,
 /// 1 GiB): a few megabytes of xlsx can hold a sheet or a shared string of gigabytes, and the
 /// reader holds a sheet whole. Judged by the sizes the archive declares, before anything is
-/// inflated.
-fn inflated_within_limit(bytes: &[u8]) -> std::result::Result<(), String> {
+/// inflated; a forged directory gains nothing, since the zip reader (the one calamine reads
+/// through) stops a part at its declared size with an error.
+fn inflated_within_limit(bytes: &[u8], max: u64) -> std::result::Result<(), String> {
     let Ok(mut zip) = zip::ZipArchive::new(std::io::Cursor::new(bytes)) else { return Ok(()) };
-    let max = crate::limits::max_sheet();
     let mut total = 0u64;
     for i in 0..zip.len() {
         let Ok(f) = zip.by_index_raw(i) else { continue };
@@ -199,7 +199,7 @@ impl Book {
             return Ok(Book::Html { name: title.unwrap_or_else(|| "Sheet1".into()), range });
         }
         if bytes.starts_with(b"PK\x03\x04") {
-            inflated_within_limit(&bytes)?;
+            inflated_within_limit(&bytes, crate::limits::max_sheet())?;
         }
         if password_protected(&bytes) {
             return Err("the workbook is password-protected (加密): open it in Excel or WPS with its password, save a copy without one (文件 → 信息 → 保护工作簿 → 删除密码), and point the connector at that copy".into());
@@ -444,5 +444,54 @@ impl RawRows for SheetRows<'_> {
             Some(Data::Empty) | None => None,
             Some(d) => Some(d.to_string()),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    /// A zip of one part of `size` zero bytes; `forged` rewrites the part's declared
+    /// uncompressed size (local header and central directory) to 100 bytes.
+    fn zip_of(size: usize, forged: bool) -> Vec<u8> {
+        let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let o = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        w.start_file("xl/worksheets/sheet1.xml", o).unwrap();
+        w.write_all(&vec![0u8; size]).unwrap();
+        let mut bytes = w.finish().unwrap().into_inner();
+        if forged {
+            bytes[22..26].copy_from_slice(&100u32.to_le_bytes());
+            let cd = bytes.windows(4).position(|w| w == b"PK\x01\x02").unwrap();
+            bytes[cd + 24..cd + 28].copy_from_slice(&100u32.to_le_bytes());
+        }
+        bytes
+    }
+
+    #[test]
+    fn a_part_that_inflates_past_the_limit_is_refused_and_a_lying_directory_gains_nothing() {
+        let limit = 1 << 20;
+        assert!(super::inflated_within_limit(&zip_of(limit / 2, false), limit as u64).is_ok());
+        let honest = super::inflated_within_limit(&zip_of(3 * limit, false), limit as u64).unwrap_err();
+        assert!(honest.contains("inflates to more than 1 MiB"), "{honest}");
+        // the forged part passes the declared check, and the reader stops it at 100 bytes
+        let forged = zip_of(3 * limit, true);
+        assert!(super::inflated_within_limit(&forged, limit as u64).is_ok());
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(&forged[..])).unwrap();
+        let mut part = zip.by_index(0).unwrap();
+        let mut sink = CountingSink(0);
+        let e = std::io::copy(&mut part, &mut sink).unwrap_err();
+        assert!(e.to_string().contains("larger than its declared uncompressed size"), "{e}");
+        assert!(sink.0 <= 64 << 10, "inflated {} bytes past a declared 100", sink.0);
+    }
+
+    struct CountingSink(usize);
+    impl Write for CountingSink {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0 += b.len();
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
     }
 }
