@@ -26,6 +26,7 @@
 //! [`pipeline`] is the one seam the command line calls to ingest (file connectors, then derived
 //! datasets), run and record. [`library`] is the bundled model library and schema.
 //!
+//! Settings ([`settings`], `searchlight.toml`) are data at the bottom that every stage reads.
 //! Code standards shared by the stages (ID numbers, credit codes, region codes) live in
 //! [`codes`]; object stores by URL in [`storage`]. The demo-county generator ([`demo`], feature
 //! `demo`) sits outside the stages: it only writes export files for them to read.
@@ -55,5 +56,6 @@ pub mod redact;
 pub mod runner;
 pub mod scheduler;
 pub mod schema;
+pub mod settings;
 pub mod storage;
 pub mod units;

@@ -30,104 +30,7 @@ pub struct Project {
     /// a given path that does not exist is a mistake until the user says otherwise.
     pub ledger_given: bool,
     /// `searchlight.toml`, or the defaults when there is none.
-    pub config: Config,
-}
-
-/// File name of the project settings.
-pub const CONFIG: &str = "searchlight.toml";
-
-/// The project settings (`searchlight.toml`, optional; strict keys).
-#[derive(Debug, Clone, Default, serde::Deserialize)]
-#[serde(from = "RawConfig")]
-pub struct Config {
-    /// The model library.
-    pub library: LibraryConfig,
-    /// Time zone, schedules, SMTP, subscribers, admin ([`crate::scheduler::config`]).
-    pub serve: crate::scheduler::Serve,
-    /// `[engine]`: the memory and time queries may take ([`crate::limits`]).
-    pub engine: crate::limits::EngineSettings,
-}
-
-/// The file's keys, all at the top level (serde's `flatten` cannot be strict).
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawConfig {
-    #[serde(default)]
-    library: LibraryConfig,
-    #[serde(default)]
-    engine: crate::limits::EngineSettings,
-    #[serde(default)]
-    time_zone: Option<toml::Spanned<String>>,
-    #[serde(default)]
-    admin: Option<toml::Spanned<String>>,
-    #[serde(default)]
-    smtp: Option<crate::scheduler::config::Smtp>,
-    #[serde(default)]
-    schedule: Vec<crate::scheduler::Job>,
-    #[serde(default)]
-    subscriber: Vec<crate::scheduler::config::Subscriber>,
-}
-
-impl From<RawConfig> for Config {
-    fn from(r: RawConfig) -> Config {
-        Config {
-            library: r.library,
-            serve: crate::scheduler::Serve {
-                time_zone: r.time_zone,
-                admin: r.admin,
-                smtp: r.smtp,
-                schedule: r.schedule,
-                subscriber: r.subscriber,
-            },
-            engine: r.engine,
-        }
-    }
-}
-
-/// `[library]` of `searchlight.toml`.
-#[derive(Debug, Clone, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LibraryConfig {
-    /// Run the model library bundled with searchlight (default true); false: only the
-    /// project's own `models/`.
-    #[serde(default = "yes")]
-    pub bundled: bool,
-}
-
-impl Default for LibraryConfig {
-    fn default() -> Self {
-        LibraryConfig { bundled: true }
-    }
-}
-
-fn yes() -> bool {
-    true
-}
-
-impl Config {
-    /// Reads `searchlight.toml` in `root`, if there is one; errors name file, line and column.
-    pub fn load(root: &Path) -> anyhow::Result<Config> {
-        Ok(Config::load_text(root)?.0)
-    }
-
-    /// The settings and the file's text (for positions in later checks; empty without a file).
-    pub fn load_text(root: &Path) -> anyhow::Result<(Config, String)> {
-        let path = root.join(CONFIG);
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Config::default(), String::new())),
-            Err(e) => anyhow::bail!("{}: {e}", path.display()),
-        };
-        let config: Config = toml::from_str(&text).map_err(|e| {
-            let (line, col) = e.span().map(|s| crate::position::line_col(&text, s.start)).unwrap_or((1, 1));
-            anyhow::anyhow!("{}:{line}:{col}: {}", path.display(), e.message().trim())
-        })?;
-        if let Some((span, message)) = config.engine.problems().into_iter().next() {
-            let (line, col) = crate::position::line_col(&text, span.start);
-            anyhow::bail!("{}:{line}:{col}: {message}", path.display());
-        }
-        Ok((config, text))
-    }
+    pub config: crate::settings::Config,
 }
 
 impl Project {
@@ -146,7 +49,7 @@ impl Project {
             Some(p) => cwd.join(p),
             None => root.join("ledger.sqlite"),
         };
-        let config = Config::load(&root)?;
+        let config = crate::settings::Config::load(&root)?;
         Ok(Project { root, lake, ledger, ledger_given: ledger_given_flag, config })
     }
 
@@ -233,8 +136,8 @@ impl Project {
     /// mail address that is not one, a cron or timeout that does not parse): the service must
     /// not start half-configured.
     pub fn settings_refused(&self) -> anyhow::Result<()> {
-        let (config, text) = Config::load_text(&self.root)?;
-        let faults = config.serve.check_settings(&self.root.join(CONFIG), &text);
+        let (config, text) = crate::settings::Config::load_text(&self.root)?;
+        let faults = config.serve.check_settings(&self.root.join(crate::settings::CONFIG), &text);
         if let Some(first) = faults.first() {
             anyhow::bail!(
                 "{first}{} — searchlight.toml 有错误, 未启动 (settings refused; `searchlight check` lists them)",

@@ -80,15 +80,15 @@ fn check_accepts_the_service_settings_and_names_each_fault_where_it_is() {
 
 /// The settings in a document's first ```toml block after `after`, checked against the demo
 /// county (this repository's connectors and bundled models) as `searchlight check` would.
-fn example_is_accepted(doc: &str, after: &str) -> searchlight::project::Config {
+fn example_is_accepted(doc: &str, after: &str) -> searchlight::settings::Config {
     let text = std::fs::read_to_string(crate::util::repo().join(doc)).unwrap();
     let tail = text.split(after).nth(1).unwrap_or_else(|| panic!("{doc}: no `{after}`"));
     let example = tail.split("```toml\n").nth(1).and_then(|s| s.split("```").next()).expect("a toml block");
-    let config: searchlight::project::Config = toml::from_str(example).unwrap_or_else(|e| panic!("{doc}: {e}"));
+    let config: searchlight::settings::Config = toml::from_str(example).unwrap_or_else(|e| panic!("{doc}: {e}"));
     let project = searchlight::project::Project::open(&crate::util::repo(), None, None).unwrap();
     let models: Vec<_> = project.models().unwrap().into_iter().map(Result::unwrap).collect();
     let connectors: Vec<_> = project.connectors().unwrap().into_iter().map(Result::unwrap).collect();
-    let names = searchlight::scheduler::config::Names {
+    let names = searchlight::settings::Names {
         connectors: connectors.iter().map(|c| c.id.clone()).collect(),
         models: models.iter().map(|m| m.id().to_string()).collect(),
         domains: models.iter().map(|m| m.spec.domain.clone()).collect(),

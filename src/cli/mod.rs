@@ -762,7 +762,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if settings.smtp.is_none() || settings.subscriber.is_empty() {
                 anyhow::bail!(
                     "{} has no [smtp] and [[subscriber]]: there is nothing to mail (docs/serve.md)",
-                    crate::project::CONFIG
+                    crate::settings::CONFIG
                 );
             }
             let now = chrono::Utc::now();
@@ -773,7 +773,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     let j = jobs
                         .into_iter()
                         .find(|j| &j.name == name)
-                        .ok_or_else(|| anyhow::anyhow!("no schedule named `{name}` in {}", crate::project::CONFIG))?;
+                        .ok_or_else(|| anyhow::anyhow!("no schedule named `{name}` in {}", crate::settings::CONFIG))?;
                     (j.models, Some(j.as_of))
                 }
                 None => (Default::default(), None),
@@ -874,8 +874,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             output::check_table(&rows);
             // the service settings of searchlight.toml, against what the project has
             let (all, _) = load_models(&project, &Select { models: Vec::new(), domain: None })?;
-            let (config, text) = crate::project::Config::load_text(&project.root)?;
-            let names = crate::scheduler::config::Names {
+            let (config, text) = crate::settings::Config::load_text(&project.root)?;
+            let names = crate::settings::Names {
                 connectors: connectors
                     .iter()
                     .flat_map(|c| std::iter::once(c.id.clone()).chain(c.datasets().map(String::from)))
@@ -884,14 +884,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 domains: all.iter().map(|m| m.spec.domain.clone()).collect(),
                 areas: all.iter().map(|m| m.spec.area.clone()).collect(),
             };
-            let faults = config.serve.check(&project.root.join(crate::project::CONFIG), &text, &names);
+            let faults = config.serve.check(&project.root.join(crate::settings::CONFIG), &text, &names);
             for f in &faults {
                 say_err!("{f}");
             }
             if !text.is_empty() {
                 say!(
                     "{}: {}",
-                    crate::project::CONFIG,
+                    crate::settings::CONFIG,
                     if faults.is_empty() {
                         "通过 ok".to_string()
                     } else {

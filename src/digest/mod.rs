@@ -17,7 +17,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crate::doc::{Cell, Document, Format, Section, Table};
 use crate::ledger::{ClueSummary, Ledger, LedgerDiff, Mark, NewMail};
 use crate::redact::{Grant, Redactor};
-use crate::scheduler::config::{Serve, Subscriber};
+use crate::settings::{Serve, Subscriber};
 use crate::units::Directory;
 
 /// Rows of an area's table in a mail's body at most; the attached workbook has every row (a
@@ -485,7 +485,7 @@ pub fn mails(ledger: &Ledger, ctx: &Context<'_>, _diff: &LedgerDiff) -> anyhow::
 fn build_one(
     p: Prepared<'_>,
     book: Vec<u8>,
-    smtp: &crate::scheduler::config::Smtp,
+    smtp: &crate::settings::Smtp,
     run: &str,
     as_of: NaiveDate,
     now: DateTime<Utc>,

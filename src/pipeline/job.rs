@@ -514,6 +514,6 @@ fn split<T, E: std::fmt::Display>(items: Vec<Result<T, E>>) -> (Vec<T>, Vec<Stri
 }
 
 /// A job's as-of rule for a run started at `now` in `tz`.
-pub fn as_of_for(rule: crate::scheduler::config::AsOf, tz: chrono_tz::Tz, now: DateTime<Utc>) -> NaiveDate {
+pub fn as_of_for(rule: crate::settings::AsOf, tz: chrono_tz::Tz, now: DateTime<Utc>) -> NaiveDate {
     rule.date(now.with_timezone(&tz).date_naive())
 }

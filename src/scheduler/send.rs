@@ -15,8 +15,8 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
-use super::config::{Security, Serve, Smtp};
 use crate::ledger::{Ledger, Mail};
+use crate::settings::{Security, Serve, Smtp};
 
 /// The longest one attempt at one mail may take, connection and conversation together.
 pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(120);

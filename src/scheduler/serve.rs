@@ -11,11 +11,11 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use tokio::sync::{Notify, watch};
 
-use super::config::{AsOf, Serve, parse_duration};
 use super::send::{Sender, drain};
 use crate::ledger::Ledger;
 use crate::pipeline::{self, JobSpec, ModelChoice, Trigger};
 use crate::project::Project;
+use crate::settings::{AsOf, Serve, parse_duration};
 
 pub use crate::clock::{Clock, SystemClock};
 

@@ -397,7 +397,7 @@ mod tests {
     }
 
     fn check(text: &str) -> Vec<String> {
-        let cfg: crate::project::Config = toml::from_str(text).unwrap_or_else(|e| panic!("{e}"));
+        let cfg: crate::settings::Config = toml::from_str(text).unwrap_or_else(|e| panic!("{e}"));
         cfg.serve.check(Path::new("searchlight.toml"), text, &names())
     }
 
@@ -430,7 +430,7 @@ severities = ["high"]
     #[test]
     fn a_complete_example_is_accepted() {
         assert_eq!(check(GOOD), Vec::<String>::new());
-        let cfg: crate::project::Config = toml::from_str(GOOD).unwrap();
+        let cfg: crate::settings::Config = toml::from_str(GOOD).unwrap();
         assert_eq!(cfg.serve.tz(), chrono_tz::Asia::Shanghai);
         assert_eq!(cfg.serve.smtp.as_ref().unwrap().port(), 2525);
         assert_eq!(parse_duration("30m"), Some(std::time::Duration::from_secs(1800)));
@@ -472,7 +472,7 @@ severities = ["high"]
             "{errors:#?}"
         );
         let typo = GOOD.replace("security = \"plain\"", "securty = \"plain\"");
-        let e = toml::from_str::<crate::project::Config>(&typo).unwrap_err();
+        let e = toml::from_str::<crate::settings::Config>(&typo).unwrap_err();
         assert!(e.message().contains("securty"), "{}", e.message());
     }
 }
