@@ -56,6 +56,7 @@ pub mod redact;
 pub mod runner;
 pub mod scheduler;
 pub mod schema;
+pub mod server;
 pub mod settings;
 pub mod storage;
 pub mod units;

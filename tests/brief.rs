@@ -28,15 +28,15 @@ fn model(id: &str, area: &str, from: &str, unit: &str, amount: bool) -> String {
     )
 }
 
-const A1: &str = "990001199001010011";
+pub const A1: &str = "990001199001010011";
 const A2: &str = "990001199001010022";
 const A3: &str = "990001199001010033";
-const B1: &str = "990001199001010044";
+pub const B1: &str = "990001199001010044";
 
 /// A small county: townships 甲镇 (villages 东村, 西村), 乙镇 (its own 东村) and 丙乡, and a
 /// department; payments by village name, parcels by region code, and a model that needs the
 /// death register the county did not hand over.
-fn county() -> TestProject {
+pub fn county() -> TestProject {
     let p = TestProject::new();
     p.write(
         "connectors/units.toml",
@@ -92,7 +92,7 @@ async fn brief(p: &TestProject, unit: &str) -> searchlight::brief::Brief {
         .unwrap()
 }
 
-fn pipeline(p: &TestProject) {
+pub fn pipeline(p: &TestProject) {
     let (code, out, err) = searchlight(p, &["pipeline", "--as-of", "2025-12-31"]);
     // test.dead cannot run (no deaths): the pipeline says so with exit status 2
     assert_eq!(code, Some(2), "{out}\n{err}");

@@ -82,7 +82,11 @@ fn bin() -> &'static str {
 /// `searchlight serve` in the background.
 fn serve(p: &TestProject, env: &[(&str, &str)]) -> Child {
     let mut c = Command::new(bin());
-    c.current_dir(p.root()).args(["serve"]).stdout(Stdio::null()).stderr(Stdio::piped());
+    c.current_dir(p.root())
+        .args(["serve"])
+        .env("SEARCHLIGHT_LISTEN", "127.0.0.1:0")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
     for (k, v) in env {
         c.env(k, v);
     }

@@ -20,3 +20,4 @@ mod serve;
 mod trust;
 mod udf;
 mod util;
+mod workbench;

@@ -19,6 +19,8 @@ pub fn searchlight_env(p: &TestProject, args: &[&str], env: &[(&str, &str)]) -> 
         .arg("--project")
         .arg(p.root())
         .args(args)
+        // a `serve` of a test listens on a port of its own, never the default 8080
+        .env("SEARCHLIGHT_LISTEN", "127.0.0.1:0")
         .envs(env.iter().copied())
         .output()
         .unwrap();

@@ -21,6 +21,7 @@ macro_rules! say_err {
 }
 
 mod output;
+mod users;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -419,9 +420,15 @@ enum Command {
         #[command(subcommand)]
         command: Option<RunsCommand>,
     },
-    /// Run as a service: the schedules of searchlight.toml on cron, and the digests mailed to
-    /// each subscriber through the outbox (docs/serve.md). Stops cleanly on SIGTERM / SIGINT.
-    Serve,
+    /// Run as a service: the schedules of searchlight.toml on cron, the digests mailed to each
+    /// subscriber through the outbox, and the workbench for teams and leaders on `listen`
+    /// (docs/serve.md). Stops cleanly on SIGTERM / SIGINT.
+    Serve {
+        /// Where the workbench listens (overrides `listen` in searchlight.toml; default
+        /// 127.0.0.1:8080; `off`: no workbench).
+        #[arg(long, env = "SEARCHLIGHT_LISTEN")]
+        listen: Option<String>,
+    },
     /// Digests: what a run mails each subscriber.
     Digest {
         #[command(subcommand)]
@@ -432,6 +439,25 @@ enum Command {
         #[command(subcommand)]
         command: Option<OutboxCommand>,
         #[arg(long, default_value_t = 50)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Users of the workbench (`serve`): roles, teams and their units, the sight of full ID
+    /// numbers, API tokens.
+    User {
+        #[command(subcommand)]
+        command: users::UserCommand,
+    },
+    /// The access log: who read or changed what, when, from where — and every refusal.
+    Audit {
+        /// Only this user (`os:<login> …` for the command line).
+        #[arg(long)]
+        user: Option<String>,
+        /// From this date or time on (2026-12-01, or RFC 3339).
+        #[arg(long)]
+        since: Option<String>,
+        #[arg(long, default_value_t = 200)]
         limit: usize,
         #[arg(long)]
         json: bool,
@@ -701,6 +727,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
     let project = Project::open(&cli.project, cli.lake.as_deref(), cli.ledger.as_deref())?;
     project.config.engine.apply();
+    if cli.show_ids {
+        users::log_show_ids(&project)?;
+    }
     let beyond = cli.as_of_beyond_data;
     match cli.command {
         Command::Init { .. } => unreachable!("handled above"),
@@ -730,8 +759,24 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let r = crate::pipeline::job(&project, &spec, &bar).await?;
             Ok(if output::job_report(&r) { ExitCode::SUCCESS } else { ExitCode::from(2) })
         }
-        Command::Serve => {
+        Command::Serve { listen } => {
             project.settings_refused()?;
+            let listen = match listen {
+                Some(l) => l,
+                None => project
+                    .config
+                    .serve
+                    .listen
+                    .as_ref()
+                    .map(|l| l.get_ref().clone())
+                    .unwrap_or_else(|| crate::server::DEFAULT_LISTEN.into()),
+            };
+            let listen = crate::settings::listen_address(&listen).map_err(|e| anyhow::anyhow!("--listen: {e}"))?;
+            // a taken port fails at once, before the scheduler takes its lease
+            let listener = match listen {
+                Some(addr) => Some(crate::server::bind(&addr.to_string()).await?),
+                None => None,
+            };
             let (stop_tx, stop) = tokio::sync::watch::channel(false);
             tokio::spawn(async move {
                 let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
@@ -748,13 +793,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let log: std::sync::Arc<crate::scheduler::serve::Log> = std::sync::Arc::new(|line: String| {
                 say_err!("{} {line}", chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ"));
             });
-            crate::scheduler::serve::serve(
+            let workbench = async {
+                match listener {
+                    Some(l) => crate::server::serve(project.clone(), l, stop.clone(), log.clone()).await,
+                    None => Ok(()),
+                }
+            };
+            let scheduler = crate::scheduler::serve::serve(
                 &project,
                 std::sync::Arc::new(crate::scheduler::serve::SystemClock),
-                stop,
-                log,
-            )
-            .await?;
+                stop.clone(),
+                log.clone(),
+            );
+            tokio::try_join!(scheduler, workbench)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Digest { command: DigestCommand::Preview { subscriber, out, job, as_of } } => {
@@ -1129,6 +1180,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 output::runs_table(&rows);
             }
             Ok(ExitCode::SUCCESS)
+        }
+        Command::User { command } => users::user(&project, command),
+        Command::Audit { user, since, limit, json } => {
+            users::audit(&project, &crate::ledger::AccessFilter { who: user, since, limit: Some(limit) }, json)
         }
         Command::Backup { path } => {
             Ledger::open_existing(&project.ledger)?.backup(&path)?;

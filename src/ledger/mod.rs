@@ -5,6 +5,7 @@
 //! (`_runs/<run>/<model>.parquet`); the ledger keeps their row numbers. Nothing recorded is ever
 //! changed: sightings and events are append-only (triggers refuse UPDATE and DELETE).
 
+pub mod access;
 mod history;
 mod jobs;
 mod lease;
@@ -21,12 +22,13 @@ use serde::Serialize;
 
 use crate::runner::RunReport;
 
+pub use access::{Access, AccessFilter, NewUser, Role, User};
 pub use history::{ClueSummary, ModelQuality, ModelRun, RunInfo, RunRow};
 pub use jobs::{JobOutcome, JobRun};
 pub use lease::{Holder, holder_died, holder_id as lease_holder_id};
 pub use outbox::{Mail, NewMail};
 pub use query::{ClueFilter, ClueRow, ClueView, Flag, Sighting};
-pub use workflow::{Event, Person, Status, Step, WorkState};
+pub use workflow::{Event, Person, Status, Step, StepRefused, WorkState};
 
 /// Migrations, applied in order; `PRAGMA user_version` is how many have been applied.
 const MIGRATIONS: &[&str] = &[
@@ -39,6 +41,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0007_blind_routes.sql"),
     include_str!("migrations/0008_digest_pending.sql"),
     include_str!("migrations/0009_withdrawn_runs.sql"),
+    include_str!("migrations/0010_users_and_access.sql"),
 ];
 
 /// A ledger error, naming the database file.

@@ -434,38 +434,82 @@ impl Ledger {
     /// Takes one step on a clue: checked against the clue's state, appended as an event in a
     /// transaction that holds the write lock, so two users cannot both act on the old state.
     pub fn act(&mut self, clue: &str, actor: &str, step: Step, reason: Option<&str>) -> Result<Event, Error> {
+        let id = self.resolve(clue)?;
+        self.take_step(clue, actor, step, reason, None).map_err(|e| match e {
+            StepRefused::Ledger(e) => e,
+            StepRefused::NoClue => self.err(format!("no clue `{id}`")),
+            StepRefused::Invalid(m) | StepRefused::NotNow(m) => self.err(format!("{id}: {m}")),
+            StepRefused::Stale { .. } => self.err(format!("{id}: the clue changed meanwhile")),
+        })
+    }
+
+    /// [`Ledger::act`] that says why a step was refused; with `last_event`, the step is taken
+    /// only if the clue's latest event is still that one (`0`: none) — a form drawn before
+    /// someone else's step is stale, and refused rather than applied to a state its user
+    /// never saw.
+    pub fn take_step(
+        &mut self,
+        clue: &str,
+        actor: &str,
+        step: Step,
+        reason: Option<&str>,
+        last_event: Option<i64>,
+    ) -> Result<Event, StepRefused> {
         let clue = &self.resolve(clue)?;
         let path = self.path.clone();
-        let err = |message: String| Error::at(&path, message);
-        validate(&step, reason).map_err(|m| err(format!("{clue}: {m}")))?;
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(|e| err(e.to_string()))?;
+        let err = |e: rusqlite::Error| StepRefused::Ledger(Error::at(&path, e));
+        validate(&step, reason).map_err(StepRefused::Invalid)?;
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(err)?;
         let known: Option<String> = tx
             .query_row("SELECT clue_id FROM clues WHERE clue_id = ?1", [clue], |r| r.get(0))
             .optional()
-            .map_err(|e| err(e.to_string()))?;
+            .map_err(err)?;
         if known.is_none() {
-            return Err(err(format!("no clue `{clue}`")));
+            return Err(StepRefused::NoClue);
+        }
+        if let Some(expected) = last_event {
+            let latest: i64 = tx
+                .query_row("SELECT coalesce(max(seq), 0) FROM events WHERE clue_id = ?1", [clue], |r| r.get(0))
+                .map_err(err)?;
+            if latest != expected {
+                return Err(StepRefused::Stale { latest });
+            }
         }
         // whether a step may follow does not depend on the date
-        let state = state_of(&tx, clue, NaiveDate::MAX).map_err(|e| err(e.to_string()))?;
-        state.allows(&step).map_err(|m| err(format!("{clue}: {m}")))?;
+        let state = state_of(&tx, clue, NaiveDate::MAX).map_err(err)?;
+        state.allows(&step).map_err(StepRefused::NotNow)?;
         let seen: Option<i64> = tx
             .query_row("SELECT max(seq) FROM live_sightings WHERE clue_id = ?1", [clue], |r| r.get(0))
-            .map_err(|e| err(e.to_string()))?;
+            .map_err(err)?;
         let at = chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, false);
-        let data = serde_json::to_value(&step).map_err(|e| err(e.to_string()))?;
+        let data = serde_json::to_value(&step).map_err(|e| StepRefused::Invalid(e.to_string()))?;
         tx.execute(
             "INSERT INTO events (clue_id, at, actor, kind, data, reason, seen_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![clue, at, actor, step.kind(), data.to_string(), reason, seen],
         )
-        .map_err(|e| err(e.to_string()))?;
+        .map_err(err)?;
         let seq = tx.last_insert_rowid();
-        tx.commit().map_err(|e| err(e.to_string()))?;
+        tx.commit().map_err(err)?;
         Ok(Event { seq, at, actor: actor.to_string(), step, reason: reason.map(str::to_string), seen_seq: seen })
     }
+}
+
+/// Why a step was not taken.
+#[derive(Debug, thiserror::Error)]
+pub enum StepRefused {
+    /// The step's own values are wrong (a dismissal without a reason, an unknown result).
+    #[error("{0}")]
+    Invalid(String),
+    /// The clue's state does not allow it now.
+    #[error("{0}")]
+    NotNow(String),
+    /// The clue changed since the step's form was drawn.
+    #[error("线索已被他人更新 the clue changed since the form was drawn (latest event {latest})")]
+    Stale { latest: i64 },
+    #[error("no such clue")]
+    NoClue,
+    #[error(transparent)]
+    Ledger(#[from] Error),
 }
 
 /// A clue's state: its events folded, then what later runs say — 整改不实 for a rectified clue

@@ -7,7 +7,7 @@ use std::path::Path;
 
 pub mod serve;
 
-pub use serve::{AsOf, Job, Names, Security, Serve, Smtp, Subscriber, parse_duration};
+pub use serve::{AsOf, Job, Names, Security, Serve, Smtp, Subscriber, listen_address, parse_duration};
 
 /// File name of the project settings.
 pub const CONFIG: &str = "searchlight.toml";
@@ -42,6 +42,8 @@ struct RawConfig {
     schedule: Vec<Job>,
     #[serde(default)]
     subscriber: Vec<serve::Subscriber>,
+    #[serde(default)]
+    listen: Option<toml::Spanned<String>>,
 }
 
 impl From<RawConfig> for Config {
@@ -54,6 +56,7 @@ impl From<RawConfig> for Config {
                 smtp: r.smtp,
                 schedule: r.schedule,
                 subscriber: r.subscriber,
+                listen: r.listen,
             },
             engine: r.engine,
         }

@@ -15,6 +15,19 @@ use toml::Spanned;
 /// The time zone schedules are read in unless `time_zone` says otherwise.
 pub const DEFAULT_TIME_ZONE: Tz = chrono_tz::Asia::Shanghai;
 
+/// Where the workbench listens, checked: `None` for `off`.
+pub fn listen_address(v: &str) -> Result<Option<std::net::SocketAddr>, String> {
+    if v.trim().eq_ignore_ascii_case("off") {
+        return Ok(None);
+    }
+    v.trim().parse().map(Some).map_err(|_| {
+        format!(
+            "listen `{}` is not an address and port (127.0.0.1:8080, 0.0.0.0:8080, [::1]:8080) nor `off`",
+            v.escape_debug()
+        )
+    })
+}
+
 /// The service part of `searchlight.toml` (its top-level keys besides `[library]`).
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct Serve {
@@ -32,6 +45,9 @@ pub struct Serve {
     /// `[[subscriber]]`: who receives what.
     #[serde(default)]
     pub subscriber: Vec<Subscriber>,
+    /// Where the workbench listens (`127.0.0.1:8080` by default; `off`: no workbench).
+    #[serde(default)]
+    pub listen: Option<Spanned<String>>,
 }
 
 /// `[[schedule]]`: connectors to ingest and models to run on a cron expression.
@@ -245,6 +261,11 @@ impl Serve {
         };
         if let Some(a) = &self.admin {
             email(a, "admin", &mut out);
+        }
+        if let Some(l) = &self.listen
+            && let Err(why) = listen_address(l.get_ref())
+        {
+            out.push(at(l.span(), why));
         }
         if let Some(smtp) = &self.smtp {
             if smtp.host.get_ref().trim().is_empty() {

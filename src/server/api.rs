@@ -1,0 +1,440 @@
+//! The JSON API under `/api/v1`: sign in and out, who am I, clues (the command line's filters,
+//! sorting, cursor paging), one clue with its sightings and trail, workflow steps, users and the
+//! access log. Every answer passes the caller's redactor; every read of a clue, change and
+//! refusal is logged; a clue outside the caller's units is "not found", like one that does not
+//! exist. Errors are `{error, detail}` with a 4xx status, and change nothing.
+
+use std::sync::Arc;
+
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+
+use super::Workbench;
+use super::auth::{self, Asker, Caller};
+use crate::ledger::{AccessFilter, ClueFilter, ClueRow, Flag, Ledger, Mark, Role, Status, Step, StepRefused};
+
+/// The largest request body accepted.
+pub const MAX_BODY: usize = 64 * 1024;
+
+/// The most clues one page holds.
+const MAX_PAGE: usize = 500;
+
+pub fn routes() -> Router<Arc<Workbench>> {
+    Router::new()
+        .route("/session", post(sign_in).delete(sign_out))
+        .route("/me", get(me))
+        .route("/clues", get(clues))
+        .route("/clues/{id}", get(clue))
+        .route("/clues/{id}/steps", post(step))
+        .route("/users", get(users))
+        .route("/audit", get(audit))
+}
+
+/// An error answer: a status, a short code and what went wrong.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub error: &'static str,
+    pub detail: String,
+    pub retry_after: Option<u64>,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, error: &'static str, detail: impl Into<String>) -> ApiError {
+        ApiError { status, error, detail: detail.into(), retry_after: None }
+    }
+    pub fn unauthorized() -> ApiError {
+        ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "请先登录 (sign in first)")
+    }
+    pub fn forbidden(detail: &str) -> ApiError {
+        ApiError::new(StatusCode::FORBIDDEN, "forbidden", detail)
+    }
+    pub fn not_found(what: &str) -> ApiError {
+        ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("没有{what} (not found)"))
+    }
+    pub fn bad_request(detail: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, "bad_request", detail)
+    }
+}
+
+impl From<crate::ledger::Error> for ApiError {
+    fn from(e: crate::ledger::Error) -> ApiError {
+        // the ledger's path and SQL are the operator's, not the caller's
+        eprintln!("searchlight serve: {e}");
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "服务器内部错误, 已记录 (internal error, logged)")
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(r: JsonRejection) -> ApiError {
+        // a body too large is 413; anything else wrong with it (syntax, shape, type) is 400
+        let (status, error) = match r.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            _ => (StatusCode::BAD_REQUEST, "bad_request"),
+        };
+        ApiError::new(status, error, format!("请求内容有误 (the body is not what this takes): {}", r.body_text()))
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(r: QueryRejection) -> ApiError {
+        ApiError::bad_request(format!("查询参数有误 (bad query): {}", r.body_text()))
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = serde_json::json!({ "error": self.error, "detail": self.detail });
+        let mut r = (self.status, Json(body)).into_response();
+        if let Some(s) = self.retry_after {
+            r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(s));
+        }
+        r
+    }
+}
+
+type Answer = Result<Response, ApiError>;
+
+/// JSON as the caller may see it: ID and account numbers masked unless they are granted.
+fn shown(c: &Caller, value: &impl serde::Serialize) -> Answer {
+    let text = serde_json::to_string(value).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let text = c.redactor().json(&text).unwrap_or(text);
+    Ok(([(header::CONTENT_TYPE, "application/json; charset=utf-8")], text).into_response())
+}
+
+/// Runs `f` on the ledger off the async threads.
+async fn on_ledger<T: Send + 'static>(
+    wb: &Arc<Workbench>,
+    f: impl FnOnce(&mut Ledger) -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let path = wb.project.ledger.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut l = Ledger::open_existing(&path)?;
+        f(&mut l)
+    })
+    .await
+    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?
+}
+
+/// Unknown paths.
+pub async fn not_found() -> ApiError {
+    ApiError::not_found("此地址 this address")
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SignIn {
+    name: String,
+    password: String,
+}
+
+/// `POST /session {name, password}`: a session cookie (HttpOnly, SameSite=Strict, Secure behind
+/// TLS) and the form token the session's changes must carry. Five failures in 15 minutes, per
+/// account or per address, and sign-in waits.
+async fn sign_in(State(wb): State<Arc<Workbench>>, asker: Asker, body: Result<Json<SignIn>, JsonRejection>) -> Answer {
+    let Json(s) = body?;
+    let keys = vec![format!("user:{}", s.name), format!("addr:{}", asker.address.clone().unwrap_or_default())];
+    let ttl = wb.session_ttl;
+    if let Some(wait) = wb.limiter.blocked(&keys) {
+        let entry = asker.entry(&s.name, "web", "sign-in", None, "refused: too many failures");
+        on_ledger(&wb, move |l| Ok(l.log_access(&entry)?)).await?;
+        let mut e = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_requests",
+            format!("登录失败次数过多, 请 {} 分钟后再试 (too many failed sign-ins)", wait.as_secs().div_ceil(60)),
+        );
+        e.retry_after = Some(wait.as_secs().max(1));
+        return Err(e);
+    }
+    let a = asker.clone();
+    let (name, password) = (s.name.clone(), s.password);
+    let signed = on_ledger(&wb, move |l| {
+        let Some(user) = l.check_password(&name, &password)? else {
+            l.log_access(&a.entry(&name, "web", "sign-in", None, "refused: wrong name or password"))?;
+            return Ok(None);
+        };
+        let (cookie, csrf) = l.new_session(&user.name, ttl)?;
+        l.log_access(&a.entry(&user.name, "web", "sign-in", None, "ok"))?;
+        Ok(Some((user, cookie, csrf)))
+    })
+    .await?;
+    let Some((user, cookie, csrf)) = signed else {
+        wb.limiter.failed(&keys);
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "用户名或密码不正确 (wrong name or password)",
+        ));
+    };
+    wb.limiter.forget(&keys[0]);
+    let secure = if asker.behind_tls() { "; Secure" } else { "" };
+    let set =
+        format!("{}={cookie}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{secure}", auth::COOKIE, ttl.num_seconds());
+    let caller = Caller { user: user.clone(), via: "web", address: asker.address };
+    let mut r = shown(&caller, &serde_json::json!({ "user": user, "csrf": csrf }))?;
+    r.headers_mut()
+        .insert(header::SET_COOKIE, HeaderValue::from_str(&set).map_err(|e| ApiError::bad_request(e.to_string()))?);
+    Ok(r)
+}
+
+/// `DELETE /session`: signs out (the form token is required, as for any change).
+async fn sign_out(State(wb): State<Arc<Workbench>>, asker: Asker) -> Answer {
+    on_ledger(&wb, move |l| {
+        let c = auth::authenticate(l, &asker, "sign-out")?;
+        if let Some(cookie) = asker.cookie() {
+            l.end_session(&cookie)?;
+        }
+        l.log_access(&asker.entry(&c.user.name, c.via, "sign-out", None, "ok"))?;
+        Ok(())
+    })
+    .await?;
+    let clear = format!("{}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0", auth::COOKIE);
+    Ok(([(header::SET_COOKIE, clear)], StatusCode::NO_CONTENT).into_response())
+}
+
+/// `GET /me`: who the caller is, their role, team, units and grant.
+async fn me(State(wb): State<Arc<Workbench>>, asker: Asker) -> Answer {
+    let c = on_ledger(&wb, move |l| auth::authenticate(l, &asker, "me")).await?;
+    shown(&c, &c.user)
+}
+
+/// The clue list's query: the command line's filters, a sort and a page.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClueQuery {
+    status: Option<String>,
+    flag: Option<String>,
+    mark: Option<String>,
+    area: Option<String>,
+    unit: Option<String>,
+    model: Option<String>,
+    severity: Option<String>,
+    new_since: Option<String>,
+    /// Include clues under an exception.
+    all: Option<bool>,
+    /// The date 逾期 and 豁免 are judged at (default today).
+    as_of: Option<chrono::NaiveDate>,
+    /// `severity` (default: most severe, newest first), `amount`, `newest`, `unit`.
+    sort: Option<String>,
+    limit: Option<usize>,
+    /// The last clue of the previous page (its `next` value).
+    cursor: Option<String>,
+}
+
+fn parse<T>(what: &str, v: Option<&str>, p: impl Fn(&str) -> Option<T>) -> Result<Option<T>, ApiError> {
+    v.map(|s| p(s).ok_or_else(|| ApiError::bad_request(format!("{what}: `{s}` is not one of the known values"))))
+        .transpose()
+}
+
+/// `GET /clues`: the clues of the caller's units that match, one page, with the total.
+async fn clues(State(wb): State<Arc<Workbench>>, asker: Asker, q: Result<Query<ClueQuery>, QueryRejection>) -> Answer {
+    let Query(q) = q?;
+    let filter = ClueFilter {
+        as_of: q.as_of,
+        status: parse("status", q.status.as_deref(), Status::parse)?,
+        flag: parse("flag", q.flag.as_deref(), Flag::parse)?,
+        all: q.all.unwrap_or(false),
+        mark: parse("mark", q.mark.as_deref(), Mark::parse)?,
+        area: q.area.clone(),
+        unit: q.unit.clone(),
+        model: q.model.clone(),
+        severity: q.severity.clone(),
+        new_since: q.new_since.clone(),
+        limit: None,
+    };
+    let sort = q.sort.clone().unwrap_or_else(|| "severity".into());
+    if !["severity", "amount", "newest", "unit"].contains(&sort.as_str()) {
+        return Err(ApiError::bad_request(format!("sort: `{sort}` — severity, amount, newest or unit")));
+    }
+    let limit = q.limit.unwrap_or(50);
+    if limit == 0 || limit > MAX_PAGE {
+        return Err(ApiError::bad_request(format!("limit: 1 to {MAX_PAGE}")));
+    }
+    let dir = wb.directory().await;
+    let (c, rows) = on_ledger(&wb, move |l| {
+        let c = auth::authenticate(l, &asker, "list clues")?;
+        let scope = auth::scope(&c.user, &dir);
+        let mut rows: Vec<ClueRow> = l
+            .clues(&filter)?
+            .into_iter()
+            .filter(|r| scope.as_ref().is_none_or(|s| r.unit_code.as_ref().is_some_and(|u| s.contains(u))))
+            .collect();
+        match sort.as_str() {
+            "amount" => rows.sort_by_key(|r| std::cmp::Reverse(r.amount_fen.unwrap_or(0))),
+            "newest" => rows.sort_by(|a, b| b.first_run.cmp(&a.first_run)),
+            "unit" => rows.sort_by(|a, b| a.unit.cmp(&b.unit)),
+            _ => {}
+        }
+        let detail = format!("{} 条", rows.len());
+        let mut e = asker.entry(&c.user.name, c.via, "list clues", None, "ok");
+        e.detail = Some(detail);
+        l.log_access(&e)?;
+        Ok((c, rows))
+    })
+    .await?;
+    let total = rows.len();
+    let start = match &q.cursor {
+        None => 0,
+        Some(id) => rows.iter().position(|r| &r.clue_id == id).map(|i| i + 1).ok_or_else(|| {
+            ApiError::bad_request(
+                "cursor: 这一页的起点已不在结果中, 请从第一页重新开始 (the cursor's clue is no longer in the list)",
+            )
+        })?,
+    };
+    let page: Vec<&ClueRow> = rows.iter().skip(start).take(limit).collect();
+    let next = (start + page.len() < total).then(|| page.last().map(|r| r.clue_id.clone())).flatten();
+    shown(&c, &serde_json::json!({ "total": total, "items": page, "next": next }))
+}
+
+/// A clue the caller may see, or "not found" — the same answer whether it does not exist or
+/// lies outside their units, so a URL tells nothing; the refusal is logged as what it was.
+fn visible_clue(
+    l: &Ledger,
+    c: &Caller,
+    asker: &Asker,
+    id: &str,
+    action: &str,
+    dir: &crate::units::Directory,
+) -> Result<crate::ledger::ClueView, ApiError> {
+    let today = chrono::Local::now().date_naive();
+    let view = l.clue(id, today)?;
+    let outcome = match &view {
+        None => "not found",
+        Some(v) => match auth::scope(&c.user, dir) {
+            Some(s) if !v.clue.unit_code.as_ref().is_some_and(|u| s.contains(u)) => "refused: outside the user's units",
+            _ => "ok",
+        },
+    };
+    if outcome != "ok" {
+        l.log_access(&asker.entry(&c.user.name, c.via, action, Some(id), outcome))?;
+        return Err(ApiError::not_found(&format!("线索 {id}")));
+    }
+    view.ok_or_else(|| ApiError::not_found("线索"))
+}
+
+/// `GET /clues/{id}`: the clue with its sightings (runs, data versions, evidence rows) and its
+/// trail, and the steps the caller may take now.
+async fn clue(State(wb): State<Arc<Workbench>>, asker: Asker, Path(id): Path<String>) -> Answer {
+    let dir = wb.directory().await;
+    let (c, view) = on_ledger(&wb, move |l| {
+        let c = auth::authenticate(l, &asker, "read clue")?;
+        let view = visible_clue(l, &c, &asker, &id, "read clue", &dir)?;
+        l.log_access(&asker.entry(&c.user.name, c.via, "read clue", Some(&view.clue.clue_id), "ok"))?;
+        Ok((c, view))
+    })
+    .await?;
+    let last_event = view.events.iter().map(|e| e.seq).max().unwrap_or(0);
+    shown(&c, &serde_json::json!({ "clue": view, "last_event": last_event, "may_act": c.user.role.may_change() }))
+}
+
+/// The steps a team member may not take: triage and exceptions are the analysts'.
+fn role_may_take(role: Role, step: &Step) -> bool {
+    match role {
+        Role::Admin | Role::Analyst => true,
+        Role::Team => !matches!(step, Step::Triage { .. } | Step::Except { .. }),
+        Role::Leader => false,
+    }
+}
+
+/// `POST /clues/{id}/steps {kind, …, reason, last_event}`: one workflow step. `last_event` is
+/// the clue's latest event when the caller drew their form: if someone acted since, 409.
+async fn step(
+    State(wb): State<Arc<Workbench>>,
+    asker: Asker,
+    Path(id): Path<String>,
+    body: Result<Json<serde_json::Value>, JsonRejection>,
+) -> Answer {
+    let Json(mut body) = body?;
+    let obj = body
+        .as_object_mut()
+        .ok_or_else(|| ApiError::bad_request("a step is a JSON object: {\"kind\": \"verify\", …}"))?;
+    let reason = match obj.remove("reason") {
+        None | Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::String(s)) => Some(s),
+        Some(_) => return Err(ApiError::bad_request("reason: a string")),
+    };
+    let last_event = match obj.remove("last_event") {
+        None | Some(serde_json::Value::Null) => None,
+        Some(v) => Some(v.as_i64().ok_or_else(|| ApiError::bad_request("last_event: an integer"))?),
+    };
+    let step: Step = serde_json::from_value(body).map_err(|e| ApiError::bad_request(format!("step: {e}")))?;
+    let dir = wb.directory().await;
+    let (c, event, state) = on_ledger(&wb, move |l| {
+        let action = format!("step {}", step.kind());
+        let c = auth::authenticate(l, &asker, &action)?;
+        auth::require(l, &c, &[Role::Admin, Role::Analyst, Role::Team], &action, Some(&id))?;
+        let view = visible_clue(l, &c, &asker, &id, &action, &dir)?;
+        let clue_id = view.clue.clue_id;
+        if !role_may_take(c.user.role, &step) {
+            l.log_access(&asker.entry(&c.user.name, c.via, &action, Some(&clue_id), "refused: role"))?;
+            return Err(ApiError::forbidden(&format!(
+                "{}不能进行「{}」(analysts triage and grant exceptions)",
+                c.user.role.label(),
+                step.label()
+            )));
+        }
+        let refused = |l: &Ledger, outcome: &str| {
+            l.log_access(&asker.entry(&c.user.name, c.via, &action, Some(&clue_id), outcome))
+        };
+        match l.take_step(&clue_id, &c.actor(), step, reason.as_deref(), last_event) {
+            Ok(event) => {
+                l.log_access(&asker.entry(&c.user.name, c.via, &action, Some(&clue_id), "ok"))?;
+                let state = l.work_state(&clue_id, chrono::Local::now().date_naive())?;
+                Ok((c, event, state))
+            }
+            Err(StepRefused::Ledger(e)) => Err(e.into()),
+            Err(StepRefused::NoClue) => Err(ApiError::not_found("线索")),
+            Err(StepRefused::Invalid(m)) => {
+                refused(l, "refused: invalid step")?;
+                Err(ApiError::bad_request(m))
+            }
+            Err(e @ (StepRefused::NotNow(_) | StepRefused::Stale { .. })) => {
+                refused(l, "refused: conflict")?;
+                Err(ApiError::new(StatusCode::CONFLICT, "conflict", e.to_string()))
+            }
+        }
+    })
+    .await?;
+    let mut r = shown(&c, &serde_json::json!({ "event": event, "state": state }))?;
+    *r.status_mut() = StatusCode::CREATED;
+    Ok(r)
+}
+
+/// `GET /users` (admins): every user.
+async fn users(State(wb): State<Arc<Workbench>>, asker: Asker) -> Answer {
+    let (c, users) = on_ledger(&wb, move |l| {
+        let c = auth::authenticate(l, &asker, "list users")?;
+        auth::require(l, &c, &[Role::Admin], "list users", None)?;
+        l.log_access(&asker.entry(&c.user.name, c.via, "list users", None, "ok"))?;
+        Ok((c, l.users()?))
+    })
+    .await?;
+    shown(&c, &users)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuditQuery {
+    user: Option<String>,
+    since: Option<String>,
+    limit: Option<usize>,
+}
+
+/// `GET /audit` (admins): the access log, newest first.
+async fn audit(State(wb): State<Arc<Workbench>>, asker: Asker, q: Result<Query<AuditQuery>, QueryRejection>) -> Answer {
+    let Query(q) = q?;
+    let filter = AccessFilter { who: q.user, since: q.since, limit: Some(q.limit.unwrap_or(200).min(10_000)) };
+    let (c, rows) = on_ledger(&wb, move |l| {
+        let c = auth::authenticate(l, &asker, "read access log")?;
+        auth::require(l, &c, &[Role::Admin], "read access log", None)?;
+        l.log_access(&asker.entry(&c.user.name, c.via, "read access log", None, "ok"))?;
+        Ok((c, l.access_log(&filter)?))
+    })
+    .await?;
+    shown(&c, &rows)
+}

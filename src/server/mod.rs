@@ -1,0 +1,124 @@
+//! STAGE 8 · the workbench: an HTTP server (axum) in `searchlight serve` through which
+//! inspection teams, analysts and leaders read and work clues, each seeing only what their role
+//! and their team's units allow ([`auth`]), every read of personal data, change and refusal in
+//! the access log. One [`router`]; the JSON API under `/api/v1` ([`api`]). Like the command
+//! line it only parses and presents: clues, steps and the log are the ledger's.
+
+pub mod api;
+pub mod auth;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::http::{HeaderValue, header};
+use tokio::sync::{RwLock, watch};
+
+use crate::project::Project;
+use crate::units::Directory;
+
+/// Where the workbench listens unless `listen` or `serve --listen` says otherwise.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+
+/// How long the units directory is reused before it is read from the lake again.
+const DIRECTORY_TTL: Duration = Duration::from_secs(60);
+
+/// What every request shares.
+pub struct Workbench {
+    pub project: Project,
+    /// The units directory (team scopes are its subtrees), with when it was read.
+    directory: RwLock<Option<(Instant, Arc<Directory>)>>,
+    pub limiter: auth::Limiter,
+    /// How long a browser session lasts.
+    pub session_ttl: chrono::Duration,
+}
+
+impl Workbench {
+    pub fn new(project: Project) -> Workbench {
+        Workbench {
+            project,
+            directory: RwLock::new(None),
+            limiter: auth::Limiter::default(),
+            session_ttl: chrono::Duration::hours(8),
+        }
+    }
+
+    /// The units directory of the lake's current snapshot (empty when none is landed), read at
+    /// most once a minute.
+    pub async fn directory(&self) -> Arc<Directory> {
+        if let Some((at, d)) = self.directory.read().await.as_ref()
+            && at.elapsed() < DIRECTORY_TTL
+        {
+            return d.clone();
+        }
+        let d = Arc::new(read_directory(&self.project).await.unwrap_or_else(|_| Directory::new(Vec::new())));
+        *self.directory.write().await = Some((Instant::now(), d.clone()));
+        d
+    }
+}
+
+async fn read_directory(project: &Project) -> anyhow::Result<Directory> {
+    let connectors: Vec<_> = project.connectors()?.into_iter().filter_map(Result::ok).collect();
+    let lake = crate::lake::Lake::open(&project.lake)?;
+    let runner = crate::runner::Runner::over_lake(&lake, &Project::catalog(&connectors)).await?;
+    runner.directory().await
+}
+
+/// The workbench's routes, with the security headers on every response.
+pub fn router(state: Arc<Workbench>) -> Router {
+    Router::new()
+        .nest("/api/v1", api::routes())
+        .fallback(api::not_found)
+        .layer(axum::extract::DefaultBodyLimit::max(api::MAX_BODY))
+        .layer(axum::middleware::map_response(security_headers))
+        .with_state(state)
+}
+
+/// No script from anywhere, no framing, no sniffing, nothing cached.
+async fn security_headers(mut r: axum::response::Response) -> axum::response::Response {
+    let h = r.headers_mut();
+    let set = |h: &mut axum::http::HeaderMap, k: header::HeaderName, v: &'static str| {
+        h.insert(k, HeaderValue::from_static(v));
+    };
+    set(
+        h,
+        header::CONTENT_SECURITY_POLICY,
+        "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    );
+    set(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set(h, header::X_FRAME_OPTIONS, "DENY");
+    set(h, header::REFERRER_POLICY, "no-referrer");
+    set(h, header::CACHE_CONTROL, "no-store");
+    r
+}
+
+/// What the server tells its operator.
+pub type Log = dyn Fn(String) + Send + Sync;
+
+/// Binds the address (an error names it), so a port that is taken fails `serve` at once.
+pub async fn bind(addr: &str) -> anyhow::Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("工作台无法监听 the workbench cannot listen on {addr}: {e} (set `listen` in searchlight.toml or `serve --listen`)"))
+}
+
+/// Serves the workbench on `listener` until `stop` turns true (the scheduler's stop: one
+/// shutdown for both), finishing the requests under way.
+pub async fn serve(
+    project: Project,
+    listener: tokio::net::TcpListener,
+    mut stop: watch::Receiver<bool>,
+    log: Arc<Log>,
+) -> anyhow::Result<()> {
+    let addr = listener.local_addr()?;
+    log(format!("工作台 workbench: http://{addr}/ (API /api/v1)"));
+    let app = router(Arc::new(Workbench::new(project)));
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(async move {
+            let _ = stop.wait_for(|s| *s).await;
+        })
+        .await?;
+    log("工作台已停止 workbench stopped".into());
+    Ok(())
+}

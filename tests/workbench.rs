@@ -1,0 +1,370 @@
+//! The workbench as its users meet it, over real HTTP to a `searchlight serve`: nobody signed
+//! out reads anything (401); a team member sees their team's townships and villages and no
+//! other (404, as for a clue that does not exist); a leader changes nothing and an analyst's
+//! step needs no team (403); a browser's change without its form token is refused; a stale form
+//! is 409; bad bodies and queries are 4xx `{error, detail}` that change nothing; full ID numbers
+//! only for a granted user; the sign-in limit; every read, change and refusal in the access log.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use searchlight::ledger::Ledger;
+
+use crate::brief::{A1, B1, county, pipeline};
+use crate::util::{TestProject, searchlight_env};
+
+const PASSWORD: &str = "correct horse battery";
+
+/// A county with its pipeline run and four users: an admin, an analyst, a leader and a member of
+/// 甲组, which is assigned 甲镇 (A00; its villages A01 and A02 come with it).
+fn county_with_users() -> TestProject {
+    let p = county();
+    pipeline(&p);
+    let add = |args: &[&str]| {
+        let (code, out, err) = searchlight_env(&p, args, &[("SEARCHLIGHT_PASSWORD", PASSWORD)]);
+        assert_eq!(code, Some(0), "{args:?}: {out}{err}");
+    };
+    add(&["user", "add", "root", "--role", "admin"]);
+    add(&["user", "add", "ana", "--role", "analyst", "--display", "李分析"]);
+    add(&["user", "add", "lead", "--role", "leader"]);
+    add(&["user", "add", "wang", "--role", "team", "--team", "甲组", "--display", "王明"]);
+    add(&["user", "grant", "wang", "--unit", "A00"]);
+    p
+}
+
+/// `searchlight serve` on a port of its own; its address and its log.
+struct Server {
+    child: Child,
+    addr: String,
+    log: Arc<Mutex<String>>,
+}
+
+impl Server {
+    fn start(p: &TestProject) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_searchlight"))
+            .current_dir(p.root())
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let log = Arc::new(Mutex::new(String::new()));
+        let (tx, rx) = std::sync::mpsc::channel();
+        let stderr = child.stderr.take().unwrap();
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(rest) = line.split("workbench: http://").nth(1) {
+                    let _ = tx.send(rest.split('/').next().unwrap_or_default().to_string());
+                }
+                sink.lock().unwrap().push_str(&(line + "\n"));
+            }
+        });
+        let addr = rx
+            .recv_timeout(Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("no workbench: {}", log.lock().unwrap()));
+        Server { child, addr, log }
+    }
+
+    fn stop(mut self) -> (Option<i32>, String) {
+        unsafe extern "C" {
+            fn kill(pid: i32, sig: i32) -> i32;
+        }
+        unsafe {
+            kill(self.child.id() as i32, 15);
+        }
+        let started = Instant::now();
+        loop {
+            if let Some(s) = self.child.try_wait().unwrap() {
+                std::thread::sleep(Duration::from_millis(200));
+                return (s.code(), self.log.lock().unwrap().clone());
+            }
+            assert!(started.elapsed() < Duration::from_secs(60), "serve did not stop on SIGTERM");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+/// One HTTP/1.1 exchange: status, headers (lower-case names) and body.
+struct Reply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
+    }
+}
+
+fn http(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: Option<&str>) -> Reply {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    if let Some(b) = body {
+        req.push_str(&format!("Content-Type: application/json\r\nContent-Length: {}\r\n", b.len()));
+    }
+    req.push_str("\r\n");
+    s.write_all(req.as_bytes()).unwrap();
+    if let Some(b) = body {
+        // a server may answer (413) before it has read all of a large body
+        let _ = s.write_all(b.as_bytes());
+    }
+    let mut raw = Vec::new();
+    let _ = s.read_to_end(&mut raw);
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, rest) = text.split_once("\r\n\r\n").unwrap_or_else(|| panic!("no reply: {text}"));
+    let mut lines = head.lines();
+    let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    let chunked = headers.iter().any(|(k, v)| k == "transfer-encoding" && v.contains("chunked"));
+    let body = if chunked { dechunk(rest) } else { rest.to_string() };
+    Reply { status, headers, body }
+}
+
+fn dechunk(mut s: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = s.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        s = &rest[n + 2..];
+    }
+    out
+}
+
+/// A browser's session: its cookie and form token.
+struct Session {
+    cookie: String,
+    csrf: String,
+}
+
+fn sign_in(addr: &str, name: &str) -> Session {
+    let r =
+        http(addr, "POST", "/api/v1/session", &[], Some(&format!(r#"{{"name":"{name}","password":"{PASSWORD}"}}"#)));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let set = r.header("set-cookie").unwrap().to_string();
+    for attr in ["HttpOnly", "SameSite=Strict", "Path=/", "Max-Age="] {
+        assert!(set.contains(attr), "{set}");
+    }
+    Session { cookie: set.split(';').next().unwrap().to_string(), csrf: r.json()["csrf"].as_str().unwrap().to_string() }
+}
+
+fn get(addr: &str, s: &Session, path: &str) -> Reply {
+    http(addr, "GET", path, &[("Cookie", &s.cookie)], None)
+}
+
+fn post(addr: &str, s: &Session, path: &str, body: &str) -> Reply {
+    http(addr, "POST", path, &[("Cookie", &s.cookie), ("X-CSRF-Token", &s.csrf)], Some(body))
+}
+
+/// The clue ids of a list answer.
+fn ids(r: &Reply) -> Vec<String> {
+    r.json()["items"].as_array().unwrap().iter().map(|c| c["clue_id"].as_str().unwrap().to_string()).collect()
+}
+
+fn log_entries(p: &TestProject) -> Vec<searchlight::ledger::Access> {
+    Ledger::open_existing(&p.path("ledger.sqlite")).unwrap().access_log(&Default::default()).unwrap()
+}
+
+#[test]
+fn each_role_reads_and_works_only_what_it_may_and_every_access_is_logged() {
+    let p = county_with_users();
+    let ledger = Ledger::open_existing(&p.path("ledger.sqlite")).unwrap();
+    let all = ledger.clues(&Default::default()).unwrap();
+    let in_jia: Vec<&str> = all
+        .iter()
+        .filter(|c| c.unit_code.as_deref().is_some_and(|u| ["A00", "A01", "A02"].contains(&u)))
+        .map(|c| c.clue_id.as_str())
+        .collect();
+    let of_b1 = all.iter().find(|c| c.entity == B1).unwrap().clue_id.clone();
+    let of_a1 = all.iter().find(|c| c.entity == A1).unwrap().clue_id.clone();
+    assert!(in_jia.len() >= 3 && in_jia.len() < all.len(), "the county has clues inside and outside 甲镇");
+    drop(ledger);
+    let s = Server::start(&p);
+    let a = s.addr.clone();
+
+    // signed out: nothing, and the refusal is logged
+    let r = http(&a, "GET", "/api/v1/clues", &[], None);
+    assert_eq!(r.status, 401, "{}", r.body);
+    assert_eq!(r.json()["error"], "unauthorized");
+    for h in ["content-security-policy", "x-content-type-options", "x-frame-options"] {
+        assert!(r.header(h).is_some(), "{h} missing: {:?}", r.headers);
+    }
+    assert!(r.header("content-security-policy").unwrap().contains("frame-ancestors 'none'"));
+    assert!(!r.header("content-security-policy").unwrap().contains("script-src"), "no script from anywhere");
+    assert_eq!(http(&a, "GET", &format!("/api/v1/clues/{of_a1}"), &[], None).status, 401);
+    assert_eq!(http(&a, "GET", "/api/v1/me", &[("Authorization", "Bearer sl_not_a_token")], None).status, 401);
+    assert_eq!(
+        http(&a, "POST", "/api/v1/session", &[], Some(r#"{"name":"wang","password":"wrong password"}"#)).status,
+        401
+    );
+
+    // a team member: 甲镇 and its villages, nothing else — the other township's clue is
+    // "not found", exactly as a clue that does not exist
+    let wang = sign_in(&a, "wang");
+    let r = get(&a, &wang, "/api/v1/clues?limit=500");
+    assert_eq!(r.status, 200, "{}", r.body);
+    let mut seen = ids(&r);
+    seen.sort();
+    let mut want: Vec<String> = in_jia.iter().map(|s| s.to_string()).collect();
+    want.sort();
+    assert_eq!(seen, want);
+    assert!(!r.body.contains(A1), "an ID number in clear to a user without the grant: {}", r.body);
+    let outside = get(&a, &wang, &format!("/api/v1/clues/{of_b1}"));
+    let nowhere = get(&a, &wang, "/api/v1/clues/C000000000000");
+    assert_eq!((outside.status, nowhere.status), (404, 404));
+    assert_eq!(outside.json()["error"], nowhere.json()["error"]);
+    assert!(!outside.body.contains(B1) && !outside.body.contains("乙镇"), "{}", outside.body);
+    let one = get(&a, &wang, &format!("/api/v1/clues/{of_a1}"));
+    assert_eq!(one.status, 200, "{}", one.body);
+    assert!(!one.body.contains(A1), "{}", one.body);
+    assert!(one.json()["clue"]["sightings"].as_array().is_some_and(|s| !s.is_empty()));
+
+    // paging: two at a time, every clue once, in the same order as one page
+    let mut paged = Vec::new();
+    let mut next = String::new();
+    loop {
+        let r = get(&a, &wang, &format!("/api/v1/clues?limit=2{next}"));
+        assert_eq!(r.json()["total"].as_u64().unwrap() as usize, want.len());
+        paged.extend(ids(&r));
+        match r.json()["next"].as_str() {
+            Some(n) => next = format!("&cursor={n}"),
+            None => break,
+        }
+    }
+    assert_eq!(paged, ids(&get(&a, &wang, "/api/v1/clues?limit=500")));
+
+    // a browser's change without its form token is refused, whatever the step
+    let note = r#"{"kind":"note","reason":"核查中"}"#;
+    let r = http(&a, "POST", &format!("/api/v1/clues/{of_a1}/steps"), &[("Cookie", &wang.cookie)], Some(note));
+    assert_eq!(r.status, 403, "{}", r.body);
+    // triage is the analysts'
+    let triage = r#"{"kind":"triage","dismiss":false,"route_to":"甲镇纪委","last_event":0}"#;
+    assert_eq!(post(&a, &wang, &format!("/api/v1/clues/{of_a1}/steps"), triage).status, 403);
+    // an analyst's script, by token
+    let (code, token, err) = searchlight_env(&p, &["user", "token", "ana"], &[]);
+    assert_eq!(code, Some(0), "{err}");
+    let bearer = format!("Bearer {}", token.trim());
+    let r = http(&a, "POST", &format!("/api/v1/clues/{of_a1}/steps"), &[("Authorization", &bearer)], Some(triage));
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.json()["state"]["status"], "routed");
+    let after_triage = r.json()["event"]["seq"].as_i64().unwrap();
+    // the same triage again, from a form drawn before it: stale
+    let r = http(&a, "POST", &format!("/api/v1/clues/{of_a1}/steps"), &[("Authorization", &bearer)], Some(triage));
+    assert_eq!(r.status, 409, "{}", r.body);
+    // the team member verifies, on a form drawn after the triage
+    let verify = format!(r#"{{"kind":"verify","result":"属实","amount_involved":100.1,"last_event":{after_triage}}}"#);
+    let r = post(&a, &wang, &format!("/api/v1/clues/{of_a1}/steps"), &verify);
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert!(r.json()["event"]["actor"].as_str().unwrap().contains("王明"));
+    // …but not on the clue of another township, which stays not found
+    assert_eq!(post(&a, &wang, &format!("/api/v1/clues/{of_b1}/steps"), note).status, 404);
+
+    // a leader reads everything and changes nothing; users and the log are the admin's
+    let lead = sign_in(&a, "lead");
+    assert_eq!(ids(&get(&a, &lead, "/api/v1/clues?limit=500")).len(), all.len());
+    assert_eq!(post(&a, &lead, &format!("/api/v1/clues/{of_b1}/steps"), note).status, 403);
+    assert_eq!(get(&a, &lead, "/api/v1/users").status, 403);
+    assert_eq!(get(&a, &lead, "/api/v1/audit").status, 403);
+    let root = sign_in(&a, "root");
+    assert_eq!(get(&a, &root, "/api/v1/users").json().as_array().unwrap().len(), 4);
+
+    // bad input: a 4xx {error, detail}, and nothing changed
+    let events_before = Ledger::open_existing(&p.path("ledger.sqlite")).unwrap().events(&of_a1).unwrap().len();
+    for (body, status) in [
+        ("{not json", 400),
+        (r#"{"kind":"verify","result":"属实","amount_involved":"many"}"#, 400),
+        (r#"{"kind":"fly"}"#, 400),
+        (r#"{"kind":"verify","result":"差不多"}"#, 400),
+        (r#"{"kind":"rectify","due":"2026-02-30"}"#, 400),
+        (r#"[1,2]"#, 400),
+    ] {
+        let r = post(&a, &root, &format!("/api/v1/clues/{of_a1}/steps"), body);
+        assert_eq!(r.status, status, "{body}: {}", r.body);
+        assert!(r.json()["detail"].as_str().is_some_and(|d| !d.is_empty()), "{}", r.body);
+    }
+    let big = format!(r#"{{"kind":"note","reason":"{}"}}"#, "长".repeat(40_000));
+    assert_eq!(post(&a, &root, &format!("/api/v1/clues/{of_a1}/steps"), &big).status, 413);
+    assert_eq!(Ledger::open_existing(&p.path("ledger.sqlite")).unwrap().events(&of_a1).unwrap().len(), events_before);
+    for q in ["status=open-ish", "sort=random", "limit=0", "as_of=2025-13-01", "colour=red"] {
+        let r = get(&a, &root, &format!("/api/v1/clues?{q}"));
+        assert_eq!(r.status, 400, "{q}: {}", r.body);
+        assert!(r.json()["error"].is_string(), "{}", r.body);
+    }
+    let r = http(&a, "POST", "/api/v1/session", &[], Some(r#"{"name":"root","password":"x","remember":true}"#));
+    assert_eq!(r.status, 400, "an unknown field: {}", r.body);
+    assert_eq!(get(&a, &root, "/api/v1/no/such/route").status, 404);
+
+    // full numbers only once granted
+    assert!(!get(&a, &root, &format!("/api/v1/clues/{of_a1}")).body.contains(A1));
+    assert_eq!(searchlight_env(&p, &["user", "grant", "root", "--ids"], &[]).0, Some(0));
+    assert!(get(&a, &root, &format!("/api/v1/clues/{of_a1}")).body.contains(A1));
+
+    // signing out ends the session
+    let r = http(&a, "DELETE", "/api/v1/session", &[("Cookie", &lead.cookie), ("X-CSRF-Token", &lead.csrf)], None);
+    assert_eq!(r.status, 204, "{}", r.body);
+    assert_eq!(get(&a, &lead, "/api/v1/me").status, 401);
+
+    let (code, log) = s.stop();
+    assert_eq!(code, Some(0), "{log}");
+    assert!(log.contains("workbench stopped"), "{log}");
+
+    // the log holds each read, change and refusal, with who and from where
+    let entries = log_entries(&p);
+    let has = |who: &str, action: &str, object: Option<&str>, outcome: &str| {
+        entries.iter().any(|e| {
+            e.who == who
+                && e.action == action
+                && object.is_none_or(|o| e.object.as_deref() == Some(o))
+                && e.outcome.starts_with(outcome)
+                && e.address.as_deref() == Some("127.0.0.1")
+        })
+    };
+    assert!(has("anonymous", "list clues", None, "refused: not signed in"));
+    assert!(has("wang", "sign-in", None, "refused: wrong name"));
+    assert!(has("wang", "read clue", Some(&of_b1), "refused: outside"));
+    assert!(has("wang", "read clue", Some(&of_a1), "ok"));
+    assert!(has("wang", "list clues", None, "ok"));
+    assert!(has("wang", "step note", None, "refused: no form token"));
+    assert!(has("wang", "step triage", Some(&of_a1), "refused: role"));
+    assert!(has("ana", "step triage", Some(&of_a1), "ok"));
+    assert!(has("ana", "step triage", Some(&of_a1), "refused: conflict"));
+    assert!(has("wang", "step verify", Some(&of_a1), "ok"));
+    assert!(has("lead", "list users", None, "refused: role"));
+    assert!(has("root", "step verify", Some(&of_a1), "refused: invalid"));
+    // and the command line's grant and token
+    assert!(entries.iter().any(|e| e.via == "cli" && e.action == "grant ids" && e.object.as_deref() == Some("root")));
+}
+
+#[test]
+fn sign_in_waits_after_five_failures_for_the_account_even_with_the_right_password() {
+    let p = county_with_users();
+    let s = Server::start(&p);
+    let a = s.addr.clone();
+    for _ in 0..5 {
+        let r = http(&a, "POST", "/api/v1/session", &[], Some(r#"{"name":"ana","password":"guess guess guess"}"#));
+        assert_eq!(r.status, 401, "{}", r.body);
+    }
+    let r = http(&a, "POST", "/api/v1/session", &[], Some(&format!(r#"{{"name":"ana","password":"{PASSWORD}"}}"#)));
+    assert_eq!(r.status, 429, "{}", r.body);
+    assert!(r.header("retry-after").is_some_and(|s| s.parse::<u64>().unwrap() > 0));
+    assert!(r.header("set-cookie").is_none());
+    s.stop();
+    assert!(log_entries(&p).iter().any(|e| e.who == "ana" && e.outcome == "refused: too many failures"));
+}
