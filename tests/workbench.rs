@@ -368,3 +368,34 @@ fn sign_in_waits_after_five_failures_for_the_account_even_with_the_right_passwor
     s.stop();
     assert!(log_entries(&p).iter().any(|e| e.who == "ana" && e.outcome == "refused: too many failures"));
 }
+
+#[test]
+fn every_operation_of_the_openapi_document_is_served_and_no_other_method() {
+    let p = county_with_users();
+    let s = Server::start(&p);
+    let a = s.addr.clone();
+    let r = http(&a, "GET", "/api/v1/openapi.json", &[], None);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let doc = r.json();
+    let paths = doc["paths"].as_object().unwrap();
+    assert!(paths.len() >= 8, "{:?}", paths.keys());
+    for (path, ops) in paths {
+        let url = format!("/api/v1{}", path.replace("{id}", "C000000000000"));
+        let documented: Vec<String> = ops.as_object().unwrap().keys().map(|m| m.to_uppercase()).collect();
+        for method in ["GET", "POST", "PUT", "PATCH", "DELETE"] {
+            let body = (method != "GET").then_some("{}");
+            let r = http(&a, method, &url, &[], body);
+            if documented.iter().any(|m| m == method) {
+                // a documented operation exists: anonymously it is refused, never "no such route"
+                let public = ops[method.to_lowercase()]
+                    .get("security")
+                    .is_some_and(|s| s.as_array().is_some_and(|a| a.is_empty()));
+                let want: &[u16] = if public { &[200, 400] } else { &[401] };
+                assert!(want.contains(&r.status), "{method} {url}: {} {}", r.status, r.body);
+            } else {
+                assert_eq!(r.status, 405, "{method} {url} is not documented, and answers {}: {}", r.status, r.body);
+            }
+        }
+    }
+    s.stop();
+}

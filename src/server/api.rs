@@ -33,6 +33,15 @@ pub fn routes() -> Router<Arc<Workbench>> {
         .route("/clues/{id}/steps", post(step))
         .route("/users", get(users))
         .route("/audit", get(audit))
+        .route("/openapi.json", get(openapi))
+}
+
+/// The OpenAPI document of these routes (tests hold the two together).
+pub const OPENAPI: &str = include_str!("openapi.json");
+
+/// `GET /openapi.json`: the API described, for anyone (it holds no data).
+async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json; charset=utf-8")], OPENAPI).into_response()
 }
 
 /// An error answer: a status, a short code and what went wrong.
@@ -119,6 +128,13 @@ async fn on_ledger<T: Send + 'static>(
     })
     .await
     .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?
+}
+
+/// Who is asking — first, before anything of the request is judged: someone signed out learns
+/// nothing, not even whether their query was well formed.
+async fn who(wb: &Arc<Workbench>, asker: &Asker, action: &str) -> Result<Caller, ApiError> {
+    let (asker, action) = (asker.clone(), action.to_string());
+    on_ledger(wb, move |l| auth::authenticate(l, &asker, &action)).await
 }
 
 /// Unknown paths.
@@ -233,6 +249,7 @@ fn parse<T>(what: &str, v: Option<&str>, p: impl Fn(&str) -> Option<T>) -> Resul
 
 /// `GET /clues`: the clues of the caller's units that match, one page, with the total.
 async fn clues(State(wb): State<Arc<Workbench>>, asker: Asker, q: Result<Query<ClueQuery>, QueryRejection>) -> Answer {
+    let c = who(&wb, &asker, "list clues").await?;
     let Query(q) = q?;
     let filter = ClueFilter {
         as_of: q.as_of,
@@ -257,7 +274,6 @@ async fn clues(State(wb): State<Arc<Workbench>>, asker: Asker, q: Result<Query<C
     }
     let dir = wb.directory().await;
     let (c, rows) = on_ledger(&wb, move |l| {
-        let c = auth::authenticate(l, &asker, "list clues")?;
         let scope = auth::scope(&c.user, &dir);
         let mut rows: Vec<ClueRow> = l
             .clues(&filter)?
@@ -349,6 +365,10 @@ async fn step(
     Path(id): Path<String>,
     body: Result<Json<serde_json::Value>, JsonRejection>,
 ) -> Answer {
+    // the log names the step asked for, even when the asker is refused
+    let kind = body.as_ref().ok().and_then(|j| j.0.get("kind")?.as_str().map(str::to_string));
+    let kind = kind.filter(|k| k.len() <= 16 && k.bytes().all(|b| b.is_ascii_lowercase()));
+    let c = who(&wb, &asker, &kind.map_or("step".into(), |k| format!("step {k}"))).await?;
     let Json(mut body) = body?;
     let obj = body
         .as_object_mut()
@@ -366,7 +386,6 @@ async fn step(
     let dir = wb.directory().await;
     let (c, event, state) = on_ledger(&wb, move |l| {
         let action = format!("step {}", step.kind());
-        let c = auth::authenticate(l, &asker, &action)?;
         auth::require(l, &c, &[Role::Admin, Role::Analyst, Role::Team], &action, Some(&id))?;
         let view = visible_clue(l, &c, &asker, &id, &action, &dir)?;
         let clue_id = view.clue.clue_id;
@@ -427,14 +446,48 @@ struct AuditQuery {
 
 /// `GET /audit` (admins): the access log, newest first.
 async fn audit(State(wb): State<Arc<Workbench>>, asker: Asker, q: Result<Query<AuditQuery>, QueryRejection>) -> Answer {
+    let c = who(&wb, &asker, "read access log").await?;
     let Query(q) = q?;
     let filter = AccessFilter { who: q.user, since: q.since, limit: Some(q.limit.unwrap_or(200).min(10_000)) };
     let (c, rows) = on_ledger(&wb, move |l| {
-        let c = auth::authenticate(l, &asker, "read access log")?;
         auth::require(l, &c, &[Role::Admin], "read access log", None)?;
         l.log_access(&asker.entry(&c.user.name, c.via, "read access log", None, "ok"))?;
         Ok((c, l.access_log(&filter)?))
     })
     .await?;
     shown(&c, &rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::ledger::{Mark, Status};
+
+    fn enum_of(doc: &serde_json::Value, pointer: &str) -> Vec<String> {
+        let v = doc.pointer(pointer).unwrap_or_else(|| panic!("{pointer}"));
+        v.as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_string()).collect()
+    }
+
+    #[test]
+    fn the_openapi_document_parses_and_its_value_lists_are_the_ledgers() {
+        let doc: serde_json::Value = serde_json::from_str(super::OPENAPI).unwrap();
+        let params = doc.pointer("/paths/~1clues/get/parameters").unwrap().as_array().unwrap();
+        let list = |name: &str| -> Vec<String> {
+            let p = params.iter().find(|p| p["name"] == name).unwrap();
+            p["schema"]["enum"].as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_string()).collect()
+        };
+        let mut statuses = list("status");
+        statuses.sort();
+        let mut want: Vec<String> = Status::ALL.iter().map(|s| s.name().to_string()).collect();
+        want.sort();
+        assert_eq!(statuses, want);
+        for m in list("mark") {
+            assert!(Mark::parse(&m).is_some(), "{m}");
+        }
+        for f in list("flag") {
+            assert!(crate::ledger::Flag::parse(&f).is_some(), "{f}");
+        }
+        assert_eq!(enum_of(&doc, "/components/schemas/Step/properties/result/enum"), crate::ledger::workflow::RESULTS);
+        let roles = enum_of(&doc, "/components/schemas/User/properties/role/enum");
+        assert_eq!(roles, crate::ledger::Role::ALL.map(|r| r.name()));
+    }
 }
