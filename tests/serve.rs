@@ -93,6 +93,7 @@ fn example_is_accepted(doc: &str, after: &str) -> searchlight::settings::Config 
         models: models.iter().map(|m| m.id().to_string()).collect(),
         domains: models.iter().map(|m| m.spec.domain.clone()).collect(),
         areas: models.iter().map(|m| m.spec.area.clone()).collect(),
+        users: None,
     };
     let faults = config.serve.check(std::path::Path::new(doc), example, &names);
     assert!(faults.is_empty(), "{doc}: {faults:#?}");

@@ -18,13 +18,10 @@ use crate::util::{TestProject, searchlight_env};
 
 const PASSWORD: &str = "correct horse battery";
 
-/// A county with its pipeline run and four users: an admin, an analyst, a leader and a member of
-/// 甲组, which is assigned 甲镇 (A00; its villages A01 and A02 come with it).
-fn county_with_users() -> TestProject {
-    let p = county();
-    pipeline(&p);
+/// The county's four users (before anything is run).
+fn add_users(p: &TestProject) {
     let add = |args: &[&str]| {
-        let (code, out, err) = searchlight_env(&p, args, &[("SEARCHLIGHT_PASSWORD", PASSWORD)]);
+        let (code, out, err) = searchlight_env(p, args, &[("SEARCHLIGHT_PASSWORD", PASSWORD)]);
         assert_eq!(code, Some(0), "{args:?}: {out}{err}");
     };
     add(&["user", "add", "root", "--role", "admin"]);
@@ -32,6 +29,14 @@ fn county_with_users() -> TestProject {
     add(&["user", "add", "lead", "--role", "leader"]);
     add(&["user", "add", "wang", "--role", "team", "--team", "甲组", "--display", "王明"]);
     add(&["user", "grant", "wang", "--unit", "A00"]);
+}
+
+/// A county with its pipeline run and four users: an admin, an analyst, a leader and a member of
+/// 甲组, which is assigned 甲镇 (A00; its villages A01 and A02 come with it).
+fn county_with_users() -> TestProject {
+    let p = county();
+    pipeline(&p);
+    add_users(&p);
     p
 }
 
@@ -398,4 +403,50 @@ fn every_operation_of_the_openapi_document_is_served_and_no_other_method() {
         }
     }
     s.stop();
+}
+
+/// The plain-text bodies of a mail, taken apart by a real MIME parser (Python's email package).
+fn mail_text(eml: &std::path::Path) -> String {
+    let script = "import email, email.policy, sys\n\
+                  m = email.message_from_bytes(open(sys.argv[1], 'rb').read(), policy=email.policy.default)\n\
+                  for part in m.walk():\n\
+                  \x20   if part.get_content_type() == 'text/plain' and not part.get_filename():\n\
+                  \x20       print(part.get_content())\n";
+    let out = Command::new("python3").args(["-c", script]).arg(eml).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn a_subscriber_who_names_a_user_is_mailed_within_that_users_units_and_grant() {
+    let p = county();
+    add_users(&p);
+    assert_eq!(searchlight_env(&p, &["user", "grant", "lead", "--ids"], &[]).0, Some(0));
+    p.write(
+        "searchlight.toml",
+        "[smtp]\nhost = \"127.0.0.1\"\nport = 2525\nsecurity = \"plain\"\nfrom = \"探照灯 <searchlight@county.gov.cn>\"\n\n\
+         [[subscriber]]\nname = \"甲组\"\nemail = \"jia@county.gov.cn\"\nuser = \"wang\"\nshow_ids = true\n\n\
+         [[subscriber]]\nname = \"领导\"\nemail = \"lead@county.gov.cn\"\nuser = \"lead\"\n\n\
+         [[subscriber]]\nname = \"无此人\"\nemail = \"ghost@county.gov.cn\"\nuser = \"ghost\"\n",
+    );
+    // check names the unknown user where it is written
+    let (code, out, err) = searchlight_env(&p, &["check"], &[]);
+    assert_ne!(code, Some(0), "{out}{err}");
+    assert!(format!("{out}{err}").contains("no enabled user `ghost`"), "{out}{err}");
+    let (code, out, err) = searchlight_env(&p, &["ingest", "--as-of", "2025-12-31"], &[]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    let dir = p.path("mail");
+    let (code, out, err) =
+        searchlight_env(&p, &["digest", "preview", "--as-of", "2025-12-31", "--out", dir.to_str().unwrap()], &[]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    // the team member's mail: 甲镇 and its villages, masked although the subscriber says
+    // show_ids — the user is not granted
+    let jia = mail_text(&dir.join("digest-甲组.eml"));
+    assert!(jia.contains("东村") && !jia.contains("乙镇"), "{jia}");
+    assert!(!jia.contains(A1) && jia.contains("已脱敏"), "{jia}");
+    // the leader's: every unit, in full — the user is granted
+    let lead = mail_text(&dir.join("digest-领导.eml"));
+    assert!(lead.contains("乙镇") && lead.contains(A1), "{lead}");
+    // nobody is mailed for a user who does not exist
+    assert!(!dir.join("digest-无此人.eml").exists(), "{out}");
 }

@@ -934,6 +934,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 models: all.iter().map(|m| m.id().to_string()).collect(),
                 domains: all.iter().map(|m| m.spec.domain.clone()).collect(),
                 areas: all.iter().map(|m| m.spec.area.clone()).collect(),
+                users: Ledger::open_existing(&project.ledger)
+                    .and_then(|l| l.users())
+                    .ok()
+                    .map(|users| users.into_iter().filter(|u| !u.disabled).map(|u| u.name).collect()),
             };
             let faults = config.serve.check(&project.root.join(crate::settings::CONFIG), &text, &names);
             for f in &faults {

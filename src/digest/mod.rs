@@ -149,10 +149,19 @@ pub struct Audience<'a> {
     units: HashSet<String>,
     /// Named units the directory does not know: matched by the clue's unit text instead.
     pub unresolved: Vec<String>,
+    /// Whether the mail shows full ID and account numbers: the named user's grant, else the
+    /// subscriber's `show_ids`.
+    pub show_ids: bool,
+    /// The named user's scope ([`crate::ledger::User::scope`]; `None`: every unit).
+    scope: Option<HashSet<String>>,
+    /// The subscriber names a user who is unknown or disabled: nothing is admitted.
+    closed: bool,
 }
 
 impl<'a> Audience<'a> {
-    pub fn new(sub: &'a Subscriber, dir: &Directory) -> Audience<'a> {
+    /// The audience of a subscriber; `user` is the workbench user it names, looked up (`None`
+    /// when it names none, `Some(None)` when it names one that is unknown or disabled).
+    pub fn new(sub: &'a Subscriber, dir: &Directory, user: Option<Option<&crate::ledger::User>>) -> Audience<'a> {
         let mut units = HashSet::new();
         let mut unresolved = Vec::new();
         for u in &sub.units {
@@ -161,10 +170,18 @@ impl<'a> Audience<'a> {
                 Err(_) => unresolved.push(u.get_ref().clone()),
             }
         }
-        Audience { sub, units, unresolved }
+        let (show_ids, scope, closed) = match user {
+            None => (sub.show_ids, None, false),
+            Some(None) => (false, None, true),
+            Some(Some(u)) => (u.show_ids, u.scope(dir), u.disabled),
+        };
+        Audience { sub, units, unresolved, show_ids, scope, closed }
     }
 
     pub fn admits(&self, c: &ClueSummary) -> bool {
+        if self.closed || !crate::ledger::User::sees(&self.scope, c.unit_code.as_deref()) {
+            return false;
+        }
         let any = |list: &[toml::Spanned<String>], v: &str| list.is_empty() || list.iter().any(|x| x.get_ref() == v);
         let unit = self.sub.units.is_empty()
             || c.unit_code.as_deref().is_some_and(|u| self.units.contains(u))
@@ -211,7 +228,11 @@ pub fn digests<'a>(ledger: &Ledger, ctx: &Context<'a>, all: &[Item]) -> anyhow::
     let mut out = Vec::new();
     let mut summaries: Option<HashMap<String, ClueSummary>> = None;
     for sub in &ctx.settings.subscriber {
-        let audience = Audience::new(sub, ctx.directory);
+        let user = match &sub.user {
+            None => None,
+            Some(name) => Some(ledger.user(name.get_ref())?.filter(|u| !u.disabled)),
+        };
+        let audience = Audience::new(sub, ctx.directory, user.as_ref().map(Option::as_ref));
         let told = ledger.told_all(sub.name.get_ref())?;
         let mut items: Vec<Item> = all
             .iter()
@@ -289,7 +310,7 @@ pub fn document(d: &Digest<'_>, ctx: &Context<'_>, papers: &[String], rows: Opti
         notices: Vec::new(),
         sections: Vec::new(),
     };
-    if !sub.show_ids {
+    if !d.audience.show_ids {
         doc.notices.push("身份证号、账号已脱敏".into());
     }
     for u in &d.audience.unresolved {
@@ -403,14 +424,14 @@ pub fn mails(ledger: &Ledger, ctx: &Context<'_>, _diff: &LedgerDiff) -> anyhow::
     let mut prepared = Vec::new();
     for d in &digests {
         let sub = d.audience.sub;
-        let grant = if sub.show_ids { Grant::Full } else { Grant::Masked };
+        let grant = if d.audience.show_ids { Grant::Full } else { Grant::Masked };
         let redactor = Redactor::new(grant);
         let mut attached: Vec<(String, Vec<u8>)> = Vec::new();
         for i in d.items.iter().filter(|i| i.clue.severity == "high") {
             if attached.len() >= MAX_PAPERS {
                 break;
             }
-            let key = (i.clue.clue_id.clone(), sub.show_ids);
+            let key = (i.clue.clue_id.clone(), d.audience.show_ids);
             let html = papers
                 .borrow_mut()
                 .entry(key)
@@ -533,7 +554,7 @@ fn build_one(
 fn workbook_key(d: &Digest<'_>, papers: &[String]) -> blake3::Hash {
     let sub = d.audience.sub;
     let mut h = blake3::Hasher::new();
-    h.update(&[sub.show_ids as u8]);
+    h.update(&[d.audience.show_ids as u8]);
     let mut field = |s: &str| {
         h.update(s.as_bytes());
         h.update(&[0]);

@@ -78,6 +78,30 @@ pub struct User {
     pub units: Vec<String>,
 }
 
+impl User {
+    /// The units this user may see: `None` for every unit (admins, analysts, leaders), else the
+    /// codes of their team's units and all their subordinates in the directory. The one rule of
+    /// scope, for the workbench and for mail alike.
+    pub fn scope(&self, dir: &crate::units::Directory) -> Option<std::collections::HashSet<String>> {
+        if self.role.all_units() {
+            return None;
+        }
+        let mut codes = std::collections::HashSet::new();
+        for code in &self.units {
+            codes.insert(code.clone());
+            if let Some(i) = dir.index(code) {
+                codes.extend(dir.subtree(i).into_iter().map(|j| dir.units[j].code.clone()));
+            }
+        }
+        Some(codes)
+    }
+
+    /// Whether a clue resolved to `unit_code` lies in this user's scope.
+    pub fn sees(scope: &Option<std::collections::HashSet<String>>, unit_code: Option<&str>) -> bool {
+        scope.as_ref().is_none_or(|s| unit_code.is_some_and(|u| s.contains(u)))
+    }
+}
+
 /// A new user.
 #[derive(Debug, Clone)]
 pub struct NewUser<'a> {

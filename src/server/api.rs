@@ -16,7 +16,7 @@ use serde::Deserialize;
 
 use super::Workbench;
 use super::auth::{self, Asker, Caller};
-use crate::ledger::{AccessFilter, ClueFilter, ClueRow, Flag, Ledger, Mark, Role, Status, Step, StepRefused};
+use crate::ledger::{AccessFilter, ClueFilter, ClueRow, Flag, Ledger, Mark, Role, Status, Step, StepRefused, User};
 
 /// The largest request body accepted.
 pub const MAX_BODY: usize = 64 * 1024;
@@ -274,12 +274,9 @@ async fn clues(State(wb): State<Arc<Workbench>>, asker: Asker, q: Result<Query<C
     }
     let dir = wb.directory().await;
     let (c, rows) = on_ledger(&wb, move |l| {
-        let scope = auth::scope(&c.user, &dir);
-        let mut rows: Vec<ClueRow> = l
-            .clues(&filter)?
-            .into_iter()
-            .filter(|r| scope.as_ref().is_none_or(|s| r.unit_code.as_ref().is_some_and(|u| s.contains(u))))
-            .collect();
+        let scope = c.user.scope(&dir);
+        let mut rows: Vec<ClueRow> =
+            l.clues(&filter)?.into_iter().filter(|r| User::sees(&scope, r.unit_code.as_deref())).collect();
         match sort.as_str() {
             "amount" => rows.sort_by_key(|r| std::cmp::Reverse(r.amount_fen.unwrap_or(0))),
             "newest" => rows.sort_by(|a, b| b.first_run.cmp(&a.first_run)),
@@ -321,10 +318,8 @@ fn visible_clue(
     let view = l.clue(id, today)?;
     let outcome = match &view {
         None => "not found",
-        Some(v) => match auth::scope(&c.user, dir) {
-            Some(s) if !v.clue.unit_code.as_ref().is_some_and(|u| s.contains(u)) => "refused: outside the user's units",
-            _ => "ok",
-        },
+        Some(v) if !User::sees(&c.user.scope(dir), v.clue.unit_code.as_deref()) => "refused: outside the user's units",
+        Some(_) => "ok",
     };
     if outcome != "ok" {
         l.log_access(&asker.entry(&c.user.name, c.via, action, Some(id), outcome))?;

@@ -1,9 +1,8 @@
 //! Who is asking and what they may see: the session cookie or API token of a request, the form
 //! (CSRF) token a browser's change must carry, the limit on failed sign-ins per account and per
-//! address, and a user's scope — every unit for admins, analysts and leaders, the team's units
-//! with their subordinates for a team member.
+//! address. A user's scope is [`User::scope`], the one rule for the workbench and mail.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -13,7 +12,6 @@ use axum::http::{HeaderMap, Method, header};
 
 use super::api::ApiError;
 use crate::ledger::{Access, Ledger, Role, User};
-use crate::units::Directory;
 
 /// The session cookie's name.
 pub const COOKIE: &str = "searchlight_session";
@@ -169,21 +167,6 @@ pub fn require(
         c.user.role.label(),
         c.user.role.name()
     )))
-}
-
-/// The units a user may see: `None` for every unit.
-pub fn scope(user: &User, dir: &Directory) -> Option<HashSet<String>> {
-    if user.role.all_units() {
-        return None;
-    }
-    let mut codes = HashSet::new();
-    for code in &user.units {
-        codes.insert(code.clone());
-        if let Some(i) = dir.index(code) {
-            codes.extend(dir.subtree(i).into_iter().map(|j| dir.units[j].code.clone()));
-        }
-    }
-    Some(codes)
 }
 
 /// Failed sign-ins, per account and per address, in a sliding window.

@@ -165,9 +165,15 @@ pub struct Subscriber {
     pub severities: Vec<Spanned<String>>,
     #[serde(default)]
     pub models: Vec<Spanned<String>>,
-    /// May see ID and account numbers in full (default: masked).
+    /// May see ID and account numbers in full (default: masked). With `user`, that user's grant
+    /// decides instead.
     #[serde(default)]
     pub show_ids: bool,
+    /// A user of the workbench this subscriber is: their units (for a team member) and their
+    /// grant of full numbers then apply to the mail too. An unknown or disabled user is sent
+    /// nothing.
+    #[serde(default)]
+    pub user: Option<Spanned<String>>,
 }
 
 /// A job's as-of rule.
@@ -212,6 +218,8 @@ pub struct Names {
     pub models: BTreeSet<String>,
     pub domains: BTreeSet<String>,
     pub areas: BTreeSet<String>,
+    /// The workbench's enabled users (`None`: no ledger to ask, not judged).
+    pub users: Option<BTreeSet<String>>,
 }
 
 impl Serve {
@@ -362,6 +370,17 @@ impl Serve {
                 unknown(&s.models, &names.models, "model", &at, &mut out);
                 unknown(&s.domains, &names.domains, "domain", &at, &mut out);
                 unknown(&s.areas, &names.areas, "area", &at, &mut out);
+                if let (Some(u), Some(users)) = (&s.user, &names.users)
+                    && !users.contains(u.get_ref())
+                {
+                    out.push(at(
+                        u.span(),
+                        format!(
+                            "no enabled user `{}`: the subscriber would be sent nothing (`searchlight user list`)",
+                            u.get_ref()
+                        ),
+                    ));
+                }
             }
             let severities: BTreeSet<String> = ["high", "medium", "low"].iter().map(|s| s.to_string()).collect();
             unknown(&s.severities, &severities, "severity", &at, &mut out);
@@ -414,6 +433,7 @@ mod tests {
             models: ["relief.paid_after_death"].iter().map(|s| s.to_string()).collect(),
             domains: ["relief", "finance"].iter().map(|s| s.to_string()).collect(),
             areas: ["低保"].iter().map(|s| s.to_string()).collect(),
+            users: Some(["wang"].iter().map(|s| s.to_string()).collect()),
         }
     }
 
@@ -467,16 +487,19 @@ severities = ["high"]
             .replace("0 30 2 * * *", "every night")
             .replace("\"30m\"", "\"half an hour\"")
             .replace("domains = [\"relief\"]", "domains = [\"releif\"]")
-            .replace("severities = [\"high\"]", "severities = [\"urgent\"]")
+            .replace("severities = [\"high\"]", "severities = [\"urgent\"]\nuser = \"zhang\"")
+            .replace("admin = ", "listen = \"localhost\"\nadmin = ")
             .replace("password_env = \"SEARCHLIGHT_SMTP_PASSWORD\"", "password_env = \"s3cret pass\"");
         let errors = check(&bad);
         let want = [
             ("searchlight.toml:1:13:", "time_zone `Asia/Beijing`"),
-            ("searchlight.toml:9:16:", "not an environment variable name"),
-            ("searchlight.toml:14:8:", "cron `every night`"),
-            ("searchlight.toml:16:12:", "did you mean relief?"),
-            ("searchlight.toml:17:11:", "timeout `half an hour`"),
-            ("searchlight.toml:24:15:", "no severity `urgent`"),
+            ("searchlight.toml:2:10:", "listen `localhost` is not an address and port"),
+            ("searchlight.toml:10:16:", "not an environment variable name"),
+            ("searchlight.toml:15:8:", "cron `every night`"),
+            ("searchlight.toml:17:12:", "did you mean relief?"),
+            ("searchlight.toml:18:11:", "timeout `half an hour`"),
+            ("searchlight.toml:25:15:", "no severity `urgent`"),
+            ("searchlight.toml:26:8:", "no enabled user `zhang`"),
         ];
         assert_eq!(errors.len(), want.len(), "{errors:#?}");
         for ((pos, text), e) in want.iter().zip(&errors) {
