@@ -450,3 +450,165 @@ fn a_subscriber_who_names_a_user_is_mailed_within_that_users_units_and_grant() {
     // nobody is mailed for a user who does not exist
     assert!(!dir.join("digest-无此人.eml").exists(), "{out}");
 }
+
+/// A form body, URL-encoded.
+fn form_body(pairs: &[(&str, &str)]) -> String {
+    fn enc(s: &str) -> String {
+        s.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+                b' ' => "+".into(),
+                _ => format!("%{b:02X}"),
+            })
+            .collect()
+    }
+    pairs.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect::<Vec<_>>().join("&")
+}
+
+fn post_form(addr: &str, cookie: Option<&str>, path: &str, pairs: &[(&str, &str)]) -> Reply {
+    let body = form_body(pairs);
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    let cookie = cookie.map(|c| format!("Cookie: {c}\r\n")).unwrap_or_default();
+    let req = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{cookie}Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    let _ = s.read_to_end(&mut raw);
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, rest) = text.split_once("\r\n\r\n").unwrap();
+    let mut lines = head.lines();
+    let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    Reply { status, headers, body: rest.to_string() }
+}
+
+/// Signs in through the 登录 page: the session cookie.
+fn sign_in_page(addr: &str, name: &str) -> String {
+    let r = post_form(addr, None, "/login", &[("name", name), ("password", PASSWORD)]);
+    assert_eq!((r.status, r.header("location")), (303, Some("/clues")), "{}", r.body);
+    r.header("set-cookie").unwrap().split(';').next().unwrap().to_string()
+}
+
+fn page(addr: &str, cookie: &str, path: &str) -> Reply {
+    http(addr, "GET", path, &[("Cookie", cookie)], None)
+}
+
+/// The value of a hidden field of the first form that has one (the page's form token, the
+/// clue's latest event).
+fn hidden(html: &str, name: &str) -> String {
+    let at = html.find(&format!("name=\"{name}\" value=\"")).unwrap_or_else(|| panic!("no {name} in {html}"));
+    let rest = &html[at + name.len() + 15..];
+    rest[..rest.find('"').unwrap()].to_string()
+}
+
+#[test]
+fn the_pages_sign_in_list_show_and_work_a_clue_without_any_script() {
+    let p = county_with_users();
+    let ledger = Ledger::open_existing(&p.path("ledger.sqlite")).unwrap();
+    let all = ledger.clues(&Default::default()).unwrap();
+    let of_a1 = all.iter().find(|c| c.entity == A1).unwrap().clue_id.clone();
+    let of_b1 = all.iter().find(|c| c.entity == B1).unwrap().clue_id.clone();
+    drop(ledger);
+    let s = Server::start(&p);
+    let a = s.addr.clone();
+
+    // signed out, a page sends one to 登录; a wrong password says so on the page
+    let r = http(&a, "GET", "/clues", &[], None);
+    assert_eq!((r.status, r.header("location")), (303, Some("/login")));
+    let r = post_form(&a, None, "/login", &[("name", "wang"), ("password", "not it at all")]);
+    assert_eq!(r.status, 401);
+    assert!(r.body.contains("用户名或密码不正确") && r.body.contains("<form"), "{}", r.body);
+
+    // the team member's list: 甲镇's clues by title, the other township's not at all
+    let wang = sign_in_page(&a, "wang");
+    let list = page(&a, &wang, "/clues?status=&severity=&sort=amount");
+    assert_eq!(list.status, 200, "{}", list.body);
+    assert!(list.body.contains(&format!("/clues/{of_a1}").replace('/', "&#x2f;")), "{}", list.body);
+    assert!(!list.body.contains(&of_b1) && !list.body.contains("乙镇"), "{}", list.body);
+    assert!(!list.body.contains(A1) && !list.body.contains("<script"), "{}", list.body);
+    assert!(list.body.contains("待研判"), "the counts by state");
+    // another township's clue by URL: not found, as a clue that does not exist
+    let r = page(&a, &wang, &format!("/clues/{of_b1}"));
+    assert_eq!(r.status, 404);
+    assert!(r.body.contains("没有找到") && !r.body.contains(B1), "{}", r.body);
+
+    // the clue: a team member cannot triage, so the analyst does, through the page's form
+    let clue = page(&a, &wang, &format!("/clues/{of_a1}"));
+    assert_eq!(clue.status, 200);
+    assert!(!clue.body.contains("提交研判") && clue.body.contains("添加备注"), "{}", clue.body);
+    let ana = sign_in_page(&a, "ana");
+    let form = page(&a, &ana, &format!("/clues/{of_a1}")).body;
+    assert!(form.contains("提交研判"), "{form}");
+    let (csrf, last) = (hidden(&form, "csrf"), hidden(&form, "last_event"));
+    // without the form token: refused, nothing taken
+    let r = post_form(&a, Some(&ana), &format!("/clues/{of_a1}"), &[("kind", "triage"), ("last_event", &last)]);
+    assert_eq!(r.status, 403, "{}", r.body);
+    let triage = [("csrf", csrf.as_str()), ("last_event", last.as_str()), ("kind", "triage"), ("route_to", "甲镇纪委")];
+    let r = post_form(&a, Some(&ana), &format!("/clues/{of_a1}"), &triage);
+    assert_eq!((r.status, r.header("location")), (303, Some(format!("/clues/{of_a1}").as_str())), "{}", r.body);
+    // the same form again is stale: the page says so and takes nothing
+    let r = post_form(&a, Some(&ana), &format!("/clues/{of_a1}"), &triage);
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert!(r.body.contains("已被他人更新"), "{}", r.body);
+    // the team member verifies on a fresh form; a bad amount is named on the page
+    let form = page(&a, &wang, &format!("/clues/{of_a1}")).body;
+    let (csrf, last) = (hidden(&form, "csrf"), hidden(&form, "last_event"));
+    let verify = |amount: &str| {
+        post_form(
+            &a,
+            Some(&wang),
+            &format!("/clues/{of_a1}"),
+            &[
+                ("csrf", &csrf),
+                ("last_event", &last),
+                ("kind", "verify"),
+                ("result", "属实"),
+                ("amount_involved", amount),
+            ],
+        )
+    };
+    let r = verify("一百");
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("涉及金额") && r.body.contains("不是金额"), "{}", r.body);
+    assert_eq!(verify("100.10").status, 303);
+    let shown = page(&a, &wang, &format!("/clues/{of_a1}")).body;
+    assert!(shown.contains("核实结论: 属实") && shown.contains("王明"), "{shown}");
+
+    // a leader reads, and is offered no step
+    let lead = sign_in_page(&a, "lead");
+    let r = page(&a, &lead, &format!("/clues/{of_b1}"));
+    assert_eq!(r.status, 200);
+    assert!(!r.body.contains("<form action=\"&#x2f;clues&#x2f;"), "no step form for a leader: {}", r.body);
+
+    // the working paper, on the page and as a workbook
+    let paper = page(&a, &wang, &format!("/papers/{of_a1}"));
+    assert_eq!(paper.status, 200);
+    assert!(paper.body.contains("问题底稿") && !paper.body.contains(A1), "{}", paper.body);
+    let r = page(&a, &wang, &format!("/papers/{of_a1}?format=xlsx"));
+    assert_eq!(r.status, 200);
+    assert!(r.header("content-type").unwrap().contains("spreadsheetml"));
+    assert_eq!(page(&a, &wang, &format!("/papers/{of_b1}")).status, 404);
+
+    // signing out through the page's form ends the session
+    let out = page(&a, &wang, "/logout").body;
+    let r = post_form(&a, Some(&wang), "/logout", &[("csrf", &hidden(&out, "csrf"))]);
+    assert_eq!((r.status, r.header("location")), (303, Some("/login")));
+    assert_eq!(page(&a, &wang, "/clues").status, 303);
+    s.stop();
+
+    let entries = log_entries(&p);
+    assert!(entries.iter().any(|e| e.who == "wang"
+        && e.action == "read clue"
+        && e.object.as_deref() == Some(&of_b1)
+        && e.outcome.starts_with("refused")));
+    assert!(entries.iter().any(|e| e.who == "wang" && e.action == "read paper" && e.outcome == "ok"));
+    assert!(
+        entries.iter().any(|e| e.who == "ana" && e.action == "step triage" && e.outcome == "refused: no form token")
+    );
+}

@@ -569,6 +569,7 @@ pub fn document(b: &Brief) -> Document {
         sections.push(papers);
     }
     Document {
+        nav: Vec::new(),
         title: format!("{}巡前情况通报(大数据比对)", b.unit.name),
         meta: vec![
             ("被巡察单位".into(), b.unit.name.clone()),

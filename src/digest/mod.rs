@@ -300,6 +300,7 @@ pub fn subject(as_of: NaiveDate, items: &[Item]) -> String {
 pub fn document(d: &Digest<'_>, ctx: &Context<'_>, papers: &[String], rows: Option<usize>) -> Document {
     let sub = d.audience.sub;
     let mut doc = Document {
+        nav: Vec::new(),
         title: subject(ctx.as_of, &d.items).trim_start_matches("【探照灯】").to_string(),
         meta: vec![
             ("收件人".into(), sub.name.get_ref().clone()),

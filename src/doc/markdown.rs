@@ -83,6 +83,7 @@ fn section(out: &mut String, s: &Section, depth: usize) {
                 data.caption = Some(f.caption.clone());
                 table(out, &data);
             }
+            Block::Form(_) => {}
         }
     }
     for c in &s.sections {

@@ -36,6 +36,9 @@ impl Format {
 /// A document: a title, a few labelled facts under it, notices, and sections.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Document {
+    /// A page's navigation (label, path) — pages of the workbench only; files have none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub nav: Vec<(String, String)>,
     pub title: String,
     pub meta: Vec<(String, String)>,
     /// Short notices shown under the facts (身份证号已脱敏 …).
@@ -60,10 +63,70 @@ pub struct Section {
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum Block {
-    Para { text: String },
-    List { items: Vec<String> },
+    Para {
+        text: String,
+    },
+    List {
+        items: Vec<String>,
+    },
     Table(Table),
     Figure(Figure),
+    /// A form of the workbench (HTML only; Markdown and xlsx leave it out).
+    Form(Form),
+}
+
+/// A form: where it goes, its fields and its button. A form that changes something carries the
+/// session's form token as a hidden field.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Form {
+    pub action: String,
+    /// `get` (filters) or `post` (changes).
+    pub method: &'static str,
+    pub fields: Vec<Field>,
+    pub submit: String,
+    /// A short title over the form.
+    pub legend: Option<String>,
+}
+
+/// One field of a form.
+#[derive(Debug, Clone, Serialize)]
+pub struct Field {
+    pub name: String,
+    pub label: String,
+    /// `text`, `password`, `date`, `number`, `textarea`, `select`, `checkbox` or `hidden`.
+    pub kind: &'static str,
+    pub value: String,
+    /// A select's options: value, label.
+    pub options: Vec<(String, String)>,
+    pub required: bool,
+}
+
+impl Field {
+    pub fn new(name: &str, label: &str, kind: &'static str) -> Field {
+        Field {
+            name: name.into(),
+            label: label.into(),
+            kind,
+            value: String::new(),
+            options: Vec::new(),
+            required: false,
+        }
+    }
+    pub fn hidden(name: &str, value: impl Into<String>) -> Field {
+        Field { value: value.into(), ..Field::new(name, "", "hidden") }
+    }
+    pub fn value(mut self, v: impl Into<String>) -> Field {
+        self.value = v.into();
+        self
+    }
+    pub fn options(mut self, o: Vec<(String, String)>) -> Field {
+        self.options = o;
+        self
+    }
+    pub fn required(mut self) -> Field {
+        self.required = true;
+        self
+    }
 }
 
 /// A table. `sheet` names the xlsx sheet it gets to itself; tables without one are stacked on
@@ -159,6 +222,11 @@ impl Section {
         self.blocks.push(Block::Figure(f));
         self
     }
+
+    pub fn form(&mut self, f: Form) -> &mut Self {
+        self.blocks.push(Block::Form(f));
+        self
+    }
 }
 
 impl Table {
@@ -210,6 +278,15 @@ impl Document {
                         // which pass here; its coordinates (long decimals) must not be touched
                         fig.caption = f(&fig.caption);
                         table(&mut fig.data, f);
+                    }
+                    Block::Form(form) => {
+                        form.legend = form.legend.as_deref().map(f);
+                        // hidden fields are the page's own tokens and numbers, never shown
+                        for field in form.fields.iter_mut().filter(|x| x.kind != "hidden") {
+                            field.label = f(&field.label);
+                            field.value = f(&field.value);
+                            field.options.iter_mut().for_each(|o| o.1 = f(&o.1));
+                        }
                     }
                 }
             }
@@ -291,6 +368,7 @@ mod tests {
             &[Series { name: "新增".into(), values: vec![1.0, 3.0] }],
         ));
         Document {
+            nav: Vec::new(),
             title: "测试".into(),
             meta: vec![("单位".into(), "县教育局".into())],
             notices: vec![],

@@ -134,7 +134,13 @@ mod tests {
         assert_eq!(cut.chars().count(), super::CELL_CHARS);
         assert!(cut.ends_with("全文见问题底稿HTML或Markdown】"));
         assert_eq!(super::fit("短"), "短");
-        let mut d = super::super::Document { title: "测试".into(), meta: vec![], notices: vec![], sections: vec![] };
+        let mut d = super::super::Document {
+            nav: vec![],
+            title: "测试".into(),
+            meta: vec![],
+            notices: vec![],
+            sections: vec![],
+        };
         let mut s = super::super::Section::new("一");
         let mut t = super::super::Table::new(&["说明"]);
         t.push(vec![long.clone().into()]);

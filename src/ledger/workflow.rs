@@ -309,7 +309,7 @@ impl WorkState {
     }
 
     /// Whether `step` may follow; the error says what the clue is and what the step needs.
-    fn allows(&self, step: &Step) -> Result<(), String> {
+    pub fn allows(&self, step: &Step) -> Result<(), String> {
         use Status::*;
         let ok: &[Status] = match step {
             Step::Triage { .. } => &[Pending, Routed],

@@ -169,6 +169,7 @@ fn sections_of(p: &Paper) -> Vec<Section> {
 /// The paper as a document of its own.
 pub fn document(p: &Paper) -> Document {
     Document {
+        nav: Vec::new(),
         title: format!("{}问题底稿", p.view.clue.title),
         meta: header(p),
         notices: if p.masked { vec!["身份证号已脱敏。".into()] } else { vec![] },

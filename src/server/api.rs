@@ -117,7 +117,7 @@ fn shown(c: &Caller, value: &impl serde::Serialize) -> Answer {
 }
 
 /// Runs `f` on the ledger off the async threads.
-async fn on_ledger<T: Send + 'static>(
+pub(super) async fn on_ledger<T: Send + 'static>(
     wb: &Arc<Workbench>,
     f: impl FnOnce(&mut Ledger) -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
@@ -132,7 +132,7 @@ async fn on_ledger<T: Send + 'static>(
 
 /// Who is asking — first, before anything of the request is judged: someone signed out learns
 /// nothing, not even whether their query was well formed.
-async fn who(wb: &Arc<Workbench>, asker: &Asker, action: &str) -> Result<Caller, ApiError> {
+pub(super) async fn who(wb: &Arc<Workbench>, asker: &Asker, action: &str) -> Result<Caller, ApiError> {
     let (asker, action) = (asker.clone(), action.to_string());
     on_ledger(wb, move |l| auth::authenticate(l, &asker, &action)).await
 }
@@ -154,11 +154,27 @@ struct SignIn {
 /// account or per address, and sign-in waits.
 async fn sign_in(State(wb): State<Arc<Workbench>>, asker: Asker, body: Result<Json<SignIn>, JsonRejection>) -> Answer {
     let Json(s) = body?;
-    let keys = vec![format!("user:{}", s.name), format!("addr:{}", asker.address.clone().unwrap_or_default())];
+    let (user, cookie, csrf) = signed_in(&wb, &asker, s.name, s.password).await?;
+    let caller = Caller { user: user.clone(), via: "web", address: asker.address.clone() };
+    let mut r = shown(&caller, &serde_json::json!({ "user": user, "csrf": csrf }))?;
+    r.headers_mut().insert(header::SET_COOKIE, session_cookie(&wb, &asker, &cookie)?);
+    Ok(r)
+}
+
+/// Checks a sign-in against the limit and the ledger: the user, a new session's cookie value
+/// and its form token. Every attempt is logged; a failure counts against the account and the
+/// address.
+pub(super) async fn signed_in(
+    wb: &Arc<Workbench>,
+    asker: &Asker,
+    name: String,
+    password: String,
+) -> Result<(User, String, String), ApiError> {
+    let keys = vec![format!("user:{name}"), format!("addr:{}", asker.address.clone().unwrap_or_default())];
     let ttl = wb.session_ttl;
     if let Some(wait) = wb.limiter.blocked(&keys) {
-        let entry = asker.entry(&s.name, "web", "sign-in", None, "refused: too many failures");
-        on_ledger(&wb, move |l| Ok(l.log_access(&entry)?)).await?;
+        let entry = asker.entry(&name, "web", "sign-in", None, "refused: too many failures");
+        on_ledger(wb, move |l| Ok(l.log_access(&entry)?)).await?;
         let mut e = ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "too_many_requests",
@@ -168,8 +184,7 @@ async fn sign_in(State(wb): State<Arc<Workbench>>, asker: Asker, body: Result<Js
         return Err(e);
     }
     let a = asker.clone();
-    let (name, password) = (s.name.clone(), s.password);
-    let signed = on_ledger(&wb, move |l| {
+    let signed = on_ledger(wb, move |l| {
         let Some(user) = l.check_password(&name, &password)? else {
             l.log_access(&a.entry(&name, "web", "sign-in", None, "refused: wrong name or password"))?;
             return Ok(None);
@@ -179,7 +194,7 @@ async fn sign_in(State(wb): State<Arc<Workbench>>, asker: Asker, body: Result<Js
         Ok(Some((user, cookie, csrf)))
     })
     .await?;
-    let Some((user, cookie, csrf)) = signed else {
+    let Some(signed) = signed else {
         wb.limiter.failed(&keys);
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
@@ -188,14 +203,18 @@ async fn sign_in(State(wb): State<Arc<Workbench>>, asker: Asker, body: Result<Js
         ));
     };
     wb.limiter.forget(&keys[0]);
+    Ok(signed)
+}
+
+/// The session cookie: HttpOnly, SameSite=Strict, Secure behind TLS, for the session's life.
+pub(super) fn session_cookie(wb: &Workbench, asker: &Asker, cookie: &str) -> Result<HeaderValue, ApiError> {
     let secure = if asker.behind_tls() { "; Secure" } else { "" };
-    let set =
-        format!("{}={cookie}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{secure}", auth::COOKIE, ttl.num_seconds());
-    let caller = Caller { user: user.clone(), via: "web", address: asker.address };
-    let mut r = shown(&caller, &serde_json::json!({ "user": user, "csrf": csrf }))?;
-    r.headers_mut()
-        .insert(header::SET_COOKIE, HeaderValue::from_str(&set).map_err(|e| ApiError::bad_request(e.to_string()))?);
-    Ok(r)
+    let set = format!(
+        "{}={cookie}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{secure}",
+        auth::COOKIE,
+        wb.session_ttl.num_seconds()
+    );
+    HeaderValue::from_str(&set).map_err(|e| ApiError::bad_request(e.to_string()))
 }
 
 /// `DELETE /session`: signs out (the form token is required, as for any change).
@@ -222,27 +241,27 @@ async fn me(State(wb): State<Arc<Workbench>>, asker: Asker) -> Answer {
 /// The clue list's query: the command line's filters, a sort and a page.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ClueQuery {
-    status: Option<String>,
-    flag: Option<String>,
-    mark: Option<String>,
-    area: Option<String>,
-    unit: Option<String>,
-    model: Option<String>,
-    severity: Option<String>,
-    new_since: Option<String>,
+pub(super) struct ClueQuery {
+    pub(super) status: Option<String>,
+    pub(super) flag: Option<String>,
+    pub(super) mark: Option<String>,
+    pub(super) area: Option<String>,
+    pub(super) unit: Option<String>,
+    pub(super) model: Option<String>,
+    pub(super) severity: Option<String>,
+    pub(super) new_since: Option<String>,
     /// Include clues under an exception.
-    all: Option<bool>,
+    pub(super) all: Option<bool>,
     /// The date 逾期 and 豁免 are judged at (default today).
-    as_of: Option<chrono::NaiveDate>,
+    pub(super) as_of: Option<chrono::NaiveDate>,
     /// `severity` (default: most severe, newest first), `amount`, `newest`, `unit`.
-    sort: Option<String>,
-    limit: Option<usize>,
+    pub(super) sort: Option<String>,
+    pub(super) limit: Option<usize>,
     /// The last clue of the previous page (its `next` value).
-    cursor: Option<String>,
+    pub(super) cursor: Option<String>,
 }
 
-fn parse<T>(what: &str, v: Option<&str>, p: impl Fn(&str) -> Option<T>) -> Result<Option<T>, ApiError> {
+pub(super) fn parse<T>(what: &str, v: Option<&str>, p: impl Fn(&str) -> Option<T>) -> Result<Option<T>, ApiError> {
     v.map(|s| p(s).ok_or_else(|| ApiError::bad_request(format!("{what}: `{s}` is not one of the known values"))))
         .transpose()
 }
@@ -251,62 +270,89 @@ fn parse<T>(what: &str, v: Option<&str>, p: impl Fn(&str) -> Option<T>) -> Resul
 async fn clues(State(wb): State<Arc<Workbench>>, asker: Asker, q: Result<Query<ClueQuery>, QueryRejection>) -> Answer {
     let c = who(&wb, &asker, "list clues").await?;
     let Query(q) = q?;
-    let filter = ClueFilter {
-        as_of: q.as_of,
-        status: parse("status", q.status.as_deref(), Status::parse)?,
-        flag: parse("flag", q.flag.as_deref(), Flag::parse)?,
-        all: q.all.unwrap_or(false),
-        mark: parse("mark", q.mark.as_deref(), Mark::parse)?,
-        area: q.area.clone(),
-        unit: q.unit.clone(),
-        model: q.model.clone(),
-        severity: q.severity.clone(),
-        new_since: q.new_since.clone(),
-        limit: None,
-    };
-    let sort = q.sort.clone().unwrap_or_else(|| "severity".into());
-    if !["severity", "amount", "newest", "unit"].contains(&sort.as_str()) {
-        return Err(ApiError::bad_request(format!("sort: `{sort}` — severity, amount, newest or unit")));
-    }
-    let limit = q.limit.unwrap_or(50);
-    if limit == 0 || limit > MAX_PAGE {
-        return Err(ApiError::bad_request(format!("limit: 1 to {MAX_PAGE}")));
-    }
+    let (filter, sort, limit) = q.filter()?;
     let dir = wb.directory().await;
-    let (c, rows) = on_ledger(&wb, move |l| {
-        let scope = c.user.scope(&dir);
-        let mut rows: Vec<ClueRow> =
-            l.clues(&filter)?.into_iter().filter(|r| User::sees(&scope, r.unit_code.as_deref())).collect();
-        match sort.as_str() {
-            "amount" => rows.sort_by_key(|r| std::cmp::Reverse(r.amount_fen.unwrap_or(0))),
-            "newest" => rows.sort_by(|a, b| b.first_run.cmp(&a.first_run)),
-            "unit" => rows.sort_by(|a, b| a.unit.cmp(&b.unit)),
-            _ => {}
+    let (c, rows) = on_ledger(&wb, move |l| Ok((c.clone(), list_clues(l, &c, &asker, &filter, &sort, &dir)?))).await?;
+    let (total, page, next) = page_of(&rows, q.cursor.as_deref(), limit)?;
+    shown(&c, &serde_json::json!({ "total": total, "items": page, "next": next }))
+}
+
+impl ClueQuery {
+    /// The ledger's filter, the sort and the page size; a value that is not one is a 400.
+    pub(super) fn filter(&self) -> Result<(ClueFilter, String, usize), ApiError> {
+        let q = self;
+        let filter = ClueFilter {
+            as_of: q.as_of,
+            status: parse("status", q.status.as_deref(), Status::parse)?,
+            flag: parse("flag", q.flag.as_deref(), Flag::parse)?,
+            all: q.all.unwrap_or(false),
+            mark: parse("mark", q.mark.as_deref(), Mark::parse)?,
+            area: q.area.clone(),
+            unit: q.unit.clone(),
+            model: q.model.clone(),
+            severity: q.severity.clone(),
+            new_since: q.new_since.clone(),
+            limit: None,
+        };
+        let sort = q.sort.clone().unwrap_or_else(|| "severity".into());
+        if !["severity", "amount", "newest", "unit"].contains(&sort.as_str()) {
+            return Err(ApiError::bad_request(format!("sort: `{sort}` — severity, amount, newest or unit")));
         }
-        let detail = format!("{} 条", rows.len());
-        let mut e = asker.entry(&c.user.name, c.via, "list clues", None, "ok");
-        e.detail = Some(detail);
-        l.log_access(&e)?;
-        Ok((c, rows))
-    })
-    .await?;
-    let total = rows.len();
-    let start = match &q.cursor {
+        let limit = q.limit.unwrap_or(50);
+        if limit == 0 || limit > MAX_PAGE {
+            return Err(ApiError::bad_request(format!("limit: 1 to {MAX_PAGE}")));
+        }
+        Ok((filter, sort, limit))
+    }
+}
+
+/// One page of `rows` after the clue `cursor`: the total, the page and the next cursor.
+pub(super) fn page_of<'a>(
+    rows: &'a [ClueRow],
+    cursor: Option<&str>,
+    limit: usize,
+) -> Result<(usize, Vec<&'a ClueRow>, Option<String>), ApiError> {
+    let start = match cursor {
         None => 0,
-        Some(id) => rows.iter().position(|r| &r.clue_id == id).map(|i| i + 1).ok_or_else(|| {
+        Some(id) => rows.iter().position(|r| r.clue_id == id).map(|i| i + 1).ok_or_else(|| {
             ApiError::bad_request(
                 "cursor: 这一页的起点已不在结果中, 请从第一页重新开始 (the cursor's clue is no longer in the list)",
             )
         })?,
     };
     let page: Vec<&ClueRow> = rows.iter().skip(start).take(limit).collect();
-    let next = (start + page.len() < total).then(|| page.last().map(|r| r.clue_id.clone())).flatten();
-    shown(&c, &serde_json::json!({ "total": total, "items": page, "next": next }))
+    let next = (start + page.len() < rows.len()).then(|| page.last().map(|r| r.clue_id.clone())).flatten();
+    Ok((rows.len(), page, next))
+}
+
+/// The clues of the caller's units that match the filter, sorted (`severity`, `amount`,
+/// `newest`, `unit`); the read is logged with how many.
+pub(super) fn list_clues(
+    l: &Ledger,
+    c: &Caller,
+    asker: &Asker,
+    filter: &ClueFilter,
+    sort: &str,
+    dir: &crate::units::Directory,
+) -> Result<Vec<ClueRow>, ApiError> {
+    let scope = c.user.scope(dir);
+    let mut rows: Vec<ClueRow> =
+        l.clues(filter)?.into_iter().filter(|r| User::sees(&scope, r.unit_code.as_deref())).collect();
+    match sort {
+        "amount" => rows.sort_by_key(|r| std::cmp::Reverse(r.amount_fen.unwrap_or(0))),
+        "newest" => rows.sort_by(|a, b| b.first_run.cmp(&a.first_run)),
+        "unit" => rows.sort_by(|a, b| a.unit.cmp(&b.unit)),
+        _ => {}
+    }
+    let mut e = asker.entry(&c.user.name, c.via, "list clues", None, "ok");
+    e.detail = Some(format!("{} 条", rows.len()));
+    l.log_access(&e)?;
+    Ok(rows)
 }
 
 /// A clue the caller may see, or "not found" — the same answer whether it does not exist or
 /// lies outside their units, so a URL tells nothing; the refusal is logged as what it was.
-fn visible_clue(
+pub(super) fn visible_clue(
     l: &Ledger,
     c: &Caller,
     asker: &Asker,
@@ -344,7 +390,7 @@ async fn clue(State(wb): State<Arc<Workbench>>, asker: Asker, Path(id): Path<Str
 }
 
 /// The steps a team member may not take: triage and exceptions are the analysts'.
-fn role_may_take(role: Role, step: &Step) -> bool {
+pub(super) fn role_may_take(role: Role, step: &Step) -> bool {
     match role {
         Role::Admin | Role::Analyst => true,
         Role::Team => !matches!(step, Step::Triage { .. } | Step::Except { .. }),

@@ -29,6 +29,8 @@ pub struct Asker {
     pub method: Method,
     pub headers: HeaderMap,
     pub address: Option<String>,
+    /// The form token a page's form sent as a field (the API sends it as a header).
+    pub form_token: Option<String>,
 }
 
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Asker {
@@ -36,7 +38,7 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Asker {
 
     async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
         let address = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
-        Ok(Asker { method: parts.method.clone(), headers: parts.headers.clone(), address })
+        Ok(Asker { method: parts.method.clone(), headers: parts.headers.clone(), address, form_token: None })
     }
 }
 
@@ -115,7 +117,8 @@ pub fn authenticate(ledger: &Ledger, asker: &Asker, action: &str) -> Result<Call
         match ledger.session(&cookie)? {
             Some((user, csrf)) => {
                 let changes = !matches!(asker.method, Method::GET | Method::HEAD | Method::OPTIONS);
-                let sent = asker.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
+                let header = asker.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
+                let sent = header.or(asker.form_token.as_deref()).unwrap_or("");
                 if changes && !constant_time_eq(sent.as_bytes(), csrf.as_bytes()) {
                     ledger.log_access(&asker.entry(&user.name, "web", action, None, "refused: no form token"))?;
                     return Err(ApiError::forbidden(

@@ -2,10 +2,12 @@
 //! inspection teams, analysts and leaders read and work clues, each seeing only what their role
 //! and their team's units allow ([`auth`]), every read of personal data, change and refusal in
 //! the access log. One [`router`]; the JSON API under `/api/v1` ([`api`]). Like the command
-//! line it only parses and presents: clues, steps and the log are the ledger's.
+//! line it only parses and presents: clues, steps and the log are the ledger's. The pages
+//! ([`pages`]) are documents of the one document model, with the API's checks.
 
 pub mod api;
 pub mod auth;
+pub mod pages;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -69,13 +71,15 @@ async fn read_directory(project: &Project) -> anyhow::Result<Directory> {
 pub fn router(state: Arc<Workbench>) -> Router {
     Router::new()
         .nest("/api/v1", api::routes())
+        .merge(pages::routes())
         .fallback(api::not_found)
         .layer(axum::extract::DefaultBodyLimit::max(api::MAX_BODY))
         .layer(axum::middleware::map_response(security_headers))
         .with_state(state)
 }
 
-/// No script from anywhere, no framing, no sniffing, nothing cached.
+/// No script from anywhere (pages carry their style inline, as the files the document model
+/// writes do), no framing, no sniffing, nothing cached.
 async fn security_headers(mut r: axum::response::Response) -> axum::response::Response {
     let h = r.headers_mut();
     let set = |h: &mut axum::http::HeaderMap, k: header::HeaderName, v: &'static str| {
@@ -84,7 +88,7 @@ async fn security_headers(mut r: axum::response::Response) -> axum::response::Re
     set(
         h,
         header::CONTENT_SECURITY_POLICY,
-        "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     );
     set(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(h, header::X_FRAME_OPTIONS, "DENY");

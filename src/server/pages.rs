@@ -1,0 +1,798 @@
+//! The workbench's pages, in Chinese and without JavaScript: 登录, 线索 (filters, counts by
+//! state, paging), 线索详情 (facts, sightings, the trail and a form for each step the user may
+//! take now) and 问题底稿. Each page is a [`Document`] of the one document model, rendered by its
+//! HTML renderer and passed through the caller's redactor — the same rules as the API, whose
+//! checks (who is asking, scope, role, the log) the pages call.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Form, Path, RawQuery, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+
+use super::Workbench;
+use super::api::{self, ApiError, ClueQuery};
+use super::auth::{Asker, Caller};
+use crate::doc::{Cell, Document, Field, Form as DocForm, Format, Section, Table};
+use crate::ledger::{ClueView, Person, Status, Step, StepRefused};
+
+pub fn routes() -> Router<Arc<Workbench>> {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/clues") }))
+        .route("/login", get(login_page).post(login))
+        .route("/logout", get(logout_page).post(logout))
+        .route("/clues", get(clues_page))
+        .route("/clues/{id}", get(clue_page).post(step_form))
+        .route("/papers/{id}", get(paper_page))
+}
+
+/// A page as the caller may see it: their navigation, their redaction, HTML.
+fn page(c: Option<&Caller>, mut doc: Document, status: StatusCode) -> Response {
+    if let Some(c) = c {
+        doc.nav = vec![
+            ("线索".into(), "/clues".into()),
+            (format!("{}（{}）", c.user.display, c.user.role.label()), String::new()),
+            ("退出".into(), "/logout".into()),
+        ];
+        let r = c.redactor();
+        doc.redact(&|s: &str| r.text(s).into_owned());
+    } else {
+        let r = crate::redact::Redactor::masking();
+        doc.redact(&|s: &str| r.text(s).into_owned());
+    }
+    match doc.render(Format::Html) {
+        Ok(html) => (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response(),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, format!("页面生成失败: {e}")).into_response(),
+    }
+}
+
+/// A page that says what went wrong, in Chinese.
+fn problem(c: Option<&Caller>, e: &ApiError) -> Response {
+    let title = match e.status {
+        StatusCode::NOT_FOUND => "没有找到",
+        StatusCode::FORBIDDEN => "无权操作",
+        StatusCode::CONFLICT => "未能办理",
+        StatusCode::TOO_MANY_REQUESTS => "请稍后再试",
+        StatusCode::BAD_REQUEST | StatusCode::PAYLOAD_TOO_LARGE => "填写有误",
+        _ => "出错了",
+    };
+    let mut doc = Document { title: title.into(), notices: vec![e.detail.clone()], ..Default::default() };
+    let mut s = Section::new("下一步");
+    s.para("返回上一页修改后重试，或回到线索列表。");
+    doc.sections.push(s);
+    page(c, doc, e.status)
+}
+
+/// Who is asking, for a page: someone signed out is sent to 登录 (the refusal logged).
+async fn caller(wb: &Arc<Workbench>, asker: &Asker, action: &str) -> Result<Caller, Response> {
+    match api::who(wb, asker, action).await {
+        Ok(c) => Ok(c),
+        Err(e) if e.status == StatusCode::UNAUTHORIZED => Err(Redirect::to("/login").into_response()),
+        Err(e) => Err(problem(None, &e)),
+    }
+}
+
+fn login_doc(notice: Option<String>) -> Document {
+    let mut doc =
+        Document { title: "探照灯 · 登录".into(), notices: notice.into_iter().collect(), ..Default::default() };
+    let mut s = Section::new("登录工作台");
+    s.form(DocForm {
+        action: "/login".into(),
+        method: "post",
+        fields: vec![
+            Field::new("name", "用户名", "text").required(),
+            Field::new("password", "密码", "password").required(),
+        ],
+        submit: "登录".into(),
+        legend: None,
+    });
+    s.para("账号由管理员开设（searchlight user add）。连续输错五次，需等待十五分钟。");
+    doc.sections.push(s);
+    doc
+}
+
+async fn login_page() -> Response {
+    page(None, login_doc(None), StatusCode::OK)
+}
+
+/// `POST /login` (a form): a session cookie, then the clue list.
+async fn login(
+    State(wb): State<Arc<Workbench>>,
+    asker: Asker,
+    form: Result<Form<HashMap<String, String>>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let Ok(Form(f)) = form else {
+        return page(None, login_doc(Some("请填写用户名和密码".into())), StatusCode::BAD_REQUEST);
+    };
+    let (name, password) = (f.get("name").cloned().unwrap_or_default(), f.get("password").cloned().unwrap_or_default());
+    match api::signed_in(&wb, &asker, name, password).await {
+        Ok((_, cookie, _)) => match api::session_cookie(&wb, &asker, &cookie) {
+            Ok(v) => {
+                let mut r = Redirect::to("/clues").into_response();
+                r.headers_mut().insert(header::SET_COOKIE, v);
+                r
+            }
+            Err(e) => problem(None, &e),
+        },
+        Err(e) => page(None, login_doc(Some(e.detail)), e.status),
+    }
+}
+
+async fn logout_page(State(wb): State<Arc<Workbench>>, asker: Asker) -> Response {
+    let c = match caller(&wb, &asker, "logout page").await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let csrf = csrf_of(&wb, &asker).await.unwrap_or_default();
+    let mut doc = Document { title: "退出登录".into(), ..Default::default() };
+    let mut s = Section::new("退出");
+    s.form(DocForm {
+        action: "/logout".into(),
+        method: "post",
+        fields: vec![Field::hidden("csrf", csrf)],
+        submit: "退出登录".into(),
+        legend: None,
+    });
+    doc.sections.push(s);
+    page(Some(&c), doc, StatusCode::OK)
+}
+
+async fn logout(
+    State(wb): State<Arc<Workbench>>,
+    mut asker: Asker,
+    form: Result<Form<HashMap<String, String>>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    asker.form_token = form.ok().and_then(|Form(f)| f.get("csrf").cloned());
+    let c = match caller(&wb, &asker, "sign-out").await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let a = asker.clone();
+    let _ = api::on_ledger(&wb, move |l| {
+        if let Some(cookie) = a.cookie() {
+            l.end_session(&cookie)?;
+        }
+        l.log_access(&a.entry(&c.user.name, c.via, "sign-out", None, "ok"))?;
+        Ok(())
+    })
+    .await;
+    let mut r = Redirect::to("/login").into_response();
+    if let Ok(v) = format!("{}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0", super::auth::COOKIE).parse() {
+        r.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    r
+}
+
+/// The form token of the asker's session (for the forms of a page).
+async fn csrf_of(wb: &Arc<Workbench>, asker: &Asker) -> Option<String> {
+    let cookie = asker.cookie()?;
+    api::on_ledger(wb, move |l| Ok(l.session(&cookie)?.map(|(_, csrf)| csrf))).await.ok().flatten()
+}
+
+/// A query string without its empty fields (an HTML form sends every field, filled or not).
+fn filled(query: Option<&str>) -> String {
+    query.unwrap_or("").split('&').filter(|kv| kv.contains('=') && !kv.ends_with('=')).collect::<Vec<_>>().join("&")
+}
+
+fn options(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs.iter().map(|(v, l)| (v.to_string(), l.to_string())).collect()
+}
+
+/// `GET /clues`: the filters, the count of each state, one page of clues.
+async fn clues_page(State(wb): State<Arc<Workbench>>, asker: Asker, RawQuery(raw): RawQuery) -> Response {
+    let c = match caller(&wb, &asker, "list clues").await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let qs = filled(raw.as_deref());
+    let uri: axum::http::Uri = match format!("/clues?{qs}").parse() {
+        Ok(u) => u,
+        Err(_) => return problem(Some(&c), &ApiError::bad_request("查询参数有误")),
+    };
+    let q = match axum::extract::Query::<ClueQuery>::try_from_uri(&uri) {
+        Ok(q) => q.0,
+        Err(e) => return problem(Some(&c), &ApiError::from(e)),
+    };
+    let (mut filter, sort, limit) = match q.filter() {
+        Ok(f) => f,
+        Err(e) => return problem(Some(&c), &e),
+    };
+    let wanted = filter.status.take();
+    let dir = wb.directory().await;
+    let (a, cc, d) = (asker.clone(), c.clone(), dir.clone());
+    let rows = match api::on_ledger(&wb, move |l| api::list_clues(l, &cc, &a, &filter, &sort, &d)).await {
+        Ok(r) => r,
+        Err(e) => return problem(Some(&c), &e),
+    };
+    let mut counts: BTreeMap<usize, (Status, usize)> = BTreeMap::new();
+    for r in &rows {
+        if let Some(s) = &r.state {
+            let i = Status::ALL.iter().position(|x| *x == s.status).unwrap_or(0);
+            counts.entry(i).or_insert((s.status, 0)).1 += 1;
+        }
+    }
+    let rows: Vec<_> =
+        rows.into_iter().filter(|r| wanted.is_none_or(|w| r.state.as_ref().is_some_and(|s| s.status == w))).collect();
+    let (total, shown, next) = match api::page_of(&rows, q.cursor.as_deref(), limit) {
+        Ok(p) => p,
+        Err(e) => return problem(Some(&c), &e),
+    };
+
+    let mut doc = Document {
+        title: "线索".into(),
+        meta: vec![
+            (
+                "范围".into(),
+                if c.user.role.all_units() {
+                    "全部单位".into()
+                } else {
+                    format!("{}（含下属单位）", c.user.units.join("、"))
+                },
+            ),
+            ("符合条件".into(), format!("{total} 条")),
+        ],
+        ..Default::default()
+    };
+    let mut filters = Section::new("筛选");
+    let value = |v: &Option<String>| v.clone().unwrap_or_default();
+    let mut status_options = vec![(String::new(), "全部状态".to_string())];
+    status_options.extend(Status::ALL.iter().map(|s| (s.name().to_string(), s.label().to_string())));
+    filters.form(DocForm {
+        action: "/clues".into(),
+        method: "get",
+        fields: vec![
+            Field::new("status", "状态", "select").value(value(&q.status)).options(status_options),
+            Field::new("severity", "风险", "select").value(value(&q.severity)).options(options(&[
+                ("", "全部"),
+                ("high", "高"),
+                ("medium", "中"),
+                ("low", "低"),
+            ])),
+            Field::new("mark", "本次运行", "select").value(value(&q.mark)).options(options(&[
+                ("", "全部"),
+                ("new", "新增"),
+                ("ongoing", "持续"),
+                ("reopened", "复现"),
+                ("resolved", "已消失"),
+            ])),
+            Field::new("area", "监督方向", "text").value(value(&q.area)),
+            Field::new("unit", "单位", "text").value(value(&q.unit)),
+            Field::new("sort", "排序", "select").value(value(&q.sort)).options(options(&[
+                ("severity", "风险高、发现新者在前"),
+                ("amount", "金额大者在前"),
+                ("newest", "最新发现在前"),
+                ("unit", "按单位"),
+            ])),
+        ],
+        submit: "筛选".into(),
+        legend: None,
+    });
+    let mut tally = Table::new(&["状态", "条数"]);
+    for (status, n) in counts.values() {
+        tally.push(vec![
+            Cell::Link { text: status.label().into(), href: format!("/clues?status={}", status.name()) },
+            Cell::Int(*n as i64),
+        ]);
+    }
+    filters.table(tally);
+    doc.sections.push(filters);
+
+    let mut list = Section::new("线索列表");
+    let mut t = Table::new(&["问题", "监督方向", "单位", "对象", "金额(元)", "状态", "本次"]);
+    for r in &shown {
+        t.push(vec![
+            Cell::Link { text: r.title.clone(), href: format!("/clues/{}", r.clue_id) },
+            r.area.clone().into(),
+            // the directory's name of the unit it resolved to, else the model's own value
+            r.unit_code
+                .as_deref()
+                .and_then(|u| dir.index(u))
+                .map(|i| dir.units[i].name.clone())
+                .or_else(|| r.unit.clone())
+                .unwrap_or_default()
+                .into(),
+            r.entity.clone().into(),
+            r.amount_fen.map(Cell::Money).unwrap_or(Cell::Empty),
+            r.state.as_ref().map(|s| s.label.to_string()).unwrap_or_default().into(),
+            r.mark.label().into(),
+        ]);
+    }
+    if shown.is_empty() {
+        list.para("没有符合条件的线索。");
+    } else {
+        list.table(t);
+    }
+    if let Some(n) = next {
+        let keep: String = qs
+            .split('&')
+            .filter(|kv| !kv.starts_with("cursor=") && !kv.is_empty())
+            .map(|kv| format!("{kv}&"))
+            .collect();
+        let mut more = Table::new(&["翻页"]);
+        more.push(vec![Cell::Link { text: "下一页 →".into(), href: format!("/clues?{keep}cursor={n}") }]);
+        list.table(more);
+    }
+    doc.sections.push(list);
+    page(Some(&c), doc, StatusCode::OK)
+}
+
+/// `GET /clues/{id}`: the clue, its sightings, its trail and the forms of the steps the user may
+/// take now.
+async fn clue_page(State(wb): State<Arc<Workbench>>, asker: Asker, Path(id): Path<String>) -> Response {
+    clue_response(&wb, &asker, &id, None, StatusCode::OK).await
+}
+
+async fn clue_response(
+    wb: &Arc<Workbench>,
+    asker: &Asker,
+    id: &str,
+    notice: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let c = match caller(wb, asker, "read clue").await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let dir = wb.directory().await;
+    let (a, cc, i) = (asker.clone(), c.clone(), id.to_string());
+    let view = api::on_ledger(wb, move |l| {
+        let view = api::visible_clue(l, &cc, &a, &i, "read clue", &dir)?;
+        l.log_access(&a.entry(&cc.user.name, cc.via, "read clue", Some(&view.clue.clue_id), "ok"))?;
+        Ok(view)
+    })
+    .await;
+    let view = match view {
+        Ok(v) => v,
+        Err(e) => return problem(Some(&c), &e),
+    };
+    let csrf = csrf_of(wb, asker).await.unwrap_or_default();
+    let mut doc = clue_doc(&c, &view, &csrf);
+    doc.notices.extend(notice);
+    page(Some(&c), doc, status)
+}
+
+fn clue_doc(c: &Caller, v: &ClueView, csrf: &str) -> Document {
+    let clue = &v.clue;
+    let state = clue.state.as_ref();
+    let mut doc = Document {
+        title: clue.title.clone(),
+        meta: vec![
+            ("线索编号".into(), clue.clue_id.clone()),
+            ("监督方向".into(), clue.area.clone()),
+            ("风险".into(), severity(&clue.severity).into()),
+            ("单位".into(), clue.unit.clone().unwrap_or_else(|| "—".into())),
+            ("对象".into(), clue.entity.clone()),
+            (
+                "金额".into(),
+                clue.amount_fen.map(|f| format!("{} 元", crate::doc::money_fen(f))).unwrap_or_else(|| "—".into()),
+            ),
+            ("状态".into(), state.map(|s| s.label.to_string()).unwrap_or_default()),
+            ("本次运行".into(), clue.mark.label().into()),
+            ("模型".into(), clue.model.clone()),
+        ],
+        ..Default::default()
+    };
+    let mut paper = Section::new("问题底稿");
+    let mut links = Table::new(&["底稿", "下载"]);
+    links.push(vec![
+        Cell::Link { text: "在线查看".into(), href: format!("/papers/{}", clue.clue_id) },
+        Cell::Link { text: "Excel".into(), href: format!("/papers/{}?format=xlsx", clue.clue_id) },
+    ]);
+    paper.table(links);
+    doc.sections.push(paper);
+
+    let mut seen = Section::new("发现记录");
+    let mut t = Table::new(&["运行", "数据截至", "标记", "单位", "金额(元)", "证据行"]);
+    for s in &v.sightings {
+        t.push(vec![
+            s.run_id.clone().into(),
+            s.as_of.clone().into(),
+            s.mark.label().into(),
+            s.unit.clone().unwrap_or_default().into(),
+            s.amount.map(|a| Cell::Money(a.0)).unwrap_or(Cell::Empty),
+            Cell::Int(s.rows.len() as i64),
+        ]);
+    }
+    seen.table(t);
+    doc.sections.push(seen);
+
+    let mut trail = Section::new("处置记录");
+    if v.events.is_empty() {
+        trail.para("尚未处理。");
+    } else {
+        trail.list(
+            v.events.iter().map(|e| format!("{} {}：{}——{}", e.at, e.actor, e.step.label(), e.describe())).collect(),
+        );
+    }
+    doc.sections.push(trail);
+
+    let last_event = v.events.iter().map(|e| e.seq).max().unwrap_or(0);
+    let mut next = Section::new("下一步");
+    let mut any = false;
+    if let Some(state) = state {
+        for (step, form) in step_forms(&clue.clue_id, csrf, last_event) {
+            if api::role_may_take(c.user.role, &step) && state.allows(&step).is_ok() {
+                next.form(form);
+                any = true;
+            }
+        }
+    }
+    if !any {
+        next.para(if c.user.role.may_change() {
+            "当前状态下没有可办理的步骤。"
+        } else {
+            "只读：领导角色可查看，不办理。"
+        });
+    }
+    doc.sections.push(next);
+    doc
+}
+
+fn severity(s: &str) -> &'static str {
+    match s {
+        "high" => "高",
+        "medium" => "中",
+        _ => "低",
+    }
+}
+
+/// One form per kind of step, each with a representative step (for the role and state checks).
+fn step_forms(id: &str, csrf: &str, last_event: i64) -> Vec<(Step, DocForm)> {
+    let form = |kind: &str, legend: &str, submit: &str, mut fields: Vec<Field>| {
+        let mut all = vec![
+            Field::hidden("csrf", csrf),
+            Field::hidden("last_event", last_event.to_string()),
+            Field::hidden("kind", kind),
+        ];
+        all.append(&mut fields);
+        DocForm {
+            action: format!("/clues/{id}"),
+            method: "post",
+            fields: all,
+            submit: submit.into(),
+            legend: Some(legend.into()),
+        }
+    };
+    let reason = |label: &str, required: bool| {
+        let f = Field::new("reason", label, "textarea");
+        if required { f.required() } else { f }
+    };
+    let date = chrono::NaiveDate::MIN;
+    vec![
+        (
+            Step::Triage { dismiss: false, route_to: None, persons: vec![] },
+            form(
+                "triage",
+                "研判",
+                "提交研判",
+                vec![
+                    Field::new("route_to", "分流至（部门或单位；空则留存直接核查）", "text"),
+                    Field::new("persons", "责任人（姓名:职务，多人用分号隔开）", "text"),
+                    Field::new("dismiss", "排除误报", "checkbox"),
+                    reason("理由（排除误报时必填）", false),
+                ],
+            ),
+        ),
+        (
+            Step::Assign { to: String::new(), due: None },
+            form(
+                "assign",
+                "交办核查",
+                "交办",
+                vec![
+                    Field::new("to", "核查人或部门", "text").required(),
+                    Field::new("due", "办结期限", "date"),
+                    reason("说明", false),
+                ],
+            ),
+        ),
+        (
+            Step::Verify { result: String::new(), amount_involved: None, amount_recovered: None },
+            form(
+                "verify",
+                "核实",
+                "提交核实结论",
+                vec![
+                    Field::new("result", "核实结论", "select").options(
+                        crate::ledger::workflow::RESULTS.iter().map(|r| (r.to_string(), r.to_string())).collect(),
+                    ),
+                    Field::new("amount_involved", "涉及金额(元)", "number"),
+                    Field::new("amount_recovered", "已追回(元)", "number"),
+                    reason("说明", false),
+                ],
+            ),
+        ),
+        (
+            Step::Dispose { action: String::new() },
+            form(
+                "dispose",
+                "处置",
+                "提交处置",
+                vec![
+                    Field::new("action", "处置方式（追缴、清退、谈话函询、立案审查……）", "text").required(),
+                    reason("说明", false),
+                ],
+            ),
+        ),
+        (
+            Step::Rectify { due: date },
+            form(
+                "rectify",
+                "整改",
+                "下达整改",
+                vec![Field::new("due", "整改期限", "date").required(), reason("整改要求", false)],
+            ),
+        ),
+        (Step::Close, form("close", "销号", "销号", vec![reason("销号说明", true)])),
+        (
+            Step::Except { until: date },
+            form(
+                "except",
+                "例外",
+                "登记例外",
+                vec![Field::new("until", "至（日期）前不再提示", "date").required(), reason("依据", true)],
+            ),
+        ),
+        (Step::Note, form("note", "备注", "添加备注", vec![reason("备注", true)])),
+    ]
+}
+
+/// A step from a form's fields; the message says what is wrong, in Chinese.
+fn step_of(f: &HashMap<String, String>) -> Result<Step, String> {
+    let get = |k: &str| f.get(k).map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    let date = |k: &str, what: &str| -> Result<Option<chrono::NaiveDate>, String> {
+        get(k)
+            .map(|s| {
+                chrono::NaiveDate::parse_from_str(&s, "%Y-%m-%d")
+                    .map_err(|_| format!("{what}「{s}」不是日期（如 2026-03-31）"))
+            })
+            .transpose()
+    };
+    let amount = |k: &str, what: &str| -> Result<Option<f64>, String> {
+        get(k).map(|s| crate::codes::text::entered_yuan(&s).map_err(|e| format!("{what}「{s}」：{e}"))).transpose()
+    };
+    let required = |v: Option<chrono::NaiveDate>, what: &str| v.ok_or_else(|| format!("请填写{what}"));
+    Ok(match get("kind").as_deref() {
+        Some("triage") => Step::Triage {
+            dismiss: get("dismiss").is_some(),
+            route_to: get("route_to"),
+            persons: get("persons")
+                .map(|p| {
+                    p.split([';', '；'])
+                        .filter(|x| !x.trim().is_empty())
+                        .map(|x| {
+                            let (name, role) = x.split_once([':', '：']).unwrap_or((x, ""));
+                            Person { name: name.trim().into(), role: role.trim().into() }
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+        },
+        Some("assign") => {
+            Step::Assign { to: get("to").ok_or("请填写核查人或部门")?, due: date("due", "办结期限")? }
+        }
+        Some("verify") => Step::Verify {
+            result: get("result").ok_or("请选择核实结论")?,
+            amount_involved: amount("amount_involved", "涉及金额")?,
+            amount_recovered: amount("amount_recovered", "已追回金额")?,
+        },
+        Some("dispose") => Step::Dispose { action: get("action").ok_or("请填写处置方式")? },
+        Some("rectify") => Step::Rectify { due: required(date("due", "整改期限")?, "整改期限")? },
+        Some("close") => Step::Close,
+        Some("note") => Step::Note,
+        Some("except") => Step::Except { until: required(date("until", "例外期限")?, "例外期限")? },
+        _ => return Err("未知的步骤".into()),
+    })
+}
+
+/// `POST /clues/{id}` (a step's form): taken, then back to the clue; refused, the clue again
+/// with why.
+async fn step_form(
+    State(wb): State<Arc<Workbench>>,
+    mut asker: Asker,
+    Path(id): Path<String>,
+    form: Result<Form<HashMap<String, String>>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let f = match form {
+        Ok(Form(f)) => f,
+        Err(r) if r.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            let e = ApiError {
+                status: r.status(),
+                error: "payload_too_large",
+                detail: "填写的内容过长（不超过 64 KiB）".into(),
+                retry_after: None,
+            };
+            return problem(None, &e);
+        }
+        Err(_) => HashMap::new(),
+    };
+    asker.form_token = f.get("csrf").cloned();
+    let kind = f.get("kind").filter(|k| k.len() <= 16 && k.bytes().all(|b| b.is_ascii_lowercase())).cloned();
+    let action = kind.map_or("step".to_string(), |k| format!("step {k}"));
+    let c = match caller(&wb, &asker, &action).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let step = match step_of(&f) {
+        Ok(s) => s,
+        Err(m) => return clue_response(&wb, &asker, &id, Some(m), StatusCode::BAD_REQUEST).await,
+    };
+    let reason = f.get("reason").map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    let last_event = f.get("last_event").and_then(|s| s.parse::<i64>().ok());
+    let dir = wb.directory().await;
+    let (a, cc, i) = (asker.clone(), c.clone(), id.clone());
+    let taken = api::on_ledger(&wb, move |l| {
+        crate::server::auth::require(
+            l,
+            &cc,
+            &[crate::ledger::Role::Admin, crate::ledger::Role::Analyst, crate::ledger::Role::Team],
+            &action,
+            Some(&i),
+        )?;
+        let view = api::visible_clue(l, &cc, &a, &i, &action, &dir)?;
+        let clue_id = view.clue.clue_id;
+        if !api::role_may_take(cc.user.role, &step) {
+            l.log_access(&a.entry(&cc.user.name, cc.via, &action, Some(&clue_id), "refused: role"))?;
+            return Err(ApiError::forbidden(&format!("{}不能进行「{}」", cc.user.role.label(), step.label())));
+        }
+        match l.take_step(&clue_id, &cc.actor(), step, reason.as_deref(), last_event) {
+            Ok(_) => {
+                l.log_access(&a.entry(&cc.user.name, cc.via, &action, Some(&clue_id), "ok"))?;
+                Ok(())
+            }
+            Err(StepRefused::Ledger(e)) => Err(e.into()),
+            Err(StepRefused::NoClue) => Err(ApiError::not_found("线索")),
+            Err(StepRefused::Invalid(m)) => {
+                l.log_access(&a.entry(&cc.user.name, cc.via, &action, Some(&clue_id), "refused: invalid step"))?;
+                Err(ApiError::bad_request(m))
+            }
+            Err(e @ (StepRefused::NotNow(_) | StepRefused::Stale { .. })) => {
+                l.log_access(&a.entry(&cc.user.name, cc.via, &action, Some(&clue_id), "refused: conflict"))?;
+                let m = match e {
+                    StepRefused::Stale { .. } => {
+                        "线索在您打开此页后已被他人更新，请查看最新处置记录后再办理".to_string()
+                    }
+                    other => other.to_string(),
+                };
+                Err(ApiError { status: StatusCode::CONFLICT, error: "conflict", detail: m, retry_after: None })
+            }
+        }
+    })
+    .await;
+    match taken {
+        Ok(()) => Redirect::to(&format!("/clues/{id}")).into_response(),
+        Err(e) if matches!(e.status, StatusCode::BAD_REQUEST | StatusCode::CONFLICT) => {
+            clue_response(&wb, &asker, &id, Some(e.detail), e.status).await
+        }
+        Err(e) => problem(Some(&c), &e),
+    }
+}
+
+/// `GET /papers/{id}[?format=xlsx|md]`: the clue's working paper (问题底稿), as the caller may
+/// see it.
+async fn paper_page(
+    State(wb): State<Arc<Workbench>>,
+    asker: Asker,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let c = match caller(&wb, &asker, "read paper").await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let format = match q.as_deref().unwrap_or("") {
+        "" | "format=html" => Format::Html,
+        "format=xlsx" => Format::Xlsx,
+        "format=md" => Format::Md,
+        other => return problem(Some(&c), &ApiError::bad_request(format!("format: `{other}` — html, xlsx or md"))),
+    };
+    let dir = wb.directory().await;
+    let (a, cc, i) = (asker.clone(), c.clone(), id.clone());
+    let clue_id = match api::on_ledger(&wb, move |l| {
+        let v = api::visible_clue(l, &cc, &a, &i, "read paper", &dir)?;
+        l.log_access(&a.entry(&cc.user.name, cc.via, "read paper", Some(&v.clue.clue_id), "ok"))?;
+        Ok(v.clue.clue_id)
+    })
+    .await
+    {
+        Ok(id) => id,
+        Err(e) => return problem(Some(&c), &e),
+    };
+    let project = wb.project.clone();
+    let redactor = c.redactor();
+    let handle = tokio::runtime::Handle::current();
+    let built = tokio::task::spawn_blocking(move || handle.block_on(paper(&project, &clue_id, redactor))).await;
+    let mut doc = match built {
+        Ok(Ok(d)) => d,
+        Ok(Err(e)) => return problem(Some(&c), &ApiError::bad_request(format!("底稿生成失败: {e}"))),
+        Err(e) => return problem(Some(&c), &ApiError::bad_request(e.to_string())),
+    };
+    if format == Format::Html {
+        return page(Some(&c), doc, StatusCode::OK);
+    }
+    let r = c.redactor();
+    doc.redact(&|s: &str| r.text(s).into_owned());
+    match doc.render(format) {
+        Ok(bytes) => {
+            let (ct, ext) = match format {
+                Format::Xlsx => ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
+                _ => ("text/markdown; charset=utf-8", "md"),
+            };
+            let disposition = format!("attachment; filename=\"paper-{id}.{ext}\"");
+            (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, ct.to_string()), (header::CONTENT_DISPOSITION, disposition)],
+                bytes,
+            )
+                .into_response()
+        }
+        Err(e) => problem(Some(&c), &ApiError::bad_request(e.to_string())),
+    }
+}
+
+async fn paper(
+    project: &crate::project::Project,
+    clue: &str,
+    redactor: crate::redact::Redactor,
+) -> anyhow::Result<Document> {
+    let models: Vec<_> = project.models()?.into_iter().filter_map(Result::ok).collect();
+    let connectors: Vec<_> = project.connectors()?.into_iter().filter_map(Result::ok).collect();
+    let ledger = crate::ledger::Ledger::open_existing(&project.ledger)?;
+    let lake = crate::lake::Lake::open(&project.lake)?;
+    let labels = crate::model::labels::Labels::load(
+        &project.models_dir().join("labels.toml"),
+        &crate::project::Project::catalog(&connectors),
+    )?;
+    let today = chrono::Local::now().date_naive();
+    let paper = crate::paper::build(&ledger, &lake, &models, &labels, clue, today, redactor).await?;
+    Ok(crate::paper::document(&paper))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use crate::ledger::Step;
+
+    fn form(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn a_steps_form_reads_as_the_step_or_says_what_is_wrong_in_chinese() {
+        let triage =
+            super::step_of(&form(&[("kind", "triage"), ("route_to", "甲镇纪委"), ("persons", "张三:村主任；李四")]))
+                .unwrap();
+        match triage {
+            Step::Triage { dismiss: false, route_to: Some(to), persons, .. } => {
+                assert_eq!(to, "甲镇纪委");
+                assert_eq!(
+                    (persons[0].name.as_str(), persons[0].role.as_str(), persons[1].name.as_str()),
+                    ("张三", "村主任", "李四")
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        let verify =
+            super::step_of(&form(&[("kind", "verify"), ("result", "属实"), ("amount_involved", "1,200.50")])).unwrap();
+        assert!(matches!(verify, Step::Verify { amount_involved: Some(a), .. } if (a - 1200.5).abs() < 1e-9));
+        for (pairs, says) in [
+            (&[("kind", "rectify")][..], "整改期限"),
+            (&[("kind", "rectify"), ("due", "2026-02-30")][..], "不是日期"),
+            (&[("kind", "verify"), ("result", "属实"), ("amount_involved", "NaN")][..], "涉及金额"),
+            (&[("kind", "fly")][..], "未知的步骤"),
+        ] {
+            let e = super::step_of(&form(pairs)).unwrap_err();
+            assert!(e.contains(says), "{pairs:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn empty_fields_of_a_get_form_are_left_out_of_the_query() {
+        assert_eq!(super::filled(Some("status=&severity=high&area=&sort=amount")), "severity=high&sort=amount");
+        assert_eq!(super::filled(None), "");
+    }
+}
