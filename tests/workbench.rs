@@ -612,3 +612,85 @@ fn the_pages_sign_in_list_show_and_work_a_clue_without_any_script() {
         entries.iter().any(|e| e.who == "ana" && e.action == "step triage" && e.outcome == "refused: no form token")
     );
 }
+
+/// Measures a page in headless Chromium at a window width: how many text cells are narrower
+/// than four characters, and whether the page is wider than the window. The page is saved with
+/// a measuring script added (the served page carries none and forbids any), and screenshotted
+/// into the test's artefacts.
+fn measure(browser: &str, html: &str, name: &str, width: u32) -> (usize, bool, String) {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("workbench-shots");
+    std::fs::create_dir_all(&dir).unwrap();
+    let csp = regex::Regex::new(r#"<meta http-equiv="Content-Security-Policy"[^>]*>"#).unwrap();
+    let script = "<script>addEventListener('load',()=>{const n=[];for(const td of document.querySelectorAll('td.t,td.w')){const cs=getComputedStyle(td);const fs=parseFloat(cs.fontSize);const w=td.clientWidth-parseFloat(cs.paddingLeft)-parseFloat(cs.paddingRight);if(td.textContent.trim().length>=4&&w<4*fs-0.5)n.push(td.textContent.trim().slice(0,12)+'='+w.toFixed(0));}document.body.setAttribute('data-narrow',n.length);document.body.setAttribute('data-which',n.slice(0,5).join('|'));document.body.setAttribute('data-overflow',document.documentElement.scrollWidth>innerWidth?'yes':'no');});</script></body>";
+    let measured = csp.replace(html, "").replace("</body>", script);
+    let file = dir.join(format!("{name}-{width}.measure.html"));
+    std::fs::write(&file, measured).unwrap();
+    let shown = dir.join(format!("{name}.html"));
+    std::fs::write(&shown, html).unwrap();
+    let profile = tempfile::tempdir().unwrap();
+    let run = |extra: &[String], url: &std::path::Path| {
+        Command::new(browser)
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--hide-scrollbars",
+                "--disable-background-networking",
+                "--no-first-run",
+            ])
+            .arg(format!("--user-data-dir={}", profile.path().display()))
+            .arg(format!("--window-size={width},1200"))
+            .args(extra)
+            .arg(format!("file://{}", url.display()))
+            .output()
+            .unwrap()
+    };
+    let _ = run(&[format!("--screenshot={}", dir.join(format!("{name}-{width}.png")).display())], &shown);
+    let out = run(&["--dump-dom".into()], &file);
+    let dom = String::from_utf8_lossy(&out.stdout);
+    let body = dom.split("<body").nth(1).and_then(|b| b.split('>').next()).unwrap_or_default().to_string();
+    let attr = |k: &str| body.split(&format!("{k}=\"")).nth(1).and_then(|r| r.split('"').next()).map(str::to_string);
+    let narrow = attr("data-narrow").unwrap_or_else(|| panic!("{name} at {width}: not measured: {body}"));
+    (narrow.parse().unwrap(), attr("data-overflow").as_deref() == Some("yes"), attr("data-which").unwrap_or_default())
+}
+
+#[test]
+fn at_1366_and_375_pixels_no_text_column_is_narrower_than_four_characters() {
+    let Some(browser) = std::env::var("SEARCHLIGHT_TEST_CHROMIUM").ok().or_else(|| {
+        ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+            .iter()
+            .find(|p| std::path::Path::new(p).exists())
+            .map(|p| p.to_string())
+    }) else {
+        eprintln!("skipped: no Chromium (.ci/run installs Debian's chromium and sets SEARCHLIGHT_TEST_CHROMIUM)");
+        return;
+    };
+    let p = county_with_users();
+    let of_a1 = Ledger::open_existing(&p.path("ledger.sqlite"))
+        .unwrap()
+        .clues(&Default::default())
+        .unwrap()
+        .into_iter()
+        .find(|c| c.entity == A1)
+        .unwrap()
+        .clue_id;
+    let s = Server::start(&p);
+    let root = sign_in_page(&s.addr, "root");
+    let mut pages = vec![
+        ("clues", page(&s.addr, &root, "/clues").body),
+        ("clue", page(&s.addr, &root, &format!("/clues/{of_a1}")).body),
+        ("paper", page(&s.addr, &root, &format!("/papers/{of_a1}")).body),
+    ];
+    s.stop();
+    let brief = p.path("甲镇.html");
+    crate::util::ok(&p, &["brief", "甲镇", "--as-of", "2025-12-31", "--out", brief.to_str().unwrap()]);
+    pages.push(("brief", std::fs::read_to_string(&brief).unwrap()));
+    for (name, html) in &pages {
+        assert!(html.contains("</table>"), "{name}: {html}");
+        for width in [1366, 375] {
+            let (narrow, overflow, which) = measure(&browser, html, name, width);
+            assert_eq!(narrow, 0, "{name} at {width}px: text cells narrower than four characters: {which}");
+            assert!(!overflow, "{name} at {width}px is wider than the window");
+        }
+    }
+}

@@ -171,10 +171,18 @@ fn problems(b: &Brief) -> Section {
             )
         }
     ));
+    // models that found something, or could not look everywhere, each on a row of its own (the
+    // title first, the id last); those that looked everywhere and found nothing, one line per area
     let mut t =
-        Table::new(&["领域", "模型", "模型名称", "风险", "线索数", "仍存在", "金额(元)", "模型属实率", "检查情况"])
+        Table::new(&["领域", "模型名称", "风险", "线索数", "仍存在", "金额(元)", "模型属实率", "检查情况", "模型编号"])
             .caption("按领域、模型统计");
+    let mut quiet: BTreeMap<String, Vec<&str>> = BTreeMap::new();
     for m in &b.models {
+        let area = format!("{}·{}", domain_label(&m.domain), m.area);
+        if m.clues == 0 && m.checked.looked_everywhere() {
+            quiet.entry(area).or_default().push(&m.title);
+            continue;
+        }
         let (n, open) = if m.checked.looked() || m.clues > 0 {
             (Cell::Int(m.clues as i64), Cell::Int(m.open as i64))
         } else {
@@ -182,8 +190,7 @@ fn problems(b: &Brief) -> Section {
             (Cell::Text("未检查".into()), Cell::Text("-".into()))
         };
         t.push(vec![
-            format!("{}·{}", domain_label(&m.domain), m.area).into(),
-            m.model.clone().into(),
+            area.into(),
             m.title.clone().into(),
             severity_label(&m.severity).into(),
             n,
@@ -191,6 +198,20 @@ fn problems(b: &Brief) -> Section {
             if m.clues > 0 && m.has_amount { Cell::Money(m.amount_fen) } else { Cell::Empty },
             m.quality.precision_label().into(),
             m.checked.label().into(),
+            m.model.clone().into(),
+        ]);
+    }
+    for (area, titles) in quiet {
+        t.push(vec![
+            area.into(),
+            format!("未发现线索（{} 个模型）：{}", titles.len(), titles.join("、")).into(),
+            Cell::Empty,
+            Cell::Int(0),
+            Cell::Int(0),
+            Cell::Empty,
+            Cell::Empty,
+            "已检查".into(),
+            Cell::Empty,
         ]);
     }
     s.table(t);

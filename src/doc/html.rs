@@ -116,6 +116,11 @@ struct SectionView {
     sections: Vec<SectionView>,
 }
 
+/// `2025-12-31`.
+fn is_date(s: &str) -> bool {
+    s.len() == 10 && s.bytes().enumerate().all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() })
+}
+
 /// A link that stays in the page (`#…`) or on the same server (`/…`, not `//host`).
 fn same_origin(href: &str) -> bool {
     href.starts_with('#') || (href.starts_with('/') && !href.starts_with("//") && !href.contains('\\'))
@@ -149,7 +154,8 @@ fn table(t: &Table, kind: &'static str) -> BlockView {
             .map(|r| {
                 r.iter()
                     .map(|c| CellView {
-                        short: c.text().chars().count() <= 4,
+                        // a few characters, or a date: kept on one line
+                        short: c.text().chars().count() <= 4 || is_date(&c.text()),
                         text: c.text(),
                         href: match c {
                             // only links inside the page or to the workbench's own pages:
