@@ -281,6 +281,22 @@ fn each_role_reads_and_works_only_what_it_may_and_every_access_is_logged() {
     // …but not on the clue of another township, which stays not found
     assert_eq!(post(&a, &wang, &format!("/api/v1/clues/{of_b1}/steps"), note).status, 404);
 
+    // units, papers and briefs within the same scope; a workbook of a brief is a workbook
+    let units = get(&a, &wang, "/api/v1/units").json();
+    let mut codes: Vec<&str> = units.as_array().unwrap().iter().map(|u| u["code"].as_str().unwrap()).collect();
+    codes.sort();
+    assert_eq!(codes, ["A00", "A01", "A02"]);
+    assert_eq!(get(&a, &wang, "/api/v1/units/B00/brief").status, 404);
+    assert_eq!(get(&a, &wang, "/api/v1/units/NOPE/brief").status, 404);
+    let r = get(&a, &wang, "/api/v1/units/A00/brief?format=md");
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("甲镇") && !r.body.contains(A1) && !r.body.contains("乙镇东村"), "{}", r.body);
+    let r = get(&a, &wang, &format!("/api/v1/clues/{of_a1}/paper?format=md"));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("问题底稿") && !r.body.contains(A1), "{}", r.body);
+    assert_eq!(get(&a, &wang, &format!("/api/v1/clues/{of_b1}/paper")).status, 404);
+    assert_eq!(get(&a, &wang, &format!("/api/v1/clues/{of_a1}/paper?format=pdf")).status, 400);
+
     // a leader reads everything and changes nothing; users and the log are the admin's
     let lead = sign_in(&a, "lead");
     assert_eq!(ids(&get(&a, &lead, "/api/v1/clues?limit=500")).len(), all.len());
@@ -595,6 +611,19 @@ fn the_pages_sign_in_list_show_and_work_a_clue_without_any_script() {
     assert!(r.header("content-type").unwrap().contains("spreadsheetml"));
     assert_eq!(page(&a, &wang, &format!("/papers/{of_b1}")).status, 404);
 
+    // the team's units and their briefs; another township's is not found
+    let units = page(&a, &wang, "/units").body;
+    assert!(units.contains("甲镇") && units.contains("西村") && !units.contains("乙镇"), "{units}");
+    let brief = page(&a, &wang, "/units/A00");
+    assert_eq!(brief.status, 200, "{}", brief.body);
+    assert!(brief.body.contains("巡前情况通报") && !brief.body.contains(A1), "{}", brief.body);
+    assert_eq!(page(&a, &wang, "/units/B00").status, 404);
+    let r = page(&a, &wang, "/units/A00?format=xlsx");
+    assert!(
+        r.header("content-type").unwrap().contains("spreadsheetml")
+            && r.header("content-disposition").unwrap().contains("brief-A00.xlsx")
+    );
+
     // signing out through the page's form ends the session
     let out = page(&a, &wang, "/logout").body;
     let r = post_form(&a, Some(&wang), "/logout", &[("csrf", &hidden(&out, "csrf"))]);
@@ -608,6 +637,10 @@ fn the_pages_sign_in_list_show_and_work_a_clue_without_any_script() {
         && e.object.as_deref() == Some(&of_b1)
         && e.outcome.starts_with("refused")));
     assert!(entries.iter().any(|e| e.who == "wang" && e.action == "read paper" && e.outcome == "ok"));
+    assert!(entries.iter().any(|e| e.who == "wang"
+        && e.action == "read brief"
+        && e.object.as_deref() == Some("B00")
+        && e.outcome.starts_with("refused")));
     assert!(
         entries.iter().any(|e| e.who == "ana" && e.action == "step triage" && e.outcome == "refused: no form token")
     );

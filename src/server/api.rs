@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -31,6 +31,9 @@ pub fn routes() -> Router<Arc<Workbench>> {
         .route("/clues", get(clues))
         .route("/clues/{id}", get(clue))
         .route("/clues/{id}/steps", post(step))
+        .route("/clues/{id}/paper", get(paper))
+        .route("/units", get(units))
+        .route("/units/{code}/brief", get(brief))
         .route("/users", get(users))
         .route("/audit", get(audit))
         .route("/openapi.json", get(openapi))
@@ -463,6 +466,66 @@ async fn step(
     let mut r = shown(&c, &serde_json::json!({ "event": event, "state": state }))?;
     *r.status_mut() = StatusCode::CREATED;
     Ok(r)
+}
+
+/// `GET /clues/{id}/paper[?format=html|xlsx|md]`: the clue's working paper, for the caller.
+async fn paper(
+    State(wb): State<Arc<Workbench>>,
+    asker: Asker,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Answer {
+    let c = who(&wb, &asker, "read paper").await?;
+    let format = super::documents::format_of(q.as_deref())?;
+    let dir = wb.directory().await;
+    let (a, cc) = (asker.clone(), c.clone());
+    let clue_id = on_ledger(&wb, move |l| {
+        let v = visible_clue(l, &cc, &a, &id, "read paper", &dir)?;
+        l.log_access(&a.entry(&cc.user.name, cc.via, "read paper", Some(&v.clue.clue_id), "ok"))?;
+        Ok(v.clue.clue_id)
+    })
+    .await?;
+    let mut doc = super::documents::paper(&wb.project, &clue_id, c.redactor()).await?;
+    let r = c.redactor();
+    doc.redact(&|s: &str| r.text(s).into_owned());
+    super::documents::download(&doc, format, &format!("paper-{clue_id}"))
+}
+
+/// `GET /units`: the units of the directory the caller may see.
+async fn units(State(wb): State<Arc<Workbench>>, asker: Asker) -> Answer {
+    let c = who(&wb, &asker, "list units").await?;
+    let dir = wb.directory().await;
+    let scope = c.user.scope(&dir);
+    let list: Vec<&crate::units::Unit> = dir.units.iter().filter(|u| User::sees(&scope, Some(&u.code))).collect();
+    shown(&c, &list)
+}
+
+/// `GET /units/{code}/brief[?format=html|xlsx|md]`: the unit's pre-inspection brief; a unit
+/// outside the caller's units is not found, as one that does not exist.
+async fn brief(
+    State(wb): State<Arc<Workbench>>,
+    asker: Asker,
+    Path(code): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Answer {
+    let c = who(&wb, &asker, "read brief").await?;
+    let format = super::documents::format_of(q.as_deref())?;
+    let dir = wb.directory().await;
+    let outcome = match dir.index(&code) {
+        None => "not found",
+        Some(_) if !User::sees(&c.user.scope(&dir), Some(&code)) => "refused: outside the user's units",
+        Some(_) => "ok",
+    };
+    let (a, cc, u) = (asker.clone(), c.clone(), code.clone());
+    on_ledger(&wb, move |l| Ok(l.log_access(&a.entry(&cc.user.name, cc.via, "read brief", Some(&u), outcome))?))
+        .await?;
+    if outcome != "ok" {
+        return Err(ApiError::not_found(&format!("单位 {code}")));
+    }
+    let mut doc = super::documents::brief(&wb.project, &code, c.redactor()).await?;
+    let r = c.redactor();
+    doc.redact(&|s: &str| r.text(s).into_owned());
+    super::documents::download(&doc, format, &format!("brief-{code}"))
 }
 
 /// `GET /users` (admins): every user.

@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod documents;
 pub mod pages;
 
 use std::net::SocketAddr;

@@ -13,9 +13,9 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 
-use super::Workbench;
 use super::api::{self, ApiError, ClueQuery};
 use super::auth::{Asker, Caller};
+use super::{Workbench, documents};
 use crate::doc::{Cell, Document, Field, Form as DocForm, Format, Section, Table};
 use crate::ledger::{ClueView, Person, Status, Step, StepRefused};
 
@@ -27,6 +27,8 @@ pub fn routes() -> Router<Arc<Workbench>> {
         .route("/clues", get(clues_page))
         .route("/clues/{id}", get(clue_page).post(step_form))
         .route("/papers/{id}", get(paper_page))
+        .route("/units", get(units_page))
+        .route("/units/{code}", get(unit_brief))
 }
 
 /// A page as the caller may see it: their navigation, their redaction, HTML.
@@ -34,6 +36,7 @@ fn page(c: Option<&Caller>, mut doc: Document, status: StatusCode) -> Response {
     if let Some(c) = c {
         doc.nav = vec![
             ("线索".into(), "/clues".into()),
+            ("单位".into(), "/units".into()),
             (format!("{}（{}）", c.user.display, c.user.role.label()), String::new()),
             ("退出".into(), "/logout".into()),
         ];
@@ -683,11 +686,9 @@ async fn paper_page(
         Ok(c) => c,
         Err(r) => return r,
     };
-    let format = match q.as_deref().unwrap_or("") {
-        "" | "format=html" => Format::Html,
-        "format=xlsx" => Format::Xlsx,
-        "format=md" => Format::Md,
-        other => return problem(Some(&c), &ApiError::bad_request(format!("format: `{other}` — html, xlsx or md"))),
+    let format = match documents::format_of(q.as_deref()) {
+        Ok(f) => f,
+        Err(e) => return problem(Some(&c), &e),
     };
     let dir = wb.directory().await;
     let (a, cc, i) = (asker.clone(), c.clone(), id.clone());
@@ -701,54 +702,98 @@ async fn paper_page(
         Ok(id) => id,
         Err(e) => return problem(Some(&c), &e),
     };
-    let project = wb.project.clone();
-    let redactor = c.redactor();
-    let handle = tokio::runtime::Handle::current();
-    let built = tokio::task::spawn_blocking(move || handle.block_on(paper(&project, &clue_id, redactor))).await;
-    let mut doc = match built {
-        Ok(Ok(d)) => d,
-        Ok(Err(e)) => return problem(Some(&c), &ApiError::bad_request(format!("底稿生成失败: {e}"))),
-        Err(e) => return problem(Some(&c), &ApiError::bad_request(e.to_string())),
+    let doc = match documents::paper(&wb.project, &clue_id, c.redactor()).await {
+        Ok(d) => d,
+        Err(e) => return problem(Some(&c), &e),
     };
-    if format == Format::Html {
-        return page(Some(&c), doc, StatusCode::OK);
-    }
-    let r = c.redactor();
-    doc.redact(&|s: &str| r.text(s).into_owned());
-    match doc.render(format) {
-        Ok(bytes) => {
-            let (ct, ext) = match format {
-                Format::Xlsx => ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
-                _ => ("text/markdown; charset=utf-8", "md"),
-            };
-            let disposition = format!("attachment; filename=\"paper-{id}.{ext}\"");
-            (
-                StatusCode::OK,
-                [(header::CONTENT_TYPE, ct.to_string()), (header::CONTENT_DISPOSITION, disposition)],
-                bytes,
-            )
-                .into_response()
+    deliver(&c, doc, format, &format!("paper-{clue_id}"))
+}
+
+/// `GET /units`: the units of the directory the caller may see, each with its brief.
+async fn units_page(State(wb): State<Arc<Workbench>>, asker: Asker) -> Response {
+    let c = match caller(&wb, &asker, "list units").await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let dir = wb.directory().await;
+    let scope = c.user.scope(&dir);
+    let mut doc = Document { title: "单位".into(), ..Default::default() };
+    let mut s = Section::new("被巡察单位");
+    if dir.is_empty() {
+        s.para("湖中没有被巡察单位名录（数据集 units），请先导入名录。");
+    } else {
+        s.para("点击单位名称查看其巡前情况通报（含下属单位），可下载 Excel。");
+        let mut t = Table::new(&["单位", "类型", "上级单位", "单位编码", "下载"]);
+        for u in dir.units.iter().filter(|u| crate::ledger::User::sees(&scope, Some(&u.code))) {
+            let parent =
+                u.parent.as_deref().and_then(|p| dir.index(p)).map(|i| dir.units[i].name.clone()).unwrap_or_default();
+            t.push(vec![
+                Cell::Link { text: u.name.clone(), href: format!("/units/{}", u.code) },
+                u.kind.clone().into(),
+                parent.into(),
+                u.code.clone().into(),
+                Cell::Link { text: "Excel".into(), href: format!("/units/{}?format=xlsx", u.code) },
+            ]);
         }
-        Err(e) => problem(Some(&c), &ApiError::bad_request(e.to_string())),
+        s.table(t);
+    }
+    doc.sections.push(s);
+    page(Some(&c), doc, StatusCode::OK)
+}
+
+/// `GET /units/{code}[?format=xlsx|md]`: the unit's brief — a unit outside the caller's units is
+/// not found, as one that does not exist.
+async fn unit_brief(
+    State(wb): State<Arc<Workbench>>,
+    asker: Asker,
+    Path(code): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let c = match caller(&wb, &asker, "read brief").await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let format = match documents::format_of(q.as_deref()) {
+        Ok(f) => f,
+        Err(e) => return problem(Some(&c), &e),
+    };
+    let dir = wb.directory().await;
+    let known = dir.index(&code).is_some();
+    let outcome = if !known {
+        "not found"
+    } else if !crate::ledger::User::sees(&c.user.scope(&dir), Some(&code)) {
+        "refused: outside the user's units"
+    } else {
+        "ok"
+    };
+    let (a, cc, u) = (asker.clone(), c.clone(), code.clone());
+    let logged = api::on_ledger(&wb, move |l| {
+        Ok(l.log_access(&a.entry(&cc.user.name, cc.via, "read brief", Some(&u), outcome))?)
+    })
+    .await;
+    if let Err(e) = logged {
+        return problem(Some(&c), &e);
+    }
+    if outcome != "ok" {
+        return problem(Some(&c), &ApiError::not_found(&format!("单位 {code}")));
+    }
+    match documents::brief(&wb.project, &code, c.redactor()).await {
+        Ok(doc) => deliver(&c, doc, format, &format!("brief-{code}")),
+        Err(e) => problem(Some(&c), &e),
     }
 }
 
-async fn paper(
-    project: &crate::project::Project,
-    clue: &str,
-    redactor: crate::redact::Redactor,
-) -> anyhow::Result<Document> {
-    let models: Vec<_> = project.models()?.into_iter().filter_map(Result::ok).collect();
-    let connectors: Vec<_> = project.connectors()?.into_iter().filter_map(Result::ok).collect();
-    let ledger = crate::ledger::Ledger::open_existing(&project.ledger)?;
-    let lake = crate::lake::Lake::open(&project.lake)?;
-    let labels = crate::model::labels::Labels::load(
-        &project.models_dir().join("labels.toml"),
-        &crate::project::Project::catalog(&connectors),
-    )?;
-    let today = chrono::Local::now().date_naive();
-    let paper = crate::paper::build(&ledger, &lake, &models, &labels, clue, today, redactor).await?;
-    Ok(crate::paper::document(&paper))
+/// A document as the page (HTML, with the navigation) or a download in its format.
+fn deliver(c: &Caller, mut doc: Document, format: Format, name: &str) -> Response {
+    if format == Format::Html {
+        return page(Some(c), doc, StatusCode::OK);
+    }
+    let r = c.redactor();
+    doc.redact(&|s: &str| r.text(s).into_owned());
+    match documents::download(&doc, format, name) {
+        Ok(resp) => resp,
+        Err(e) => problem(Some(c), &e),
+    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,91 @@
+//! Working papers and briefs for a caller: built with the caller's redactor off the async
+//! threads, and delivered as the format asked for.
+
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use super::api::ApiError;
+use crate::doc::{Document, Format};
+use crate::project::Project;
+
+/// `format=html|xlsx|md` of a query (HTML when there is none).
+pub fn format_of(query: Option<&str>) -> Result<Format, ApiError> {
+    let mut format = Format::Html;
+    for kv in query.unwrap_or("").split('&').filter(|kv| !kv.is_empty()) {
+        format = match kv {
+            "format=html" => Format::Html,
+            "format=xlsx" => Format::Xlsx,
+            "format=md" => Format::Md,
+            other => return Err(ApiError::bad_request(format!("`{other}`: format=html, xlsx or md"))),
+        };
+    }
+    Ok(format)
+}
+
+/// A document rendered in its format, as a download named `name`.
+pub fn download(doc: &Document, format: Format, name: &str) -> Result<Response, ApiError> {
+    let bytes = doc.render(format).map_err(|e| ApiError::bad_request(format!("文档生成失败: {e}")))?;
+    let ct = match format {
+        Format::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        Format::Md => "text/markdown; charset=utf-8",
+        Format::Html => "text/html; charset=utf-8",
+    };
+    // the name is ASCII (ids and codes); the Chinese title is in the document itself
+    let safe: String = name.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')).collect();
+    let disposition = format!("attachment; filename=\"{safe}.{}\"", format.extension());
+    Ok((StatusCode::OK, [(header::CONTENT_TYPE, ct.to_string()), (header::CONTENT_DISPOSITION, disposition)], bytes)
+        .into_response())
+}
+
+/// Runs an async builder that holds the ledger (not `Sync`) on a blocking thread.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> anyhow::Result<T> + Send + 'static) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ApiError::bad_request(e.to_string()))?
+        .map_err(|e| ApiError::bad_request(format!("文档生成失败: {e}")))
+}
+
+/// The working paper (问题底稿) of a clue the caller may see.
+pub async fn paper(project: &Project, clue: &str, redactor: crate::redact::Redactor) -> Result<Document, ApiError> {
+    let (project, clue) = (project.clone(), clue.to_string());
+    let handle = tokio::runtime::Handle::current();
+    blocking(move || {
+        handle.block_on(async {
+            let models: Vec<_> = project.models()?.into_iter().filter_map(Result::ok).collect();
+            let connectors: Vec<_> = project.connectors()?.into_iter().filter_map(Result::ok).collect();
+            let ledger = crate::ledger::Ledger::open_existing(&project.ledger)?;
+            let lake = crate::lake::Lake::open(&project.lake)?;
+            let labels = crate::model::labels::Labels::load(
+                &project.models_dir().join("labels.toml"),
+                &Project::catalog(&connectors),
+            )?;
+            let today = chrono::Local::now().date_naive();
+            let paper = crate::paper::build(&ledger, &lake, &models, &labels, &clue, today, redactor).await?;
+            Ok(crate::paper::document(&paper))
+        })
+    })
+    .await
+}
+
+/// The pre-inspection brief (巡前情况通报) of a unit, as of the newest data in the lake.
+pub async fn brief(project: &Project, unit: &str, redactor: crate::redact::Redactor) -> Result<Document, ApiError> {
+    let (project, unit) = (project.clone(), unit.to_string());
+    let handle = tokio::runtime::Handle::current();
+    blocking(move || {
+        handle.block_on(async {
+            let models: Vec<_> = project.models()?.into_iter().filter_map(Result::ok).collect();
+            let connectors: Vec<_> = project.connectors()?.into_iter().filter_map(Result::ok).collect();
+            let catalog = Project::catalog(&connectors);
+            let lake = crate::lake::Lake::open(&project.lake)?;
+            let today = chrono::Local::now().date_naive();
+            let as_of = crate::pipeline::data_as_of(&lake).await?.map(|(newest, _)| newest).unwrap_or(today);
+            let runner = crate::runner::Runner::over_lake(&lake, &catalog).await?;
+            let ledger = crate::ledger::Ledger::open_existing(&project.ledger)?;
+            let labels = crate::model::labels::Labels::load(&project.models_dir().join("labels.toml"), &catalog)?;
+            let req = crate::brief::Request { unit, as_of, from: None, top: 5, prepared_on: today };
+            let brief = crate::brief::build(&req, &ledger, &lake, &runner, &models, &labels, redactor).await?;
+            Ok(crate::brief::document(&brief))
+        })
+    })
+    .await
+}
