@@ -624,6 +624,51 @@ fn the_pages_sign_in_list_show_and_work_a_clue_without_any_script() {
             && r.header("content-disposition").unwrap().contains("brief-A00.xlsx")
     );
 
+    // runs and the model library for everyone; users and the log for the admin only
+    assert!(page(&a, &wang, "/runs").body.contains("命令行"));
+    assert!(page(&a, &wang, "/models").body.contains("属实率"));
+    assert_eq!(page(&a, &wang, "/users").status, 403);
+    assert_eq!(page(&a, &lead, "/audit").status, 403);
+    let root = sign_in_page(&a, "root");
+    let users = page(&a, &root, "/users").body;
+    let csrf = hidden(&users, "csrf");
+    let add = [
+        ("csrf", csrf.as_str()),
+        ("action", "add"),
+        ("name", "zhao"),
+        ("role", "team"),
+        ("team", "乙组"),
+        ("password", "short"),
+    ];
+    let r = post_form(&a, Some(&root), "/users", &add);
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("at least 10 characters"), "{}", r.body);
+    let mut add = add;
+    add[5] = ("password", PASSWORD);
+    assert_eq!(post_form(&a, Some(&root), "/users", &add).status, 200);
+    let r = post_form(
+        &a,
+        Some(&root),
+        "/users",
+        &[("csrf", &csrf), ("action", "units"), ("name", "zhao"), ("unit", "B00")],
+    );
+    assert!(r.body.contains("乙组 的单位已更新"), "{}", r.body);
+    let zhao = sign_in_page(&a, "zhao");
+    assert_eq!(page(&a, &zhao, &format!("/clues/{of_b1}")).status, 200, "乙组 now has 乙镇");
+    assert_eq!(page(&a, &zhao, &format!("/clues/{of_a1}")).status, 404);
+    assert!(page(&a, &root, "/audit?user=zhao").body.contains("read clue"));
+    // a change without the page's form token is refused, and by anyone but an admin
+    assert_eq!(post_form(&a, Some(&root), "/users", &[("action", "ids"), ("name", "zhao"), ("show", "1")]).status, 403);
+    let wang_csrf = hidden(&page(&a, &wang, "/logout").body, "csrf");
+    let r = post_form(
+        &a,
+        Some(&wang),
+        "/users",
+        &[("csrf", &wang_csrf), ("action", "ids"), ("name", "wang"), ("show", "1")],
+    );
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert!(!Ledger::open_existing(&p.path("ledger.sqlite")).unwrap().user("wang").unwrap().unwrap().show_ids);
+
     // signing out through the page's form ends the session
     let out = page(&a, &wang, "/logout").body;
     let r = post_form(&a, Some(&wang), "/logout", &[("csrf", &hidden(&out, "csrf"))]);

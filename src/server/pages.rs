@@ -28,6 +28,10 @@ pub fn routes() -> Router<Arc<Workbench>> {
         .route("/clues/{id}", get(clue_page).post(step_form))
         .route("/papers/{id}", get(paper_page))
         .route("/units", get(units_page))
+        .route("/runs", get(runs_page))
+        .route("/models", get(models_page))
+        .route("/audit", get(audit_page))
+        .route("/users", get(users_page).post(users_form))
         .route("/units/{code}", get(unit_brief))
 }
 
@@ -37,9 +41,17 @@ fn page(c: Option<&Caller>, mut doc: Document, status: StatusCode) -> Response {
         doc.nav = vec![
             ("线索".into(), "/clues".into()),
             ("单位".into(), "/units".into()),
+            ("运行记录".into(), "/runs".into()),
+            ("模型库".into(), "/models".into()),
+        ];
+        if c.user.role == crate::ledger::Role::Admin {
+            doc.nav.push(("访问日志".into(), "/audit".into()));
+            doc.nav.push(("用户".into(), "/users".into()));
+        }
+        doc.nav.extend([
             (format!("{}（{}）", c.user.display, c.user.role.label()), String::new()),
             ("退出".into(), "/logout".into()),
-        ];
+        ]);
         let r = c.redactor();
         doc.redact(&|s: &str| r.text(s).into_owned());
     } else {
@@ -707,6 +719,337 @@ async fn paper_page(
         Err(e) => return problem(Some(&c), &e),
     };
     deliver(&c, doc, format, &format!("paper-{clue_id}"))
+}
+
+/// `GET /runs`: the recorded runs, newest first (what they did to the clues, county-wide counts).
+async fn runs_page(State(wb): State<Arc<Workbench>>, asker: Asker) -> Response {
+    let c = match caller(&wb, &asker, "list runs").await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let rows = match api::on_ledger(&wb, |l| Ok(l.run_rows(100)?)).await {
+        Ok(r) => r,
+        Err(e) => return problem(Some(&c), &e),
+    };
+    let mut doc = Document { title: "运行记录".into(), ..Default::default() };
+    let mut s = Section::new("最近 100 次运行");
+    let mut t = Table::new(&[
+        "运行",
+        "触发",
+        "数据截至",
+        "开始",
+        "结束",
+        "模型",
+        "未运行",
+        "失败",
+        "结果",
+        "新增",
+        "已消失",
+        "说明",
+    ]);
+    let outcome = |o: &str| match o {
+        "ok" => "完成",
+        "partial" => "部分完成",
+        "failed" => "失败",
+        "timed_out" => "超时",
+        "interrupted" => "被中断",
+        "running" => "运行中",
+        _ => "其他",
+    };
+    for r in &rows {
+        let mark = |m: crate::ledger::Mark| Cell::Int(r.marks.get(&m).copied().unwrap_or(0) as i64);
+        t.push(vec![
+            r.run_id.clone().into(),
+            if r.trigger == "manual" { "命令行".to_string() } else { r.trigger.clone() }.into(),
+            r.as_of.clone().into(),
+            r.started_at.clone().into(),
+            r.ended_at.clone().into(),
+            Cell::Int(r.models as i64),
+            Cell::Int(r.not_run as i64),
+            Cell::Int(r.failed as i64),
+            outcome(&r.outcome).into(),
+            mark(crate::ledger::Mark::New),
+            mark(crate::ledger::Mark::Resolved),
+            r.error.clone().unwrap_or_default().into(),
+        ]);
+    }
+    if rows.is_empty() {
+        s.para("尚无运行记录。");
+    } else {
+        s.table(t);
+    }
+    doc.sections.push(s);
+    page(Some(&c), doc, StatusCode::OK)
+}
+
+/// `GET /models`: the model library by area, with each model's 属实率 from verification.
+async fn models_page(State(wb): State<Arc<Workbench>>, asker: Asker) -> Response {
+    let c = match caller(&wb, &asker, "list models").await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let quality = match api::on_ledger(&wb, |l| Ok(l.quality_by_model()?)).await {
+        Ok(q) => q,
+        Err(e) => return problem(Some(&c), &e),
+    };
+    let models: Vec<_> = match wb.project.models() {
+        Ok(m) => m.into_iter().filter_map(Result::ok).collect(),
+        Err(e) => return problem(Some(&c), &ApiError::bad_request(e.to_string())),
+    };
+    let mut doc = Document { title: "模型库".into(), ..Default::default() };
+    let mut by_area: BTreeMap<String, Vec<&crate::model::Model>> = BTreeMap::new();
+    for m in &models {
+        by_area.entry(m.spec.area.clone()).or_default().push(m);
+    }
+    let mut s = Section::new(format!("{} 个监督模型", models.len()));
+    s.para("属实率 = 核实为属实或部分属实的线索 ÷ 已核实或已排除的线索。");
+    let mut t = Table::new(&["监督方向", "模型名称", "风险", "已发现", "属实率", "确认金额(元)", "模型编号"]);
+    for (area, list) in &by_area {
+        for m in list {
+            let q = quality.get(m.id());
+            t.push(vec![
+                area.clone().into(),
+                m.spec.title.clone().into(),
+                m.spec.severity.label().into(),
+                Cell::Int(q.map(|q| q.raised as i64).unwrap_or(0)),
+                q.map(|q| q.precision_label()).unwrap_or_else(|| "暂无核实".into()).into(),
+                q.filter(|q| q.confirmed_fen > 0).map(|q| Cell::Money(q.confirmed_fen)).unwrap_or(Cell::Empty),
+                m.id().to_string().into(),
+            ]);
+        }
+    }
+    s.table(t);
+    doc.sections.push(s);
+    page(Some(&c), doc, StatusCode::OK)
+}
+
+/// `GET /audit` (admins): the access log, newest first, by user and date.
+async fn audit_page(State(wb): State<Arc<Workbench>>, asker: Asker, RawQuery(raw): RawQuery) -> Response {
+    let c = match caller(&wb, &asker, "read access log").await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let q: HashMap<String, String> = axum::extract::Query::<HashMap<String, String>>::try_from_uri(
+        &format!("/audit?{}", filled(raw.as_deref())).parse().unwrap_or_else(|_| "/audit".parse().expect("a path")),
+    )
+    .map(|q| q.0)
+    .unwrap_or_default();
+    let filter =
+        crate::ledger::AccessFilter { who: q.get("user").cloned(), since: q.get("since").cloned(), limit: Some(500) };
+    let (a, cc) = (asker.clone(), c.clone());
+    let rows = api::on_ledger(&wb, move |l| {
+        crate::server::auth::require(l, &cc, &[crate::ledger::Role::Admin], "read access log", None)?;
+        l.log_access(&a.entry(&cc.user.name, cc.via, "read access log", None, "ok"))?;
+        Ok(l.access_log(&filter)?)
+    })
+    .await;
+    let rows = match rows {
+        Ok(r) => r,
+        Err(e) => return problem(Some(&c), &e),
+    };
+    let mut doc = Document { title: "访问日志".into(), ..Default::default() };
+    let mut s = Section::new("查询");
+    s.form(DocForm {
+        action: "/audit".into(),
+        method: "get",
+        fields: vec![
+            Field::new("user", "用户", "text").value(q.get("user").cloned().unwrap_or_default()),
+            Field::new("since", "自（日期）", "date").value(q.get("since").cloned().unwrap_or_default()),
+        ],
+        submit: "查询".into(),
+        legend: None,
+    });
+    let mut t = Table::new(&["时间", "用户", "途径", "地址", "操作", "对象", "结果", "说明"]);
+    for e in &rows {
+        t.push(vec![
+            e.at.clone().into(),
+            e.who.clone().into(),
+            e.via.clone().into(),
+            e.address.clone().unwrap_or_default().into(),
+            e.action.clone().into(),
+            e.object.clone().unwrap_or_default().into(),
+            e.outcome.clone().into(),
+            e.detail.clone().unwrap_or_default().into(),
+        ]);
+    }
+    s.para(format!("最近 {} 条（至多 500 条；更多请用 searchlight audit）。", rows.len()));
+    s.table(t);
+    doc.sections.push(s);
+    page(Some(&c), doc, StatusCode::OK)
+}
+
+/// `GET /users` (admins): the users, and forms to add one, grant or withdraw the sight of full
+/// numbers, assign a team's units, and disable or enable a user.
+async fn users_page(State(wb): State<Arc<Workbench>>, asker: Asker) -> Response {
+    users_response(&wb, &asker, None, StatusCode::OK).await
+}
+
+async fn users_response(wb: &Arc<Workbench>, asker: &Asker, notice: Option<String>, status: StatusCode) -> Response {
+    let c = match caller(wb, asker, "list users").await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let (a, cc) = (asker.clone(), c.clone());
+    let users = api::on_ledger(wb, move |l| {
+        crate::server::auth::require(l, &cc, &[crate::ledger::Role::Admin], "list users", None)?;
+        l.log_access(&a.entry(&cc.user.name, cc.via, "list users", None, "ok"))?;
+        Ok(l.users()?)
+    })
+    .await;
+    let users = match users {
+        Ok(u) => u,
+        Err(e) => return problem(Some(&c), &e),
+    };
+    let csrf = csrf_of(wb, asker).await.unwrap_or_default();
+    let mut doc = Document { title: "用户".into(), notices: notice.into_iter().collect(), ..Default::default() };
+    let mut s = Section::new("用户");
+    let mut t = Table::new(&["用户名", "姓名", "角色", "巡察组", "单位", "完整证件号", "状态"]);
+    for u in &users {
+        t.push(vec![
+            u.name.clone().into(),
+            u.display.clone().into(),
+            u.role.label().into(),
+            u.team.clone().unwrap_or_default().into(),
+            if u.role.all_units() { "全部".to_string() } else { u.units.join("、") }.into(),
+            if u.show_ids { "可见" } else { "脱敏" }.into(),
+            if u.disabled { "已停用" } else { "正常" }.into(),
+        ]);
+    }
+    s.table(t);
+    doc.sections.push(s);
+    let names: Vec<(String, String)> =
+        users.iter().map(|u| (u.name.clone(), format!("{}（{}）", u.display, u.name))).collect();
+    let roles: Vec<(String, String)> =
+        crate::ledger::Role::ALL.iter().map(|r| (r.name().to_string(), r.label().to_string())).collect();
+    let hidden = |action: &str| vec![Field::hidden("csrf", csrf.clone()), Field::hidden("action", action)];
+    let with = |mut h: Vec<Field>, mut f: Vec<Field>| {
+        h.append(&mut f);
+        h
+    };
+    let mut manage = Section::new("管理");
+    manage.form(DocForm {
+        action: "/users".into(),
+        method: "post",
+        fields: with(
+            hidden("add"),
+            vec![
+                Field::new("name", "用户名", "text").required(),
+                Field::new("display", "姓名", "text"),
+                Field::new("role", "角色", "select").options(roles),
+                Field::new("team", "巡察组（巡察组成员必填）", "text"),
+                Field::new("password", "初始密码（至少 10 位）", "password").required(),
+            ],
+        ),
+        submit: "添加用户".into(),
+        legend: Some("添加用户".into()),
+    });
+    manage.form(DocForm {
+        action: "/users".into(),
+        method: "post",
+        fields: with(
+            hidden("units"),
+            vec![
+                Field::new("name", "用户", "select").options(names.clone()),
+                Field::new("unit", "单位编码（含下属单位）", "text").required(),
+                Field::new("revoke", "收回该单位", "checkbox"),
+            ],
+        ),
+        submit: "分配单位给其巡察组".into(),
+        legend: Some("巡察组的单位".into()),
+    });
+    manage.form(DocForm {
+        action: "/users".into(),
+        method: "post",
+        fields: with(
+            hidden("ids"),
+            vec![
+                Field::new("name", "用户", "select").options(names.clone()),
+                Field::new("show", "可查看完整身份证号、账号", "checkbox"),
+            ],
+        ),
+        submit: "保存".into(),
+        legend: Some("完整证件号".into()),
+    });
+    manage.form(DocForm {
+        action: "/users".into(),
+        method: "post",
+        fields: with(
+            hidden("disable"),
+            vec![
+                Field::new("name", "用户", "select").options(names),
+                Field::new("enable", "重新启用（不勾选为停用）", "checkbox"),
+            ],
+        ),
+        submit: "保存".into(),
+        legend: Some("停用或启用".into()),
+    });
+    doc.sections.push(manage);
+    page(Some(&c), doc, status)
+}
+
+/// `POST /users` (admins): one of the user forms; each change is logged.
+async fn users_form(
+    State(wb): State<Arc<Workbench>>,
+    mut asker: Asker,
+    form: Result<Form<HashMap<String, String>>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let f = form.map(|Form(f)| f).unwrap_or_default();
+    asker.form_token = f.get("csrf").cloned();
+    let c = match caller(&wb, &asker, "manage users").await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let (a, cc) = (asker.clone(), c.clone());
+    let done = api::on_ledger(&wb, move |l| {
+        let get = |k: &str| f.get(k).map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+        let action = format!("user {}", get("action").unwrap_or_default());
+        crate::server::auth::require(l, &cc, &[crate::ledger::Role::Admin], &action, get("name").as_deref())?;
+        let name = get("name").ok_or_else(|| ApiError::bad_request("请填写用户名"))?;
+        let bad = |e: crate::ledger::Error| ApiError::bad_request(e.message);
+        let said = match get("action").as_deref() {
+            Some("add") => {
+                let role = get("role")
+                    .and_then(|r| crate::ledger::Role::parse(&r))
+                    .ok_or_else(|| ApiError::bad_request("请选择角色"))?;
+                let (display, team, password) =
+                    (get("display").unwrap_or_default(), get("team"), get("password").unwrap_or_default());
+                let new = crate::ledger::NewUser {
+                    name: &name,
+                    display: &display,
+                    role,
+                    team: team.as_deref(),
+                    email: None,
+                    password: &password,
+                };
+                l.add_user(&new).map_err(bad)?;
+                format!("已添加用户 {name}")
+            }
+            Some("units") => {
+                let u = l.user(&name)?.ok_or_else(|| ApiError::not_found(&format!("用户 {name}")))?;
+                let team = u.team.ok_or_else(|| ApiError::bad_request(format!("{name} 不属于任何巡察组")))?;
+                let unit = get("unit").ok_or_else(|| ApiError::bad_request("请填写单位编码"))?;
+                l.assign_units(&team, std::slice::from_ref(&unit), get("revoke").is_none()).map_err(bad)?;
+                format!("{team} 的单位已更新")
+            }
+            Some("ids") => {
+                l.grant_ids(&name, get("show").is_some()).map_err(bad)?;
+                format!("{name} 的证件号查看权限已更新")
+            }
+            Some("disable") => {
+                l.set_disabled(&name, get("enable").is_none()).map_err(bad)?;
+                format!("{name} 的状态已更新")
+            }
+            _ => return Err(ApiError::bad_request("未知的操作")),
+        };
+        l.log_access(&a.entry(&cc.user.name, cc.via, &action, Some(&name), "ok"))?;
+        Ok(said)
+    })
+    .await;
+    match done {
+        Ok(said) => users_response(&wb, &asker, Some(said), StatusCode::OK).await,
+        Err(e) if e.status == StatusCode::BAD_REQUEST => users_response(&wb, &asker, Some(e.detail), e.status).await,
+        Err(e) => problem(Some(&c), &e),
+    }
 }
 
 /// `GET /units`: the units of the directory the caller may see, each with its brief.
