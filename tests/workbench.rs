@@ -772,3 +772,60 @@ fn at_1366_and_375_pixels_no_text_column_is_narrower_than_four_characters() {
         }
     }
 }
+
+/// 50 clients at once for 20 seconds (`SEARCHLIGHT_LOAD_SECONDS`) on the clue list and a clue
+/// page: every answer is a 200, and what it managed is printed — throughput and the 99th
+/// percentile (a record, not a timed assertion; `docs/performance.md` has the figures).
+#[test]
+fn fifty_clients_at_once_get_every_answer_right() {
+    let p = county_with_users();
+    let of_a1 = Ledger::open_existing(&p.path("ledger.sqlite")).unwrap().clues(&Default::default()).unwrap().into_iter().find(|c| c.entity == A1).unwrap().clue_id;
+    let s = Server::start(&p);
+    let cookie = sign_in_page(&s.addr, "wang");
+    let seconds: u64 = std::env::var("SEARCHLIGHT_LOAD_SECONDS").ok().and_then(|v| v.parse().ok()).unwrap_or(20);
+    let until = Instant::now() + Duration::from_secs(seconds);
+    let started = Instant::now();
+    let clients: Vec<_> = (0..50)
+        .map(|i| {
+            let (addr, cookie, clue) = (s.addr.clone(), cookie.clone(), of_a1.clone());
+            std::thread::spawn(move || {
+                let mut times = Vec::new();
+                let mut errors = Vec::new();
+                let mut n = 0usize;
+                while Instant::now() < until {
+                    let path = if (i + n) % 2 == 0 { "/clues".to_string() } else { format!("/clues/{clue}") };
+                    let t = Instant::now();
+                    let r = http(&addr, "GET", &path, &[("Cookie", &cookie)], None);
+                    times.push(t.elapsed());
+                    if r.status != 200 || !r.body.contains("</html>") {
+                        errors.push(format!("{path}: {}", r.status));
+                    }
+                    n += 1;
+                }
+                (times, errors)
+            })
+        })
+        .collect();
+    let mut times = Vec::new();
+    let mut errors = Vec::new();
+    for c in clients {
+        let (t, e) = c.join().unwrap();
+        times.extend(t);
+        errors.extend(e);
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let (code, _) = s.stop();
+    assert_eq!(code, Some(0));
+    assert!(errors.is_empty(), "{} errors of {}: {:?}", errors.len(), times.len(), &errors[..errors.len().min(5)]);
+    times.sort();
+    let p99 = times[(times.len() * 99 / 100).min(times.len() - 1)];
+    let p50 = times[times.len() / 2];
+    eprintln!(
+        "load: 50 clients, {elapsed:.1} s, {} requests, {:.0} per second, p50 {:.1} ms, p99 {:.1} ms, 0 errors",
+        times.len(),
+        times.len() as f64 / elapsed,
+        p50.as_secs_f64() * 1000.0,
+        p99.as_secs_f64() * 1000.0
+    );
+    assert!(times.len() >= 50, "every client was answered at least once");
+}

@@ -124,10 +124,12 @@ pub(super) async fn on_ledger<T: Send + 'static>(
     wb: &Arc<Workbench>,
     f: impl FnOnce(&mut Ledger) -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    let path = wb.project.ledger.clone();
+    let wb = wb.clone();
     tokio::task::spawn_blocking(move || {
-        let mut l = Ledger::open_existing(&path)?;
-        f(&mut l)
+        let mut l = wb.ledgers.take(&wb.project.ledger)?;
+        let out = f(&mut l);
+        wb.ledgers.give(l);
+        out
     })
     .await
     .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?

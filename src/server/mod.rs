@@ -35,6 +35,34 @@ pub struct Workbench {
     pub limiter: auth::Limiter,
     /// How long a browser session lasts.
     pub session_ttl: chrono::Duration,
+    /// Open connections to the ledger, reused across requests.
+    pub ledgers: LedgerPool,
+}
+
+/// Open ledgers, kept for the next request (opening one checks its schema, which costs more
+/// than most requests' queries).
+#[derive(Default)]
+pub struct LedgerPool(std::sync::Mutex<Vec<crate::ledger::Ledger>>);
+
+impl LedgerPool {
+    /// At most this many idle connections are kept.
+    const KEEP: usize = 16;
+
+    /// An open ledger: an idle one, or a new one.
+    pub fn take(&self, path: &std::path::Path) -> Result<crate::ledger::Ledger, crate::ledger::Error> {
+        match self.0.lock().unwrap_or_else(|p| p.into_inner()).pop() {
+            Some(l) => Ok(l),
+            None => crate::ledger::Ledger::open_existing(path),
+        }
+    }
+
+    /// Returns a ledger for reuse.
+    pub fn give(&self, l: crate::ledger::Ledger) {
+        let mut idle = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if idle.len() < Self::KEEP {
+            idle.push(l);
+        }
+    }
 }
 
 impl Workbench {
@@ -44,6 +72,7 @@ impl Workbench {
             directory: RwLock::new(None),
             limiter: auth::Limiter::default(),
             session_ttl: chrono::Duration::hours(8),
+            ledgers: LedgerPool::default(),
         }
     }
 
