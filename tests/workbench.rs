@@ -297,6 +297,12 @@ fn each_role_reads_and_works_only_what_it_may_and_every_access_is_logged() {
     assert_eq!(get(&a, &wang, &format!("/api/v1/clues/{of_b1}/paper")).status, 404);
     assert_eq!(get(&a, &wang, &format!("/api/v1/clues/{of_a1}/paper?format=pdf")).status, 400);
 
+    // runs and the library with its record
+    assert_eq!(get(&a, &wang, "/api/v1/runs").json()[0]["trigger"], "manual");
+    let models = get(&a, &wang, "/api/v1/models").json();
+    let pay = models.as_array().unwrap().iter().find(|m| m["id"] == "test.pay").unwrap().clone();
+    assert_eq!(pay["precision_label"], "暂无核实", "{pay}");
+
     // a leader reads everything and changes nothing; users and the log are the admin's
     let lead = sign_in(&a, "lead");
     assert_eq!(ids(&get(&a, &lead, "/api/v1/clues?limit=500")).len(), all.len());
@@ -779,7 +785,14 @@ fn at_1366_and_375_pixels_no_text_column_is_narrower_than_four_characters() {
 #[test]
 fn fifty_clients_at_once_get_every_answer_right() {
     let p = county_with_users();
-    let of_a1 = Ledger::open_existing(&p.path("ledger.sqlite")).unwrap().clues(&Default::default()).unwrap().into_iter().find(|c| c.entity == A1).unwrap().clue_id;
+    let of_a1 = Ledger::open_existing(&p.path("ledger.sqlite"))
+        .unwrap()
+        .clues(&Default::default())
+        .unwrap()
+        .into_iter()
+        .find(|c| c.entity == A1)
+        .unwrap()
+        .clue_id;
     let s = Server::start(&p);
     let cookie = sign_in_page(&s.addr, "wang");
     let seconds: u64 = std::env::var("SEARCHLIGHT_LOAD_SECONDS").ok().and_then(|v| v.parse().ok()).unwrap_or(20);
@@ -828,4 +841,43 @@ fn fifty_clients_at_once_get_every_answer_right() {
         p99.as_secs_f64() * 1000.0
     );
     assert!(times.len() >= 50, "every client was answered at least once");
+}
+
+/// The browser test over WebDriver (`tests/support/browser.py`): runs where `.ci/run` installed
+/// chromium-driver and selenium (`SEARCHLIGHT_TEST_WEBDRIVER=1`), else says it is skipped.
+#[test]
+fn in_a_browser_over_webdriver_an_analyst_works_a_clue_and_a_team_member_is_refused_another_units() {
+    let wanted = std::env::var("SEARCHLIGHT_TEST_WEBDRIVER").is_ok();
+    let ready = std::path::Path::new("/usr/bin/chromedriver").exists()
+        && Command::new("python3").args(["-c", "import selenium, openpyxl"]).status().is_ok_and(|s| s.success());
+    if !ready {
+        assert!(!wanted, "SEARCHLIGHT_TEST_WEBDRIVER is set, but chromedriver or selenium is missing");
+        eprintln!("skipped: no chromedriver or selenium (.ci/run installs them and sets SEARCHLIGHT_TEST_WEBDRIVER)");
+        return;
+    }
+    let p = county_with_users();
+    let all = Ledger::open_existing(&p.path("ledger.sqlite")).unwrap().clues(&Default::default()).unwrap();
+    let of_a1 = all.iter().find(|c| c.entity == A1).unwrap().clue_id.clone();
+    let of_b1 = all.iter().find(|c| c.entity == B1).unwrap().clue_id.clone();
+    let s = Server::start(&p);
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("workbench-shots");
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = Command::new("python3")
+        .arg(crate::util::repo().join("tests/support/browser.py"))
+        .arg(format!("http://{}", s.addr))
+        .arg(&dir)
+        .args([PASSWORD, &of_a1, &of_b1, "A00"])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout).into_owned();
+    s.stop();
+    assert!(out.status.success(), "{said}\n{}", String::from_utf8_lossy(&out.stderr));
+    let seen: serde_json::Value = serde_json::from_str(said.trim()).unwrap();
+    assert_eq!(seen["scripts"], 0, "no script on the page: {seen}");
+    assert!(seen["xlsx_type"].as_str().unwrap().contains("spreadsheetml"), "{seen}");
+    for shot in ["webdriver-clues", "webdriver-clue", "webdriver-brief"] {
+        for w in [1366, 375] {
+            assert!(dir.join(format!("{shot}-{w}.png")).exists(), "{shot} at {w}");
+        }
+    }
 }

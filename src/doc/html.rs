@@ -71,6 +71,7 @@ const TEMPLATE: &str = r#"<!DOCTYPE html>
 {% elif f.kind == "textarea" %}<label class="wide">{{ f.label }}<textarea name="{{ f.name }}"{% if f.required %} required{% endif %}>{{ f.value }}</textarea></label>
 {% elif f.kind == "select" %}<label>{{ f.label }}<select name="{{ f.name }}">{% for o in f.options %}<option value="{{ o[0] }}"{% if o[0] == f.value %} selected{% endif %}>{{ o[1] }}</option>{% endfor %}</select></label>
 {% elif f.kind == "checkbox" %}<label><span><input type="checkbox" name="{{ f.name }}" value="1"{% if f.value %} checked{% endif %}> {{ f.label }}</span></label>
+{% elif f.kind == "number" %}<label>{{ f.label }}<input type="text" inputmode="decimal" name="{{ f.name }}" value="{{ f.value }}"{% if f.required %} required{% endif %}></label>
 {% else %}<label>{{ f.label }}<input type="{{ f.kind }}" name="{{ f.name }}" value="{{ f.value }}"{% if f.required %} required{% endif %}></label>
 {% endif %}{% endfor %}<button type="submit">{{ b.form.submit }}</button></div></form>
 {% elif b.kind == "table" %}<div class="scroll"><table{% if b.head|length <= 2 %} class="narrow"{% endif %}>{% if b.caption %}<caption>{{ b.caption }}</caption>{% endif %}<thead><tr>{% for h in b.head %}<th>{{ h }}</th>{% endfor %}</tr></thead><tbody>

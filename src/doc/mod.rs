@@ -93,7 +93,9 @@ pub struct Form {
 pub struct Field {
     pub name: String,
     pub label: String,
-    /// `text`, `password`, `date`, `number`, `textarea`, `select`, `checkbox` or `hidden`.
+    /// `text`, `password`, `date`, `number` (an amount: typed as text with a decimal keypad, so
+    /// `1,200.50` and cents are not refused by the browser), `textarea`, `select`, `checkbox` or
+    /// `hidden`.
     pub kind: &'static str,
     pub value: String,
     /// A select's options: value, label.

@@ -33,6 +33,8 @@ pub fn routes() -> Router<Arc<Workbench>> {
         .route("/clues/{id}/steps", post(step))
         .route("/clues/{id}/paper", get(paper))
         .route("/units", get(units))
+        .route("/runs", get(runs))
+        .route("/models", get(models))
         .route("/units/{code}/brief", get(brief))
         .route("/users", get(users))
         .route("/audit", get(audit))
@@ -491,6 +493,44 @@ async fn paper(
     let r = c.redactor();
     doc.redact(&|s: &str| r.text(s).into_owned());
     super::documents::download(&doc, format, &format!("paper-{clue_id}"))
+}
+
+/// `GET /runs`: the recorded runs, newest first.
+async fn runs(State(wb): State<Arc<Workbench>>, asker: Asker) -> Answer {
+    let c = who(&wb, &asker, "list runs").await?;
+    let rows = on_ledger(&wb, |l| Ok(l.run_rows(500)?)).await?;
+    shown(&c, &rows)
+}
+
+/// `GET /models`: the model library with each model's record from verification (属实率).
+async fn models(State(wb): State<Arc<Workbench>>, asker: Asker) -> Answer {
+    let c = who(&wb, &asker, "list models").await?;
+    let quality = on_ledger(&wb, |l| Ok(l.quality_by_model()?)).await?;
+    let models: Vec<_> = wb
+        .project
+        .models()
+        .map_err(|e| ApiError::bad_request(e.to_string()))?
+        .into_iter()
+        .filter_map(Result::ok)
+        .collect();
+    let list: Vec<serde_json::Value> = models
+        .iter()
+        .map(|m| {
+            let q = quality.get(m.id());
+            serde_json::json!({
+                "id": m.id(),
+                "title": m.spec.title,
+                "domain": m.spec.domain,
+                "area": m.spec.area,
+                "severity": m.spec.severity.label(),
+                "raised": q.map(|q| q.raised).unwrap_or(0),
+                "judged": q.map(|q| q.judged()).unwrap_or(0),
+                "precision": q.and_then(|q| q.precision()),
+                "precision_label": q.map(|q| q.precision_label()).unwrap_or_else(|| "暂无核实".into()),
+            })
+        })
+        .collect();
+    shown(&c, &list)
 }
 
 /// `GET /units`: the units of the directory the caller may see.
