@@ -297,11 +297,11 @@ fn each_role_reads_and_works_only_what_it_may_and_every_access_is_logged() {
     assert_eq!(get(&a, &wang, &format!("/api/v1/clues/{of_b1}/paper")).status, 404);
     assert_eq!(get(&a, &wang, &format!("/api/v1/clues/{of_a1}/paper?format=pdf")).status, 400);
 
-    // runs and the library with its record
+    // runs and the library with its record: the verification above counts
     assert_eq!(get(&a, &wang, "/api/v1/runs").json()[0]["trigger"], "manual");
     let models = get(&a, &wang, "/api/v1/models").json();
     let pay = models.as_array().unwrap().iter().find(|m| m["id"] == "test.pay").unwrap().clone();
-    assert_eq!(pay["precision_label"], "暂无核实", "{pay}");
+    assert_eq!((pay["precision_label"].as_str(), pay["judged"].as_u64()), (Some("100% (1/1)"), Some(1)), "{pay}");
 
     // a leader reads everything and changes nothing; users and the log are the admin's
     let lead = sign_in(&a, "lead");
