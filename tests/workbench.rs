@@ -183,6 +183,12 @@ fn ids(r: &Reply) -> Vec<String> {
     r.json()["items"].as_array().unwrap().iter().map(|c| c["clue_id"].as_str().unwrap().to_string()).collect()
 }
 
+/// The clue raised about `entity`.
+fn clue_of(p: &TestProject, entity: &str) -> String {
+    let ledger = Ledger::open_existing(&p.path("ledger.sqlite")).unwrap();
+    ledger.clues(&Default::default()).unwrap().into_iter().find(|c| c.entity == entity).unwrap().clue_id
+}
+
 fn log_entries(p: &TestProject) -> Vec<searchlight::ledger::Access> {
     Ledger::open_existing(&p.path("ledger.sqlite")).unwrap().access_log(&Default::default()).unwrap()
 }
@@ -750,14 +756,7 @@ fn at_1366_and_375_pixels_no_text_column_is_narrower_than_four_characters() {
         return;
     };
     let p = county_with_users();
-    let of_a1 = Ledger::open_existing(&p.path("ledger.sqlite"))
-        .unwrap()
-        .clues(&Default::default())
-        .unwrap()
-        .into_iter()
-        .find(|c| c.entity == A1)
-        .unwrap()
-        .clue_id;
+    let of_a1 = clue_of(&p, A1);
     let s = Server::start(&p);
     let root = sign_in_page(&s.addr, "root");
     let mut pages = vec![
@@ -785,14 +784,7 @@ fn at_1366_and_375_pixels_no_text_column_is_narrower_than_four_characters() {
 #[test]
 fn fifty_clients_at_once_get_every_answer_right() {
     let p = county_with_users();
-    let of_a1 = Ledger::open_existing(&p.path("ledger.sqlite"))
-        .unwrap()
-        .clues(&Default::default())
-        .unwrap()
-        .into_iter()
-        .find(|c| c.entity == A1)
-        .unwrap()
-        .clue_id;
+    let of_a1 = clue_of(&p, A1);
     let s = Server::start(&p);
     let cookie = sign_in_page(&s.addr, "wang");
     let seconds: u64 = std::env::var("SEARCHLIGHT_LOAD_SECONDS").ok().and_then(|v| v.parse().ok()).unwrap_or(20);

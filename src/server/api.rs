@@ -381,14 +381,49 @@ pub(super) fn visible_clue(
     view.ok_or_else(|| ApiError::not_found("线索"))
 }
 
+/// A clue read by the caller: [`visible_clue`], and the read logged.
+pub(super) fn read_clue(
+    l: &Ledger,
+    c: &Caller,
+    asker: &Asker,
+    id: &str,
+    action: &str,
+    dir: &crate::units::Directory,
+) -> Result<crate::ledger::ClueView, ApiError> {
+    let view = visible_clue(l, c, asker, id, action, dir)?;
+    l.log_access(&asker.entry(&c.user.name, c.via, action, Some(&view.clue.clue_id), "ok"))?;
+    Ok(view)
+}
+
+/// A unit of the directory the caller may read (its brief): "not found" — the same for a unit
+/// outside their units as for one that does not exist — else nothing; the read or the refusal
+/// logged as what it was.
+pub(super) fn read_unit(
+    l: &Ledger,
+    c: &Caller,
+    asker: &Asker,
+    code: &str,
+    dir: &crate::units::Directory,
+) -> Result<(), ApiError> {
+    let outcome = match dir.index(code) {
+        None => "not found",
+        Some(_) if !User::sees(&c.user.scope(dir), Some(code)) => "refused: outside the user's units",
+        Some(_) => "ok",
+    };
+    l.log_access(&asker.entry(&c.user.name, c.via, "read brief", Some(code), outcome))?;
+    if outcome != "ok" {
+        return Err(ApiError::not_found(&format!("单位 {code}")));
+    }
+    Ok(())
+}
+
 /// `GET /clues/{id}`: the clue with its sightings (runs, data versions, evidence rows) and its
 /// trail, and the steps the caller may take now.
 async fn clue(State(wb): State<Arc<Workbench>>, asker: Asker, Path(id): Path<String>) -> Answer {
     let dir = wb.directory().await;
     let (c, view) = on_ledger(&wb, move |l| {
         let c = auth::authenticate(l, &asker, "read clue")?;
-        let view = visible_clue(l, &c, &asker, &id, "read clue", &dir)?;
-        l.log_access(&asker.entry(&c.user.name, c.via, "read clue", Some(&view.clue.clue_id), "ok"))?;
+        let view = read_clue(l, &c, &asker, &id, "read clue", &dir)?;
         Ok((c, view))
     })
     .await?;
@@ -483,12 +518,7 @@ async fn paper(
     let format = super::documents::format_of(q.as_deref())?;
     let dir = wb.directory().await;
     let (a, cc) = (asker.clone(), c.clone());
-    let clue_id = on_ledger(&wb, move |l| {
-        let v = visible_clue(l, &cc, &a, &id, "read paper", &dir)?;
-        l.log_access(&a.entry(&cc.user.name, cc.via, "read paper", Some(&v.clue.clue_id), "ok"))?;
-        Ok(v.clue.clue_id)
-    })
-    .await?;
+    let clue_id = on_ledger(&wb, move |l| Ok(read_clue(l, &cc, &a, &id, "read paper", &dir)?.clue.clue_id)).await?;
     let mut doc = super::documents::paper(&wb.project, &clue_id, c.redactor()).await?;
     let r = c.redactor();
     doc.redact(&|s: &str| r.text(s).into_owned());
@@ -553,17 +583,8 @@ async fn brief(
     let c = who(&wb, &asker, "read brief").await?;
     let format = super::documents::format_of(q.as_deref())?;
     let dir = wb.directory().await;
-    let outcome = match dir.index(&code) {
-        None => "not found",
-        Some(_) if !User::sees(&c.user.scope(&dir), Some(&code)) => "refused: outside the user's units",
-        Some(_) => "ok",
-    };
     let (a, cc, u) = (asker.clone(), c.clone(), code.clone());
-    on_ledger(&wb, move |l| Ok(l.log_access(&a.entry(&cc.user.name, cc.via, "read brief", Some(&u), outcome))?))
-        .await?;
-    if outcome != "ok" {
-        return Err(ApiError::not_found(&format!("单位 {code}")));
-    }
+    on_ledger(&wb, move |l| read_unit(l, &cc, &a, &u, &dir)).await?;
     let mut doc = super::documents::brief(&wb.project, &code, c.redactor()).await?;
     let r = c.redactor();
     doc.redact(&|s: &str| r.text(s).into_owned());

@@ -90,6 +90,20 @@ async fn caller(wb: &Arc<Workbench>, asker: &Asker, action: &str) -> Result<Call
     }
 }
 
+/// Who is asking for a document, and in which format (`?format=html|xlsx|md`).
+async fn caller_and_format(
+    wb: &Arc<Workbench>,
+    asker: &Asker,
+    action: &str,
+    query: Option<&str>,
+) -> Result<(Caller, Format), Response> {
+    let c = caller(wb, asker, action).await?;
+    match documents::format_of(query) {
+        Ok(f) => Ok((c, f)),
+        Err(e) => Err(problem(Some(&c), &e)),
+    }
+}
+
 fn login_doc(notice: Option<String>) -> Document {
     let mut doc =
         Document { title: "探照灯 · 登录".into(), notices: notice.into_iter().collect(), ..Default::default() };
@@ -353,12 +367,7 @@ async fn clue_response(
     };
     let dir = wb.directory().await;
     let (a, cc, i) = (asker.clone(), c.clone(), id.to_string());
-    let view = api::on_ledger(wb, move |l| {
-        let view = api::visible_clue(l, &cc, &a, &i, "read clue", &dir)?;
-        l.log_access(&a.entry(&cc.user.name, cc.via, "read clue", Some(&view.clue.clue_id), "ok"))?;
-        Ok(view)
-    })
-    .await;
+    let view = api::on_ledger(wb, move |l| api::read_clue(l, &cc, &a, &i, "read clue", &dir)).await;
     let view = match view {
         Ok(v) => v,
         Err(e) => return problem(Some(&c), &e),
@@ -694,20 +703,14 @@ async fn paper_page(
     Path(id): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Response {
-    let c = match caller(&wb, &asker, "read paper").await {
-        Ok(c) => c,
+    let (c, format) = match caller_and_format(&wb, &asker, "read paper", q.as_deref()).await {
+        Ok(cf) => cf,
         Err(r) => return r,
-    };
-    let format = match documents::format_of(q.as_deref()) {
-        Ok(f) => f,
-        Err(e) => return problem(Some(&c), &e),
     };
     let dir = wb.directory().await;
     let (a, cc, i) = (asker.clone(), c.clone(), id.clone());
     let clue_id = match api::on_ledger(&wb, move |l| {
-        let v = api::visible_clue(l, &cc, &a, &i, "read paper", &dir)?;
-        l.log_access(&a.entry(&cc.user.name, cc.via, "read paper", Some(&v.clue.clue_id), "ok"))?;
-        Ok(v.clue.clue_id)
+        Ok(api::read_clue(l, &cc, &a, &i, "read paper", &dir)?.clue.clue_id)
     })
     .await
     {
@@ -1092,33 +1095,14 @@ async fn unit_brief(
     Path(code): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Response {
-    let c = match caller(&wb, &asker, "read brief").await {
-        Ok(c) => c,
+    let (c, format) = match caller_and_format(&wb, &asker, "read brief", q.as_deref()).await {
+        Ok(cf) => cf,
         Err(r) => return r,
     };
-    let format = match documents::format_of(q.as_deref()) {
-        Ok(f) => f,
-        Err(e) => return problem(Some(&c), &e),
-    };
     let dir = wb.directory().await;
-    let known = dir.index(&code).is_some();
-    let outcome = if !known {
-        "not found"
-    } else if !crate::ledger::User::sees(&c.user.scope(&dir), Some(&code)) {
-        "refused: outside the user's units"
-    } else {
-        "ok"
-    };
     let (a, cc, u) = (asker.clone(), c.clone(), code.clone());
-    let logged = api::on_ledger(&wb, move |l| {
-        Ok(l.log_access(&a.entry(&cc.user.name, cc.via, "read brief", Some(&u), outcome))?)
-    })
-    .await;
-    if let Err(e) = logged {
+    if let Err(e) = api::on_ledger(&wb, move |l| api::read_unit(l, &cc, &a, &u, &dir)).await {
         return problem(Some(&c), &e);
-    }
-    if outcome != "ok" {
-        return problem(Some(&c), &ApiError::not_found(&format!("单位 {code}")));
     }
     match documents::brief(&wb.project, &code, c.redactor()).await {
         Ok(doc) => deliver(&c, doc, format, &format!("brief-{code}")),
