@@ -519,10 +519,8 @@ async fn paper(
     let dir = wb.directory().await;
     let (a, cc) = (asker.clone(), c.clone());
     let clue_id = on_ledger(&wb, move |l| Ok(read_clue(l, &cc, &a, &id, "read paper", &dir)?.clue.clue_id)).await?;
-    let mut doc = super::documents::paper(&wb.project, &clue_id, c.redactor()).await?;
-    let r = c.redactor();
-    doc.redact(&|s: &str| r.text(s).into_owned());
-    super::documents::download(&doc, format, &format!("paper-{clue_id}"))
+    let doc = super::documents::paper(&wb.project, &clue_id, c.redactor()).await?;
+    super::documents::download_for(&c, doc, format, &format!("paper-{clue_id}"))
 }
 
 /// `GET /runs`: the recorded runs, newest first.
@@ -585,10 +583,8 @@ async fn brief(
     let dir = wb.directory().await;
     let (a, cc, u) = (asker.clone(), c.clone(), code.clone());
     on_ledger(&wb, move |l| read_unit(l, &cc, &a, &u, &dir)).await?;
-    let mut doc = super::documents::brief(&wb.project, &code, c.redactor()).await?;
-    let r = c.redactor();
-    doc.redact(&|s: &str| r.text(s).into_owned());
-    super::documents::download(&doc, format, &format!("brief-{code}"))
+    let doc = super::documents::brief(&wb.project, &code, c.redactor()).await?;
+    super::documents::download_for(&c, doc, format, &format!("brief-{code}"))
 }
 
 /// `GET /users` (admins): every user.

@@ -22,8 +22,21 @@ pub fn format_of(query: Option<&str>) -> Result<Format, ApiError> {
     Ok(format)
 }
 
+/// A document as `c` may see it (their redactor over every text), rendered in its format as a
+/// download named `name`.
+pub fn download_for(
+    c: &super::auth::Caller,
+    mut doc: Document,
+    format: Format,
+    name: &str,
+) -> Result<Response, ApiError> {
+    let r = c.redactor();
+    doc.redact(&|s: &str| r.text(s).into_owned());
+    download(&doc, format, name)
+}
+
 /// A document rendered in its format, as a download named `name`.
-pub fn download(doc: &Document, format: Format, name: &str) -> Result<Response, ApiError> {
+fn download(doc: &Document, format: Format, name: &str) -> Result<Response, ApiError> {
     let bytes = doc.render(format).map_err(|e| ApiError::bad_request(format!("文档生成失败: {e}")))?;
     let ct = match format {
         Format::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

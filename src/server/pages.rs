@@ -1111,13 +1111,11 @@ async fn unit_brief(
 }
 
 /// A document as the page (HTML, with the navigation) or a download in its format.
-fn deliver(c: &Caller, mut doc: Document, format: Format, name: &str) -> Response {
+fn deliver(c: &Caller, doc: Document, format: Format, name: &str) -> Response {
     if format == Format::Html {
         return page(Some(c), doc, StatusCode::OK);
     }
-    let r = c.redactor();
-    doc.redact(&|s: &str| r.text(s).into_owned());
-    match documents::download(&doc, format, name) {
+    match documents::download_for(c, doc, format, name) {
         Ok(resp) => resp,
         Err(e) => problem(Some(c), &e),
     }
