@@ -37,9 +37,30 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Asker {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let address = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+        let address = peer.map(|p| client_address(p, &parts.headers));
         Ok(Asker { method: parts.method.clone(), headers: parts.headers.clone(), address, form_token: None })
     }
+}
+
+/// The address a request came from: the peer's, or — when the peer is this machine, a reverse
+/// proxy in front as docs/serve.md sets it up — the address that proxy put last in
+/// `X-Forwarded-For` (the one it saw; earlier entries are the client's own word). Without this,
+/// every user behind the proxy would share one sign-in limit and one address in the log.
+pub fn client_address(peer: std::net::IpAddr, headers: &HeaderMap) -> String {
+    if peer.is_loopback()
+        && let Some(last) = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .rfind(|s| !s.is_empty())
+        && let Ok(ip) = last.parse::<std::net::IpAddr>()
+    {
+        return ip.to_string();
+    }
+    peer.to_string()
 }
 
 impl Asker {
@@ -215,6 +236,20 @@ impl Limiter {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_address_is_the_proxys_last_forwarded_one_only_behind_a_local_proxy() {
+        use axum::http::{HeaderMap, HeaderValue};
+        let mut h = HeaderMap::new();
+        h.insert("x-forwarded-for", HeaderValue::from_static("1.2.3.4, 10.0.0.7"));
+        let local: std::net::IpAddr = "127.0.0.1".parse().unwrap();
+        let remote: std::net::IpAddr = "10.0.0.9".parse().unwrap();
+        assert_eq!(super::client_address(local, &h), "10.0.0.7");
+        assert_eq!(super::client_address(remote, &h), "10.0.0.9", "a remote peer's header is its own word");
+        h.insert("x-forwarded-for", HeaderValue::from_static("not an address"));
+        assert_eq!(super::client_address(local, &h), "127.0.0.1");
+        assert_eq!(super::client_address(local, &HeaderMap::new()), "127.0.0.1");
+    }
+
     #[test]
     fn the_limiter_blocks_after_the_failures_and_forgets_a_good_sign_in() {
         let l = super::Limiter::default();
