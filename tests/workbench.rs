@@ -49,7 +49,11 @@ struct Server {
 
 impl Server {
     fn start(p: &TestProject) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_searchlight"))
+        // SEARCHLIGHT_TEST_SERVE_BIN: another build to serve (the release binary, for the load
+        // figures in docs/performance.md)
+        let bin =
+            std::env::var("SEARCHLIGHT_TEST_SERVE_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_searchlight").into());
+        let mut child = Command::new(bin)
             .current_dir(p.root())
             .args(["serve", "--listen", "127.0.0.1:0"])
             .stdout(Stdio::null())
