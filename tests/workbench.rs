@@ -863,3 +863,20 @@ fn in_a_browser_over_webdriver_an_analyst_works_a_clue_and_a_team_member_is_refu
         }
     }
 }
+
+#[test]
+fn without_the_units_directory_a_team_member_is_told_their_list_is_only_the_units_assigned_by_code() {
+    let p = county_with_users();
+    std::fs::remove_dir_all(p.path("lake/units")).unwrap();
+    let s = Server::start(&p);
+    let wang = sign_in(&s.addr, "wang");
+    let r = get(&s.addr, &wang, "/api/v1/clues");
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.json()["notice"].as_str().is_some_and(|n| n.contains("没有被巡察单位名录")), "{}", r.body);
+    let page = get(&s.addr, &wang, "/clues");
+    assert!(page.body.contains("不代表没有"), "{}", page.body);
+    // an analyst sees every unit anyway: nothing to say
+    let ana = sign_in(&s.addr, "ana");
+    assert!(get(&s.addr, &ana, "/api/v1/clues").json()["notice"].is_null());
+    s.stop();
+}

@@ -278,10 +278,12 @@ async fn clues(State(wb): State<Arc<Workbench>>, asker: Asker, q: Result<Query<C
     let c = who(&wb, &asker, "list clues").await?;
     let Query(q) = q?;
     let (filter, sort, limit) = q.filter()?;
-    let dir = wb.directory().await;
+    let (dir, problem) = wb.directory_read().await;
+    // a team member whose scope could not be drawn from the directory is told so
+    let notice = problem.filter(|_| !c.user.role.all_units());
     let (c, rows) = on_ledger(&wb, move |l| Ok((c.clone(), list_clues(l, &c, &asker, &filter, &sort, &dir)?))).await?;
     let (total, page, next) = page_of(&rows, q.cursor.as_deref(), limit)?;
-    shown(&c, &serde_json::json!({ "total": total, "items": page, "next": next }))
+    shown(&c, &serde_json::json!({ "total": total, "items": page, "next": next, "notice": notice }))
 }
 
 impl ClueQuery {

@@ -30,8 +30,9 @@ const DIRECTORY_TTL: Duration = Duration::from_secs(60);
 /// What every request shares.
 pub struct Workbench {
     pub project: Project,
-    /// The units directory (team scopes are its subtrees), with when it was read.
-    directory: RwLock<Option<(Instant, Arc<Directory>)>>,
+    /// The units directory (team scopes are its subtrees), with when it was read and why it
+    /// could not be, if it could not.
+    directory: RwLock<Option<(Instant, Arc<Directory>, Option<String>)>>,
     pub limiter: auth::Limiter,
     /// How long a browser session lasts.
     pub session_ttl: chrono::Duration,
@@ -79,14 +80,26 @@ impl Workbench {
     /// The units directory of the lake's current snapshot (empty when none is landed), read at
     /// most once a minute.
     pub async fn directory(&self) -> Arc<Directory> {
-        if let Some((at, d)) = self.directory.read().await.as_ref()
+        self.directory_read().await.0
+    }
+
+    /// The units directory and, when it is empty or could not be read, what that means for a
+    /// team member: their scope is then only the units assigned to them by code, without the
+    /// subordinates — said on their pages rather than shown as fewer clues.
+    pub async fn directory_read(&self) -> (Arc<Directory>, Option<String>) {
+        if let Some((at, d, problem)) = self.directory.read().await.as_ref()
             && at.elapsed() < DIRECTORY_TTL
         {
-            return d.clone();
+            return (d.clone(), problem.clone());
         }
-        let d = Arc::new(read_directory(&self.project).await.unwrap_or_else(|_| Directory::new(Vec::new())));
-        *self.directory.write().await = Some((Instant::now(), d.clone()));
-        d
+        let (d, problem) = match read_directory(&self.project).await {
+            Ok(d) if d.is_empty() => (d, Some("湖中没有被巡察单位名录(units)".to_string())),
+            Ok(d) => (d, None),
+            Err(e) => (Directory::new(Vec::new()), Some(format!("单位名录读取失败: {e}"))),
+        };
+        let d = Arc::new(d);
+        *self.directory.write().await = Some((Instant::now(), d.clone(), problem.clone()));
+        (d, problem)
     }
 }
 

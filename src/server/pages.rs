@@ -230,7 +230,7 @@ async fn clues_page(State(wb): State<Arc<Workbench>>, asker: Asker, RawQuery(raw
         Err(e) => return problem(Some(&c), &e),
     };
     let wanted = filter.status.take();
-    let dir = wb.directory().await;
+    let (dir, dir_problem) = wb.directory_read().await;
     let (a, cc, d) = (asker.clone(), c.clone(), dir.clone());
     let rows = match api::on_ledger(&wb, move |l| api::list_clues(l, &cc, &a, &filter, &sort, &d)).await {
         Ok(r) => r,
@@ -250,7 +250,12 @@ async fn clues_page(State(wb): State<Arc<Workbench>>, asker: Asker, RawQuery(raw
         Err(e) => return problem(Some(&c), &e),
     };
 
+    let mut notices = Vec::new();
+    if let Some(problem) = dir_problem.filter(|_| !c.user.role.all_units()) {
+        notices.push(format!("{problem}：只列出直接分配给本组的单位的线索，下属单位的线索暂不能列出（不代表没有）"));
+    }
     let mut doc = Document {
+        notices,
         title: "线索".into(),
         meta: vec![
             (
