@@ -656,6 +656,11 @@ fn the_pages_sign_in_list_show_and_work_a_clue_without_any_script() {
     );
     assert!(r.body.contains("乙组 的单位已更新"), "{}", r.body);
     let zhao = sign_in_page(&a, "zhao");
+    // a password reset on the page ends the user's sessions
+    let reset = [("csrf", csrf.as_str()), ("action", "passwd"), ("name", "lead"), ("password", "another long one")];
+    let r = post_form(&a, Some(&root), "/users", &reset);
+    assert!(r.body.contains("lead 的密码已重置"), "{}", r.body);
+    assert_eq!(page(&a, &lead, "/clues").status, 303, "the old session ended");
     assert_eq!(page(&a, &zhao, &format!("/clues/{of_b1}")).status, 200, "乙组 now has 乙镇");
     assert_eq!(page(&a, &zhao, &format!("/clues/{of_a1}")).status, 404);
     assert!(page(&a, &root, "/audit?user=zhao").body.contains("read clue"));

@@ -982,6 +982,19 @@ async fn users_response(wb: &Arc<Workbench>, asker: &Asker, notice: Option<Strin
         action: "/users".into(),
         method: "post",
         fields: with(
+            hidden("passwd"),
+            vec![
+                Field::new("name", "用户", "select").options(names.clone()),
+                Field::new("password", "新密码（至少 10 位；其登录会话随即失效）", "password").required(),
+            ],
+        ),
+        submit: "重置密码".into(),
+        legend: Some("重置密码".into()),
+    });
+    manage.form(DocForm {
+        action: "/users".into(),
+        method: "post",
+        fields: with(
             hidden("disable"),
             vec![
                 Field::new("name", "用户", "select").options(names),
@@ -1042,6 +1055,10 @@ async fn users_form(
             Some("ids") => {
                 l.grant_ids(&name, get("show").is_some()).map_err(bad)?;
                 format!("{name} 的证件号查看权限已更新")
+            }
+            Some("passwd") => {
+                l.set_password(&name, &get("password").unwrap_or_default()).map_err(bad)?;
+                format!("{name} 的密码已重置")
             }
             Some("disable") => {
                 l.set_disabled(&name, get("enable").is_none()).map_err(bad)?;
