@@ -33,6 +33,8 @@ pub struct Workbench {
     /// The units directory (team scopes are its subtrees), with when it was read and why it
     /// could not be, if it could not.
     directory: RwLock<Option<(Instant, Arc<Directory>, Option<String>)>>,
+    /// Held by the one request that reads the directory again.
+    reading_directory: tokio::sync::Mutex<()>,
     pub limiter: auth::Limiter,
     /// How long a browser session lasts.
     pub session_ttl: chrono::Duration,
@@ -71,6 +73,7 @@ impl Workbench {
         Workbench {
             project,
             directory: RwLock::new(None),
+            reading_directory: tokio::sync::Mutex::new(()),
             limiter: auth::Limiter::default(),
             session_ttl: chrono::Duration::hours(8),
             ledgers: LedgerPool::default(),
@@ -87,11 +90,24 @@ impl Workbench {
     /// team member: their scope is then only the units assigned to them by code, without the
     /// subordinates — said on their pages rather than shown as fewer clues.
     pub async fn directory_read(&self) -> (Arc<Directory>, Option<String>) {
-        if let Some((at, d, problem)) = self.directory.read().await.as_ref()
+        let cached = self.directory.read().await.clone();
+        if let Some((at, d, problem)) = &cached
             && at.elapsed() < DIRECTORY_TTL
         {
             return (d.clone(), problem.clone());
         }
+        // one request reads it again; the others meanwhile go on with the one they have
+        let _reading = match (self.reading_directory.try_lock(), &cached) {
+            (Ok(guard), _) => guard,
+            (Err(_), Some((_, d, problem))) => return (d.clone(), problem.clone()),
+            (Err(_), None) => {
+                let guard = self.reading_directory.lock().await;
+                if let Some((_, d, problem)) = self.directory.read().await.as_ref() {
+                    return (d.clone(), problem.clone());
+                }
+                guard
+            }
+        };
         let (d, problem) = match read_directory(&self.project).await {
             Ok(d) if d.is_empty() => (d, Some("湖中没有被巡察单位名录(units)".to_string())),
             Ok(d) => (d, None),
