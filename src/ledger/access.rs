@@ -437,8 +437,12 @@ impl Ledger {
         Ok(())
     }
 
-    /// Appends to the access log (its `seq` and, when empty, `at` are filled here).
+    /// Appends to the access log (its `seq` and, when empty, `at` are filled here). Appends of
+    /// this process take turns on a lock of their own: many at once would otherwise meet in
+    /// SQLite's write lock, whose busy handler backs off in sleeps of up to 100 ms.
     pub fn log_access(&self, a: &Access) -> Result<i64, Error> {
+        static APPENDING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let _turn = APPENDING.lock().unwrap_or_else(|p| p.into_inner());
         let at = if a.at.is_empty() { now() } else { a.at.clone() };
         self.conn
             .execute(
