@@ -1,8 +1,9 @@
 //! The workbench's pages, in Chinese and without JavaScript: 登录, 线索 (filters, counts by
 //! state, paging), 线索详情 (facts, sightings, the trail and a form for each step the user may
-//! take now) and 问题底稿. Each page is a [`Document`] of the one document model, rendered by its
-//! HTML renderer and passed through the caller's redactor — the same rules as the API, whose
-//! checks (who is asking, scope, role, the log) the pages call.
+//! take now), 问题底稿, 单位 and each unit's brief, 运行记录, 模型库, and for admins 访问日志 and
+//! 用户. Each page is a [`Document`] of the one document model, rendered by its HTML renderer and
+//! passed through the caller's redactor — the same rules as the API, whose checks (who is
+//! asking, scope, role, the log) the pages call.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
