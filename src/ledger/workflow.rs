@@ -504,7 +504,9 @@ pub enum StepRefused {
     #[error("{0}")]
     NotNow(String),
     /// The clue changed since the step's form was drawn.
-    #[error("线索已被他人更新 the clue changed since the form was drawn (latest event {latest})")]
+    #[error(
+        "线索在您打开此页后已被他人更新，请查看最新处置记录后再办理 (the clue changed since the form was drawn; latest event {latest})"
+    )]
     Stale { latest: i64 },
     #[error("no such clue")]
     NoClue,

@@ -470,43 +470,60 @@ async fn step(
     let step: Step = serde_json::from_value(body).map_err(|e| ApiError::bad_request(format!("step: {e}")))?;
     let dir = wb.directory().await;
     let (c, event, state) = on_ledger(&wb, move |l| {
-        let action = format!("step {}", step.kind());
-        auth::require(l, &c, &[Role::Admin, Role::Analyst, Role::Team], &action, Some(&id))?;
-        let view = visible_clue(l, &c, &asker, &id, &action, &dir)?;
-        let clue_id = view.clue.clue_id;
-        if !role_may_take(c.user.role, &step) {
-            l.log_access(&asker.entry(&c.user.name, c.via, &action, Some(&clue_id), "refused: role"))?;
-            return Err(ApiError::forbidden(&format!(
-                "{}不能进行「{}」(analysts triage and grant exceptions)",
-                c.user.role.label(),
-                step.label()
-            )));
-        }
-        let refused = |l: &Ledger, outcome: &str| {
-            l.log_access(&asker.entry(&c.user.name, c.via, &action, Some(&clue_id), outcome))
-        };
-        match l.take_step(&clue_id, &c.actor(), step, reason.as_deref(), last_event) {
-            Ok(event) => {
-                l.log_access(&asker.entry(&c.user.name, c.via, &action, Some(&clue_id), "ok"))?;
-                let state = l.work_state(&clue_id, chrono::Local::now().date_naive())?;
-                Ok((c, event, state))
-            }
-            Err(StepRefused::Ledger(e)) => Err(e.into()),
-            Err(StepRefused::NoClue) => Err(ApiError::not_found("线索")),
-            Err(StepRefused::Invalid(m)) => {
-                refused(l, "refused: invalid step")?;
-                Err(ApiError::bad_request(m))
-            }
-            Err(e @ (StepRefused::NotNow(_) | StepRefused::Stale { .. })) => {
-                refused(l, "refused: conflict")?;
-                Err(ApiError::new(StatusCode::CONFLICT, "conflict", e.to_string()))
-            }
-        }
+        let (event, clue_id) = take_step(l, &c, &asker, &id, step, reason.as_deref(), last_event, &dir)?;
+        let state = l.work_state(&clue_id, chrono::Local::now().date_naive())?;
+        Ok((c, event, state))
     })
     .await?;
     let mut r = shown(&c, &serde_json::json!({ "event": event, "state": state }))?;
     *r.status_mut() = StatusCode::CREATED;
     Ok(r)
+}
+
+/// One step on a clue the caller may see and work, for the API and the pages alike: their role
+/// may change things and take this kind of step (403), the clue is in their scope (404), and
+/// the ledger takes it (400 for the step's own values, 409 for a state that does not allow it
+/// or a stale form) — every outcome logged. The step taken and the clue's id.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn take_step(
+    l: &mut Ledger,
+    c: &Caller,
+    asker: &Asker,
+    id: &str,
+    step: Step,
+    reason: Option<&str>,
+    last_event: Option<i64>,
+    dir: &crate::units::Directory,
+) -> Result<(crate::ledger::Event, String), ApiError> {
+    let action = format!("step {}", step.kind());
+    auth::require(l, c, &[Role::Admin, Role::Analyst, Role::Team], &action, Some(id))?;
+    let clue_id = visible_clue(l, c, asker, id, &action, dir)?.clue.clue_id;
+    let log =
+        |l: &Ledger, outcome: &str| l.log_access(&asker.entry(&c.user.name, c.via, &action, Some(&clue_id), outcome));
+    if !role_may_take(c.user.role, &step) {
+        log(l, "refused: role")?;
+        return Err(ApiError::forbidden(&format!(
+            "{}不能进行「{}」(analysts triage and grant exceptions)",
+            c.user.role.label(),
+            step.label()
+        )));
+    }
+    match l.take_step(&clue_id, &c.actor(), step, reason, last_event) {
+        Ok(event) => {
+            log(l, "ok")?;
+            Ok((event, clue_id))
+        }
+        Err(StepRefused::Ledger(e)) => Err(e.into()),
+        Err(StepRefused::NoClue) => Err(ApiError::not_found("线索")),
+        Err(StepRefused::Invalid(m)) => {
+            log(l, "refused: invalid step")?;
+            Err(ApiError::bad_request(m))
+        }
+        Err(e @ (StepRefused::NotNow(_) | StepRefused::Stale { .. })) => {
+            log(l, "refused: conflict")?;
+            Err(ApiError::new(StatusCode::CONFLICT, "conflict", e.to_string()))
+        }
+    }
 }
 
 /// `GET /clues/{id}/paper[?format=html|xlsx|md]`: the clue's working paper, for the caller.

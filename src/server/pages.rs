@@ -18,7 +18,7 @@ use super::api::{self, ApiError, ClueQuery};
 use super::auth::{Asker, Caller};
 use super::{Workbench, documents};
 use crate::doc::{Cell, Document, Field, Form as DocForm, Format, Section, Table};
-use crate::ledger::{ClueView, Person, Status, Step, StepRefused};
+use crate::ledger::{ClueView, Person, Status, Step};
 
 pub fn routes() -> Router<Arc<Workbench>> {
     Router::new()
@@ -655,41 +655,7 @@ async fn step_form(
     let dir = wb.directory().await;
     let (a, cc, i) = (asker.clone(), c.clone(), id.clone());
     let taken = api::on_ledger(&wb, move |l| {
-        crate::server::auth::require(
-            l,
-            &cc,
-            &[crate::ledger::Role::Admin, crate::ledger::Role::Analyst, crate::ledger::Role::Team],
-            &action,
-            Some(&i),
-        )?;
-        let view = api::visible_clue(l, &cc, &a, &i, &action, &dir)?;
-        let clue_id = view.clue.clue_id;
-        if !api::role_may_take(cc.user.role, &step) {
-            l.log_access(&a.entry(&cc.user.name, cc.via, &action, Some(&clue_id), "refused: role"))?;
-            return Err(ApiError::forbidden(&format!("{}不能进行「{}」", cc.user.role.label(), step.label())));
-        }
-        match l.take_step(&clue_id, &cc.actor(), step, reason.as_deref(), last_event) {
-            Ok(_) => {
-                l.log_access(&a.entry(&cc.user.name, cc.via, &action, Some(&clue_id), "ok"))?;
-                Ok(())
-            }
-            Err(StepRefused::Ledger(e)) => Err(e.into()),
-            Err(StepRefused::NoClue) => Err(ApiError::not_found("线索")),
-            Err(StepRefused::Invalid(m)) => {
-                l.log_access(&a.entry(&cc.user.name, cc.via, &action, Some(&clue_id), "refused: invalid step"))?;
-                Err(ApiError::bad_request(m))
-            }
-            Err(e @ (StepRefused::NotNow(_) | StepRefused::Stale { .. })) => {
-                l.log_access(&a.entry(&cc.user.name, cc.via, &action, Some(&clue_id), "refused: conflict"))?;
-                let m = match e {
-                    StepRefused::Stale { .. } => {
-                        "线索在您打开此页后已被他人更新，请查看最新处置记录后再办理".to_string()
-                    }
-                    other => other.to_string(),
-                };
-                Err(ApiError { status: StatusCode::CONFLICT, error: "conflict", detail: m, retry_after: None })
-            }
-        }
+        api::take_step(l, &cc, &a, &i, step, reason.as_deref(), last_event, &dir).map(|_| ())
     })
     .await;
     match taken {
