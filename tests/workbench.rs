@@ -308,6 +308,14 @@ fn each_role_reads_and_works_only_what_it_may_and_every_access_is_logged() {
     assert_eq!(r.status, 200, "{}", r.body);
     assert!(r.body.contains("问题底稿") && !r.body.contains(A1), "{}", r.body);
     assert_eq!(get(&a, &wang, &format!("/api/v1/clues/{of_b1}/paper")).status, 404);
+    // the evidence rows as data: the clue's own row, its ID masked, and where it came from
+    let ev = get(&a, &wang, &format!("/api/v1/clues/{of_a1}/evidence"));
+    assert_eq!(ev.status, 200, "{}", ev.body);
+    let ev = ev.json();
+    assert_eq!(ev["rows"].as_array().unwrap().len(), 1, "{ev}");
+    assert!(ev["rows"][0].as_array().unwrap().iter().any(|v| v.as_str().is_some_and(|s| s.contains("100.1"))), "{ev}");
+    assert!(!ev.to_string().contains(A1) && ev["sources"][0]["dataset"] == "pay", "{ev}");
+    assert_eq!(get(&a, &wang, &format!("/api/v1/clues/{of_b1}/evidence")).status, 404);
     assert_eq!(get(&a, &wang, &format!("/api/v1/clues/{of_a1}/paper?format=pdf")).status, 400);
 
     // runs and the library with its record: the verification above counts
@@ -380,6 +388,8 @@ fn each_role_reads_and_works_only_what_it_may_and_every_access_is_logged() {
     assert!(has("wang", "sign-in", None, "refused: wrong name"));
     assert!(has("wang", "read clue", Some(&of_b1), "refused: outside"));
     assert!(has("wang", "read clue", Some(&of_a1), "ok"));
+    assert!(has("wang", "read evidence", Some(&of_a1), "ok"));
+    assert!(has("wang", "read evidence", Some(&of_b1), "refused: outside"));
     assert!(has("wang", "list clues", None, "ok"));
     assert!(has("wang", "step note", None, "refused: no form token"));
     assert!(has("wang", "step triage", Some(&of_a1), "refused: role"));

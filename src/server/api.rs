@@ -32,6 +32,7 @@ pub fn routes() -> Router<Arc<Workbench>> {
         .route("/clues/{id}", get(clue))
         .route("/clues/{id}/steps", post(step))
         .route("/clues/{id}/paper", get(paper))
+        .route("/clues/{id}/evidence", get(evidence))
         .route("/units", get(units))
         .route("/runs", get(runs))
         .route("/models", get(models))
@@ -578,6 +579,27 @@ async fn models(State(wb): State<Arc<Workbench>>, asker: Asker) -> Answer {
         })
         .collect();
     shown(&c, &list)
+}
+
+/// `GET /clues/{id}/evidence`: the evidence rows of the latest run that found the clue, with
+/// their column labels and the data versions and source files they came from.
+async fn evidence(State(wb): State<Arc<Workbench>>, asker: Asker, Path(id): Path<String>) -> Answer {
+    let c = who(&wb, &asker, "read evidence").await?;
+    let dir = wb.directory().await;
+    let (a, cc) = (asker.clone(), c.clone());
+    let clue_id = on_ledger(&wb, move |l| Ok(read_clue(l, &cc, &a, &id, "read evidence", &dir)?.clue.clue_id)).await?;
+    let p = super::documents::paper_of(&wb.project, &clue_id, c.redactor()).await?;
+    shown(
+        &c,
+        &serde_json::json!({
+            "clue_id": clue_id,
+            "run_id": p.sighting.run_id,
+            "as_of": p.sighting.as_of,
+            "columns": p.columns,
+            "rows": p.rows,
+            "sources": p.sources,
+        }),
+    )
 }
 
 /// `GET /units`: the units of the directory the caller may see.

@@ -60,6 +60,16 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> anyhow::Result<T> + Sen
 
 /// The working paper (问题底稿) of a clue the caller may see.
 pub async fn paper(project: &Project, clue: &str, redactor: crate::redact::Redactor) -> Result<Document, ApiError> {
+    Ok(crate::paper::document(&paper_of(project, clue, redactor).await?))
+}
+
+/// The working paper's facts: the clue, the run whose evidence it shows, the evidence rows and
+/// their sources.
+pub async fn paper_of(
+    project: &Project,
+    clue: &str,
+    redactor: crate::redact::Redactor,
+) -> Result<crate::paper::Paper, ApiError> {
     let (project, clue) = (project.clone(), clue.to_string());
     let handle = tokio::runtime::Handle::current();
     blocking(move || {
@@ -73,8 +83,7 @@ pub async fn paper(project: &Project, clue: &str, redactor: crate::redact::Redac
                 &Project::catalog(&connectors),
             )?;
             let today = chrono::Local::now().date_naive();
-            let paper = crate::paper::build(&ledger, &lake, &models, &labels, &clue, today, redactor).await?;
-            Ok(crate::paper::document(&paper))
+            crate::paper::build(&ledger, &lake, &models, &labels, &clue, today, redactor).await
         })
     })
     .await
