@@ -134,7 +134,7 @@ fn wide_columns(t: &Table) -> Vec<bool> {
         .map(|i| {
             let texts: Vec<String> =
                 t.rows.iter().filter_map(|r| r.get(i)).filter(|c| !c.is_number()).map(Cell::text).collect();
-            let wordy = texts.iter().filter(|s| s.chars().any(|c| !c.is_ascii())).count();
+            let wordy = texts.iter().filter(|s| !s.is_ascii()).count();
             texts.iter().any(|s| s.chars().count() > 8) && wordy * 2 >= texts.len()
         })
         .collect()

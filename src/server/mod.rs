@@ -27,12 +27,15 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 /// How long the units directory is reused before it is read from the lake again.
 const DIRECTORY_TTL: Duration = Duration::from_secs(60);
 
+/// The units directory as read: when, what, and why it is empty if it is.
+type DirectoryRead = (Instant, Arc<Directory>, Option<String>);
+
 /// What every request shares.
 pub struct Workbench {
     pub project: Project,
     /// The units directory (team scopes are its subtrees), with when it was read and why it
     /// could not be, if it could not.
-    directory: RwLock<Option<(Instant, Arc<Directory>, Option<String>)>>,
+    directory: RwLock<Option<DirectoryRead>>,
     /// Held by the one request that reads the directory again.
     reading_directory: tokio::sync::Mutex<()>,
     pub limiter: auth::Limiter,
