@@ -516,9 +516,17 @@ fn post_form(addr: &str, cookie: Option<&str>, path: &str, pairs: &[(&str, &str)
     http(addr, "POST", path, &headers, Some(&form_body(pairs)))
 }
 
+/// The 登录 page as a browser gets it: its form token and the cookie that goes with it.
+fn login_form(addr: &str) -> (String, String) {
+    let r = http(addr, "GET", "/login", &[], None);
+    let cookie = r.header("set-cookie").unwrap().split(';').next().unwrap().to_string();
+    (hidden(&r.body, "csrf"), cookie)
+}
+
 /// Signs in through the 登录 page: the session cookie.
 fn sign_in_page(addr: &str, name: &str) -> String {
-    let r = post_form(addr, None, "/login", &[("name", name), ("password", PASSWORD)]);
+    let (csrf, cookie) = login_form(addr);
+    let r = post_form(addr, Some(&cookie), "/login", &[("csrf", &csrf), ("name", name), ("password", PASSWORD)]);
     assert_eq!((r.status, r.header("location")), (303, Some("/clues")), "{}", r.body);
     r.header("set-cookie").unwrap().split(';').next().unwrap().to_string()
 }
@@ -549,9 +557,16 @@ fn the_pages_sign_in_list_show_and_work_a_clue_without_any_script() {
     // signed out, a page sends one to 登录; a wrong password says so on the page
     let r = http(&a, "GET", "/clues", &[], None);
     assert_eq!((r.status, r.header("location")), (303, Some("/login")));
-    let r = post_form(&a, None, "/login", &[("name", "wang"), ("password", "not it at all")]);
+    let (csrf, cookie) = login_form(&a);
+    let r = post_form(&a, Some(&cookie), "/login", &[("csrf", &csrf), ("name", "wang"), ("password", "not it at all")]);
     assert_eq!(r.status, 401);
     assert!(r.body.contains("用户名或密码不正确") && r.body.contains("<form"), "{}", r.body);
+    // a sign-in posted without the page's token (from another site) is refused, right password or not
+    let r = post_form(&a, None, "/login", &[("name", "wang"), ("password", PASSWORD)]);
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert!(r.header("location").is_none() && r.body.contains("登录页已失效"), "{}", r.body);
+    let r = post_form(&a, Some(&cookie), "/login", &[("csrf", "forged"), ("name", "wang"), ("password", PASSWORD)]);
+    assert_eq!(r.status, 403, "{}", r.body);
 
     // the team member's list: 甲镇's clues by title, the other township's not at all
     let wang = sign_in_page(&a, "wang");

@@ -16,6 +16,10 @@ use crate::ledger::{Access, Ledger, Role, User};
 /// The session cookie's name.
 pub const COOKIE: &str = "searchlight_session";
 
+/// The cookie that binds the sign-in form to the browser that drew it (double submit: the form
+/// carries the same value), so another site cannot sign a browser in under its own account.
+pub const LOGIN_COOKIE: &str = "searchlight_login";
+
 /// The header a signed-in browser sends its form token in (pages send it as a form field).
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
@@ -66,10 +70,15 @@ pub fn client_address(peer: std::net::IpAddr, headers: &HeaderMap) -> String {
 impl Asker {
     /// The session cookie's value, if any.
     pub fn cookie(&self) -> Option<String> {
+        self.cookie_named(COOKIE)
+    }
+
+    /// A cookie's value, if the request carries it.
+    pub fn cookie_named(&self, name: &str) -> Option<String> {
         self.headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).find_map(|line| {
             line.split(';').find_map(|kv| {
                 let (k, v) = kv.trim().split_once('=')?;
-                (k == COOKIE && !v.is_empty()).then(|| v.to_string())
+                (k == name && !v.is_empty()).then(|| v.to_string())
             })
         })
     }
@@ -162,7 +171,7 @@ pub fn authenticate(ledger: &Ledger, asker: &Asker, action: &str) -> Result<Call
     }
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 

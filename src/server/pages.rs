@@ -105,7 +105,7 @@ async fn caller_and_format(
     }
 }
 
-fn login_doc(notice: Option<String>) -> Document {
+fn login_doc(notice: Option<String>, token: &str) -> Document {
     let mut doc =
         Document { title: "探照灯 · 登录".into(), notices: notice.into_iter().collect(), ..Default::default() };
     let mut s = Section::new("登录工作台");
@@ -113,6 +113,7 @@ fn login_doc(notice: Option<String>) -> Document {
         action: "/login".into(),
         method: "post",
         fields: vec![
+            Field::hidden("csrf", token),
             Field::new("name", "用户名", "text").required(),
             Field::new("password", "密码", "password").required(),
         ],
@@ -124,20 +125,39 @@ fn login_doc(notice: Option<String>) -> Document {
     doc
 }
 
-async fn login_page() -> Response {
-    page(None, login_doc(None), StatusCode::OK)
+/// The sign-in page with a fresh form token, set also as a cookie of the sign-in form's own.
+fn login_response(notice: Option<String>, status: StatusCode) -> Response {
+    let token = crate::ledger::access::secret().unwrap_or_default();
+    let mut r = page(None, login_doc(notice, &token), status);
+    let cookie = format!("{}={token}; HttpOnly; SameSite=Strict; Path=/login; Max-Age=3600", super::auth::LOGIN_COOKIE);
+    if let Ok(v) = cookie.parse() {
+        r.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    r
 }
 
-/// `POST /login` (a form): a session cookie, then the clue list.
+async fn login_page() -> Response {
+    login_response(None, StatusCode::OK)
+}
+
+/// `POST /login` (a form): a session cookie, then the clue list. The form's token must be the
+/// one its page set as a cookie: a sign-in posted from another site is refused.
 async fn login(
     State(wb): State<Arc<Workbench>>,
     asker: Asker,
     form: Result<Form<HashMap<String, String>>, axum::extract::rejection::FormRejection>,
 ) -> Response {
     let Ok(Form(f)) = form else {
-        return page(None, login_doc(Some("请填写用户名和密码".into())), StatusCode::BAD_REQUEST);
+        return login_response(Some("请填写用户名和密码".into()), StatusCode::BAD_REQUEST);
     };
     let (name, password) = (f.get("name").cloned().unwrap_or_default(), f.get("password").cloned().unwrap_or_default());
+    let sent = f.get("csrf").map(String::as_str).unwrap_or("");
+    let drawn = asker.cookie_named(super::auth::LOGIN_COOKIE).unwrap_or_default();
+    if drawn.is_empty() || !super::auth::constant_time_eq(sent.as_bytes(), drawn.as_bytes()) {
+        let entry = asker.entry(&name, "web", "sign-in", None, "refused: no form token");
+        let _ = api::on_ledger(&wb, move |l| Ok(l.log_access(&entry)?)).await;
+        return login_response(Some("登录页已失效，请重新登录".into()), StatusCode::FORBIDDEN);
+    }
     match api::signed_in(&wb, &asker, name, password).await {
         Ok((_, cookie, _)) => match api::session_cookie(&wb, &asker, &cookie) {
             Ok(v) => {
@@ -147,7 +167,7 @@ async fn login(
             }
             Err(e) => problem(None, &e),
         },
-        Err(e) => page(None, login_doc(Some(e.detail)), e.status),
+        Err(e) => login_response(Some(e.detail), e.status),
     }
 }
 
