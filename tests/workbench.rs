@@ -897,7 +897,16 @@ fn in_a_browser_over_webdriver_an_analyst_works_a_clue_and_a_team_member_is_refu
 #[test]
 fn without_the_units_directory_a_team_member_is_told_their_list_is_only_the_units_assigned_by_code() {
     let p = county_with_users();
+    // a unit to assign is checked against the directory: a name or a typo changes nothing
+    let (code, _, err) = searchlight_env(&p, &["user", "grant", "wang", "--unit", "甲镇"], &[]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("did you mean A00 甲镇") && err.contains("nothing was changed"), "{err}");
+    assert_eq!(Ledger::open_existing(&p.path("ledger.sqlite")).unwrap().user("wang").unwrap().unwrap().units, ["A00"]);
     std::fs::remove_dir_all(p.path("lake/units")).unwrap();
+    // without a directory the code is taken as it is, and the user told so
+    let (code, _, err) = searchlight_env(&p, &["user", "grant", "wang", "--unit", "A01"], &[]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("单位编码未能核对"), "{err}");
     let s = Server::start(&p);
     let wang = sign_in(&s.addr, "wang");
     let r = get(&s.addr, &wang, "/api/v1/clues");

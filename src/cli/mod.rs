@@ -1185,7 +1185,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::User { command } => users::user(&project, command),
+        Command::User { command } => {
+            // units to assign are checked against the directory of the lake, when it has one
+            let directory = match &command {
+                users::UserCommand::Grant { units, .. } if !units.is_empty() => {
+                    let (connectors, _) = load_connectors(&project)?;
+                    match Runner::over_lake(&Lake::open(&project.lake)?, &Project::catalog(&connectors)).await {
+                        Ok(r) => r.directory().await.ok(),
+                        Err(_) => None,
+                    }
+                }
+                _ => None,
+            };
+            users::user(&project, command, directory.as_ref())
+        }
         Command::Audit { user, since, limit, json } => {
             users::audit(&project, &crate::ledger::AccessFilter { who: user, since, limit: Some(limit) }, json)
         }

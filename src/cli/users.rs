@@ -93,8 +93,13 @@ fn ledger(project: &Project) -> anyhow::Result<Ledger> {
     Ok(if project.ledger_given { Ledger::open_existing(&project.ledger)? } else { Ledger::open(&project.ledger)? })
 }
 
-/// Runs `user …`.
-pub fn user(project: &Project, command: UserCommand) -> anyhow::Result<ExitCode> {
+/// Runs `user …`; `directory` is the lake's units directory, against which units to assign are
+/// checked (a mistyped code would give a team nothing, in silence).
+pub fn user(
+    project: &Project,
+    command: UserCommand,
+    directory: Option<&crate::units::Directory>,
+) -> anyhow::Result<ExitCode> {
     let mut l = ledger(project)?;
     let by = os_user();
     let log = |l: &Ledger, action: &str, object: &str, detail: Option<String>| {
@@ -147,6 +152,26 @@ pub fn user(project: &Project, command: UserCommand) -> anyhow::Result<ExitCode>
         }
         UserCommand::Grant { name, ids, no_ids, team, units, revoke_units } => {
             let mut u = l.user(&name)?.ok_or_else(|| anyhow::anyhow!("no user `{name}`"))?;
+            match directory.filter(|d| !d.is_empty()) {
+                Some(dir) => {
+                    let unknown: Vec<&String> = units.iter().filter(|c| dir.index(c).is_none()).collect();
+                    if let Some(first) = unknown.first() {
+                        let hint = dir
+                            .find(first)
+                            .ok()
+                            .map(|i| format!(" (did you mean {} {}?)", dir.units[i].code, dir.units[i].name))
+                            .unwrap_or_default();
+                        anyhow::bail!(
+                            "unit {} is not a code of the units directory{hint}; nothing was changed (`searchlight sql \"SELECT unit_code, name FROM units\"` lists the codes)",
+                            unknown.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", ")
+                        );
+                    }
+                }
+                None if !units.is_empty() => say_err!(
+                    "注意: 湖中没有单位名录 (units), 单位编码未能核对; the team sees each code's clues, and its subordinates once the directory is landed"
+                ),
+                None => {}
+            }
             if ids || no_ids {
                 u = l.grant_ids(&name, ids)?;
                 log(&l, if ids { "grant ids" } else { "revoke ids" }, &name, None)?;
