@@ -118,7 +118,9 @@ type Answer = Result<Response, ApiError>;
 /// JSON as the caller may see it: ID and account numbers masked unless they are granted.
 fn shown(c: &Caller, value: &impl serde::Serialize) -> Answer {
     let text = serde_json::to_string(value).map_err(|e| ApiError::bad_request(e.to_string()))?;
-    let text = c.redactor().json(&text).unwrap_or(text);
+    let r = c.redactor();
+    // never unmasked: were the text somehow not one JSON document, it is masked as text
+    let text = r.json(&text).unwrap_or_else(|| r.text(&text).into_owned());
     Ok(([(header::CONTENT_TYPE, "application/json; charset=utf-8")], text).into_response())
 }
 
