@@ -71,15 +71,20 @@ pub trait RawRows {
     fn defect(&self, _row: usize) -> Option<(String, String)> {
         None
     }
+    /// How the connector's columns map onto the export's, when the reader keeps one mapping for
+    /// the whole block: [`RawRows::mapped`] and [`RawRows::header_unit`] follow from it.
+    fn mapping(&self) -> Option<&[super::Mapped]> {
+        None
+    }
     /// Whether the export has mapped column `column` at all (false for an absent `nullable`
     /// or `default` column).
-    fn mapped(&self, _column: usize) -> bool {
-        true
+    fn mapped(&self, column: usize) -> bool {
+        self.mapping().is_none_or(|m| m.get(column) != Some(&super::Mapped::Missing))
     }
     /// The unit the header of mapped column `column` names (`金额(元)`), if it names one: it
     /// wins over the column's declared `unit` for these rows.
-    fn header_unit(&self, _column: usize) -> Option<&'static str> {
-        None
+    fn header_unit(&self, column: usize) -> Option<&'static str> {
+        self.mapping().and_then(|m| mapped_unit(m, column))
     }
     /// The word a code sheet of the export gives code `code` of mapped column `column`
     /// (`values = { sheet = "代码说明" }`).

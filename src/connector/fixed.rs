@@ -150,12 +150,9 @@ impl RawRows for GridRows {
         }
     }
 
-    fn mapped(&self, column: usize) -> bool {
-        self.mapping[column] != Mapped::Missing
-    }
-
-    fn header_unit(&self, column: usize) -> Option<&'static str> {
-        super::convert::mapped_unit(&self.mapping, column)
+    // a key (or header) that names its unit (`认缴出资额(万元)`) is read in it
+    fn mapping(&self) -> Option<&[Mapped]> {
+        Some(&self.mapping)
     }
 
     fn line(&self, row: usize) -> u64 {
