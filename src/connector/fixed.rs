@@ -13,23 +13,14 @@
 
 use bytes::Bytes;
 
-use super::chunk::{Scan, Scanner};
 use super::convert::RawRows;
 use super::spec::FixedOptions;
 use super::value::Cell;
-use super::{Connector, Error, FileLayout, Landing, Mapped, Result, SourceFile, Split};
+use super::{Connector, Error, Landing, Mapped, Result, Split};
 
 pub(super) struct FixedReader(pub FixedOptions);
 
 impl super::FormatReader for FixedReader {
-    fn scanner(&self, _chunk_bytes: u64) -> Option<Scanner> {
-        None
-    }
-
-    fn plan_file(&self, _conn: &Connector, _file: &SourceFile, _scan: Option<Scan>) -> Result<FileLayout> {
-        Ok(FileLayout::default())
-    }
-
     fn decode(&self, conn: &Connector, split: &Split, bytes: Bytes) -> Result<Vec<Landing>> {
         let shown = &split.file.file.display;
         let err = |line: u64, message: String| Error::Input { file: shown.clone(), line, message };

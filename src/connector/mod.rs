@@ -786,10 +786,15 @@ impl Split {
 /// How one file format plugs in.
 pub(crate) trait FormatReader: Send + Sync {
     /// A streaming scanner for pass one, for formats that split files into chunks; formats
-    /// without one are decoded whole.
-    fn scanner(&self, chunk_bytes: u64) -> Option<chunk::Scanner>;
-    /// Checks headers and settles encoding and column mapping from pass one's scan.
-    fn plan_file(&self, conn: &Connector, file: &SourceFile, scan: Option<chunk::Scan>) -> Result<FileLayout>;
+    /// without one (the default) are decoded whole.
+    fn scanner(&self, _chunk_bytes: u64) -> Option<chunk::Scanner> {
+        None
+    }
+    /// Checks headers and settles encoding and column mapping from pass one's scan; a format
+    /// decoded whole (the default) settles them when it decodes.
+    fn plan_file(&self, _conn: &Connector, _file: &SourceFile, _scan: Option<chunk::Scan>) -> Result<FileLayout> {
+        Ok(FileLayout::default())
+    }
     /// Decodes one split.
     fn decode(&self, conn: &Connector, split: &Split, bytes: Bytes) -> Result<Vec<Landing>>;
 }

@@ -108,14 +108,6 @@ impl super::FormatReader for NdjsonReader {
 pub(super) struct JsonReader(pub super::spec::JsonOptions);
 
 impl super::FormatReader for JsonReader {
-    fn scanner(&self, _chunk_bytes: u64) -> Option<Scanner> {
-        None
-    }
-
-    fn plan_file(&self, _conn: &Connector, _file: &SourceFile, _scan: Option<Scan>) -> Result<FileLayout> {
-        Ok(FileLayout::default())
-    }
-
     fn decode(&self, conn: &Connector, split: &Split, bytes: Bytes) -> Result<Vec<Landing>> {
         let shown = &split.file.file.display;
         let err = |message: String| Error::Input { file: shown.clone(), line: 0, message };

@@ -9,23 +9,14 @@ use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type};
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
-use super::chunk::{Scan, Scanner};
 use super::convert::RawRows;
 use super::spec::ParquetOptions;
 use super::value::Cell;
-use super::{Connector, Error, FileLayout, Landing, Mapped, Result, SourceFile, Split};
+use super::{Connector, Error, Landing, Mapped, Result, Split};
 
 pub(super) struct ParquetReader(#[allow(dead_code)] pub ParquetOptions);
 
 impl super::FormatReader for ParquetReader {
-    fn scanner(&self, _chunk_bytes: u64) -> Option<Scanner> {
-        None
-    }
-
-    fn plan_file(&self, _conn: &Connector, _file: &SourceFile, _scan: Option<Scan>) -> Result<FileLayout> {
-        Ok(FileLayout::default())
-    }
-
     fn decode(&self, conn: &Connector, split: &Split, bytes: Bytes) -> Result<Vec<Landing>> {
         let file = &split.file;
         let shown = &file.file.display;

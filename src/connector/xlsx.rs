@@ -10,23 +10,14 @@ use std::io::Cursor;
 use bytes::Bytes;
 use calamine::{Data, Range, Reader};
 
-use super::chunk::{Scan, Scanner};
 use super::convert::RawRows;
 use super::spec::XlsxOptions;
 use super::value::Cell;
-use super::{Connector, Error, FileLayout, Landing, Mapped, Result, SourceFile, Split};
+use super::{Connector, Error, Landing, Mapped, Result, Split};
 
 pub(super) struct XlsxReader(pub XlsxOptions);
 
 impl super::FormatReader for XlsxReader {
-    fn scanner(&self, _chunk_bytes: u64) -> Option<Scanner> {
-        None
-    }
-
-    fn plan_file(&self, _conn: &Connector, _file: &SourceFile, _scan: Option<Scan>) -> Result<FileLayout> {
-        Ok(FileLayout::default())
-    }
-
     fn decode(&self, conn: &Connector, split: &Split, bytes: Bytes) -> Result<Vec<Landing>> {
         // calamine can panic on malformed workbooks (an arithmetic overflow on a huge cell
         // reference, found by `cargo fuzz run xlsx`): one damaged file is an error naming it,
