@@ -265,19 +265,7 @@ fn a_derived_dataset_lands_with_its_lineage_and_never_from_a_failed_input() {
         "connectors/deaths.toml",
         "name = \"deaths\"\nderive = \"\"\"\nSELECT id_no, name, death_date, '公安户籍注销' AS source FROM police_deaths\nUNION ALL\nSELECT id_no, NULL AS name, cremated_on, '民政殡葬火化' FROM cremations\n\"\"\"\n",
     );
-    let run = |args: &[&str]| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_searchlight"))
-            .arg("--project")
-            .arg(p.root())
-            .args(args)
-            .output()
-            .unwrap();
-        (
-            out.status.code(),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    };
+    let run = |args: &[&str]| crate::util::searchlight(&p, args);
     let (code, out, err) = run(&["ingest", "--as-of", "2025-12-31"]);
     assert_eq!(code, Some(0), "{out}{err}");
     let rows = run(&["sql", "select id_no, source, death_date, id_no_valid from deaths order by id_no", "--json"]).1;
@@ -323,19 +311,7 @@ fn a_derived_dataset_folds_and_counts_value_words_as_landing_does() {
         "connectors/deaths.toml",
         "name = \"deaths\"\nderive = \"SELECT id_no, cremated_on AS death_date, source FROM cremations\"\n",
     );
-    let run = |args: &[&str]| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_searchlight"))
-            .arg("--project")
-            .arg(p.root())
-            .args(args)
-            .output()
-            .unwrap();
-        (
-            out.status.code(),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    };
+    let run = |args: &[&str]| crate::util::searchlight(&p, args);
     let (code, out, err) = run(&["ingest", "--as-of", "2025-12-31"]);
     assert_eq!(code, Some(0), "{out}{err}");
     // 火化 is a synonym of 民政殡葬火化; 派出所 is outside the set: kept, counted and said
