@@ -165,7 +165,7 @@ struct SignIn {
 async fn sign_in(State(wb): State<Arc<Workbench>>, asker: Asker, body: Result<Json<SignIn>, JsonRejection>) -> Answer {
     let Json(s) = body?;
     let (user, cookie, csrf) = signed_in(&wb, &asker, s.name, s.password).await?;
-    let caller = Caller { user: user.clone(), via: "web", address: asker.address.clone() };
+    let caller = Caller { user: user.clone(), via: "web", address: asker.address.clone(), csrf: Some(csrf.clone()) };
     let mut r = shown(&caller, &serde_json::json!({ "user": user, "csrf": csrf }))?;
     r.headers_mut().insert(header::SET_COOKIE, session_cookie(&wb, &asker, &cookie)?);
     Ok(r)

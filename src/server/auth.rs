@@ -119,6 +119,8 @@ pub struct Caller {
     /// `web` (a session cookie) or `api` (a token).
     pub via: &'static str,
     pub address: Option<String>,
+    /// The session's form token (a browser's), which the forms of its pages carry.
+    pub csrf: Option<String>,
 }
 
 impl Caller {
@@ -142,7 +144,7 @@ impl Caller {
 /// Anyone else is refused (401), and the refusal logged.
 pub fn authenticate(ledger: &Ledger, asker: &Asker, action: &str) -> Result<Caller, ApiError> {
     let caller = if let Some(token) = asker.token() {
-        ledger.token_user(&token)?.map(|user| Caller { user, via: "api", address: asker.address.clone() })
+        ledger.token_user(&token)?.map(|user| Caller { user, via: "api", address: asker.address.clone(), csrf: None })
     } else if let Some(cookie) = asker.cookie() {
         match ledger.session(&cookie)? {
             Some((user, csrf)) => {
@@ -155,7 +157,7 @@ pub fn authenticate(ledger: &Ledger, asker: &Asker, action: &str) -> Result<Call
                         "表单已失效, 请刷新页面后重试 (the form token is missing or stale)",
                     ));
                 }
-                Some(Caller { user, via: "web", address: asker.address.clone() })
+                Some(Caller { user, via: "web", address: asker.address.clone(), csrf: Some(csrf) })
             }
             None => None,
         }

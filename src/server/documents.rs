@@ -58,6 +58,26 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> anyhow::Result<T> + Sen
         .map_err(|e| ApiError::bad_request(format!("文档生成失败: {e}")))
 }
 
+/// What a paper or a brief is built from: the models, the catalog, the lake, the ledger and
+/// the column labels, as the project has them now.
+struct Inputs {
+    models: Vec<crate::model::Model>,
+    catalog: crate::schema::Schema,
+    lake: crate::lake::Lake,
+    ledger: crate::ledger::Ledger,
+    labels: crate::model::labels::Labels,
+}
+
+fn inputs(project: &Project) -> anyhow::Result<Inputs> {
+    let models = project.models()?.into_iter().filter_map(Result::ok).collect();
+    let connectors: Vec<_> = project.connectors()?.into_iter().filter_map(Result::ok).collect();
+    let catalog = Project::catalog(&connectors);
+    let labels = crate::model::labels::Labels::load(&project.models_dir().join("labels.toml"), &catalog)?;
+    let lake = crate::lake::Lake::open(&project.lake)?;
+    let ledger = crate::ledger::Ledger::open_existing(&project.ledger)?;
+    Ok(Inputs { models, catalog, lake, ledger, labels })
+}
+
 /// The working paper (问题底稿) of a clue the caller may see.
 pub async fn paper(project: &Project, clue: &str, redactor: crate::redact::Redactor) -> Result<Document, ApiError> {
     Ok(crate::paper::document(&paper_of(project, clue, redactor).await?))
@@ -74,16 +94,9 @@ pub async fn paper_of(
     let handle = tokio::runtime::Handle::current();
     blocking(move || {
         handle.block_on(async {
-            let models: Vec<_> = project.models()?.into_iter().filter_map(Result::ok).collect();
-            let connectors: Vec<_> = project.connectors()?.into_iter().filter_map(Result::ok).collect();
-            let ledger = crate::ledger::Ledger::open_existing(&project.ledger)?;
-            let lake = crate::lake::Lake::open(&project.lake)?;
-            let labels = crate::model::labels::Labels::load(
-                &project.models_dir().join("labels.toml"),
-                &Project::catalog(&connectors),
-            )?;
+            let i = inputs(&project)?;
             let today = chrono::Local::now().date_naive();
-            crate::paper::build(&ledger, &lake, &models, &labels, &clue, today, redactor).await
+            crate::paper::build(&i.ledger, &i.lake, &i.models, &i.labels, &clue, today, redactor).await
         })
     })
     .await
@@ -95,17 +108,12 @@ pub async fn brief(project: &Project, unit: &str, redactor: crate::redact::Redac
     let handle = tokio::runtime::Handle::current();
     blocking(move || {
         handle.block_on(async {
-            let models: Vec<_> = project.models()?.into_iter().filter_map(Result::ok).collect();
-            let connectors: Vec<_> = project.connectors()?.into_iter().filter_map(Result::ok).collect();
-            let catalog = Project::catalog(&connectors);
-            let lake = crate::lake::Lake::open(&project.lake)?;
+            let i = inputs(&project)?;
             let today = chrono::Local::now().date_naive();
-            let as_of = crate::pipeline::data_as_of(&lake).await?.map(|(newest, _)| newest).unwrap_or(today);
-            let runner = crate::runner::Runner::over_lake(&lake, &catalog).await?;
-            let ledger = crate::ledger::Ledger::open_existing(&project.ledger)?;
-            let labels = crate::model::labels::Labels::load(&project.models_dir().join("labels.toml"), &catalog)?;
+            let as_of = crate::pipeline::data_as_of(&i.lake).await?.map(|(newest, _)| newest).unwrap_or(today);
+            let runner = crate::runner::Runner::over_lake(&i.lake, &i.catalog).await?;
             let req = crate::brief::Request { unit, as_of, from: None, top: 5, prepared_on: today };
-            let brief = crate::brief::build(&req, &ledger, &lake, &runner, &models, &labels, redactor).await?;
+            let brief = crate::brief::build(&req, &i.ledger, &i.lake, &runner, &i.models, &i.labels, redactor).await?;
             Ok(crate::brief::document(&brief))
         })
     })

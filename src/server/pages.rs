@@ -176,7 +176,7 @@ async fn logout_page(State(wb): State<Arc<Workbench>>, asker: Asker) -> Response
         Ok(c) => c,
         Err(r) => return r,
     };
-    let csrf = csrf_of(&wb, &asker).await.unwrap_or_default();
+    let csrf = c.csrf.clone().unwrap_or_default();
     let mut doc = Document { title: "退出登录".into(), ..Default::default() };
     let mut s = Section::new("退出");
     s.form(DocForm {
@@ -214,12 +214,6 @@ async fn logout(
         r.headers_mut().insert(header::SET_COOKIE, v);
     }
     r
-}
-
-/// The form token of the asker's session (for the forms of a page).
-async fn csrf_of(wb: &Arc<Workbench>, asker: &Asker) -> Option<String> {
-    let cookie = asker.cookie()?;
-    api::on_ledger(wb, move |l| Ok(l.session(&cookie)?.map(|(_, csrf)| csrf))).await.ok().flatten()
 }
 
 /// A query string without its empty fields (an HTML form sends every field, filled or not).
@@ -398,7 +392,7 @@ async fn clue_response(
         Ok(v) => v,
         Err(e) => return problem(Some(&c), &e),
     };
-    let csrf = csrf_of(wb, asker).await.unwrap_or_default();
+    let csrf = c.csrf.clone().unwrap_or_default();
     let mut doc = clue_doc(&c, &view, &csrf);
     doc.notices.extend(notice);
     page(Some(&c), doc, status)
@@ -895,7 +889,7 @@ async fn users_response(wb: &Arc<Workbench>, asker: &Asker, notice: Option<Strin
         Ok(u) => u,
         Err(e) => return problem(Some(&c), &e),
     };
-    let csrf = csrf_of(wb, asker).await.unwrap_or_default();
+    let csrf = c.csrf.clone().unwrap_or_default();
     let mut doc = Document { title: "用户".into(), notices: notice.into_iter().collect(), ..Default::default() };
     let mut s = Section::new("用户");
     let mut t = Table::new(&["用户名", "姓名", "角色", "巡察组", "单位", "完整证件号", "状态"]);
