@@ -229,7 +229,14 @@ pub(super) fn session_cookie(wb: &Workbench, asker: &Asker, cookie: &str) -> Res
 
 /// `DELETE /session`: signs out (the form token is required, as for any change).
 async fn sign_out(State(wb): State<Arc<Workbench>>, asker: Asker) -> Answer {
-    on_ledger(&wb, move |l| {
+    let clear = signed_out(&wb, asker).await?;
+    Ok(([(header::SET_COOKIE, clear)], StatusCode::NO_CONTENT).into_response())
+}
+
+/// Ends the asker's session (its form token required, as for any change) and logs it: the
+/// header that clears the browser's cookie.
+pub(super) async fn signed_out(wb: &Arc<Workbench>, asker: Asker) -> Result<HeaderValue, ApiError> {
+    on_ledger(wb, move |l| {
         let c = auth::authenticate(l, &asker, "sign-out")?;
         if let Some(cookie) = asker.cookie() {
             l.end_session(&cookie)?;
@@ -238,8 +245,8 @@ async fn sign_out(State(wb): State<Arc<Workbench>>, asker: Asker) -> Answer {
         Ok(())
     })
     .await?;
-    let clear = format!("{}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0", auth::COOKIE);
-    Ok(([(header::SET_COOKIE, clear)], StatusCode::NO_CONTENT).into_response())
+    HeaderValue::from_str(&format!("{}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0", auth::COOKIE))
+        .map_err(|e| ApiError::bad_request(e.to_string()))
 }
 
 /// `GET /me`: who the caller is, their role, team, units and grant.

@@ -196,24 +196,16 @@ async fn logout(
     form: Result<Form<HashMap<String, String>>, axum::extract::rejection::FormRejection>,
 ) -> Response {
     asker.form_token = form.ok().and_then(|Form(f)| f.get("csrf").cloned());
-    let c = match caller(&wb, &asker, "sign-out").await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    let a = asker.clone();
-    let _ = api::on_ledger(&wb, move |l| {
-        if let Some(cookie) = a.cookie() {
-            l.end_session(&cookie)?;
+    match api::signed_out(&wb, asker).await {
+        Ok(clear) => {
+            let mut r = Redirect::to("/login").into_response();
+            r.headers_mut().insert(header::SET_COOKIE, clear);
+            r
         }
-        l.log_access(&a.entry(&c.user.name, c.via, "sign-out", None, "ok"))?;
-        Ok(())
-    })
-    .await;
-    let mut r = Redirect::to("/login").into_response();
-    if let Ok(v) = format!("{}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0", super::auth::COOKIE).parse() {
-        r.headers_mut().insert(header::SET_COOKIE, v);
+        Err(e) if e.status == StatusCode::UNAUTHORIZED => Redirect::to("/login").into_response(),
+        // not signed out (no form token, or the ledger failed): said, never pretended
+        Err(e) => problem(None, &e),
     }
-    r
 }
 
 /// A query string without its empty fields (an HTML form sends every field, filled or not).
