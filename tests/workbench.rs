@@ -232,6 +232,8 @@ fn each_role_reads_and_works_only_what_it_may_and_every_access_is_logged() {
         http(&a, "POST", "/api/v1/session", &[], Some(r#"{"name":"wang","password":"wrong password"}"#)).status,
         401
     );
+    let long = format!(r#"{{"name":"{}","password":"x"}}"#, "长".repeat(20_000));
+    assert_eq!(http(&a, "POST", "/api/v1/session", &[], Some(&long)).status, 401);
 
     // a team member: 甲镇 and its villages, nothing else — the other township's clue is
     // "not found", exactly as a clue that does not exist
@@ -386,6 +388,7 @@ fn each_role_reads_and_works_only_what_it_may_and_every_access_is_logged() {
     };
     assert!(has("anonymous", "list clues", None, "refused: not signed in"));
     assert!(has("wang", "sign-in", None, "refused: wrong name"));
+    assert!(has("(invalid name)", "sign-in", None, "refused: wrong name"), "a 20 000-character name is not kept");
     assert!(has("wang", "read clue", Some(&of_b1), "refused: outside"));
     assert!(has("wang", "read clue", Some(&of_a1), "ok"));
     assert!(has("wang", "read evidence", Some(&of_a1), "ok"));

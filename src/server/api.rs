@@ -180,6 +180,8 @@ pub(super) async fn signed_in(
     name: String,
     password: String,
 ) -> Result<(User, String, String), ApiError> {
+    // no such name can exist: the limiter keeps no key of its size, and the log no copy of it
+    let name = if crate::ledger::access::valid_name(&name).is_ok() { name } else { "(invalid name)".to_string() };
     let keys = vec![format!("user:{name}"), format!("addr:{}", asker.address.clone().unwrap_or_default())];
     let ttl = wb.session_ttl;
     if let Some(wait) = wb.limiter.blocked(&keys) {
