@@ -72,6 +72,11 @@ pub fn county() -> TestProject {
 }
 
 async fn brief(p: &TestProject, unit: &str) -> searchlight::brief::Brief {
+    brief_of(p, unit, "2025-12-31", None).await
+}
+
+/// The brief of `unit` as of a date, over a period from `from` if given.
+async fn brief_of(p: &TestProject, unit: &str, as_of: &str, from: Option<&str>) -> searchlight::brief::Brief {
     let project = searchlight::project::Project::open(p.root(), None, None).unwrap();
     let models: Vec<_> = project.models().unwrap().into_iter().map(Result::unwrap).collect();
     let connectors: Vec<_> = project.connectors().unwrap().into_iter().map(Result::unwrap).collect();
@@ -82,8 +87,8 @@ async fn brief(p: &TestProject, unit: &str) -> searchlight::brief::Brief {
     let labels = searchlight::model::labels::Labels::load(&project.models_dir().join("labels.toml"), &catalog).unwrap();
     let req = searchlight::brief::Request {
         unit: unit.into(),
-        as_of: chrono::NaiveDate::from_ymd_opt(2025, 12, 31).unwrap(),
-        from: None,
+        as_of: as_of.parse().unwrap(),
+        from: from.map(|f| f.parse().unwrap()),
         top: 5,
         prepared_on: chrono::NaiveDate::from_ymd_opt(2026, 1, 5).unwrap(),
     };
@@ -417,6 +422,37 @@ async fn the_period_and_the_trend_follow_the_runs() {
     let (code, _, err) = searchlight(&p, &["brief", "甲镇", "--period", "2026-06-30..2026-01-01"]);
     assert_eq!(code, Some(1));
     assert!(err.contains("is after"), "{err}");
+}
+
+/// A brief of now reads the kept clue state; one over a period reads the history. Over a
+/// period that holds every run they must say the same, clue for clue — here with a clue
+/// dismissed, one routed, one resolved, and a unit value the directory does not know.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_brief_of_now_says_what_the_history_says() {
+    let p = county();
+    pipeline(&p);
+    let pay = std::fs::read_to_string(p.path("data/pay.csv")).unwrap();
+    let pay = pay.replace(&format!("{A3},西村,0.30\n"), "990001199001010077,西村,7\n990001199001010088,不存在村,9\n");
+    p.write("data/pay.csv", pay);
+    let (code, out, err) = searchlight(&p, &["pipeline", "--as-of", "2026-06-30"]);
+    assert_eq!(code, Some(2), "{out}\n{err}");
+    let now = brief_of(&p, "甲镇", "2026-06-30", None).await;
+    let ids: Vec<String> = now.clues.iter().map(|c| c.clue.clue_id.clone()).collect();
+    assert!(ids.len() >= 3, "{ids:?}");
+    ok(&p, &["clue", "triage", &ids[0], "--dismiss", "--reason", "合法代领"]);
+    ok(&p, &["clue", "triage", &ids[1], "--to", "县民政局"]);
+    let now = brief_of(&p, "甲镇", "2026-06-30", None).await;
+    let whole = brief_of(&p, "甲镇", "2026-06-30", Some("1900-01-01")).await;
+    let view = |b: &searchlight::brief::Brief| {
+        let mut v = serde_json::to_value(b).unwrap();
+        v.as_object_mut().unwrap().remove("from");
+        v
+    };
+    assert_eq!(view(&now), view(&whole));
+    assert!(now.clues.iter().any(|c| c.state.status == searchlight::ledger::Status::Dismissed));
+    assert!(now.clues.iter().any(|c| c.clue.mark == searchlight::ledger::Mark::Resolved));
+    assert!(!now.peers.is_empty() && now.peers.iter().any(|p| p.total > 0), "{:?}", now.peers);
+    assert!(now.unresolved.iter().any(|u| u.value == "不存在村"), "{:?}", now.unresolved);
 }
 
 #[tokio::test(flavor = "multi_thread")]

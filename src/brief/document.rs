@@ -518,6 +518,10 @@ fn appendix_unresolved(b: &Brief) -> Section {
 }
 
 /// Every clue of the unit, one table (and one xlsx sheet) per area.
+/// How many clues of an area the appendix lists on a page (HTML, Markdown); the workbook
+/// lists every one.
+pub const APPENDIX_PAGE_ROWS: usize = 500;
+
 fn appendix_clues(b: &Brief) -> Section {
     let mut s = Section::new("附录二 线索明细").with_id("clues");
     let mut areas: BTreeMap<&str, Vec<&BriefClue>> = BTreeMap::new();
@@ -543,7 +547,9 @@ fn appendix_clues(b: &Brief) -> Section {
             "最近运行",
         ])
         .caption(format!("{area}({} 条)", list.len()))
-        .sheet(area);
+        .sheet(area)
+        // a township can have a hundred thousand: the page lists the first, the workbook all
+        .page_rows(APPENDIX_PAGE_ROWS);
         for c in list {
             t.push(vec![
                 clue_link(c),

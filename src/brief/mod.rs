@@ -16,7 +16,7 @@ use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use serde::Serialize;
 
 use crate::lake::Lake;
-use crate::ledger::{ClueSummary, Ledger, Mark, ModelQuality, ModelRun, WorkState};
+use crate::ledger::{ClueGroup, ClueSummary, Ledger, Mark, ModelQuality, ModelRun, WorkState};
 use crate::model::Model;
 use crate::model::labels::Labels;
 use crate::paper::Paper;
@@ -249,11 +249,11 @@ pub struct Brief {
 
 /// The clue's unit: the code the run resolved, else its value resolved against the directory
 /// now (sightings recorded before the directory was landed).
-fn unit_of(dir: &Directory, c: &ClueSummary, region_first: bool) -> Result<usize, Resolution> {
-    if let Some(i) = c.unit_code.as_deref().and_then(|code| dir.index(code)) {
+fn unit_of(dir: &Directory, code: Option<&str>, value: Option<&str>, region_first: bool) -> Result<usize, Resolution> {
+    if let Some(i) = code.and_then(|code| dir.index(code)) {
         return Ok(i);
     }
-    match dir.resolve(c.unit.as_deref().unwrap_or_default(), region_first) {
+    match dir.resolve(value.unwrap_or_default(), region_first) {
         Resolution::Unit(i, _) => Ok(i),
         other => Err(other),
     }
@@ -280,7 +280,7 @@ pub fn resolve_all<'a>(
     let mut resolved = Vec::new();
     let mut missing: BTreeMap<(String, String), (usize, Vec<String>)> = BTreeMap::new();
     for c in clues {
-        match unit_of(dir, c, region.get(c.model.as_str()).copied().unwrap_or(false)) {
+        match unit_of(dir, c.unit_code.as_deref(), c.unit.as_deref(), region.get(c.model.as_str()).copied().unwrap_or(false)) {
             Ok(i) => resolved.push((i, c)),
             Err(r) => {
                 let e = missing.entry((c.unit.clone().unwrap_or_default(), c.model.clone())).or_default();
@@ -493,7 +493,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 /// The peers of unit `i` (same kind, same parent), each with its subtree's clues per area.
-pub fn peers(dir: &Directory, i: usize, resolved: &[(usize, &ClueSummary)]) -> (Vec<Peer>, &'static str) {
+pub fn peers(dir: &Directory, i: usize, counted: &[(usize, &str, usize)]) -> (Vec<Peer>, &'static str) {
     let list = dir.peers(i);
     let mut top_of: HashMap<usize, usize> = HashMap::new();
     for &p in &list {
@@ -516,11 +516,11 @@ pub fn peers(dir: &Directory, i: usize, resolved: &[(usize, &ClueSummary)]) -> (
         })
         .collect();
     let index: HashMap<usize, usize> = list.iter().enumerate().map(|(k, &p)| (p, k)).collect();
-    for (u, c) in resolved {
-        if let Some(p) = top_of.get(u) {
+    for &(u, area, n) in counted {
+        if let Some(p) = top_of.get(&u) {
             let peer = &mut peers[index[p]];
-            *peer.by_area.entry(c.area.clone()).or_default() += 1;
-            peer.total += 1;
+            *peer.by_area.entry(area.to_string()).or_default() += n;
+            peer.total += n;
         }
     }
     let per_head = peers.iter().all(|p| p.people.is_some());
@@ -577,31 +577,90 @@ pub async fn build(
     let in_scope: HashSet<usize> = scope.iter().copied().collect();
     let to = req.as_of.to_string();
     let from = req.from.map(|d| d.to_string());
-    let summaries = ledger.clue_summaries(from.as_deref(), Some(&to))?;
-    let (resolved, unresolved) = resolve_all(&dir, &summaries, models);
-    let resolved: Vec<(usize, &ClueSummary)> = resolved.into_iter().filter(|(_, c)| c.in_period).collect();
-    let ids: Vec<&str> = resolved.iter().map(|(_, c)| c.clue_id.as_str()).collect();
-    let mut states = ledger.work_states(&ids, req.as_of)?;
-    // a clue dismissed in triage as a false positive is no problem: it is listed, not counted
-    let dismissed: HashSet<&str> = states
-        .iter()
-        .filter(|(_, s)| s.status == crate::ledger::Status::Dismissed)
-        .map(|(id, _)| id.as_str())
-        .collect();
-    let counted: Vec<(usize, &ClueSummary)> =
-        resolved.iter().filter(|(_, c)| !dismissed.contains(c.clue_id.as_str())).copied().collect();
-    let (peers, peer_basis) = peers(&dir, i, &counted);
-    let mut clues = Vec::new();
-    for (u, c) in &resolved {
-        if in_scope.contains(u) {
-            clues.push(BriefClue {
-                clue: (*c).clone(),
-                unit_name: Some(dir.units[*u].name.clone()),
-                state: states.remove(&c.clue_id).ok_or_else(|| anyhow::anyhow!("{}: no workflow state", c.clue_id))?,
-                evidence: None,
-                has_paper: false,
-            });
+    let region: HashMap<&str, bool> = models.iter().map(|m| (m.id(), units::is_region_column(&m.spec.unit))).collect();
+    let resolve = |code: Option<&str>, value: Option<&str>, model: &str| {
+        unit_of(&dir, code, value, region.get(model).copied().unwrap_or(false))
+    };
+    // County-wide the brief needs only counts (peers, unplaced values); in detail only the
+    // clues of this unit. A brief of now reads both from the kept state; one of a period or an
+    // earlier date from the history, grouped here.
+    let current = req.from.is_none() && ledger.current_as_of(&to)?;
+    let (groups, history) = if current {
+        (ledger.current_groups(|code| dir.index(code).is_some())?, None)
+    } else {
+        let summaries = ledger.clue_summaries(from.as_deref(), Some(&to))?;
+        let ids: Vec<&str> = summaries.iter().filter(|c| c.in_period).map(|c| c.clue_id.as_str()).collect();
+        let states = ledger.work_states(&ids, req.as_of)?;
+        let mut groups: BTreeMap<ClueGroup, usize> = BTreeMap::new();
+        for c in &summaries {
+            let dismissed = states.get(&c.clue_id).is_some_and(|s| s.status == crate::ledger::Status::Dismissed);
+            let g = ClueGroup {
+                unit_code: c.unit_code.clone(),
+                unit: c.unit.clone(),
+                model: c.model.clone(),
+                area: c.area.clone(),
+                in_period: c.in_period,
+                dismissed,
+                n: 0,
+            };
+            *groups.entry(g).or_default() += 1;
         }
+        (groups.into_iter().map(|(g, n)| ClueGroup { n, ..g }).collect(), Some(summaries))
+    };
+    let mut counted: Vec<(usize, &str, usize)> = Vec::new();
+    let mut missing: BTreeMap<(String, String), (usize, Vec<String>)> = BTreeMap::new();
+    let (mut codes, mut values): (BTreeSet<&str>, BTreeSet<&str>) = Default::default();
+    for g in &groups {
+        match resolve(g.unit_code.as_deref(), g.unit.as_deref(), &g.model) {
+            Ok(u) => {
+                // a clue dismissed in triage as a false positive is no problem: listed, not counted
+                if g.in_period && !g.dismissed {
+                    counted.push((u, &g.area, g.n));
+                }
+                if g.in_period && in_scope.contains(&u) {
+                    g.unit_code.as_deref().map(|c| codes.insert(c));
+                    g.unit.as_deref().map(|v| values.insert(v));
+                }
+            }
+            Err(r) => {
+                let e = missing.entry((g.unit.clone().unwrap_or_default(), g.model.clone())).or_default();
+                e.0 += g.n;
+                if let Resolution::Ambiguous(units) = r {
+                    e.1 = units.iter().map(|&u| format!("{} {}", dir.units[u].code, dir.units[u].name)).collect();
+                }
+            }
+        }
+    }
+    let unresolved: Vec<Unresolved> = missing
+        .into_iter()
+        .map(|((value, model), (clues, ambiguous))| Unresolved { value, model, clues, ambiguous })
+        .collect();
+    let (peers, peer_basis) = peers(&dir, i, &counted);
+    let detail = match history {
+        Some(all) => all,
+        None => {
+            let codes: Vec<&str> = codes.into_iter().collect();
+            let values: Vec<&str> = values.into_iter().collect();
+            ledger.current_summaries(&codes, &values)?
+        }
+    };
+    let mine: Vec<(usize, &ClueSummary)> = detail
+        .iter()
+        .filter(|c| c.in_period)
+        .filter_map(|c| resolve(c.unit_code.as_deref(), c.unit.as_deref(), &c.model).ok().map(|u| (u, c)))
+        .filter(|(u, _)| in_scope.contains(u))
+        .collect();
+    let ids: Vec<&str> = mine.iter().map(|(_, c)| c.clue_id.as_str()).collect();
+    let mut states = ledger.work_states(&ids, req.as_of)?;
+    let mut clues = Vec::new();
+    for (u, c) in &mine {
+        clues.push(BriefClue {
+            clue: (*c).clone(),
+            unit_name: Some(dir.units[*u].name.clone()),
+            state: states.remove(&c.clue_id).ok_or_else(|| anyhow::anyhow!("{}: no workflow state", c.clue_id))?,
+            evidence: None,
+            has_paper: false,
+        });
     }
     // severity first, then the largest amounts, then the newest
     let sev = |s: &str| match s {
@@ -624,18 +683,20 @@ pub async fn build(
     ids.extend(runs.keys().cloned());
     let mut lines: Vec<ModelLine> = ids
         .iter()
-        .map(|id| {
+        .map(|id| -> anyhow::Result<ModelLine> {
             let m = models.iter().find(|m| m.id() == id);
             let mine: Vec<&BriefClue> = clues.iter().filter(|c| &c.clue.model == id && c.counts()).collect();
-            let any = summaries.iter().find(|c| &c.model == id);
-            ModelLine {
+            // a model no longer in the library: as its clues were recorded
+            let any = if m.is_none() { ledger.model_heading(id)? } else { None };
+            let any = any.as_ref();
+            Ok(ModelLine {
                 model: id.clone(),
-                title: m.map(|m| m.spec.title.clone()).or(any.map(|c| c.title.clone())).unwrap_or_default(),
-                domain: m.map(|m| m.spec.domain.clone()).or(any.map(|c| c.domain.clone())).unwrap_or_default(),
-                area: m.map(|m| m.spec.area.clone()).or(any.map(|c| c.area.clone())).unwrap_or_default(),
+                title: m.map(|m| m.spec.title.clone()).or(any.map(|c| c.0.clone())).unwrap_or_default(),
+                domain: m.map(|m| m.spec.domain.clone()).or(any.map(|c| c.1.clone())).unwrap_or_default(),
+                area: m.map(|m| m.spec.area.clone()).or(any.map(|c| c.2.clone())).unwrap_or_default(),
                 severity: m
                     .map(|m| m.spec.severity.name().to_string())
-                    .or(any.map(|c| c.severity.clone()))
+                    .or(any.map(|c| c.3.clone()))
                     .unwrap_or_default(),
                 checked: Checked::of(runs.get(id)),
                 clues: mine.len(),
@@ -646,9 +707,9 @@ pub async fn build(
                     .get(id)
                     .cloned()
                     .unwrap_or_else(|| ModelQuality { model: id.clone(), ..Default::default() }),
-            }
+            })
         })
-        .collect();
+        .collect::<anyhow::Result<_>>()?;
     lines.sort_by(|a, b| (&a.domain, &a.area, &a.model).cmp(&(&b.domain, &b.area, &b.model)));
 
     // the top clues of each area, with their working papers
@@ -710,7 +771,7 @@ pub async fn build(
     let leaders = leaders(runner, &dir, &scope, req.as_of, &mut registries_missing).await?;
     let count_of = |u: usize| {
         let sub: HashSet<usize> = dir.subtree(u).into_iter().collect();
-        counted.iter().filter(|(x, _)| sub.contains(x)).count()
+        counted.iter().filter(|(x, _, _)| sub.contains(x)).map(|(_, _, n)| n).sum::<usize>()
     };
     let depth_of = |u: usize| {
         let mut d = 0;

@@ -467,6 +467,14 @@ enum Command {
         /// Destination file (must not exist).
         path: PathBuf,
     },
+    /// Draw the clue-state projection that listings read again from the recorded sightings and
+    /// steps (it is kept as they are recorded; this is for a ledger restored or edited by hand).
+    Reproject {
+        /// Only compare the kept projection with a fresh one and list where they differ (exit
+        /// status 1 if they do); change nothing.
+        #[arg(long)]
+        check: bool,
+    },
     /// List the model library (id, title, area), or print it as Markdown.
     Models {
         /// Print the Markdown table the README carries.
@@ -1112,7 +1120,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if let Some(run) = &new_since {
                 anyhow::ensure!(ledger.has_run(run)?, "--new-since {run}: no such run in {}", project.ledger.display());
             }
-            let filter = ClueFilter { as_of, status, flag, all, mark, area, unit, model, severity, new_since, limit };
+            let filter =
+                ClueFilter { as_of, status, flag, all, mark, area, unit, model, severity, new_since, limit, ..Default::default() };
             let rows = ledger.clues(&filter)?;
             if json {
                 say!("{}", serde_json::to_string_pretty(&rows)?);
@@ -1201,6 +1210,24 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Audit { user, since, limit, json } => {
             users::audit(&project, &crate::ledger::AccessFilter { who: user, since, limit: Some(limit) }, json)
+        }
+        Command::Reproject { check } => {
+            let mut ledger = Ledger::open_existing(&project.ledger)?;
+            if check {
+                let differ = ledger.check_clue_state(50)?;
+                for d in &differ {
+                    say!("{d}");
+                }
+                if differ.is_empty() {
+                    say!("线索状态与记录一致 the clue-state projection agrees with the recorded sightings and steps");
+                    return Ok(ExitCode::SUCCESS);
+                }
+                say!("线索状态与记录不一致 the projection differs (first {} shown); `searchlight reproject` redraws it", differ.len());
+                return Ok(ExitCode::from(1));
+            }
+            let n = ledger.rebuild_clue_state()?;
+            say!("线索状态已重建 clue-state projection redrawn: {n} clues");
+            Ok(ExitCode::SUCCESS)
         }
         Command::Backup { path } => {
             Ledger::open_existing(&project.ledger)?.backup(&path)?;

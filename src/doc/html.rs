@@ -76,7 +76,7 @@ const TEMPLATE: &str = r#"<!DOCTYPE html>
 {% endif %}{% endfor %}<button type="submit">{{ b.form.submit }}</button></div></form>
 {% elif b.kind == "table" %}<div class="scroll"><table{% if b.head|length <= 2 %} class="narrow"{% endif %}>{% if b.caption %}<caption>{{ b.caption }}</caption>{% endif %}<thead><tr>{% for h in b.head %}<th>{{ h }}</th>{% endfor %}</tr></thead><tbody>
 {% for r in b.rows %}<tr>{% for c in r %}<td{% if c.num %} class="n"{% elif c.short %} class="s"{% elif b.wide[loop.index0] %} class="w"{% else %} class="t"{% endif %}>{% if c.href %}<a href="{{ c.href }}">{{ c.text }}</a>{% else %}{{ c.text }}{% endif %}</td>{% endfor %}</tr>
-{% endfor %}</tbody></table></div>
+{% endfor %}</tbody></table></div>{% if b.more %}<p class="more">{{ b.more }}</p>{% endif %}
 {% elif b.kind == "figure" %}<figure>{{ b.svg|safe }}<figcaption>{{ b.caption }}</figcaption></figure>
 {% endif %}{% endfor %}
 {{ loop(s.sections) }}</section>
@@ -105,6 +105,8 @@ struct BlockView {
     caption: Option<String>,
     head: Vec<String>,
     rows: Vec<Vec<CellView>>,
+    /// How many more rows the workbook has than the page shows.
+    more: Option<String>,
     svg: Option<String>,
 }
 
@@ -133,7 +135,7 @@ fn wide_columns(t: &Table) -> Vec<bool> {
     (0..t.head.len())
         .map(|i| {
             let texts: Vec<String> =
-                t.rows.iter().filter_map(|r| r.get(i)).filter(|c| !c.is_number()).map(Cell::text).collect();
+                t.on_page().0.iter().filter_map(|r| r.get(i)).filter(|c| !c.is_number()).map(Cell::text).collect();
             let wordy = texts.iter().filter(|s| !s.is_ascii()).count();
             texts.iter().any(|s| s.chars().count() > 8) && wordy * 2 >= texts.len()
         })
@@ -149,8 +151,10 @@ fn table(t: &Table, kind: &'static str) -> BlockView {
         items: vec![],
         caption: t.caption.clone(),
         head: t.head.clone(),
+        more: t.on_page().1,
         rows: t
-            .rows
+            .on_page()
+            .0
             .iter()
             .map(|r| {
                 r.iter()
@@ -191,6 +195,7 @@ fn section(s: &Section) -> SectionView {
                     caption: None,
                     head: vec![],
                     rows: vec![],
+                    more: None,
                     svg: None,
                 },
                 Block::List { items } => BlockView {
@@ -202,6 +207,7 @@ fn section(s: &Section) -> SectionView {
                     caption: None,
                     head: vec![],
                     rows: vec![],
+                    more: None,
                     svg: None,
                 },
                 Block::Table(t) => table(t, "table"),
@@ -215,6 +221,7 @@ fn section(s: &Section) -> SectionView {
                     caption: Some(f.caption.clone()),
                     head: vec![],
                     rows: vec![],
+                    more: None,
                     svg: Some(f.svg.clone()),
                 },
             })

@@ -41,12 +41,13 @@ fn table(out: &mut String, t: &Table) {
     if let Some(c) = &t.caption {
         out.push_str(&format!("**{}**\n\n", cell(c)));
     }
-    let cols = t.head.len().max(t.rows.iter().map(Vec::len).max().unwrap_or(0)).max(1);
+    let (rows, more) = t.on_page();
+    let cols = t.head.len().max(rows.iter().map(Vec::len).max().unwrap_or(0)).max(1);
     let mut head: Vec<String> = t.head.iter().map(|h| cell(h)).collect();
     head.resize(cols, String::new());
     out.push_str(&format!("| {} |\n", head.join(" | ")));
     out.push_str(&format!("|{}\n", "---|".repeat(cols)));
-    for r in &t.rows {
+    for r in rows {
         let mut row: Vec<String> = r
             .iter()
             .map(|c| match c {
@@ -61,6 +62,9 @@ fn table(out: &mut String, t: &Table) {
         out.push_str(&format!("| {} |\n", row.join(" | ")));
     }
     out.push('\n');
+    if let Some(more) = more {
+        out.push_str(&format!("{}\n\n", cell(&more)));
+    }
 }
 
 fn section(out: &mut String, s: &Section, depth: usize) {

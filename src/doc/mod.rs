@@ -139,6 +139,9 @@ pub struct Table {
     pub head: Vec<String>,
     pub rows: Vec<Vec<Cell>>,
     pub sheet: Option<String>,
+    /// At most this many rows on a page (HTML, Markdown), the rest said to be in the workbook;
+    /// a workbook always has every row.
+    pub page_rows: Option<usize>,
 }
 
 /// A table cell. Money is kept in integer 分 to the page.
@@ -244,6 +247,27 @@ impl Table {
     pub fn sheet(mut self, s: impl Into<String>) -> Table {
         self.sheet = Some(s.into());
         self
+    }
+
+    /// Shows at most `n` rows on a page; the workbook keeps them all.
+    pub fn page_rows(mut self, n: usize) -> Table {
+        self.page_rows = Some(n);
+        self
+    }
+
+    /// The rows a page shows, and a line saying how many more the workbook has (if any).
+    pub fn on_page(&self) -> (&[Vec<Cell>], Option<String>) {
+        match self.page_rows {
+            Some(n) if self.rows.len() > n => (
+                &self.rows[..n],
+                Some(format!(
+                    "共 {} 行，此处列出前 {n} 行；全部 {} 行见 Excel 版本 (format=xlsx)。",
+                    self.rows.len(),
+                    self.rows.len()
+                )),
+            ),
+            _ => (&self.rows, None),
+        }
     }
 
     pub fn push(&mut self, row: Vec<Cell>) {
@@ -376,6 +400,28 @@ mod tests {
             notices: vec![],
             sections: vec![s],
         }
+    }
+
+    #[test]
+    fn a_page_lists_its_first_rows_and_says_the_workbook_has_them_all() {
+        let mut s = Section::new("附录");
+        let mut t = Table::new(&["对象", "金额"]).sheet("明细").page_rows(2);
+        for k in 1..=5 {
+            t.push(vec![format!("对象{k}号").into(), Cell::Money(k * 100)]);
+        }
+        s.table(t);
+        let d = Document { title: "测试".into(), sections: vec![s], ..Default::default() };
+        for format in [Format::Html, Format::Md] {
+            let page = String::from_utf8(d.render(format).unwrap()).unwrap();
+            assert!(page.contains("对象2号") && !page.contains("对象3号"), "{page}");
+            assert!(page.contains("共 5 行，此处列出前 2 行；全部 5 行见 Excel"), "{page}");
+        }
+        let bytes = d.render(Format::Xlsx).unwrap();
+        let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+        let sheet = calamine::Reader::worksheet_range(&mut book, "明细").unwrap();
+        let names: Vec<String> = sheet.rows().filter_map(|r| r.first().map(|c| c.to_string())).collect();
+        assert!(names.contains(&"对象5号".to_string()), "{names:?}");
+        assert!(!names.iter().any(|n| n.contains("共 5 行")), "{names:?}");
     }
 
     #[test]

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
 use super::workflow::{Status, Step};
@@ -32,6 +32,19 @@ pub struct ClueSummary {
     pub amount_fen: Option<i64>,
     /// Found (not only resolved) by a run whose data lies in the period asked for.
     pub in_period: bool,
+}
+
+/// Clues counted together: those of one unit (by code, or by value where the code is not
+/// known), model and area, in the period asked for or not, dismissed in triage or not.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ClueGroup {
+    pub unit_code: Option<String>,
+    pub unit: Option<String>,
+    pub model: String,
+    pub area: String,
+    pub in_period: bool,
+    pub dismissed: bool,
+    pub n: usize,
 }
 
 /// A recorded run.
@@ -168,6 +181,12 @@ fn sorted(reasons: BTreeMap<String, u64>) -> Vec<(String, u64)> {
     v
 }
 
+/// A run's marks as recorded (`{"new": 3, "resolved": 1}`).
+fn marks_of(json: &str) -> BTreeMap<Mark, u64> {
+    let m: BTreeMap<String, u64> = serde_json::from_str(json).unwrap_or_default();
+    m.into_iter().filter_map(|(k, n)| Some((Mark::parse(&k)?, n))).collect()
+}
+
 fn params_label(params: &str) -> String {
     let v: serde_json::Value = serde_json::from_str(params).unwrap_or_default();
     let parts: Vec<String> = v
@@ -226,6 +245,125 @@ ORDER BY c.clue_id";
         rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
     }
 
+    /// Whether the clues' current state is their state as of `to`: no run that counts is on
+    /// data after it (then a brief reads the `clue_state` projection instead of the history).
+    pub fn current_as_of(&self, to: &str) -> Result<bool, Error> {
+        let later: i64 = self
+            .conn
+            .query_row("SELECT count(*) FROM runs WHERE withdrawn_at IS NULL AND as_of > ?1", [to], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        Ok(later == 0)
+    }
+
+    /// Every clue as it stands now, counted by unit code, model, area and whether it was
+    /// dismissed — from the kept counts, without reading the clues. The unit value is given
+    /// (and the counts split by it) only where `known` does not know the code: a clue without a
+    /// code, or with one the directory no longer has, is placed by its value.
+    pub fn current_groups(&self, known: impl Fn(&str) -> bool) -> Result<Vec<ClueGroup>, Error> {
+        let mut out = Vec::new();
+        let mut unknown: Vec<String> = Vec::new();
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT unit_code, model, area, status = 'dismissed', sum(n) FROM clue_counts
+                 GROUP BY unit_code, model, area, status = 'dismissed'",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, bool>(3)?, r.get::<_, i64>(4)?))
+            })
+            .map_err(|e| self.err(e))?;
+        for row in rows {
+            let (code, model, area, dismissed, n) = row.map_err(|e| self.err(e))?;
+            if !code.is_empty() && known(&code) {
+                out.push(ClueGroup { unit_code: Some(code), unit: None, model, area, in_period: true, dismissed, n: n as usize });
+            } else if !code.is_empty() && !unknown.contains(&code) {
+                unknown.push(code);
+            }
+        }
+        // the rest by their unit value
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT unit_code, unit, model, area, status = 'dismissed', count(*) FROM clue_state
+                 WHERE unit_code IS NULL OR unit_code IN (SELECT value FROM json_each(?1))
+                 GROUP BY unit_code, unit, model, area, status = 'dismissed'",
+            )
+            .map_err(|e| self.err(e))?;
+        let unknown = serde_json::to_string(&unknown).unwrap_or_else(|_| "[]".into());
+        let rows = stmt
+            .query_map([unknown], |r| {
+                Ok(ClueGroup {
+                    unit_code: r.get(0)?,
+                    unit: r.get(1)?,
+                    model: r.get(2)?,
+                    area: r.get(3)?,
+                    in_period: true,
+                    dismissed: r.get(4)?,
+                    n: r.get::<_, i64>(5)? as usize,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        for row in rows {
+            out.push(row.map_err(|e| self.err(e))?);
+        }
+        Ok(out)
+    }
+
+    /// The clues as they stand now (what [`Ledger::clue_summaries`] says with no period and
+    /// no run on later data) whose unit code is one of `codes` or whose unit value is one of
+    /// `values`.
+    pub fn current_summaries(&self, codes: &[&str], values: &[&str]) -> Result<Vec<ClueSummary>, Error> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT c.clue_id, c.model, c.title, c.area, c.domain, c.severity, c.entity, c.first_run,
+                        s.last_run, s.mark, s.unit, s.unit_code, s.amount_fen
+                 FROM clue_state s JOIN clues c ON c.clue_id = s.clue_id
+                 WHERE s.unit_code IN (SELECT value FROM json_each(?1))
+                    OR s.unit IN (SELECT value FROM json_each(?2))
+                 ORDER BY c.clue_id",
+            )
+            .map_err(|e| self.err(e))?;
+        let json = |v: &[&str]| serde_json::to_string(v).unwrap_or_else(|_| "[]".into());
+        let rows = stmt
+            .query_map([json(codes), json(values)], |r| {
+                let mark: String = r.get(9)?;
+                Ok(ClueSummary {
+                    clue_id: r.get(0)?,
+                    model: r.get(1)?,
+                    title: r.get(2)?,
+                    area: r.get(3)?,
+                    domain: r.get(4)?,
+                    severity: r.get(5)?,
+                    entity: r.get(6)?,
+                    first_run: r.get(7)?,
+                    last_run: r.get(8)?,
+                    mark: Mark::parse(&mark).unwrap_or(Mark::New),
+                    unit: r.get(10)?,
+                    unit_code: r.get(11)?,
+                    amount_fen: r.get(12)?,
+                    in_period: true,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
+    }
+
+    /// The title, domain, area and severity a model's clues were recorded under (for a model
+    /// no longer in the library), if it raised any.
+    pub fn model_heading(&self, model: &str) -> Result<Option<(String, String, String, String)>, Error> {
+        self.conn
+            .query_row(
+                "SELECT title, domain, area, severity FROM clues WHERE model = ?1 LIMIT 1",
+                [model],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
     /// Recorded runs on data up to `to`, in the order they were recorded.
     pub fn runs_until(&self, to: Option<&str>) -> Result<Vec<RunInfo>, Error> {
         let mut stmt = self
@@ -249,7 +387,7 @@ ORDER BY c.clue_id";
                         (SELECT count(*) FROM run_models m WHERE m.run_id = r.run_id AND m.error LIKE 'not run%'),
                         (SELECT count(*) FROM run_models m WHERE m.run_id = r.run_id AND m.error IS NOT NULL AND m.error NOT LIKE 'not run%'),
                         (SELECT count(*) FROM run_models m WHERE m.run_id = r.run_id AND m.kind = 'historical'),
-                        r.withdrawn_at, r.withdrawn_by, r.withdrawn_reason
+                        r.withdrawn_at, r.withdrawn_by, r.withdrawn_reason, r.marks
                  FROM runs r ORDER BY r.rowid DESC LIMIT ?1",
             )
             .map_err(|e| self.err(e))?;
@@ -278,7 +416,11 @@ ORDER BY c.clue_id";
                         "failed"
                     }
                     .to_string(),
-                    marks: BTreeMap::new(),
+                    // a withdrawn run's sightings no longer count for anything
+                    marks: match (&withdrawn, r.get::<_, Option<String>>(12)?) {
+                        (None, Some(m)) => marks_of(&m),
+                        _ => BTreeMap::new(),
+                    },
                     job: None,
                     error: withdrawn.map(|at| {
                         format!("已撤回 withdrawn {at} by {}: {}", by.unwrap_or_default(), why.unwrap_or_default())
@@ -287,19 +429,6 @@ ORDER BY c.clue_id";
             })
             .map_err(|e| self.err(e))?;
         let mut out = rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))?;
-        let mut marks = self
-            .conn
-            .prepare_cached("SELECT mark, count(*) FROM live_sightings WHERE run_id = ?1 GROUP BY mark")
-            .map_err(|e| self.err(e))?;
-        for run in &mut out {
-            let rows = marks
-                .query_map([&run.run_id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u64>(1)?)))
-                .map_err(|e| self.err(e))?;
-            for row in rows {
-                let (m, n) = row.map_err(|e| self.err(e))?;
-                run.marks.insert(Mark::parse(&m).unwrap_or(Mark::New), n);
-            }
-        }
         // job runs: their outcome (a timeout) on the run they recorded, and those that ended
         // before any model ran as rows of their own
         for j in self.job_runs(limit)? {
@@ -420,29 +549,45 @@ ORDER BY c.clue_id";
     /// verification; a clue dismissed in triage counts as dismissed with its reason.
     pub fn quality(&self) -> Result<Vec<ModelQuality>, Error> {
         let mut raised: BTreeMap<(String, String), ModelQuality> = BTreeMap::new();
+        // the clues raised, by model and the run that first raised them (the index
+        // `clues_model_first` counts them without reading the clues), then by that run's setting
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT k.model, coalesce(m.params, '[]'), k.n
+                 FROM (SELECT model, first_run, count(*) AS n FROM clues GROUP BY model, first_run) k
+                 LEFT JOIN run_models m ON m.run_id = k.first_run AND m.model = k.model",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)))
+            .map_err(|e| self.err(e))?;
+        for row in rows {
+            let (model, params, n) = row.map_err(|e| self.err(e))?;
+            let key = (model.clone(), params_label(&params));
+            let q = raised.entry(key.clone()).or_insert_with(|| ModelQuality {
+                model,
+                params: key.1.clone(),
+                ..Default::default()
+            });
+            q.raised += n as u64;
+        }
+        // the setting of each clue someone acted on
         let mut of_clue: HashMap<String, (String, String)> = HashMap::new();
-        {
-            let mut stmt = self
-                .conn
-                .prepare_cached(
-                    "SELECT c.clue_id, c.model, coalesce(m.params, '[]') FROM clues c
-                     LEFT JOIN run_models m ON m.run_id = c.first_run AND m.model = c.model",
-                )
-                .map_err(|e| self.err(e))?;
-            let rows = stmt
-                .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))
-                .map_err(|e| self.err(e))?;
-            for row in rows {
-                let (clue, model, params) = row.map_err(|e| self.err(e))?;
-                let key = (model.clone(), params_label(&params));
-                let q = raised.entry(key.clone()).or_insert_with(|| ModelQuality {
-                    model,
-                    params: key.1.clone(),
-                    ..Default::default()
-                });
-                q.raised += 1;
-                of_clue.insert(clue, key);
-            }
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT c.clue_id, c.model, coalesce(m.params, '[]') FROM clues c
+                 LEFT JOIN run_models m ON m.run_id = c.first_run AND m.model = c.model
+                 WHERE c.clue_id IN (SELECT DISTINCT clue_id FROM events)",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))
+            .map_err(|e| self.err(e))?;
+        for row in rows {
+            let (clue, model, params) = row.map_err(|e| self.err(e))?;
+            of_clue.insert(clue, (model, params_label(&params)));
         }
         let events = self.events_by_clue(|c| of_clue.contains_key(c))?;
         let mut reasons: BTreeMap<(String, String), BTreeMap<String, u64>> = BTreeMap::new();

@@ -11,6 +11,7 @@ mod jobs;
 mod lease;
 mod outbox;
 mod query;
+mod state;
 pub mod workflow;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -23,11 +24,11 @@ use serde::Serialize;
 use crate::runner::RunReport;
 
 pub use access::{Access, AccessFilter, NewUser, Role, User};
-pub use history::{ClueSummary, ModelQuality, ModelRun, RunInfo, RunRow};
+pub use history::{ClueGroup, ClueSummary, ModelQuality, ModelRun, RunInfo, RunRow};
 pub use jobs::{JobOutcome, JobRun};
 pub use lease::{Holder, holder_died, holder_id as lease_holder_id};
 pub use outbox::{Mail, NewMail};
-pub use query::{ClueFilter, ClueRow, ClueView, Flag, Sighting};
+pub use query::{ClueFilter, ClueOrder, CluePage, ClueRow, ClueView, Flag, Sighting};
 pub use workflow::{Event, Person, Status, Step, StepRefused, WorkState};
 
 /// Migrations, applied in order; `PRAGMA user_version` is how many have been applied.
@@ -42,7 +43,12 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0008_digest_pending.sql"),
     include_str!("migrations/0009_withdrawn_runs.sql"),
     include_str!("migrations/0010_users_and_access.sql"),
+    include_str!("migrations/0011_clue_state.sql"),
 ];
+
+/// The migration that adds the `clue_state` projection, which is drawn from the facts when it
+/// is applied.
+const CLUE_STATE_MIGRATION: usize = 11;
 
 /// A ledger error, naming the database file.
 #[derive(Debug, thiserror::Error)]
@@ -201,6 +207,9 @@ impl Ledger {
             let path = &self.path;
             let tx = self.conn.transaction().map_err(|e| Error::at(path, e))?;
             tx.execute_batch(sql).map_err(|e| Error::at(path, format!("migration {}: {e}", i + 1)))?;
+            if i + 1 == CLUE_STATE_MIGRATION {
+                state::rebuild(&tx).map_err(|e| Error::at(path, format!("migration {}: {e}", i + 1)))?;
+            }
             tx.pragma_update(None, "user_version", i + 1).map_err(|e| Error::at(path, e))?;
             tx.commit().map_err(|e| Error::at(path, e))?;
         }
@@ -309,6 +318,11 @@ impl Ledger {
                 crate::fault::point("ledger.mid_record");
             }
         }
+        tx.execute(
+            "UPDATE runs SET marks = ?2 WHERE run_id = ?1",
+            params![report.run, serde_json::to_string(&diff.total).unwrap_or_else(|_| "{}".into())],
+        )
+        .map_err(err)?;
         let built = mails(self, &diff);
         let ids = outbox::queue(&tx, &built, Some(&report.run), on.job_run, at).map_err(err)?;
         if !commit {
@@ -356,8 +370,39 @@ impl Ledger {
             params![run, at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true), by.trim(), reason.trim()],
         )
         .map_err(err)?;
+        // the clues it sighted are drawn again from the sightings that still count
+        let touched: Vec<String> = tx
+            .prepare("SELECT clue_id FROM sightings WHERE run_id = ?1")
+            .and_then(|mut s| s.query_map([run], |r| r.get(0))?.collect())
+            .map_err(err)?;
+        for clue in &touched {
+            state::refresh(&tx, clue).map_err(err)?;
+        }
         tx.commit().map_err(err)?;
         Ok(moved)
+    }
+
+    /// Draws the `clue_state` projection again from the sightings and events, in one
+    /// transaction; returns how many clues it holds.
+    pub fn rebuild_clue_state(&mut self) -> Result<usize, Error> {
+        let path = self.path.clone();
+        let err = |e: rusqlite::Error| Error::at(&path, e);
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(err)?;
+        state::rebuild(&tx).map_err(err)?;
+        let n: usize = tx.query_row("SELECT count(*) FROM clue_state", [], |r| r.get(0)).map_err(err)?;
+        tx.commit().map_err(err)?;
+        Ok(n)
+    }
+
+    /// Where the kept `clue_state` projection differs from one drawn again from the facts (at
+    /// most `limit` lines); nothing is changed.
+    pub fn check_clue_state(&mut self, limit: usize) -> Result<Vec<String>, Error> {
+        let path = self.path.clone();
+        let err = |e: rusqlite::Error| Error::at(&path, e);
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(err)?;
+        let out = state::differences(&tx, limit).map_err(err)?;
+        tx.rollback().map_err(err)?;
+        Ok(out)
     }
 
     /// Whether a run on the lake `on` may be recorded here (see [`Ledger::record_on`]); checked
@@ -527,6 +572,18 @@ fn sight(
                 c.amount_fen
             ],
         )?;
+        let seq = tx.last_insert_rowid();
+        state::sighted(
+            tx,
+            id,
+            seq,
+            run,
+            mark.name(),
+            Some(c.unit.as_str()),
+            c.unit_code.as_deref(),
+            c.amount,
+            c.amount_fen,
+        )?;
         seen.insert(id);
         *counts.entry(mark).or_default() += 1;
         *diff.total.entry(mark).or_default() += 1;
@@ -544,6 +601,7 @@ fn sight(
                 }
             }
             tx.execute("INSERT INTO sightings (run_id, clue_id, mark) VALUES (?1, ?2, 'resolved')", params![run, id])?;
+            state::sighted(tx, id, tx.last_insert_rowid(), run, "resolved", None, None, None, None)?;
             *counts.entry(Mark::Resolved).or_default() += 1;
             *diff.total.entry(Mark::Resolved).or_default() += 1;
         }
@@ -589,7 +647,7 @@ mod tests {
     use super::*;
     use crate::runner::{Clue, ModelOutcome};
 
-    fn report(run: &str, model: &str, entities: &[&str], error: Option<&str>) -> RunReport {
+    pub(super) fn report(run: &str, model: &str, entities: &[&str], error: Option<&str>) -> RunReport {
         let clues = entities
             .iter()
             .enumerate()

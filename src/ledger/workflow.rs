@@ -1,7 +1,8 @@
 //! The clue workflow of 研判 → 核查 → 处置 → 整改 → 销号: the steps a user takes, which step is
-//! allowed when, and the state a clue is in — always derived by folding its append-only events,
-//! never stored. Flags that depend on time or on later runs (整改逾期, 整改不实, 豁免) are
-//! computed against an as-of date and the clue's sightings.
+//! allowed when, and the state a clue is in — derived by folding its append-only events with
+//! what later runs say (复现, 整改不实). The fold is the truth; listings read it from the
+//! `clue_state` projection (see `state.rs`), which keeps it current. Flags that depend on time
+//! (整改逾期, 豁免中) are computed against an as-of date when read.
 
 use chrono::NaiveDate;
 use rusqlite::{OptionalExtension, params};
@@ -205,9 +206,11 @@ impl Event {
 }
 
 /// A clue's workflow state, folded from its events.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WorkState {
     pub status: Status,
+    /// Filled from the status when read (`待研判(复现)` for a recurred clue).
+    #[serde(skip_deserializing)]
     pub label: &'static str,
     pub routed_to: Option<String>,
     pub persons: Vec<Person>,
@@ -238,9 +241,9 @@ pub struct WorkState {
 }
 
 impl WorkState {
-    /// The events folded, before what later runs say (see `state_of`).
-    pub(super) fn fold(events: &[Event]) -> WorkState {
-        let mut s = WorkState {
+    /// A clue nobody has acted on: 待研判.
+    pub(super) fn pending() -> WorkState {
+        WorkState {
             status: Status::Pending,
             label: Status::Pending.label(),
             routed_to: None,
@@ -261,7 +264,26 @@ impl WorkState {
             overdue: false,
             rectification_failed: false,
             excepted: false,
-        };
+        }
+    }
+
+    /// The state as of a date: its label, and the flags that depend on the date (整改逾期,
+    /// 豁免中).
+    pub(super) fn on(mut self, as_of: NaiveDate) -> WorkState {
+        self.label = self.status_label();
+        self.overdue = self.status == Status::Rectifying && self.rectify_due.is_some_and(|d| d < as_of);
+        self.excepted = self.status != Status::Closed && self.excepted_until.is_some_and(|d| d >= as_of);
+        self
+    }
+
+    /// What the state is called: its status's label, `待研判(复现)` for a recurred clue.
+    fn status_label(&self) -> &'static str {
+        if self.recurred { "待研判(复现)" } else { self.status.label() }
+    }
+
+    /// The events folded, before what later runs say (see `settled`).
+    pub(super) fn fold(events: &[Event]) -> WorkState {
+        let mut s = WorkState::pending();
         for e in events {
             match &e.step {
                 Step::Triage { dismiss: true, .. } => {
@@ -376,36 +398,31 @@ impl Ledger {
         state_of(&self.conn, clue, as_of).map_err(|e| self.err(e))
     }
 
-    /// The workflow state of many clues at once (one read of the events, then only the clues
-    /// whose state depends on later runs are looked up): what a brief of thousands of clues
-    /// needs. Clues without events are 待研判.
+    /// The workflow state of many clues at once, as of a date, from the `clue_state`
+    /// projection: what a brief of thousands of clues needs. Clues without events are 待研判.
     pub fn work_states(
         &self,
         clues: &[&str],
         as_of: NaiveDate,
     ) -> Result<std::collections::HashMap<String, WorkState>, Error> {
-        let wanted: std::collections::HashSet<&str> = clues.iter().copied().collect();
-        let events = self.events_by_clue(|c| wanted.contains(c))?;
-        let mut out = std::collections::HashMap::with_capacity(clues.len());
-        for &c in clues {
-            let evs = events.get(c).map(Vec::as_slice).unwrap_or(&[]);
-            out.insert(c.to_string(), state_from(&self.conn, c, evs, as_of).map_err(|e| self.err(e))?);
-        }
-        Ok(out)
+        let mut acted = super::state::acted_on(&self.conn, "").map_err(|e| self.err(e))?;
+        Ok(clues
+            .iter()
+            .map(|&c| (c.to_string(), acted.remove(c).unwrap_or_else(WorkState::pending).on(as_of)))
+            .collect())
     }
 
     /// The clues whose state, as of a date, calls for attention beyond their marks — 整改不实
     /// (returned after a rectification was closed) or 整改逾期 (past the rectification's due
     /// date) — with that state; clues under an exception are left out.
     pub fn flagged_states(&self, as_of: NaiveDate) -> Result<Vec<(String, WorkState)>, Error> {
-        let events = self.events_by_clue(|_| true)?;
-        let mut out = Vec::new();
-        for (c, evs) in &events {
-            let s = state_from(&self.conn, c, evs, as_of).map_err(|e| self.err(e))?;
-            if (s.rectification_failed || s.overdue) && !s.excepted {
-                out.push((c.clone(), s));
-            }
-        }
+        let acted = super::state::acted_on(&self.conn, "AND (rectification_failed OR status = 'rectifying')")
+            .map_err(|e| self.err(e))?;
+        let mut out: Vec<(String, WorkState)> = acted
+            .into_iter()
+            .map(|(c, s)| (c, s.on(as_of)))
+            .filter(|(_, s)| (s.rectification_failed || s.overdue) && !s.excepted)
+            .collect();
         out.sort_by(|a, b| a.0.cmp(&b.0));
         Ok(out)
     }
@@ -489,6 +506,7 @@ impl Ledger {
         )
         .map_err(err)?;
         let seq = tx.last_insert_rowid();
+        super::state::refresh(&tx, clue).map_err(err)?;
         tx.commit().map_err(err)?;
         Ok(Event { seq, at, actor: actor.to_string(), step, reason: reason.map(str::to_string), seen_seq: seen })
     }
@@ -518,16 +536,12 @@ pub enum StepRefused {
 /// found again on newer data, 复现 (back to 待研判) for a dismissed one found again on newer
 /// data with other evidence — and the as-of flags.
 fn state_of(conn: &rusqlite::Connection, clue: &str, as_of: NaiveDate) -> rusqlite::Result<WorkState> {
-    state_from(conn, clue, &events_of(conn, clue)?, as_of)
+    Ok(settled(conn, clue, &events_of(conn, clue)?)?.on(as_of))
 }
 
-/// [`state_of`] with the clue's events already read.
-fn state_from(
-    conn: &rusqlite::Connection,
-    clue: &str,
-    events: &[Event],
-    as_of: NaiveDate,
-) -> rusqlite::Result<WorkState> {
+/// The part of a clue's state that does not depend on a date: its events (already read)
+/// folded, then what later runs say. What the `clue_state` projection keeps.
+pub(super) fn settled(conn: &rusqlite::Connection, clue: &str, events: &[Event]) -> rusqlite::Result<WorkState> {
     let mut s = WorkState::fold(events);
     if s.rectified {
         s.rectification_failed = returned_on_newer_data(conn, clue, s.close_seen_seq.unwrap_or(0), false)?;
@@ -536,9 +550,7 @@ fn state_from(
         s.status = Status::Pending;
         s.recurred = true;
     }
-    s.label = if s.recurred { "待研判(复现)" } else { s.status.label() };
-    s.overdue = s.status == Status::Rectifying && s.rectify_due.is_some_and(|d| d < as_of);
-    s.excepted = s.status != Status::Closed && s.excepted_until.is_some_and(|d| d >= as_of);
+    s.label = s.status_label();
     Ok(s)
 }
 
@@ -595,7 +607,7 @@ fn returned_on_newer_data(
     Ok(false)
 }
 
-fn events_of(conn: &rusqlite::Connection, clue: &str) -> rusqlite::Result<Vec<Event>> {
+pub(super) fn events_of(conn: &rusqlite::Connection, clue: &str) -> rusqlite::Result<Vec<Event>> {
     let mut stmt = conn
         .prepare_cached("SELECT seq, at, actor, data, reason, seen_seq FROM events WHERE clue_id = ?1 ORDER BY seq")?;
     let rows = stmt.query_map([clue], |r| event(r, 0))?;

@@ -19,6 +19,7 @@ fn table(head: Vec<String>, rows: Vec<Vec<String>>) -> Block {
         head,
         rows: rows.into_iter().map(|r| r.into_iter().map(Cell::Text).collect()).collect(),
         sheet: None,
+        page_rows: None,
     })
 }
 

@@ -16,7 +16,7 @@ use serde::Deserialize;
 
 use super::Workbench;
 use super::auth::{self, Asker, Caller};
-use crate::ledger::{AccessFilter, ClueFilter, ClueRow, Flag, Ledger, Mark, Role, Status, Step, StepRefused, User};
+use crate::ledger::{AccessFilter, ClueFilter, ClueOrder, CluePage, Flag, Ledger, Mark, Role, Status, Step, StepRefused, User};
 
 /// The largest request body accepted.
 pub const MAX_BODY: usize = 64 * 1024;
@@ -289,18 +289,18 @@ pub(super) fn parse<T>(what: &str, v: Option<&str>, p: impl Fn(&str) -> Option<T
 async fn clues(State(wb): State<Arc<Workbench>>, asker: Asker, q: Result<Query<ClueQuery>, QueryRejection>) -> Answer {
     let c = who(&wb, &asker, "list clues").await?;
     let Query(q) = q?;
-    let (filter, sort, limit) = q.filter()?;
+    let (filter, limit) = q.filter()?;
     let (dir, problem) = wb.directory_read().await;
     // a team member whose scope could not be drawn from the directory is told so
     let notice = problem.filter(|_| !c.user.role.all_units());
-    let (c, rows) = on_ledger(&wb, move |l| Ok((c.clone(), list_clues(l, &c, &asker, &filter, &sort, &dir)?))).await?;
-    let (total, page, next) = page_of(&rows, q.cursor.as_deref(), limit)?;
-    shown(&c, &serde_json::json!({ "total": total, "items": page, "next": next, "notice": notice }))
+    let (c, list) = on_ledger(&wb, move |l| Ok((c.clone(), list_clues(l, &c, &asker, filter, limit, &dir)?))).await?;
+    shown(&c, &serde_json::json!({ "total": list.total, "items": list.rows, "next": list.next, "notice": notice }))
 }
 
 impl ClueQuery {
-    /// The ledger's filter, the sort and the page size; a value that is not one is a 400.
-    pub(super) fn filter(&self) -> Result<(ClueFilter, String, usize), ApiError> {
+    /// The ledger's filter (with its order and cursor) and the page size; a value that is not
+    /// one is a 400.
+    pub(super) fn filter(&self) -> Result<(ClueFilter, usize), ApiError> {
         let q = self;
         let filter = ClueFilter {
             as_of: q.as_of,
@@ -313,62 +313,47 @@ impl ClueQuery {
             model: q.model.clone(),
             severity: q.severity.clone(),
             new_since: q.new_since.clone(),
+            scope: None,
+            order: match q.sort.as_deref() {
+                None => ClueOrder::Severity,
+                Some(s) => ClueOrder::parse(s).ok_or_else(|| {
+                    ApiError::bad_request(format!("sort: `{s}` — severity, amount, newest or unit"))
+                })?,
+            },
+            after: q.cursor.clone().filter(|c| !c.is_empty()),
             limit: None,
         };
-        let sort = q.sort.clone().unwrap_or_else(|| "severity".into());
-        if !["severity", "amount", "newest", "unit"].contains(&sort.as_str()) {
-            return Err(ApiError::bad_request(format!("sort: `{sort}` — severity, amount, newest or unit")));
-        }
         let limit = q.limit.unwrap_or(50);
         if limit == 0 || limit > MAX_PAGE {
             return Err(ApiError::bad_request(format!("limit: 1 to {MAX_PAGE}")));
         }
-        Ok((filter, sort, limit))
+        Ok((filter, limit))
     }
 }
 
-/// One page of `rows` after the clue `cursor`: the total, the page and the next cursor.
-pub(super) fn page_of<'a>(
-    rows: &'a [ClueRow],
-    cursor: Option<&str>,
-    limit: usize,
-) -> Result<(usize, Vec<&'a ClueRow>, Option<String>), ApiError> {
-    let start = match cursor {
-        None => 0,
-        Some(id) => rows.iter().position(|r| r.clue_id == id).map(|i| i + 1).ok_or_else(|| {
-            ApiError::bad_request(
-                "cursor: 这一页的起点已不在结果中, 请从第一页重新开始 (the cursor's clue is no longer in the list)",
-            )
-        })?,
-    };
-    let page: Vec<&ClueRow> = rows.iter().skip(start).take(limit).collect();
-    let next = (start + page.len() < rows.len()).then(|| page.last().map(|r| r.clue_id.clone())).flatten();
-    Ok((rows.len(), page, next))
-}
-
-/// The clues of the caller's units that match the filter, sorted (`severity`, `amount`,
-/// `newest`, `unit`); the read is logged with how many.
+/// One page of the clues of the caller's units that match the filter, in its order, after its
+/// cursor (a clue id from an earlier page); the read is logged with how many match.
 pub(super) fn list_clues(
     l: &Ledger,
     c: &Caller,
     asker: &Asker,
-    filter: &ClueFilter,
-    sort: &str,
+    mut filter: ClueFilter,
+    limit: usize,
     dir: &crate::units::Directory,
-) -> Result<Vec<ClueRow>, ApiError> {
-    let scope = c.user.scope(dir);
-    let mut rows: Vec<ClueRow> =
-        l.clues(filter)?.into_iter().filter(|r| User::sees(&scope, r.unit_code.as_deref())).collect();
-    match sort {
-        "amount" => rows.sort_by_key(|r| std::cmp::Reverse(r.amount_fen.unwrap_or(0))),
-        "newest" => rows.sort_by(|a, b| b.first_run.cmp(&a.first_run)),
-        "unit" => rows.sort_by(|a, b| a.unit.cmp(&b.unit)),
-        _ => {}
+) -> Result<CluePage, ApiError> {
+    filter.scope = c.user.scope(dir);
+    if let Some(after) = &filter.after
+        && !l.clue_listed(after)?
+    {
+        return Err(ApiError::bad_request(
+            "cursor: 这一页的起点不是已知的线索, 请从第一页重新开始 (the cursor is not a clue in the ledger)",
+        ));
     }
+    let page = l.clue_page(&filter, limit)?;
     let mut e = asker.entry(&c.user.name, c.via, "list clues", None, "ok");
-    e.detail = Some(format!("{} 条", rows.len()));
+    e.detail = Some(format!("{} 条", page.total));
     l.log_access(&e)?;
-    Ok(rows)
+    Ok(page)
 }
 
 /// A clue the caller may see, or "not found" — the same answer whether it does not exist or

@@ -232,30 +232,18 @@ async fn clues_page(State(wb): State<Arc<Workbench>>, asker: Asker, RawQuery(raw
         Ok(q) => q.0,
         Err(e) => return problem(Some(&c), &ApiError::from(e)),
     };
-    let (mut filter, sort, limit) = match q.filter() {
+    let (filter, limit) = match q.filter() {
         Ok(f) => f,
         Err(e) => return problem(Some(&c), &e),
     };
-    let wanted = filter.status.take();
     let (dir, dir_problem) = wb.directory_read().await;
     let (a, cc, d) = (asker.clone(), c.clone(), dir.clone());
-    let rows = match api::on_ledger(&wb, move |l| api::list_clues(l, &cc, &a, &filter, &sort, &d)).await {
+    let list = match api::on_ledger(&wb, move |l| api::list_clues(l, &cc, &a, filter, limit, &d)).await {
         Ok(r) => r,
         Err(e) => return problem(Some(&c), &e),
     };
-    let mut counts: BTreeMap<usize, (Status, usize)> = BTreeMap::new();
-    for r in &rows {
-        if let Some(s) = &r.state {
-            let i = Status::ALL.iter().position(|x| *x == s.status).unwrap_or(0);
-            counts.entry(i).or_insert((s.status, 0)).1 += 1;
-        }
-    }
-    let rows: Vec<_> =
-        rows.into_iter().filter(|r| wanted.is_none_or(|w| r.state.as_ref().is_some_and(|s| s.status == w))).collect();
-    let (total, shown, next) = match api::page_of(&rows, q.cursor.as_deref(), limit) {
-        Ok(p) => p,
-        Err(e) => return problem(Some(&c), &e),
-    };
+    let (total, next) = (list.total, list.next.clone());
+    let shown = &list.rows;
 
     let mut notices = Vec::new();
     if let Some(problem) = dir_problem.filter(|_| !c.user.role.all_units()) {
@@ -312,7 +300,7 @@ async fn clues_page(State(wb): State<Arc<Workbench>>, asker: Asker, RawQuery(raw
         legend: None,
     });
     let mut tally = Table::new(&["状态", "条数"]);
-    for (status, n) in counts.values() {
+    for (status, n) in &list.tally {
         tally.push(vec![
             Cell::Link { text: status.label().into(), href: format!("/clues?status={}", status.name()) },
             Cell::Int(*n as i64),
@@ -323,7 +311,7 @@ async fn clues_page(State(wb): State<Arc<Workbench>>, asker: Asker, RawQuery(raw
 
     let mut list = Section::new("线索列表");
     let mut t = Table::new(&["问题", "监督方向", "单位", "对象", "金额(元)", "状态", "本次"]);
-    for r in &shown {
+    for r in shown {
         t.push(vec![
             Cell::Link { text: r.title.clone(), href: format!("/clues/{}", r.clue_id) },
             r.area.clone().into(),
