@@ -4,6 +4,7 @@
     python3 benches/workbench.py    # CLUES=… (default 1000000), REPEAT=… requests per URL (200)
                                     # SEARCHLIGHT_BIN=… uses that binary instead of a release build
                                     # KEEP=1 keeps the scratch project
+                                    # REUSE=DIR measures a project a KEEP=1 run left, as it is
 
 A benchmark, not a test: it measures and prints; nothing asserts a time.
 
@@ -88,63 +89,82 @@ def main():
     if not binary:
         subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
         binary = os.path.join(ROOT, "target", "release", "searchlight")
-    work = tempfile.mkdtemp(prefix="searchlight-workbench-")
+    reuse = os.environ.get("REUSE")
+    work = reuse or tempfile.mkdtemp(prefix="searchlight-workbench-")
     server = None
     try:
-        os.makedirs(os.path.join(work, "connectors"))
-        os.makedirs(os.path.join(work, "data"))
-        os.makedirs(os.path.join(work, "models", "bench"))
-        with open(os.path.join(work, "searchlight.toml"), "w") as f:
-            f.write("[library]\nbundled = false\n")
-        with open(os.path.join(work, "connectors", "units.toml"), "w") as f:
-            f.write(
-                'name = "units"\nlocation = "data/units.csv"\n[format]\ntype = "csv"\n[columns]\n'
-                'unit_code = { from = "单位编码" }\nname = { from = "单位名称" }\nkind = { from = "单位类型" }\n'
-                'parent_code = { from = "上级单位编码" }\nregion_code = { from = "行政区划代码" }\npeople = { from = "人数" }\n'
-            )
-        with open(os.path.join(work, "data", "units.csv"), "w") as f:
-            f.write("单位编码,单位名称,单位类型,上级单位编码,行政区划代码,人数\n")
-            for t in range(10):
-                f.write(f"T{t},第{t}镇,镇,,99000110{t:02d},{5000 + 100 * t}\n")
-            for v in range(300):
-                f.write(f"V{v:03d},第{v % 10}镇{v}村,村,T{v % 10},99000110{v % 10:02d}{v:03d},250\n")
-        with open(os.path.join(work, "connectors", "pay.toml"), "w") as f:
-            f.write(
-                'name = "pay"\ntitle = "补贴发放"\ndomain = "bench"\ncustom = true\nlocation = "data/pay.csv"\n'
-                '[format]\ntype = "csv"\n[columns]\nwho = { from = "身份证号", type = "text" }\n'
-                'village = { from = "村", type = "text" }\namount = { from = "金额", type = "money" }\n'
-            )
-        for mid, area, sev, cond in [("bench.a", "低保", "high", "amount >= 300"),
-                                     ("bench.b", "惠民惠农补贴", "medium", "amount < 300")]:
-            with open(os.path.join(work, "models", "bench", f"{mid[-1]}.sql"), "w") as f:
-                f.write(
-                    f'/* searchlight\nid = "{mid}"\ntitle = "{area}基准"\ntitle_en = "Bench"\ndomain = "relief"\n'
-                    f'area = "{area}"\nseverity = "{sev}"\nowner = "b"\ndescription = "基准"\nbasis = ["基准"]\n'
-                    'entity = ["who"]\nunit = "village"\namount = "amount"\n*/\n'
-                    f"SELECT who, village, amount FROM pay WHERE {cond}\n"
-                )
-        rng = random.Random(1)
-        churn = CLUES // 41
-        first = list(range(CLUES - churn))
-        export = os.path.join(work, "data", "pay.csv")
-        write_export(export, first)
-        t0 = time.perf_counter()
-        sh(binary, work, "pipeline", "--as-of", "2026-10-31")
-        t1 = time.perf_counter()
-        leave = set(rng.sample(range(len(first)), churn))
-        second = [p for k, p in enumerate(first) if k not in leave] + list(range(len(first), CLUES))
-        write_export(export, second)
-        sh(binary, work, "pipeline", "--as-of", "2026-11-30")
-        t2 = time.perf_counter()
-        print(f"ledger: {CLUES} clues; first pipeline (all new) {t1 - t0:.1f} s, "
-              f"second ({churn} new, {churn} resolved, the rest ongoing) {t2 - t1:.1f} s")
-
-        pw = {"SEARCHLIGHT_PASSWORD": "bench-password-1"}
-        sh(binary, work, "user", "add", "chief", "--role", "admin", env=pw)
-        sh(binary, work, "user", "add", "team3", "--role", "team", "--team", "三组", env=pw)
-        sh(binary, work, "user", "grant", "team3", "--unit", "T3")
+        if not reuse:
+            make(binary, work)
         admin = sh(binary, work, "user", "token", "chief").strip()
         team = sh(binary, work, "user", "token", "team3").strip()
+        measure(binary, work, admin, team, worked=not reuse)
+    finally:
+        if os.environ.get("KEEP") or reuse:
+            print(f"kept {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def make(binary, work):
+    """The scratch project, its two runs and its users."""
+    os.makedirs(os.path.join(work, "connectors"))
+    os.makedirs(os.path.join(work, "data"))
+    os.makedirs(os.path.join(work, "models", "bench"))
+    with open(os.path.join(work, "searchlight.toml"), "w") as f:
+        f.write("[library]\nbundled = false\n")
+    with open(os.path.join(work, "connectors", "units.toml"), "w") as f:
+        f.write(
+            'name = "units"\nlocation = "data/units.csv"\n[format]\ntype = "csv"\n[columns]\n'
+            'unit_code = { from = "单位编码" }\nname = { from = "单位名称" }\nkind = { from = "单位类型" }\n'
+            'parent_code = { from = "上级单位编码" }\nregion_code = { from = "行政区划代码" }\npeople = { from = "人数" }\n'
+        )
+    with open(os.path.join(work, "data", "units.csv"), "w") as f:
+        f.write("单位编码,单位名称,单位类型,上级单位编码,行政区划代码,人数\n")
+        for t in range(10):
+            f.write(f"T{t},第{t}镇,镇,,99000110{t:02d},{5000 + 100 * t}\n")
+        for v in range(300):
+            f.write(f"V{v:03d},第{v % 10}镇{v}村,村,T{v % 10},99000110{v % 10:02d}{v:03d},250\n")
+    with open(os.path.join(work, "connectors", "pay.toml"), "w") as f:
+        f.write(
+            'name = "pay"\ntitle = "补贴发放"\ndomain = "bench"\ncustom = true\nlocation = "data/pay.csv"\n'
+            '[format]\ntype = "csv"\n[columns]\nwho = { from = "身份证号", type = "text" }\n'
+            'village = { from = "村", type = "text" }\namount = { from = "金额", type = "money" }\n'
+        )
+    for mid, area, sev, cond in [("bench.a", "低保", "high", "amount >= 300"),
+                                 ("bench.b", "惠民惠农补贴", "medium", "amount < 300")]:
+        with open(os.path.join(work, "models", "bench", f"{mid[-1]}.sql"), "w") as f:
+            f.write(
+                f'/* searchlight\nid = "{mid}"\ntitle = "{area}基准"\ntitle_en = "Bench"\ndomain = "relief"\n'
+                f'area = "{area}"\nseverity = "{sev}"\nowner = "b"\ndescription = "基准"\nbasis = ["基准"]\n'
+                'entity = ["who"]\nunit = "village"\namount = "amount"\n*/\n'
+                f"SELECT who, village, amount FROM pay WHERE {cond}\n"
+            )
+    rng = random.Random(1)
+    churn = CLUES // 41
+    first = list(range(CLUES - churn))
+    export = os.path.join(work, "data", "pay.csv")
+    write_export(export, first)
+    t0 = time.perf_counter()
+    sh(binary, work, "pipeline", "--as-of", "2026-10-31")
+    t1 = time.perf_counter()
+    leave = set(rng.sample(range(len(first)), churn))
+    second = [p for k, p in enumerate(first) if k not in leave] + list(range(len(first), CLUES))
+    write_export(export, second)
+    sh(binary, work, "pipeline", "--as-of", "2026-11-30")
+    t2 = time.perf_counter()
+    print(f"ledger: {CLUES} clues; first pipeline (all new) {t1 - t0:.1f} s, "
+          f"second ({churn} new, {churn} resolved, the rest ongoing) {t2 - t1:.1f} s")
+
+    pw = {"SEARCHLIGHT_PASSWORD": "bench-password-1"}
+    sh(binary, work, "user", "add", "chief", "--role", "admin", env=pw)
+    sh(binary, work, "user", "add", "team3", "--role", "team", "--team", "三组", env=pw)
+    sh(binary, work, "user", "grant", "team3", "--unit", "T3")
+
+
+def measure(binary, work, admin, team, worked):
+    """Serves the project and times the requests."""
+    server = None
+    try:
 
         port = free_port()
         base = f"http://127.0.0.1:{port}"
@@ -160,9 +180,9 @@ def main():
         ids = [c["clue_id"] for c in page["items"]]
         more = json.loads(get(base, "/api/v1/clues?limit=500&sort=newest", admin)[1])["items"]
         ids = list(dict.fromkeys(ids + [c["clue_id"] for c in more]))
-        worked = 0
+        steps = 0
         t0 = time.perf_counter()
-        for n, cid in enumerate(ids[:1000]):
+        for n, cid in enumerate(ids[:1000] if worked else []):
             steps = [{"kind": "triage", "dismiss": n % 5 == 0, "reason": "基准研判"}]
             if n % 5 != 0 and n % 3 == 0:
                 steps += [{"kind": "verify", "result": "属实", "amount_involved": 1200.5},
@@ -171,8 +191,9 @@ def main():
                 steps = [{"kind": "except", "until": "2027-06-30", "reason": "合法代领"}]
             for s in steps:
                 get(base, f"/api/v1/clues/{cid}/steps", admin, "POST", json.dumps(s).encode())
-                worked += 1
-        print(f"{worked} steps taken on {min(len(ids), 1000)} clues through the API in {time.perf_counter() - t0:.1f} s")
+                steps += 1
+        if worked:
+            print(f"{steps} steps taken on {min(len(ids), 1000)} clues through the API in {time.perf_counter() - t0:.1f} s")
 
         deep = ""
         cursor = None
@@ -234,10 +255,6 @@ def main():
         if server:
             server.terminate()
             server.wait()
-        if os.environ.get("KEEP"):
-            print(f"kept {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -99,7 +99,15 @@ fn redact_value(v: &mut serde_json::Value) {
             }
         }
         serde_json::Value::Array(a) => a.iter_mut().for_each(redact_value),
-        serde_json::Value::Object(o) => o.values_mut().for_each(redact_value),
+        serde_json::Value::Object(o) => {
+            for (k, v) in o.iter_mut() {
+                // a clue id under a key that says so is searchlight's own, whatever its digits
+                let id_key = k.ends_with("clue_id") || k == "next" || k == "cursor";
+                if !(id_key && v.as_str().is_some_and(clue_id_shaped)) {
+                    redact_value(v);
+                }
+            }
+        }
         _ => {}
     }
 }
@@ -306,18 +314,24 @@ fn looks_like_id(code: &str) -> bool {
 
 /// Whether the digits at `start..end` are part of one of searchlight's own ids: a clue id
 /// (`C` and 16 hex digits, which can all be digits) is no one's ID number. Digits that would
-/// be an ID or account number by what they are (`personal`; about one clue id in 15 000 has
-/// such a run) count as a clue id only where ids stand — on their own, after a blank, a quote
-/// or a slash (`/clues/C…`) — and not run on from words (`账户C6228…`), where an account number
-/// with a letter in front is read as the account it may be.
+/// be an ID or account number by what they are (`personal`; 88 of a million clue ids had such
+/// a run) count as a clue id only in a workbench address (`/clues/C…`, `/papers/C…`,
+/// `cursor=C…`), so its links keep working; anywhere else (`账户C6228…`, a quarantined raw value
+/// `C6254…`) they are read as the account or ID they may be. (In JSON, a value under a key that
+/// names a clue id is kept whole: see [`Redactor::json`].)
 fn own_id(chars: &[(usize, char)], start: usize, end: usize, personal: bool) -> bool {
     let (a, b) = token(chars, start, end);
     let token: String = chars[a..b].iter().map(|(_, c)| *c).collect();
-    let shaped = token.len() == 17
-        && token.starts_with('C')
-        && token[1..].chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase());
-    let on_its_own = a == 0 || !chars[a - 1].1.is_alphanumeric();
-    shaped && (!personal || on_its_own)
+    if !clue_id_shaped(&token) {
+        return false;
+    }
+    let before: String = chars[a.saturating_sub(8)..a].iter().map(|(_, c)| *c).collect();
+    !personal || ["/clues/", "/papers/", "cursor="].iter().any(|p| before.ends_with(p))
+}
+
+/// `C` and 16 lower-case hex digits: the shape of a clue id.
+fn clue_id_shaped(s: &str) -> bool {
+    s.len() == 17 && s.starts_with('C') && s[1..].chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
 }
 
 /// Whether the digits at `i` are a run id's time (`R20261206072851-3874`): never anyone's number.
@@ -458,11 +472,11 @@ mod tests {
             "R20261206072851-3874",
             "运行 R20261206071621-71c8 已撤回",
             "C1234567890123456",
-            // clue ids whose digits would be an account (Luhn) or an old 15-digit ID, where
-            // ids stand: in JSON, in a link, after a blank
-            "{\"clue_id\":\"C6228480007159216\"}",
+            // a clue id whose digits would be an account (Luhn) or an old 15-digit ID, in a
+            // workbench address
             "/clues/C6228480007159216",
-            "线索 Cc340524800101001",
+            "<a href=\"/papers/Cc340524800101001\">",
+            "/clues?cursor=C6228480007159216&limit=50",
             "2025.12.31",
             "192.168.100.200",
             "336,049,621.00 元",
@@ -482,6 +496,14 @@ mod tests {
         assert_eq!(v[0]["note"], "1.622848*********6063");
         assert!(out.ends_with('\n'));
         assert_eq!(r.json("共 3 条"), None);
+        // a clue id whose digits read as an account stays whole where its key says it is one;
+        // the same text in a note, or a clue id's shape under another key, is masked
+        let out = r
+            .json("{\"clue_id\":\"C6228480007159216\",\"next\":\"C6228480007159216\",\"note\":\"C6228480007159216\",\"raw\":\"C6228480007159216\"}")
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!((v["clue_id"].as_str(), v["next"].as_str()), (Some("C6228480007159216"), Some("C6228480007159216")));
+        assert_eq!((v["note"].as_str(), v["raw"].as_str()), (Some("C622848******9216"), Some("C622848******9216")));
         // accounts run together by a column cleaned of its blanks
         let out = r.json("{\"a\":\"1.62284800071592160632.6228480007159216063\"}").unwrap();
         assert!(!out.contains("0007159216063"), "{out}");

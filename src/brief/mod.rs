@@ -280,7 +280,12 @@ pub fn resolve_all<'a>(
     let mut resolved = Vec::new();
     let mut missing: BTreeMap<(String, String), (usize, Vec<String>)> = BTreeMap::new();
     for c in clues {
-        match unit_of(dir, c.unit_code.as_deref(), c.unit.as_deref(), region.get(c.model.as_str()).copied().unwrap_or(false)) {
+        match unit_of(
+            dir,
+            c.unit_code.as_deref(),
+            c.unit.as_deref(),
+            region.get(c.model.as_str()).copied().unwrap_or(false),
+        ) {
             Ok(i) => resolved.push((i, c)),
             Err(r) => {
                 let e = missing.entry((c.unit.clone().unwrap_or_default(), c.model.clone())).or_default();

@@ -1120,8 +1120,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if let Some(run) = &new_since {
                 anyhow::ensure!(ledger.has_run(run)?, "--new-since {run}: no such run in {}", project.ledger.display());
             }
-            let filter =
-                ClueFilter { as_of, status, flag, all, mark, area, unit, model, severity, new_since, limit, ..Default::default() };
+            let filter = ClueFilter {
+                as_of,
+                status,
+                flag,
+                all,
+                mark,
+                area,
+                unit,
+                model,
+                severity,
+                new_since,
+                limit,
+                ..Default::default()
+            };
             let rows = ledger.clues(&filter)?;
             if json {
                 say!("{}", serde_json::to_string_pretty(&rows)?);
@@ -1222,7 +1234,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     say!("线索状态与记录一致 the clue-state projection agrees with the recorded sightings and steps");
                     return Ok(ExitCode::SUCCESS);
                 }
-                say!("线索状态与记录不一致 the projection differs (first {} shown); `searchlight reproject` redraws it", differ.len());
+                say!(
+                    "线索状态与记录不一致 the projection differs (first {} shown); `searchlight reproject` redraws it",
+                    differ.len()
+                );
                 return Ok(ExitCode::from(1));
             }
             let n = ledger.rebuild_clue_state()?;

@@ -339,6 +339,18 @@ impl Lake {
         }
     }
 
+    /// A Parquet reader of a file a run wrote that fetches only the byte ranges asked of it
+    /// (the footer and page index, then the pages of the rows wanted), or `None` if the file
+    /// is not there: a paper shows a few rows of an evidence file that can hold a million.
+    pub async fn run_file_reader(&self, run: &str, file: &str) -> Result<Option<RangeReader>> {
+        let path = self.path(&[RUNS, run, file]);
+        match self.store.head(&path).await {
+            Ok(meta) => Ok(Some(RangeReader { store: self.store.clone(), path, size: meta.size })),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(self.store_err(e)),
+        }
+    }
+
     /// The manifest of one snapshot of a dataset, current or not.
     pub async fn manifest(&self, dataset: &str, snapshot: &str) -> Result<Option<Manifest>> {
         self.read_json::<Manifest>(&self.path(&[dataset, snapshot, MANIFEST])).await
@@ -1252,6 +1264,57 @@ fn hash_keys(landings: &mut [Landing], key_idx: &[usize]) -> Vec<KeyHashes> {
         out.push(KeyHashes { file: l.file.clone(), hashes, lines: std::mem::take(&mut l.lines) });
     }
     out
+}
+
+/// Reads a Parquet file of the lake by byte ranges (local directory or object store alike).
+pub struct RangeReader {
+    store: Arc<dyn ObjectStore>,
+    path: Path,
+    size: u64,
+}
+
+impl datafusion::parquet::arrow::async_reader::AsyncFileReader for RangeReader {
+    fn get_bytes(
+        &mut self,
+        range: std::ops::Range<u64>,
+    ) -> futures::future::BoxFuture<'_, datafusion::parquet::errors::Result<Bytes>> {
+        Box::pin(async move {
+            self.store
+                .get_range(&self.path, range)
+                .await
+                .map_err(|e| datafusion::parquet::errors::ParquetError::External(Box::new(e)))
+        })
+    }
+
+    fn get_byte_ranges(
+        &mut self,
+        ranges: Vec<std::ops::Range<u64>>,
+    ) -> futures::future::BoxFuture<'_, datafusion::parquet::errors::Result<Vec<Bytes>>> {
+        Box::pin(async move {
+            self.store
+                .get_ranges(&self.path, &ranges)
+                .await
+                .map_err(|e| datafusion::parquet::errors::ParquetError::External(Box::new(e)))
+        })
+    }
+
+    fn get_metadata<'a>(
+        &'a mut self,
+        _options: Option<&'a datafusion::parquet::arrow::arrow_reader::ArrowReaderOptions>,
+    ) -> futures::future::BoxFuture<
+        'a,
+        datafusion::parquet::errors::Result<Arc<datafusion::parquet::file::metadata::ParquetMetaData>>,
+    > {
+        Box::pin(async move {
+            let size = self.size;
+            // with the page index: the pages of the wanted rows are found without reading others
+            let metadata = datafusion::parquet::file::metadata::ParquetMetaDataReader::new()
+                .with_page_index_policy(datafusion::parquet::file::metadata::PageIndexPolicy::Optional)
+                .load_and_finish(self, size)
+                .await?;
+            Ok(Arc::new(metadata))
+        })
+    }
 }
 
 #[cfg(test)]

@@ -271,13 +271,27 @@ ORDER BY c.clue_id";
             .map_err(|e| self.err(e))?;
         let rows = stmt
             .query_map([], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, bool>(3)?, r.get::<_, i64>(4)?))
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, bool>(3)?,
+                    r.get::<_, i64>(4)?,
+                ))
             })
             .map_err(|e| self.err(e))?;
         for row in rows {
             let (code, model, area, dismissed, n) = row.map_err(|e| self.err(e))?;
             if !code.is_empty() && known(&code) {
-                out.push(ClueGroup { unit_code: Some(code), unit: None, model, area, in_period: true, dismissed, n: n as usize });
+                out.push(ClueGroup {
+                    unit_code: Some(code),
+                    unit: None,
+                    model,
+                    area,
+                    in_period: true,
+                    dismissed,
+                    n: n as usize,
+                });
             } else if !code.is_empty() && !unknown.contains(&code) {
                 unknown.push(code);
             }
@@ -313,7 +327,7 @@ ORDER BY c.clue_id";
 
     /// The clues as they stand now (what [`Ledger::clue_summaries`] says with no period and
     /// no run on later data) whose unit code is one of `codes` or whose unit value is one of
-    /// `values`.
+    /// `values`, in no particular order.
     pub fn current_summaries(&self, codes: &[&str], values: &[&str]) -> Result<Vec<ClueSummary>, Error> {
         let mut stmt = self
             .conn
@@ -322,8 +336,7 @@ ORDER BY c.clue_id";
                         s.last_run, s.mark, s.unit, s.unit_code, s.amount_fen
                  FROM clue_state s JOIN clues c ON c.clue_id = s.clue_id
                  WHERE s.unit_code IN (SELECT value FROM json_each(?1))
-                    OR s.unit IN (SELECT value FROM json_each(?2))
-                 ORDER BY c.clue_id",
+                    OR s.unit IN (SELECT value FROM json_each(?2))",
             )
             .map_err(|e| self.err(e))?;
         let json = |v: &[&str]| serde_json::to_string(v).unwrap_or_else(|_| "[]".into());
@@ -355,11 +368,9 @@ ORDER BY c.clue_id";
     /// no longer in the library), if it raised any.
     pub fn model_heading(&self, model: &str) -> Result<Option<(String, String, String, String)>, Error> {
         self.conn
-            .query_row(
-                "SELECT title, domain, area, severity FROM clues WHERE model = ?1 LIMIT 1",
-                [model],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-            )
+            .query_row("SELECT title, domain, area, severity FROM clues WHERE model = ?1 LIMIT 1", [model], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
             .optional()
             .map_err(|e| self.err(e))
     }

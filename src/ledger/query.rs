@@ -103,7 +103,11 @@ impl ClueFilter {
     }
 
     /// [`ClueFilter::conditions`] with each column's prefix chosen by `on`.
-    fn conditions_on(&self, as_of: &str, on: &dyn Fn(&str) -> &'static str) -> (Vec<String>, Vec<rusqlite::types::Value>) {
+    fn conditions_on(
+        &self,
+        as_of: &str,
+        on: &dyn Fn(&str) -> &'static str,
+    ) -> (Vec<String>, Vec<rusqlite::types::Value>) {
         use rusqlite::types::Value;
         let mut cond = Vec::new();
         let mut vals: Vec<Value> = Vec::new();
@@ -128,8 +132,15 @@ impl ClueFilter {
         }
         if let Some(scope) = &self.scope {
             let codes: Vec<&String> = scope.iter().collect();
-            vals.push(Value::Text(serde_json::to_string(&codes).unwrap_or_else(|_| "[]".into())));
-            cond.push(format!("{s}unit_code IN (SELECT value FROM json_each(?{}))", vals.len()));
+            let u = on("unit_code");
+            if let [code] = codes[..] {
+                // one unit: an equality, which its index answers in the listing's order
+                vals.push(Value::Text(code.clone()));
+                cond.push(format!("{u}unit_code = ?{}", vals.len()));
+            } else {
+                vals.push(Value::Text(serde_json::to_string(&codes).unwrap_or_else(|_| "[]".into())));
+                cond.push(format!("{u}unit_code IN (SELECT value FROM json_each(?{}))", vals.len()));
+            }
         }
         vals.push(Value::Text(as_of.to_string()));
         let d = vals.len();
@@ -265,6 +276,21 @@ impl Ledger {
     /// One page of at most `limit` clues matching the filter, with how many match in all and in
     /// each status, and the cursor of the next page.
     pub fn clue_page(&self, f: &ClueFilter, limit: usize) -> Result<CluePage, Error> {
+        // a unit asked for by a code that no clue has as its unit value is the same filter as
+        // that code within the scope: one the kept counts and the unit code's index answer
+        let mut narrowed;
+        let f = match &f.unit {
+            Some(v) if !self.unit_value_used(v)? => {
+                narrowed = f.clone();
+                narrowed.unit = None;
+                narrowed.scope = Some(match &f.scope {
+                    Some(s) if !s.contains(v) => Default::default(),
+                    _ => [v.clone()].into(),
+                });
+                &narrowed
+            }
+            _ => f,
+        };
         let tally = self.clue_tally(f)?;
         let total = match f.status {
             Some(s) => tally.iter().find(|(t, _)| *t == s).map(|(_, n)| *n).unwrap_or(0),
@@ -277,7 +303,9 @@ impl Ledger {
         // index, which is wrong when many match.
         let count = |cond: &str, v: &str| -> Result<f64, Error> {
             self.conn
-                .query_row(&format!("SELECT coalesce(sum(n), 0) FROM clue_counts WHERE {cond}"), [v], |r| r.get::<_, i64>(0))
+                .query_row(&format!("SELECT coalesce(sum(n), 0) FROM clue_counts WHERE {cond}"), [v], |r| {
+                    r.get::<_, i64>(0)
+                })
                 .map(|n| n as f64)
                 .map_err(|e| self.err(e))
         };
@@ -287,10 +315,12 @@ impl Ledger {
         // it (status, model, area) gives its rows in order: the column with the fewest.
         let mut through: Option<(&'static str, f64)> = None;
         if matches!(f.order, ClueOrder::Severity | ClueOrder::Amount) {
+            let one_unit = f.scope.as_ref().filter(|s| s.len() == 1).and_then(|s| s.iter().next().cloned());
             let candidates = [
                 ("status", f.status.map(|s| s.name().to_string())),
                 ("model", f.model.clone()),
                 ("area", f.area.clone()),
+                ("unit_code", one_unit.filter(|_| f.order == ClueOrder::Severity)),
             ];
             for (col, v) in candidates {
                 if let Some(v) = v {
@@ -355,9 +385,7 @@ impl Ledger {
             order_by.join(", ")
         );
         let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map(rusqlite::params_from_iter(vals), |r| clue_row(r, as_of))
-            .map_err(|e| self.err(e))?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(vals), |r| clue_row(r, as_of)).map_err(|e| self.err(e))?;
         rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
     }
 
@@ -406,13 +434,21 @@ impl Ledger {
                 add(&sql, &vals, -1)?;
             }
         } else {
-            let sql = format!("SELECT s.status, count(*) FROM clue_state s WHERE {} GROUP BY s.status", cond.join(" AND "));
+            let sql =
+                format!("SELECT s.status, count(*) FROM clue_state s WHERE {} GROUP BY s.status", cond.join(" AND "));
             add(&sql, &vals, 1)?;
         }
         Ok(Status::ALL
             .into_iter()
             .filter_map(|s| n.get(s.name()).filter(|c| **c > 0).map(|c| (s, *c as usize)))
             .collect())
+    }
+
+    /// Whether some clue has this as its unit value (as a model returned it).
+    fn unit_value_used(&self, v: &str) -> Result<bool, Error> {
+        self.conn
+            .query_row("SELECT EXISTS (SELECT 1 FROM clue_state WHERE unit = ?1)", [v], |r| r.get(0))
+            .map_err(|e| self.err(e))
     }
 
     /// Whether a clue is in the listings (a page's cursor must be one).
@@ -431,7 +467,9 @@ impl Ledger {
         let clue = self
             .conn
             .query_row(
-                &format!("SELECT {COLUMNS} FROM clue_state s JOIN clues c ON c.clue_id = s.clue_id WHERE s.clue_id = ?1"),
+                &format!(
+                    "SELECT {COLUMNS} FROM clue_state s JOIN clues c ON c.clue_id = s.clue_id WHERE s.clue_id = ?1"
+                ),
                 [id],
                 |r| clue_row(r, as_of),
             )

@@ -44,9 +44,8 @@ pub(super) fn refresh(conn: &Connection, clue: &str) -> rusqlite::Result<()> {
         "DELETE FROM clue_state WHERE clue_id = ?1 AND NOT EXISTS (SELECT 1 FROM live_sightings WHERE clue_id = ?1)",
     )?
     .execute([clue])?;
-    let acted: Option<i64> = conn
-        .query_row("SELECT last_event FROM clue_state WHERE clue_id = ?1", [clue], |r| r.get(0))
-        .optional()?;
+    let acted: Option<i64> =
+        conn.query_row("SELECT last_event FROM clue_state WHERE clue_id = ?1", [clue], |r| r.get(0)).optional()?;
     if acted.is_some_and(|e| e > 0) {
         fold(conn, clue)?;
     }
@@ -219,7 +218,8 @@ fn compare(what: &str, kept: &Rows, drawn: &Rows, out: &mut Vec<String>) {
 /// The settled workflow state of every clue with a step, from the projection (`and` narrows
 /// it: an SQL condition on `clue_state` beginning with AND).
 pub(super) fn acted_on(conn: &Connection, and: &str) -> rusqlite::Result<HashMap<String, WorkState>> {
-    let mut stmt = conn.prepare_cached(&format!("SELECT clue_id, work FROM clue_state WHERE work IS NOT NULL {and}"))?;
+    let mut stmt =
+        conn.prepare_cached(&format!("SELECT clue_id, work FROM clue_state WHERE work IS NOT NULL {and}"))?;
     let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
     let mut out = HashMap::new();
     for row in rows {
@@ -232,7 +232,11 @@ pub(super) fn acted_on(conn: &Connection, and: &str) -> rusqlite::Result<HashMap
 /// A projected workflow state (one that cannot be read is an error, never shown as 待研判).
 pub(super) fn parse(work: &str) -> rusqlite::Result<WorkState> {
     serde_json::from_str(work).map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, format!("clue_state.work: {e}").into())
+        rusqlite::Error::FromSqlConversionFailure(
+            0,
+            rusqlite::types::Type::Text,
+            format!("clue_state.work: {e}").into(),
+        )
     })
 }
 
@@ -240,8 +244,8 @@ pub(super) fn parse(work: &str) -> rusqlite::Result<WorkState> {
 mod tests {
     use chrono::NaiveDate;
 
-    use super::super::tests::report;
     use super::super::query::Path;
+    use super::super::tests::report;
     use super::super::{ClueFilter, ClueOrder, Ledger, Mark, Person, Status, Step};
 
     /// A small deterministic generator (xorshift), so a failure names the seed that shows it.
@@ -326,17 +330,22 @@ mod tests {
                     4..=8 => {
                         // steps fall on a few clues, and half of them move the clue on, so the
                         // sequences reach rectification, closure and what comes after
-                        let clue = crate::runner::clue_id(*rng.pick(&["m1", "m2"]), [*rng.pick(&entities[..3])]);
+                        let model = ["m1", "m2"][rng.below(2) as usize];
+                        let clue = crate::runner::clue_id(model, [*rng.pick(&entities[..3])]);
                         let (mut step, reason) = random_step(&mut rng);
                         if rng.below(2) == 0
                             && let Ok(now) = l.work_state(&clue, day(0))
                         {
                             step = match now.status {
                                 Status::Pending => Step::Triage { dismiss: false, route_to: None, persons: vec![] },
-                                Status::Routed | Status::Verifying => {
-                                    Step::Verify { result: "属实".into(), amount_involved: None, amount_recovered: None }
+                                Status::Routed | Status::Verifying => Step::Verify {
+                                    result: "属实".into(),
+                                    amount_involved: None,
+                                    amount_recovered: None,
+                                },
+                                Status::Verified | Status::Disposed => {
+                                    Step::Rectify { due: day(rng.below(60) as i64 - 30) }
                                 }
-                                Status::Verified | Status::Disposed => Step::Rectify { due: day(rng.below(60) as i64 - 30) },
                                 _ => Step::Close,
                             };
                         }
@@ -385,8 +394,7 @@ mod tests {
                 for (k, (flag, has)) in flags.into_iter().enumerate() {
                     let f = ClueFilter { as_of: Some(as_of), flag, ..Default::default() };
                     let mut got: Vec<String> = l.clues(&f).unwrap().into_iter().map(|r| r.clue_id).collect();
-                    let mut want: Vec<String> =
-                        folded.iter().filter(|(_, s)| has(s)).map(|(c, _)| c.clone()).collect();
+                    let mut want: Vec<String> = folded.iter().filter(|(_, s)| has(s)).map(|(c, _)| c.clone()).collect();
                     got.sort();
                     want.sort();
                     reached[k] += want.len();
@@ -404,6 +412,25 @@ mod tests {
                         ..Default::default()
                     },
                     ClueFilter { as_of: Some(as_of), unit: Some("甲局".into()), ..Default::default() },
+                    ClueFilter { as_of: Some(as_of), unit: Some("U2".into()), ..Default::default() },
+                    ClueFilter {
+                        as_of: Some(as_of),
+                        unit: Some("U2".into()),
+                        scope: Some(["U1".to_string()].into()),
+                        ..Default::default()
+                    },
+                    ClueFilter {
+                        as_of: Some(as_of),
+                        model: Some("m2".into()),
+                        order: ClueOrder::Amount,
+                        ..Default::default()
+                    },
+                    ClueFilter {
+                        as_of: Some(as_of),
+                        scope: Some(["U1".to_string()].into()),
+                        status: Some(Status::Pending),
+                        ..Default::default()
+                    },
                     ClueFilter { as_of: Some(as_of), flag: Some(super::super::Flag::Excepted), ..Default::default() },
                     ClueFilter { as_of: Some(as_of), flag: Some(super::super::Flag::Overdue), ..Default::default() },
                     ClueFilter {
@@ -416,13 +443,26 @@ mod tests {
                 for f in &filters {
                     let listed = l.clues(f).unwrap();
                     // along the ordering's index or through a filter's: the same clues in the same order
-                    let ids = |rows: Vec<crate::ledger::ClueRow>| rows.into_iter().map(|r| r.clue_id).collect::<Vec<_>>();
-                    for path in [Path::Walk, Path::Through("model"), Path::Through("status")] {
-                        assert_eq!(ids(l.select(f, path).unwrap()), ids(listed.clone()), "seed {seed}, {path:?}, {f:?}");
+                    let ids =
+                        |rows: Vec<crate::ledger::ClueRow>| rows.into_iter().map(|r| r.clue_id).collect::<Vec<_>>();
+                    for path in
+                        [Path::Walk, Path::Through("model"), Path::Through("status"), Path::Through("unit_code")]
+                    {
+                        assert_eq!(
+                            ids(l.select(f, path).unwrap()),
+                            ids(listed.clone()),
+                            "seed {seed}, {path:?}, {f:?}"
+                        );
                     }
+                    // a page as the workbench asks for it (which may narrow a unit to its code)
+                    let page = l.clue_page(f, 10_000).unwrap();
+                    assert_eq!(ids(page.rows), ids(listed.clone()), "seed {seed}, page of {f:?}");
+                    assert_eq!(page.total, listed.len(), "seed {seed}, total of {f:?}");
+                    // (the counts by status are of the filter without its status)
                     let tally = l.clue_tally(f).unwrap();
+                    let any_status = l.clues(&ClueFilter { status: None, ..f.clone() }).unwrap();
                     for s in Status::ALL {
-                        let n = listed.iter().filter(|r| r.state.as_ref().unwrap().status == s).count();
+                        let n = any_status.iter().filter(|r| r.state.as_ref().unwrap().status == s).count();
                         let counted = tally.iter().find(|(t, _)| *t == s).map(|(_, n)| *n).unwrap_or(0);
                         assert_eq!(counted, n, "seed {seed}, {s:?} as of {as_of} under {f:?}");
                     }

@@ -10,7 +10,9 @@ use std::collections::BTreeMap;
 
 use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
-use datafusion::parquet::arrow::arrow_reader::{ParquetRecordBatchReaderBuilder, RowSelection};
+use datafusion::parquet::arrow::ParquetRecordBatchStreamBuilder;
+use datafusion::parquet::arrow::arrow_reader::{ArrowReaderOptions, RowSelection};
+use datafusion::parquet::file::metadata::PageIndexPolicy;
 use serde::Serialize;
 
 use crate::lake::Lake;
@@ -71,13 +73,17 @@ pub async fn build(
     let model = models.iter().find(|m| m.id() == view.clue.model);
     let (mut columns, mut rows) = (Vec::new(), Vec::new());
     if let Some(file) = &sighting.evidence {
-        let bytes = lake
-            .run_file(&sighting.run_id, file)
+        let file_reader = lake
+            .run_file_reader(&sighting.run_id, file)
             .await?
             .ok_or_else(|| anyhow::anyhow!("evidence _runs/{}/{file} is missing from the lake", sighting.run_id))?;
         // only the clue's own rows, which the ledger stored: a model's evidence file can hold
-        // every clue of a run
-        let builder = ParquetRecordBatchReaderBuilder::try_new(bytes)?;
+        // every clue of a run, and only their pages are fetched and decoded (the page index)
+        let builder = ParquetRecordBatchStreamBuilder::new_with_options(
+            file_reader,
+            ArrowReaderOptions::new().with_page_index_policy(PageIndexPolicy::Optional),
+        )
+        .await?;
         let total = builder.metadata().file_metadata().num_rows().max(0) as usize;
         let mut wanted: Vec<usize> = sighting.rows.iter().copied().filter(|&r| r < total).collect();
         wanted.sort_unstable();
@@ -95,9 +101,9 @@ pub async fn build(
             }
             builder.with_row_selection(RowSelection::from_consecutive_ranges(ranges.into_iter(), total))
         };
-        let reader = builder.build()?;
+        let mut reader = builder.build()?;
         let opts = FormatOptions::default().with_null("");
-        for batch in reader {
+        while let Some(batch) = futures::StreamExt::next(&mut reader).await {
             let batch = batch?;
             if columns.is_empty() {
                 columns = batch.schema().fields().iter().skip(1).map(|f| labels.of(model, f.name())).collect();

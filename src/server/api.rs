@@ -16,7 +16,9 @@ use serde::Deserialize;
 
 use super::Workbench;
 use super::auth::{self, Asker, Caller};
-use crate::ledger::{AccessFilter, ClueFilter, ClueOrder, CluePage, Flag, Ledger, Mark, Role, Status, Step, StepRefused, User};
+use crate::ledger::{
+    AccessFilter, ClueFilter, ClueOrder, CluePage, Flag, Ledger, Mark, Role, Status, Step, StepRefused, User,
+};
 
 /// The largest request body accepted.
 pub const MAX_BODY: usize = 64 * 1024;
@@ -316,9 +318,8 @@ impl ClueQuery {
             scope: None,
             order: match q.sort.as_deref() {
                 None => ClueOrder::Severity,
-                Some(s) => ClueOrder::parse(s).ok_or_else(|| {
-                    ApiError::bad_request(format!("sort: `{s}` — severity, amount, newest or unit"))
-                })?,
+                Some(s) => ClueOrder::parse(s)
+                    .ok_or_else(|| ApiError::bad_request(format!("sort: `{s}` — severity, amount, newest or unit")))?,
             },
             after: q.cursor.clone().filter(|c| !c.is_empty()),
             limit: None,
