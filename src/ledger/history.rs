@@ -181,6 +181,28 @@ fn sorted(reasons: BTreeMap<String, u64>) -> Vec<(String, u64)> {
     v
 }
 
+/// A clue summary from the columns clue_id, model, title, area, domain, severity, entity,
+/// first_run, last_run, mark, unit, unit_code, amount_fen, in_period.
+fn summary(r: &rusqlite::Row<'_>) -> rusqlite::Result<ClueSummary> {
+    let mark: String = r.get(9)?;
+    Ok(ClueSummary {
+        clue_id: r.get(0)?,
+        model: r.get(1)?,
+        title: r.get(2)?,
+        area: r.get(3)?,
+        domain: r.get(4)?,
+        severity: r.get(5)?,
+        entity: r.get(6)?,
+        first_run: r.get(7)?,
+        last_run: r.get(8)?,
+        mark: Mark::parse(&mark).unwrap_or(Mark::New),
+        unit: r.get(10)?,
+        unit_code: r.get(11)?,
+        amount_fen: r.get(12)?,
+        in_period: r.get(13)?,
+    })
+}
+
 /// A run's marks as recorded (`{"new": 3, "resolved": 1}`).
 fn marks_of(json: &str) -> BTreeMap<Mark, u64> {
     let m: BTreeMap<String, u64> = serde_json::from_str(json).unwrap_or_default();
@@ -221,27 +243,7 @@ JOIN live_sightings l ON l.seq = a.last_seq
 LEFT JOIN live_sightings f ON f.seq = a.found_seq
 ORDER BY c.clue_id";
         let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map(params![from, to], |r| {
-                let mark: String = r.get(9)?;
-                Ok(ClueSummary {
-                    clue_id: r.get(0)?,
-                    model: r.get(1)?,
-                    title: r.get(2)?,
-                    area: r.get(3)?,
-                    domain: r.get(4)?,
-                    severity: r.get(5)?,
-                    entity: r.get(6)?,
-                    first_run: r.get(7)?,
-                    last_run: r.get(8)?,
-                    mark: Mark::parse(&mark).unwrap_or(Mark::New),
-                    unit: r.get(10)?,
-                    unit_code: r.get(11)?,
-                    amount_fen: r.get(12)?,
-                    in_period: r.get(13)?,
-                })
-            })
-            .map_err(|e| self.err(e))?;
+        let rows = stmt.query_map(params![from, to], summary).map_err(|e| self.err(e))?;
         rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
     }
 
@@ -333,34 +335,14 @@ ORDER BY c.clue_id";
             .conn
             .prepare_cached(
                 "SELECT c.clue_id, c.model, c.title, c.area, c.domain, c.severity, c.entity, c.first_run,
-                        s.last_run, s.mark, s.unit, s.unit_code, s.amount_fen
+                        s.last_run, s.mark, s.unit, s.unit_code, s.amount_fen, 1
                  FROM clue_state s JOIN clues c ON c.clue_id = s.clue_id
                  WHERE s.unit_code IN (SELECT value FROM json_each(?1))
                     OR s.unit IN (SELECT value FROM json_each(?2))",
             )
             .map_err(|e| self.err(e))?;
         let json = |v: &[&str]| serde_json::to_string(v).unwrap_or_else(|_| "[]".into());
-        let rows = stmt
-            .query_map([json(codes), json(values)], |r| {
-                let mark: String = r.get(9)?;
-                Ok(ClueSummary {
-                    clue_id: r.get(0)?,
-                    model: r.get(1)?,
-                    title: r.get(2)?,
-                    area: r.get(3)?,
-                    domain: r.get(4)?,
-                    severity: r.get(5)?,
-                    entity: r.get(6)?,
-                    first_run: r.get(7)?,
-                    last_run: r.get(8)?,
-                    mark: Mark::parse(&mark).unwrap_or(Mark::New),
-                    unit: r.get(10)?,
-                    unit_code: r.get(11)?,
-                    amount_fen: r.get(12)?,
-                    in_period: true,
-                })
-            })
-            .map_err(|e| self.err(e))?;
+        let rows = stmt.query_map([json(codes), json(values)], summary).map_err(|e| self.err(e))?;
         rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
     }
 

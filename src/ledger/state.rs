@@ -508,3 +508,40 @@ mod tests {
         assert_eq!(l.clues(&routed).unwrap().len(), 1);
     }
 }
+
+#[cfg(test)]
+mod upgrade {
+    use super::super::tests::report;
+    use super::super::{ClueFilter, Ledger, Mark, Status, Step};
+
+    /// A ledger written before the projection (schema 10) is upgraded with its clues' states
+    /// drawn from the facts, and its runs' marks counted.
+    #[test]
+    fn a_ledger_from_before_the_projection_is_drawn_when_upgraded() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("l.sqlite");
+        let clue = crate::runner::clue_id("m", ["a"]);
+        {
+            let mut l = Ledger::open(&path).unwrap();
+            l.record(&report("R1", "m", &["a", "b"], None), "file:///lake/").unwrap();
+            l.record(&report("R2", "m", &["a"], None), "file:///lake/").unwrap();
+            l.act(&clue, "甲", Step::Triage { dismiss: false, route_to: None, persons: vec![] }, None).unwrap();
+            // back to schema 10: what migration 11 adds is not there
+            l.conn
+                .execute_batch(
+                    "DROP TABLE clue_state; DROP TABLE clue_counts; DROP INDEX clues_model_first;
+                     ALTER TABLE runs DROP COLUMN marks; PRAGMA user_version = 10;",
+                )
+                .unwrap();
+        }
+        let mut l = Ledger::open(&path).unwrap();
+        assert!(l.check_clue_state(10).unwrap().is_empty());
+        let routed = l.clues(&ClueFilter { status: Some(Status::Routed), ..Default::default() }).unwrap();
+        assert_eq!(routed.iter().map(|r| r.clue_id.clone()).collect::<Vec<_>>(), vec![clue]);
+        let resolved = l.clues(&ClueFilter { mark: Some(Mark::Resolved), ..Default::default() }).unwrap();
+        assert_eq!(resolved.len(), 1);
+        let runs = l.run_rows(10).unwrap();
+        assert_eq!(runs[0].marks.get(&Mark::Resolved), Some(&1), "{:?}", runs[0].marks);
+        assert_eq!(runs[1].marks.get(&Mark::New), Some(&2), "{:?}", runs[1].marks);
+    }
+}
