@@ -140,6 +140,31 @@ fn clues_are_listed_filtered_shown_and_backed_up() {
     assert!(err.contains("already exists"), "{err}");
 }
 
+/// `reproject --check` says the kept clue states agree with the facts, and finds it when they
+/// do not (a state edited by hand); `reproject` draws them again.
+#[test]
+fn reproject_checks_and_redraws_the_clue_states() {
+    let p = project();
+    assert_eq!(searchlight(&p, &["ingest"], None).0, Some(0));
+    assert_eq!(searchlight(&p, &["run", "--as-of", "2025-12-31"], None).0, Some(0));
+    let (code, out, err) = searchlight(&p, &["reproject", "--check"], None);
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    assert!(out.contains("一致"), "{out}");
+    {
+        let l = rusqlite::Connection::open(p.path("ledger.sqlite")).unwrap();
+        l.execute("UPDATE clue_state SET status = 'closed' WHERE clue_no = (SELECT min(clue_no) FROM clue_state)", [])
+            .unwrap();
+    }
+    let (code, out, _) = searchlight(&p, &["reproject", "--check"], None);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("status='closed' (expected status='pending')") && out.contains("不一致"), "{out}");
+    let (code, out, err) = searchlight(&p, &["reproject"], None);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("已重建"), "{out}");
+    assert_eq!(searchlight(&p, &["reproject", "--check"], None).0, Some(0));
+    assert!(searchlight(&p, &["clues", "--state", "closed", "--json"], None).1.trim() == "[]");
+}
+
 fn step(p: &TestProject, args: &[&str]) -> String {
     let (code, out, err) = searchlight(p, args, None);
     assert_eq!(code, Some(0), "{args:?}: {err}");
