@@ -261,7 +261,7 @@ impl Table {
             Some(n) if self.rows.len() > n => (
                 &self.rows[..n],
                 Some(format!(
-                    "共 {} 行，此处列出前 {n} 行；全部 {} 行见 Excel 版本 (format=xlsx)。",
+                    "共 {} 行，此处列出前 {n} 行；全部 {} 行见 Excel 版本。",
                     self.rows.len(),
                     self.rows.len()
                 )),
