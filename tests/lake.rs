@@ -150,3 +150,131 @@ async fn a_late_error_discards_parts_decoded_while_the_file_was_still_being_read
     assert_eq!(p.rows("select count(*) from t").await, vec!["1"]);
     assert!(!p.path("lake/t/v000002").exists(), "no staged part is left behind");
 }
+
+/// `lake gc` as an operator meets it: a dry run lists and removes nothing; a real one removes a
+/// killed ingest's staged parts, snapshots past the policy and (when asked) a run folder no
+/// recorded run names — and never the current snapshot, the newest --keep, a snapshot a recorded
+/// run read, or a recorded run's evidence.
+#[tokio::test]
+async fn lake_gc_removes_what_no_one_refers_to_and_nothing_a_recorded_run_read() {
+    let p = TestProject::new();
+    p.write(
+        "connectors/pay.toml",
+        "name = \"pay\"\ntitle = \"付\"\ndomain = \"test\"\ncustom = true\nlocation = \"data/p.csv\"\n[format]\ntype = \"csv\"\n[columns]\nwho = { from = \"收款人\", type = \"text\" }\namount = { from = \"金额\", type = \"money\" }\n",
+    );
+    p.write(
+        "models/test/big.sql",
+        "/* searchlight\nid = \"test.big\"\ntitle = \"大额支付\"\ntitle_en = \"Large payments\"\ndomain = \"test\"\narea = \"测试\"\nseverity = \"high\"\nowner = \"t\"\ndescription = \"金额达到阈值\"\nbasis = [\"测试依据\"]\nentity = [\"who\"]\nunit = \"who\"\namount = \"amount\"\n*/\nSELECT who, sum(amount) AS amount FROM pay WHERE amount >= 500 GROUP BY who\n",
+    );
+    let cli = |args: &[&str], fault: Option<&str>| {
+        let out = searchlight(&p, args, fault);
+        (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let land = |n: usize| {
+        let mut s = String::from("收款人,金额\n");
+        for i in 0..n {
+            s.push_str(&format!("人{i},900\n"));
+        }
+        p.write("data/p.csv", s);
+        let (code, _, err) = cli(&["ingest", "--as-of", "2025-12-31"], None);
+        assert_eq!(code, Some(0), "{err}");
+    };
+    let run = |fault: Option<&str>| cli(&["run", "--as-of", "2025-12-31", "--record", "--json"], fault);
+    let snapshots = || async {
+        p.lake().snapshots("pay").await.unwrap().into_iter().map(|s| s.id).collect::<Vec<_>>()
+    };
+    // v1 read by a recorded run; v2..v5 landed with no run between; v5 read by a second run
+    land(1);
+    let (code, out, err) = run(None);
+    assert_eq!(code, Some(0), "{err}");
+    let first: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let run1 = first["run"].as_str().unwrap().to_string();
+    for n in 2..=5 {
+        land(n);
+    }
+    assert_eq!(run(None).0, Some(0));
+    // a run killed while recording leaves a run folder no recorded run names
+    let (code, _, _) = run(Some("ledger.mid_record"));
+    assert_ne!(code, Some(0));
+    // an ingest killed after writing a part leaves a staged v6
+    p.write("data/p.csv", "收款人,金额\n末,900\n");
+    assert_ne!(cli(&["ingest", "--as-of", "2025-12-31"], Some("lake.after_part")).0, Some(0));
+    assert_eq!(snapshots().await, ["v000001", "v000002", "v000003", "v000004", "v000005", "v000006"]);
+    let runs_dir = p.path("lake/_runs");
+    let run_folders = || std::fs::read_dir(&runs_dir).unwrap().count();
+    assert_eq!(run_folders(), 3);
+
+    // without the ledger it refuses; with a ledger of another lake it refuses
+    let (code, _, err) = cli(&["--ledger", p.path("nowhere.sqlite").to_str().unwrap(), "lake", "gc"], None);
+    assert_ne!(code, Some(0));
+    assert!(err.contains("没有台账") && err.contains("--without-ledger"), "{err}");
+    let other = TestProject::new();
+    other.write("data/x", "");
+    std::fs::create_dir_all(other.path("lake")).unwrap();
+    let (code, _, err) = cli(&["--lake", other.path("lake").to_str().unwrap(), "lake", "gc"], None);
+    assert_ne!(code, Some(0));
+    assert!(err.contains("另一个湖"), "{err}");
+    assert_eq!(snapshots().await.len(), 6);
+    // --keep below 2 is refused by the parser
+    assert_ne!(cli(&["lake", "gc", "--keep", "1"], None).0, Some(0));
+
+    // the default grace leaves the just-killed ingest's directory alone
+    let (code, out, err) = cli(&["lake", "gc", "--keep", "2", "--dry-run", "--json"], None);
+    assert_eq!(code, Some(0), "{err}");
+    let dry: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let verdicts = |v: &serde_json::Value| {
+        v["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["dataset"] == "pay")
+            .map(|e| {
+                let why = e.get("removed").or_else(|| e.get("kept")).unwrap().as_str().unwrap().to_string();
+                (e["id"].as_str().unwrap().to_string(), why)
+            })
+            .collect::<Vec<_>>()
+    };
+    let expected_dry = [
+        ("v000001", "pinned"),
+        ("v000002", "past_retention"),
+        ("v000003", "past_retention"),
+        ("v000004", "newest"),
+        ("v000005", "current"),
+        ("v000006", "recent"),
+    ];
+    assert_eq!(
+        verdicts(&dry),
+        expected_dry.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect::<Vec<_>>()
+    );
+    assert_eq!(snapshots().await.len(), 6, "a dry run removes nothing");
+    assert_eq!(run_folders(), 3);
+
+    // the real thing, with no grace and unrecorded runs
+    let (code, out, err) = cli(&["lake", "gc", "--keep", "2", "--grace", "0", "--unrecorded-runs"], None);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("已删除 4 个目录"), "{out}");
+    assert!(out.contains("未完成的入湖暂存") && out.contains("台账中的运行读过"), "{out}");
+    assert_eq!(snapshots().await, ["v000001", "v000004", "v000005"]);
+    assert_eq!(run_folders(), 2, "the unrecorded run's folder went; the recorded runs' stayed");
+    assert!(runs_dir.join(&run1).exists());
+    // what is left is whole: the pinned snapshot reads, the current one is current, and a
+    // recorded clue's working paper still opens from its evidence
+    let lake = p.lake();
+    let v1 = lake.manifest("pay", "v000001").await.unwrap().unwrap();
+    let engine = searchlight::engine::Engine::local();
+    engine.register_snapshot(&lake, "old", &v1).await.unwrap();
+    let n = crate::util::lines(&engine.sql("select count(*) from old").await.unwrap().collect().await.unwrap());
+    assert_eq!(n, vec!["1"]);
+    assert_eq!(lake.current("pay").await.unwrap().unwrap().snapshot, "v000005");
+    let clue = first["models"][0]["clues"][0]["id"].as_str().map(str::to_string);
+    let clue = clue.unwrap_or_else(|| panic!("a clue id in {first}"));
+    let (code, out, err) = cli(&["paper", &clue], None);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("人0"), "{out}");
+    // a second gc finds nothing more; ingest and run go on
+    let (code, out, _) = cli(&["lake", "gc", "--keep", "2", "--grace", "0", "--unrecorded-runs"], None);
+    assert_eq!(code, Some(0));
+    assert!(out.contains("已删除 0 个目录"), "{out}");
+    land(7);
+    assert_eq!(run(None).0, Some(0));
+}

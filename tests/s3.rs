@@ -49,4 +49,23 @@ async fn lake_and_sources_on_s3() {
         &engine.sql("select id_no, name, id_no_valid from payroll").await.unwrap().collect().await.unwrap(),
     );
     assert_eq!(rows, vec!["34052419800101001X|张三|true"]);
+
+    // retention on S3: two forced re-lands and a staged directory a killed ingest left
+    let force = searchlight::lake::IngestOptions { force: true, ..crate::util::opts() };
+    for _ in 0..2 {
+        lake.ingest(&c, p.root(), &force, &Quiet).await.unwrap();
+    }
+    let staged = searchlight::storage::locate(
+        &url::Url::parse(&format!("s3://{bucket}/{run}/lake/payroll/v000004/part-00000-0.parquet")).unwrap(),
+    )
+    .unwrap();
+    staged.store.put(&staged.path, PutPayload::from(vec![0u8; 10])).await.unwrap();
+    let ids = || async { lake.snapshots("payroll").await.unwrap().into_iter().map(|s| s.id).collect::<Vec<_>>() };
+    assert_eq!(ids().await, ["v000001", "v000002", "v000003", "v000004"]);
+    let pins = searchlight::lake::gc::Pins::default();
+    let policy = searchlight::lake::gc::Retention { keep: 2, grace: std::time::Duration::ZERO, unrecorded_runs: false };
+    let done = lake.collect_garbage(&policy, &pins, chrono::Utc::now(), false).await.unwrap();
+    assert_eq!(done.removed().0, 2, "{done:?}");
+    assert_eq!(ids().await, ["v000002", "v000003"]);
+    assert_eq!(lake.current("payroll").await.unwrap().unwrap().snapshot, "v000003");
 }

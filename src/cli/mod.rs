@@ -527,8 +527,12 @@ enum Command {
         #[arg(long, default_value_t = 32, hide = true)]
         chunk_mib: u64,
     },
-    /// List datasets, or show one dataset's snapshots, schema and quarantine.
+    /// List datasets, or show one dataset's snapshots, schema and quarantine; `lake gc`
+    /// removes what the retention policy lets go.
+    #[command(args_conflicts_with_subcommands = true)]
     Lake {
+        #[command(subcommand)]
+        action: Option<LakeCommand>,
         /// Dataset to show in detail.
         name: Option<String>,
         /// Print JSON instead of tables.
@@ -655,6 +659,41 @@ enum ConnectorCommand {
         #[arg(long)]
         stdout: bool,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum LakeCommand {
+    /// Remove staged parts that a killed ingest left and snapshots past the retention policy —
+    /// never a dataset's current snapshot, its newest --keep, or a snapshot or run folder that
+    /// a run recorded in the ledger refers to.
+    Gc {
+        /// Newest complete snapshots kept per dataset, the current one among them (at least 2).
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(2..))]
+        keep: u32,
+        /// A staged snapshot or unrecorded run folder written to within this time is left
+        /// alone (an ingest or run may still be at work): `0`, `90s`, `30m`, `2h`.
+        #[arg(long, default_value = "1h", value_parser = grace)]
+        grace: std::time::Duration,
+        /// Also remove run folders (`_runs/<run>`) that no recorded run names.
+        #[arg(long)]
+        unrecorded_runs: bool,
+        /// List what would be removed; remove nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// The lake is recorded by no ledger: keep only what the policy keeps.
+        #[arg(long)]
+        without_ledger: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn grace(s: &str) -> Result<std::time::Duration, String> {
+    if matches!(s.trim(), "0" | "0s") {
+        return Ok(std::time::Duration::ZERO);
+    }
+    crate::limits::parse_duration(s).ok_or_else(|| format!("{s}: expected 0, or a number and s, m or h (90s, 30m, 2h)"))
 }
 
 #[cfg(feature = "demo")]
@@ -1326,7 +1365,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let (failed, _) = ingest(&project, &names, &opts, dry_run).await?;
             Ok(if failed { ExitCode::from(2) } else { ExitCode::SUCCESS })
         }
-        Command::Lake { name, json } => {
+        Command::Lake {
+            action: Some(LakeCommand::Gc { keep, grace, unrecorded_runs, dry_run, without_ledger, json }),
+            ..
+        } => {
+            let lake = Lake::open(&project.lake)?;
+            let policy = crate::lake::gc::Retention { keep: keep as usize, grace, unrecorded_runs };
+            let done = crate::pipeline::collect_garbage(&project, &lake, &policy, dry_run, without_ledger).await?;
+            if json {
+                say!("{}", serde_json::to_string_pretty(&done)?);
+            } else {
+                output::collection(&done, &policy);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Lake { action: None, name, json } => {
             let lake = Lake::open(&project.lake)?;
             match name {
                 None if json => {

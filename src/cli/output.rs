@@ -1048,3 +1048,41 @@ pub fn outbox_table(mails: &[crate::ledger::Mail]) {
         n("failed")
     );
 }
+
+/// Prints what `lake gc` removed (or would) and what it kept, and why.
+pub fn collection(done: &crate::lake::gc::Collection, policy: &crate::lake::gc::Retention) {
+    use crate::lake::gc::{Keep, Removal};
+    let mut t = table(&["数据集 dataset", "快照/运行", "文件", "大小", "处理"]);
+    for e in &done.entries {
+        let what = match (e.removed, e.kept) {
+            (Some(Removal::Staged), _) => "删除: 未完成的入湖暂存 (staged by a killed ingest)",
+            (Some(Removal::PastRetention), _) => "删除: 超出保留策略 (past retention)",
+            (Some(Removal::UnrecordedRun), _) => "删除: 台账未记录的运行 (unrecorded run)",
+            (None, Some(Keep::Current)) => "保留: 当前快照",
+            (None, Some(Keep::Newest)) => "保留: 最新快照之一",
+            (None, Some(Keep::Pinned)) => "保留: 台账中的运行读过 (pinned by a recorded run)",
+            (None, Some(Keep::Recent)) => "保留: 宽限期内仍有写入 (may still be at work)",
+            (None, Some(Keep::NotAsked)) => "保留: 台账未记录的运行 (--unrecorded-runs to remove)",
+            (None, None) => "保留",
+        };
+        t.add_row(vec![
+            Cell::new(&e.dataset),
+            Cell::new(&e.id),
+            num(e.files),
+            Cell::new(crate::limits::bytes_text(e.bytes)),
+            Cell::new(what),
+        ]);
+    }
+    say!("{t}");
+    let (n, bytes) = done.removed();
+    let policy_text = format!(
+        "每个数据集保留最新 {} 个快照, 宽限 {}",
+        policy.keep.max(crate::lake::gc::MIN_KEEP),
+        crate::limits::duration_text(policy.grace)
+    );
+    if done.dry_run {
+        say!("试运行 dry run: 将删除 {n} 个目录, 释放 {} ({policy_text}); 未删除任何文件", crate::limits::bytes_text(bytes));
+    } else {
+        say!("已删除 {n} 个目录, 释放 {} ({policy_text})", crate::limits::bytes_text(bytes));
+    }
+}

@@ -11,6 +11,7 @@
 //! The lake knows nothing of formats: it receives [`Landing`]s and stores Parquet. Readers get
 //! the current snapshot's part files through [`Lake::current`] and [`Lake::part_urls`].
 
+pub mod gc;
 pub mod manifest;
 pub mod parts;
 

@@ -371,6 +371,31 @@ ORDER BY c.clue_id";
         rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
     }
 
+    /// What the lake must keep for this ledger: every snapshot a recorded run read (withdrawn
+    /// runs too: their record stays) and every recorded run's folder, with the lake the ledger
+    /// is about (its identity, if recorded).
+    pub fn pins(&self) -> Result<(crate::lake::gc::Pins, Option<String>), Error> {
+        let mut pins = crate::lake::gc::Pins::default();
+        let mut stmt = self.conn.prepare("SELECT DISTINCT snapshots FROM run_models").map_err(|e| self.err(e))?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(|e| self.err(e))?;
+        for json in rows {
+            let json = json.map_err(|e| self.err(e))?;
+            let read: BTreeMap<String, String> = serde_json::from_str(&json)
+                .map_err(|e| self.err(format!("run_models.snapshots {json:?}: {e}")))?;
+            pins.snapshots.extend(read);
+        }
+        let mut stmt = self.conn.prepare("SELECT run_id FROM runs").map_err(|e| self.err(e))?;
+        for run in stmt.query_map([], |r| r.get::<_, String>(0)).map_err(|e| self.err(e))? {
+            pins.runs.insert(run.map_err(|e| self.err(e))?);
+        }
+        let lake: Option<String> = self
+            .conn
+            .query_row("SELECT value FROM ledger_meta WHERE key = 'lake_id'", [], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.err(e))?;
+        Ok((pins, lake))
+    }
+
     /// The recorded runs, newest first (at most `limit`).
     pub fn run_rows(&self, limit: usize) -> Result<Vec<RunRow>, Error> {
         let mut stmt = self

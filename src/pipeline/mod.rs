@@ -288,6 +288,42 @@ pub(crate) fn ledger_for_recording(project: &Project, record: &Record) -> anyhow
     Ok((Ledger::open(&project.ledger)?, true))
 }
 
+/// Applies a retention policy to the lake, keeping every snapshot and run folder that the
+/// ledger's recorded runs refer to. The ledger must exist and be this lake's (its pins are what
+/// make removal safe); `without_ledger` accepts a lake that no ledger records.
+pub async fn collect_garbage(
+    project: &Project,
+    lake: &Lake,
+    policy: &crate::lake::gc::Retention,
+    dry_run: bool,
+    without_ledger: bool,
+) -> anyhow::Result<crate::lake::gc::Collection> {
+    let pins = if without_ledger {
+        Default::default()
+    } else {
+        if !project.ledger.exists() {
+            anyhow::bail!(
+                "没有台账 no ledger at {}: lake gc keeps every snapshot that a recorded run read, so it needs the ledger that records runs on this lake (--ledger); pass --without-ledger if no ledger records this lake",
+                project.ledger.display()
+            );
+        }
+        let (pins, ledger_lake) = Ledger::open(&project.ledger)?.pins()?;
+        let this = lake.identity().await?;
+        if let Some(recorded) = ledger_lake
+            && this.as_deref() != Some(recorded.as_str())
+        {
+            anyhow::bail!(
+                "本台账记录的是另一个湖 the ledger {} records lake {recorded}, not this one ({}, {}): its runs cannot say what this lake must keep; check --lake / --ledger",
+                project.ledger.display(),
+                this.as_deref().unwrap_or("no identity"),
+                project.lake
+            );
+        }
+        pins
+    };
+    Ok(lake.collect_garbage(policy, &pins, chrono::Utc::now(), dry_run).await?)
+}
+
 /// The as-of dates of the lake's current snapshots: (newest, oldest), or `None` for an empty
 /// lake. A run's default as-of is the newest — the date its data describes, not the clock.
 pub async fn data_as_of(lake: &Lake) -> anyhow::Result<Option<(chrono::NaiveDate, chrono::NaiveDate)>> {
