@@ -571,11 +571,15 @@ struct RecordArgs {
     /// Start a new ledger at the --ledger path given (which does not exist yet).
     #[arg(long)]
     new_ledger: bool,
+    /// Execute every model, even one whose model, parameters and input snapshots are those of
+    /// its last recorded run (by default its result is replayed from that run's evidence).
+    #[arg(long)]
+    full: bool,
 }
 
 impl RecordArgs {
     fn record(&self) -> crate::pipeline::Record {
-        crate::pipeline::Record { new_lake: self.new_lake, new_ledger: self.new_ledger, trigger: None }
+        crate::pipeline::Record { new_lake: self.new_lake, new_ledger: self.new_ledger, trigger: None, full: self.full }
     }
 }
 

@@ -555,6 +555,14 @@ pub async fn dry_run_detail(lake: &Lake, m: &Manifest, catalog: &Schema) -> anyh
 
 /// The summary of a run.
 fn run_status(m: &crate::runner::ModelOutcome) -> String {
+    let status = run_status_only(m);
+    match &m.carried_from {
+        Some(run) => format!("{status} (输入未变, 沿用 {run} 的结果)"),
+        None => status,
+    }
+}
+
+fn run_status_only(m: &crate::runner::ModelOutcome) -> String {
     use crate::runner::Status;
     match m.status {
         Status::Ran => "完成 ok".into(),
@@ -597,6 +605,12 @@ pub fn run_table(report: &crate::runner::RunReport) {
         money(amount),
         report.as_of
     );
+    let carried = report.models.iter().filter(|m| m.carried_from.is_some()).count();
+    if carried > 0 {
+        say!(
+            "其中 {carried} 个模型的模型、参数与输入快照与上次记录的运行相同, 沿用其结果而未重新计算 (--full 全部重新计算)"
+        );
+    }
     for m in &report.models {
         for w in &m.warnings {
             say!("提示 {}: {w}", m.model);
@@ -916,6 +930,9 @@ pub fn runs_table(rows: &[crate::ledger::RunRow]) {
         }
         if r.historical > 0 {
             models.push_str(&format!(", 按历史数据 {}", r.historical));
+        }
+        if r.carried > 0 {
+            models.push_str(&format!(", 输入未变沿用 {}", r.carried));
         }
         t.add_row(vec![
             Cell::new(&r.run_id),

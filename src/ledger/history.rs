@@ -72,6 +72,8 @@ pub struct RunRow {
     pub failed: u64,
     /// Models recorded as historical (older data than their last run): no marks moved.
     pub historical: u64,
+    /// Models whose result was replayed from an earlier run (nothing they read had changed).
+    pub carried: u64,
     /// `ok`, `partial` (some models failed or could not look), `failed` (none looked, or the
     /// job failed before any model ran) or `timed_out`.
     pub outcome: String,
@@ -371,6 +373,50 @@ ORDER BY c.clue_id";
         rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
     }
 
+    /// Each model's last recorded result that looked at the data and moved marks (a current
+    /// part of a run not withdrawn, without error): what a run may replay when the model's
+    /// inputs did not change ([`crate::runner::carry`]).
+    pub fn previous_outcomes(&self) -> Result<HashMap<String, crate::runner::Previous>, Error> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT m.model, m.run_id, r.as_of, m.version, m.params, m.snapshots, m.rows, m.evidence, r.engine,
+                        coalesce(m.carried_from, m.run_id),
+                        coalesce((SELECT c.as_of FROM runs c WHERE c.run_id = m.carried_from), r.as_of)
+                 FROM run_models m JOIN runs r ON r.run_id = m.run_id
+                 WHERE m.kind = 'current' AND m.error IS NULL AND r.withdrawn_at IS NULL
+                 ORDER BY r.rowid DESC",
+            )
+            .map_err(|e| self.err(e))?;
+        let mut out: HashMap<String, crate::runner::Previous> = HashMap::new();
+        let mut rows = stmt.query([]).map_err(|e| self.err(e))?;
+        while let Some(r) = rows.next().map_err(|e| self.err(e))? {
+            let model: String = r.get(0).map_err(|e| self.err(e))?;
+            if out.contains_key(&model) {
+                continue;
+            }
+            let text = |i: usize| r.get::<_, String>(i).map_err(|e| self.err(e));
+            let date = |i: usize| {
+                text(i)?.parse::<chrono::NaiveDate>().map_err(|e| self.err(format!("run_models of {model}: {e}")))
+            };
+            let json_err = |e: serde_json::Error| self.err(format!("run_models of {model}: {e}"));
+            let prev = crate::runner::Previous {
+                run: text(1)?,
+                as_of: date(2)?,
+                version: text(3)?,
+                params: serde_json::from_str(&text(4)?).map_err(json_err)?,
+                snapshots: serde_json::from_str(&text(5)?).map_err(json_err)?,
+                rows: r.get::<_, i64>(6).map_err(|e| self.err(e))?.max(0) as usize,
+                evidence: r.get(7).map_err(|e| self.err(e))?,
+                engine: r.get(8).map_err(|e| self.err(e))?,
+                computed_by: text(9)?,
+                computed_as_of: date(10)?,
+            };
+            out.insert(model, prev);
+        }
+        Ok(out)
+    }
+
     /// What the lake must keep for this ledger: every snapshot a recorded run read (withdrawn
     /// runs too: their record stays) and every recorded run's folder, with the lake the ledger
     /// is about (its identity, if recorded).
@@ -405,7 +451,8 @@ ORDER BY c.clue_id";
                         (SELECT count(*) FROM run_models m WHERE m.run_id = r.run_id AND m.error LIKE 'not run%'),
                         (SELECT count(*) FROM run_models m WHERE m.run_id = r.run_id AND m.error IS NOT NULL AND m.error NOT LIKE 'not run%'),
                         (SELECT count(*) FROM run_models m WHERE m.run_id = r.run_id AND m.kind = 'historical'),
-                        r.withdrawn_at, r.withdrawn_by, r.withdrawn_reason, r.marks
+                        r.withdrawn_at, r.withdrawn_by, r.withdrawn_reason, r.marks,
+                        (SELECT count(*) FROM run_models m WHERE m.run_id = r.run_id AND m.carried_from IS NOT NULL)
                  FROM runs r ORDER BY r.rowid DESC LIMIT ?1",
             )
             .map_err(|e| self.err(e))?;
@@ -424,6 +471,7 @@ ORDER BY c.clue_id";
                     not_run,
                     failed,
                     historical: r.get(8)?,
+                    carried: r.get(13)?,
                     outcome: if withdrawn.is_some() {
                         "withdrawn"
                     } else if not_run + failed == 0 {
@@ -472,6 +520,7 @@ ORDER BY c.clue_id";
                     not_run: 0,
                     failed: 0,
                     historical: 0,
+                    carried: 0,
                     outcome: j.outcome.unwrap_or_else(|| "running".into()),
                     marks: BTreeMap::new(),
                     job: Some(j.job),

@@ -44,6 +44,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0009_withdrawn_runs.sql"),
     include_str!("migrations/0010_users_and_access.sql"),
     include_str!("migrations/0011_clue_state.sql"),
+    include_str!("migrations/0012_carried_outcomes.sql"),
 ];
 
 /// The migration that adds the `clue_state` projection, which is drawn from the facts when it
@@ -269,8 +270,8 @@ impl Ledger {
             return Err(Error::at(&path, format!("run {} is already recorded", report.run)));
         }
         tx.execute(
-            "INSERT INTO runs (run_id, as_of, started_at, recorded_at, lake, models, failed, trigger)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            "INSERT INTO runs (run_id, as_of, started_at, recorded_at, lake, models, failed, trigger, engine)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             params![
                 report.run,
                 report.as_of,
@@ -279,7 +280,8 @@ impl Ledger {
                 lake,
                 report.models.len(),
                 report.failed(),
-                on.trigger.as_deref().unwrap_or("manual")
+                on.trigger.as_deref().unwrap_or("manual"),
+                crate::runner::ENGINE
             ],
         )
         .map_err(err)?;
@@ -290,8 +292,8 @@ impl Ledger {
                 diff.historical.push(m.model.clone());
             }
             tx.execute(
-                "INSERT INTO run_models (run_id, model, version, params, snapshots, evidence, rows, clues, error, kind, without, blind)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                "INSERT INTO run_models (run_id, model, version, params, snapshots, evidence, rows, clues, error, kind, without, blind, carried_from)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
                 params![
                     report.run,
                     m.model,
@@ -304,7 +306,8 @@ impl Ledger {
                     m.error.clone().or_else(|| m.not_run_reason()),
                     if historical { "historical" } else { "current" },
                     (!m.without.is_empty()).then(|| serde_json::to_string(&m.without).unwrap_or_default()),
-                    (!m.blind_routes.is_empty()).then(|| serde_json::to_string(&m.blind_routes).unwrap_or_default())
+                    (!m.blind_routes.is_empty()).then(|| serde_json::to_string(&m.blind_routes).unwrap_or_default()),
+                    m.carried_from
                 ],
             )
             .map_err(err)?;
@@ -690,6 +693,7 @@ mod tests {
                 warnings: vec![],
                 error: error.map(str::to_string),
                 evidence: Some(format!("{model}.parquet")),
+                carried_from: None,
                 batches: vec![],
             }],
         }

@@ -279,6 +279,9 @@ async fn steps(
         at: None,
     };
     ledger.check_lake(&on)?;
+    if !spec.record.full {
+        req.previous = ledger.previous_outcomes()?;
+    }
     let runner = Runner::over_lake(&lake, &catalog).await?;
     let refs: Vec<&Model> = models.iter().collect();
     let outcomes = runner.run(&refs, &req).await;

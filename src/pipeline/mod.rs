@@ -262,6 +262,8 @@ pub struct Record {
     pub new_ledger: bool,
     /// What started the run (`None`: the command line).
     pub trigger: Option<String>,
+    /// Execute every model: replay no earlier result, even where nothing changed.
+    pub full: bool,
 }
 
 /// What recording did, beyond the marks.
@@ -365,10 +367,16 @@ pub async fn run(
         }
         None => None,
     };
+    let mut req = req.clone();
+    if let (Some((ledger, _, _)), Some(r)) = (&recording, record)
+        && !r.full
+    {
+        req.previous = ledger.previous_outcomes()?;
+    }
     let runner = Runner::over_lake(lake, catalog).await?;
     let started = chrono::Utc::now();
     let refs: Vec<&Model> = models.iter().collect();
-    let outcomes = runner.run(&refs, req).await;
+    let outcomes = runner.run(&refs, &req).await;
     let mut report = RunReport {
         run: RunReport::new_id(started),
         as_of: req.as_of.to_string(),

@@ -6,6 +6,7 @@
 //! edits. Rows sharing an entity key are one clue with several evidence rows. One failing model
 //! is reported; the others still run.
 
+pub mod carry;
 pub mod coverage;
 pub mod identity;
 pub mod inputs;
@@ -32,6 +33,7 @@ use crate::lake::{Lake, Manifest};
 use crate::model::{self, Model, ParamValue, params::AS_OF};
 use crate::schema::Schema;
 use crate::units;
+pub use carry::{ENGINE, Previous};
 pub use identity::clue_id;
 pub use inputs::{Assessment, Availability, Inputs};
 pub use report::{Clue, ModelOutcome, RunReport, Status};
@@ -50,7 +52,17 @@ pub struct RunRequest {
     /// A job's timeout: a model still running then is cancelled and fails (its clues stay as
     /// they were); the models that finished keep their results.
     pub deadline: Option<tokio::time::Instant>,
+    /// Each model's last recorded result that looked (from the ledger): a model whose inputs
+    /// did not change since is replayed from it rather than executed ([`carry`]). Empty: every
+    /// model is executed (`--full`, or a run that records nothing).
+    pub previous: HashMap<String, Previous>,
+    /// A result is computed afresh once the run that computed it is this many days of data
+    /// older than this run.
+    pub sweep_days: u32,
 }
+
+/// Days of data after which a carried result is computed afresh, by default.
+pub const SWEEP_DAYS: u32 = 7;
 
 impl RunRequest {
     /// Defaults for a date.
@@ -61,6 +73,8 @@ impl RunRequest {
             concurrency: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
             failed_ingests: Default::default(),
             deadline: None,
+            previous: HashMap::new(),
+            sweep_days: SWEEP_DAYS,
         }
     }
 
@@ -79,6 +93,8 @@ pub struct Runner {
     available: Availability,
     /// dataset → title, and `dataset.column` → label, to name a route and what it lacks in words
     titles: HashMap<String, String>,
+    /// The lake the snapshots are in (where earlier runs' evidence is replayed from).
+    lake: Option<Lake>,
 }
 
 /// What `check` learned about a model that plans.
@@ -110,13 +126,13 @@ impl Runner {
                     .chain(d.columns.values().map(move |c| (format!("{}.{}", d.name, c.name), c.label.clone())))
             })
             .collect();
-        Ok(Runner { engine, manifests, available, titles })
+        Ok(Runner { engine, manifests, available, titles, lake: Some(lake.clone()) })
     }
 
     /// A runner over tables already registered on `engine` in their canonical shape, all taken
     /// as present (model tests).
     pub fn over(engine: Engine) -> Runner {
-        Runner { engine, manifests: HashMap::new(), available: Availability::All, titles: HashMap::new() }
+        Runner { engine, manifests: HashMap::new(), available: Availability::All, titles: HashMap::new(), lake: None }
     }
 
     /// What the data has.
@@ -276,6 +292,9 @@ impl Runner {
                     (t.clone(), s)
                 })
                 .collect::<BTreeMap<_, _>>();
+            if let Some(batches) = self.replayed(m, &mut outcome, req).await {
+                return Ok(Some(batches));
+            }
             let batches = self.engine.execute(&plan).await.map_err(|e| locate(m, &e))?;
             Ok::<_, model::Error>(Some(batches))
         }
@@ -309,6 +328,27 @@ impl Runner {
         };
         outcome.elapsed_ms = started.elapsed().as_millis() as u64;
         outcome
+    }
+
+    /// The model's rows replayed from its last recorded result, when nothing it depends on
+    /// changed since ([`carry`]); `None` when it must be executed (a replay that cannot read
+    /// the earlier evidence executes, and says why in the outcome's warnings).
+    async fn replayed(&self, m: &Model, outcome: &mut ModelOutcome, req: &RunRequest) -> Option<Vec<RecordBatch>> {
+        let prev = req.previous.get(m.id())?;
+        let lake = self.lake.as_ref()?;
+        if carry::why_not(prev, m, outcome, req.as_of, req.sweep_days).is_some() {
+            return None;
+        }
+        match carry::replay(lake, prev).await {
+            Ok(batches) => {
+                outcome.carried_from = Some(prev.computed_by.clone());
+                Some(batches)
+            }
+            Err(e) => {
+                outcome.warnings.push(format!("输入未变, 但无法沿用上次结果, 已重新计算: {e}"));
+                None
+            }
+        }
     }
 
     /// Words outside their value sets in the columns a model reads: the model ran, but what

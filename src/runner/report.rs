@@ -136,6 +136,10 @@ pub struct ModelOutcome {
     pub error: Option<String>,
     /// Evidence file inside the run directory.
     pub evidence: Option<String>,
+    /// Its inputs had not changed: the result was replayed from this earlier run, which
+    /// computed it ([`super::carry`]), rather than executed again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub carried_from: Option<String>,
     /// The rows themselves.
     #[serde(skip)]
     pub batches: Vec<RecordBatch>,
@@ -180,6 +184,7 @@ impl ModelOutcome {
             warnings: Vec::new(),
             error: None,
             evidence: None,
+            carried_from: None,
             batches: Vec::new(),
         }
     }
