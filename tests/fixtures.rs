@@ -188,3 +188,53 @@ fn a_larger_county_is_the_same_county_scaled() {
     let base_rows = base.iter().filter(|b| **b == b'\n').count() as u64 - 1;
     assert!(one > base_rows * 2 && one < base_rows * 4, "{one} rows at scale 3 vs {base_rows} at scale 1");
 }
+
+/// Lands every export of a generated county into a fresh lake: (dataset, rows, quarantine by
+/// reason, duplicate keys flagged).
+async fn land(exports: &std::path::Path) -> Vec<(String, u64, BTreeMap<String, u64>, u64)> {
+    // connectors read `fixtures/demo/…` under the project root
+    let root = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(root.path().join("fixtures")).unwrap();
+    std::os::unix::fs::symlink(exports, root.path().join("fixtures/demo")).unwrap();
+    let lake_dir = tempfile::tempdir().unwrap();
+    let lake = Lake::open(&url::Url::from_directory_path(lake_dir.path()).unwrap()).unwrap();
+    let mut out = Vec::new();
+    for c in connector::load_dir(&repo().join("connectors"), Schema::bundled()).unwrap() {
+        let c = c.unwrap_or_else(|e| panic!("{e}"));
+        for o in lake.ingest(&c, root.path(), &crate::util::opts(), &Quiet).await.unwrap_or_else(|e| panic!("{e}")) {
+            let m = o.manifest();
+            out.push((m.dataset.clone(), m.rows, m.quarantine.clone(), m.flags.get("duplicate_key").copied().unwrap_or(0)));
+        }
+    }
+    out.sort();
+    out
+}
+
+/// A county made in batches (each a county of its own, appended to the same exports) lands
+/// whole: every batch's rows parse, its planted defects are there once per batch, and no key of
+/// one batch meets a key of another (every dataset's duplicate-key flags are the planted ones,
+/// once per batch).
+#[tokio::test]
+async fn a_county_made_in_batches_lands_whole_and_its_batches_share_no_key() {
+    let one = tempfile::tempdir().unwrap();
+    let three = tempfile::tempdir().unwrap();
+    let bundled = searchlight::demo::Settings::bundled(searchlight::demo::Layout::A);
+    searchlight::demo::generate(&bundled, one.path()).unwrap();
+    let batched = searchlight::demo::Settings { scale: 3, batch_scale: 1, ..bundled };
+    let report = searchlight::demo::generate(&batched, three.path()).unwrap();
+    let (single, triple) = (land(one.path()).await, land(three.path()).await);
+    assert_eq!(single.len(), triple.len());
+    for ((d1, rows1, q1, dup1), (d3, rows3, q3, dup3)) in single.iter().zip(&triple) {
+        assert_eq!(d1, d3);
+        // two more counties of the same size: about three times the rows
+        assert!(*rows3 >= rows1 * 2 && *rows3 <= rows1 * 4 + 10, "{d1}: {rows1} rows in one batch, {rows3} in three");
+        let q3_expected: BTreeMap<String, u64> = q1.iter().map(|(k, v)| (k.clone(), v * 3)).collect();
+        assert_eq!(q3, &q3_expected, "{d1}: each batch's planted defects, no new ones");
+        assert_eq!(*dup3, dup1 * 3, "{d1}: duplicate keys beyond each batch's planted ones");
+    }
+    // the report counts what was written, and planted.csv lists each batch's cases
+    let written: u64 = report.files.iter().filter(|(p, _)| !p.ends_with("planted.csv")).map(|(_, n)| n).sum();
+    assert!(written > 0);
+    let planted = |d: &std::path::Path| std::fs::read_to_string(d.join("planted.csv")).unwrap().lines().count() - 1;
+    assert_eq!(planted(three.path()), 3 * planted(one.path()));
+}

@@ -708,9 +708,14 @@ enum FixturesCommand {
         /// Random seed.
         #[arg(long, default_value_t = 1)]
         seed: u64,
-        /// Size multiplier (1 = the bundled few-thousand-rows county).
+        /// Size multiplier (1 = the bundled few-thousand-rows county). Above 40 the county is
+        /// made in batches of scale 40 — each a county of its own, appended to the same exports —
+        /// so memory stays bounded (under 1 GiB) at any scale.
         #[arg(long, default_value_t = 1)]
         scale: u32,
+        /// The largest scale made as one batch.
+        #[arg(long, default_value_t = crate::demo::BATCH_SCALE, hide = true)]
+        batch_scale: u32,
         /// Output folder (default: <project>/fixtures/demo, or fixtures/demo-b, fixtures/demo-c).
         #[arg(long)]
         out: Option<PathBuf>,
@@ -1425,14 +1430,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         #[cfg(feature = "demo")]
-        Command::Fixtures { command: FixturesCommand::Generate { seed, scale, out, only, layout } } => {
+        Command::Fixtures { command: FixturesCommand::Generate { seed, scale, batch_scale, out, only, layout } } => {
             let out = out.unwrap_or_else(|| match layout {
                 crate::demo::Layout::A => project.fixtures_dir(),
                 crate::demo::Layout::B => project.root.join("fixtures").join("demo-b"),
                 crate::demo::Layout::C => project.root.join("fixtures").join("demo-c"),
             });
             let started = std::time::Instant::now();
-            let report = crate::demo::generate(&crate::demo::Settings { seed, scale, only, layout }, &out)?;
+            let report = crate::demo::generate(&crate::demo::Settings { seed, scale, only, layout, batch_scale }, &out)?;
             for (file, rows) in &report.files {
                 say!("{rows:>10}  {}", file.display());
             }

@@ -64,6 +64,8 @@ pub fn build(c: &mut County, pop: &Pop) {
         .style("支付日期", DateStyle::Slash);
     let units = c.units.clone();
     let mut seq = 0u64;
+    let tag = c.reg.place.tag.clone();
+    let place = c.reg.place.clone();
     let mut pay_row = |pay: &mut Table,
                        year: i32,
                        u: &super::Unit,
@@ -77,7 +79,7 @@ pub fn build(c: &mut County, pop: &Pop) {
                        method: &str|
      -> String {
         seq += 1;
-        let id = format!("ZF{year}{:08}", seq);
+        let id = format!("ZF{tag}{year}{:08}", seq);
         pay.push(vec![
             id.clone().into(),
             Val::Int(year as i64),
@@ -104,7 +106,7 @@ pub fn build(c: &mut County, pop: &Pop) {
     for year in [2024, 2025] {
         for (ui, u) in units.iter().enumerate() {
             for k in 0..projects_per_unit {
-                let code = format!("{}{}{:04}", u.dept_code, year, k + 1);
+                let code = c.reg.place.project(&format!("{}{}{:04}", u.dept_code, year, k + 1));
                 let project = format!(
                     "{}{}",
                     PROJECTS[(ui + k) % PROJECTS.len()],
@@ -129,7 +131,7 @@ pub fn build(c: &mut County, pop: &Pop) {
                     let co = &pop.companies[pop.suppliers[c.dice.index(supplier_count)]];
                     let amount = ((total / n as f64) * c.dice.float(0.8, 1.2) * 100.0).round() / 100.0;
                     let (payee, account) =
-                        (co.firm.name.clone(), super::people::card_no(2_000_000 + (i as u64 * 31 + k as u64)));
+                        (co.firm.name.clone(), c.reg.place.card(2_000_000 + (i as u64 * 31 + k as u64)));
                     pay_row(
                         &mut pay,
                         year,
@@ -160,6 +162,11 @@ pub fn build(c: &mut County, pop: &Pop) {
         ("M25-L1", "lookalike", &culture, "11620250001", ("30299", "其他商品和服务支出", "工会会员活动"), d(2025, 6, 18), "清河县文化旅游体育局工会委员会", "6217001234567893333", 8_000.0, "向工会转款8,000元，低于1万元阈值"),
     ];
     for (case, kind, unit, code, subject, date, payee, account, amount, note) in planted {
+        // another batch's county has payees of its own
+        let (payee, account) = (place.local(payee), place.account(account));
+        let (payee, account) = (payee.as_str(), account.as_str());
+        let code = place.project(code);
+        let code = code.as_str();
         let id = pay_row(&mut pay, 2025, unit, code, "日常运转经费", subject, date, payee, account, amount, "授权支付");
         // one payee, two payments: the round-sum model flags a payment, so its entity is the pair
         let entity = if case.starts_with("M20") { format!("{payee}|{id}") } else { payee.to_string() };
@@ -180,6 +187,8 @@ pub fn build(c: &mut County, pop: &Pop) {
         ("M27-A1", "anomaly", "10820259003", "农村饮水安全巩固提升", 500.0, vec![(8, 0.08)]),
         ("M27-L1", "lookalike", "10820259004", "小型水库维修养护", 500.0, vec![(5, 0.2), (9, 0.15)]),
     ] {
+        let code = place.project(code);
+        let code = code.as_str();
         budget.push(vec![
             Val::Int(2025),
             water.name.clone().into(),
@@ -201,7 +210,7 @@ pub fn build(c: &mut County, pop: &Pop) {
                 ("31005", "基础设施建设", "工程进度款"),
                 d(2025, *month, 15),
                 "安徽水建工程有限公司",
-                "6217001234567894444",
+                &place.account("6217001234567894444"),
                 amount,
                 "直接支付",
             );
@@ -303,12 +312,12 @@ pub fn build(c: &mut County, pop: &Pop) {
         let claimed = issued + chrono::Days::new(c.dice.range(1, 20) as u64);
         let seller = &pop.companies[pop.suppliers[c.dice.index(supplier_count)]].firm.name;
         r.push(vec![
-            format!("BX{}{:06}", claimed.year(), k + 1).into(),
+            format!("BX{}{}{:06}", c.reg.place.tag, claimed.year(), k + 1).into(),
             units[s.unit].name.clone().into(),
             s.p.name.clone().into(),
             s.p.id.clone().into(),
             claimed.min(d(2025, 12, 31)).into(),
-            format!("0340{:08}", 24_000_000 + inv % 7).into(),
+            format!("0340{}{:08}", c.reg.place.tag, 24_000_000 + inv % 7).into(),
             format!("{:08}", 10_000_000 + inv * 3).into(),
             issued.into(),
             seller.clone().into(),
@@ -319,7 +328,7 @@ pub fn build(c: &mut County, pop: &Pop) {
     // duplicates: the same invoice (code + number) reimbursed twice
     for (case, src, kind) in [("M28-A1", 10usize, "anomaly"), ("M28-A2", 20usize, "anomaly")] {
         let mut row = r.rows[src].clone();
-        row[0] = format!("BX2025{:06}", 900_000 + src).into();
+        row[0] = format!("BX{}2025{:06}", c.reg.place.tag, 900_000 + src).into();
         if case == "M28-A2" {
             let other = &staff[(src * 7 + 3) % staff.len()];
             row[1] = units[other.unit].name.clone().into();
@@ -345,12 +354,12 @@ pub fn build(c: &mut County, pop: &Pop) {
         );
     }
     let mut row = r.rows[30].clone();
-    row[0] = "BX2025999030".into();
+    row[0] = format!("BX{}2025999030", c.reg.place.tag).into();
     let (code, number) = match (&row[5], &row[6]) {
         (Val::Str(a), Val::Str(b)) => (a.clone(), b.clone()),
         _ => unreachable!("generated as text"),
     };
-    let other_code = format!("0340{:08}", 24_000_000 + 99);
+    let other_code = format!("0340{}{:08}", c.reg.place.tag, 24_000_000 + 99);
     row[5] = other_code.clone().into();
     r.push(row);
     c.plant(

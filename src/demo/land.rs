@@ -71,8 +71,8 @@ pub fn build(c: &mut County, pop: &Pop) {
         };
         let village = &c.reg.villages[k % c.reg.villages.len()];
         grants.push(Grant {
-            no: format!("340524{}CR{:04}", signed.year(), k + 1),
-            parcel: format!("QH{}-{:03}", signed.year(), k + 1),
+            no: format!("{}{}CR{:04}", c.reg.place.code, signed.year(), k + 1),
+            parcel: format!("{}{}-{:03}", c.reg.place.stem, signed.year(), k + 1),
             grantee,
             grantee_id,
             method: *c.dice.pick(&["挂牌", "挂牌", "拍卖", "招标", "协议"]),
@@ -105,10 +105,10 @@ pub fn build(c: &mut County, pop: &Pop) {
                    note: &str| {
         let k = grants.len() + 1;
         let f = &pop.companies[firms[(k * 7) % firms.len()]].firm;
-        let no = format!("340524{}CR9{:03}", signed.year(), k);
+        let no = format!("{}{}CR9{:03}", c.reg.place.code, signed.year(), k);
         grants.push(Grant {
             no: no.clone(),
-            parcel: format!("QH{}-9{:02}", signed.year(), k),
+            parcel: format!("{}{}-9{:02}", c.reg.place.stem, signed.year(), k),
             grantee: f.name.clone(),
             grantee_id: Val::Str(f.uscc.clone()),
             method: "挂牌",
@@ -168,7 +168,7 @@ pub fn build(c: &mut County, pop: &Pop) {
     for (k, g) in grants.iter().enumerate() {
         gt.push(vec![
             g.no.clone().into(),
-            format!("3405242{}{:06}", g.signed.year(), k + 1).into(),
+            format!("{}2{}{:06}", c.reg.place.code, g.signed.year(), k + 1).into(),
             g.parcel.clone().into(),
             g.grantee.clone().into(),
             g.grantee_id.clone(),
@@ -189,7 +189,7 @@ pub fn build(c: &mut County, pop: &Pop) {
         for (date, amount, kind) in &g.paid {
             pay_no += 1;
             pt.push(vec![
-                format!("FS{}{:06}", date.year(), pay_no).into(),
+                format!("FS{}{}{:06}", c.reg.place.tag, date.year(), pay_no).into(),
                 g.no.clone().into(),
                 g.grantee.clone().into(),
                 (*date).into(),
@@ -199,7 +199,7 @@ pub fn build(c: &mut County, pop: &Pop) {
         }
         if let Some((issued, begun)) = g.permit {
             permits.push(vec![
-                format!("340524{}{:04}0101", issued.year(), k + 1).into(),
+                format!("{}{}{:04}0101", c.reg.place.code, issued.year(), k + 1).into(),
                 g.parcel.clone().into(),
                 format!("{}建设项目", g.grantee).into(),
                 g.grantee.clone().into(),
@@ -242,7 +242,7 @@ pub fn build(c: &mut County, pop: &Pop) {
             if kind == "其他" || k % 3 == 0 { 0.0 } else { (area * c.dice.float(0.2, 1.0) * 10.0).round() / 10.0 };
         let approval = if farmland > 0.0 {
             ano += 1;
-            let no = format!("皖政地〔{}〕{}号", monitored.year() - 1, 100 + ano);
+            let no = format!("皖政地〔{}〕{}{}号", monitored.year() - 1, c.reg.place.tag, 100 + ano);
             approvals.push(vec![
                 no.clone().into(),
                 (*c.dice.pick(&["农用地转用", "土地征收", "设施农用地备案", "临时用地"])).into(),
@@ -256,7 +256,7 @@ pub fn build(c: &mut County, pop: &Pop) {
             Val::Empty
         };
         parcels.push(vec![
-            format!("TB{}{:05}", monitored.year(), k + 1).into(),
+            format!("TB{}{}{:05}", c.reg.place.tag, monitored.year(), k + 1).into(),
             village.code.clone().into(),
             format!("{}年第{}批", monitored.year(), (monitored.month() - 1) / 3 + 1).into(),
             monitored.into(),
@@ -309,7 +309,7 @@ pub fn build(c: &mut County, pop: &Pop) {
         ("M43-L2", "lookalike", 3.0, 0.0, Val::Empty, d(2025, 7, 1), "新增建设但未占用耕地"),
     ];
     for (i, (case, kind, area, farm, approval, date, note)) in cases.into_iter().enumerate() {
-        let id = format!("TB2025{:05}", 90_001 + i);
+        let id = format!("TB{}2025{:05}", c.reg.place.tag, 90_001 + i);
         parcels.push(vec![
             id.clone().into(),
             v.clone().into(),

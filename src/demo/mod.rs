@@ -40,12 +40,14 @@ pub struct Settings {
     pub only: Vec<String>,
     /// How the exports are cut.
     pub layout: Layout,
+    /// The largest scale made as one batch ([`BATCH_SCALE`]; smaller in tests).
+    pub batch_scale: u32,
 }
 
 impl Settings {
     /// The bundled fixtures' settings in a layout.
     pub fn bundled(layout: Layout) -> Settings {
-        Settings { seed: 1, scale: 1, only: Vec::new(), layout }
+        Settings { seed: 1, scale: 1, only: Vec::new(), layout, batch_scale: BATCH_SCALE }
     }
 }
 
@@ -207,26 +209,37 @@ const UNITS: &[(&str, &str)] = &[
     ("116", "县文化旅游体育局"),
 ];
 
-fn units() -> Vec<Unit> {
+fn units(place: &people::Place) -> Vec<Unit> {
     UNITS
         .iter()
         .enumerate()
         .map(|(i, (code, name))| {
             let org8 = format!("{:08}", 5_300_000 + i * 131);
-            let oc = crate::codes::uscc::org_code_check(&format!("11{}{org8}0", people::COUNTY))
+            let oc = crate::codes::uscc::org_code_check(&format!("11{}{org8}0", place.code))
                 .map(|c| c as char)
                 .unwrap_or('0');
-            let first17 = format!("11{}{org8}{oc}", people::COUNTY);
+            let first17 = format!("11{}{org8}{oc}", place.code);
             let c = crate::codes::uscc::check_char(first17.as_bytes()).expect("charset") as char;
             Unit {
                 dept_code: code.to_string(),
-                dept: format!("{}{}", people::COUNTY_NAME, name.trim_start_matches('县')),
-                name: format!("{}{}", people::COUNTY_NAME, name.trim_start_matches('县')),
-                code: format!("{}{}", people::COUNTY, code),
+                dept: format!("{}{}", place.name, name.trim_start_matches('县')),
+                name: format!("{}{}", place.name, name.trim_start_matches('县')),
+                code: format!("{}{}", place.code, code),
                 uscc: format!("{first17}{c}"),
             }
         })
         .collect()
+}
+
+/// The largest scale generated as one county. A larger scale is made in batches of at most
+/// this scale, each a county of its own ([`people::Place`]) whose rows are appended to the same
+/// exports before the next batch is made, so memory stays bounded by one batch at any scale.
+pub const BATCH_SCALE: u32 = 40;
+
+/// The scales of the batches a scale is made in.
+fn batches(scale: u32, batch_scale: u32) -> Vec<u32> {
+    let n = scale.div_ceil(batch_scale.max(1)).max(1);
+    (0..n).map(|b| scale / n + u32::from(b < scale % n)).collect()
 }
 
 /// Generates the county into `out` (created if missing). Layout A writes the exports there;
@@ -236,12 +249,72 @@ pub fn generate(settings: &Settings, out: &Path) -> anyhow::Result<Report> {
     if settings.layout != Layout::A && !settings.only.is_empty() {
         anyhow::bail!("--only applies to layout A");
     }
+    let scales = batches(settings.scale.max(1), settings.batch_scale);
+    if settings.layout != Layout::A && scales.len() > 1 {
+        anyhow::bail!(
+            "layouts B and C are made up to --scale {}; larger counties are made in layout A",
+            settings.batch_scale
+        );
+    }
+    let mut sinks = write::Sinks::new(out, scales.len() > 1);
+    let wanted = |file: &str| {
+        settings.only.is_empty() || settings.only.iter().any(|o| file_dataset(file).iter().any(|d| d == o))
+    };
+    let mut planted_rows = Table::new(&["case", "model", "kind", "datasets", "entity", "note"]);
+    for (b, &scale) in scales.iter().enumerate() {
+        let seed = if b == 0 { settings.seed } else { settings.seed ^ salt(&format!("batch {b}")) };
+        let (outputs, planted) = county(settings, people::Place::of_batch(b as u32), seed, scale);
+        for (file, output) in &outputs {
+            if settings.layout == Layout::A && !wanted(file) {
+                continue;
+            }
+            match output {
+                Output::Csv { table, titles, gbk } => {
+                    sinks.csv(file, table, &titles.iter().map(String::as_str).collect::<Vec<_>>(), *gbk)?
+                }
+                Output::Ndjson(t) => sinks.ndjson(file, t)?,
+                Output::Raw { bytes, rows } => sinks.raw(file, bytes, *rows)?,
+                Output::Parquet(t) => sinks.parquet(file, t)?,
+                Output::Xlsx(sheets) => {
+                    let s: Vec<write::Sheet> = sheets
+                        .iter()
+                        .map(|(name, titles, table)| write::Sheet { name: name.clone(), titles: titles.clone(), table })
+                        .collect();
+                    sinks.xlsx(file, &s)?
+                }
+            }
+        }
+        for p in &planted {
+            planted_rows.push(vec![
+                p.case.clone().into(),
+                p.model.into(),
+                p.kind.into(),
+                p.datasets.into(),
+                p.entity.clone().into(),
+                p.note.clone().into(),
+            ]);
+        }
+    }
+    let mut report = Report { files: sinks.finish()? };
+    if settings.only.is_empty() {
+        let path = out.join("planted.csv");
+        report.files.push((path.clone(), write::csv(&path, &planted_rows, &[], false)?));
+    }
+    Ok(report)
+}
+
+fn salt(text: &str) -> u64 {
+    u64::from_le_bytes(blake3::hash(text.as_bytes()).as_bytes()[..8].try_into().expect("8 bytes"))
+}
+
+/// One county (one batch): its outputs in the layout's shapes, and its planted cases.
+fn county(settings: &Settings, place: people::Place, seed: u64, scale: u32) -> (Vec<(String, Output)>, Vec<Planted>) {
     let mut c = County {
-        dice: Dice::new(settings.seed),
-        reg: Registry::new(),
-        scale: settings.scale.max(1),
+        dice: Dice::new(seed),
+        units: units(&place),
+        reg: Registry::of(place),
+        scale: scale.max(1),
         planted: Vec::new(),
-        units: units(),
         extra_firms: Vec::new(),
         outputs: Vec::new(),
         keep_rows: settings.layout != Layout::A,
@@ -262,8 +335,7 @@ pub fn generate(settings: &Settings, out: &Path) -> anyhow::Result<Report> {
         ("programmes/", programmes::build),
     ];
     for (folder, build) in domains {
-        let salt = u64::from_le_bytes(blake3::hash(folder.as_bytes()).as_bytes()[..8].try_into().expect("8 bytes"));
-        c.dice = Dice::new(settings.seed ^ salt);
+        c.dice = Dice::new(seed ^ salt(folder));
         if needs(folder) {
             build(&mut c, &reg);
         }
@@ -272,60 +344,11 @@ pub fn generate(settings: &Settings, out: &Path) -> anyhow::Result<Report> {
     if needs("registry/") {
         registry::write(&mut c, &reg);
     }
-
-    let (outputs, planted) = match settings.layout {
+    match settings.layout {
         Layout::A => (std::mem::take(&mut c.outputs), c.planted.clone()),
         Layout::B => (layout_b::reshape(&c.outputs), layout_b::planted(&c.planted)),
         Layout::C => (layout_c::reshape(layout_b::reshape(&c.outputs)), layout_b::planted(&c.planted)),
-    };
-    let mut report = Report::default();
-    let wanted = |file: &str| {
-        settings.only.is_empty() || settings.only.iter().any(|o| file_dataset(file).iter().any(|d| d == o))
-    };
-    for (file, output) in &outputs {
-        if settings.layout == Layout::A && !wanted(file) {
-            continue;
-        }
-        let path = out.join(file);
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
-        let rows = match output {
-            Output::Csv { table, titles, gbk } => {
-                write::csv(&path, table, &titles.iter().map(String::as_str).collect::<Vec<_>>(), *gbk)?
-            }
-            Output::Ndjson(t) => write::ndjson(&path, t)?,
-            Output::Raw { bytes, rows } => {
-                std::fs::write(&path, bytes)?;
-                *rows
-            }
-            Output::Parquet(t) => write::parquet(&path, t)?,
-            Output::Xlsx(sheets) => {
-                let s: Vec<write::Sheet> = sheets
-                    .iter()
-                    .map(|(name, titles, table)| write::Sheet { name: name.clone(), titles: titles.clone(), table })
-                    .collect();
-                write::xlsx(&path, &s)?
-            }
-        };
-        report.files.push((path, rows));
     }
-    if settings.only.is_empty() {
-        let path = out.join("planted.csv");
-        let mut t = Table::new(&["case", "model", "kind", "datasets", "entity", "note"]);
-        for p in &planted {
-            t.push(vec![
-                p.case.clone().into(),
-                p.model.into(),
-                p.kind.into(),
-                p.datasets.into(),
-                p.entity.clone().into(),
-                p.note.clone().into(),
-            ]);
-        }
-        report.files.push((path.clone(), write::csv(&path, &t, &[], false)?));
-    }
-    Ok(report)
 }
 
 /// The datasets (connector names) a generated file feeds; `--only` filters on these.

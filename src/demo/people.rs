@@ -146,8 +146,92 @@ pub struct Firm {
     pub phone: String,
 }
 
+/// The county a batch of the generation describes. A county at benchmark scale is made in
+/// batches of bounded size ([`super::BATCH_SCALE`]); each batch is a county of its own — its
+/// own region code, name and number spaces — so no key of one batch meets a key of another, and
+/// batch 0 is the demo county itself.
+#[derive(Debug, Clone)]
+pub struct Place {
+    /// Batch number (0: 清河县).
+    pub batch: u32,
+    /// Region code (GB/T 2260).
+    pub code: String,
+    /// Name (清河县).
+    pub name: String,
+    /// Short name as numbers print it (清河 → QH).
+    pub stem: String,
+    /// Inserted into every generated number of this batch: empty for batch 0, so the demo
+    /// county's numbers stay as they were.
+    pub tag: String,
+}
+
+const OTHER_COUNTIES: &[&str] = &[
+    "东溪", "南岭", "西坪", "北川", "青山", "白水", "金河", "石桥", "云台", "松岗", "柳湾", "桃源", "梅岭", "杏林",
+    "竹溪", "兰亭", "荷塘", "枫桥", "槐里", "榆关",
+];
+
+impl Place {
+    /// The county of batch `b`.
+    pub fn of_batch(b: u32) -> Place {
+        if b == 0 {
+            return Place {
+                batch: 0,
+                code: COUNTY.into(),
+                name: COUNTY_NAME.into(),
+                stem: "QH".into(),
+                tag: String::new(),
+            };
+        }
+        let n = (b - 1) as usize;
+        let stem = OTHER_COUNTIES[n % OTHER_COUNTIES.len()];
+        let round = n / OTHER_COUNTIES.len();
+        Place {
+            batch: b,
+            // 3416xx…: clear of 3405xx (清河县 and its neighbours) and 340102
+            code: format!("{}", 341_600 + b),
+            name: if round == 0 { format!("{stem}县") } else { format!("{stem}{}县", round + 1) },
+            stem: format!("B{b}"),
+            tag: format!("{b:03}"),
+        }
+    }
+
+    /// A name of this county in place of 清河县 / 清河 in a fixed text.
+    pub fn local(&self, text: &str) -> String {
+        if self.batch == 0 {
+            return text.to_string();
+        }
+        let short = self.name.trim_end_matches('县');
+        text.replace(COUNTY_NAME, &self.name).replace("清河", short).replace(COUNTY, &self.code)
+    }
+
+    /// A fixed account number made this county's (batch 0 keeps it; another batch puts its
+    /// number in digits 7–9).
+    pub fn account(&self, fixed: &str) -> String {
+        if self.batch == 0 || fixed.len() < 10 {
+            return fixed.to_string();
+        }
+        format!("{}{}{}", &fixed[..6], self.tag, &fixed[9..])
+    }
+
+    /// A budget project code of this county: a unit's code, then (in another batch) the
+    /// batch, then the year and number.
+    pub fn project(&self, code: &str) -> String {
+        if self.batch == 0 || code.len() < 3 {
+            return code.to_string();
+        }
+        format!("{}{}{}", &code[..3], self.tag, &code[3..])
+    }
+
+    /// A bank card number of this county (19 digits; batch 0's are [`card_no`]'s).
+    pub fn card(&self, n: u64) -> String {
+        if self.batch == 0 { card_no(n) } else { format!("62{:04}{:013}", 3000 + self.batch, 1_000_000_000 + n * 7_919) }
+    }
+}
+
 /// Places and the allocators of unique IDs, names and codes.
 pub struct Registry {
+    /// The county.
+    pub place: Place,
     /// Townships.
     pub towns: Vec<Town>,
     /// Villages.
@@ -159,12 +243,17 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// Builds the county's places.
+    /// Builds the demo county's places.
     pub fn new() -> Registry {
+        Registry::of(Place::of_batch(0))
+    }
+
+    /// Builds a county's places.
+    pub fn of(place: Place) -> Registry {
         let mut towns = Vec::new();
         let mut villages = Vec::new();
         for (t, name) in TOWNS.iter().enumerate() {
-            let code = format!("{COUNTY}{:03}", 100 + t);
+            let code = format!("{}{:03}", place.code, 100 + t);
             for v in 0..6 {
                 let stem = VILLAGE_STEM[(t * 6 + v) % VILLAGE_STEM.len()];
                 villages.push(Village {
@@ -175,7 +264,7 @@ impl Registry {
             }
             towns.push(Town { code, name: name.to_string() });
         }
-        Registry { towns, villages, seq: 0, issued: Default::default(), firm_seq: 0, phone_seq: 0 }
+        Registry { place, towns, villages, seq: 0, issued: Default::default(), firm_seq: 0, phone_seq: 0 }
     }
 
     /// A new person with a unique, valid ID, born between the given years.
@@ -190,6 +279,9 @@ impl Registry {
     pub fn person_at(&mut self, dice: &mut Dice, village: usize, born: NaiveDate) -> Person {
         let region =
             if dice.chance(0.9) { COUNTY } else { *dice.pick(&["340521", "340522", "340523", "340525", "340102"]) };
+        // another batch's people are all of their own county: the neighbours' codes above are
+        // shared, and two batches' sequences would meet there
+        let region = if self.place.batch == 0 { region } else { self.place.code.as_str() };
         let id = loop {
             self.seq += 1;
             let first17 = format!("{region}{}{:03}", born.format("%Y%m%d"), self.seq % 1000);
@@ -212,18 +304,20 @@ impl Registry {
     pub fn firm(&mut self, dice: &mut Dice, legal_rep: Person, founded: NaiveDate) -> Firm {
         self.firm_seq += 1;
         let org8 = format!("{:08}", 30_000_000 + self.firm_seq * 7919 % 60_000_000);
-        let org_check = uscc::org_code_check(&format!("91{COUNTY}{org8}0")).map(|c| c as char).unwrap_or('0');
-        let first17 = format!("91{COUNTY}{org8}{org_check}");
+        let county = &self.place.code;
+        let org_check = uscc::org_code_check(&format!("91{county}{org8}0")).map(|c| c as char).unwrap_or('0');
+        let first17 = format!("91{county}{org8}{org_check}");
         let c = uscc::check_char(first17.as_bytes()).expect("charset") as char;
         // unique by construction: stem × trade, then township, then a number
         let k = (self.firm_seq - 1) as usize;
         let combos = FIRM_STEM.len() * FIRM_TRADE.len();
         let stem = FIRM_STEM[k % FIRM_STEM.len()];
         let trade = FIRM_TRADE[(k / FIRM_STEM.len()) % FIRM_TRADE.len()];
+        let county_name = self.place.name.clone();
         let place = match k / combos {
-            0 => COUNTY_NAME.to_string(),
-            n if n <= TOWNS.len() => format!("{COUNTY_NAME}{}", TOWNS[n - 1].trim_end_matches(['镇', '乡'])),
-            n => format!("{COUNTY_NAME}{n}"),
+            0 => county_name.to_string(),
+            n if n <= TOWNS.len() => format!("{county_name}{}", TOWNS[n - 1].trim_end_matches(['镇', '乡'])),
+            n => format!("{county_name}{n}"),
         };
         let name = format!("{place}{stem}{trade}{}", if k % 7 == 3 { "有限责任公司" } else { "有限公司" });
         Firm {
@@ -234,7 +328,7 @@ impl Registry {
             capital: (dice.range(1, 200) * 10) as f64,
             status: "存续",
             cancelled: None,
-            address: format!("{COUNTY_NAME}{}{}号", dice.pick(TOWNS), dice.range(1, 400)),
+            address: format!("{county_name}{}{}号", dice.pick(TOWNS), dice.range(1, 400)),
             phone: self.phone(),
         }
     }
@@ -242,6 +336,10 @@ impl Registry {
     /// A unique phone number.
     pub fn phone(&mut self) -> String {
         self.phone_seq += 1;
+        if self.place.batch > 0 {
+            // 1 + 2 + 3 + 5 digits: the batch in the middle keeps batches apart
+            return format!("1{}{:03}{:05}", 30 + self.phone_seq % 60, self.place.batch % 1000, self.phone_seq % 100_000);
+        }
         format!("1{}{:08}", 30 + self.phone_seq % 60, 10_000_000 + self.phone_seq * 37)
     }
 }

@@ -94,8 +94,8 @@ pub fn build(c: &mut County, pop: &Pop) {
             .unwrap_or(bidders[order[0]].0);
         won_by_buyer.insert((buyer, winner));
         lots.push(Lot {
-            project: format!("QHCG{}-{:04}", open.year(), k + 1),
-            lot: format!("QHCG{}-{:04}-01", open.year(), k + 1),
+            project: format!("{}CG{}-{:04}", c.reg.place.stem, open.year(), k + 1),
+            lot: format!("{}CG{}-{:04}-01", c.reg.place.stem, open.year(), k + 1),
             name: format!("{}{}采购项目", units[buyer].name, item),
             buyer,
             method: if big { "公开招标" } else { *c.dice.pick(&["竞争性磋商", "询价", "竞争性谈判"]) },
@@ -123,9 +123,9 @@ pub fn build(c: &mut County, pop: &Pop) {
         let k = 9000 + lots.len();
         let prices: Vec<(usize, f64)> =
             bidders.iter().enumerate().map(|(j, b)| (*b, (budget * (0.90 + 0.02 * j as f64)).round())).collect();
-        let lot = format!("QHCG{}-{k:04}-01", open.year());
+        let lot = format!("{}CG{}-{k:04}-01", c.reg.place.stem, open.year());
         lots.push(Lot {
-            project: format!("QHCG{}-{k:04}", open.year()),
+            project: format!("{}CG{}-{k:04}", c.reg.place.stem, open.year()),
             lot: lot.clone(),
             name: format!("{}{}采购项目", units[buyer].name, item),
             buyer,
@@ -350,8 +350,8 @@ pub fn build(c: &mut County, pop: &Pop) {
             let (ip, mac) = match shared_ip.iter().find(|(lot, f, ..)| *lot == l.lot && f == b) {
                 Some((_, _, ip, mac)) => (ip.to_string(), mac.to_string()),
                 None => (
-                    format!("36.{}.{}.{}", 100 + b % 100, b / 100 % 250, 10 + b % 7),
-                    format!("00-1B-{:02X}-{:02X}-{:02X}-42", b % 256, b / 256 % 256, b % 7),
+                    format!("{}.{}.{}.{}", 36 + c.reg.place.batch % 180, 100 + b % 100, b / 100 % 250, 10 + b % 7),
+                    format!("00-1B-{:02X}-{:02X}-{:02X}-{:02X}", b % 256, b / 256 % 256, b % 7, (0x42 + c.reg.place.batch) % 256),
                 ),
             };
             let pm = &pop.companies[*b]
@@ -368,8 +368,8 @@ pub fn build(c: &mut County, pop: &Pop) {
                     .into(),
                 ip.into(),
                 mac.into(),
-                format!("WD-WCC{:08}", b * 13 + 1).into(),
-                super::people::card_no(3_000_000 + *b as u64).into(),
+                format!("WD-WCC{}{:08}", c.reg.place.tag, b * 13 + 1).into(),
+                c.reg.place.card(3_000_000 + *b as u64).into(),
                 pm.clone().into(),
                 (if *b == l.winner { "是" } else { "否" }).into(),
             ]);
@@ -399,6 +399,7 @@ pub fn build(c: &mut County, pop: &Pop) {
     .style("履行开始日期", DateStyle::Chinese)
     .style("首次付款日期", DateStyle::Chinese);
     let mut cno = 0;
+    let stem = c.reg.place.stem.clone();
     let mut contract = |ct: &mut Table,
                         buyer: usize,
                         project: &str,
@@ -410,7 +411,7 @@ pub fn build(c: &mut County, pop: &Pop) {
                         method: &str|
      -> String {
         cno += 1;
-        let no = format!("QHHT{}{:05}", sign.year(), cno);
+        let no = format!("{stem}HT{}{:05}", sign.year(), cno);
         ct.push(vec![
             no.clone().into(),
             format!("{item}采购合同").into(),

@@ -34,7 +34,7 @@ pub fn build(c: &mut County, pop: &Pop) {
                          paid: &[(NaiveDate, f64)]|
      -> String {
         let firm = &pop.companies[f].firm;
-        let no = format!("QHZS{}{:03}", signed.format("%Y"), ag.rows.len() + 1);
+        let no = format!("{}ZS{}{:03}", c.reg.place.stem, signed.format("%Y"), ag.rows.len() + 1);
         ag.push(vec![
             no.clone().into(),
             firm.name.clone().into(),
@@ -48,7 +48,7 @@ pub fn build(c: &mut County, pop: &Pop) {
         for (date, wan) in paid {
             pay_no += 1;
             inc.push(vec![
-                format!("JB{}{:04}", date.format("%Y"), pay_no).into(),
+                format!("JB{}{}{:04}", c.reg.place.tag, date.format("%Y"), pay_no).into(),
                 no.clone().into(),
                 firm.uscc.clone().into(),
                 Val::Num(*wan, 2),
@@ -147,6 +147,7 @@ pub fn build(c: &mut County, pop: &Pop) {
         })
         .collect();
     let mut vno = 0;
+    let tag = c.reg.place.tag.clone();
     let mut expense = |exp: &mut Table,
                        project: &str,
                        subject: &str,
@@ -156,7 +157,7 @@ pub fn build(c: &mut County, pop: &Pop) {
                        date: NaiveDate|
      -> String {
         vno += 1;
-        let no = format!("KY{}{:05}", date.format("%Y"), vno);
+        let no = format!("KY{tag}{}{:05}", date.format("%Y"), vno);
         exp.push(vec![
             no.clone().into(),
             project.into(),
@@ -173,7 +174,7 @@ pub fn build(c: &mut County, pop: &Pop) {
     for k in 0..n_projects {
         let pi = researchers[k % researchers.len()];
         let s = &pop.staff[pi];
-        let code = format!("QHKY2024{:03}", k + 1);
+        let code = format!("{}KY2024{:03}", c.reg.place.stem, k + 1);
         pr.push(vec![
             code.clone().into(),
             format!("{}临床与教学研究课题{}", c.units[s.unit].name, k + 1).into(),

@@ -145,15 +145,15 @@ pub fn build(c: &mut County) -> Pop {
         let category = *c.dice.pick(&["农村低保", "农村低保", "农村低保", "城市低保", "特困供养"]);
         let size = members.len() + 1;
         pop.households.push(Household {
-            id: format!("DB{}{:05}", &c.reg.villages[village].code[6..9], i + 1),
+            id: format!("DB{}{}{:05}", c.reg.place.tag, &c.reg.villages[village].code[6..9], i + 1),
             village,
             account_name: head.name.clone(),
             head,
             members,
             category,
-            cert: format!("皖低保{:06}", 100_000 + i),
+            cert: format!("皖低保{}{:06}", c.reg.place.tag, 100_000 + i),
             approved: c.dice.date(d(2016, 1, 1), d(2023, 12, 31)),
-            account: super::people::card_no(500_000 + i as u64),
+            account: c.reg.place.card(500_000 + i as u64),
             monthly: (size as f64) * c.dice.range(380, 520) as f64,
             paid_until: d(2025, 12, 1),
         });
@@ -245,7 +245,13 @@ pub fn build(c: &mut County) -> Pop {
         } else {
             pop.residents[(i * 7) % pop.residents.len()].clone()
         };
-        let plate = format!("皖N{}{:04}", ["A", "B", "C", "D", "F"][i % 5], i % 10_000);
+        let series = ["A", "B", "C", "D", "F"][i % 5];
+        // unique: the demo county's first ten thousand as they always were, then longer ones
+        let plate = if c.reg.place.batch == 0 && i < 10_000 {
+            format!("皖N{series}{:04}", i % 10_000)
+        } else {
+            format!("皖N{series}{}{i:05}", c.reg.place.tag)
+        };
         let model = *c.dice.pick(&["大众朗逸", "丰田卡罗拉", "五菱宏光", "比亚迪秦", "本田雅阁", "长安CS75", "哈弗H6"]);
         let reg = c.dice.date(d(2010, 1, 1), d(2025, 6, 30));
         pop.vehicles.push((owner, plate, "小型普通客车", model, reg, "正常"));
@@ -527,15 +533,15 @@ fn plant_crossings(c: &mut County, pop: &mut Pop) {
         pop.relatives.push((o, rel.clone(), relation));
         let idx = pop.households.len();
         pop.households.push(Household {
-            id: format!("DB{}{:05}", &c.reg.villages[village].code[6..9], 90_000 + k),
+            id: format!("DB{}{}{:05}", c.reg.place.tag, &c.reg.villages[village].code[6..9], 90_000 + k),
             village,
             account_name: rel.name.clone(),
             head: rel.clone(),
             members: vec![],
             category: "农村低保",
-            cert: format!("皖低保{:06}", 900_000 + k),
+            cert: format!("皖低保{}{:06}", c.reg.place.tag, 900_000 + k),
             approved: d(2022, 3, 1),
-            account: super::people::card_no(900_000 + k as u64),
+            account: c.reg.place.card(900_000 + k as u64),
             monthly: 520.0,
             paid_until: d(2025, 12, 1),
         });
@@ -607,18 +613,18 @@ fn plant_crossings(c: &mut County, pop: &mut Pop) {
         let o = village_officials.iter().copied().find(|&o| pop.officials[o].position == "报账员").expect("bookkeeper");
         pop.bookkeeper = o;
         let v = pop.officials[o].place;
-        let account = super::people::card_no(777_777);
+        let account = c.reg.place.card(777_777);
         let name = pop.officials[o].p.name.clone();
         for k in 0..4 {
             let head = c.person_in(v, d(1940, 1, 1), d(1970, 12, 31));
             pop.households.push(Household {
-                id: format!("DB{}{:05}", &c.reg.villages[v].code[6..9], 95_000 + k),
+                id: format!("DB{}{}{:05}", c.reg.place.tag, &c.reg.villages[v].code[6..9], 95_000 + k),
                 village: v,
                 account_name: name.clone(),
                 head,
                 members: vec![],
                 category: "农村低保",
-                cert: format!("皖低保{:06}", 950_000 + k),
+                cert: format!("皖低保{}{:06}", c.reg.place.tag, 950_000 + k),
                 approved: d(2021, 5, 1),
                 account: account.clone(),
                 monthly: 480.0,
@@ -640,7 +646,7 @@ fn plant_crossings(c: &mut County, pop: &mut Pop) {
         }
         let spouse = pop.households[h].members[0].0.clone();
         pop.households[h].account_name = spouse.name.clone();
-        pop.households[h].account = super::people::card_no(888_888);
+        pop.households[h].account = c.reg.place.card(888_888);
         c.plant(
             "M09-L1",
             "M09",

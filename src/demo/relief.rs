@@ -116,8 +116,13 @@ pub fn build(c: &mut County, pop: &Pop) {
             Val::Empty,
             Val::Empty,
         ]);
-        let name = c.reg.towns[t].name.clone();
-        wb.push((name.clone(), vec![format!("清河县{name}城乡低保资金发放明细(2024—2025年)")], table));
+        // another batch's townships are sheets of their own, named with their county
+        let name = if c.reg.place.batch == 0 {
+            c.reg.towns[t].name.clone()
+        } else {
+            format!("{}{}", c.reg.place.name, c.reg.towns[t].name)
+        };
+        wb.push((name.clone(), vec![c.reg.place.local(&format!("清河县{name}城乡低保资金发放明细(2024—2025年)"))], table));
     }
     c.outputs.push(("relief/低保发放明细.xlsx".into(), Output::Xlsx(wb)));
 
@@ -141,13 +146,13 @@ pub fn build(c: &mut County, pop: &Pop) {
         seq += 1;
         let v = &c.reg.villages[p.village];
         t.push(vec![
-            format!("YKT{}{:07}", date.format("%Y%m"), seq).into(),
+            format!("YKT{}{}{:07}", c.reg.place.tag, date.format("%Y%m"), seq).into(),
             item.into(),
             p.id.clone().into(),
             p.name.clone().into(),
             Val::Num(amount, 2),
             date.into(),
-            super::people::card_no(1_000_000 + seq).into(),
+            c.reg.place.card(1_000_000 + seq).into(),
             p.name.clone().into(),
             format!("{}{}", c.reg.towns[v.town].name, v.name).into(),
         ]);
@@ -193,13 +198,13 @@ pub fn build(c: &mut County, pop: &Pop) {
             .enumerate()
     {
         t.push(vec![
-            format!("YKT202505{:07}", 9_000_000 + k).into(),
+            format!("YKT{}202505{:07}", c.reg.place.tag, 9_000_000 + k).into(),
             "耕地地力保护补贴".into(),
             p.id.clone().into(),
             p.name.clone().into(),
             amount,
             date,
-            super::people::card_no(9_000_000 + k as u64).into(),
+            c.reg.place.card(9_000_000 + k as u64).into(),
             p.name.clone().into(),
             village.clone().into(),
         ]);

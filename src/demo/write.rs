@@ -169,28 +169,49 @@ fn csv_field(s: &str) -> String {
 
 /// Writes CSV text (title rows first), UTF-8 or GBK.
 pub fn csv(path: &Path, t: &Table, titles: &[&str], gbk: bool) -> std::io::Result<u64> {
-    let mut out = String::with_capacity(t.rows.len() * 128);
+    let mut out = csv_head(t, titles);
+    out.push_str(&csv_body(t));
+    std::fs::write(path, encode(out, gbk))?;
+    Ok(t.count)
+}
+
+/// The title rows and the header line of a CSV export.
+fn csv_head(t: &Table, titles: &[&str]) -> String {
+    let mut out = String::new();
     for title in titles {
         out.push_str(title);
         out.push_str("\r\n");
     }
     out.push_str(&t.headers.iter().map(|h| csv_field(h)).collect::<Vec<_>>().join(","));
     out.push_str("\r\n");
+    out
+}
+
+/// The data lines of a CSV export.
+fn csv_body(t: &Table) -> String {
     match &t.rendered {
-        Some(lines) => out.push_str(lines),
+        Some(lines) => lines.clone(),
         None => {
+            let mut out = String::with_capacity(t.rows.len() * 128);
             for r in &t.rows {
                 out.push_str(&t.line(r));
             }
+            out
         }
     }
-    let bytes = if gbk { encoding_rs::GBK.encode(&out).0.into_owned() } else { out.into_bytes() };
-    std::fs::write(path, &bytes)?;
-    Ok(t.count)
+}
+
+fn encode(text: String, gbk: bool) -> Vec<u8> {
+    if gbk { encoding_rs::GBK.encode(&text).0.into_owned() } else { text.into_bytes() }
 }
 
 /// Writes NDJSON, one object per row, keys = headers; dates as ISO strings.
 pub fn ndjson(path: &Path, t: &Table) -> std::io::Result<u64> {
+    std::fs::write(path, ndjson_body(t))?;
+    Ok(t.rows.len() as u64)
+}
+
+fn ndjson_body(t: &Table) -> String {
     let mut out = String::new();
     for r in &t.rows {
         let mut m = serde_json::Map::new();
@@ -207,18 +228,46 @@ pub fn ndjson(path: &Path, t: &Table) -> std::io::Result<u64> {
         out.push_str(&serde_json::Value::Object(m).to_string());
         out.push('\n');
     }
-    std::fs::write(path, out)?;
-    Ok(t.rows.len() as u64)
+    out
 }
 
 /// Writes Parquet with typed columns inferred from the values (text, int, float; dates as text).
 pub fn parquet(path: &Path, t: &Table) -> std::io::Result<u64> {
-    let mut fields = Vec::new();
+    let schema = parquet_schema(t);
+    let batch = parquet_batch(t, &schema)?;
+    let mut buf = Vec::new();
+    let mut w = parquet_writer(&mut buf, schema)?;
+    w.write(&batch).map_err(std::io::Error::other)?;
+    w.close().map_err(std::io::Error::other)?;
+    std::fs::write(path, buf)?;
+    Ok(t.rows.len() as u64)
+}
+
+/// Column types from the first value present in each column: int, float, else text.
+fn parquet_schema(t: &Table) -> Arc<Schema> {
+    let fields: Vec<Field> = t
+        .headers
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            let kind = t.rows.iter().map(|r| &r[i]).find(|v| !matches!(v, Val::Empty));
+            let ty = match kind {
+                Some(Val::Int(_)) => DataType::Int64,
+                Some(Val::Num(..)) => DataType::Float64,
+                _ => DataType::Utf8,
+            };
+            Field::new(h, ty, true)
+        })
+        .collect();
+    Arc::new(Schema::new(fields))
+}
+
+/// The rows in the given column types (a value of another kind is null there).
+fn parquet_batch(t: &Table, schema: &Arc<Schema>) -> std::io::Result<RecordBatch> {
     let mut arrays: Vec<ArrayRef> = Vec::new();
-    for (i, h) in t.headers.iter().enumerate() {
-        let kind = t.rows.iter().map(|r| &r[i]).find(|v| !matches!(v, Val::Empty));
-        match kind {
-            Some(Val::Int(_)) => {
+    for (i, f) in schema.fields().iter().enumerate() {
+        match f.data_type() {
+            DataType::Int64 => {
                 let mut b = Int64Builder::new();
                 for r in &t.rows {
                     match &r[i] {
@@ -226,10 +275,9 @@ pub fn parquet(path: &Path, t: &Table) -> std::io::Result<u64> {
                         _ => b.append_null(),
                     }
                 }
-                fields.push(Field::new(h, DataType::Int64, true));
                 arrays.push(Arc::new(b.finish()));
             }
-            Some(Val::Num(..)) => {
+            DataType::Float64 => {
                 let mut b = Float64Builder::new();
                 for r in &t.rows {
                     match &r[i] {
@@ -237,7 +285,6 @@ pub fn parquet(path: &Path, t: &Table) -> std::io::Result<u64> {
                         _ => b.append_null(),
                     }
                 }
-                fields.push(Field::new(h, DataType::Float64, true));
                 arrays.push(Arc::new(b.finish()));
             }
             _ => {
@@ -248,25 +295,23 @@ pub fn parquet(path: &Path, t: &Table) -> std::io::Result<u64> {
                         v => b.append_value(t.text(i, v)),
                     }
                 }
-                fields.push(Field::new(h, DataType::Utf8, true));
                 arrays.push(Arc::new(b.finish()));
             }
         }
     }
-    let schema = Arc::new(Schema::new(fields));
-    let batch = RecordBatch::try_new(schema.clone(), arrays).map_err(std::io::Error::other)?;
+    RecordBatch::try_new(schema.clone(), arrays).map_err(std::io::Error::other)
+}
+
+fn parquet_writer<W: std::io::Write + Send>(
+    out: W,
+    schema: Arc<Schema>,
+) -> std::io::Result<datafusion::parquet::arrow::ArrowWriter<W>> {
     // the exports' own writer settings, independent of how the lake stores its snapshots
     let props = datafusion::parquet::file::properties::WriterProperties::builder()
         .set_compression(datafusion::parquet::basic::Compression::SNAPPY)
         .set_created_by("清河县数据共享平台".into())
         .build();
-    let mut buf = Vec::new();
-    let mut w = datafusion::parquet::arrow::ArrowWriter::try_new(&mut buf, schema, Some(props))
-        .map_err(std::io::Error::other)?;
-    w.write(&batch).map_err(std::io::Error::other)?;
-    w.close().map_err(std::io::Error::other)?;
-    std::fs::write(path, buf)?;
-    Ok(t.rows.len() as u64)
+    datafusion::parquet::arrow::ArrowWriter::try_new(out, schema, Some(props)).map_err(std::io::Error::other)
 }
 
 /// A workbook sheet: name, title rows above the header, and the table.
@@ -283,62 +328,242 @@ pub struct Sheet<'a> {
 /// forgets to format an ID column as text: 15 significant digits survive); dates become real
 /// date cells.
 pub fn xlsx(path: &Path, sheets: &[Sheet]) -> std::io::Result<u64> {
-    use rust_xlsxwriter::{Format, Workbook};
-    let err = |e: rust_xlsxwriter::XlsxError| std::io::Error::other(e.to_string());
-    let mut wb = Workbook::new();
-    // a fixed creation time keeps generated workbooks byte-identical for the same seed
-    let created = rust_xlsxwriter::ExcelDateTime::from_ymd(2025, 12, 31).map_err(err)?;
-    wb.set_properties(
-        &rust_xlsxwriter::DocProperties::new().set_creation_datetime(&created).set_author("searchlight fixtures"),
-    );
-    let date_fmt = Format::new().set_num_format("yyyy-mm-dd");
+    let mut wb = workbook()?;
     let mut rows_written = 0u64;
     for s in sheets {
         let ws = wb.add_worksheet();
-        ws.set_name(&s.name).map_err(err)?;
-        let mut r = 0u32;
-        for title in &s.titles {
-            ws.write_string(r, 0, title).map_err(err)?;
-            r += 1;
-        }
-        for (c, h) in s.table.headers.iter().enumerate() {
-            ws.write_string(r, c as u16, h).map_err(err)?;
-        }
-        r += 1;
-        for row in &s.table.rows {
-            for (c, v) in row.iter().enumerate() {
-                let c = c as u16;
-                match v {
-                    Val::Empty => {}
-                    Val::Str(x) => {
-                        ws.write_string(r, c, x).map_err(err)?;
-                    }
-                    Val::Int(x) => {
-                        ws.write_number(r, c, *x as f64).map_err(err)?;
-                    }
-                    Val::Num(x, _) => {
-                        ws.write_number(r, c, *x).map_err(err)?;
-                    }
-                    Val::Date(d) => {
-                        let serial = (*d - NaiveDate::from_ymd_opt(1899, 12, 30).expect("epoch")).num_days() as f64;
-                        ws.write_number_with_format(r, c, serial, &date_fmt).map_err(err)?;
-                    }
-                    // an ID ending in X stays text even when the column is numeric
-                    Val::Digits(x) if !x.bytes().all(|b| b.is_ascii_digit()) => {
-                        ws.write_string(r, c, x).map_err(err)?;
-                    }
-                    Val::Digits(x) => {
-                        ws.write_number(r, c, excel_number(x)).map_err(err)?;
-                    }
-                }
-            }
-            r += 1;
-            rows_written += 1;
-        }
+        ws.set_name(&s.name).map_err(xlsx_err)?;
+        let r = sheet_head(ws, s)?;
+        rows_written += sheet_rows(ws, r, s.table)?.1;
     }
-    let buf = wb.save_to_buffer().map_err(err)?;
+    let buf = wb.save_to_buffer().map_err(xlsx_err)?;
     std::fs::write(path, buf)?;
     Ok(rows_written)
+}
+
+fn xlsx_err(e: rust_xlsxwriter::XlsxError) -> std::io::Error {
+    std::io::Error::other(e.to_string())
+}
+
+fn workbook() -> std::io::Result<rust_xlsxwriter::Workbook> {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    // a fixed creation time keeps generated workbooks byte-identical for the same seed
+    let created = rust_xlsxwriter::ExcelDateTime::from_ymd(2025, 12, 31).map_err(xlsx_err)?;
+    wb.set_properties(
+        &rust_xlsxwriter::DocProperties::new().set_creation_datetime(&created).set_author("searchlight fixtures"),
+    );
+    Ok(wb)
+}
+
+/// Writes a sheet's title rows and header; the next row.
+fn sheet_head(ws: &mut rust_xlsxwriter::Worksheet, s: &Sheet) -> std::io::Result<u32> {
+    let mut r = 0u32;
+    for title in &s.titles {
+        ws.write_string(r, 0, title).map_err(xlsx_err)?;
+        r += 1;
+    }
+    for (c, h) in s.table.headers.iter().enumerate() {
+        ws.write_string(r, c as u16, h).map_err(xlsx_err)?;
+    }
+    Ok(r + 1)
+}
+
+/// Writes a table's rows from row `r`; the next row and the rows written.
+fn sheet_rows(ws: &mut rust_xlsxwriter::Worksheet, mut r: u32, table: &Table) -> std::io::Result<(u32, u64)> {
+    let err = xlsx_err;
+    let date_fmt = rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd");
+    let mut rows_written = 0u64;
+    for row in &table.rows {
+        for (c, v) in row.iter().enumerate() {
+            let c = c as u16;
+            match v {
+                Val::Empty => {}
+                Val::Str(x) => {
+                    ws.write_string(r, c, x).map_err(err)?;
+                }
+                Val::Int(x) => {
+                    ws.write_number(r, c, *x as f64).map_err(err)?;
+                }
+                Val::Num(x, _) => {
+                    ws.write_number(r, c, *x).map_err(err)?;
+                }
+                Val::Date(d) => {
+                    let serial = (*d - NaiveDate::from_ymd_opt(1899, 12, 30).expect("epoch")).num_days() as f64;
+                    ws.write_number_with_format(r, c, serial, &date_fmt).map_err(err)?;
+                }
+                // an ID ending in X stays text even when the column is numeric
+                Val::Digits(x) if !x.bytes().all(|b| b.is_ascii_digit()) => {
+                    ws.write_string(r, c, x).map_err(err)?;
+                }
+                Val::Digits(x) => {
+                    ws.write_number(r, c, excel_number(x)).map_err(err)?;
+                }
+            }
+        }
+        r += 1;
+        rows_written += 1;
+    }
+    Ok((r, rows_written))
+}
+
+/// Files written batch after batch: a county at benchmark scale is generated in batches of
+/// bounded size, and each batch's rows are appended to the files the batches before it opened
+/// (CSV and NDJSON appended, Parquet row groups added, workbook rows streamed through
+/// constant-memory worksheets), so memory is bounded by a batch, not by the county.
+pub struct Sinks {
+    root: std::path::PathBuf,
+    open: Vec<(String, Sink)>,
+    /// Workbook rows go through constant-memory worksheets (a county in several batches); a
+    /// county in one batch writes workbooks as [`xlsx`] does, byte for byte.
+    streamed: bool,
+}
+
+enum Sink {
+    Text { file: std::io::BufWriter<std::fs::File>, gbk: bool, rows: u64 },
+    Parquet { writer: datafusion::parquet::arrow::ArrowWriter<std::fs::File>, schema: Arc<Schema>, rows: u64 },
+    Xlsx { book: Box<rust_xlsxwriter::Workbook>, next: std::collections::HashMap<String, u32>, rows: u64 },
+}
+
+impl Sinks {
+    /// Files under `root`; `streamed` when more than one batch will be written.
+    pub fn new(root: &Path, streamed: bool) -> Sinks {
+        Sinks { root: root.to_path_buf(), open: Vec::new(), streamed }
+    }
+
+    fn find(&mut self, file: &str) -> Option<&mut Sink> {
+        self.open.iter_mut().find(|(f, _)| f == file).map(|(_, s)| s)
+    }
+
+    fn create(&self, file: &str) -> std::io::Result<std::fs::File> {
+        let path = self.root.join(file);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::File::create(path)
+    }
+
+    /// Appends CSV rows (the titles and header when the file is new).
+    pub fn csv(&mut self, file: &str, t: &Table, titles: &[&str], gbk: bool) -> std::io::Result<()> {
+        use std::io::Write;
+        let head = if self.find(file).is_none() {
+            let f = self.create(file)?;
+            self.open.push((file.into(), Sink::Text { file: std::io::BufWriter::new(f), gbk, rows: 0 }));
+            Some(csv_head(t, titles))
+        } else {
+            None
+        };
+        let Some(Sink::Text { file: out, gbk, rows }) = self.find(file) else {
+            return Err(std::io::Error::other(format!("{file}: written in two formats")));
+        };
+        if let Some(h) = head {
+            out.write_all(&encode(h, *gbk))?;
+        }
+        out.write_all(&encode(csv_body(t), *gbk))?;
+        *rows += t.count;
+        Ok(())
+    }
+
+    /// A file written whole by its layout (made in one batch only).
+    pub fn raw(&mut self, file: &str, bytes: &[u8], rows: u64) -> std::io::Result<()> {
+        use std::io::Write;
+        if self.find(file).is_some() {
+            return Err(std::io::Error::other(format!("{file}: a whole-file export cannot take a second batch")));
+        }
+        let mut f = std::io::BufWriter::new(self.create(file)?);
+        f.write_all(bytes)?;
+        self.open.push((file.into(), Sink::Text { file: f, gbk: false, rows }));
+        Ok(())
+    }
+
+    /// Appends NDJSON rows.
+    pub fn ndjson(&mut self, file: &str, t: &Table) -> std::io::Result<()> {
+        use std::io::Write;
+        if self.find(file).is_none() {
+            let f = self.create(file)?;
+            self.open.push((file.into(), Sink::Text { file: std::io::BufWriter::new(f), gbk: false, rows: 0 }));
+        }
+        let Some(Sink::Text { file: out, rows, .. }) = self.find(file) else {
+            return Err(std::io::Error::other(format!("{file}: written in two formats")));
+        };
+        out.write_all(ndjson_body(t).as_bytes())?;
+        *rows += t.rows.len() as u64;
+        Ok(())
+    }
+
+    /// Appends Parquet rows in the column types of the file's first batch.
+    pub fn parquet(&mut self, file: &str, t: &Table) -> std::io::Result<()> {
+        if self.find(file).is_none() {
+            let f = self.create(file)?;
+            let schema = parquet_schema(t);
+            let writer = parquet_writer(f, schema.clone())?;
+            self.open.push((file.into(), Sink::Parquet { writer, schema, rows: 0 }));
+        }
+        let Some(Sink::Parquet { writer, schema, rows }) = self.find(file) else {
+            return Err(std::io::Error::other(format!("{file}: written in two formats")));
+        };
+        let batch = parquet_batch(t, schema)?;
+        writer.write(&batch).map_err(std::io::Error::other)?;
+        *rows += t.rows.len() as u64;
+        Ok(())
+    }
+
+    /// Appends workbook rows: a sheet seen before continues where it ended, a new one gets
+    /// its titles and header.
+    pub fn xlsx(&mut self, file: &str, sheets: &[Sheet]) -> std::io::Result<()> {
+        if self.find(file).is_none() {
+            self.create(file)?;
+            let book = Box::new(workbook()?);
+            self.open.push((file.into(), Sink::Xlsx { book, next: Default::default(), rows: 0 }));
+        }
+        let streamed = self.streamed;
+        let Some(Sink::Xlsx { book, next, rows }) = self.find(file) else {
+            return Err(std::io::Error::other(format!("{file}: written in two formats")));
+        };
+        for s in sheets {
+            let (ws, r) = match next.get(&s.name) {
+                Some(&r) => (book.worksheet_from_name(&s.name).map_err(xlsx_err)?, r),
+                None => {
+                    let ws = if streamed {
+                        book.add_worksheet_with_constant_memory().map_err(xlsx_err)?
+                    } else {
+                        book.add_worksheet()
+                    };
+                    ws.set_name(&s.name).map_err(xlsx_err)?;
+                    let r = sheet_head(ws, s)?;
+                    (ws, r)
+                }
+            };
+            let (r, n) = sheet_rows(ws, r, s.table)?;
+            next.insert(s.name.clone(), r);
+            *rows += n;
+        }
+        Ok(())
+    }
+
+    /// Closes every file; each file with its data rows, in the order first written.
+    pub fn finish(self) -> std::io::Result<Vec<(std::path::PathBuf, u64)>> {
+        use std::io::Write;
+        let mut out = Vec::new();
+        for (file, sink) in self.open {
+            let path = self.root.join(&file);
+            let rows = match sink {
+                Sink::Text { mut file, rows, .. } => {
+                    file.flush()?;
+                    rows
+                }
+                Sink::Parquet { writer, rows, .. } => {
+                    writer.close().map_err(std::io::Error::other)?;
+                    rows
+                }
+                Sink::Xlsx { mut book, rows, .. } => {
+                    book.save(&path).map_err(xlsx_err)?;
+                    rows
+                }
+            };
+            out.push((path, rows));
+        }
+        Ok(out)
+    }
 }
 
 /// The number Excel keeps for a digit string typed into a cell: 15 significant digits.
