@@ -334,7 +334,7 @@ pub fn xlsx(path: &Path, sheets: &[Sheet]) -> std::io::Result<u64> {
         let ws = wb.add_worksheet();
         ws.set_name(&s.name).map_err(xlsx_err)?;
         let r = sheet_head(ws, s)?;
-        rows_written += sheet_rows(ws, r, s.table)?.1;
+        rows_written += sheet_rows(ws, r, &s.table.rows)?.1;
     }
     let buf = wb.save_to_buffer().map_err(xlsx_err)?;
     std::fs::write(path, buf)?;
@@ -369,11 +369,11 @@ fn sheet_head(ws: &mut rust_xlsxwriter::Worksheet, s: &Sheet) -> std::io::Result
 }
 
 /// Writes a table's rows from row `r`; the next row and the rows written.
-fn sheet_rows(ws: &mut rust_xlsxwriter::Worksheet, mut r: u32, table: &Table) -> std::io::Result<(u32, u64)> {
+fn sheet_rows(ws: &mut rust_xlsxwriter::Worksheet, mut r: u32, rows: &[Vec<Val>]) -> std::io::Result<(u32, u64)> {
     let err = xlsx_err;
     let date_fmt = rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd");
     let mut rows_written = 0u64;
-    for row in &table.rows {
+    for row in rows {
         for (c, v) in row.iter().enumerate() {
             let c = c as u16;
             match v {
@@ -406,6 +406,9 @@ fn sheet_rows(ws: &mut rust_xlsxwriter::Worksheet, mut r: u32, table: &Table) ->
     Ok((r, rows_written))
 }
 
+/// Rows of a worksheet (Excel's limit).
+const XLSX_ROWS: u32 = 1 << 20;
+
 /// Files written batch after batch: a county at benchmark scale is generated in batches of
 /// bounded size, and each batch's rows are appended to the files the batches before it opened
 /// (CSV and NDJSON appended, Parquet row groups added, workbook rows streamed through
@@ -416,18 +419,28 @@ pub struct Sinks {
     /// Workbook rows go through constant-memory worksheets (a county in several batches); a
     /// county in one batch writes workbooks as [`xlsx`] does, byte for byte.
     streamed: bool,
+    /// Rows of a sheet before it continues in the next ([`XLSX_ROWS`]).
+    sheet_limit: u32,
 }
 
 enum Sink {
     Text { file: std::io::BufWriter<std::fs::File>, gbk: bool, rows: u64 },
     Parquet { writer: datafusion::parquet::arrow::ArrowWriter<std::fs::File>, schema: Arc<Schema>, rows: u64 },
-    Xlsx { book: Box<rust_xlsxwriter::Workbook>, next: std::collections::HashMap<String, u32>, rows: u64 },
+    /// `next`: per sheet as generated, the sheet written now (a full one continues in
+    /// `name(2)`, `name(3)` …), its part number and its next row.
+    Xlsx { book: Box<rust_xlsxwriter::Workbook>, next: std::collections::HashMap<String, (String, u32, u32)>, rows: u64 },
 }
 
 impl Sinks {
     /// Files under `root`; `streamed` when more than one batch will be written.
     pub fn new(root: &Path, streamed: bool) -> Sinks {
-        Sinks { root: root.to_path_buf(), open: Vec::new(), streamed }
+        Sinks { root: root.to_path_buf(), open: Vec::new(), streamed, sheet_limit: XLSX_ROWS }
+    }
+
+    /// Sheets continue in the next after `rows` rows (tests).
+    pub fn with_sheet_limit(mut self, rows: u32) -> Sinks {
+        self.sheet_limit = rows.max(2);
+        self
     }
 
     fn find(&mut self, file: &str) -> Option<&mut Sink> {
@@ -515,27 +528,44 @@ impl Sinks {
             let book = Box::new(workbook()?);
             self.open.push((file.into(), Sink::Xlsx { book, next: Default::default(), rows: 0 }));
         }
-        let streamed = self.streamed;
+        let (streamed, limit) = (self.streamed, self.sheet_limit);
         let Some(Sink::Xlsx { book, next, rows }) = self.find(file) else {
             return Err(std::io::Error::other(format!("{file}: written in two formats")));
         };
         for s in sheets {
-            let (ws, r) = match next.get(&s.name) {
-                Some(&r) => (book.worksheet_from_name(&s.name).map_err(xlsx_err)?, r),
-                None => {
-                    let ws = if streamed {
-                        book.add_worksheet_with_constant_memory().map_err(xlsx_err)?
-                    } else {
-                        book.add_worksheet()
-                    };
-                    ws.set_name(&s.name).map_err(xlsx_err)?;
-                    let r = sheet_head(ws, s)?;
-                    (ws, r)
+            let mut left: &[Vec<Val>] = &s.table.rows;
+            loop {
+                let (name, part, r) = match next.get(&s.name) {
+                    Some((name, part, r)) if *r < limit => (name.clone(), *part, *r),
+                    found => {
+                        // a new sheet, or the continuation of a full one (its header only)
+                        let part = found.map_or(1, |(_, p, _)| p + 1);
+                        let name = if part == 1 { s.name.clone() } else { format!("{}({part})", s.name) };
+                        let ws = if streamed {
+                            book.add_worksheet_with_constant_memory().map_err(xlsx_err)?
+                        } else {
+                            book.add_worksheet()
+                        };
+                        ws.set_name(&name).map_err(xlsx_err)?;
+                        let head = Sheet {
+                            name: name.clone(),
+                            titles: if part == 1 { s.titles.clone() } else { Vec::new() },
+                            table: s.table,
+                        };
+                        let r = sheet_head(ws, &head)?;
+                        (name, part, r)
+                    }
+                };
+                let ws = book.worksheet_from_name(&name).map_err(xlsx_err)?;
+                let take = left.len().min(limit.saturating_sub(r) as usize);
+                let (r, n) = sheet_rows(ws, r, &left[..take])?;
+                next.insert(s.name.clone(), (name, part, r));
+                *rows += n;
+                left = &left[take..];
+                if left.is_empty() {
+                    break;
                 }
-            };
-            let (r, n) = sheet_rows(ws, r, s.table)?;
-            next.insert(s.name.clone(), r);
-            *rows += n;
+            }
         }
         Ok(())
     }
@@ -571,4 +601,44 @@ pub fn excel_number(digits: &str) -> f64 {
     let v: f64 = digits.parse().unwrap_or(0.0);
     let s = format!("{v:.14e}"); // 15 significant digits
     s.parse().unwrap_or(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use calamine::Reader;
+
+    /// A sheet past the row limit continues in `name(2)`, `name(3)` with the header, batch
+    /// after batch, and every row is somewhere.
+    #[test]
+    fn a_full_sheet_continues_in_the_next() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut sinks = Sinks::new(dir.path(), true).with_sheet_limit(4);
+        let mut n = 0i64;
+        for batch in 0..3 {
+            let mut t = Table::new(&["编号", "名称"]);
+            for _ in 0..(2 + batch) {
+                n += 1;
+                t.push(vec![Val::Int(n), Val::Str(format!("行{n}"))]);
+            }
+            let sheet = Sheet { name: "名单".into(), titles: vec!["标题".into()], table: &t };
+            sinks.xlsx("a.xlsx", &[sheet]).unwrap();
+        }
+        let files = sinks.finish().unwrap();
+        assert_eq!(files[0].1, 9);
+        let mut wb: calamine::Xlsx<_> = calamine::open_workbook(dir.path().join("a.xlsx")).unwrap();
+        assert_eq!(wb.sheet_names(), vec!["名单", "名单(2)", "名单(3)", "名单(4)"]);
+        let mut seen = Vec::new();
+        for (i, name) in wb.sheet_names().iter().enumerate() {
+            let range = wb.worksheet_range(name).unwrap();
+            let rows: Vec<Vec<String>> =
+                range.rows().map(|r| r.iter().map(|c| c.to_string()).collect()).collect();
+            // the title only on the first; the header on every one; never past the limit
+            let header = if i == 0 { 1 } else { 0 };
+            assert!(rows.len() <= 4, "{name}: {rows:?}");
+            assert_eq!(rows[header], vec!["编号", "名称"], "{name}");
+            seen.extend(rows[header + 1..].iter().map(|r| r[0].clone()));
+        }
+        assert_eq!(seen, (1..=9).map(|i| i.to_string()).collect::<Vec<_>>());
+    }
 }
