@@ -70,6 +70,16 @@ pub fn max_sheet() -> u64 {
     *MAX_SHEET.get_or_init(|| env_size("SEARCHLIGHT_MAX_SHEET", 1 << 30))
 }
 
+/// Rows of a workbook's sheets landed as one piece (one Parquet part): 262 144 unless
+/// `SEARCHLIGHT_PIECE_ROWS` says otherwise. A workbook of many sheets is landed piece by piece,
+/// so memory holds one piece's rows, not the workbook's.
+pub fn piece_rows() -> usize {
+    static PIECE_ROWS: OnceLock<usize> = OnceLock::new();
+    *PIECE_ROWS.get_or_init(|| {
+        std::env::var("SEARCHLIGHT_PIECE_ROWS").ok().and_then(|v| v.trim().parse().ok()).filter(|&n| n > 0).unwrap_or(256 * 1024)
+    })
+}
+
 /// A size from an environment variable, or the default when it is unset or not a size.
 fn env_size(var: &str, default: u64) -> u64 {
     std::env::var(var).ok().and_then(|v| parse_size(&v).ok()).unwrap_or(default)

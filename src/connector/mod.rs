@@ -797,6 +797,19 @@ pub(crate) trait FormatReader: Send + Sync {
     }
     /// Decodes one split.
     fn decode(&self, conn: &Connector, split: &Split, bytes: Bytes) -> Result<Vec<Landing>>;
+    /// Decodes one split in pieces, each handed to `emit` as soon as it is decoded (one landing
+    /// per dataset for every block of rows, as [`FormatReader::decode`] returns them), so a
+    /// split that holds far more rows than memory — a workbook of many sheets — is landed piece
+    /// by piece. By default the split is one piece.
+    fn decode_each(
+        &self,
+        conn: &Connector,
+        split: &Split,
+        bytes: Bytes,
+        emit: &mut dyn FnMut(Vec<Landing>) -> Result<()>,
+    ) -> Result<()> {
+        emit(self.decode(conn, split, bytes)?)
+    }
 }
 
 /// The reader of a format: the one place that lists formats.
@@ -1102,6 +1115,17 @@ impl Connector {
     /// Pass two: decodes one split (CPU-bound; call from a blocking thread).
     pub fn decode(&self, split: &Split, bytes: Bytes) -> Result<Vec<Landing>> {
         reader(self.format()).decode(self, split, bytes)
+    }
+
+    /// Pass two, piece by piece: each piece of the split goes to `emit` as soon as it is
+    /// decoded (see [`FormatReader::decode_each`]).
+    pub fn decode_each(
+        &self,
+        split: &Split,
+        bytes: Bytes,
+        emit: &mut dyn FnMut(Vec<Landing>) -> Result<()>,
+    ) -> Result<()> {
+        reader(self.format()).decode_each(self, split, bytes, emit)
     }
 }
 

@@ -565,99 +565,66 @@ impl Lake {
         progress: &dyn Progress,
     ) -> Result<Vec<Landed>> {
         let shared_conn = Arc::new(conn.clone());
-        let nblocks = conn.blocks.len();
         let initial: Vec<Landed> = conn.blocks.iter().map(Landed::new).collect();
         splits
             .enumerate()
             .map(|(i, split)| {
                 let conn = shared_conn.clone();
+                let lake = self.clone();
+                let ids = ids.to_vec();
                 async move {
                     let bytes = conn.fetch(&split).await?;
                     let len = split.len();
                     let worker_conn = conn.clone();
-                    let per_block = tokio::task::spawn_blocking(move || {
-                        let landings = worker_conn.decode(&split, bytes)?;
-                        let mut per_block: Vec<Vec<Landing>> = (0..nblocks).map(|_| Vec::new()).collect();
-                        // readers hand over one landing per dataset for every block of rows
-                        for (j, l) in landings.into_iter().enumerate() {
-                            per_block[j % nblocks].push(l);
+                    let handle = tokio::runtime::Handle::current();
+                    // each piece of the split (a whole text chunk; a group of a workbook's
+                    // sheets) is encoded and stored as it is decoded, so a split never holds
+                    // more than one piece's rows
+                    let pieces = tokio::task::spawn_blocking(move || {
+                        let mut pieces: Vec<Vec<SplitResult>> = Vec::new();
+                        // a failure to store a piece stops the decoding and is the split's error
+                        let mut stored: Option<Error> = None;
+                        let decoded = worker_conn.decode_each(&split, bytes, &mut |landings| {
+                            let file = if pieces.is_empty() {
+                                format!("part-{i:05}.parquet")
+                            } else {
+                                format!("part-{i:05}-{}.parquet", pieces.len())
+                            };
+                            let piece = land_piece(&worker_conn, landings, |b, id, rows, buf| {
+                                let part = handle.block_on(lake.put_part(&b.name, id, file.clone(), rows, buf))?;
+                                crate::fault::point("lake.after_part");
+                                Ok(part)
+                            }, &ids)
+                            .map_err(|e| {
+                                let message = e.to_string();
+                                stored = Some(e);
+                                connector::Error::Source { file: split.file.file.display.clone(), message }
+                            })?;
+                            pieces.push(piece);
+                            Ok(())
+                        });
+                        if let Some(e) = stored {
+                            return Err(e);
                         }
-                        let mut out = Vec::new();
-                        for (b, mut landings) in worker_conn.blocks.iter().zip(per_block) {
-                            let schema = b.schema();
-                            let key_idx: Vec<usize> = b.key.iter().filter_map(|k| schema.index_of(k).ok()).collect();
-                            let batches: Vec<RecordBatch> =
-                                landings.iter().map(|l| l.batch.clone()).filter(|x| x.num_rows() > 0).collect();
-                            // datasets that collapse repeated keys are written once every split is in
-                            let encoded =
-                                if batches.is_empty() || b.collapse {
-                                    None
-                                } else {
-                                    Some(parts::encode(&schema, &batches).map_err(|e| Error::Write {
-                                        dataset: b.name.clone(),
-                                        message: e.to_string(),
-                                    })?)
-                                };
-                            let key_hashes = if b.collapse { Vec::new() } else { hash_keys(&mut landings, &key_idx) };
-                            out.push((landings, encoded, key_hashes, batches));
-                        }
-                        Ok::<_, Error>(out)
+                        decoded?;
+                        Ok::<_, Error>(pieces)
                     })
                     .await
                     .map_err(|e| Error::Write {
                         dataset: conn.blocks[0].name.clone(),
                         message: format!("worker failed: {e}"),
                     })??;
-                    let mut results = Vec::new();
-                    for ((b, id), (landings, encoded, key_hashes, batches)) in
-                        conn.blocks.iter().zip(ids).zip(per_block)
-                    {
-                        let part = match encoded {
-                            Some(buf) => {
-                                let rows: u64 = landings.iter().map(|l| l.batch.num_rows() as u64).sum();
-                                let part =
-                                    self.put_part(&b.name, id, format!("part-{i:05}.parquet"), rows, buf).await?;
-                                crate::fault::point("lake.after_part");
-                                Some(part)
-                            }
-                            None => None,
-                        };
-                        let mut r = SplitResult {
-                            part,
-                            tally: Tally::new(b.columns.len()),
-                            key_hashes,
-                            held: if b.collapse { batches } else { Vec::new() },
-                            held_lines: Vec::new(),
-                            held_files: Vec::new(),
-                        };
-                        for l in landings {
-                            r.tally.add(Tally {
-                                rejected: l.rejected,
-                                flagged: l.flagged,
-                                rows_read: l.rows_read as u64,
-                                rows_rejected: l.rows_rejected as u64,
-                                filtered: l.filtered as u64,
-                                unpivot_rows: l.unpivot_rows,
-                                unpivot_cells: l.unpivot_cells,
-                                outside: l.outside,
-                                provided: l.provided,
-                            });
-                            if b.collapse && l.batch.num_rows() > 0 {
-                                r.held_lines.push(l.lines);
-                                r.held_files.push(l.file);
-                            }
-                        }
-                        results.push(r);
-                    }
                     progress.advance(len);
-                    Ok::<_, Error>(results)
+                    Ok::<_, Error>(pieces)
                 }
             })
             .buffered(opts.workers.max(1))
             // results are taken in split order as they come, while later splits still decode
-            .try_fold(initial, |mut landed, results| async move {
-                for (l, r) in landed.iter_mut().zip(results) {
-                    l.add(r);
+            .try_fold(initial, |mut landed, pieces| async move {
+                for results in pieces {
+                    for (l, r) in landed.iter_mut().zip(results) {
+                        l.add(r);
+                    }
                 }
                 Ok(landed)
             })
@@ -1226,6 +1193,65 @@ impl Tally {
             }
         }
     }
+}
+
+/// Encodes one decoded piece of a split per dataset (the landings hold one landing per dataset
+/// for every block of rows), stores its Parquet part through `put`, and tallies it.
+fn land_piece(
+    conn: &Connector,
+    landings: Vec<Landing>,
+    put: impl Fn(&connector::Block, &str, u64, Vec<u8>) -> Result<PartEntry>,
+    ids: &[String],
+) -> Result<Vec<SplitResult>> {
+    let nblocks = conn.blocks.len();
+    let mut per_block: Vec<Vec<Landing>> = (0..nblocks).map(|_| Vec::new()).collect();
+    for (j, l) in landings.into_iter().enumerate() {
+        per_block[j % nblocks].push(l);
+    }
+    let mut results = Vec::new();
+    for ((b, id), mut landings) in conn.blocks.iter().zip(ids).zip(per_block) {
+        let schema = b.schema();
+        let key_idx: Vec<usize> = b.key.iter().filter_map(|k| schema.index_of(k).ok()).collect();
+        let batches: Vec<RecordBatch> =
+            landings.iter().map(|l| l.batch.clone()).filter(|x| x.num_rows() > 0).collect();
+        // datasets that collapse repeated keys are written once every split is in
+        let part = if batches.is_empty() || b.collapse {
+            None
+        } else {
+            let buf = parts::encode(&schema, &batches)
+                .map_err(|e| Error::Write { dataset: b.name.clone(), message: e.to_string() })?;
+            let rows: u64 = batches.iter().map(|x| x.num_rows() as u64).sum();
+            Some(put(b, id, rows, buf)?)
+        };
+        let key_hashes = if b.collapse { Vec::new() } else { hash_keys(&mut landings, &key_idx) };
+        let mut r = SplitResult {
+            part,
+            tally: Tally::new(b.columns.len()),
+            key_hashes,
+            held: if b.collapse { batches } else { Vec::new() },
+            held_lines: Vec::new(),
+            held_files: Vec::new(),
+        };
+        for l in landings {
+            r.tally.add(Tally {
+                rejected: l.rejected,
+                flagged: l.flagged,
+                rows_read: l.rows_read as u64,
+                rows_rejected: l.rows_rejected as u64,
+                filtered: l.filtered as u64,
+                unpivot_rows: l.unpivot_rows,
+                unpivot_cells: l.unpivot_cells,
+                outside: l.outside,
+                provided: l.provided,
+            });
+            if b.collapse && l.batch.num_rows() > 0 {
+                r.held_lines.push(l.lines);
+                r.held_files.push(l.file);
+            }
+        }
+        results.push(r);
+    }
+    Ok(results)
 }
 
 struct SplitResult {
