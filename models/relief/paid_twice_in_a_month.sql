@@ -19,19 +19,26 @@ unit   = "town"
 amount = "excess_amount"
 optional = ["relief_payments.town", "relief_payments.head_name", "relief_payments.amount", "relief_payments.account"]
 */
--- one pass: the pairs paid more than once are the groups with more than one row (a self-join
--- on the pairs built a hash table of every payment of the county and ran out of memory at
--- province scale)
+-- The pairs paid more than once first (a count over two keys), then the details of those
+-- pairs only. `twice` comes first so that it, a handful of rows, is the join's hash table: the
+-- other way round the join hashed every payment of the county and ran out of memory at
+-- province scale, and a single aggregation with every detail spilled for minutes.
+WITH twice AS (
+    SELECT household_id, pay_month
+    FROM relief_payments
+    WHERE pay_month <= $as_of
+    GROUP BY household_id, pay_month
+    HAVING count(*) > 1
+)
 SELECT
-    household_id,
-    pay_month,
-    min(town)                          AS town,
-    min(head_name)                     AS head_name,
-    count(*)                           AS payments,
-    sum(amount)                        AS total_amount,
-    sum(amount) - min(amount)          AS excess_amount,
-    string_agg(DISTINCT account, '、') AS accounts
-FROM relief_payments
-WHERE pay_month <= $as_of
-GROUP BY household_id, pay_month
-HAVING count(*) > 1
+    p.household_id,
+    p.pay_month,
+    min(p.town)                          AS town,
+    min(p.head_name)                     AS head_name,
+    count(*)                             AS payments,
+    sum(p.amount)                        AS total_amount,
+    sum(p.amount) - min(p.amount)        AS excess_amount,
+    string_agg(DISTINCT p.account, '、') AS accounts
+FROM twice t
+JOIN relief_payments p ON t.household_id = p.household_id AND t.pay_month = p.pay_month
+GROUP BY p.household_id, p.pay_month
