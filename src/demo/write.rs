@@ -412,11 +412,14 @@ const XLSX_ROWS: u32 = 1 << 20;
 /// Files written batch after batch: a county at benchmark scale is generated in batches of
 /// bounded size, and each batch's rows are appended to the files the batches before it opened
 /// (CSV and NDJSON appended, Parquet row groups added, workbook rows streamed through
-/// constant-memory worksheets), so memory is bounded by a batch, not by the county.
+/// low-memory worksheets), so memory is bounded by a batch and the workbook's distinct strings,
+/// not by the county.
 pub struct Sinks {
     root: std::path::PathBuf,
     open: Vec<(String, Sink)>,
-    /// Workbook rows go through constant-memory worksheets (a county in several batches); a
+    /// Workbook rows go through low-memory worksheets (a county in several batches): rows are
+    /// flushed as written, strings kept once in the shared-string table — inline strings (the
+    /// constant-memory mode) made a scale-300 workbook inflate past the readers' 1 GiB guard; a
     /// county in one batch writes workbooks as [`xlsx`] does, byte for byte.
     streamed: bool,
     /// Rows of a sheet before it continues in the next ([`XLSX_ROWS`]).
@@ -542,7 +545,7 @@ impl Sinks {
                         let part = found.map_or(1, |(_, p, _)| p + 1);
                         let name = if part == 1 { s.name.clone() } else { format!("{}({part})", s.name) };
                         let ws = if streamed {
-                            book.add_worksheet_with_constant_memory().map_err(xlsx_err)?
+                            book.add_worksheet_with_low_memory().map_err(xlsx_err)?
                         } else {
                             book.add_worksheet()
                         };
