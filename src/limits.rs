@@ -76,7 +76,11 @@ pub fn max_sheet() -> u64 {
 pub fn piece_rows() -> usize {
     static PIECE_ROWS: OnceLock<usize> = OnceLock::new();
     *PIECE_ROWS.get_or_init(|| {
-        std::env::var("SEARCHLIGHT_PIECE_ROWS").ok().and_then(|v| v.trim().parse().ok()).filter(|&n| n > 0).unwrap_or(256 * 1024)
+        std::env::var("SEARCHLIGHT_PIECE_ROWS")
+            .ok()
+            .and_then(|v| v.trim().parse().ok())
+            .filter(|&n| n > 0)
+            .unwrap_or(256 * 1024)
     })
 }
 

@@ -203,7 +203,12 @@ async fn land(exports: &std::path::Path) -> Vec<(String, u64, BTreeMap<String, u
         let c = c.unwrap_or_else(|e| panic!("{e}"));
         for o in lake.ingest(&c, root.path(), &crate::util::opts(), &Quiet).await.unwrap_or_else(|e| panic!("{e}")) {
             let m = o.manifest();
-            out.push((m.dataset.clone(), m.rows, m.quarantine.clone(), m.flags.get("duplicate_key").copied().unwrap_or(0)));
+            out.push((
+                m.dataset.clone(),
+                m.rows,
+                m.quarantine.clone(),
+                m.flags.get("duplicate_key").copied().unwrap_or(0),
+            ));
         }
     }
     out.sort();

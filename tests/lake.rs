@@ -168,7 +168,11 @@ async fn lake_gc_removes_what_no_one_refers_to_and_nothing_a_recorded_run_read()
     );
     let cli = |args: &[&str], fault: Option<&str>| {
         let out = searchlight(&p, args, fault);
-        (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
     };
     let land = |n: usize| {
         let mut s = String::from("收款人,金额\n");
@@ -180,9 +184,7 @@ async fn lake_gc_removes_what_no_one_refers_to_and_nothing_a_recorded_run_read()
         assert_eq!(code, Some(0), "{err}");
     };
     let run = |fault: Option<&str>| cli(&["run", "--as-of", "2025-12-31", "--record", "--json"], fault);
-    let snapshots = || async {
-        p.lake().snapshots("pay").await.unwrap().into_iter().map(|s| s.id).collect::<Vec<_>>()
-    };
+    let snapshots = || async { p.lake().snapshots("pay").await.unwrap().into_iter().map(|s| s.id).collect::<Vec<_>>() };
     // v1 read by a recorded run; v2..v5 landed with no run between; v5 read by a second run
     land(1);
     let (code, out, err) = run(None);
@@ -242,10 +244,7 @@ async fn lake_gc_removes_what_no_one_refers_to_and_nothing_a_recorded_run_read()
         ("v000005", "current"),
         ("v000006", "recent"),
     ];
-    assert_eq!(
-        verdicts(&dry),
-        expected_dry.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect::<Vec<_>>()
-    );
+    assert_eq!(verdicts(&dry), expected_dry.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect::<Vec<_>>());
     assert_eq!(snapshots().await.len(), 6, "a dry run removes nothing");
     assert_eq!(run_folders(), 3);
 
@@ -313,10 +312,10 @@ async fn a_workbook_of_many_sheets_lands_piece_by_piece() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let m = p.lake().current("t").await.unwrap().unwrap();
     // sheets 0+1 (10 rows ≥ 6), then 2+3
-    assert_eq!(m.parts.iter().map(|x| (x.file.as_str(), x.rows)).collect::<Vec<_>>(), [
-        ("part-00000.parquet", 10),
-        ("part-00000-1.parquet", 10)
-    ]);
+    assert_eq!(
+        m.parts.iter().map(|x| (x.file.as_str(), x.rows)).collect::<Vec<_>>(),
+        [("part-00000.parquet", 10), ("part-00000-1.parquet", 10)]
+    );
     assert_eq!(m.rows, 20);
     let rows = p.rows("select town, count(*), min(id), max(id) from t group by town order by town").await;
     assert_eq!(rows, ["镇0|5|1|5", "镇1|5|6|10", "镇2|5|11|15", "镇3|5|16|20"]);

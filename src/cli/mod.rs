@@ -1437,7 +1437,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 crate::demo::Layout::C => project.root.join("fixtures").join("demo-c"),
             });
             let started = std::time::Instant::now();
-            let report = crate::demo::generate(&crate::demo::Settings { seed, scale, only, layout, batch_scale }, &out)?;
+            let report =
+                crate::demo::generate(&crate::demo::Settings { seed, scale, only, layout, batch_scale }, &out)?;
             for (file, rows) in &report.files {
                 say!("{rows:>10}  {}", file.display());
             }

@@ -1098,7 +1098,10 @@ pub fn collection(done: &crate::lake::gc::Collection, policy: &crate::lake::gc::
         crate::limits::duration_text(policy.grace)
     );
     if done.dry_run {
-        say!("试运行 dry run: 将删除 {n} 个目录, 释放 {} ({policy_text}); 未删除任何文件", crate::limits::bytes_text(bytes));
+        say!(
+            "试运行 dry run: 将删除 {n} 个目录, 释放 {} ({policy_text}); 未删除任何文件",
+            crate::limits::bytes_text(bytes)
+        );
     } else {
         say!("已删除 {n} 个目录, 释放 {} ({policy_text})", crate::limits::bytes_text(bytes));
     }

@@ -224,7 +224,11 @@ impl Place {
 
     /// A bank card number of this county (19 digits; batch 0's are [`card_no`]'s).
     pub fn card(&self, n: u64) -> String {
-        if self.batch == 0 { card_no(n) } else { format!("62{:04}{:013}", 3000 + self.batch, 1_000_000_000 + n * 7_919) }
+        if self.batch == 0 {
+            card_no(n)
+        } else {
+            format!("62{:04}{:013}", 3000 + self.batch, 1_000_000_000 + n * 7_919)
+        }
     }
 }
 
@@ -338,7 +342,12 @@ impl Registry {
         self.phone_seq += 1;
         if self.place.batch > 0 {
             // 1 + 2 + 3 + 5 digits: the batch in the middle keeps batches apart
-            return format!("1{}{:03}{:05}", 30 + self.phone_seq % 60, self.place.batch % 1000, self.phone_seq % 100_000);
+            return format!(
+                "1{}{:03}{:05}",
+                30 + self.phone_seq % 60,
+                self.place.batch % 1000,
+                self.phone_seq % 100_000
+            );
         }
         format!("1{}{:08}", 30 + self.phone_seq % 60, 10_000_000 + self.phone_seq * 37)
     }

@@ -351,7 +351,13 @@ pub fn build(c: &mut County, pop: &Pop) {
                 Some((_, _, ip, mac)) => (ip.to_string(), mac.to_string()),
                 None => (
                     format!("{}.{}.{}.{}", 36 + c.reg.place.batch % 180, 100 + b % 100, b / 100 % 250, 10 + b % 7),
-                    format!("00-1B-{:02X}-{:02X}-{:02X}-{:02X}", b % 256, b / 256 % 256, b % 7, (0x42 + c.reg.place.batch) % 256),
+                    format!(
+                        "00-1B-{:02X}-{:02X}-{:02X}-{:02X}",
+                        b % 256,
+                        b / 256 % 256,
+                        b % 7,
+                        (0x42 + c.reg.place.batch) % 256
+                    ),
                 ),
             };
             let pm = &pop.companies[*b]

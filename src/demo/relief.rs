@@ -122,7 +122,11 @@ pub fn build(c: &mut County, pop: &Pop) {
         } else {
             format!("{}{}", c.reg.place.name, c.reg.towns[t].name)
         };
-        wb.push((name.clone(), vec![c.reg.place.local(&format!("清河县{name}城乡低保资金发放明细(2024—2025年)"))], table));
+        wb.push((
+            name.clone(),
+            vec![c.reg.place.local(&format!("清河县{name}城乡低保资金发放明细(2024—2025年)"))],
+            table,
+        ));
     }
     c.outputs.push(("relief/低保发放明细.xlsx".into(), Output::Xlsx(wb)));
 

@@ -427,11 +427,23 @@ pub struct Sinks {
 }
 
 enum Sink {
-    Text { file: std::io::BufWriter<std::fs::File>, gbk: bool, rows: u64 },
-    Parquet { writer: datafusion::parquet::arrow::ArrowWriter<std::fs::File>, schema: Arc<Schema>, rows: u64 },
+    Text {
+        file: std::io::BufWriter<std::fs::File>,
+        gbk: bool,
+        rows: u64,
+    },
+    Parquet {
+        writer: datafusion::parquet::arrow::ArrowWriter<std::fs::File>,
+        schema: Arc<Schema>,
+        rows: u64,
+    },
     /// `next`: per sheet as generated, the sheet written now (a full one continues in
     /// `name(2)`, `name(3)` …), its part number and its next row.
-    Xlsx { book: Box<rust_xlsxwriter::Workbook>, next: std::collections::HashMap<String, (String, u32, u32)>, rows: u64 },
+    Xlsx {
+        book: Box<rust_xlsxwriter::Workbook>,
+        next: std::collections::HashMap<String, (String, u32, u32)>,
+        rows: u64,
+    },
 }
 
 impl Sinks {
@@ -634,8 +646,7 @@ mod tests {
         let mut seen = Vec::new();
         for (i, name) in wb.sheet_names().iter().enumerate() {
             let range = wb.worksheet_range(name).unwrap();
-            let rows: Vec<Vec<String>> =
-                range.rows().map(|r| r.iter().map(|c| c.to_string()).collect()).collect();
+            let rows: Vec<Vec<String>> = range.rows().map(|r| r.iter().map(|c| c.to_string()).collect()).collect();
             // the title only on the first; the header on every one; never past the limit
             let header = if i == 0 { 1 } else { 0 };
             assert!(rows.len() <= 4, "{name}: {rows:?}");

@@ -590,11 +590,16 @@ impl Lake {
                             } else {
                                 format!("part-{i:05}-{}.parquet", pieces.len())
                             };
-                            let piece = land_piece(&worker_conn, landings, |b, id, rows, buf| {
-                                let part = handle.block_on(lake.put_part(&b.name, id, file.clone(), rows, buf))?;
-                                crate::fault::point("lake.after_part");
-                                Ok(part)
-                            }, &ids)
+                            let piece = land_piece(
+                                &worker_conn,
+                                landings,
+                                |b, id, rows, buf| {
+                                    let part = handle.block_on(lake.put_part(&b.name, id, file.clone(), rows, buf))?;
+                                    crate::fault::point("lake.after_part");
+                                    Ok(part)
+                                },
+                                &ids,
+                            )
                             .map_err(|e| {
                                 let message = e.to_string();
                                 stored = Some(e);
@@ -1212,8 +1217,7 @@ fn land_piece(
     for ((b, id), mut landings) in conn.blocks.iter().zip(ids).zip(per_block) {
         let schema = b.schema();
         let key_idx: Vec<usize> = b.key.iter().filter_map(|k| schema.index_of(k).ok()).collect();
-        let batches: Vec<RecordBatch> =
-            landings.iter().map(|l| l.batch.clone()).filter(|x| x.num_rows() > 0).collect();
+        let batches: Vec<RecordBatch> = landings.iter().map(|l| l.batch.clone()).filter(|x| x.num_rows() > 0).collect();
         // datasets that collapse repeated keys are written once every split is in
         let part = if batches.is_empty() || b.collapse {
             None

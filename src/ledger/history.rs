@@ -426,8 +426,8 @@ ORDER BY c.clue_id";
         let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(|e| self.err(e))?;
         for json in rows {
             let json = json.map_err(|e| self.err(e))?;
-            let read: BTreeMap<String, String> = serde_json::from_str(&json)
-                .map_err(|e| self.err(format!("run_models.snapshots {json:?}: {e}")))?;
+            let read: BTreeMap<String, String> =
+                serde_json::from_str(&json).map_err(|e| self.err(format!("run_models.snapshots {json:?}: {e}")))?;
             pins.snapshots.extend(read);
         }
         let mut stmt = self.conn.prepare("SELECT run_id FROM runs").map_err(|e| self.err(e))?;
