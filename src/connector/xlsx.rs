@@ -147,7 +147,7 @@ impl XlsxReader {
                 pending_rows = 0;
             }
         }
-        if !out.is_empty() || pending_rows == 0 {
+        if !out.is_empty() {
             emit(out)?;
         }
         Ok(())

@@ -48,33 +48,21 @@ pub struct Previous {
     pub computed_as_of: chrono::NaiveDate,
 }
 
-/// Why a model is executed rather than replayed (`None`: it may be replayed).
-pub fn why_not(
+/// Whether the model may be replayed from `prev`: the same engine, model version, parameters
+/// and snapshots (and as-of, where the SQL reads it), computed within the sweep.
+pub fn may_replay(
     prev: &Previous,
     m: &Model,
     outcome: &ModelOutcome,
     as_of: chrono::NaiveDate,
     sweep_days: u32,
-) -> Option<String> {
-    if prev.engine.as_deref() != Some(ENGINE) {
-        return Some(format!("recorded by {}", prev.engine.as_deref().unwrap_or("an earlier searchlight")));
-    }
-    if prev.version != outcome.version {
-        return Some("the model changed".into());
-    }
-    if prev.params != outcome.params {
-        return Some("its parameters changed".into());
-    }
-    if prev.snapshots != outcome.snapshots {
-        return Some("its inputs changed".into());
-    }
-    if reads_as_of(m) && prev.as_of != as_of {
-        return Some("the as-of changed".into());
-    }
-    if (as_of - prev.computed_as_of).num_days().abs() >= i64::from(sweep_days) {
-        return Some(format!("full sweep: computed {} days of data ago", (as_of - prev.computed_as_of).num_days()));
-    }
-    None
+) -> bool {
+    prev.engine.as_deref() == Some(ENGINE)
+        && prev.version == outcome.version
+        && prev.params == outcome.params
+        && prev.snapshots == outcome.snapshots
+        && (!reads_as_of(m) || prev.as_of == as_of)
+        && (as_of - prev.computed_as_of).num_days().abs() < i64::from(sweep_days)
 }
 
 /// Whether the model's SQL binds the as-of date.

@@ -336,7 +336,7 @@ impl Runner {
     async fn replayed(&self, m: &Model, outcome: &mut ModelOutcome, req: &RunRequest) -> Option<Vec<RecordBatch>> {
         let prev = req.previous.get(m.id())?;
         let lake = self.lake.as_ref()?;
-        if carry::why_not(prev, m, outcome, req.as_of, req.sweep_days).is_some() {
+        if !carry::may_replay(prev, m, outcome, req.as_of, req.sweep_days) {
             return None;
         }
         match carry::replay(lake, prev).await {
