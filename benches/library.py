@@ -3,6 +3,7 @@
 
     python3 benches/library.py          # SCALE=… (default 100) and RUNS=… (default 3) override
     MEMORY_LIMIT=4GiB python3 benches/library.py   # both engines under the same memory limit
+    CLUSTER=1 python3 benches/library.py           # also on a local Ballista cluster (feature `cluster`)
 
 A benchmark, not a test: it measures and prints; nothing asserts a time.
 
@@ -22,6 +23,11 @@ repository's), land it with `searchlight ingest`, then run the library
 
 Row counts of the two engines are compared per model, so a ratio is only printed for queries
 that returned the same rows.
+
+With CLUSTER=1 the binary is built with the `cluster` feature and the library also runs on a
+local Ballista cluster of it (a scheduler and two executors of one task slot each on 127.0.0.1,
+reading the same lake directory): best of RUNS, against the one-process run, and the clues of
+both compared.
 """
 import json
 import os
@@ -36,6 +42,7 @@ SCALE = int(os.environ.get("SCALE", "100"))
 RUNS = int(os.environ.get("RUNS", "3"))
 AS_OF = "2025-12-31"
 MEMORY_LIMIT = os.environ.get("MEMORY_LIMIT")  # e.g. 4GiB: searchlight --memory-limit, DuckDB SET memory_limit
+CLUSTER = os.environ.get("CLUSTER") == "1"
 
 # searchlight's SQL functions, for DuckDB (same rules; see src/engine/udf/mod.rs)
 DUCK_MACROS = r"""
@@ -113,7 +120,7 @@ def main():
         sh(sys.executable, "-m", "pip", "install", "--quiet", "duckdb")
     import duckdb
 
-    sh("cargo", "build", "--release", "--quiet", cwd=ROOT)
+    sh("cargo", "build", "--release", "--quiet", *(["--features", "cluster"] if CLUSTER else []), cwd=ROOT)
     binary = os.path.join(ROOT, "target", "release", "searchlight")
     work = os.environ.get("WORK") or tempfile.mkdtemp(prefix="searchlight-library-")
     keep = "WORK" in os.environ
@@ -197,9 +204,55 @@ def main():
         replayed = sum(1 for m in json.loads(out)["models"] if m.get("carried_from"))
         print(f"a recorded run after nothing changed: {wall:.2f} s ({wall / s:.0%} of a full run), "
               f"{replayed} of {len(ids)} models replayed, peak RSS {rss:,.0f} MiB")
+        if CLUSTER:
+            on_cluster(binary, base, work, s)
     finally:
         if not keep:
             shutil.rmtree(work, ignore_errors=True)
+
+
+def free_port():
+    import socket
+    with socket.socket() as so:
+        so.bind(("127.0.0.1", 0))
+        return so.getsockname()[1]
+
+
+def clue_keys(out):
+    return {m["model"]: sorted((c["id"], c["evidence_key"]) for c in (m.get("clues") or [])) for m in json.loads(out)["models"]}
+
+
+def on_cluster(binary, base, work, one_machine):
+    """The library on a local Ballista cluster of this binary, against one process."""
+    port = free_port()
+    url = f"df://127.0.0.1:{port}"
+    logs = open(f"{work}/cluster.log", "w")
+    procs = [subprocess.Popen([binary, "cluster", "scheduler", "--port", str(port)], stderr=logs)]
+    try:
+        time.sleep(1)
+        for _ in range(2):
+            procs.append(subprocess.Popen(
+                [binary, "cluster", "executor", "--scheduler", url, "--port", str(free_port()),
+                 "--grpc-port", str(free_port()), "--concurrency", "1"]
+                + (["--memory-limit", MEMORY_LIMIT] if MEMORY_LIMIT else []), stderr=logs))
+        time.sleep(3)
+        runs, rss_max, out = [], 0.0, b""
+        for _ in range(RUNS):
+            wall, rss, out = timed(base + ["--cluster", url, "run", "--as-of", AS_OF, "--full", "--json"], stdout=subprocess.PIPE)
+            runs.append(wall)
+            rss_max = max(rss_max, rss)
+        _, _, local = timed(base + ["run", "--as-of", AS_OF, "--full", "--json"], stdout=subprocess.PIPE)
+        a, b = clue_keys(out), clue_keys(local)
+        same = sum(1 for m in b if a.get(m) == b[m])
+        c = min(runs)
+        print("\nthe library on a local Ballista cluster (scheduler + 2 executors of 1 slot, same lake directory):")
+        print(f"  cluster     {c:6.2f} s (runs {', '.join(f'{x:.2f}' for x in runs)})   client peak RSS {rss_max:,.0f} MiB")
+        print(f"  one process {one_machine:6.2f} s   ratio one process / cluster {one_machine / c:5.2f}")
+        print(f"  same clues (ids and evidence keys) as one process: {same} of {len(b)} models")
+    finally:
+        for p in procs:
+            p.kill()
+            p.wait()
 
 
 if __name__ == "__main__":

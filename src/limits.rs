@@ -1,7 +1,8 @@
-//! What one process may spend: the memory all its queries share and the time one query (a
-//! model, a `sql`) may take. Set once at start-up — from `--memory-limit` / `--query-timeout`,
-//! else `[engine]` of `searchlight.toml`, else the defaults — and read by the engine and the
-//! runner.
+//! What one process may spend and where its model runs execute: the memory all its queries
+//! share, the time one query (a model, a `sql`) may take, and the Ballista cluster model runs
+//! go to, if any. Set once at start-up — from `--memory-limit` / `--query-timeout` /
+//! `--cluster`, else `[engine]` of `searchlight.toml`, else the defaults — and read by the
+//! engine and the runner.
 
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -12,6 +13,7 @@ pub const DEFAULT_QUERY_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 
 static MEMORY: OnceLock<u64> = OnceLock::new();
 static QUERY_TIMEOUT: OnceLock<Duration> = OnceLock::new();
+static CLUSTER: OnceLock<Option<String>> = OnceLock::new();
 
 /// The smallest memory limit accepted (DataFusion needs some room for any query).
 const MIN_MEMORY: u64 = 16 << 20;
@@ -24,6 +26,27 @@ pub fn set_memory(bytes: u64) {
 /// Sets the query timeout; the first call wins.
 pub fn set_query_timeout(t: Duration) {
     let _ = QUERY_TIMEOUT.set(t);
+}
+
+/// Sets the cluster model runs execute on (`df://host:port`); the first call wins.
+pub fn set_cluster(url: String) {
+    let _ = CLUSTER.set(Some(url));
+}
+
+/// The cluster model runs execute on, if any (none: in this process).
+pub fn cluster() -> Option<String> {
+    CLUSTER.get_or_init(|| None).clone()
+}
+
+/// Whether `url` has the shape of a cluster URL (`df://host[:port]`).
+pub fn check_cluster(url: &str) -> Result<(), String> {
+    let parsed = url::Url::parse(url).map_err(|e| format!("`{url}` is not a cluster URL (df://host:port): {e}"))?;
+    if parsed.scheme() != "df" || parsed.host_str().is_none_or(str::is_empty) {
+        return Err(format!(
+            "`{url}`: a cluster URL is df://host:port (the Ballista scheduler, port 50050 by default)"
+        ));
+    }
+    Ok(())
 }
 
 /// The memory limit in force (bytes): by default half the memory the process may have — the
@@ -151,6 +174,9 @@ pub struct EngineSettings {
     /// How long one model or `sql` query may run (`30m`).
     #[serde(default)]
     pub query_timeout: Option<toml::Spanned<String>>,
+    /// The Ballista cluster model runs execute on (`df://host:50050`).
+    #[serde(default)]
+    pub cluster: Option<toml::Spanned<String>>,
 }
 
 impl EngineSettings {
@@ -170,6 +196,11 @@ impl EngineSettings {
                 format!("[engine] query_timeout `{}`: write a number and s, m or h (90s, 30m, 2h)", t.get_ref()),
             ));
         }
+        if let Some(c) = &self.cluster
+            && let Err(e) = check_cluster(c.get_ref())
+        {
+            out.push((c.span(), format!("[engine] cluster {e}")));
+        }
         out
     }
 
@@ -180,6 +211,9 @@ impl EngineSettings {
         }
         if let Some(t) = self.query_timeout.as_ref().and_then(|t| parse_duration(t.get_ref())) {
             set_query_timeout(t);
+        }
+        if let Some(c) = self.cluster.as_ref().filter(|c| check_cluster(c.get_ref()).is_ok()) {
+            set_cluster(c.get_ref().clone());
         }
     }
 }

@@ -72,3 +72,34 @@ fn explain_sql_prints_the_bound_query_and_it_returns_what_the_run_found() {
     assert_eq!(rows.as_array().map(|r| r.len()), Some(1), "{rows}");
     assert_eq!(rows[0]["who"], "乙");
 }
+
+#[test]
+fn a_cluster_run_that_cannot_happen_says_why_and_records_nothing() {
+    let p = TestProject::new();
+    p.write("connectors/good.toml", "name = \"good\"\ntitle = \"好\"\ndomain = \"test\"\ncustom = true\nlocation = \"data/g.csv\"\n[format]\ntype = \"csv\"\n[columns]\na = { from = \"甲\", type = \"text\" }\n");
+    p.write("data/g.csv", "甲\nx\n");
+    let (code, _, err) = run(&p, &["ingest", "--as-of", "2025-12-31"]);
+    assert_eq!(code, 0, "{err}");
+    // not a cluster URL: refused as the arguments are read
+    let (code, _, err) = run(&p, &["--cluster", "http://127.0.0.1:50050", "run", "--new-ledger"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("df://"), "{err}");
+    // a cluster that is not there (or a build without the cluster): the run fails before any model
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let url = format!("df://127.0.0.1:{port}");
+    let (code, out, err) = run(&p, &["--cluster", &url, "run", "--new-ledger"]);
+    assert_ne!(code, 0, "{out}");
+    if cfg!(feature = "cluster") {
+        assert!(err.contains("集群不可达") && err.contains(&url), "{err}");
+    } else {
+        assert!(err.contains("built without cluster support"), "{err}");
+    }
+    assert!(!out.contains("运行 R"), "no run was reported: {out}");
+    let (_, runs, _) = run(&p, &["runs"]);
+    assert!(!runs.contains("R20"), "no run was recorded: {runs}");
+    // and in searchlight.toml
+    p.write("searchlight.toml", "[library]\nbundled = false\n[engine]\ncluster = \"127.0.0.1:50050\"\n");
+    let (code, _, err) = run(&p, &["run"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("[engine] cluster") && err.contains("searchlight.toml"), "{err}");
+}

@@ -3,6 +3,8 @@
 
 mod brief;
 mod cli;
+#[cfg(feature = "cluster")]
+mod cluster;
 mod connector;
 mod fixtures;
 mod fuzz_smoke;

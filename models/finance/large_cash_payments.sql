@@ -40,7 +40,7 @@ SELECT
     c.voucher_date,
     c.summary,
     c.cash_amount,
-    string_agg(DISTINCT v.account_name, '、') AS debit_accounts
+    array_to_string(array_sort(array_agg(DISTINCT v.account_name) FILTER (WHERE v.account_name IS NOT NULL)), '、') AS debit_accounts
 FROM cash c
 LEFT JOIN vouchers v
        ON v.unit_name = c.unit_name AND v.voucher_no = c.voucher_no AND coalesce(v.fiscal_year, 0) = coalesce(c.fiscal_year, 0) AND v.debit > 0

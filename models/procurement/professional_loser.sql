@@ -62,7 +62,7 @@ SELECT
     x.bids,
     x.wins,
     round(x.upper, 2)                                                             AS fence,
-    string_agg(p.winner || '×' || CAST(p.together AS VARCHAR), '、' ORDER BY p.together DESC) AS winners_alongside
+    string_agg(p.winner || '×' || CAST(p.together AS VARCHAR), '、' ORDER BY p.together DESC, p.winner) AS winners_alongside
 FROM losers x
 LEFT JOIN partners p ON p.bidder_uscc = x.bidder_uscc
 GROUP BY x.bidder_uscc, x.bidder_name, x.bids, x.wins, x.upper

@@ -42,7 +42,7 @@ SELECT
     min(l.person_name)                                            AS person_name,
     min(lot.buyer_name)                                           AS buyer_name,
     count(DISTINCT l.bidder_uscc)                                 AS bidders,
-    string_agg(DISTINCT l.bidder_name || '(' || l.role || ')', '、') AS links
+    array_to_string(array_sort(array_agg(DISTINCT l.bidder_name || '(' || l.role || ')') FILTER (WHERE l.bidder_name || '(' || l.role || ')' IS NOT NULL)), '、') AS links
 FROM linked l
 JOIN shared s ON s.lot_no = l.lot_no AND s.person_id = l.person_id
 LEFT JOIN procurement_lots lot ON lot.lot_no = l.lot_no

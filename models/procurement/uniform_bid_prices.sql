@@ -34,7 +34,7 @@ WITH priced AS (
 per_lot AS (
     SELECT lot_no, count(*) AS bidders, min(price) AS low, max(price) AS high, avg(price) AS mean,
            avg(gap) AS mean_gap, stddev_pop(gap) AS sd_gap,
-           string_agg(coalesce(bidder_name, '?') || ':' || CAST(price AS VARCHAR), '、' ORDER BY price) AS prices
+           string_agg(coalesce(bidder_name, '?') || ':' || CAST(price AS VARCHAR), '、' ORDER BY price, bidder_name) AS prices
     FROM priced
     GROUP BY lot_no
 )

@@ -30,7 +30,7 @@ WITH roles AS (
 ),
 staff_firms AS (
     SELECT p.id_no, p.name, p.unit_name, e.uscc, e.name AS enterprise, org_name_key(e.name) AS firm_key,
-           string_agg(DISTINCT r.role, '、') AS roles
+           array_to_string(array_sort(array_agg(DISTINCT r.role) FILTER (WHERE r.role IS NOT NULL)), '、') AS roles
     FROM payroll p
     JOIN roles r       ON r.person_id = p.id_no
     JOIN enterprises e ON e.uscc = r.uscc

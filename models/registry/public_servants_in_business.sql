@@ -39,7 +39,7 @@ SELECT
     e.name AS enterprise,
     e.status,
     e.founded,
-    string_agg(DISTINCT r.role, '、') AS roles
+    array_to_string(array_sort(array_agg(DISTINCT r.role) FILTER (WHERE r.role IS NOT NULL)), '、') AS roles
 FROM payroll p
 JOIN roles r       ON r.person_id = p.id_no
 JOIN enterprises e ON e.uscc = r.uscc

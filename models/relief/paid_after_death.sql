@@ -68,6 +68,6 @@ SELECT
     min(paid_on)         AS first_after,
     max(paid_on)         AS last_after,
     sum(amount)          AS amount_after_death,
-    string_agg(DISTINCT compared, '、') AS compared
+    array_to_string(array_sort(array_agg(DISTINCT compared) FILTER (WHERE compared IS NOT NULL)), '、') AS compared
 FROM after_death
 GROUP BY id_no, death_date, programme

@@ -40,7 +40,7 @@ foreign_pay AS (
       )
 ),
 village_roles AS (
-    SELECT name, string_agg(DISTINCT coalesce(org_name, '') || coalesce(position, '村干部'), '、') AS official_role
+    SELECT name, array_to_string(array_sort(array_agg(DISTINCT coalesce(org_name, '') || coalesce(position, '村干部')) FILTER (WHERE coalesce(org_name, '') || coalesce(position, '村干部') IS NOT NULL)), '、') AS official_role
     FROM officials
     WHERE coalesce(level, '村级') = '村级'
     GROUP BY name
@@ -50,7 +50,7 @@ SELECT
     min(f.account_name)                              AS account_name,
     min(f.town)                                      AS town,
     count(DISTINCT f.household_id)                   AS households,
-    string_agg(DISTINCT f.household_id, '、')        AS household_ids,
+    array_to_string(array_sort(array_agg(DISTINCT f.household_id) FILTER (WHERE f.household_id IS NOT NULL)), '、')        AS household_ids,
     count(*)                                         AS payments,
     sum(f.amount)                                    AS amount,
     min(f.pay_date)                                  AS first_paid,

@@ -38,7 +38,7 @@ SELECT
     count(*)                             AS payments,
     sum(p.amount)                        AS total_amount,
     sum(p.amount) - min(p.amount)        AS excess_amount,
-    string_agg(DISTINCT p.account, '、') AS accounts
+    array_to_string(array_sort(array_agg(DISTINCT p.account) FILTER (WHERE p.account IS NOT NULL)), '、') AS accounts
 FROM twice t
 JOIN relief_payments p ON t.household_id = p.household_id AND t.pay_month = p.pay_month
 GROUP BY p.household_id, p.pay_month

@@ -80,7 +80,7 @@ SELECT
     min(m.household_id)                                           AS household_id,
     min(m.category)                                               AS category,
     min(coalesce(m.org_name, m.org_code))                         AS org_name,
-    string_agg(DISTINCT coalesce(m.official_name, '') || '(' || coalesce(m.position, '村干部') || '，' || m.relation || ')', '；') AS officials,
+    array_to_string(array_sort(array_agg(DISTINCT coalesce(m.official_name, '') || '(' || coalesce(m.position, '村干部') || '，' || m.relation || ')') FILTER (WHERE coalesce(m.official_name, '') || '(' || coalesce(m.position, '村干部') || '，' || m.relation || ')' IS NOT NULL)), '；') AS officials,
     -- 本村 first: the strongest reading of where the relative is assisted
     first_value(m.same_village ORDER BY m.rank, m.same_village)   AS same_village,
     CASE WHEN min(m.rank) = 1 THEN 'high' ELSE 'medium' END       AS severity,

@@ -49,7 +49,7 @@ findings AS (
     WHERE e.budget_line = '专家咨询费'
     GROUP BY e.voucher_no
     UNION ALL
-    SELECT e.voucher_no, '经费支付给项目组成员' || coalesce(min(t.name), '') || '任' || string_agg(DISTINCT f.role, '、') || '的企业'
+    SELECT e.voucher_no, '经费支付给项目组成员' || coalesce(min(t.name), '') || '任' || array_to_string(array_sort(array_agg(DISTINCT f.role) FILTER (WHERE f.role IS NOT NULL)), '、') || '的企业'
     FROM research_expenses e
     JOIN firm_people f ON f.uscc = e.payee_code
     JOIN team t        ON t.project_no = e.project_no AND t.person_id = f.person_id
@@ -66,7 +66,7 @@ SELECT
     e.payee,
     e.amount,
     e.pay_date,
-    string_agg(f.finding, '；')             AS findings
+    array_to_string(array_sort(array_agg(f.finding) FILTER (WHERE f.finding IS NOT NULL)), '；') AS findings
 FROM findings f
 JOIN research_expenses e ON e.voucher_no = f.voucher_no
 LEFT JOIN research_projects r ON r.project_no = e.project_no

@@ -154,8 +154,17 @@ pub struct Cli {
     /// then is cancelled and fails alone.
     #[arg(long, global = true, env = "SEARCHLIGHT_QUERY_TIMEOUT", value_parser = query_timeout)]
     query_timeout: Option<std::time::Duration>,
+    /// Run models (run, pipeline, scheduled jobs) on an Apache DataFusion Ballista cluster:
+    /// its scheduler as df://HOST:PORT (a build with the `cluster` feature; see `searchlight
+    /// cluster`). Its executors must reach the lake by the same URL (an s3:// lake).
+    #[arg(long, global = true, env = "SEARCHLIGHT_CLUSTER", value_name = "df://HOST:PORT", value_parser = cluster_url)]
+    cluster: Option<String>,
     #[command(subcommand)]
     command: Command,
+}
+
+fn cluster_url(s: &str) -> Result<String, String> {
+    crate::limits::check_cluster(s).map(|()| s.to_string())
 }
 
 /// Who takes a step and why.
@@ -296,6 +305,12 @@ enum Command {
     Connector {
         #[command(subcommand)]
         command: ConnectorCommand,
+    },
+    /// A Ballista cluster that runs models (`--cluster df://HOST:PORT`): this binary is its
+    /// scheduler and its executors, so they know searchlight's SQL functions and tables.
+    Cluster {
+        #[command(subcommand)]
+        role: ClusterCommand,
     },
     /// Run models over the lake's current snapshots and record their clues.
     Run {
@@ -666,6 +681,47 @@ enum ConnectorCommand {
 }
 
 #[derive(Debug, Subcommand)]
+enum ClusterCommand {
+    /// The scheduler: plans stages and hands tasks to executors (one per cluster).
+    Scheduler {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: String,
+        /// Port to listen on (clients name it in df://HOST:PORT).
+        #[arg(long, default_value_t = 50050)]
+        port: u16,
+        /// Host name executors and clients reach this machine by (default: --bind).
+        #[arg(long)]
+        external_host: Option<String>,
+    },
+    /// An executor: runs tasks, reading the lake by its URL with the credentials of its own
+    /// environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_ENDPOINT, …).
+    Executor {
+        /// The scheduler, df://HOST:PORT.
+        #[arg(long, value_parser = cluster_url)]
+        scheduler: String,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: String,
+        /// Host name the scheduler and other executors reach this one by (default: --bind).
+        #[arg(long)]
+        external_host: Option<String>,
+        /// Arrow Flight port (results and shuffles).
+        #[arg(long, default_value_t = 50051)]
+        port: u16,
+        /// gRPC port (tasks).
+        #[arg(long, default_value_t = 50052)]
+        grpc_port: u16,
+        /// Tasks at once (default: one per core).
+        #[arg(long)]
+        concurrency: Option<usize>,
+        /// Where shuffles and spills go (default: a temporary directory).
+        #[arg(long)]
+        work_dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 enum LakeCommand {
     /// Remove staged parts that a killed ingest left and snapshots past the retention policy —
     /// never a dataset's current snapshot, its newest --keep, or a snapshot or run folder that
@@ -749,7 +805,8 @@ pub fn main() -> ExitCode {
         }
     };
     let _ = REDACTOR.set(Redactor::new(if cli.show_ids { Grant::Full } else { Grant::Masked }));
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    // deep plans (a model of many joins, decoded from protobuf on a cluster) recurse deeply
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().thread_stack_size(16 << 20).build() {
         Ok(rt) => rt,
         Err(e) => {
             say_err!("searchlight: cannot start runtime: {e}");
@@ -769,6 +826,47 @@ fn query_timeout(s: &str) -> Result<std::time::Duration, String> {
     crate::limits::parse_duration(s).ok_or_else(|| format!("`{s}`: write a number and s, m or h (90s, 30m, 2h)"))
 }
 
+/// Runs a scheduler or an executor until the process is stopped.
+#[cfg(feature = "cluster")]
+async fn serve_cluster(role: &ClusterCommand, memory_limit: Option<u64>) -> anyhow::Result<()> {
+    use crate::engine::cluster;
+    // Ballista reports through `log`: its warnings by default, more with RUST_LOG
+    let _ = env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).try_init();
+    match role {
+        ClusterCommand::Scheduler { bind, port, external_host } => {
+            eprintln!("探照灯 Ballista scheduler on {bind}:{port}");
+            cluster::run_scheduler(&cluster::SchedulerSettings {
+                bind_host: bind.clone(),
+                port: *port,
+                external_host: external_host.clone().unwrap_or_else(|| bind.clone()),
+            })
+            .await
+        }
+        ClusterCommand::Executor { scheduler, bind, external_host, port, grpc_port, concurrency, work_dir } => {
+            eprintln!("探照灯 Ballista executor on {bind}:{port}, scheduler {scheduler}");
+            cluster::run_executor(&cluster::ExecutorSettings {
+                scheduler: scheduler.clone(),
+                bind_host: bind.clone(),
+                external_host: external_host.clone().unwrap_or_else(|| bind.clone()),
+                port: *port,
+                grpc_port: *grpc_port,
+                concurrency: concurrency
+                    .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)),
+                work_dir: work_dir.as_ref().map(|d| d.display().to_string()),
+                memory_limit,
+            })
+            .await
+        }
+    }
+}
+
+#[cfg(not(feature = "cluster"))]
+async fn serve_cluster(_: &ClusterCommand, _: Option<u64>) -> anyhow::Result<()> {
+    anyhow::bail!(
+        "this searchlight was built without cluster support (build it with `cargo build --release --features cluster`)"
+    )
+}
+
 /// Runs one parsed command.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if let Some(limit) = cli.memory_limit {
@@ -776,6 +874,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
     if let Some(t) = cli.query_timeout {
         crate::limits::set_query_timeout(t);
+    }
+    if let Some(c) = &cli.cluster {
+        crate::limits::set_cluster(c.clone());
+    }
+    if let Command::Cluster { role } = &cli.command {
+        serve_cluster(role, cli.memory_limit).await?;
+        return Ok(ExitCode::SUCCESS);
     }
     if let Command::Init { dir } = &cli.command {
         let made = Project::init(dir)?;
@@ -789,7 +894,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
     let beyond = cli.as_of_beyond_data;
     match cli.command {
-        Command::Init { .. } => unreachable!("handled above"),
+        Command::Init { .. } | Command::Cluster { .. } => unreachable!("handled above"),
         Command::Pipeline { as_of, record } => {
             project.settings_refused()?;
             if let Some(d) = as_of {

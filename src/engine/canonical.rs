@@ -70,6 +70,47 @@ impl CanonicalTable {
         CanonicalTable { inner, schema: Arc::new(Schema::new(fields)), sources }
     }
 
+    /// The snapshot's own table.
+    pub fn inner(&self) -> &Arc<dyn TableProvider> {
+        &self.inner
+    }
+
+    /// Where each column comes from: the snapshot's column index and whether it is cast, or
+    /// `None` for NULL (how the table travels to a cluster).
+    pub fn sources(&self) -> Vec<Option<(usize, bool)>> {
+        self.sources
+            .iter()
+            .map(|s| match *s {
+                Source::Snapshot { index, cast } => Some((index, cast)),
+                Source::Null => None,
+            })
+            .collect()
+    }
+
+    /// The table again from [`Self::sources`] and its schema, checked against `inner`.
+    pub fn from_parts(
+        inner: Arc<dyn TableProvider>,
+        schema: SchemaRef,
+        sources: Vec<Option<(usize, bool)>>,
+    ) -> Result<Self> {
+        let have = inner.schema();
+        if sources.len() != schema.fields().len()
+            || sources.iter().flatten().any(|(index, _)| *index >= have.fields().len())
+        {
+            return Err(datafusion::common::DataFusionError::Internal(
+                "a canonical table's columns do not fit its snapshot".into(),
+            ));
+        }
+        let sources = sources
+            .into_iter()
+            .map(|s| match s {
+                Some((index, cast)) => Source::Snapshot { index, cast },
+                None => Source::Null,
+            })
+            .collect();
+        Ok(CanonicalTable { inner, schema, sources })
+    }
+
     /// Whether a filter reads only columns the snapshot has as they are (it can go down to the
     /// snapshot's scan, where Parquet statistics prune).
     fn passes_down(&self, filter: &Expr) -> bool {

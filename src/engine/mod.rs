@@ -6,6 +6,8 @@
 //! Parquet parts, which a distributed planner can serialise.
 
 pub mod canonical;
+#[cfg(feature = "cluster")]
+pub mod cluster;
 pub mod udf;
 
 use std::sync::Arc;
@@ -79,6 +81,40 @@ impl Engine {
         Engine { ctx }
     }
 
+    /// The engine model runs use: on the Ballista cluster named by `--cluster` or `[engine]
+    /// cluster` when there is one (feature `cluster`), else [`Self::local`].
+    pub async fn for_runs() -> anyhow::Result<Engine> {
+        match crate::limits::cluster() {
+            None => Ok(Engine::local()),
+            Some(url) => Engine::cluster(&url).await,
+        }
+    }
+
+    /// An engine whose queries run on the Ballista cluster at `url` (`df://host:port`).
+    #[cfg(feature = "cluster")]
+    pub async fn cluster(url: &str) -> anyhow::Result<Engine> {
+        let (host, port) = cluster::scheduler_address(url).map_err(anyhow::Error::msg)?;
+        // a cluster that cannot be reached fails the run before any model, rather than every
+        // model one by one
+        let reach =
+            tokio::time::timeout(std::time::Duration::from_secs(10), tokio::net::TcpStream::connect((host, port)));
+        match reach.await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => anyhow::bail!("集群不可达 cannot reach the Ballista scheduler at {url}: {e}"),
+            Err(_) => anyhow::bail!("集群不可达 cannot reach the Ballista scheduler at {url}: no answer in 10 s"),
+        }
+        let ctx = cluster::connect(url, &runtime()).await?;
+        Ok(Engine { ctx })
+    }
+
+    /// Without the `cluster` feature there is no cluster to run on.
+    #[cfg(not(feature = "cluster"))]
+    pub async fn cluster(url: &str) -> anyhow::Result<Engine> {
+        anyhow::bail!(
+            "`{url}`: this searchlight was built without cluster support (build it with `cargo build --release --features cluster`)"
+        )
+    }
+
     /// The underlying DataFusion context.
     pub fn context(&self) -> &SessionContext {
         &self.ctx
@@ -96,9 +132,8 @@ impl Engine {
         let (root, store) = lake.store();
         self.ctx.register_object_store(&root, store);
         let urls = lake.part_urls(m).iter().map(|u| ListingTableUrl::parse(u.as_str())).collect::<Result<Vec<_>>>()?;
-        let options = ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
         let mut config = ListingTableConfig::new_with_multi_paths(urls)
-            .with_listing_options(options)
+            .with_listing_options(listing_options())
             .infer_schema(&self.ctx.state())
             .await?;
         // every column may be NULL, whatever this snapshot holds: a model plans the same over
@@ -281,6 +316,11 @@ impl Engine {
         let prepared = ast::Statement::Prepare { name: ast::Ident::new("bound"), data_types, statement: inner };
         Ok((Statement::Statement(Box::new(prepared)), order))
     }
+}
+
+/// How a snapshot's parts are read (the same here and on a cluster's scheduler).
+fn listing_options() -> ListingOptions {
+    ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet")
 }
 
 /// Parameter values by name, typed.

@@ -282,7 +282,7 @@ async fn steps(
     if !spec.record.full {
         req.previous = ledger.previous_outcomes()?;
     }
-    let runner = Runner::over_lake(&lake, &catalog).await?;
+    let runner = Runner::over_lake_on(crate::engine::Engine::for_runs().await?, &lake, &catalog).await?;
     let refs: Vec<&Model> = models.iter().collect();
     let outcomes = runner.run(&refs, &req).await;
     let mut run = RunReport {

@@ -373,7 +373,7 @@ pub async fn run(
     {
         req.previous = ledger.previous_outcomes()?;
     }
-    let runner = Runner::over_lake(lake, catalog).await?;
+    let runner = Runner::over_lake_on(Engine::for_runs().await?, lake, catalog).await?;
     let started = chrono::Utc::now();
     let refs: Vec<&Model> = models.iter().collect();
     let outcomes = runner.run(&refs, &req).await;

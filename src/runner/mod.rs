@@ -114,7 +114,11 @@ impl Runner {
     /// lacks are registered empty with their canonical shape, so every model plans; whether
     /// it may run is decided by what the lake really has.
     pub async fn over_lake(lake: &Lake, schema: &Schema) -> anyhow::Result<Runner> {
-        let engine = Engine::local();
+        Self::over_lake_on(Engine::local(), lake, schema).await
+    }
+
+    /// [`Self::over_lake`] on a given engine ([`Engine::for_runs`]: a cluster, when one is set).
+    pub async fn over_lake_on(engine: Engine, lake: &Lake, schema: &Schema) -> anyhow::Result<Runner> {
         let manifests = engine.register_lake(lake, schema).await?;
         let available = Availability::of_manifests(&manifests);
         let manifests = manifests.into_iter().map(|m| (m.dataset.clone(), m)).collect();
