@@ -226,6 +226,8 @@ def on_cluster(binary, base, work, one_machine):
     """The library on a local Ballista cluster of this binary, against one process."""
     port = free_port()
     url = f"df://127.0.0.1:{port}"
+    # a shuffle of as many partitions as the executors have task slots (Ballista's default is 16)
+    client_url = f"{url}?partitions=2"
     logs = open(f"{work}/cluster.log", "w")
     procs = [subprocess.Popen([binary, "cluster", "scheduler", "--port", str(port)], stderr=logs)]
     try:
@@ -238,7 +240,7 @@ def on_cluster(binary, base, work, one_machine):
         time.sleep(3)
         runs, rss_max, out = [], 0.0, b""
         for _ in range(RUNS):
-            wall, rss, out = timed(base + ["--cluster", url, "run", "--as-of", AS_OF, "--full", "--json"], stdout=subprocess.PIPE)
+            wall, rss, out = timed(base + ["--cluster", client_url, "run", "--as-of", AS_OF, "--full", "--json"], stdout=subprocess.PIPE)
             runs.append(wall)
             rss_max = max(rss_max, rss)
         _, _, local = timed(base + ["run", "--as-of", AS_OF, "--full", "--json"], stdout=subprocess.PIPE)

@@ -38,13 +38,20 @@ pub fn cluster() -> Option<String> {
     CLUSTER.get_or_init(|| None).clone()
 }
 
-/// Whether `url` has the shape of a cluster URL (`df://host[:port]`).
+/// Whether `url` has the shape of a cluster URL (`df://host[:port][?partitions=N]`).
 pub fn check_cluster(url: &str) -> Result<(), String> {
     let parsed = url::Url::parse(url).map_err(|e| format!("`{url}` is not a cluster URL (df://host:port): {e}"))?;
     if parsed.scheme() != "df" || parsed.host_str().is_none_or(str::is_empty) {
         return Err(format!(
             "`{url}`: a cluster URL is df://host:port (the Ballista scheduler, port 50050 by default)"
         ));
+    }
+    for (k, v) in parsed.query_pairs() {
+        if k != "partitions" || v.parse::<usize>().ok().filter(|n| (1..=4096).contains(n)).is_none() {
+            return Err(format!(
+                "`{url}`: the one setting a cluster URL takes is partitions=N, 1 to 4096 (df://host:50050?partitions=32)"
+            ));
+        }
     }
     Ok(())
 }

@@ -84,6 +84,9 @@ fn a_cluster_run_that_cannot_happen_says_why_and_records_nothing() {
     let (code, _, err) = run(&p, &["--cluster", "http://127.0.0.1:50050", "run", "--new-ledger"]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("df://"), "{err}");
+    let (code, _, err) = run(&p, &["--cluster", "df://127.0.0.1:50050?partitions=0", "run", "--new-ledger"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("partitions=N"), "{err}");
     // a cluster that is not there (or a build without the cluster): the run fails before any model
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let url = format!("df://127.0.0.1:{port}");

@@ -173,8 +173,10 @@ fn a_cluster_of_two_executors_finds_exactly_the_clues_of_a_local_run() {
         e.wait_for("Executor registration succeed");
     }
 
+    // as many partitions per shuffle as the two executors have task slots
+    let client_url = format!("{scheduler_url}?partitions=4");
     let (code, cluster_json, err) =
-        call(on(&cluster_ledger, &["--cluster", &scheduler_url, "run", "--new-ledger", "--full", "--json"]));
+        call(on(&cluster_ledger, &["--cluster", &client_url, "run", "--new-ledger", "--full", "--json"]));
     assert_eq!(code, Some(0), "cluster run: {err}\nscheduler:\n{}", scheduler.log());
     let (code, local_json, err) = call(on(&local_ledger, &["run", "--new-ledger", "--full", "--json"]));
     assert_eq!(code, Some(0), "local run: {err}");

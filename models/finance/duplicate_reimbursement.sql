@@ -35,10 +35,10 @@ SELECT
     r.invoice_no,
     min(r.unit_name)                                 AS first_unit,
     count(DISTINCT r.unit_name)                      AS units,
-    array_to_string(array_sort(array_agg(DISTINCT r.unit_name) FILTER (WHERE r.unit_name IS NOT NULL)), '、')           AS unit_names,
+    array_to_string(array_sort(array_agg(DISTINCT r.unit_name) FILTER (WHERE r.unit_name IS NOT NULL)), '、') AS unit_names,
     count(DISTINCT r.claim_id)                       AS claims,
-    array_to_string(array_sort(array_agg(DISTINCT r.claim_id) FILTER (WHERE r.claim_id IS NOT NULL)), '、')            AS claim_ids,
-    array_to_string(array_sort(array_agg(DISTINCT r.claimant) FILTER (WHERE r.claimant IS NOT NULL)), '、')            AS claimants,
+    array_to_string(array_sort(array_agg(DISTINCT r.claim_id) FILTER (WHERE r.claim_id IS NOT NULL)), '、') AS claim_ids,
+    array_to_string(array_sort(array_agg(DISTINCT r.claimant) FILTER (WHERE r.claimant IS NOT NULL)), '、') AS claimants,
     min(r.invoice_date)                              AS invoice_date,
     sum(r.amount) - min(r.amount)                    AS excess_amount
 FROM claimed r

@@ -38,7 +38,7 @@ SELECT
     id_no,
     min(name)                                 AS name,
     min(unit_a)                               AS unit_a,
-    array_to_string(array_sort(array_agg(DISTINCT unit_b) FILTER (WHERE unit_b IS NOT NULL)), '、')         AS other_units,
+    array_to_string(array_sort(array_agg(DISTINCT unit_b) FILTER (WHERE unit_b IS NOT NULL)), '、') AS other_units,
     min(overlap_from)                         AS overlap_from,
     max(overlap_to)                           AS overlap_to,
     sum(lower_pay * ((date_part('year', overlap_to) - date_part('year', overlap_from)) * 12

@@ -30,8 +30,8 @@ min_amount    = { type = "money", default = 1000, min = 0, max = 1000000, doc = 
 SELECT
     payee_name,
     min(unit_name)                               AS unit_name,
-    array_to_string(array_sort(array_agg(DISTINCT purpose) FILTER (WHERE purpose IS NOT NULL)), '、')           AS purposes,
-    array_to_string(array_sort(array_agg(DISTINCT econ_name) FILTER (WHERE econ_name IS NOT NULL)), '、')         AS econ_names,
+    array_to_string(array_sort(array_agg(DISTINCT purpose) FILTER (WHERE purpose IS NOT NULL)), '、') AS purposes,
+    array_to_string(array_sort(array_agg(DISTINCT econ_name) FILTER (WHERE econ_name IS NOT NULL)), '、') AS econ_names,
     count(*)                                     AS payments,
     sum(amount)                                  AS amount,
     min(pay_date)                                AS first_paid,

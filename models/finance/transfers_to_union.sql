@@ -27,7 +27,7 @@ min_amount = { type = "money", default = 10000, min = 0, max = 10000000, doc = "
 SELECT
     payee_name,
     min(unit_name)                          AS unit_name,
-    array_to_string(array_sort(array_agg(DISTINCT purpose) FILTER (WHERE purpose IS NOT NULL)), '、')      AS purposes,
+    array_to_string(array_sort(array_agg(DISTINCT purpose) FILTER (WHERE purpose IS NOT NULL)), '、') AS purposes,
     count(*)                                AS payments,
     sum(amount)                             AS amount,
     max(pay_date)                           AS last_paid

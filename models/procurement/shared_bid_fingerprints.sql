@@ -51,7 +51,7 @@ sharing AS (
     -- each shared fingerprint with the bidders that share it
     SELECT s.lot_no, s.kind, s.value,
            array_to_string(array_sort(array_agg(DISTINCT u.bidder_uscc)), ',') AS bidders,
-           array_to_string(array_sort(array_agg(DISTINCT u.bidder_name) FILTER (WHERE u.bidder_name IS NOT NULL)), '、')                             AS bidder_names
+           array_to_string(array_sort(array_agg(DISTINCT u.bidder_name) FILTER (WHERE u.bidder_name IS NOT NULL)), '、') AS bidder_names
     FROM shared s
     JOIN uploads u ON u.lot_no = s.lot_no
                   AND s.value = CASE s.kind WHEN 'IP' THEN u.upload_ip WHEN 'MAC' THEN u.mac WHEN '机器码' THEN u.machine_code

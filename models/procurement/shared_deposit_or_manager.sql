@@ -34,7 +34,7 @@ SELECT
     s.kind,
     min(l.buyer_name)                          AS buyer_name,
     count(DISTINCT b.bidder_uscc)              AS bidders,
-    array_to_string(array_sort(array_agg(DISTINCT b.bidder_name) FILTER (WHERE b.bidder_name IS NOT NULL)), '、')   AS bidder_names
+    array_to_string(array_sort(array_agg(DISTINCT b.bidder_name) FILTER (WHERE b.bidder_name IS NOT NULL)), '、') AS bidder_names
 FROM shared s
 JOIN bids b ON b.lot_no = s.lot_no
            AND s.shared_value = CASE WHEN s.kind = '保证金转出账户' THEN b.deposit_account ELSE b.manager_id END

@@ -101,8 +101,8 @@ SELECT
     sum(amount)                                      AS total_amount,
     max(amount)                                      AS largest,
     array_to_string(array_sort(array_agg(contract_no)), '、') AS contract_nos,
-    array_to_string(array_sort(array_agg(DISTINCT method) FILTER (WHERE method IS NOT NULL)), '、')                AS methods,
-    array_to_string(array_sort(array_agg(DISTINCT supplier_name) FILTER (WHERE supplier_name IS NOT NULL)), '、')         AS suppliers,
+    array_to_string(array_sort(array_agg(DISTINCT method) FILTER (WHERE method IS NOT NULL)), '、') AS methods,
+    array_to_string(array_sort(array_agg(DISTINCT supplier_name) FILTER (WHERE supplier_name IS NOT NULL)), '、') AS suppliers,
     min(sign_date)                                   AS first_signed,
     max(sign_date)                                   AS last_signed
 FROM clues

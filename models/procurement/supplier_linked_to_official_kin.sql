@@ -38,7 +38,7 @@ SELECT
     c.buyer_name,
     c.supplier_name,
     c.supplier_uscc,
-    array_to_string(array_sort(array_agg(DISTINCT p.role) FILTER (WHERE p.role IS NOT NULL)), '、')        AS roles,
+    array_to_string(array_sort(array_agg(DISTINCT p.role) FILTER (WHERE p.role IS NOT NULL)), '、') AS roles,
     c.amount,
     c.sign_date
 FROM contracts c

@@ -47,8 +47,8 @@ SELECT
     min(p.person_name)                        AS person_name,
     min(p.household_id)                       AS household_id,
     min(p.region_code)                        AS region_code,
-    array_to_string(array_sort(array_agg(DISTINCT e.name) FILTER (WHERE e.name IS NOT NULL)), '、')         AS enterprises,
-    array_to_string(array_sort(array_agg(DISTINCT r.role) FILTER (WHERE r.role IS NOT NULL)), '、')         AS roles,
+    array_to_string(array_sort(array_agg(DISTINCT e.name) FILTER (WHERE e.name IS NOT NULL)), '、') AS enterprises,
+    array_to_string(array_sort(array_agg(DISTINCT r.role) FILTER (WHERE r.role IS NOT NULL)), '、') AS roles,
     min(e.founded)                            AS earliest_founded
 FROM people p
 JOIN roles r       ON r.person_id = p.person_id

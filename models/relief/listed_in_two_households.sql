@@ -38,8 +38,8 @@ SELECT
     min(p.person_name)                                 AS person_name,
     min(p.region_code)                                 AS region_code,
     count(DISTINCT p.household_id)                     AS households,
-    array_to_string(array_sort(array_agg(DISTINCT p.household_id) FILTER (WHERE p.household_id IS NOT NULL)), '、')          AS household_ids,
-    array_to_string(array_sort(array_agg(DISTINCT p.category) FILTER (WHERE p.category IS NOT NULL)), '、')              AS categories
+    array_to_string(array_sort(array_agg(DISTINCT p.household_id) FILTER (WHERE p.household_id IS NOT NULL)), '、') AS household_ids,
+    array_to_string(array_sort(array_agg(DISTINCT p.category) FILTER (WHERE p.category IS NOT NULL)), '、') AS categories
 FROM people p
 JOIN twice t ON t.person_id = p.person_id
 GROUP BY p.person_id

@@ -50,7 +50,7 @@ SELECT
     min(f.account_name)                              AS account_name,
     min(f.town)                                      AS town,
     count(DISTINCT f.household_id)                   AS households,
-    array_to_string(array_sort(array_agg(DISTINCT f.household_id) FILTER (WHERE f.household_id IS NOT NULL)), '、')        AS household_ids,
+    array_to_string(array_sort(array_agg(DISTINCT f.household_id) FILTER (WHERE f.household_id IS NOT NULL)), '、') AS household_ids,
     count(*)                                         AS payments,
     sum(f.amount)                                    AS amount,
     min(f.pay_date)                                  AS first_paid,

@@ -37,8 +37,10 @@ SELECT
     max(coalesce(d.pay_month, date_trunc('month', d.pay_date))) AS last_month,
     sum(d.amount)        AS amount
 FROM relief_members m
-JOIN relief_payments d ON d.household_id = m.household_id
+-- the few members on the payroll first, then their households' payments (DataFusion joins in
+-- the order written: members × payments first would pair every payment with every member)
 JOIN payroll p         ON p.id_no = m.member_id
+JOIN relief_payments d ON d.household_id = m.household_id
 WHERE (p.start_date IS NULL OR coalesce(d.pay_month, date_trunc('month', d.pay_date)) >= date_trunc('month', p.start_date))
   AND (p.end_date IS NULL OR coalesce(d.pay_month, date_trunc('month', d.pay_date)) <= p.end_date)
   AND coalesce(p.staffing, '') <> $excluded_staffing

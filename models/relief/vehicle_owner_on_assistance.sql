@@ -42,8 +42,8 @@ SELECT
     min(p.household_id)                         AS household_id,
     min(p.region_code)                          AS region_code,
     min(p.category)                             AS category,
-    array_to_string(array_sort(array_agg(DISTINCT v.plate) FILTER (WHERE v.plate IS NOT NULL)), '、')          AS plates,
-    array_to_string(array_sort(array_agg(DISTINCT v.model) FILTER (WHERE v.model IS NOT NULL)), '、')          AS models,
+    array_to_string(array_sort(array_agg(DISTINCT v.plate) FILTER (WHERE v.plate IS NOT NULL)), '、') AS plates,
+    array_to_string(array_sort(array_agg(DISTINCT v.model) FILTER (WHERE v.model IS NOT NULL)), '、') AS models,
     min(v.first_registered)                     AS first_registered
 FROM vehicles v
 JOIN people p ON p.person_id = v.owner_id

@@ -71,7 +71,8 @@ fn runtime(temp: Option<&str>) -> Result<Arc<RuntimeEnv>> {
     b.build_arc()
 }
 
-/// The session settings searchlight plans with, on a Ballista config.
+/// The session settings searchlight plans with, on a Ballista config (Ballista's 16 partitions
+/// per shuffle unless the caller's URL says otherwise).
 fn config() -> SessionConfig {
     let mut config = SessionConfig::new_with_ballista()
         .with_information_schema(true)
@@ -120,6 +121,11 @@ fn scheduler_session(config: SessionConfig) -> Result<SessionState> {
 /// A session whose queries run on the cluster at `url` (`df://host:port`): planned and
 /// optimised here, executed there, results streamed back within this process's memory pool.
 pub async fn connect(url: &str, local: &RuntimeEnv) -> Result<SessionContext> {
+    let (address, partitions) = split_url(url).map_err(DataFusionError::Plan)?;
+    let mut config = config();
+    if let Some(n) = partitions {
+        config.options_mut().execution.target_partitions = n;
+    }
     let runtime = RuntimeEnvBuilder::new()
         .with_memory_pool(local.memory_pool.clone())
         .with_object_store_registry(Arc::new(Stores::default()))
@@ -127,13 +133,13 @@ pub async fn connect(url: &str, local: &RuntimeEnv) -> Result<SessionContext> {
     let (scalar, aggregate, window) = functions();
     let state = SessionStateBuilder::new()
         .with_default_features()
-        .with_config(config())
+        .with_config(config)
         .with_runtime_env(runtime)
         .with_scalar_functions(scalar)
         .with_aggregate_functions(aggregate)
         .with_window_functions(window)
         .build();
-    let ctx = SessionContext::remote_with_state(url, state).await?;
+    let ctx = SessionContext::remote_with_state(&address, state).await?;
     // Ballista's upgrade of the state puts back its own function lists, dropping ours
     for f in super::udf::functions() {
         ctx.register_udf((*f).clone());
@@ -149,6 +155,15 @@ pub fn scheduler_address(url: &str) -> Result<(String, u16), String> {
     crate::limits::check_cluster(url)?;
     let parsed = Url::parse(url).map_err(|e| e.to_string())?;
     Ok((parsed.host_str().unwrap_or_default().to_string(), parsed.port().unwrap_or(DEFAULT_PORT)))
+}
+
+/// `df://host:port?partitions=N` as the scheduler's `df://host:port` and the partitions of each
+/// shuffle (best: the task slots of all executors together).
+fn split_url(url: &str) -> Result<(String, Option<usize>), String> {
+    let (host, port) = scheduler_address(url)?;
+    let parsed = Url::parse(url).map_err(|e| e.to_string())?;
+    let partitions = parsed.query_pairs().find(|(k, _)| k == "partitions").and_then(|(_, v)| v.parse().ok());
+    Ok((format!("df://{host}:{port}"), partitions))
 }
 
 /// Settings of an embedded scheduler.
@@ -366,7 +381,79 @@ impl LogicalExtensionCodec for Codec {
 
 #[cfg(test)]
 mod tests {
+    use datafusion::arrow::array::{Int64Array, StringArray};
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    use datafusion::arrow::record_batch::RecordBatch;
+
     use super::*;
+
+    /// Every row of `table`, as text lines in a stable order.
+    async fn rows(ctx: &SessionContext, table: Arc<dyn TableProvider>) -> Vec<String> {
+        ctx.deregister_table("t").unwrap();
+        ctx.register_table("t", table).unwrap();
+        let batches = ctx.sql("SELECT * FROM t").await.unwrap().collect().await.unwrap();
+        let mut out: Vec<String> = datafusion::arrow::util::pretty::pretty_format_batches(&batches)
+            .unwrap()
+            .to_string()
+            .lines()
+            .map(str::to_string)
+            .collect();
+        out.sort();
+        out
+    }
+
+    #[tokio::test]
+    async fn a_snapshot_in_its_canonical_shape_and_an_empty_table_travel_whole() {
+        // a snapshot of `payroll` with two of its columns, one typed as an older landing did
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("part-00000.parquet");
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("id_no", DataType::Utf8, true),
+            Field::new("unit_code", DataType::Int64, true),
+        ]));
+        let batch = RecordBatch::try_new(
+            schema.clone(),
+            vec![
+                Arc::new(StringArray::from(vec![Some("34052419800101001X"), None])),
+                Arc::new(Int64Array::from(vec![Some(340524), Some(7)])),
+            ],
+        )
+        .unwrap();
+        let mut w =
+            datafusion::parquet::arrow::ArrowWriter::try_new(std::fs::File::create(&file).unwrap(), schema, None)
+                .unwrap();
+        w.write(&batch).unwrap();
+        w.close().unwrap();
+        let ctx = SessionContext::new();
+        let url = ListingTableUrl::parse(Url::from_file_path(&file).unwrap().as_str()).unwrap();
+        let config = ListingTableConfig::new_with_multi_paths(vec![url])
+            .with_listing_options(super::super::listing_options())
+            .infer_schema(&ctx.state())
+            .await
+            .unwrap();
+        let inner = Arc::new(ListingTable::try_new(config).unwrap());
+        let def = crate::schema::Schema::bundled().dataset("payroll").unwrap();
+        let canonical: Arc<dyn TableProvider> = Arc::new(CanonicalTable::new(inner, def));
+        let empty: Arc<dyn TableProvider> = Arc::new(MemTable::try_new(def.arrow_schema(), vec![vec![]]).unwrap());
+
+        let codec = Codec::default();
+        let task = TaskContext::default();
+        for table in [canonical, empty] {
+            let mut buf = Vec::new();
+            codec.try_encode_table_provider(&TableReference::bare("payroll"), table.clone(), &mut buf).unwrap();
+            let back =
+                codec.try_decode_table_provider(&buf, &TableReference::bare("payroll"), table.schema(), &task).unwrap();
+            assert_eq!(back.schema(), table.schema());
+            assert_eq!(rows(&ctx, back).await, rows(&ctx, table).await);
+        }
+        // what is not a lake's table is refused with its name, not sent half-described
+        let view: Arc<dyn TableProvider> = Arc::new(datafusion::catalog::view::ViewTable::new(
+            datafusion::logical_expr::LogicalPlanBuilder::empty(false).build().unwrap(),
+            None,
+        ));
+        let err = codec.try_encode_table_provider(&TableReference::bare("v"), view, &mut Vec::new()).unwrap_err();
+        assert!(err.to_string().contains("`v`"), "{err}");
+    }
 
     #[tokio::test]
     async fn a_cluster_session_plans_with_searchlight_functions() {
