@@ -85,12 +85,6 @@ fn config() -> SessionConfig {
         .options_mut()
         .set("ballista.planner.adaptive.enabled", "false")
         .expect("a Ballista config has the adaptive planner switch");
-    // a TopK's dynamic filter does not survive the trip to an executor (DataFusion 55 asserts
-    // that it has an emitter, and a debug-built executor dies of it)
-    config.options_mut().optimizer.enable_dynamic_filter_pushdown = false;
-    config.options_mut().optimizer.enable_topk_dynamic_filter_pushdown = false;
-    config.options_mut().optimizer.enable_join_dynamic_filter_pushdown = false;
-    config.options_mut().optimizer.enable_aggregate_dynamic_filter_pushdown = false;
     config
 }
 

@@ -1,9 +1,11 @@
 //! The query engine shared by every stage that runs SQL: a DataFusion `SessionContext` with
 //! searchlight's SQL functions registered and the lake's current snapshots as tables.
 //!
-//! Only this module builds a `SessionContext`, so moving models to a cluster (DataFusion
-//! Ballista) later changes one constructor. Tables are plain `ListingTable`s over the lake's
-//! Parquet parts, which a distributed planner can serialise.
+//! Only this module builds a `SessionContext`: [`Engine::local`] in this process, or
+//! [`Engine::cluster`] on a DataFusion Ballista cluster (`cluster.rs`, feature `cluster`), which
+//! model runs take through [`Engine::for_runs`]. Tables are `ListingTable`s over the lake's
+//! Parquet parts, wrapped in their canonical shape, which `cluster::Codec` carries to a
+//! cluster.
 
 pub mod canonical;
 #[cfg(feature = "cluster")]
