@@ -124,17 +124,11 @@ pub async fn connect(url: &str, local: &RuntimeEnv) -> Result<SessionContext> {
         .with_memory_pool(local.memory_pool.clone())
         .with_object_store_registry(Arc::new(Stores::default()))
         .build_arc()?;
-    let (scalar, aggregate, window) = functions();
-    let state = SessionStateBuilder::new()
-        .with_default_features()
-        .with_config(config)
-        .with_runtime_env(runtime)
-        .with_scalar_functions(scalar)
-        .with_aggregate_functions(aggregate)
-        .with_window_functions(window)
-        .build();
+    let state =
+        SessionStateBuilder::new().with_default_features().with_config(config).with_runtime_env(runtime).build();
     let ctx = SessionContext::remote_with_state(&address, state).await?;
-    // Ballista's upgrade of the state puts back its own function lists, dropping ours
+    // Ballista's upgrade of the state replaces the function lists with its own, so ours are
+    // registered after it
     for f in super::udf::functions() {
         ctx.register_udf((*f).clone());
     }
