@@ -325,3 +325,102 @@ async fn a_workbook_of_many_sheets_lands_piece_by_piece() {
     let again = p.lake().current("t").await.unwrap().unwrap();
     assert_eq!((again.snapshot.as_str(), again.rows), (m.snapshot.as_str(), 20));
 }
+
+/// `append = true`: a grown export lands only its new files, as a snapshot that shares the
+/// earlier parts and counts their rows and issues; the rows read are exactly a full landing's;
+/// an earlier file changed lands everything afresh; gc keeps what a kept snapshot shares; and
+/// a dataset whose repeats collapse cannot be declared so.
+#[tokio::test]
+async fn a_grown_export_lands_only_its_new_files_and_shares_the_rest() {
+    let p = TestProject::new();
+    let spec = "name = \"t\"\ntitle = \"测试\"\ndomain = \"test\"\ncustom = true\nappend = true\nmax_quarantine = 0.5\nlocation = \"data/t/*.csv\"\n[format]\ntype = \"csv\"\n[columns]\nid = { from = \"编号\", type = \"int\" }\nv = { from = \"值\", type = \"text\" }\n";
+    let c = p.connector("t", spec);
+    p.write("data/t/01.csv", csv(&[(1, "a"), (2, "b")]));
+    p.write("data/t/02.csv", "编号,值\n3,c\nx,bad\n");
+    let first = p.ingest(&c).await.unwrap().manifest().clone();
+    assert_eq!((first.rows, first.rows_quarantined, first.appends.clone()), (3, 1, None));
+    p.write("data/t/03.csv", "编号,值\n4,d\ny,bad\n5,e\n");
+    let second = p.ingest(&c).await.unwrap().manifest().clone();
+    assert_eq!(second.appends.as_deref(), Some("v000001"), "{second:?}");
+    assert_eq!((second.rows, second.rows_read, second.rows_quarantined), (5, 7, 2));
+    assert_eq!(second.quarantine.values().sum::<u64>(), 2);
+    assert_eq!(second.sources.len(), 3);
+    // the earlier parts are shared, not copied: they live where they were written
+    let shared: Vec<_> = second.parts.iter().filter(|x| x.snapshot.as_deref() == Some("v000001")).collect();
+    assert_eq!(shared.len(), first.parts.len());
+    assert!(std::fs::read_dir(p.path("lake/t/v000002")).unwrap().all(|e| {
+        let name = e.unwrap().file_name().into_string().unwrap();
+        !first.parts.iter().any(|x| x.file == name)
+            || second.parts.iter().any(|x| x.file == name && x.snapshot.is_none())
+    }));
+    // the same rows a full landing of the three files gives
+    let rows = |sql: &'static str| {
+        let p = &p;
+        async move { crate::util::lines(&p.sql(sql).await) }
+    };
+    assert_eq!(rows("select id, v from t order by id").await, vec!["1|a", "2|b", "3|c", "4|d", "5|e"]);
+    let full = TestProject::new();
+    let fc = full.connector("t", spec);
+    std::fs::create_dir_all(full.path("data/t")).unwrap();
+    for f in ["01", "02", "03"] {
+        std::fs::copy(p.path(&format!("data/t/{f}.csv")), full.path(&format!("data/t/{f}.csv"))).unwrap();
+    }
+    let whole = full.ingest(&fc).await.unwrap().manifest().clone();
+    assert_eq!(
+        (whole.rows, whole.rows_read, whole.rows_quarantined, &whole.quarantine, whole.fingerprint.clone()),
+        (second.rows, second.rows_read, second.rows_quarantined, &second.quarantine, second.fingerprint.clone())
+    );
+    // both quarantined rows are shown, the earlier from the earlier snapshot's file
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_searchlight"))
+        .args(["--project", p.root().to_str().unwrap(), "lake", "t"])
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(shown.contains("02.csv") && shown.contains("03.csv"), "{shown}\n{}", String::from_utf8_lossy(&out.stderr));
+    // unchanged: no snapshot; one more file: another append on top
+    assert!(matches!(p.ingest(&c).await.unwrap(), Outcome::Unchanged(_)));
+    p.write("data/t/04.csv", csv(&[(6, "f")]));
+    let third = p.ingest(&c).await.unwrap().manifest().clone();
+    assert_eq!((third.appends.as_deref(), third.rows), (Some("v000002"), 6));
+    assert_eq!(third.parts.iter().filter(|x| x.snapshot.as_deref() == Some("v000001")).count(), first.parts.len());
+    // gc with --keep 2 keeps v000002 (newest) and v000001 (shared by both kept ones)
+    let gc = std::process::Command::new(env!("CARGO_BIN_EXE_searchlight"))
+        .args([
+            "--project",
+            p.root().to_str().unwrap(),
+            "lake",
+            "gc",
+            "--keep",
+            "2",
+            "--grace",
+            "0",
+            "--without-ledger",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    let v: serde_json::Value =
+        serde_json::from_slice(&gc.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&gc.stderr)));
+    let kept: Vec<(String, String)> = v["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (e["id"].as_str().unwrap().into(), e.get("kept").or(e.get("removed")).unwrap().as_str().unwrap().into())
+        })
+        .collect();
+    assert!(kept.contains(&("v000001".into(), "shared".into())), "{kept:?}");
+    assert_eq!(rows("select count(*) from t").await, vec!["6"]);
+    // an earlier file re-issued: everything lands afresh, nothing shared
+    p.write("data/t/01.csv", csv(&[(1, "a"), (2, "B")]));
+    let fresh = p.ingest(&c).await.unwrap().manifest().clone();
+    assert_eq!((fresh.appends.clone(), fresh.rows), (None, 6));
+    assert!(fresh.parts.iter().all(|x| x.snapshot.is_none()));
+    assert_eq!(rows("select v from t where id = 2").await, vec!["B"]);
+    // a dataset whose repeated keys collapse into one record cannot grow file by file
+    p.write("connectors/e.toml", "name = \"e\"\ntitle = \"实体\"\ndomain = \"test\"\ncustom = true\nappend = true\nrepeats = \"collapse\"\nkey = [\"id\"]\nlocation = \"data/e/*.csv\"\n[format]\ntype = \"csv\"\n[columns]\nid = { from = \"编号\", type = \"int\" }\n");
+    let err = searchlight::connector::load(&p.path("connectors/e.toml"), searchlight::schema::Schema::bundled())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("e.toml:5") && err.contains("collapse"), "{err}");
+}

@@ -18,6 +18,14 @@ entity = ["household_id", "pay_month"]
 unit   = "town"
 amount = "excess_amount"
 optional = ["relief_payments.town", "relief_payments.head_name", "relief_payments.amount", "relief_payments.account"]
+
+# A household's clues depend on its own payments only, and $as_of bounds pay_month only: a
+# month's new payments (an `append = true` export) are checked for the households they touch.
+[incremental]
+table  = "relief_payments"
+key    = "household_id"
+output = "household_id"
+as_of  = "pay_month"
 */
 -- The pairs paid more than once first (a count over two keys), then the details of those
 -- pairs only. `twice` comes first so that it, a handful of rows, is the join's hash table: the

@@ -78,6 +78,7 @@ impl IngestRow {
     /// A dataset that landed or was unchanged.
     pub fn new(_conn: &Connector, outcome: &Outcome, elapsed: Duration) -> Self {
         let status = match outcome {
+            Outcome::Landed(m) if m.appends.is_some() => "新快照(追加)",
             Outcome::Landed(_) => "新快照",
             Outcome::Unchanged(_) => "未变化",
         };
@@ -331,10 +332,14 @@ async fn issues(lake: &Lake, m: &Manifest) -> anyhow::Result<()> {
         let engine = crate::engine::Engine::local();
         let (root, store) = lake.store();
         engine.context().register_object_store(&root, store);
-        let url = lake.file_url(&m.dataset, &m.snapshot, file);
+        // an appended snapshot's issues are in its own file and in those of the ones before
+        let urls: Vec<String> = lake.issue_urls(m, file).await?.iter().map(|u| u.to_string()).collect();
+        if urls.is_empty() {
+            continue;
+        }
         let df = engine
             .context()
-            .read_parquet(url.as_str(), datafusion::prelude::ParquetReadOptions::default())
+            .read_parquet(urls, datafusion::prelude::ParquetReadOptions::default())
             .await?
             .select_columns(&["file", "sheet", "line", "column", "raw", "reason"])?
             .limit(0, Some(10))?;
@@ -556,9 +561,13 @@ pub async fn dry_run_detail(lake: &Lake, m: &Manifest, catalog: &Schema) -> anyh
 /// The summary of a run.
 fn run_status(m: &crate::runner::ModelOutcome) -> String {
     let status = run_status_only(m);
-    match &m.carried_from {
-        Some(run) => format!("{status} (输入未变, 沿用 {run} 的结果)"),
-        None => status,
+    match (&m.carried_from, &m.increment) {
+        (Some(run), _) => format!("{status} (输入未变, 沿用 {run} 的结果)"),
+        (None, Some(i)) => format!(
+            "{status} (增量: {} 新增 {} 行, 重算 {} 个{}, 其余沿用 {} 的结果)",
+            i.table, i.new_rows, i.keys, i.key, i.from
+        ),
+        (None, None) => status,
     }
 }
 
@@ -610,6 +619,10 @@ pub fn run_table(report: &crate::runner::RunReport) {
         say!(
             "其中 {carried} 个模型的模型、参数与输入快照与上次记录的运行相同, 沿用其结果而未重新计算 (--full 全部重新计算)"
         );
+    }
+    let updated = report.models.iter().filter(|m| m.increment.is_some()).count();
+    if updated > 0 {
+        say!("其中 {updated} 个模型只对追加数据涉及的对象增量计算, 其余沿用上次结果 (--full 全部重新计算)");
     }
     for m in &report.models {
         for w in &m.warnings {
@@ -934,6 +947,9 @@ pub fn runs_table(rows: &[crate::ledger::RunRow]) {
         if r.carried > 0 {
             models.push_str(&format!(", 输入未变沿用 {}", r.carried));
         }
+        if r.incremental > 0 {
+            models.push_str(&format!(", 增量计算 {}", r.incremental));
+        }
         t.add_row(vec![
             Cell::new(&r.run_id),
             Cell::new(match (&r.job, r.trigger.as_str()) {
@@ -1078,6 +1094,7 @@ pub fn collection(done: &crate::lake::gc::Collection, policy: &crate::lake::gc::
             (None, Some(Keep::Current)) => "保留: 当前快照",
             (None, Some(Keep::Newest)) => "保留: 最新快照之一",
             (None, Some(Keep::Pinned)) => "保留: 台账中的运行读过 (pinned by a recorded run)",
+            (None, Some(Keep::Shared)) => "保留: 保留的追加快照共用其文件 (shared by an appended snapshot)",
             (None, Some(Keep::Recent)) => "保留: 宽限期内仍有写入 (may still be at work)",
             (None, Some(Keep::NotAsked)) => "保留: 台账未记录的运行 (--unrecorded-runs to remove)",
             (None, None) => "保留",

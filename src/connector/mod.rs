@@ -645,6 +645,25 @@ pub fn load(path: &FsPath, schema: &Schema) -> Result<Connector> {
             Some(compiled)
         }
     };
+    if spec.append {
+        if derived {
+            return Err(loc.error(
+                None,
+                "append",
+                "`append` is for exports that grow file by file, not a derived dataset".into(),
+            ));
+        }
+        if let Some(b) = blocks.iter().find(|b| b.collapse) {
+            return Err(loc.error(
+                None,
+                "append",
+                format!(
+                    "`append` cannot land `{}`: its repeated keys are one record (collapse), so a later file may change a record an earlier one landed",
+                    b.name
+                ),
+            ));
+        }
+    }
     let spec_hash = blake3::hash(text.as_bytes()).to_hex()[..16].to_string();
     Ok(Connector { id, spec, path: path.to_path_buf(), spec_hash, source, blocks, unpivot })
 }

@@ -67,6 +67,11 @@ pub struct ConnectorSpec {
     /// A derived dataset: one SELECT over landed datasets instead of a location.
     #[serde(default)]
     pub derive: Option<String>,
+    /// The export only grows: each delivery adds files (next month's 发放明细) and never changes
+    /// a file already landed. A new snapshot then lands only the new files and shares the
+    /// files of the one before; a changed or missing earlier file lands everything afresh.
+    #[serde(default)]
+    pub append: bool,
     /// Rows whose first non-empty text cell starts with one of these markers are totals rows
     /// (合计/小计/总计 by default); they are set aside in quarantine, never landed as data.
     #[serde(default = "default_totals")]

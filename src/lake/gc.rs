@@ -6,7 +6,8 @@
 //! `unrecorded_runs`, also run folders (`_runs/<run>`) that no recorded run names, past the
 //! same grace (a run killed before it was recorded, or a dry run).
 //!
-//! Never removed: a dataset's current snapshot, its newest `keep` snapshots, and everything the
+//! Never removed: a dataset's current snapshot, its newest `keep` snapshots, a snapshot whose
+//! parts one of those shares (an appended snapshot points back at them), and everything the
 //! caller pins — the snapshots every run recorded in the ledger read and the folders of those
 //! runs, which hold their clues' evidence. The lake knows nothing of the ledger: the pins come
 //! from the caller (the pipeline seam reads them from the ledger).
@@ -73,6 +74,8 @@ pub enum Keep {
     Newest,
     /// A recorded run read it (or it is a recorded run's folder).
     Pinned,
+    /// A snapshot that stays shares its parts (it was appended to this one).
+    Shared,
     /// Written to within the grace period: an ingest or run may still be at work.
     Recent,
     /// An unrecorded run folder, left because `unrecorded_runs` was not asked for.
@@ -143,6 +146,8 @@ impl Lake {
                 self.folders(&self.path(&[&dataset])).await?.into_iter().filter(|n| n.starts_with('v')).collect();
             ids.sort();
             let mut complete_seen = 0usize;
+            // snapshots whose parts a snapshot that stays shares (an appended one points back)
+            let mut shared: BTreeSet<String> = BTreeSet::new();
             // newest first, so the newest `keep` complete snapshots are counted first
             for id in ids.into_iter().rev() {
                 let files = self.files(&self.path(&[&dataset, &id])).await?;
@@ -159,10 +164,19 @@ impl Lake {
                         (None, Some(Keep::Newest))
                     } else if pins.snapshots.contains(&(dataset.clone(), id.clone())) {
                         (None, Some(Keep::Pinned))
+                    } else if shared.contains(&id) {
+                        (None, Some(Keep::Shared))
                     } else {
                         (Some(Removal::PastRetention), None)
                     }
                 };
+                if kept.is_some()
+                    && complete
+                    && let Some(m) = self.read_json::<super::Manifest>(&self.path(&[&dataset, &id, MANIFEST])).await?
+                {
+                    shared.extend(m.parts.iter().filter_map(|p| p.snapshot.clone()));
+                    shared.extend(m.appends);
+                }
                 entries.push(Entry { dataset: dataset.clone(), id, files: n, bytes, removed, kept });
             }
         }

@@ -56,6 +56,10 @@ pub struct PartEntry {
     pub rows: u64,
     /// Bytes.
     pub bytes: u64,
+    /// The snapshot whose directory holds the file, when it is an earlier one: a snapshot
+    /// appended to another ([`Manifest::appends`]) shares its parts rather than copying them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot: Option<String>,
 }
 
 /// One column of a snapshot's schema.
@@ -137,6 +141,11 @@ pub struct Manifest {
     /// For derived datasets: the query.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub query: Option<String>,
+    /// The snapshot this one extends (`append = true`): its parts are this one's first parts,
+    /// and its quarantine and flags hold the issues of the files it landed. Counts in this
+    /// manifest cover both.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub appends: Option<String>,
     /// Parquet parts.
     pub parts: Vec<PartEntry>,
     /// Schema.
@@ -150,6 +159,11 @@ pub struct Manifest {
 }
 
 impl Manifest {
+    /// The snapshot directory that holds a part's file.
+    pub fn part_home<'a>(&'a self, p: &'a PartEntry) -> &'a str {
+        p.snapshot.as_deref().unwrap_or(&self.snapshot)
+    }
+
     /// Columns the snapshot really has: its schema less the absent ones.
     pub fn present_columns(&self) -> impl Iterator<Item = &str> {
         self.schema.iter().map(|c| c.name.as_str()).filter(|n| !self.absent.iter().any(|a| a == n))

@@ -411,7 +411,27 @@ impl Lake {
 
     /// URLs of a snapshot's Parquet parts.
     pub fn part_urls(&self, m: &Manifest) -> Vec<Url> {
-        m.parts.iter().map(|p| self.file_url(&m.dataset, &m.snapshot, &p.file)).collect()
+        m.parts.iter().map(|p| self.file_url(&m.dataset, m.part_home(p), &p.file)).collect()
+    }
+
+    /// URLs of a snapshot's issue file (quarantine or flags) and those of the snapshots it
+    /// appends to, earliest first: the ones that exist.
+    pub async fn issue_urls(&self, m: &Manifest, file: &str) -> Result<Vec<Url>> {
+        let mut chain = vec![m.snapshot.clone()];
+        let mut next = m.appends.clone();
+        while let Some(s) = next.take() {
+            next = self.manifest(&m.dataset, &s).await?.and_then(|e| e.appends);
+            chain.push(s);
+        }
+        let mut out = Vec::new();
+        for s in chain.iter().rev() {
+            match self.store.head(&self.path(&[&m.dataset, s, file])).await {
+                Ok(_) => out.push(self.file_url(&m.dataset, s, file)),
+                Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => return Err(self.store_err(e)),
+            }
+        }
+        Ok(out)
     }
 
     /// URL of a file inside a snapshot directory (parts, quarantine, flags).
@@ -487,11 +507,17 @@ impl Lake {
         for b in &conn.blocks {
             currents.push(self.current(&b.name).await?);
         }
+        // An export that only grows (`append = true`) and whose current snapshots' files are
+        // still the first files, at their sizes: pass one reads everything (an earlier file
+        // must be unchanged to the byte), pass two decodes only the new files.
+        let appending = conn.spec.append
+            && !opts.force
+            && currents.iter().all(|c| c.as_ref().is_some_and(|m| extended_by(m, conn, &files, base)));
         // When a new snapshot is certain (forced, none yet, or the declaration or a file's size
         // changed), pass two decodes each split as soon as pass one finds it. Otherwise pass one
         // runs alone first: an unchanged source must cost one read, not a decode.
-        let certain =
-            opts.force || currents.iter().any(|c| c.as_ref().is_none_or(|m| !same_sources(m, conn, &files, base)));
+        let certain = !appending
+            && (opts.force || currents.iter().any(|c| c.as_ref().is_none_or(|m| !same_sources(m, conn, &files, base))));
         if certain {
             let ids = self.claim_all(conn).await?;
             let (tx, rx) = futures::channel::mpsc::unbounded();
@@ -503,7 +529,7 @@ impl Lake {
             };
             let landed = async {
                 let (plan, landed) = futures::try_join!(pass_one, self.land_splits(conn, rx, &ids, opts, progress))?;
-                self.seal_all(conn, &plan, landed, &ids, opts, started, base).await
+                self.seal_all(conn, &plan, landed, &ids, None, opts, started, base).await
             };
             return self.keep_or_discard(conn, &ids, landed.await).await;
         }
@@ -512,11 +538,40 @@ impl Lake {
             progress.advance(total);
             return Ok(currents.into_iter().map(|c| Outcome::Unchanged(c.expect("checked"))).collect());
         }
+        // appended to: every earlier file unchanged to the byte
+        let bases: Option<Vec<Manifest>> =
+            appending.then(|| currents.into_iter().flatten().collect::<Vec<_>>()).filter(|ms| {
+                ms.iter().all(|m| {
+                    m.sources.len() < plan.files.len()
+                        && m.sources.iter().zip(plan.files.iter().zip(&plan.hashes)).all(|(s, (f, h))| {
+                            &s.blake3 == h
+                                && (s.location == source_location(&f.file.display, base)
+                                    || s.location == f.file.display)
+                        })
+                })
+            });
         let ids = self.claim_all(conn).await?;
         let landed = async {
-            let splits = futures::stream::iter(plan.splits.clone());
-            let landed = self.land_splits(conn, splits, &ids, opts, progress).await?;
-            self.seal_all(conn, &plan, landed, &ids, opts, started, base).await
+            let splits = match &bases {
+                Some(ms) => {
+                    // the earlier files are the first ones (checked by `extended_by`)
+                    let old = ms[0].sources.len();
+                    let new: HashSet<&str> = plan.files[old..].iter().map(|f| f.file.display.as_str()).collect();
+                    let splits: Vec<connector::Split> =
+                        plan.splits.iter().filter(|s| new.contains(s.file.file.display.as_str())).cloned().collect();
+                    progress.advance(
+                        plan.splits
+                            .iter()
+                            .filter(|s| !new.contains(s.file.file.display.as_str()))
+                            .map(|s| s.len())
+                            .sum(),
+                    );
+                    splits
+                }
+                None => plan.splits.clone(),
+            };
+            let landed = self.land_splits(conn, futures::stream::iter(splits), &ids, opts, progress).await?;
+            self.seal_all(conn, &plan, landed, &ids, bases.as_deref(), opts, started, base).await
         };
         self.keep_or_discard(conn, &ids, landed.await).await
     }
@@ -644,12 +699,13 @@ impl Lake {
         plan: &connector::Plan,
         landed: Vec<Landed>,
         ids: &[String],
+        appended_to: Option<&[Manifest]>,
         opts: &IngestOptions,
         started: Instant,
         base: &FsPath,
     ) -> Result<Vec<Manifest>> {
         let mut manifests = Vec::new();
-        for ((b, l), id) in conn.blocks.iter().zip(landed).zip(ids) {
+        for (i, ((b, l), id)) in conn.blocks.iter().zip(landed).zip(ids).enumerate() {
             let sources = plan
                 .files
                 .iter()
@@ -669,7 +725,8 @@ impl Lake {
                 derived_from: BTreeMap::new(),
                 query: None,
             };
-            manifests.push(self.write_snapshot(b, l, id, origin, opts, started).await?);
+            let earlier = appended_to.and_then(|ms| ms.get(i));
+            manifests.push(self.write_snapshot(b, l, id, origin, earlier, opts, started).await?);
         }
         for m in &manifests {
             too_much_quarantined(conn, m)?;
@@ -739,7 +796,7 @@ impl Lake {
     async fn put_part(&self, dataset: &str, id: &str, file: String, rows: u64, buf: Vec<u8>) -> Result<PartEntry> {
         let bytes = buf.len() as u64;
         self.put(&self.path(&[dataset, id, &file]), buf, PutMode::Overwrite).await.map_err(|e| self.store_err(e))?;
-        Ok(PartEntry { file, rows, bytes })
+        Ok(PartEntry { file, rows, bytes, snapshot: None })
     }
 
     /// Lands the rows of a derived dataset (already in the block's schema) as a snapshot with
@@ -802,7 +859,7 @@ impl Lake {
                 derived_from: inputs,
                 query: sql,
             };
-            let m = self.write_snapshot(b, l, &id, origin, opts, started).await?;
+            let m = self.write_snapshot(b, l, &id, origin, None, opts, started).await?;
             crate::fault::point("lake.before_pointer");
             self.point(&m).await?;
             Ok(m)
@@ -817,13 +874,16 @@ impl Lake {
     }
 
     /// Writes what the splits left (collapsed datasets, quarantine, flags) and the manifest of
-    /// one dataset's snapshot; the pointer is the caller's.
+    /// one dataset's snapshot; the pointer is the caller's. A snapshot that `appends` to an
+    /// earlier one shares its parts and counts its rows and issues with its own.
+    #[allow(clippy::too_many_arguments)]
     async fn write_snapshot(
         &self,
         b: &connector::Block,
         landed: Landed,
         id: &str,
         origin: Origin,
+        appends: Option<&Manifest>,
         opts: &IngestOptions,
         started: Instant,
     ) -> Result<Manifest> {
@@ -848,6 +908,10 @@ impl Lake {
             collapsed,
             ..
         } = landed;
+        if let Some(e) = appends {
+            let shared = e.parts.iter().map(|p| PartEntry { snapshot: Some(e.part_home(p).to_string()), ..p.clone() });
+            parts = shared.chain(parts).collect();
+        }
         if !held.is_empty() || parts.is_empty() {
             // what was held back (collapsed datasets); an export with no data rows still lands its schema
             let held = if held.is_empty() { vec![RecordBatch::new_empty(schema.clone())] } else { held };
@@ -882,8 +946,35 @@ impl Lake {
                     .map_err(|e| self.store_err(e))?;
             }
         }
-        let absent: Vec<String> =
+        let mut absent: Vec<String> =
             b.columns.keys().zip(&provided).filter(|(_, p)| !**p).map(|(n, _)| n.clone()).collect();
+        let (mut rows_read, mut rows_quarantined, mut filtered, mut outside) =
+            (rows_read, rows_quarantined, filtered, outside);
+        let (mut unpivot_rows, mut unpivot_cells) = (unpivot_rows, unpivot_cells);
+        if let Some(e) = appends {
+            // absent only where no file of either snapshot provided it
+            absent.retain(|c| e.absent.contains(c));
+            rows_read += e.rows_read;
+            rows_quarantined += e.rows_quarantined;
+            filtered += e.rows_filtered;
+            for (counts, earlier) in
+                [(&mut quarantine, &e.quarantine), (&mut flags, &e.flags), (&mut truncated, &e.possibly_truncated)]
+            {
+                for (k, n) in earlier {
+                    *counts.entry(k.clone()).or_insert(0) += n;
+                }
+            }
+            for (col, words) in &e.values_outside {
+                let mine = outside.entry(col.clone()).or_default();
+                for (w, n) in words {
+                    *mine.entry(w.clone()).or_insert(0) += n;
+                }
+            }
+            if let Some(u) = e.unpivot {
+                unpivot_rows += u.rows;
+                unpivot_cells += u.cells;
+            }
+        }
         let manifest = Manifest {
             dataset: dataset.clone(),
             snapshot: id.to_string(),
@@ -910,6 +1001,7 @@ impl Lake {
             custom: b.custom,
             derived_from: origin.derived_from,
             query: origin.query,
+            appends: appends.map(|e| e.snapshot.clone()),
             parts,
             schema: schema
                 .fields()
@@ -952,6 +1044,18 @@ fn same_sources(m: &Manifest, conn: &Connector, files: &[connector::SourceFile],
     };
     m.spec_hash == conn.spec_hash
         && m.sources.len() == files.len()
+        && m.sources.iter().zip(files).all(|(s, f)| same(s, f))
+}
+
+/// Whether the current snapshot was landed by this declaration from the first of these files,
+/// at the sizes they have now, and more files follow: an export that grew
+/// ([`crate::connector::spec::ConnectorSpec::append`]). The bytes are compared after pass one.
+fn extended_by(m: &Manifest, conn: &Connector, files: &[connector::SourceFile], base: &FsPath) -> bool {
+    let same = |s: &SourceEntry, f: &connector::SourceFile| {
+        (s.location == source_location(&f.display, base) || s.location == f.display) && s.bytes == f.size
+    };
+    m.spec_hash == conn.spec_hash
+        && m.sources.len() < files.len()
         && m.sources.iter().zip(files).all(|(s, f)| same(s, f))
 }
 

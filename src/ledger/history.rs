@@ -74,6 +74,8 @@ pub struct RunRow {
     pub historical: u64,
     /// Models whose result was replayed from an earlier run (nothing they read had changed).
     pub carried: u64,
+    /// Models evaluated incrementally (only the keys new rows touched).
+    pub incremental: u64,
     /// `ok`, `partial` (some models failed or could not look), `failed` (none looked, or the
     /// job failed before any model ran) or `timed_out`.
     pub outcome: String,
@@ -381,8 +383,9 @@ ORDER BY c.clue_id";
             .conn
             .prepare(
                 "SELECT m.model, m.run_id, r.as_of, m.version, m.params, m.snapshots, m.rows, m.evidence, r.engine,
-                        coalesce(m.carried_from, m.run_id),
-                        coalesce((SELECT c.as_of FROM runs c WHERE c.run_id = m.carried_from), r.as_of)
+                        coalesce(m.carried_from, m.full_from, m.run_id),
+                        coalesce((SELECT c.as_of FROM runs c WHERE c.run_id = coalesce(m.carried_from, m.full_from)), r.as_of),
+                        m.updates
                  FROM run_models m JOIN runs r ON r.run_id = m.run_id
                  WHERE m.kind = 'current' AND m.error IS NULL AND r.withdrawn_at IS NULL
                  ORDER BY r.rowid DESC",
@@ -411,6 +414,7 @@ ORDER BY c.clue_id";
                 engine: r.get(8).map_err(|e| self.err(e))?,
                 computed_by: text(9)?,
                 computed_as_of: date(10)?,
+                updates: r.get::<_, i64>(11).map_err(|e| self.err(e))?.clamp(0, u32::MAX as i64) as u32,
             };
             out.insert(model, prev);
         }
@@ -452,7 +456,8 @@ ORDER BY c.clue_id";
                         (SELECT count(*) FROM run_models m WHERE m.run_id = r.run_id AND m.error IS NOT NULL AND m.error NOT LIKE 'not run%'),
                         (SELECT count(*) FROM run_models m WHERE m.run_id = r.run_id AND m.kind = 'historical'),
                         r.withdrawn_at, r.withdrawn_by, r.withdrawn_reason, r.marks,
-                        (SELECT count(*) FROM run_models m WHERE m.run_id = r.run_id AND m.carried_from IS NOT NULL)
+                        (SELECT count(*) FROM run_models m WHERE m.run_id = r.run_id AND m.carried_from IS NOT NULL),
+                        (SELECT count(*) FROM run_models m WHERE m.run_id = r.run_id AND m.increment IS NOT NULL)
                  FROM runs r ORDER BY r.rowid DESC LIMIT ?1",
             )
             .map_err(|e| self.err(e))?;
@@ -472,6 +477,7 @@ ORDER BY c.clue_id";
                     failed,
                     historical: r.get(8)?,
                     carried: r.get(13)?,
+                    incremental: r.get(14)?,
                     outcome: if withdrawn.is_some() {
                         "withdrawn"
                     } else if not_run + failed == 0 {
@@ -521,6 +527,7 @@ ORDER BY c.clue_id";
                     failed: 0,
                     historical: 0,
                     carried: 0,
+                    incremental: 0,
                     outcome: j.outcome.unwrap_or_else(|| "running".into()),
                     marks: BTreeMap::new(),
                     job: Some(j.job),

@@ -45,6 +45,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0010_users_and_access.sql"),
     include_str!("migrations/0011_clue_state.sql"),
     include_str!("migrations/0012_carried_outcomes.sql"),
+    include_str!("migrations/0013_incremental_outcomes.sql"),
 ];
 
 /// The migration that adds the `clue_state` projection, which is drawn from the facts when it
@@ -292,8 +293,8 @@ impl Ledger {
                 diff.historical.push(m.model.clone());
             }
             tx.execute(
-                "INSERT INTO run_models (run_id, model, version, params, snapshots, evidence, rows, clues, error, kind, without, blind, carried_from)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                "INSERT INTO run_models (run_id, model, version, params, snapshots, evidence, rows, clues, error, kind, without, blind, carried_from, increment, full_from, updates)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
                 params![
                     report.run,
                     m.model,
@@ -307,7 +308,10 @@ impl Ledger {
                     if historical { "historical" } else { "current" },
                     (!m.without.is_empty()).then(|| serde_json::to_string(&m.without).unwrap_or_default()),
                     (!m.blind_routes.is_empty()).then(|| serde_json::to_string(&m.blind_routes).unwrap_or_default()),
-                    m.carried_from
+                    m.carried_from,
+                    m.increment.as_ref().map(|i| serde_json::to_string(i).unwrap_or_default()),
+                    m.increment.as_ref().map(|i| i.full_from.clone()),
+                    m.updates
                 ],
             )
             .map_err(err)?;
@@ -694,6 +698,8 @@ mod tests {
                 error: error.map(str::to_string),
                 evidence: Some(format!("{model}.parquet")),
                 carried_from: None,
+                increment: None,
+                updates: 0,
                 batches: vec![],
             }],
         }

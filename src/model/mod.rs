@@ -185,6 +185,28 @@ pub fn parse(path: &Path, origin: Origin, bytes: Vec<u8>) -> Result<Model, Error
             return Err(err(l, c, format!("`{item}` is not `dataset` or `dataset.column`")));
         }
     }
+    if let Some(inc) = &spec.incremental {
+        let (l, c) = key_at("incremental");
+        if !spec.entity.contains(&inc.output) {
+            return Err(err(
+                l,
+                c,
+                format!(
+                    "[incremental] output `{}` must be one of the entity columns ({}): a clue's rows are then all recomputed or all carried",
+                    inc.output,
+                    spec.entity.join(", ")
+                ),
+            ));
+        }
+        let simple = |n: &str| !n.is_empty() && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        for (what, name) in
+            [("table", &inc.table), ("key", &inc.key)].into_iter().chain(inc.as_of.iter().map(|a| ("as_of", a)))
+        {
+            if !simple(name) {
+                return Err(err(l, c, format!("[incremental] {what} `{name}` is not a plain name")));
+            }
+        }
+    }
     Ok(Model { version, spec, path: path.to_path_buf(), origin, text, defaults })
 }
 

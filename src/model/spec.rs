@@ -55,6 +55,32 @@ pub struct ModelSpec {
     /// Chinese labels of output columns (for papers), over the library's `labels.toml`.
     #[serde(default)]
     pub labels: IndexMap<String, String>,
+    /// How the model may evaluate only what changed ([`IncrementalSpec`]).
+    #[serde(default)]
+    pub incremental: Option<IncrementalSpec>,
+}
+
+/// `[incremental]`: the model's rows for one value of `key` depend only on the rows of `table`
+/// with that value (and on inputs that did not change). When `table` is the only input that
+/// changed since the model's last result, and its new snapshot appends to the one that result
+/// read, the model is evaluated over the keys the new rows hold only; its other rows are
+/// carried. The model's author vouches for the locality; `searchlight run --full` and the
+/// periodic full sweep compute everything.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IncrementalSpec {
+    /// The growing input (a dataset the SQL reads).
+    pub table: String,
+    /// Its column that holds an entity's key.
+    pub key: String,
+    /// The output column (one of `entity`) that holds the same key.
+    pub output: String,
+    /// When the SQL binds `$as_of`: the column of `table` that `$as_of` bounds (`pay_month <=
+    /// $as_of`), and the only way the as-of date reaches the result. A moved as-of then
+    /// re-evaluates the keys whose rows lie between the two dates as well. Without it, a moved
+    /// as-of computes everything.
+    #[serde(default)]
+    pub as_of: Option<String>,
 }
 
 /// Severity of a model's clues.

@@ -46,6 +46,8 @@ pub struct Previous {
     pub computed_by: String,
     /// That run's as-of.
     pub computed_as_of: chrono::NaiveDate,
+    /// Incremental updates since that full computation ([`super::increment`]).
+    pub updates: u32,
 }
 
 /// Whether the model may be replayed from `prev`: the same engine, model version, parameters

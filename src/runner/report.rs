@@ -140,6 +140,14 @@ pub struct ModelOutcome {
     /// computed it ([`super::carry`]), rather than executed again.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub carried_from: Option<String>,
+    /// Evaluated incrementally ([`super::increment`]): only the keys the new rows touch were
+    /// computed; the other rows are the earlier result's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub increment: Option<super::increment::Increment>,
+    /// Incremental updates since the result was last computed in full (a replay keeps the
+    /// count of the result it replays).
+    #[serde(skip)]
+    pub updates: u32,
     /// The rows themselves.
     #[serde(skip)]
     pub batches: Vec<RecordBatch>,
@@ -185,6 +193,8 @@ impl ModelOutcome {
             error: None,
             evidence: None,
             carried_from: None,
+            increment: None,
+            updates: 0,
             batches: Vec::new(),
         }
     }
