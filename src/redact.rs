@@ -103,7 +103,13 @@ fn redact_value(v: &mut serde_json::Value) {
             for (k, v) in o.iter_mut() {
                 // a clue id under a key that says so is searchlight's own, whatever its digits
                 let id_key = k.ends_with("clue_id") || k == "next" || k == "cursor";
-                if !(id_key && v.as_str().is_some_and(clue_id_shaped)) {
+                // and a hash under a key that says so (an evidence key whose 16 hex digits
+                // happen to be all decimal looked like an account number)
+                let hash_key =
+                    matches!(k.as_str(), "evidence_key" | "version" | "fingerprint" | "blake3" | "spec_hash");
+                let own = (id_key && v.as_str().is_some_and(clue_id_shaped))
+                    || (hash_key && v.as_str().is_some_and(hash_shaped));
+                if !own {
                     redact_value(v);
                 }
             }
@@ -330,6 +336,11 @@ fn own_id(chars: &[(usize, char)], start: usize, end: usize, personal: bool) -> 
 }
 
 /// `C` and 16 lower-case hex digits: the shape of a clue id.
+/// searchlight's own BLAKE3 hashes as it prints them: 16 to 64 lowercase hex digits.
+fn hash_shaped(s: &str) -> bool {
+    (16..=64).contains(&s.len()) && s.chars().all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
+}
+
 fn clue_id_shaped(s: &str) -> bool {
     s.len() == 17 && s.starts_with('C') && s[1..].chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
 }
@@ -401,6 +412,16 @@ mod tests {
         // an ID written as a spreadsheet number is still masked; so is one after a full stop
         assert_eq!(m("340524196811260118.0"), "340524********0118.0");
         assert_eq!(m("见.340524196811260118"), "见.340524********0118");
+    }
+
+    #[test]
+    fn a_hash_that_happens_to_be_all_digits_is_not_an_account() {
+        let r = Redactor { grant: Grant::Masked };
+        let doc = r#"{"evidence_key":"6228480004959729","version":"6228480004959729","note":"6228480004959729"}"#;
+        let v: serde_json::Value = serde_json::from_str(&r.json(doc).unwrap()).unwrap();
+        assert_eq!(v["evidence_key"], "6228480004959729");
+        assert_eq!(v["version"], "6228480004959729");
+        assert_ne!(v["note"], "6228480004959729", "the same digits elsewhere are an account: {v}");
     }
 
     #[test]
