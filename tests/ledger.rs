@@ -527,15 +527,22 @@ fn a_replayed_model_leaves_the_clues_exactly_as_a_full_run_would() {
 /// the new rows (and a moved as-of) touch only. Over random appends, as-of moves, re-issued
 /// files and workflow steps, a ledger recorded this way holds exactly the clue states of one
 /// recorded with `--full` on the same lake — for a model of the project and for the library's
-/// `relief.paid_twice_in_a_month`.
+/// `relief.paid_twice_in_a_month` and `relief.paid_to_another_account`.
 #[test]
 fn an_incremental_model_leaves_the_clues_exactly_as_a_full_run_would() {
+    const MODELS: [&str; 3] = ["test.twice", "relief.paid_twice_in_a_month", "relief.paid_to_another_account"];
     let p = TestProject::new();
     p.write("connectors/pay.toml", "name = \"pay\"\ntitle = \"付\"\ndomain = \"test\"\ncustom = true\nappend = true\nlocation = \"data/p/*.csv\"\n[format]\ntype = \"csv\"\n[columns]\nwho = { from = \"收款人\", type = \"text\" }\namount = { from = \"金额\", type = \"money\" }\npaid = { from = \"日期\", type = \"date\" }\n");
-    p.write("connectors/relief_payments.toml", "name = \"relief_payments\"\nappend = true\nlocation = \"data/relief/*.csv\"\nkey = []\n[format]\ntype = \"csv\"\n[columns]\ntown = { from = \"乡镇\", type = \"text\" }\nhousehold_id = { from = \"家庭编号\", type = \"text\" }\nhead_name = { from = \"户主姓名\", type = \"text\" }\npay_month = { from = \"发放月份\", type = \"month\" }\npay_date = { from = \"发放日期\", type = \"date\" }\namount = { from = \"低保金(元)\", type = \"money\" }\naccount = { from = \"银行账号\", type = \"account\" }\n");
+    p.write("connectors/relief_payments.toml", "name = \"relief_payments\"\nappend = true\nlocation = \"data/relief/*.csv\"\nkey = []\n[format]\ntype = \"csv\"\n[columns]\ntown = { from = \"乡镇\", type = \"text\" }\nhousehold_id = { from = \"家庭编号\", type = \"text\" }\nhead_name = { from = \"户主姓名\", type = \"text\" }\npay_month = { from = \"发放月份\", type = \"month\" }\npay_date = { from = \"发放日期\", type = \"date\" }\namount = { from = \"低保金(元)\", type = \"money\" }\naccount = { from = \"银行账号\", type = \"account\" }\naccount_name = { from = \"账户户名\", type = \"text\" }\n");
+    p.write("connectors/relief_households.toml", "name = \"relief_households\"\nlocation = \"data/households.csv\"\n[format]\ntype = \"csv\"\n[columns]\nhousehold_id = { from = \"家庭编号\", type = \"text\" }\nhead_name = { from = \"户主姓名\", type = \"text\" }\n");
+    p.write(
+        "data/households.csv",
+        (0..6).map(|h| format!("H{h:03},户主{h}\n")).fold(String::from("家庭编号,户主姓名\n"), |s, l| s + &l),
+    );
     p.write("models/test/twice.sql", "/* searchlight\nid = \"test.twice\"\ntitle = \"多次支付\"\ntitle_en = \"Paid more than once\"\ndomain = \"test\"\narea = \"测试\"\nseverity = \"low\"\nowner = \"t\"\ndescription = \"同一收款人两笔以上\"\nbasis = [\"测试依据\"]\nentity = [\"who\"]\nunit = \"who\"\namount = \"amount\"\n[incremental]\ntable = \"pay\"\nkey = \"who\"\noutput = \"who\"\nas_of = \"paid\"\n*/\nSELECT who, count(*) AS n, sum(amount) AS amount FROM pay WHERE paid <= $as_of GROUP BY who HAVING count(*) >= 2\n");
     // the library's model as it ships (the project runs its own models only)
     p.write("models/relief/paid_twice_in_a_month.sql", include_str!("../models/relief/paid_twice_in_a_month.sql"));
+    p.write("models/relief/paid_to_another_account.sql", include_str!("../models/relief/paid_to_another_account.sql"));
     let names = ["甲", "乙", "丙", "丁", "戊", "己", "庚", "辛"];
     let mut g = crate::util::Gen(0x1dea_5eed);
     let pay_file = |g: &mut crate::util::Gen| {
@@ -547,12 +554,20 @@ fn an_incremental_model_leaves_the_clues_exactly_as_a_full_run_would() {
         s
     };
     let relief_file = |g: &mut crate::util::Gen| {
-        let mut s = String::from("乡镇,家庭编号,户主姓名,发放月份,发放日期,低保金(元),银行账号\n");
+        let mut s = String::from("乡镇,家庭编号,户主姓名,发放月份,发放日期,低保金(元),银行账号,账户户名\n");
         for _ in 0..1 + g.next() % 4 {
             let h = g.next() % 6;
             let month = 1 + g.next() % 12;
+            // mostly the head's own account; now and then one of two agents' accounts
+            let (account, holder) = match g.next() % 4 {
+                0 => {
+                    let a = g.next() % 2;
+                    (format!("62280000000000{a:04}"), format!("代领人{a}"))
+                }
+                _ => (format!("62170000000000{h:04}"), format!("户主{h}")),
+            };
             s.push_str(&format!(
-                "城关镇,H{h:03},户主{h},2025-{month:02},2025-{month:02}-{:02},{},62170000000000{h:04}\n",
+                "城关镇,H{h:03},户主{h},2025-{month:02},2025-{month:02}-{:02},{},{account},{holder}\n",
                 1 + g.next() % 28,
                 300 + g.next() % 200
             ));
@@ -570,8 +585,9 @@ fn an_incremental_model_leaves_the_clues_exactly_as_a_full_run_would() {
     }
     let mut as_of = chrono::NaiveDate::from_ymd_opt(2025, 3, 31).unwrap();
     let ledgers = [p.path("incremental.sqlite"), p.path("full.sqlite")];
-    let (mut updated, mut appended) = (0, 0);
+    let mut appended = 0;
     let mut seen = std::collections::BTreeMap::new();
+    let mut updated_by = std::collections::BTreeMap::new();
     for round in 0..16 {
         // every third round the as-of moves, whatever else the dice say
         let what = match round {
@@ -613,10 +629,11 @@ fn an_incremental_model_leaves_the_clues_exactly_as_a_full_run_would() {
             for m in v["models"].as_array().unwrap() {
                 if let Some(inc) = m.get("increment") {
                     assert_eq!(k, 0, "--full computes everything: {m}");
+                    assert!(inc["keys"].is_u64() && inc["new_rows"].is_u64(), "{inc}");
                     assert!(what <= 3, "round {round} ({what}): nothing was appended nor moved, yet {m}");
-                    updated += 1;
+                    *updated_by.entry(m["model"].as_str().unwrap().to_string()).or_insert(0) += 1;
                 }
-                if ["test.twice", "relief.paid_twice_in_a_month"].contains(&m["model"].as_str().unwrap()) {
+                if MODELS.contains(&m["model"].as_str().unwrap()) {
                     assert!(m.get("error").is_none_or(|e| e.is_null()), "{m}");
                     let warnings = m["warnings"].as_array().unwrap();
                     assert!(!warnings.iter().any(|w| w.as_str().unwrap().contains("无法增量")), "{m}");
@@ -654,15 +671,18 @@ fn an_incremental_model_leaves_the_clues_exactly_as_a_full_run_would() {
         };
         let (a, b) = (listing(&ledgers[0]), listing(&ledgers[1]));
         assert_eq!(a, b, "round {round} ({what}): the two ledgers differ");
-        for m in ["test.twice", "relief.paid_twice_in_a_month"] {
+        for m in MODELS {
             if a.as_array().unwrap().iter().any(|c| c["model"] == m) {
                 *seen.entry(m).or_insert(0) += 1;
             }
         }
     }
-    assert!(seen.values().all(|&n| n >= 6) && seen.len() == 2, "both models must find clues: {seen:?} {updated}");
+    assert!(seen.values().all(|&n| n >= 6) && seen.len() == MODELS.len(), "every model must find clues: {seen:?}");
     assert!(appended >= 5, "grown exports land as appends: {appended}");
-    assert!(updated >= 8, "both models must be updated often enough to mean something: {updated}");
+    assert!(
+        updated_by.len() == MODELS.len() && updated_by.values().all(|&n| n >= 4),
+        "every model must be updated often enough to mean something: {updated_by:?}"
+    );
     // the runs list says how many results were updated incrementally
     let out = step(&p, &["--ledger", ledgers[0].to_str().unwrap(), "runs"]);
     assert!(out.contains("增量计算"), "{out}");

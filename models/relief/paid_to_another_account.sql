@@ -24,6 +24,16 @@ one_of   = [["relief_households.head_name", "relief_members.member_name"]]
 
 [params]
 min_households = { type = "int", default = 1, min = 1, max = 100, doc = "同一账户代领的家庭数达到此数即列出" }
+
+# An account's clue depends on the payments into that account only (and on the registers of
+# names, which must be unchanged), and $as_of bounds pay_date only: a month's new payments (an
+# `append = true` export) are checked for the accounts they touch. A new payment without an
+# account computes the model in full.
+[incremental]
+table  = "relief_payments"
+key    = "account"
+output = "account"
+as_of  = "pay_date"
 */
 WITH names AS (
     SELECT household_id, head_name AS person_name FROM relief_households
