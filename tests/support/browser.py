@@ -12,6 +12,7 @@ import sys
 import urllib.request
 
 from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
@@ -42,10 +43,26 @@ def sign_in(name):
     check(driver.current_url.endswith("/clues"), f"{name} signed in and sent to the clue list: {driver.current_url}")
 
 
+def gone(form):
+    """Whether the form's page has been replaced. Chromium 148 answers a node of an unloaded
+    document with an inspector error ("Node with given id does not belong to the document")
+    rather than a stale-element error, which `EC.staleness_of` does not take for "gone"."""
+
+    def stale(_driver):
+        try:
+            return EC.staleness_of(form)(_driver)
+        except WebDriverException as e:
+            if "does not belong to the document" in str(e) or "No node with given id" in str(e):
+                return True
+            raise
+
+    return stale
+
+
 def submit(form):
     """Submits a form and waits for the page it leads to."""
     form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    WebDriverWait(driver, 30).until(EC.staleness_of(form))
+    WebDriverWait(driver, 30).until(gone(form))
 
 
 def form_of(legend):
