@@ -564,7 +564,7 @@ fn run_status(m: &crate::runner::ModelOutcome) -> String {
     match (&m.carried_from, &m.increment) {
         (Some(run), _) => format!("{status} (输入未变, 沿用 {run} 的结果)"),
         (None, Some(i)) => format!(
-            "{status} (增量: {} 新增 {} 行, 重算 {} 个{}, 其余沿用 {} 的结果)",
+            "{status} (增量: {} 新增 {} 行, 重算 {} 个 {}, 其余沿用 {} 的结果)",
             i.table, i.new_rows, i.keys, i.key, i.from
         ),
         (None, None) => status,
