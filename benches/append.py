@@ -30,6 +30,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from library import ROOT, sh, timed  # noqa: E402
+from library import county as make_county  # noqa: E402
 
 SCALE = int(os.environ.get("SCALE", "300"))
 RUNS = int(os.environ.get("RUNS", "3"))
@@ -87,11 +88,7 @@ def main():
     keep = "WORK" in os.environ
     try:
         proj = f"{work}/project"
-        county = f"{proj}/fixtures/demo"
-        if not os.path.exists(f"{county}/planted.csv"):
-            print(f"generating the county at scale {SCALE} …", flush=True)
-            os.makedirs(proj, exist_ok=True)
-            sh(binary, "fixtures", "generate", "--seed", "1", "--scale", str(SCALE), "--out", county, stdout=subprocess.DEVNULL)
+        county = make_county(binary, proj, SCALE)
         if not os.path.exists(f"{proj}/models"):
             os.symlink(os.path.join(ROOT, "models"), f"{proj}/models")
         # the repository's connectors, relief payments declared as an export that grows

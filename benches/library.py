@@ -74,6 +74,16 @@ def sh(*args, **kw):
     return subprocess.run(args, check=True, **kw)
 
 
+def county(binary, proj, scale):
+    """The demo county at `scale` in `proj/fixtures/demo`, generated once (a kept WORK reuses it)."""
+    county = f"{proj}/fixtures/demo"
+    if not os.path.exists(f"{county}/planted.csv"):
+        print(f"generating the county at scale {scale} …", flush=True)
+        os.makedirs(proj, exist_ok=True)
+        sh(binary, "fixtures", "generate", "--seed", "1", "--scale", str(scale), "--out", county, stdout=subprocess.DEVNULL)
+    return county
+
+
 def timed(cmd, stdout=subprocess.DEVNULL):
     """Wall time, peak RSS (MiB) and stdout of one child process."""
     t = time.perf_counter()
@@ -126,11 +136,7 @@ def main():
     keep = "WORK" in os.environ
     try:
         proj = f"{work}/project"
-        county = f"{proj}/fixtures/demo"
-        if not os.path.exists(f"{county}/planted.csv"):
-            print(f"generating the county at scale {SCALE} …", flush=True)
-            os.makedirs(proj, exist_ok=True)
-            sh(binary, "fixtures", "generate", "--seed", "1", "--scale", str(SCALE), "--out", county, stdout=subprocess.DEVNULL)
+        county(binary, proj, SCALE)
         for d in ("connectors", "models"):
             if not os.path.exists(f"{proj}/{d}"):
                 os.symlink(os.path.join(ROOT, d), f"{proj}/{d}")

@@ -171,6 +171,25 @@ fn step(p: &TestProject, args: &[&str]) -> String {
     out
 }
 
+/// Every clue of a ledger as `clues --all --json` lists it on `as_of`, with run ids (which differ
+/// between two ledgers of one lake) scrubbed, in clue id order (the order of one run's rows is
+/// the engine's).
+fn clue_listing(p: &TestProject, ledger: &std::path::Path, as_of: &str) -> serde_json::Value {
+    let out = step(p, &["--ledger", ledger.to_str().unwrap(), "clues", "--all", "--json", "--as-of", as_of]);
+    let mut v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    fn scrub(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::String(s) if s.starts_with('R') && s.len() > 15 && s.contains('-') => *s = "RUN".into(),
+            serde_json::Value::Array(a) => a.iter_mut().for_each(scrub),
+            serde_json::Value::Object(o) => o.values_mut().for_each(scrub),
+            _ => {}
+        }
+    }
+    scrub(&mut v);
+    v.as_array_mut().unwrap().sort_by_key(|c| c["clue_id"].as_str().unwrap_or_default().to_string());
+    v
+}
+
 fn refused(p: &TestProject, args: &[&str]) -> String {
     let (code, _, err) = searchlight(p, args, None);
     assert_eq!(code, Some(1), "{args:?} should be refused");
@@ -486,23 +505,7 @@ fn a_replayed_model_leaves_the_clues_exactly_as_a_full_run_would() {
                 let _ = code; // refused alike in both when the clue is absent or already triaged
             }
         }
-        let listing = |l: &std::path::Path| {
-            let out = step(&p, &["--ledger", l.to_str().unwrap(), "clues", "--all", "--json", "--as-of", &d]);
-            let mut v: serde_json::Value = serde_json::from_str(&out).unwrap();
-            // run ids differ between the two ledgers; everything else must not
-            fn scrub(v: &mut serde_json::Value) {
-                match v {
-                    serde_json::Value::String(s) if s.starts_with('R') && s.len() > 15 && s.contains('-') => {
-                        *s = "RUN".into()
-                    }
-                    serde_json::Value::Array(a) => a.iter_mut().for_each(scrub),
-                    serde_json::Value::Object(o) => o.values_mut().for_each(scrub),
-                    _ => {}
-                }
-            }
-            scrub(&mut v);
-            v
-        };
+        let listing = |l: &std::path::Path| clue_listing(&p, l, &d);
         assert_eq!(listing(&ledgers[0]), listing(&ledgers[1]), "round {round} ({what}): the two ledgers differ");
     }
     assert!(replayed >= 8, "the sequence must replay often enough to mean something: {replayed}");
@@ -651,24 +654,7 @@ fn an_incremental_model_leaves_the_clues_exactly_as_a_full_run_would() {
                 );
             }
         }
-        let listing = |l: &std::path::Path| {
-            let out = step(&p, &["--ledger", l.to_str().unwrap(), "clues", "--all", "--json", "--as-of", &d]);
-            let mut v: serde_json::Value = serde_json::from_str(&out).unwrap();
-            fn scrub(v: &mut serde_json::Value) {
-                match v {
-                    serde_json::Value::String(s) if s.starts_with('R') && s.len() > 15 && s.contains('-') => {
-                        *s = "RUN".into()
-                    }
-                    serde_json::Value::Array(a) => a.iter_mut().for_each(scrub),
-                    serde_json::Value::Object(o) => o.values_mut().for_each(scrub),
-                    _ => {}
-                }
-            }
-            scrub(&mut v);
-            // the same clues, in whatever order the engine returned the rows of one run
-            v.as_array_mut().unwrap().sort_by_key(|c| c["clue_id"].as_str().unwrap_or_default().to_string());
-            v
-        };
+        let listing = |l: &std::path::Path| clue_listing(&p, l, &d);
         let (a, b) = (listing(&ledgers[0]), listing(&ledgers[1]));
         assert_eq!(a, b, "round {round} ({what}): the two ledgers differ");
         for m in MODELS {
