@@ -29,7 +29,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from library import ROOT, sh, timed  # noqa: E402
+from library import ROOT, release_binary, sh, timed  # noqa: E402
 from library import county as make_county  # noqa: E402
 
 SCALE = int(os.environ.get("SCALE", "300"))
@@ -82,8 +82,7 @@ def main():
         import openpyxl  # noqa: F401
     except ImportError:
         sh(sys.executable, "-m", "pip", "install", "--quiet", "openpyxl")
-    sh("cargo", "build", "--release", "--quiet", cwd=ROOT)
-    binary = os.path.join(ROOT, "target", "release", "searchlight")
+    binary = release_binary()
     work = os.environ.get("WORK") or tempfile.mkdtemp(prefix="searchlight-append-")
     keep = "WORK" in os.environ
     try:

@@ -74,6 +74,12 @@ def sh(*args, **kw):
     return subprocess.run(args, check=True, **kw)
 
 
+def release_binary(*features):
+    """The release build of searchlight (with `features`), built if need be: its path."""
+    sh("cargo", "build", "--release", "--quiet", *(["--features", ",".join(features)] if features else []), cwd=ROOT)
+    return os.path.join(ROOT, "target", "release", "searchlight")
+
+
 def county(binary, proj, scale):
     """The demo county at `scale` in `proj/fixtures/demo`, generated once (a kept WORK reuses it)."""
     county = f"{proj}/fixtures/demo"
@@ -130,8 +136,7 @@ def main():
         sh(sys.executable, "-m", "pip", "install", "--quiet", "duckdb")
     import duckdb
 
-    sh("cargo", "build", "--release", "--quiet", *(["--features", "cluster"] if CLUSTER else []), cwd=ROOT)
-    binary = os.path.join(ROOT, "target", "release", "searchlight")
+    binary = release_binary(*(["cluster"] if CLUSTER else []))
     work = os.environ.get("WORK") or tempfile.mkdtemp(prefix="searchlight-library-")
     keep = "WORK" in os.environ
     try:

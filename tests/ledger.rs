@@ -171,6 +171,19 @@ fn step(p: &TestProject, args: &[&str]) -> String {
     out
 }
 
+/// A recorded run into `ledger` on `as_of` (a new ledger on the first; `--full` when asked), as
+/// its `--json` report.
+fn recorded_run(p: &TestProject, ledger: &std::path::Path, as_of: &str, first: bool, full: bool) -> serde_json::Value {
+    let mut args = vec!["--ledger", ledger.to_str().unwrap(), "run", "--as-of", as_of, "--as-of-beyond-data", "--json"];
+    if first {
+        args.push("--new-ledger");
+    }
+    if full {
+        args.push("--full");
+    }
+    serde_json::from_str(&step(p, &args)).unwrap()
+}
+
 /// Every clue of a ledger as `clues --all --json` lists it on `as_of`, with run ids (which differ
 /// between two ledgers of one lake) scrubbed, in clue id order (the order of one run's rows is
 /// the engine's).
@@ -458,15 +471,7 @@ fn a_replayed_model_leaves_the_clues_exactly_as_a_full_run_would() {
         step(&p, &["ingest", "--as-of", &d]);
         let mut carried_now = Vec::new();
         for (k, l) in ledgers.iter().enumerate() {
-            let mut args = vec!["--ledger", l.to_str().unwrap(), "run", "--as-of", &d, "--as-of-beyond-data", "--json"];
-            if round == 0 {
-                args.push("--new-ledger");
-            }
-            if k == 1 {
-                args.push("--full");
-            }
-            let out = step(&p, &args);
-            let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+            let v = recorded_run(&p, l, &d, round == 0, k == 1);
             let carried: Vec<String> = v["models"]
                 .as_array()
                 .unwrap()
@@ -621,14 +626,7 @@ fn an_incremental_model_leaves_the_clues_exactly_as_a_full_run_would() {
             appended += 1;
         }
         for (k, l) in ledgers.iter().enumerate() {
-            let mut args = vec!["--ledger", l.to_str().unwrap(), "run", "--as-of", &d, "--as-of-beyond-data", "--json"];
-            if round == 0 {
-                args.push("--new-ledger");
-            }
-            if k == 1 {
-                args.push("--full");
-            }
-            let v: serde_json::Value = serde_json::from_str(&step(&p, &args)).unwrap();
+            let v = recorded_run(&p, l, &d, round == 0, k == 1);
             for m in v["models"].as_array().unwrap() {
                 if let Some(inc) = m.get("increment") {
                     assert_eq!(k, 0, "--full computes everything: {m}");

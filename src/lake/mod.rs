@@ -543,11 +543,10 @@ impl Lake {
             appending.then(|| currents.into_iter().flatten().collect::<Vec<_>>()).filter(|ms| {
                 ms.iter().all(|m| {
                     m.sources.len() < plan.files.len()
-                        && m.sources.iter().zip(plan.files.iter().zip(&plan.hashes)).all(|(s, (f, h))| {
-                            &s.blake3 == h
-                                && (s.location == source_location(&f.file.display, base)
-                                    || s.location == f.file.display)
-                        })
+                        && m.sources
+                            .iter()
+                            .zip(plan.files.iter().zip(&plan.hashes))
+                            .all(|(s, (f, h))| &s.blake3 == h && same_location(s, &f.file.display, base))
                 })
             });
         let ids = self.claim_all(conn).await?;
@@ -1038,25 +1037,24 @@ struct Origin {
 /// Whether the current snapshot was landed by this declaration from files of these names and
 /// sizes. If not, the fingerprint will differ too, and that is known before reading a byte.
 fn same_sources(m: &Manifest, conn: &Connector, files: &[connector::SourceFile], base: &FsPath) -> bool {
-    // a manifest written before locations were kept relative names the file absolutely
-    let same = |s: &SourceEntry, f: &connector::SourceFile| {
-        (s.location == source_location(&f.display, base) || s.location == f.display) && s.bytes == f.size
-    };
     m.spec_hash == conn.spec_hash
         && m.sources.len() == files.len()
-        && m.sources.iter().zip(files).all(|(s, f)| same(s, f))
+        && m.sources.iter().zip(files).all(|(s, f)| same_location(s, &f.display, base) && s.bytes == f.size)
+}
+
+/// Whether a manifest's source is the file found at `display` now (a manifest written before
+/// locations were kept relative names the file absolutely).
+fn same_location(s: &SourceEntry, display: &str, base: &FsPath) -> bool {
+    s.location == source_location(display, base) || s.location == display
 }
 
 /// Whether the current snapshot was landed by this declaration from the first of these files,
 /// at the sizes they have now, and more files follow: an export that grew
 /// ([`crate::connector::spec::ConnectorSpec::append`]). The bytes are compared after pass one.
 fn extended_by(m: &Manifest, conn: &Connector, files: &[connector::SourceFile], base: &FsPath) -> bool {
-    let same = |s: &SourceEntry, f: &connector::SourceFile| {
-        (s.location == source_location(&f.display, base) || s.location == f.display) && s.bytes == f.size
-    };
     m.spec_hash == conn.spec_hash
         && m.sources.len() < files.len()
-        && m.sources.iter().zip(files).all(|(s, f)| same(s, f))
+        && m.sources.iter().zip(files).all(|(s, f)| same_location(s, &f.display, base) && s.bytes == f.size)
 }
 
 /// A source file's location as a manifest keeps it: relative to the project when the file is

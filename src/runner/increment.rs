@@ -120,28 +120,26 @@ fn restrict(plan: LogicalPlan, table: &str, key: &str, keys: Arc<MemTable>) -> R
     Ok(out.data)
 }
 
-/// Updates `prev`'s result: the rows of the keys the new rows (and the as-of move) touch,
-/// evaluated afresh over the whole table, and `prev`'s rows of every other key. `plan` is the
-/// model's bound, unoptimised plan. An `Err` says why the model must be computed in full.
-#[allow(clippy::too_many_arguments)]
+/// Updates `prev`'s result: the rows of the keys the new rows (`delta`, the parts [`added`] to
+/// the snapshot it read) and the as-of move touch, evaluated afresh over the whole table, and
+/// `prev`'s rows of every other key. `plan` is the model's bound, unoptimised plan. An `Err`
+/// says why the model must be computed in full.
 pub async fn update(
     engine: &crate::engine::Engine,
     lake: &Lake,
     inc: &IncrementalSpec,
     prev: &Previous,
-    before: &Manifest,
-    now: &Manifest,
+    delta: &Manifest,
     plan: LogicalPlan,
     as_of: chrono::NaiveDate,
 ) -> Result<(Vec<RecordBatch>, Increment), String> {
-    let delta = added(before, now).ok_or_else(|| format!("{} 的新快照不是在上次快照上追加的", inc.table))?;
     let ctx = engine.context();
     let table = ctx.table_provider(inc.table.as_str()).await.map_err(|e| e.to_string())?;
     let key_type = table.schema().field_with_name(&inc.key).map_err(|e| e.to_string())?.data_type().clone();
     // the keys the new rows hold
     let mut keys: Vec<ArrayRef> = Vec::new();
     if !delta.parts.is_empty() {
-        let urls: Vec<String> = lake.part_urls(&delta).iter().map(|u| u.to_string()).collect();
+        let urls: Vec<String> = lake.part_urls(delta).iter().map(|u| u.to_string()).collect();
         let df = ctx
             .read_parquet(urls, datafusion::prelude::ParquetReadOptions::default())
             .await

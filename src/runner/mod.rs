@@ -399,11 +399,9 @@ impl Runner {
                 .map_err(|e| e.to_string())?
                 .ok_or_else(|| format!("{} 的上次快照 {before_id} 已不在湖中", inc.table))?;
             // not an append (a re-issued export): computed in full, which is no news
-            if increment::added(&before, now).is_none() {
-                return Ok(None);
-            }
+            let Some(delta) = increment::added(&before, now) else { return Ok(None) };
             let plan = self.plan(m, values, req.as_of).await.map_err(|e| e.message)?.logical_plan().clone();
-            increment::update(&self.engine, lake, inc, prev, &before, now, plan, req.as_of).await.map(Some)
+            increment::update(&self.engine, lake, inc, prev, &delta, plan, req.as_of).await.map(Some)
         };
         match attempt.await {
             Ok(Some((batches, inc))) => {
