@@ -80,6 +80,24 @@ pub fn memory() -> u64 {
     })
 }
 
+/// The part of the memory limit queries' operators may reserve together — DataFusion's memory
+/// pool, within which hash tables, join build sides, sort and aggregation buffers spill or fail
+/// alone: [`POOL_SHARE_PERCENT`] of the limit. The rest is for what the pool does not account:
+/// Parquet pages being decoded, batches in flight between operators, results being turned into
+/// clues, the ledger, and the allocator's slack — so the process stays near the limit, not at
+/// several times it (docs/scale.md).
+pub fn query_memory() -> u64 {
+    pool_of(memory())
+}
+
+/// The query pool a process under memory limit `limit` gives its queries.
+pub fn pool_of(limit: u64) -> u64 {
+    limit / 100 * POOL_SHARE_PERCENT
+}
+
+/// The share of the memory limit given to the query pool ([`query_memory`]), in percent.
+pub const POOL_SHARE_PERCENT: u64 = 40;
+
 /// The query timeout in force.
 pub fn query_timeout() -> Duration {
     *QUERY_TIMEOUT.get_or_init(|| DEFAULT_QUERY_TIMEOUT)

@@ -225,8 +225,21 @@ async fn a_county_made_in_batches_lands_whole_and_its_batches_share_no_key() {
     let three = tempfile::tempdir().unwrap();
     let bundled = searchlight::demo::Settings::bundled(searchlight::demo::Layout::A);
     searchlight::demo::generate(&bundled, one.path()).unwrap();
-    let batched = searchlight::demo::Settings { scale: 3, batch_scale: 1, ..bundled };
+    // workbooks continue in the next file past 1 500 rows: every batch's payments get a
+    // workbook of their own, the household roster a second one for the third batch; the
+    // bundled connectors' globs read them all
+    let batched = searchlight::demo::Settings { scale: 3, batch_scale: 1, book_rows: 1_500, ..bundled };
     let report = searchlight::demo::generate(&batched, three.path()).unwrap();
+    let mut books: Vec<String> = std::fs::read_dir(three.path().join("relief"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".xlsx"))
+        .collect();
+    books.sort();
+    assert_eq!(
+        books,
+        ["低保发放明细.xlsx", "低保发放明细_002.xlsx", "低保发放明细_003.xlsx", "低保家庭.xlsx", "低保家庭_002.xlsx"]
+    );
     let (single, triple) = (land(one.path()).await, land(three.path()).await);
     assert_eq!(single.len(), triple.len());
     for ((d1, rows1, q1, dup1), (d3, rows3, q3, dup3)) in single.iter().zip(&triple) {

@@ -83,8 +83,11 @@ penalties AS (
     GROUP BY contract_no
 ),
 paid AS (
+    -- from the payments themselves: DataFusion computes a CTE once per mention, and the
+    -- running totals above are a sort of every payment
     SELECT contract_no, sum(amount) AS paid, max(pay_date) AS last_paid
-    FROM premium
+    FROM land_payments
+    WHERE coalesce(kind, '出让价款') <> '违约金' AND pay_date <= $as_of
     GROUP BY contract_no
 )
 SELECT

@@ -37,32 +37,41 @@ counts AS (
     FROM entries
     GROUP BY bidder_uscc
 ),
-fence AS (
-    SELECT iqr_upper_fence(bids, $fence_k, 8) AS upper FROM counts
+-- the fence over every bidder's count, beside each count: one pass over the bids, where a
+-- separate fence CTE made DataFusion compute the entries and the counts again
+scored AS (
+    SELECT bidder_uscc, bidder_name, bids, wins, iqr_upper_fence(bids, $fence_k, 8) OVER () AS upper
+    FROM counts
 ),
 losers AS (
-    SELECT c.bidder_uscc, c.bidder_name, c.bids, c.wins, f.upper
-    FROM counts c
-    CROSS JOIN fence f
-    WHERE c.bids > f.upper
-      AND c.bids >= $min_bids
-      AND c.wins = 0
+    SELECT bidder_uscc, bidder_name, bids, wins, upper
+    FROM scored
+    WHERE bids > upper
+      AND bids >= $min_bids
+      AND wins = 0
+),
+loser_lots AS (
+    -- the lots each loser bid on, from the bids themselves (the few losers filter the scan);
+    -- the losers are named once in the query, so DataFusion computes them once
+    SELECT DISTINCT x.bidder_uscc, x.bidder_name, x.bids, x.wins, x.upper, b.lot_no
+    FROM losers x
+    JOIN bids b ON b.bidder_uscc = x.bidder_uscc
+    WHERE b.bid_time IS NULL OR CAST(b.bid_time AS DATE) <= $as_of
 ),
 partners AS (
-    -- who won the lots a loser bid on, and how often
-    SELECT l.bidder_uscc, w.bidder_name AS winner, count(*) AS together
-    FROM losers x
-    JOIN entries l ON l.bidder_uscc = x.bidder_uscc
-    JOIN bids w    ON w.lot_no = l.lot_no AND w.is_winner
-    GROUP BY l.bidder_uscc, w.bidder_name
+    -- who won the lots a loser bid on, and how often (a lot without a winner leaves a row
+    -- without one, which the list below skips)
+    SELECT l.bidder_uscc, l.bidder_name, l.bids, l.wins, l.upper, w.bidder_name AS winner, count(w.lot_no) AS together
+    FROM loser_lots l
+    LEFT JOIN bids w ON w.lot_no = l.lot_no AND w.is_winner
+    GROUP BY l.bidder_uscc, l.bidder_name, l.bids, l.wins, l.upper, w.bidder_name
 )
 SELECT
-    x.bidder_uscc,
-    x.bidder_name,
-    x.bids,
-    x.wins,
-    round(x.upper, 2)                                                             AS fence,
-    string_agg(p.winner || '×' || CAST(p.together AS VARCHAR), '、' ORDER BY p.together DESC, p.winner) AS winners_alongside
-FROM losers x
-LEFT JOIN partners p ON p.bidder_uscc = x.bidder_uscc
-GROUP BY x.bidder_uscc, x.bidder_name, x.bids, x.wins, x.upper
+    bidder_uscc,
+    bidder_name,
+    bids,
+    wins,
+    round(upper, 2)                                                           AS fence,
+    string_agg(winner || '×' || CAST(together AS VARCHAR), '、' ORDER BY together DESC, winner) AS winners_alongside
+FROM partners
+GROUP BY bidder_uscc, bidder_name, bids, wins, upper

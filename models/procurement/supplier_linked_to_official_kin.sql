@@ -27,24 +27,30 @@ WITH people AS (
     SELECT uscc, holder_id, '股东' FROM shareholders
     UNION ALL
     SELECT uscc, person_id, coalesce(position, '主要人员') FROM key_persons
+),
+-- relatives who run, own or manage a firm: few rows, so they lead the joins (contracts joined
+-- first to every official of the buying unit multiply into every contract × official)
+kin_firms AS (
+    SELECT r.official_id, r.relative_id, r.relative_name, r.relation, p.uscc, p.role
+    FROM official_relatives r
+    JOIN people p ON p.person_id = r.relative_id
 )
 SELECT
     c.contract_no,
-    r.relative_id,
-    r.relative_name,
-    r.relation,
+    k.relative_id,
+    k.relative_name,
+    k.relation,
     o.name                                   AS official_name,
     o.position                               AS official_position,
     c.buyer_name,
     c.supplier_name,
     c.supplier_uscc,
-    array_to_string(array_sort(array_agg(DISTINCT p.role) FILTER (WHERE p.role IS NOT NULL)), '、') AS roles,
+    array_to_string(array_sort(array_agg(DISTINCT k.role) FILTER (WHERE k.role IS NOT NULL)), '、') AS roles,
     c.amount,
     c.sign_date
-FROM contracts c
-JOIN officials o           ON o.org_name = c.buyer_name
-JOIN official_relatives r  ON r.official_id = o.id_no
-JOIN people p              ON p.uscc = c.supplier_uscc AND p.person_id = r.relative_id
+FROM kin_firms k
+JOIN officials o  ON o.id_no = k.official_id
+JOIN contracts c  ON c.buyer_name = o.org_name AND c.supplier_uscc = k.uscc
 WHERE (c.sign_date IS NULL OR c.sign_date <= $as_of)
-GROUP BY c.contract_no, r.relative_id, r.relative_name, r.relation, o.name, o.position, c.buyer_name,
+GROUP BY c.contract_no, k.relative_id, k.relative_name, k.relation, o.name, o.position, c.buyer_name,
          c.supplier_name, c.supplier_uscc, c.amount, c.sign_date

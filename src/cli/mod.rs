@@ -146,8 +146,9 @@ pub struct Cli {
     /// a date is refused: a run recorded ahead of the data makes every later run look historical.
     #[arg(long, global = true)]
     as_of_beyond_data: bool,
-    /// The memory all queries of the process may use together (`4GiB`, `512MiB`; default half
-    /// of the machine's or container's): a query over it fails alone, naming it, instead of the process dying.
+    /// The memory the process may use (`4GiB`, `512MiB`; default half of the machine's or
+    /// container's). 40 % of it is the pool all queries share: sorts, joins and aggregations
+    /// spill within it, and a query that still does not fit fails alone, naming it, instead of the process dying.
     #[arg(long, global = true, env = "SEARCHLIGHT_MEMORY_LIMIT", value_parser = crate::limits::parse_size)]
     memory_limit: Option<u64>,
     /// How long one model or `sql` query may run (`30m`, `2h`; default 30m): one still running
@@ -1543,8 +1544,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 crate::demo::Layout::C => project.root.join("fixtures").join("demo-c"),
             });
             let started = std::time::Instant::now();
-            let report =
-                crate::demo::generate(&crate::demo::Settings { seed, scale, only, layout, batch_scale }, &out)?;
+            let report = crate::demo::generate(
+                &crate::demo::Settings {
+                    seed,
+                    scale,
+                    only,
+                    layout,
+                    batch_scale,
+                    ..crate::demo::Settings::bundled(layout)
+                },
+                &out,
+            )?;
             for (file, rows) in &report.files {
                 say!("{rows:>10}  {}", file.display());
             }

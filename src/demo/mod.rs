@@ -42,12 +42,15 @@ pub struct Settings {
     pub layout: Layout,
     /// The largest scale made as one batch ([`BATCH_SCALE`]; smaller in tests).
     pub batch_scale: u32,
+    /// Rows of a workbook of a county made in batches after which the next batch continues in
+    /// `name_002.xlsx` … ([`write::BOOK_ROWS`]; smaller in tests).
+    pub book_rows: u64,
 }
 
 impl Settings {
     /// The bundled fixtures' settings in a layout.
     pub fn bundled(layout: Layout) -> Settings {
-        Settings { seed: 1, scale: 1, only: Vec::new(), layout, batch_scale: BATCH_SCALE }
+        Settings { seed: 1, scale: 1, only: Vec::new(), layout, batch_scale: BATCH_SCALE, book_rows: write::BOOK_ROWS }
     }
 }
 
@@ -256,7 +259,7 @@ pub fn generate(settings: &Settings, out: &Path) -> anyhow::Result<Report> {
             settings.batch_scale
         );
     }
-    let mut sinks = write::Sinks::new(out, scales.len() > 1);
+    let mut sinks = write::Sinks::new(out, scales.len() > 1).with_book_limit(settings.book_rows);
     let wanted = |file: &str| {
         settings.only.is_empty() || settings.only.iter().any(|o| file_dataset(file).iter().any(|d| d == o))
     };

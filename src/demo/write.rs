@@ -424,7 +424,17 @@ pub struct Sinks {
     streamed: bool,
     /// Rows of a sheet before it continues in the next ([`XLSX_ROWS`]).
     sheet_limit: u32,
+    /// Rows of a streamed workbook after which the next batch starts a new one ([`BOOK_ROWS`]).
+    book_limit: u64,
+    /// Workbooks already saved (a streamed workbook continued in the next): the file they
+    /// continue, their path and rows.
+    saved: Vec<(String, std::path::PathBuf, u64)>,
 }
+
+/// Rows of a streamed workbook before the next batch goes to `name_002.xlsx`, `name_003.xlsx` …:
+/// a workbook keeps its distinct strings in memory until it is saved, and a reader holds a
+/// workbook's compressed bytes while it reads it, so neither grows with the county.
+pub const BOOK_ROWS: u64 = 1 << 20;
 
 enum Sink {
     Text {
@@ -439,17 +449,34 @@ enum Sink {
     },
     /// `next`: per sheet as generated, the sheet written now (a full one continues in
     /// `name(2)`, `name(3)` …), its part number and its next row.
+    /// `path`: where the workbook written now is saved (`name_002.xlsx` … once a streamed
+    /// workbook is full).
     Xlsx {
         book: Box<rust_xlsxwriter::Workbook>,
         next: std::collections::HashMap<String, (String, u32, u32)>,
         rows: u64,
+        path: std::path::PathBuf,
+        books: u32,
     },
 }
 
 impl Sinks {
     /// Files under `root`; `streamed` when more than one batch will be written.
     pub fn new(root: &Path, streamed: bool) -> Sinks {
-        Sinks { root: root.to_path_buf(), open: Vec::new(), streamed, sheet_limit: XLSX_ROWS }
+        Sinks {
+            root: root.to_path_buf(),
+            open: Vec::new(),
+            streamed,
+            sheet_limit: XLSX_ROWS,
+            book_limit: BOOK_ROWS,
+            saved: Vec::new(),
+        }
+    }
+
+    /// Streamed workbooks continue in the next file after `rows` rows (tests).
+    pub fn with_book_limit(mut self, rows: u64) -> Sinks {
+        self.book_limit = rows.max(1);
+        self
     }
 
     /// Sheets continue in the next after `rows` rows (tests).
@@ -541,12 +568,25 @@ impl Sinks {
         if self.find(file).is_none() {
             self.create(file)?;
             let book = Box::new(workbook()?);
-            self.open.push((file.into(), Sink::Xlsx { book, next: Default::default(), rows: 0 }));
+            let path = self.root.join(file);
+            self.open.push((file.into(), Sink::Xlsx { book, next: Default::default(), rows: 0, path, books: 1 }));
         }
-        let (streamed, limit) = (self.streamed, self.sheet_limit);
-        let Some(Sink::Xlsx { book, next, rows }) = self.find(file) else {
+        let (streamed, limit, book_limit) = (self.streamed, self.sheet_limit, self.book_limit);
+        let root = self.root.clone();
+        let Some((_, Sink::Xlsx { book, next, rows, path, books })) = self.open.iter_mut().find(|(f, _)| f == file)
+        else {
             return Err(std::io::Error::other(format!("{file}: written in two formats")));
         };
+        if streamed && *rows >= book_limit {
+            // this batch starts the next workbook, with its sheets afresh
+            let mut full = std::mem::replace(book, Box::new(workbook()?));
+            let done = std::mem::replace(path, root.join(continued(file, *books + 1)));
+            full.save(&done).map_err(xlsx_err)?;
+            self.saved.push((file.to_string(), done, *rows));
+            *books += 1;
+            *rows = 0;
+            next.clear();
+        }
         for s in sheets {
             let mut left: &[Vec<Val>] = &s.table.rows;
             loop {
@@ -600,14 +640,25 @@ impl Sinks {
                     writer.close().map_err(std::io::Error::other)?;
                     rows
                 }
-                Sink::Xlsx { mut book, rows, .. } => {
-                    book.save(&path).map_err(xlsx_err)?;
-                    rows
+                Sink::Xlsx { mut book, rows, path: last, .. } => {
+                    book.save(&last).map_err(xlsx_err)?;
+                    out.extend(self.saved.iter().filter(|(f, ..)| *f == file).map(|(_, p, n)| (p.clone(), *n)));
+                    out.push((last, rows));
+                    continue;
                 }
             };
             out.push((path, rows));
         }
         Ok(out)
+    }
+}
+
+/// The `n`th workbook of `file` (n ≥ 2): `relief/低保发放明细_002.xlsx`, named to sort after
+/// the first and in order (a location glob lists files sorted).
+fn continued(file: &str, n: u32) -> String {
+    match file.rsplit_once('.') {
+        Some((stem, ext)) => format!("{stem}_{n:03}.{ext}"),
+        None => format!("{file}_{n:03}"),
     }
 }
 
@@ -654,5 +705,38 @@ mod tests {
             seen.extend(rows[header + 1..].iter().map(|r| r[0].clone()));
         }
         assert_eq!(seen, (1..=9).map(|i| i.to_string()).collect::<Vec<_>>());
+    }
+
+    /// A streamed workbook past its row limit continues in `a_002.xlsx`, `a_003.xlsx` at a batch's
+    /// start: each holds whole batches, its sheets begin afresh with titles and header, and
+    /// every row is in one of them, once.
+    #[test]
+    fn a_full_workbook_continues_in_the_next_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut sinks = Sinks::new(dir.path(), true).with_book_limit(5);
+        let mut n = 0i64;
+        for _ in 0..4 {
+            let mut t = Table::new(&["编号"]);
+            for _ in 0..3 {
+                n += 1;
+                t.push(vec![Val::Int(n)]);
+            }
+            let sheet = Sheet { name: "名单".into(), titles: vec!["标题".into()], table: &t };
+            sinks.xlsx("d/a.xlsx", &[sheet]).unwrap();
+        }
+        let files = sinks.finish().unwrap();
+        let names: Vec<String> = files.iter().map(|(p, _)| p.file_name().unwrap().to_string_lossy().into()).collect();
+        assert_eq!(names, vec!["a.xlsx", "a_002.xlsx"]);
+        assert_eq!(files.iter().map(|(_, r)| r).collect::<Vec<_>>(), vec![&6, &6]);
+        let mut seen = Vec::new();
+        for (p, _) in &files {
+            let mut wb: calamine::Xlsx<_> = calamine::open_workbook(p).unwrap();
+            assert_eq!(wb.sheet_names(), vec!["名单"]);
+            let range = wb.worksheet_range("名单").unwrap();
+            let rows: Vec<String> = range.rows().map(|r| r[0].to_string()).collect();
+            assert_eq!(rows[..2], ["标题".to_string(), "编号".to_string()], "{p:?}");
+            seen.extend(rows[2..].iter().cloned());
+        }
+        assert_eq!(seen, (1..=12).map(|i| i.to_string()).collect::<Vec<_>>());
     }
 }

@@ -201,7 +201,8 @@ pub struct ExecutorSettings {
     pub concurrency: usize,
     /// Where shuffles and spills go (default: a temporary directory).
     pub work_dir: Option<String>,
-    /// Memory its tasks may use together (default: as a searchlight process, half the machine's).
+    /// The executor process's memory limit (default: as a searchlight process, half the
+    /// machine's); its tasks' query pool is the same share of it as in any searchlight process.
     pub memory_limit: Option<u64>,
 }
 
@@ -226,7 +227,7 @@ pub async fn run_executor(s: &ExecutorSettings) -> anyhow::Result<()> {
         scheduler_connect_timeout_seconds: 30,
         vcores: s.concurrency.max(1),
         work_dir: s.work_dir.clone(),
-        memory_pool_size: Some(s.memory_limit.unwrap_or_else(crate::limits::memory)),
+        memory_pool_size: Some(s.memory_limit.map_or_else(crate::limits::query_memory, crate::limits::pool_of)),
         executor_heartbeat_interval_seconds: 5,
         override_function_registry: Some(Arc::new(registry)),
         override_config_producer: Some(Arc::new(config)),

@@ -55,7 +55,7 @@ static RUNTIME: std::sync::OnceLock<Arc<datafusion::execution::runtime_env::Runt
 fn runtime() -> Arc<datafusion::execution::runtime_env::RuntimeEnv> {
     RUNTIME
         .get_or_init(|| {
-            let limit = usize::try_from(crate::limits::memory()).unwrap_or(usize::MAX);
+            let limit = usize::try_from(crate::limits::query_memory()).unwrap_or(usize::MAX);
             datafusion::execution::runtime_env::RuntimeEnvBuilder::new()
                 .with_memory_pool(Arc::new(datafusion::execution::memory_pool::TrackConsumersPool::new(
                     datafusion::execution::memory_pool::FairSpillPool::new(limit),

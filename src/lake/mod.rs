@@ -936,10 +936,9 @@ impl Lake {
         // each row set aside once, however many of its cells failed (rows a wide export's cells
         // became share their line, so rows are counted, not lines)
         let rows_quarantined = rows_rejected;
-        for (file, issues) in [(QUARANTINE, &rejected), (FLAGS, &flagged)] {
+        for (file, issues) in [(QUARANTINE, rejected), (FLAGS, flagged)] {
             if !issues.is_empty() {
-                let buf = parts::encode(&parts::issue_schema(), &[parts::issue_batch(issues)])
-                    .map_err(|e| write_err(e.to_string()))?;
+                let buf = parts::encode_issues(issues).map_err(|e| write_err(e.to_string()))?;
                 self.put(&self.path(&[&dataset, id, file]), buf, PutMode::Overwrite)
                     .await
                     .map_err(|e| self.store_err(e))?;

@@ -551,8 +551,10 @@ fn locate(m: &Model, e: &DataFusionError) -> model::Error {
             line: 0,
             column: 0,
             message: format!(
-                "memory limit: {} needs more than the {} its queries may use (--memory-limit or SEARCHLIGHT_MEMORY_LIMIT): {}; the other models ran",
+                "memory limit: {} needs more than the {} its queries may use ({}% of the process's {}, --memory-limit or SEARCHLIGHT_MEMORY_LIMIT): {}; the other models ran",
                 m.id(),
+                crate::limits::bytes_text(crate::limits::query_memory()),
+                crate::limits::POOL_SHARE_PERCENT,
                 crate::limits::bytes_text(crate::limits::memory()),
                 e.find_root().strip_backtrace()
             ),
