@@ -56,9 +56,10 @@ pub fn check_cluster(url: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// The memory limit in force (bytes): by default half the memory the process may have — the
-/// machine's, or its container's (cgroup) when that is less — leaving the rest for landing,
-/// the ledger and what DataFusion does not account; 4 GiB where neither says.
+/// The memory limit in force (bytes), the process's budget: by default half the memory the
+/// process may have — the machine's, or its container's (cgroup) when that is less — leaving
+/// the rest to the page cache and the machine's other work; 4 GiB where neither says. Its
+/// queries share [`query_memory`] of it.
 pub fn memory() -> u64 {
     *MEMORY.get_or_init(|| {
         let machine = std::fs::read_to_string("/proc/meminfo").ok().and_then(|m| {
