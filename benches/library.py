@@ -64,8 +64,9 @@ CREATE MACRO hf_quantile(l, p, t) AS
                  - l[CAST(floor(CASE WHEN t = 8 THEN (len(l) + 1.0 / 3) * p + 1.0 / 3 ELSE (len(l) - 1) * p + 1 END) AS BIGINT)])
     END;
 CREATE MACRO iqr_upper_fence(x, k, t) AS
-    hf_quantile(list_sort(list(CAST(x AS DOUBLE))), 0.75, t)
-    + k * (hf_quantile(list_sort(list(CAST(x AS DOUBLE))), 0.75, t) - hf_quantile(list_sort(list(CAST(x AS DOUBLE))), 0.25, t));
+    -- one aggregate (the sorted list), so the macro also works as a window function
+    list_transform([list_sort(list(CAST(x AS DOUBLE)))],
+                   lambda l: hf_quantile(l, 0.75, t) + k * (hf_quantile(l, 0.75, t) - hf_quantile(l, 0.25, t)))[1];
 CREATE MACRO quantile_type7(x, p) AS quantile_cont(CAST(x AS DOUBLE), p);
 """
 
