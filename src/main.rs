@@ -5,10 +5,10 @@
 // system allocator). Every other command uses ordinary pages: mimalloc madvises 2 MiB pages for
 // its segments, and a recorded run of the library at county scale 300 spent 5–6 s of system
 // time having the kernel zero huge pages it touched only in part (7.0–8.0 s wall, against
-// 4.9–5.0 s without). Freed memory goes back to the system after mimalloc's short delay, in
-// every command: kept instead, a run of the library on a 133 M-row county peaked at 5.9 GiB
-// under a 4 GiB memory limit, against 3.1 GiB given back (an ingest of its relief workbooks at
-// 4.1 GiB against 3.3 GiB, for 10 % more time); see docs/scale.md.
+// 4.9–5.0 s without). And every other command gives freed memory back sooner
+// ([`PURGE_DELAY_MS`]); `ingest` keeps mimalloc's 1 s (with it, an ingest of a 133 M-row
+// county's relief workbooks peaked at 3.3 GiB, against 4.1 GiB keeping freed memory for good,
+// for 10 % more time).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -17,29 +17,21 @@ fn main() -> std::process::ExitCode {
     unsafe {
         libmimalloc_sys::mi_option_set(libmimalloc_sys::mi_option_large_os_pages, 1);
         // mimalloc decided on huge pages when it started, before this: the kernel is told
-        #[cfg(target_os = "linux")]
         if !landing() {
+            #[cfg(target_os = "linux")]
             libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
-        }
-        if !landing() {
-            // freed memory goes back to the system soon: see PURGE_DELAY_MS
             libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, PURGE_DELAY_MS);
         }
     }
     searchlight::cli::main()
 }
 
-/// Whether the command is `ingest`.
+/// Whether the command is `ingest` (a word `ingest` that is no global option's value).
 fn landing() -> bool {
-    command_is("ingest")
-}
-
-/// Whether `word` is an argument that is no global option's value.
-fn command_is(word: &str) -> bool {
     let args: Vec<String> = std::env::args().skip(1).collect();
     args.iter()
         .enumerate()
-        .any(|(i, a)| a == word && (i == 0 || !matches!(args[i - 1].as_str(), "--project" | "--lake" | "--ledger")))
+        .any(|(i, a)| a == "ingest" && (i == 0 || !matches!(args[i - 1].as_str(), "--project" | "--lake" | "--ledger")))
 }
 
 /// `mi_option_purge_delay` (mimalloc option 15): how long freed memory waits before it goes back

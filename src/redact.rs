@@ -335,12 +335,12 @@ fn own_id(chars: &[(usize, char)], start: usize, end: usize, personal: bool) -> 
     !personal || ["/clues/", "/papers/", "cursor="].iter().any(|p| before.ends_with(p))
 }
 
-/// `C` and 16 lower-case hex digits: the shape of a clue id.
 /// searchlight's own BLAKE3 hashes as it prints them: 16 to 64 lowercase hex digits.
 fn hash_shaped(s: &str) -> bool {
     (16..=64).contains(&s.len()) && s.chars().all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
 }
 
+/// `C` and 16 lower-case hex digits: the shape of a clue id.
 fn clue_id_shaped(s: &str) -> bool {
     s.len() == 17 && s.starts_with('C') && s[1..].chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
 }

@@ -1036,8 +1036,21 @@ struct Origin {
 /// Whether the current snapshot was landed by this declaration from files of these names and
 /// sizes. If not, the fingerprint will differ too, and that is known before reading a byte.
 fn same_sources(m: &Manifest, conn: &Connector, files: &[connector::SourceFile], base: &FsPath) -> bool {
+    m.sources.len() == files.len() && landed_from_first(m, conn, files, base)
+}
+
+/// Whether the current snapshot was landed by this declaration from the first of these files,
+/// at the sizes they have now, and more files follow: an export that grew
+/// ([`crate::connector::spec::ConnectorSpec::append`]). The bytes are compared after pass one.
+fn extended_by(m: &Manifest, conn: &Connector, files: &[connector::SourceFile], base: &FsPath) -> bool {
+    m.sources.len() < files.len() && landed_from_first(m, conn, files, base)
+}
+
+/// Whether the snapshot was landed by this declaration, its sources the first of `files` by
+/// location and size.
+fn landed_from_first(m: &Manifest, conn: &Connector, files: &[connector::SourceFile], base: &FsPath) -> bool {
     m.spec_hash == conn.spec_hash
-        && m.sources.len() == files.len()
+        && m.sources.len() <= files.len()
         && m.sources.iter().zip(files).all(|(s, f)| same_location(s, &f.display, base) && s.bytes == f.size)
 }
 
@@ -1045,15 +1058,6 @@ fn same_sources(m: &Manifest, conn: &Connector, files: &[connector::SourceFile],
 /// locations were kept relative names the file absolutely).
 fn same_location(s: &SourceEntry, display: &str, base: &FsPath) -> bool {
     s.location == source_location(display, base) || s.location == display
-}
-
-/// Whether the current snapshot was landed by this declaration from the first of these files,
-/// at the sizes they have now, and more files follow: an export that grew
-/// ([`crate::connector::spec::ConnectorSpec::append`]). The bytes are compared after pass one.
-fn extended_by(m: &Manifest, conn: &Connector, files: &[connector::SourceFile], base: &FsPath) -> bool {
-    m.spec_hash == conn.spec_hash
-        && m.sources.len() < files.len()
-        && m.sources.iter().zip(files).all(|(s, f)| same_location(s, &f.display, base) && s.bytes == f.size)
 }
 
 /// A source file's location as a manifest keeps it: relative to the project when the file is

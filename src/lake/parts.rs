@@ -61,7 +61,6 @@ pub fn issue_schema() -> SchemaRef {
     ]))
 }
 
-/// Issue records as one batch of [`issue_schema`].
 /// Encodes issue records (quarantine or flags) into a Parquet file in memory, a slice at a time
 /// and each record dropped once written: a dataset can carry millions of flags (3.3 M
 /// `precision_lost` in one county's payments), and one batch of them all was a second copy.
@@ -82,7 +81,7 @@ pub fn encode_issues(issues: Vec<RowIssue>) -> Result<Vec<u8>, datafusion::parqu
     Ok(buf)
 }
 
-/// One batch of issue records.
+/// Issue records as one batch of [`issue_schema`].
 fn issue_batch(issues: &[RowIssue]) -> RecordBatch {
     let mut file = StringBuilder::new();
     let mut sheet = StringBuilder::new();
