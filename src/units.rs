@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
 use datafusion::arrow::datatypes::Int64Type;
 use serde::Serialize;
 
@@ -128,8 +128,14 @@ impl Directory {
     pub fn from_batches(batches: &[RecordBatch]) -> Directory {
         let mut list = Vec::new();
         for b in batches {
+            // text columns as plain strings, whichever string type the lake's scan gave them
+            let text: Vec<Option<ArrayRef>> = b
+                .columns()
+                .iter()
+                .map(|c| datafusion::arrow::compute::cast(c, &datafusion::arrow::datatypes::DataType::Utf8).ok())
+                .collect();
             let s = |i: usize, r: usize| -> Option<String> {
-                let c = b.column(i).as_string_opt::<i32>()?;
+                let c = text.get(i)?.as_ref()?.as_string_opt::<i32>()?;
                 (c.is_valid(r) && !c.value(r).trim().is_empty()).then(|| c.value(r).trim().to_string())
             };
             let people = b.column(7).as_primitive_opt::<Int64Type>();
