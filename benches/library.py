@@ -230,6 +230,17 @@ def free_port():
         return so.getsockname()[1]
 
 
+def peak_rss(pid):
+    """Peak RSS (MiB) of a running process, from /proc."""
+    try:
+        for line in open(f"/proc/{pid}/status"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
 def clue_keys(out):
     return {m["model"]: sorted((c["id"], c["evidence_key"]) for c in (m.get("clues") or [])) for m in json.loads(out)["models"]}
 
@@ -263,6 +274,7 @@ def on_cluster(binary, base, work, one_machine):
         print(f"  cluster     {c:6.2f} s (runs {', '.join(f'{x:.2f}' for x in runs)})   client peak RSS {rss_max:,.0f} MiB")
         print(f"  one process {one_machine:6.2f} s   ratio one process / cluster {one_machine / c:5.2f}")
         print(f"  same clues (ids and evidence keys) as one process: {same} of {len(b)} models")
+        print("  peak RSS of the scheduler and executors: " + ", ".join(f"{peak_rss(p.pid):,.0f} MiB" for p in procs))
     finally:
         for p in procs:
             p.kill()

@@ -336,6 +336,51 @@ mod tests {
     }
 
     #[test]
+    fn the_directory_reads_text_of_any_string_type() {
+        use datafusion::arrow::array::{Int64Array, LargeStringArray, StringArray, StringViewArray};
+        use datafusion::arrow::datatypes::{DataType, Field, Schema};
+        use std::sync::Arc;
+
+        // the columns of QUERY: code, name, kind, parent, region, uscc, aliases, people, leader, post
+        let text = |kind: &DataType, v: Vec<Option<&str>>| -> ArrayRef {
+            match kind {
+                DataType::Utf8View => Arc::new(StringViewArray::from(v)),
+                DataType::LargeUtf8 => Arc::new(LargeStringArray::from(v)),
+                _ => Arc::new(StringArray::from(v)),
+            }
+        };
+        for kind in [DataType::Utf8, DataType::Utf8View, DataType::LargeUtf8] {
+            let names = ["unit_code", "name", "kind", "parent_code", "region_code", "uscc", "aliases"];
+            let mut fields: Vec<Field> = names.iter().map(|n| Field::new(*n, kind.clone(), true)).collect();
+            fields.push(Field::new("people", DataType::Int64, true));
+            fields.push(Field::new("leader", kind.clone(), true));
+            fields.push(Field::new("leader_post", kind.clone(), true));
+            let columns = vec![
+                text(&kind, vec![Some("340524100201")]),
+                text(&kind, vec![Some("前进村")]),
+                text(&kind, vec![Some("村(社区)")]),
+                text(&kind, vec![Some("340524100000")]),
+                text(&kind, vec![None]),
+                text(&kind, vec![None]),
+                text(&kind, vec![Some("前进村委会；前进")]),
+                Arc::new(Int64Array::from(vec![Some(7)])) as ArrayRef,
+                text(&kind, vec![Some("张三")]),
+                text(&kind, vec![Some("村党支部书记")]),
+            ];
+            let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).unwrap();
+            let d = Directory::from_batches(&[batch]);
+            assert_eq!(d.units.len(), 1, "{kind}");
+            let u = &d.units[0];
+            assert_eq!(
+                (u.code.as_str(), u.name.as_str(), u.parent.as_deref(), u.people, u.leader.as_deref()),
+                ("340524100201", "前进村", Some("340524100000"), Some(7), Some("张三")),
+                "{kind}"
+            );
+            assert_eq!(u.aliases, vec!["前进村委会", "前进"], "{kind}");
+        }
+    }
+
+    #[test]
     fn values_resolve_by_code_region_and_name() {
         let d = county();
         let code = |r: Resolution| match r {

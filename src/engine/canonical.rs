@@ -1,7 +1,7 @@
 //! A snapshot seen in its dataset's canonical shape: a `TableProvider` over the snapshot's own
 //! table that has every column of the definition — NULL of its canonical type where the
-//! snapshot lacks it, cast where an older snapshot typed it differently (text stays the string
-//! view the Parquet reader gives) — and the snapshot's extra columns after them.
+//! snapshot lacks it, cast where an older snapshot typed it differently — and the snapshot's
+//! extra columns after them.
 //!
 //! Because the canonical columns are the table's own, a query's optimised plan says exactly
 //! which of them it reads, missing ones included: that is how a model's inputs are known from
@@ -11,7 +11,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
 use datafusion::catalog::{Session, TableProvider};
 use datafusion::common::{Result, ScalarValue};
 use datafusion::datasource::TableType;
@@ -30,13 +30,6 @@ enum Source {
     Snapshot { index: usize, cast: bool },
     /// Not in the snapshot: NULL.
     Null,
-}
-
-/// Whether a snapshot's column of type `have` is already of the canonical type `want`. Text is
-/// read as Arrow string views, as the Parquet reader decodes it: a canonical `Utf8` column stays a
-/// view rather than being cast, which would copy every string of every scan.
-pub fn same_type(have: &DataType, want: &DataType) -> bool {
-    have == want || (*have == DataType::Utf8View && *want == DataType::Utf8)
 }
 
 /// A snapshot's table under its dataset's canonical schema.
@@ -58,7 +51,10 @@ impl CanonicalTable {
             match have.index_of(f.name()) {
                 Ok(i) => {
                     let h = have.field(i);
-                    let cast = !same_type(h.data_type(), f.data_type());
+                    // text the Parquet reader gives as string views is cast too: a view keeps
+                    // its whole decoded page alive, and the memory pool counts that page for
+                    // every batch that points into it (docs/performance.md, "Text as string views")
+                    let cast = h.data_type() != f.data_type();
                     fields.push(if cast { h.clone().with_data_type(f.data_type().clone()) } else { h.clone() });
                     sources.push(Source::Snapshot { index: i, cast });
                 }
@@ -186,61 +182,5 @@ impl TableProvider for CanonicalTable {
             exprs.push((e, f.name().clone()));
         }
         Ok(Arc::new(ProjectionExec::try_new(exprs, scan)?))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use datafusion::arrow::array::{RecordBatch, StringArray};
-    use datafusion::datasource::listing::{ListingTable, ListingTableConfig, ListingTableUrl};
-    use datafusion::prelude::SessionContext;
-
-    use super::*;
-
-    #[tokio::test]
-    async fn text_is_scanned_as_views_and_read_as_text_by_those_who_read_it() {
-        // a landed `units` snapshot with three of its columns, all text
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("part-00000.parquet");
-        let schema = Arc::new(Schema::new(vec![
-            Field::new("unit_code", DataType::Utf8, true),
-            Field::new("name", DataType::Utf8, true),
-            Field::new("parent_code", DataType::Utf8, true),
-        ]));
-        let batch = RecordBatch::try_new(
-            schema.clone(),
-            vec![
-                Arc::new(StringArray::from(vec![Some("340524100000"), Some("340524100201")])),
-                Arc::new(StringArray::from(vec![Some("城关镇"), Some("前进村")])),
-                Arc::new(StringArray::from(vec![None, Some("340524100000")])),
-            ],
-        )
-        .unwrap();
-        let mut w =
-            datafusion::parquet::arrow::ArrowWriter::try_new(std::fs::File::create(&file).unwrap(), schema, None)
-                .unwrap();
-        w.write(&batch).unwrap();
-        w.close().unwrap();
-        let engine = crate::engine::Engine::local();
-        let ctx: &SessionContext = engine.context();
-        let url = ListingTableUrl::parse(url::Url::from_file_path(&file).unwrap().as_str()).unwrap();
-        let config = ListingTableConfig::new_with_multi_paths(vec![url])
-            .with_listing_options(super::super::listing_options())
-            .infer_schema(&ctx.state())
-            .await
-            .unwrap();
-        let inner = Arc::new(ListingTable::try_new(config).unwrap());
-        let def = crate::schema::Schema::bundled().dataset("units").unwrap();
-        let table = CanonicalTable::new(inner, def);
-        // the snapshot's text stays the reader's string views: nothing is cast, nothing copied
-        assert_eq!(table.schema().field_with_name("name").unwrap().data_type(), &DataType::Utf8View);
-        assert!(table.sources().iter().flatten().all(|(_, cast)| !cast), "{:?}", table.sources());
-        ctx.register_table("units", Arc::new(table)).unwrap();
-
-        // the unit directory reads the rows, whichever string type they come in
-        let batches = ctx.sql(crate::units::QUERY).await.unwrap().collect().await.unwrap();
-        let d = crate::units::Directory::from_batches(&batches);
-        let names: Vec<_> = d.units.iter().map(|u| (u.code.as_str(), u.name.as_str(), u.parent.as_deref())).collect();
-        assert_eq!(names, vec![("340524100000", "城关镇", None), ("340524100201", "前进村", Some("340524100000"))]);
     }
 }

@@ -158,10 +158,11 @@ impl Engine {
     pub async fn register_canonical(&self, lake: &Lake, def: &Dataset, m: &Manifest) -> Result<()> {
         let table = self.listing(lake, m).await?;
         let have = datafusion::datasource::TableProvider::schema(table.as_ref());
-        let fits =
-            def.arrow_schema().fields().iter().all(|f| {
-                have.field_with_name(f.name()).is_ok_and(|h| canonical::same_type(h.data_type(), f.data_type()))
-            });
+        let fits = def
+            .arrow_schema()
+            .fields()
+            .iter()
+            .all(|f| have.field_with_name(f.name()).is_ok_and(|h| h.data_type() == f.data_type()));
         self.ctx.deregister_table(def.name.as_str())?;
         if fits {
             self.ctx.register_table(def.name.as_str(), table)?;

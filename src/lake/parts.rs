@@ -1,5 +1,5 @@
 //! Parquet encoding of landed batches and of issue records, with the lake's writer settings:
-//! ZSTD compression, dictionary encoding, page-level statistics and page indexes, so that
+//! Snappy compression, dictionary encoding, page-level statistics and page indexes, so that
 //! DataFusion can prune row groups and pages when models filter.
 
 use std::sync::Arc;
