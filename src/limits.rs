@@ -159,6 +159,16 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
     Ok(bytes as u64)
 }
 
+/// A memory limit (`--memory-limit`, `[engine] memory_limit`): a size of at least 16 MiB. A
+/// smaller one is refused, not silently raised: the user would believe the process held to it.
+pub fn parse_memory_limit(s: &str) -> Result<u64, String> {
+    let bytes = parse_size(s)?;
+    if bytes < MIN_MEMORY {
+        return Err(format!("`{s}` is below the smallest memory limit, {}", bytes_text(MIN_MEMORY)));
+    }
+    Ok(bytes)
+}
+
 /// `90s`, `30m`, `2h` (a whole positive number and a unit).
 pub fn parse_duration(s: &str) -> Option<Duration> {
     let s = s.trim();
@@ -210,7 +220,7 @@ impl EngineSettings {
     pub fn problems(&self) -> Vec<(std::ops::Range<usize>, String)> {
         let mut out = Vec::new();
         if let Some(m) = &self.memory_limit
-            && let Err(e) = parse_size(m.get_ref())
+            && let Err(e) = parse_memory_limit(m.get_ref())
         {
             out.push((m.span(), format!("[engine] memory_limit: {e}")));
         }
@@ -232,7 +242,7 @@ impl EngineSettings {
 
     /// Puts the settings in force where no command-line option did first.
     pub fn apply(&self) {
-        if let Some(b) = self.memory_limit.as_ref().and_then(|m| parse_size(m.get_ref()).ok()) {
+        if let Some(b) = self.memory_limit.as_ref().and_then(|m| parse_memory_limit(m.get_ref()).ok()) {
             set_memory(b);
         }
         if let Some(t) = self.query_timeout.as_ref().and_then(|t| parse_duration(t.get_ref())) {
@@ -255,6 +265,9 @@ mod tests {
         assert_eq!(parse_size("1.5g"), Ok(3 << 29));
         assert!(parse_size("lots").is_err() && parse_size("0").is_err() && parse_size("1e400").is_err());
         assert!(parse_size("99999999999TiB").is_err());
+        assert_eq!(parse_memory_limit("16MiB"), Ok(16 << 20));
+        let small = parse_memory_limit("1KiB").unwrap_err();
+        assert!(small.contains("1KiB") && small.contains("16 MiB"), "{small}");
         assert_eq!(parse_duration("30m"), Some(Duration::from_secs(1800)));
         assert_eq!(parse_duration("half an hour"), None);
         assert_eq!(bytes_text(16 << 20), "16 MiB");

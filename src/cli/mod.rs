@@ -149,7 +149,7 @@ pub struct Cli {
     /// The memory the process may use (`4GiB`, `512MiB`; default half of the machine's or
     /// container's). 40 % of it is the pool all queries share: sorts, joins and aggregations
     /// spill within it, and a query that still does not fit fails alone, naming it, instead of the process dying.
-    #[arg(long, global = true, env = "SEARCHLIGHT_MEMORY_LIMIT", value_parser = crate::limits::parse_size)]
+    #[arg(long, global = true, env = "SEARCHLIGHT_MEMORY_LIMIT", value_parser = crate::limits::parse_memory_limit)]
     memory_limit: Option<u64>,
     /// How long one model or `sql` query may run (`30m`, `2h`; default 30m): one still running
     /// then is cancelled and fails alone.
