@@ -789,3 +789,50 @@ async fn the_members_of_a_zip_archive_land_as_exports_of_their_own() {
     let e = p.ingest(&p.connector("z", &toml("*.xlsx"))).await.unwrap_err().to_string();
     assert!(e.contains("导出.zip") && e.contains("no member of the archive matches") && e.contains("说明.txt"), "{e}");
 }
+
+/// `[database]` declarations are checked when loaded: each mistake named at its line.
+#[tokio::test]
+async fn database_declarations_are_checked() {
+    let p = TestProject::new();
+    let base = "name = \"treasury_payments\"\n[database]\nkind = \"postgres\"\nhost = \"127.0.0.1\"\ndatabase = \"czzf\"\nuser_env = \"CZZF_USER\"\n";
+    let cols = "\n[columns]\npayment_id = { from = \"zfpzh\" }\n";
+    let cases = [
+        ("table = \"a\"\nquery = \"SELECT 1\"", "not both", 8),
+        ("", "needs a `table`", 2),
+        ("table = \"a\"\npassword_env = \"hunter2!\"", "names an environment variable", 8),
+        ("table = \"a\"\nca_file = \"ca.pem\"", "verify-full", 8),
+        ("table = \"a\"\ntls = \"maybe\"", "unknown variant", 8),
+        ("query = \"DELETE FROM a\"", "one SELECT", 7),
+        ("table = \"a.b.c\"", "schema.table", 7),
+    ];
+    for (extra, said, line) in cases {
+        let path = p.path("connectors/t.toml");
+        std::fs::write(&path, format!("{base}{extra}{cols}")).unwrap();
+        let err = connector::load(&path, searchlight::schema::Schema::bundled()).unwrap_err();
+        let Error::Spec { line: at, message, .. } = &err else { panic!("{err}") };
+        assert!(message.contains(said), "{extra}: {message}");
+        assert_eq!(*at, line, "{extra}: {err}");
+    }
+    // an entity dataset (one record per key) is not read a part at a time
+    let path = p.path("connectors/t.toml");
+    std::fs::write(
+        &path,
+        "name = \"enterprises\"\n[database]\nkind = \"mysql\"\nhost = \"h\"\ndatabase = \"d\"\nuser = \"u\"\ntable = \"qy\"\nwatermark = \"gxsj\"\n[columns]\nuscc = { from = \"tyshxydm\" }\nname = { from = \"qymc\" }\n",
+    )
+    .unwrap();
+    let err = connector::load(&path, searchlight::schema::Schema::bundled()).unwrap_err().to_string();
+    assert!(err.contains("collapse") && err.contains(":8:"), "{err}");
+}
+
+/// A build without the `database` feature says how to get one, naming the connector.
+#[cfg(not(feature = "database"))]
+#[tokio::test]
+async fn a_database_connector_needs_the_database_build() {
+    let p = TestProject::new();
+    let c = p.connector(
+        "czzf",
+        "name = \"treasury_payments\"\n[database]\nkind = \"postgres\"\nhost = \"127.0.0.1\"\ndatabase = \"czzf\"\nuser = \"u\"\ntable = \"zf\"\n[columns]\npayment_id = { from = \"zfpzh\" }\n",
+    );
+    let err = p.ingest(&c).await.unwrap_err().to_string();
+    assert!(err.contains("czzf.toml") && err.contains("--features database"), "{err}");
+}

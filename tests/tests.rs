@@ -6,8 +6,11 @@ mod cli;
 #[cfg(feature = "cluster")]
 mod cluster;
 mod connector;
+#[cfg(feature = "database")]
+mod database;
 mod fixtures;
 mod fuzz_smoke;
+mod http;
 mod lake;
 mod layouts;
 mod ledger;

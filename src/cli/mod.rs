@@ -667,8 +667,28 @@ enum ConnectorCommand {
     /// suggested dataset(s) and column mappings, each marked for you to confirm.
     New {
         /// Export files (csv, xlsx/xls/ods, ndjson, parquet; any encoding).
-        #[arg(required = true)]
+        #[arg(required_unless_present = "database")]
         files: Vec<PathBuf>,
+        /// A department database instead of files: `postgres://HOST[:PORT]/DB` or
+        /// `mysql://[USER@]HOST[:PORT]/DB` — never a password (see --password-env).
+        #[arg(long, value_name = "URL", conflicts_with = "files")]
+        database: Option<String>,
+        /// With --database: the table to read (`table` or `schema.table`).
+        #[arg(long, requires = "database", conflicts_with = "query")]
+        table: Option<String>,
+        /// With --database: a SELECT to read instead of a table.
+        #[arg(long, requires = "database")]
+        query: Option<String>,
+        /// With --database: the environment variable holding the user name (or give the user in
+        /// the URL).
+        #[arg(long, requires = "database")]
+        user_env: Option<String>,
+        /// With --database: the environment variable holding the password.
+        #[arg(long, requires = "database")]
+        password_env: Option<String>,
+        /// With --database: `require` (encrypted; the default), `verify-full` or `disable`.
+        #[arg(long, requires = "database", default_value = "require")]
+        tls: String,
         /// Where to write the skeletons (default: <project>/connectors).
         #[arg(long)]
         out: Option<PathBuf>,
@@ -1145,10 +1165,49 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let broken_model = cov.count(crate::runner::coverage::Reach::Broken) > 0;
             Ok(if failed || broken_model || !cov.broken.is_empty() { ExitCode::from(2) } else { ExitCode::SUCCESS })
         }
-        Command::Connector { command: ConnectorCommand::New { files, out, force, stdout } } => {
+        Command::Connector {
+            command:
+                ConnectorCommand::New { files, database, table, query, user_env, password_env, tls, out, force, stdout },
+        } => {
             let dir = out.unwrap_or_else(|| project.connectors_dir());
             let mut failed = false;
             let mut taken = Vec::new();
+            if let Some(url) = database {
+                let spec = database_spec(&url, table, query, user_env, password_env, &tls)?;
+                let name = spec.table.clone().unwrap_or_else(|| "query".into()).replace('.', "_");
+                let path = dir.join(format!("{name}.toml"));
+                let (header, rows) =
+                    crate::connector::database::sample(&path, &spec, crate::connector::skeleton::SAMPLE_ROWS).await?;
+                let label = format!(
+                    "{} {}:{}/{}",
+                    spec.kind.label(),
+                    spec.host,
+                    spec.port.unwrap_or(spec.kind.default_port()),
+                    spec.database
+                );
+                let sample =
+                    crate::connector::skeleton::Sample::of_database(&label, database_block(&spec), header.names, rows);
+                let drafts = crate::connector::skeleton::draft_samples(
+                    vec![sample],
+                    crate::schema::Schema::bundled(),
+                    &mut taken,
+                );
+                for mut d in drafts {
+                    d.text = redactor().text(&d.text).into_owned();
+                    if stdout {
+                        say!("{}", d.text);
+                        continue;
+                    }
+                    match d.write(&dir, force) {
+                        Ok(target) => output::skeleton_written(&d.sample, &d.proposals, &target),
+                        Err(e) => {
+                            say_err!("searchlight: {e}");
+                            failed = true;
+                        }
+                    }
+                }
+                return Ok(if failed { ExitCode::from(2) } else { ExitCode::SUCCESS });
+            }
             let cwd = std::env::current_dir()?;
             let batch: Vec<(std::path::PathBuf, String)> = files
                 .iter()
@@ -1840,4 +1899,101 @@ async fn run_as_of(project: &Project, given: Option<chrono::NaiveDate>) -> anyho
         }
         None => chrono::Local::now().date_naive(),
     })
+}
+
+/// The `[database]` of `connector new --database URL …`: host, port, database and user from the
+/// URL, credentials by environment variable only.
+fn database_spec(
+    url: &str,
+    table: Option<String>,
+    query: Option<String>,
+    user_env: Option<String>,
+    password_env: Option<String>,
+    tls: &str,
+) -> anyhow::Result<crate::connector::spec::DatabaseSpec> {
+    use crate::connector::spec::{DatabaseKind, DatabaseSpec, TlsMode};
+    if table.is_none() && query.is_none() {
+        anyhow::bail!("--database: name the --table to read, or give a --query");
+    }
+    let u = url::Url::parse(url).map_err(|e| anyhow::anyhow!("--database {url}: {e} (postgres://HOST:PORT/DB)"))?;
+    let kind = match u.scheme() {
+        "postgres" | "postgresql" => DatabaseKind::Postgres,
+        "mysql" | "mariadb" => DatabaseKind::Mysql,
+        other => {
+            anyhow::bail!("--database {url}: `{other}://` is not a database searchlight reads (postgres://, mysql://)")
+        }
+    };
+    if u.password().is_some() {
+        anyhow::bail!(
+            "--database: a password does not belong in a URL (it would stay in the shell's history and the connector): put it in an environment variable and name it with --password-env"
+        );
+    }
+    let host = u.host_str().filter(|h| !h.is_empty()).ok_or_else(|| anyhow::anyhow!("--database {url}: no host"))?;
+    let database = u.path().trim_start_matches('/').to_string();
+    if database.is_empty() {
+        anyhow::bail!("--database {url}: name the database after the host (postgres://HOST:PORT/DB)");
+    }
+    let user = (!u.username().is_empty()).then(|| u.username().to_string());
+    if user.is_none() && user_env.is_none() {
+        anyhow::bail!(
+            "--database: give the user in the URL (postgres://USER@HOST/DB) or name its environment variable with --user-env"
+        );
+    }
+    let tls = match tls {
+        "require" => TlsMode::Require,
+        "verify-full" => TlsMode::VerifyFull,
+        "disable" => TlsMode::Disable,
+        other => anyhow::bail!("--tls {other}: require, verify-full or disable"),
+    };
+    Ok(DatabaseSpec {
+        kind,
+        host: host.to_string(),
+        port: u.port(),
+        database,
+        user: user.filter(|_| user_env.is_none()),
+        user_env,
+        password_env,
+        table,
+        query,
+        watermark: None,
+        tls,
+        ca_file: None,
+        batch_rows: None,
+        connect_timeout: None,
+        time_zone: None,
+    })
+}
+
+/// The `[database]` table of a draft.
+fn database_block(spec: &crate::connector::spec::DatabaseSpec) -> String {
+    use crate::connector::spec::{DatabaseKind, TlsMode};
+    let q = |s: &str| toml::Value::String(s.to_string()).to_string();
+    let mut out = String::from("[database]\n");
+    out += &format!("kind         = {}\n", q(if spec.kind == DatabaseKind::Postgres { "postgres" } else { "mysql" }));
+    out += &format!("host         = {}\n", q(&spec.host));
+    if let Some(p) = spec.port {
+        out += &format!("port         = {p}\n");
+    }
+    out += &format!("database     = {}\n", q(&spec.database));
+    match (&spec.user, &spec.user_env) {
+        (_, Some(v)) => out += &format!("user_env     = {}   # the environment variable holding the user name\n", q(v)),
+        (Some(u), None) => out += &format!("user         = {}\n", q(u)),
+        (None, None) => {}
+    }
+    if let Some(v) = &spec.password_env {
+        out += &format!("password_env = {}   # the environment variable holding the password\n", q(v));
+    }
+    match (&spec.table, &spec.query) {
+        (Some(t), _) => out += &format!("table        = {}\n", q(t)),
+        (None, Some(sql)) => out += &format!("query        = {}\n", q(sql)),
+        (None, None) => {}
+    }
+    let tls = match spec.tls {
+        TlsMode::Require => "require",
+        TlsMode::VerifyFull => "verify-full",
+        TlsMode::Disable => "disable",
+    };
+    out += &format!("tls          = {}\n", q(tls));
+    out += "# watermark  = \"update_time\"   # 请确认: a column that grows with every new row; later loads then read only new rows\n";
+    out
 }

@@ -19,11 +19,14 @@ pub mod archive;
 pub mod chunk;
 pub mod convert;
 mod csv;
+pub mod database;
 mod fixed;
 pub mod html;
+pub mod http;
 mod ndjson;
 mod parquet;
 pub mod skeleton;
+pub mod source;
 pub mod spec;
 pub mod unpivot;
 pub mod value;
@@ -103,6 +106,10 @@ pub enum Source {
         /// The query.
         sql: String,
     },
+    /// A table or query of a department's database, read live ([`database`]).
+    Database(spec::DatabaseSpec),
+    /// A paged HTTP JSON API, read live ([`http`]).
+    Http(spec::HttpSpec),
 }
 
 /// One dataset a connector lands, resolved against the schema.
@@ -267,6 +274,124 @@ impl Locator<'_> {
     }
 }
 
+/// Checks what no live source (`[database]`, `[http]`) has beside it: files.
+fn check_live(spec: &ConnectorSpec, loc: &Locator, table: &str) -> Result<()> {
+    let err = |needle: &str, message: String| Err(loc.error(None, needle, message));
+    if spec.location.is_some() || spec.format.is_some() || spec.derive.is_some() || spec.members.is_some() {
+        let needle = if spec.location.is_some() {
+            "location"
+        } else if spec.format.is_some() {
+            "[format]"
+        } else {
+            "derive"
+        };
+        return err(
+            needle,
+            format!("a `{table}` connector reads no files: drop `location`, `[format]`, `members` and `derive`"),
+        );
+    }
+    if spec.append {
+        return err("append", format!("`append` is for exports that grow file by file, not a `{table}` source"));
+    }
+    Ok(())
+}
+
+/// Checks an `[http]` declaration: an address, the keys its paging needs, auth in pairs.
+fn check_http(h: &spec::HttpSpec, loc: &Locator) -> Result<()> {
+    use spec::Paging;
+    let err = |needle: &str, message: &str| Err(loc.error(None, needle, message.to_string()));
+    match url::Url::parse(&h.url) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") => {}
+        _ => return err("url", "`url` is an http:// or https:// address"),
+    }
+    if h.auth_header.is_some() != h.auth_env.is_some() {
+        return err(
+            if h.auth_header.is_some() { "auth_header" } else { "auth_env" },
+            "`auth_header` names the header and `auth_env` the environment variable holding its value: give both",
+        );
+    }
+    if let Some(v) = &h.auth_env
+        && (v.is_empty()
+            || !v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            || v.as_bytes()[0].is_ascii_digit())
+    {
+        return err(
+            "auth_env",
+            &format!("`auth_env` names an environment variable (`JYZX_TOKEN`), not a value: `{v}` is not such a name"),
+        );
+    }
+    if h.paging == Paging::Cursor && h.cursor_path.is_none() {
+        return err("paging", "`paging = \"cursor\"` needs `cursor_path`: where each page holds the next cursor");
+    }
+    if h.paging == Paging::Next && h.next_path.is_none() {
+        return err("paging", "`paging = \"next\"` needs `next_path`: where each page holds the next page's address");
+    }
+    if h.rate_limit.is_some_and(|r| !(r > 0.0 && r.is_finite())) {
+        return err("rate_limit", "`rate_limit` is requests per second, above 0");
+    }
+    if h.page_size == Some(0) || h.max_pages == Some(0) {
+        return err(if h.page_size == Some(0) { "page_size" } else { "max_pages" }, "must be at least 1");
+    }
+    Ok(())
+}
+
+/// Checks a `[database]` declaration: one of `table` and `query`, credentials by environment
+/// variable.
+fn check_database(db: &spec::DatabaseSpec, loc: &Locator) -> Result<()> {
+    let err = |needle: &str, message: &str| Err(loc.error(None, needle, message.to_string()));
+    match (&db.table, &db.query) {
+        (Some(_), Some(_)) => return err("query", "`[database]` reads a `table` or a `query`, not both"),
+        (None, None) => return err("[database]", "`[database]` needs a `table` to read, or a `query`"),
+        (Some(t), None) if t.split('.').count() > 2 || t.split('.').any(|p| p.trim().is_empty()) => {
+            return err("table", "`table` is a table name, or `schema.table`");
+        }
+        (None, Some(q))
+            if !q
+                .trim_start()
+                .get(..6)
+                .is_some_and(|w| w.eq_ignore_ascii_case("select") || w.eq_ignore_ascii_case("with ")) =>
+        {
+            return err("query", "`query` is one SELECT (or WITH … SELECT) statement");
+        }
+        _ => {}
+    }
+    if db.user.is_some() && db.user_env.is_some() {
+        return err("user_env", "give the user as `user` or `user_env`, not both");
+    }
+    if db.user.is_none() && db.user_env.is_none() {
+        return err(
+            "[database]",
+            "`[database]` needs `user_env` (the environment variable holding the user name) or `user`",
+        );
+    }
+    for (key, var) in [("user_env", &db.user_env), ("password_env", &db.password_env)] {
+        if let Some(v) = var
+            && (v.is_empty()
+                || !v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+                || v.as_bytes()[0].is_ascii_digit())
+        {
+            return err(
+                key,
+                &format!(
+                    "`{key}` names an environment variable (`CZZF_DB_PASSWORD`), not a value: `{v}` is not such a name"
+                ),
+            );
+        }
+    }
+    if let Some(w) = &db.watermark
+        && w.trim().is_empty()
+    {
+        return err("watermark", "`watermark` names a column of the table or query");
+    }
+    if db.batch_rows == Some(0) {
+        return err("batch_rows", "`batch_rows` must be at least 1");
+    }
+    if db.ca_file.is_some() && db.tls != spec::TlsMode::VerifyFull {
+        return err("ca_file", "`ca_file` checks the server's certificate: it needs `tls = \"verify-full\"`");
+    }
+    Ok(())
+}
+
 fn valid_name(name: &str) -> bool {
     !name.is_empty() && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
@@ -319,6 +444,25 @@ pub fn load(path: &FsPath, schema: &Schema) -> Result<Connector> {
         ));
     }
     let source = match (&spec.derive, &spec.location, &spec.format) {
+        _ if spec.database.is_some() && spec.http.is_some() => {
+            return Err(loc.error(
+                None,
+                "[http]",
+                "a connector reads a `[database]` or an `[http]` API, not both".into(),
+            ));
+        }
+        _ if spec.database.is_some() => {
+            let db = spec.database.clone().expect("checked");
+            check_live(&spec, &loc, "[database]")?;
+            check_database(&db, &loc)?;
+            Source::Database(db)
+        }
+        _ if spec.http.is_some() => {
+            let h = spec.http.clone().expect("checked");
+            check_live(&spec, &loc, "[http]")?;
+            check_http(&h, &loc)?;
+            Source::Http(h)
+        }
         (Some(sql), None, None) => {
             if !spec.dataset.is_empty() {
                 return Err(loc.error(
@@ -645,6 +789,18 @@ pub fn load(path: &FsPath, schema: &Schema) -> Result<Connector> {
             Some(compiled)
         }
     };
+    if let (Source::Database(db), Some(b)) = (&source, blocks.iter().find(|b| b.collapse))
+        && db.watermark.is_some()
+    {
+        return Err(loc.error(
+            None,
+            "watermark",
+            format!(
+                "`watermark` cannot land `{}` a part at a time: its repeated keys are one record (collapse), so a later row may change a record landed before — drop `watermark` to read it whole",
+                b.name
+            ),
+        ));
+    }
     if spec.append {
         if derived {
             return Err(loc.error(
@@ -859,15 +1015,23 @@ impl Connector {
         self.blocks.iter().flat_map(|b| b.columns.iter().map(|(n, c)| (n.as_str(), c)))
     }
 
-    /// Whether it reads export files (not a derived dataset).
+    /// Whether it reads export files (not a derived dataset, not a database).
     pub fn reads_files(&self) -> bool {
         matches!(self.source, Source::Files { .. })
+    }
+
+    /// Whether an ingest reads its rows from outside the lake (files, a database), rather than
+    /// deriving them from landed datasets.
+    pub fn reads_outside(&self) -> bool {
+        !matches!(self.source, Source::Derived { .. })
     }
 
     fn format(&self) -> &FormatSpec {
         match &self.source {
             Source::Files { format, .. } => format,
-            Source::Derived { .. } => unreachable!("derived connectors read no files"),
+            Source::Derived { .. } | Source::Database(_) | Source::Http(_) => {
+                unreachable!("only file connectors have a format")
+            }
         }
     }
 
@@ -889,10 +1053,10 @@ impl Connector {
     async fn located_files(&self, base: &FsPath) -> Result<Vec<SourceFile>> {
         let loc = match &self.source {
             Source::Files { location, .. } => location,
-            Source::Derived { .. } => {
+            Source::Derived { .. } | Source::Database(_) | Source::Http(_) => {
                 return Err(Error::Source {
                     file: self.path.display().to_string(),
-                    message: "a derived dataset has no files".into(),
+                    message: "this connector reads no files".into(),
                 });
             }
         };

@@ -53,6 +53,9 @@ pub struct Sample {
     pub records: Option<String>,
     /// The archive member this sample is of (`members = …`).
     pub members: Option<String>,
+    /// A database table or query: the `[database]` table the draft declares instead of a
+    /// location and a format.
+    pub database: Option<String>,
 }
 
 impl Sample {
@@ -82,7 +85,14 @@ impl Sample {
             sheet_pattern: None,
             records: None,
             members: None,
+            database: None,
         }
+    }
+
+    /// A sample of a database table or query: its column names are the headers, `block` the
+    /// `[database]` table the draft declares.
+    pub fn of_database(label: &str, block: String, headers: Vec<String>, rows: Vec<Vec<String>>) -> Sample {
+        Sample { database: Some(block), ..Sample::of(Path::new(label), "database", None, 1, headers, rows) }
     }
 }
 
@@ -465,6 +475,7 @@ fn sniff_workbook(path: &Path, bytes: Vec<u8>) -> anyhow::Result<Vec<Sample>> {
         sheet_pattern: None,
         records: None,
         members: None,
+        database: None,
     };
     let key = |h: &[String]| h.iter().map(|x| normal(x)).collect::<Vec<_>>();
     let first = key(&per_sheet[0].2);
@@ -875,38 +886,8 @@ fn map_dataset(sample: &Sample, d: &Dataset) -> Proposal {
     Proposal { dataset: d.name.clone(), columns, unmapped_key, score: 0 }
 }
 
-fn q(s: &str) -> String {
-    toml::Value::String(s.to_string()).to_string()
-}
-
-/// The connector skeleton for one export, as TOML text with the suggestions marked.
-pub fn render(sample: &Sample, proposals: &[Proposal], location: &str, schema: &Schema) -> String {
-    let location = sample.location.as_deref().unwrap_or(location);
-    let mut out = String::new();
-    let file = sample.path.file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_default();
-    let _ = writeln!(out, "# 连接器草稿 · connector skeleton for {file}, written by `searchlight connector new`.");
-    let _ =
-        writeln!(out, "# Every mapping is a suggestion (标 `请确认` = confirm): check each against the export, fix");
-    let _ = writeln!(out, "# or delete it, remove the marks, then try it with `searchlight ingest --dry-run`.");
-    let _ = writeln!(out, "# `searchlight coverage` then says what the model library can do with it.\n");
-    let single = proposals.len() <= 1;
-    if let Some(p) = proposals.first().filter(|_| single) {
-        let d = &schema.datasets[&p.dataset];
-        let _ = writeln!(
-            out,
-            "name     = {}   # 请确认: {} ({} of the export's headers match)",
-            q(&p.dataset),
-            d.title,
-            p.columns.len()
-        );
-    } else if proposals.is_empty() {
-        let _ =
-            writeln!(out, "# No canonical dataset matches these headers. Name the dataset it should land as, or keep");
-        let _ = writeln!(out, "# it as a dataset of your own (custom = true, every column with its type).");
-        let _ = writeln!(out, "name     = \"my_dataset\"   # 请确认");
-        let _ = writeln!(out, "custom   = true");
-        let _ = writeln!(out, "domain   = \"registry\"   # 请确认");
-    }
+/// The `location` and `[format]` of a draft over export files.
+fn render_file_source(out: &mut String, sample: &Sample, location: &str) {
     let _ = writeln!(out, "location = {}", q(location));
     if let Some(m) = &sample.members {
         let _ = writeln!(out, "members  = {}   # the archive's member this connector reads", q(m));
@@ -969,6 +950,48 @@ pub fn render(sample: &Sample, proposals: &[Proposal], location: &str, schema: &
             q(sheet),
             shown.join(" ")
         );
+    }
+}
+
+fn q(s: &str) -> String {
+    toml::Value::String(s.to_string()).to_string()
+}
+
+/// The connector skeleton for one export, as TOML text with the suggestions marked.
+pub fn render(sample: &Sample, proposals: &[Proposal], location: &str, schema: &Schema) -> String {
+    let location = sample.location.as_deref().unwrap_or(location);
+    let mut out = String::new();
+    let file = match &sample.database {
+        Some(_) => sample.path.display().to_string(),
+        None => sample.path.file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_default(),
+    };
+    let _ = writeln!(out, "# 连接器草稿 · connector skeleton for {file}, written by `searchlight connector new`.");
+    let _ =
+        writeln!(out, "# Every mapping is a suggestion (标 `请确认` = confirm): check each against the export, fix");
+    let _ = writeln!(out, "# or delete it, remove the marks, then try it with `searchlight ingest --dry-run`.");
+    let _ = writeln!(out, "# `searchlight coverage` then says what the model library can do with it.\n");
+    let single = proposals.len() <= 1;
+    if let Some(p) = proposals.first().filter(|_| single) {
+        let d = &schema.datasets[&p.dataset];
+        let _ = writeln!(
+            out,
+            "name     = {}   # 请确认: {} ({} of the export's headers match)",
+            q(&p.dataset),
+            d.title,
+            p.columns.len()
+        );
+    } else if proposals.is_empty() {
+        let _ =
+            writeln!(out, "# No canonical dataset matches these headers. Name the dataset it should land as, or keep");
+        let _ = writeln!(out, "# it as a dataset of your own (custom = true, every column with its type).");
+        let _ = writeln!(out, "name     = \"my_dataset\"   # 请确认");
+        let _ = writeln!(out, "custom   = true");
+        let _ = writeln!(out, "domain   = \"registry\"   # 请确认");
+    }
+    if let Some(block) = &sample.database {
+        let _ = writeln!(out, "\n{}", block.trim_end());
+    } else {
+        render_file_source(&mut out, sample, location);
     }
     let wide = wide_draft(sample, proposals, schema);
     if let Some(w) = &wide {
@@ -1292,7 +1315,8 @@ fn pattern_of(names: &[String]) -> String {
     format!("{}*{}", first[..pre].iter().collect::<String>(), first[first.len() - suf..].iter().collect::<String>())
 }
 
-fn draft_samples(samples: Vec<Sample>, schema: &Schema, taken: &mut Vec<String>) -> Vec<Draft> {
+/// Drafts one connector per sample.
+pub fn draft_samples(samples: Vec<Sample>, schema: &Schema, taken: &mut Vec<String>) -> Vec<Draft> {
     let mut out = Vec::new();
     for sample in samples {
         let location = sample.location.clone().unwrap_or_else(|| sample.path.display().to_string());

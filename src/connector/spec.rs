@@ -67,6 +67,12 @@ pub struct ConnectorSpec {
     /// A derived dataset: one SELECT over landed datasets instead of a location.
     #[serde(default)]
     pub derive: Option<String>,
+    /// A department database's table or query instead of files (`[database]`).
+    #[serde(default)]
+    pub database: Option<DatabaseSpec>,
+    /// A paged HTTP JSON API instead of files (`[http]`).
+    #[serde(default)]
+    pub http: Option<HttpSpec>,
     /// The export only grows: each delivery adds files (next month's 发放明细) and never changes
     /// a file already landed. A new snapshot then lands only the new files and shares the
     /// files of the one before; a changed or missing earlier file lands everything afresh.
@@ -198,6 +204,201 @@ pub const DEFAULT_MAX_QUARANTINE: f64 = 0.05;
 
 fn default_totals() -> Vec<String> {
     ["合计", "小计", "总计"].map(String::from).to_vec()
+}
+
+/// `[database]`: a table or query of a department's database, read live.
+///
+/// ```toml
+/// [database]
+/// kind         = "postgres"           # postgres | mysql (MariaDB speaks it too)
+/// host         = "10.1.2.3"
+/// port         = 5432
+/// database     = "czzf"
+/// user_env     = "CZZF_DB_USER"       # credentials come from environment variables only
+/// password_env = "CZZF_DB_PASSWORD"
+/// table        = "public.zf_mx"       # or: query = "SELECT … FROM …"
+/// watermark    = "update_time"        # optional: incremental loads of rows past the last one
+/// tls          = "require"            # require (default) | verify-full | disable
+/// ```
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSpec {
+    /// Which protocol the server speaks.
+    pub kind: DatabaseKind,
+    /// Host name or address.
+    pub host: String,
+    /// Port (default: the kind's, 5432 or 3306).
+    #[serde(default)]
+    pub port: Option<u16>,
+    /// Database (schema, for MySQL) to connect to.
+    pub database: String,
+    /// User name, when it is not a secret.
+    #[serde(default)]
+    pub user: Option<String>,
+    /// Environment variable holding the user name.
+    #[serde(default)]
+    pub user_env: Option<String>,
+    /// Environment variable holding the password (never the password itself).
+    #[serde(default)]
+    pub password_env: Option<String>,
+    /// A table (optionally `schema.table`) to read whole.
+    #[serde(default)]
+    pub table: Option<String>,
+    /// A SELECT to read instead of a table.
+    #[serde(default)]
+    pub query: Option<String>,
+    /// A column that grows with every new row (an insert time, an increasing id): after the first
+    /// load, each load reads only rows past the largest value landed before.
+    #[serde(default)]
+    pub watermark: Option<String>,
+    /// Transport security.
+    #[serde(default)]
+    pub tls: TlsMode,
+    /// PEM file of the certificate authority that signed the server's certificate
+    /// (`verify-full`; default: the public roots).
+    #[serde(default)]
+    pub ca_file: Option<String>,
+    /// Rows per batch landed (default 50 000); a batch is also cut at 64 MiB of text.
+    #[serde(default)]
+    pub batch_rows: Option<usize>,
+    /// Seconds to wait for the connection (default 30).
+    #[serde(default)]
+    pub connect_timeout: Option<u64>,
+    /// The zone points in time (`timestamptz`, MySQL `TIMESTAMP`) are read in (default
+    /// `Asia/Shanghai`).
+    #[serde(default)]
+    pub time_zone: Option<String>,
+}
+
+/// The protocol of a database source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DatabaseKind {
+    /// PostgreSQL (and servers that speak its protocol).
+    #[serde(alias = "postgresql")]
+    Postgres,
+    /// MySQL, MariaDB (and servers that speak their protocol).
+    #[serde(alias = "mariadb")]
+    Mysql,
+}
+
+impl DatabaseKind {
+    /// Its name in messages.
+    pub fn label(self) -> &'static str {
+        match self {
+            DatabaseKind::Postgres => "PostgreSQL",
+            DatabaseKind::Mysql => "MySQL",
+        }
+    }
+
+    /// The port it listens on unless told otherwise.
+    pub fn default_port(self) -> u16 {
+        match self {
+            DatabaseKind::Postgres => 5432,
+            DatabaseKind::Mysql => 3306,
+        }
+    }
+}
+
+/// How a database connection is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TlsMode {
+    /// Encrypted; the server's certificate is not checked (libpq's `sslmode=require`).
+    #[default]
+    Require,
+    /// Encrypted, and the certificate must be valid for the host (`ca_file` or public roots).
+    VerifyFull,
+    /// In clear: only on a network the data may cross unencrypted.
+    Disable,
+}
+
+/// `[http]`: a paged JSON API (a 交易中心 or 一卡通 platform), read live.
+///
+/// ```toml
+/// [http]
+/// url         = "https://jyzx.example.gov.cn/api/deals?year=2025"
+/// records     = "data.list"        # where each page holds its records
+/// paging      = "page"             # none | page | offset | cursor | next
+/// page_param  = "pageNo"           # page: the page number's parameter (first_page = 1)
+/// size_param  = "pageSize"         # page / offset: the page size's parameter …
+/// page_size   = 100                # … and its value
+/// auth_header = "Authorization"    # a header whose value comes from …
+/// auth_env    = "JYZX_TOKEN"       # … this environment variable (never the file)
+/// rate_limit  = 5                  # requests per second at most
+/// ```
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct HttpSpec {
+    /// The first page's address (`https://…`); paging parameters are added to it.
+    pub url: String,
+    /// Where a page holds its records (`data.list`); default: the page when it is an array, else
+    /// the first array of objects in it.
+    #[serde(default)]
+    pub records: Option<String>,
+    /// How the API pages.
+    #[serde(default)]
+    pub paging: Paging,
+    /// `page`: the page number's parameter (default `page`).
+    #[serde(default)]
+    pub page_param: Option<String>,
+    /// `page`: the first page's number (default 1).
+    #[serde(default)]
+    pub first_page: Option<u64>,
+    /// `offset`: the offset's parameter (default `offset`).
+    #[serde(default)]
+    pub offset_param: Option<String>,
+    /// `page` / `offset`: the page size's parameter (`offset` default `limit`).
+    #[serde(default)]
+    pub size_param: Option<String>,
+    /// `page` / `offset`: records per page to ask for (default 100).
+    #[serde(default)]
+    pub page_size: Option<u64>,
+    /// `cursor`: the parameter the cursor is sent in (default `cursor`).
+    #[serde(default)]
+    pub cursor_param: Option<String>,
+    /// `cursor`: where a page holds the next cursor (`data.nextCursor`); none or empty ends.
+    #[serde(default)]
+    pub cursor_path: Option<String>,
+    /// `next`: where a page holds the next page's address (`links.next`); none or empty ends.
+    #[serde(default)]
+    pub next_path: Option<String>,
+    /// A header sent with every request (`Authorization`) …
+    #[serde(default)]
+    pub auth_header: Option<String>,
+    /// … whose value is in this environment variable.
+    #[serde(default)]
+    pub auth_env: Option<String>,
+    /// Requests per second at most (default: no limit).
+    #[serde(default)]
+    pub rate_limit: Option<f64>,
+    /// Retries of a request that failed on the way or with 429 / 5xx (default 3), waiting 0.5 s,
+    /// 1 s, 2 s … or what `Retry-After` asks.
+    #[serde(default)]
+    pub retries: Option<u32>,
+    /// Seconds a request may take (default 30).
+    #[serde(default)]
+    pub timeout: Option<u64>,
+    /// Pages at most (default 100 000): an API that never ends is an error, not a hang.
+    #[serde(default)]
+    pub max_pages: Option<u64>,
+}
+
+/// How an HTTP API pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Paging {
+    /// One request.
+    #[default]
+    None,
+    /// `page=1, 2, …` until a page holds no record.
+    Page,
+    /// `offset=0, n, 2n, …` until a page holds no record.
+    Offset,
+    /// A cursor from each page sent with the next request, until there is none.
+    Cursor,
+    /// The next page's address in each page, until there is none.
+    Next,
 }
 
 /// The file format, tagged by `type`.

@@ -146,6 +146,9 @@ pub struct Manifest {
     /// manifest cover both.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub appends: Option<String>,
+    /// How a live source (a database) was read: whole or past a watermark, and how far.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load: Option<Load>,
     /// Parquet parts.
     pub parts: Vec<PartEntry>,
     /// Schema.
@@ -178,6 +181,35 @@ impl Manifest {
     pub fn flag_count(&self) -> u64 {
         self.flags.values().sum()
     }
+}
+
+/// How one load of a live source went ([`Manifest::load`]).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Load {
+    /// `full` (every row read) or `incremental` (only rows past the watermark; the earlier rows
+    /// are the parts of the snapshot this one [`Manifest::appends`] to).
+    pub mode: LoadMode,
+    /// Rows this load read.
+    pub rows: u64,
+    /// The watermark column, when the connector has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub watermark_column: Option<String>,
+    /// The watermark the previous load reached, which this one read past.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<String>,
+    /// The largest watermark value landed so far: where the next load starts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub watermark: Option<String>,
+}
+
+/// Whether a load read every row or only new ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LoadMode {
+    /// Every row.
+    Full,
+    /// Rows past the watermark.
+    Incremental,
 }
 
 /// How a wide export became rows.

@@ -498,6 +498,14 @@ impl Lake {
         opts: &IngestOptions,
         progress: &dyn Progress,
     ) -> Result<Vec<Outcome>> {
+        let live = match &conn.source {
+            connector::Source::Database(db) => Some(connector::database::open(conn, db)?),
+            connector::Source::Http(h) => Some(connector::http::open(conn, h)?),
+            connector::Source::Files { .. } | connector::Source::Derived { .. } => None,
+        };
+        if let Some(source) = live {
+            return self.ingest_rows(conn, source.as_ref(), opts, progress).await;
+        }
         let started = Instant::now();
         self.claim_identity().await?;
         let files = conn.list_files(base).await?;
@@ -529,7 +537,18 @@ impl Lake {
             };
             let landed = async {
                 let (plan, landed) = futures::try_join!(pass_one, self.land_splits(conn, rx, &ids, opts, progress))?;
-                self.seal_all(conn, &plan, landed, &ids, None, opts, started, base).await
+                self.seal_all(
+                    conn,
+                    &plan.fingerprint,
+                    plan_sources(&plan, base),
+                    None,
+                    landed,
+                    &ids,
+                    None,
+                    opts,
+                    started,
+                )
+                .await
             };
             return self.keep_or_discard(conn, &ids, landed.await).await;
         }
@@ -570,9 +589,177 @@ impl Lake {
                 None => plan.splits.clone(),
             };
             let landed = self.land_splits(conn, futures::stream::iter(splits), &ids, opts, progress).await?;
-            self.seal_all(conn, &plan, landed, &ids, bases.as_deref(), opts, started, base).await
+            let sources = plan_sources(&plan, base);
+            self.seal_all(conn, &plan.fingerprint, sources, None, landed, &ids, bases.as_deref(), opts, started).await
         };
         self.keep_or_discard(conn, &ids, landed.await).await
+    }
+
+    /// Lands a live source ([`connector::source::RowSource`]: a database table or query): a
+    /// survey, then each split read batch by batch through the connector's converter, each
+    /// batch's Parquet part stored as it comes. Incremental when the connector has a watermark
+    /// and every dataset's current snapshot was landed by this declaration up to one: only rows
+    /// past it are read, and the new snapshot appends to the current one. Any failure — the
+    /// connection lost mid-read included — discards what was written; the current snapshot
+    /// stays current.
+    async fn ingest_rows(
+        &self,
+        conn: &Connector,
+        source: &dyn connector::source::RowSource,
+        opts: &IngestOptions,
+        progress: &dyn Progress,
+    ) -> Result<Vec<Outcome>> {
+        let started = Instant::now();
+        self.claim_identity().await?;
+        let mut currents = Vec::new();
+        for b in &conn.blocks {
+            currents.push(self.current(&b.name).await?);
+        }
+        let watermark_column = match &conn.source {
+            connector::Source::Database(db) => db.watermark.clone(),
+            _ => None,
+        };
+        // where the current snapshots stopped, if they all stopped at the same place
+        let reached: Vec<Option<&str>> = currents
+            .iter()
+            .map(|c| {
+                c.as_ref()
+                    .filter(|m| m.spec_hash == conn.spec_hash)
+                    .and_then(|m| m.load.as_ref())
+                    .and_then(|l| l.watermark.as_deref())
+            })
+            .collect();
+        let since: Option<String> = match reached.first() {
+            Some(Some(w)) if watermark_column.is_some() && !opts.force && reached.iter().all(|r| r == &Some(*w)) => {
+                Some(w.to_string())
+            }
+            _ => None,
+        };
+        let survey = source.survey(since.as_deref()).await?;
+        if since.is_some() && survey.rows == Some(0) {
+            return Ok(currents.into_iter().map(|c| Outcome::Unchanged(c.expect("checked"))).collect());
+        }
+        let shown = source.describe();
+        let (mapping, unlandable) = connector::source::map_result(conn, &survey.header, &shown)?;
+        progress.start(survey.rows.unwrap_or(0));
+        let ids = self.claim_all(conn).await?;
+        // one token per batch being converted or stored: a failed load waits for them all
+        // before it discards, so no part is written into a discarded snapshot
+        let inflight = Arc::new(());
+        let landed = async {
+            let (tx, rx) = tokio::sync::mpsc::channel::<connector::source::TextBatch>(2);
+            let splits = survey.splits.clone();
+            let reading = async move {
+                let mut rows = 0u64;
+                for split in &splits {
+                    rows += source.read(split, tx.clone()).await?;
+                }
+                Ok::<_, Error>(rows)
+            };
+            let mapped = Arc::new((mapping, unlandable));
+            let landing = self.land_batches(conn, rx, mapped, shown.clone(), &ids, inflight.clone(), opts, progress);
+            let (rows, (landed, digest, bytes)) = futures::try_join!(reading, landing)?;
+            let mut fp = blake3::Hasher::new();
+            fp.update(b"searchlight-live-v1\0");
+            fp.update(conn.spec_hash.as_bytes());
+            if since.is_some() {
+                fp.update(currents[0].as_ref().map(|m| m.fingerprint.as_str()).unwrap_or_default().as_bytes());
+            }
+            fp.update(&digest.to_le_bytes());
+            fp.update(&rows.to_le_bytes());
+            let fingerprint = fp.finalize().to_hex()[..32].to_string();
+            if since.is_none()
+                && !opts.force
+                && currents.iter().all(|c| c.as_ref().is_some_and(|m| m.fingerprint == fingerprint))
+            {
+                return Ok(None);
+            }
+            let load = manifest::Load {
+                mode: if since.is_some() { manifest::LoadMode::Incremental } else { manifest::LoadMode::Full },
+                rows,
+                watermark_column: watermark_column.clone(),
+                since: since.clone(),
+                // an empty read keeps the watermark where it was
+                watermark: survey.watermark.as_ref().and_then(|(_, w)| w.clone()).or_else(|| since.clone()),
+            };
+            let sources =
+                vec![SourceEntry { location: shown.clone(), bytes, blake3: format!("{digest:032x}"), encoding: None }];
+            let earlier: Option<Vec<Manifest>> = since.as_ref().map(|_| currents.iter().flatten().cloned().collect());
+            let ms = self
+                .seal_all(conn, &fingerprint, sources, Some(load), landed, &ids, earlier.as_deref(), opts, started)
+                .await?;
+            Ok(Some(ms))
+        };
+        match landed.await {
+            Ok(None) => {
+                for (b, id) in conn.blocks.iter().zip(&ids) {
+                    self.discard(&b.name, id).await;
+                }
+                Ok(currents.into_iter().map(|c| Outcome::Unchanged(c.expect("checked"))).collect())
+            }
+            Ok(Some(ms)) => Ok(ms.into_iter().map(Outcome::Landed).collect()),
+            Err(e) => {
+                while Arc::strong_count(&inflight) > 1 {
+                    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+                }
+                self.keep_or_discard(conn, &ids, Err(e)).await
+            }
+        }
+    }
+
+    /// Converts and stores each batch of a live read as it comes, a few at once; results are
+    /// taken in batch order. Returns what landed, the rows' order-free digest and their bytes.
+    #[allow(clippy::too_many_arguments)]
+    async fn land_batches(
+        &self,
+        conn: &Connector,
+        rx: tokio::sync::mpsc::Receiver<connector::source::TextBatch>,
+        mapped: Arc<(Vec<connector::Mapped>, Vec<Option<String>>)>,
+        shown: String,
+        ids: &[String],
+        inflight: Arc<()>,
+        opts: &IngestOptions,
+        progress: &dyn Progress,
+    ) -> Result<(Vec<Landed>, u128, u64)> {
+        let shared_conn = Arc::new(conn.clone());
+        let initial: Vec<Landed> = conn.blocks.iter().map(Landed::new).collect();
+        let batches = futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|b| (b, rx)) });
+        batches
+            .enumerate()
+            .map(|(i, batch)| {
+                let (conn, lake, ids, mapped, shown) =
+                    (shared_conn.clone(), self.clone(), ids.to_vec(), mapped.clone(), shown.clone());
+                let handle = tokio::runtime::Handle::current();
+                let dataset = shared_name(&conn);
+                let token = inflight.clone();
+                async move {
+                    tokio::task::spawn_blocking(move || {
+                        let _token = token;
+                        let raw =
+                            connector::source::BatchRows { batch: &batch, mapping: &mapped.0, unlandable: &mapped.1 };
+                        let landings = conn.convert(&raw, &shown, None);
+                        let file = format!("part-{i:05}.parquet");
+                        let piece = land_piece(
+                            &conn,
+                            landings,
+                            |b, id, rows, buf| handle.block_on(lake.put_part(&b.name, id, file.clone(), rows, buf)),
+                            &ids,
+                        )?;
+                        Ok::<_, Error>((piece, batch.digest(), batch.text_bytes() as u64, batch.len() as u64))
+                    })
+                    .await
+                    .map_err(|e| Error::Write { dataset, message: format!("worker failed: {e}") })?
+                }
+            })
+            .buffered(opts.workers.max(1))
+            .try_fold((initial, 0u128, 0u64), |(mut landed, digest, bytes), (piece, d, b, rows)| async move {
+                for (l, r) in landed.iter_mut().zip(piece) {
+                    l.add(r);
+                }
+                progress.advance(rows);
+                Ok((landed, digest.wrapping_add(d), bytes + b))
+            })
+            .await
     }
 
     async fn claim_all(&self, conn: &Connector) -> Result<Vec<String>> {
@@ -692,37 +879,29 @@ impl Lake {
 
     /// Seals every dataset of a connector: all manifests first, then the pointers, so that a
     /// crash before the last pointer leaves every dataset at a complete snapshot.
+    #[allow(clippy::too_many_arguments)]
     async fn seal_all(
         &self,
         conn: &Connector,
-        plan: &connector::Plan,
+        fingerprint: &str,
+        sources: Vec<SourceEntry>,
+        load: Option<manifest::Load>,
         landed: Vec<Landed>,
         ids: &[String],
         appended_to: Option<&[Manifest]>,
         opts: &IngestOptions,
         started: Instant,
-        base: &FsPath,
     ) -> Result<Vec<Manifest>> {
         let mut manifests = Vec::new();
         for (i, ((b, l), id)) in conn.blocks.iter().zip(landed).zip(ids).enumerate() {
-            let sources = plan
-                .files
-                .iter()
-                .zip(&plan.hashes)
-                .map(|(f, hash)| SourceEntry {
-                    location: source_location(&f.file.display, base),
-                    bytes: f.file.size,
-                    blake3: hash.clone(),
-                    encoding: f.encoding.map(|e| e.label().to_string()),
-                })
-                .collect();
             let origin = Origin {
                 connector: conn.path.display().to_string(),
                 spec_hash: conn.spec_hash.clone(),
-                fingerprint: plan.fingerprint.clone(),
-                sources,
+                fingerprint: fingerprint.to_string(),
+                sources: sources.clone(),
                 derived_from: BTreeMap::new(),
                 query: None,
+                load: load.clone(),
             };
             let earlier = appended_to.and_then(|ms| ms.get(i));
             manifests.push(self.write_snapshot(b, l, id, origin, earlier, opts, started).await?);
@@ -848,7 +1027,7 @@ impl Lake {
             }
             let sql = match &conn.source {
                 connector::Source::Derived { sql } => Some(sql.clone()),
-                connector::Source::Files { .. } => None,
+                connector::Source::Files { .. } | connector::Source::Database(_) | connector::Source::Http(_) => None,
             };
             let origin = Origin {
                 connector: conn.path.display().to_string(),
@@ -857,6 +1036,7 @@ impl Lake {
                 sources: Vec::new(),
                 derived_from: inputs,
                 query: sql,
+                load: None,
             };
             let m = self.write_snapshot(b, l, &id, origin, None, opts, started).await?;
             crate::fault::point("lake.before_pointer");
@@ -1000,6 +1180,7 @@ impl Lake {
             derived_from: origin.derived_from,
             query: origin.query,
             appends: appends.map(|e| e.snapshot.clone()),
+            load: origin.load,
             parts,
             schema: schema
                 .fields()
@@ -1023,6 +1204,25 @@ impl Lake {
     }
 }
 
+/// The first dataset of a connector, for messages about all of them.
+fn shared_name(conn: &Connector) -> String {
+    conn.blocks.first().map(|b| b.name.clone()).unwrap_or_default()
+}
+
+/// The source files of a plan, for manifests.
+fn plan_sources(plan: &connector::Plan, base: &FsPath) -> Vec<SourceEntry> {
+    plan.files
+        .iter()
+        .zip(&plan.hashes)
+        .map(|(f, hash)| SourceEntry {
+            location: source_location(&f.file.display, base),
+            bytes: f.file.size,
+            blake3: hash.clone(),
+            encoding: f.encoding.map(|e| e.label().to_string()),
+        })
+        .collect()
+}
+
 /// Where a snapshot's rows came from, for its manifest.
 struct Origin {
     connector: String,
@@ -1031,6 +1231,7 @@ struct Origin {
     sources: Vec<SourceEntry>,
     derived_from: BTreeMap<String, String>,
     query: Option<String>,
+    load: Option<manifest::Load>,
 }
 
 /// Whether the current snapshot was landed by this declaration from files of these names and

@@ -61,7 +61,7 @@ pub async fn ingest<'c>(
         connectors.iter().filter(|c| names.is_empty() || names.iter().any(|n| c.answers_to(n))).collect();
     let mut out = Vec::new();
     let mut failed: BTreeSet<String> = BTreeSet::new();
-    for conn in chosen.iter().filter(|c| c.reads_files()) {
+    for conn in chosen.iter().filter(|c| c.reads_outside()) {
         let started = Instant::now();
         let bar = progress(conn);
         let result = lake.ingest(conn, &project.root, opts, bar.as_ref()).await.map_err(|e| e.to_string());
@@ -71,7 +71,7 @@ pub async fn ingest<'c>(
         out.push(Ingested { connector: conn, result, elapsed: started.elapsed() });
     }
     // derived datasets in dependency order: each waits for the derived datasets it reads
-    let mut pending: Vec<&Connector> = chosen.into_iter().filter(|c| !c.reads_files()).collect();
+    let mut pending: Vec<&Connector> = chosen.into_iter().filter(|c| !c.reads_outside()).collect();
     let probe = Engine::probe(catalog)?;
     let mut reads: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for c in &pending {

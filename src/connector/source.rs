@@ -1,0 +1,292 @@
+//! Live sources — a department's database, an HTTP API — behind one small trait.
+//!
+//! Files are read in two passes over bytes (the rest of this module's parent). A live source has
+//! no bytes to plan over: it answers a query. [`RowSource`] is what the lake needs from one:
+//! a **survey** (its columns, the splits to read, and what makes the snapshot new — a
+//! watermark, or else the rows' own hash), then **reads** of each split into [`TextBatch`]es of
+//! raw text rows. Every batch goes through the connector's one [`super::Converter`] — the same
+//! header mapping, units, value words, ID checks, quarantine and flags as a CSV export — so a
+//! table lands exactly as its CSV export would.
+//!
+//! A column whose source type the canonical column cannot take (a `bytea` photo mapped onto a
+//! name, a `json` document onto an amount) sets its rows aside in quarantine with the reason,
+//! before the converter sees them ([`TypeFamily`]).
+
+use async_trait::async_trait;
+
+use super::convert::RawRows;
+use super::value::Cell;
+use super::{Connector, Mapped, Result};
+use crate::schema::ColumnType;
+
+/// The columns of a live source's result, known before its rows.
+#[derive(Debug, Clone, Default)]
+pub struct Header {
+    /// Column names, as the result has them: the "headers" the connector maps from.
+    pub names: Vec<String>,
+    /// The source's type of each column (`numeric`, `bytea`, `VARCHAR`), for messages.
+    pub types: Vec<String>,
+    /// What each column's type holds, for the type check.
+    pub families: Vec<TypeFamily>,
+}
+
+/// One independent read of a live source.
+#[derive(Debug, Clone)]
+pub struct RowSplit {
+    /// What it reads, for messages (never a secret).
+    pub label: String,
+    /// The statement it runs (database sources) or the first address it fetches.
+    pub request: String,
+}
+
+/// What a survey of a live source found, before any row is read.
+#[derive(Debug, Clone)]
+pub struct Survey {
+    /// Columns of the result.
+    pub header: Header,
+    /// Reads to make, in order.
+    pub splits: Vec<RowSplit>,
+    /// Rows the reads will return, when the source can count them first.
+    pub rows: Option<u64>,
+    /// An incremental load: the watermark column and the largest value the reads reach.
+    pub watermark: Option<(String, Option<String>)>,
+}
+
+/// Rows of text as a live source read them: one buffer, cells as ranges into it.
+#[derive(Debug, Clone)]
+pub struct TextBatch {
+    text: String,
+    /// `(start, end)` of each cell, row after row; `start == u32::MAX` is NULL.
+    cells: Vec<(u32, u32)>,
+    width: usize,
+    /// 1-based number of the batch's first row in the whole read.
+    pub first_row: u64,
+}
+
+/// NULL in [`TextBatch::cells`].
+const NULL: u32 = u32::MAX;
+/// The largest batch of text: a batch is cut here whatever its row count.
+pub const MAX_BATCH_TEXT: usize = 64 << 20;
+
+impl TextBatch {
+    /// An empty batch of rows `width` cells wide.
+    pub fn new(width: usize, first_row: u64) -> Self {
+        TextBatch { text: String::new(), cells: Vec::new(), width, first_row }
+    }
+
+    /// Appends one row; cells beyond the width are ignored, missing ones are NULL.
+    pub fn push_row<'a>(&mut self, cells: impl IntoIterator<Item = Option<&'a str>>) {
+        let mut n = 0;
+        for c in cells.into_iter().take(self.width) {
+            self.push_cell(c);
+            n += 1;
+        }
+        for _ in n..self.width {
+            self.cells.push((NULL, NULL));
+        }
+    }
+
+    fn push_cell(&mut self, cell: Option<&str>) {
+        match cell {
+            None => self.cells.push((NULL, NULL)),
+            Some(s) => {
+                let start = self.text.len() as u32;
+                self.text.push_str(s);
+                self.cells.push((start, self.text.len() as u32));
+            }
+        }
+    }
+
+    /// Rows held.
+    pub fn len(&self) -> usize {
+        self.cells.len().checked_div(self.width).unwrap_or(0)
+    }
+
+    /// Whether it holds no row.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Bytes of text held.
+    pub fn text_bytes(&self) -> usize {
+        self.text.len()
+    }
+
+    /// Whether it is full: `rows` rows, or text near [`MAX_BATCH_TEXT`] (and the `u32` ranges).
+    pub fn full(&self, rows: usize) -> bool {
+        self.len() >= rows || self.text.len() >= MAX_BATCH_TEXT
+    }
+
+    /// Cell `column` of `row` (`None` is NULL).
+    pub fn get(&self, row: usize, column: usize) -> Option<&str> {
+        let (s, e) = *self.cells.get(row * self.width + column)?;
+        (s != NULL).then(|| &self.text[s as usize..e as usize])
+    }
+
+    /// An order-independent digest of the rows: the wrapping sum of each row's BLAKE3, so that
+    /// equal tables read in another order fingerprint alike.
+    pub fn digest(&self) -> u128 {
+        let mut sum = 0u128;
+        for r in 0..self.len() {
+            let mut h = blake3::Hasher::new();
+            for c in 0..self.width {
+                match self.get(r, c) {
+                    None => h.update(&[0]),
+                    Some(s) => h.update(&[1]).update(&(s.len() as u64).to_le_bytes()).update(s.as_bytes()),
+                };
+            }
+            let bytes: [u8; 16] = h.finalize().as_bytes()[..16].try_into().expect("16 bytes");
+            sum = sum.wrapping_add(u128::from_le_bytes(bytes));
+        }
+        sum
+    }
+}
+
+/// A live source of raw text rows: a database table or query, an HTTP API.
+#[async_trait]
+pub trait RowSource: Send + Sync {
+    /// What it reads, for messages and the manifest — never a secret.
+    fn describe(&self) -> String;
+
+    /// Looks before reading: the result's columns, the reads to make and, for an incremental
+    /// load past `since` (the watermark the current snapshot reached), how far this one goes.
+    async fn survey(&self, since: Option<&str>) -> Result<Survey>;
+
+    /// Reads one split, handing each batch to `out` as soon as it is full (a bounded channel: a
+    /// slow lake slows the read, it never piles rows up). Returns the rows read.
+    async fn read(&self, split: &RowSplit, out: tokio::sync::mpsc::Sender<TextBatch>) -> Result<u64>;
+}
+
+/// The kind of value a source type holds, as far as landing it goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TypeFamily {
+    /// Text of any kind, or a type the check does not know: the converter decides per value.
+    Text,
+    /// Numbers.
+    Number,
+    /// A true/false value.
+    Bool,
+    /// A date or a point in time.
+    Temporal,
+    /// A time of day, with no date.
+    TimeOfDay,
+    /// Bytes, not text.
+    Binary,
+    /// A document, an array, a geometry, an interval: a structure, not one value.
+    Structured,
+}
+
+impl TypeFamily {
+    /// Whether a value of this family can be landed as `kind` (the converter still checks
+    /// each value).
+    pub fn lands_as(self, kind: ColumnType) -> bool {
+        use ColumnType as T;
+        match self {
+            TypeFamily::Text | TypeFamily::Number => true,
+            TypeFamily::Bool => matches!(kind, T::Bool | T::Text),
+            TypeFamily::Temporal => matches!(kind, T::Date | T::Month | T::Timestamp | T::Text),
+            TypeFamily::TimeOfDay | TypeFamily::Structured => kind == T::Text,
+            TypeFamily::Binary => false,
+        }
+    }
+}
+
+/// Raw rows of a [`TextBatch`] for the converter, mapped onto the connector's columns.
+pub(crate) struct BatchRows<'a> {
+    pub batch: &'a TextBatch,
+    pub mapping: &'a [Mapped],
+    /// Per connector column: why its source column cannot land there, if it cannot.
+    pub unlandable: &'a [Option<String>],
+}
+
+impl RawRows for BatchRows<'_> {
+    fn len(&self) -> usize {
+        self.batch.len()
+    }
+
+    fn cell(&self, column: usize, row: usize) -> Cell<'_> {
+        match self.mapping.get(column) {
+            Some(Mapped::Column(i, _)) => self.batch.get(row, *i).map_or(Cell::Empty, Cell::Text),
+            _ => Cell::Empty,
+        }
+    }
+
+    fn line(&self, row: usize) -> u64 {
+        self.batch.first_row + row as u64
+    }
+
+    fn record(&self, row: usize) -> String {
+        (0..self.batch.width).map(|c| self.batch.get(row, c).unwrap_or("")).collect::<Vec<_>>().join("\t")
+    }
+
+    fn first_text(&self, _row: usize) -> Option<String> {
+        None
+    }
+
+    fn defect(&self, row: usize) -> Option<(String, String)> {
+        let reasons: Vec<&str> = self
+            .unlandable
+            .iter()
+            .enumerate()
+            .filter_map(|(c, why)| why.as_deref().filter(|_| !matches!(self.cell(c, row), Cell::Empty)))
+            .collect();
+        (!reasons.is_empty()).then(|| ("source_type".to_string(), reasons.join("；")))
+    }
+
+    fn mapping(&self) -> Option<&[Mapped]> {
+        Some(self.mapping)
+    }
+}
+
+/// Maps the connector's columns onto a live result's columns and finds those whose source type
+/// the canonical column cannot take. `shown` names the source in messages.
+pub(crate) fn map_result(conn: &Connector, header: &Header, shown: &str) -> Result<(Vec<Mapped>, Vec<Option<String>>)> {
+    let mapping = super::map_headers(conn, &header.names, shown, 1)?;
+    let unlandable = conn
+        .input_columns()
+        .zip(&mapping)
+        .map(|((name, col), m)| match m {
+            Mapped::Column(i, _) => {
+                let ty = header.types.get(*i).map(String::as_str).unwrap_or("");
+                let family = header.families.get(*i).copied().unwrap_or(TypeFamily::Text);
+                (!family.lands_as(col.kind))
+                    .then(|| format!("源列 {} 的类型 {ty} 不能落为 {name}（{}）", header.names[*i], col.kind.name()))
+            }
+            _ => None,
+        })
+        .collect();
+    Ok((mapping, unlandable))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_batch_keeps_nulls_apart_from_empty_text_and_digests_in_any_order() {
+        let mut a = TextBatch::new(2, 1);
+        a.push_row([Some("1"), None]);
+        a.push_row([Some("2"), Some("")]);
+        assert_eq!(a.len(), 2);
+        assert_eq!(a.get(0, 1), None);
+        assert_eq!(a.get(1, 1), Some(""));
+        let mut b = TextBatch::new(2, 1);
+        b.push_row([Some("2"), Some("")]);
+        b.push_row([Some("1"), None]);
+        assert_eq!(a.digest(), b.digest());
+        let mut c = TextBatch::new(2, 1);
+        c.push_row([Some("2"), None]);
+        c.push_row([Some("1"), None]);
+        assert_ne!(a.digest(), c.digest(), "NULL and empty text differ");
+    }
+
+    #[test]
+    fn binary_lands_nowhere_and_documents_only_as_text() {
+        assert!(!TypeFamily::Binary.lands_as(ColumnType::Text));
+        assert!(TypeFamily::Structured.lands_as(ColumnType::Text));
+        assert!(!TypeFamily::Structured.lands_as(ColumnType::Money));
+        assert!(!TypeFamily::Temporal.lands_as(ColumnType::Money));
+        assert!(TypeFamily::Temporal.lands_as(ColumnType::Date));
+        assert!(TypeFamily::Number.lands_as(ColumnType::IdCard));
+    }
+}
