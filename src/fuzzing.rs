@@ -97,6 +97,13 @@ pub fn ndjson(data: &[u8]) {
     text_export(connector_for(&NDJSON, "ndjson"), b"", data);
 }
 
+/// An OCDS file: the red flags over arbitrary bytes read as JSON lines or a package, and the
+/// same bytes as a settings file. Anything is a result or an error, never a panic.
+pub fn ocds(data: &[u8]) {
+    let _ = crate::runner::red_flags::run(data, crate::runner::red_flags::Settings::all());
+    let _ = crate::runner::red_flags::Settings::parse(&String::from_utf8_lossy(data));
+}
+
 /// A workbook: arbitrary bytes as an .xlsx file. Unreadable is an error naming the file.
 pub fn xlsx(data: &[u8]) {
     if let Err(e) = connector_for(&XLSX, "xlsx").0.land_bytes("fuzz.xlsx", data, u64::MAX, 1 << 16) {

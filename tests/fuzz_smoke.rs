@@ -128,6 +128,19 @@ fn fuzz_entry_points_survive_generated_inputs() {
         zip.extend(g.bytes(n));
         fuzzing::xlsx(&zip);
     }
+    // OCDS: generated processes cut at random places, and noise
+    let mut ocds = Vec::new();
+    searchlight::demo::ocds::write(30, 5, &mut ocds).unwrap();
+    for _ in 0..300 {
+        let cut = (g.next() as usize) % ocds.len();
+        let mut bytes = ocds[..cut].to_vec();
+        bytes.extend(g.bytes(8));
+        bytes.extend_from_slice(&ocds[cut..]);
+        fuzzing::ocds(&bytes);
+        fuzzing::ocds(&g.bytes(40));
+    }
+    fuzzing::ocds(b"{\"releases\": [{\"ocid\": \"a\"}, 7, {\"ocid\": [");
+    fuzzing::ocds(b"[R003.procurement_method_details]\nx = 99999999999999999999\n[R025]\npercentile = 101\n");
     // found by `cargo fuzz run xlsx`: a cell reference that overflows inside calamine
     fuzzing::xlsx(include_bytes!("data/xlsx-calamine-overflow.bin"));
     // a header the model parser must answer with an error, never a panic

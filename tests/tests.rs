@@ -18,6 +18,7 @@ mod mail;
 mod mapping;
 mod meaning;
 mod models;
+mod ocds;
 mod onboarding;
 mod redaction;
 mod s3;

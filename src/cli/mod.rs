@@ -555,6 +555,17 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The Open Contracting red flags (R003 … R058) of an OCDS file — compiled releases, or
+    /// release / record packages, as JSON lines or one document — printed as JSON in the
+    /// reference tool's shape (`{"OCID": {ocid: {code: value}}, "Buyer": …, "Tenderer": …}`).
+    /// Needs no project.
+    OcdsFlags {
+        /// Settings in the reference tool's INI format (default: all 11 flags, their defaults).
+        #[arg(long)]
+        settings: Option<PathBuf>,
+        /// The OCDS file (`-`: standard input).
+        file: PathBuf,
+    },
     /// List the canonical datasets (and the project's own), with the connectors that land them
     /// (Markdown: docs/datasets.md).
     Datasets {
@@ -806,6 +817,18 @@ enum FixturesCommand {
         #[arg(long, value_delimiter = ',')]
         only: Vec<String>,
     },
+    /// Generate an OCDS file (compiled releases, JSON lines) for the red flags' benchmark.
+    Ocds {
+        /// Contracting processes.
+        #[arg(long, default_value_t = 100_000)]
+        processes: u64,
+        /// Random seed.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// The file to write.
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 /// Entry point of the binary.
@@ -903,6 +926,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         serve_cluster(role, cli.memory_limit).await?;
         return Ok(ExitCode::SUCCESS);
     }
+    if let Command::OcdsFlags { settings, file } = &cli.command {
+        return ocds_flags(settings.as_deref(), file);
+    }
     if let Command::Init { dir } = &cli.command {
         let made = Project::init(dir)?;
         output::init_done(dir, &made);
@@ -915,7 +941,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
     let beyond = cli.as_of_beyond_data;
     match cli.command {
-        Command::Init { .. } | Command::Cluster { .. } => unreachable!("handled above"),
+        Command::Init { .. } | Command::Cluster { .. } | Command::OcdsFlags { .. } => unreachable!("handled above"),
         Command::Pipeline { as_of, record } => {
             project.settings_refused()?;
             if let Some(d) = as_of {
@@ -1596,6 +1622,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         #[cfg(feature = "demo")]
+        Command::Fixtures { command: FixturesCommand::Ocds { processes, seed, out } } => {
+            let started = std::time::Instant::now();
+            let file = std::fs::File::create(&out).map_err(|e| anyhow::anyhow!("{}: {e}", out.display()))?;
+            let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+            let bytes = crate::demo::ocds::write(processes, seed, &mut w)?;
+            std::io::Write::flush(&mut w)?;
+            say!(
+                "生成完成: {processes} 个采购流程 processes, {}, 用时 {:.1}s → {}",
+                crate::limits::bytes_text(bytes),
+                started.elapsed().as_secs_f64(),
+                out.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Fixtures { command: FixturesCommand::Generate { seed, scale, batch_scale, out, only, layout } } => {
             let out = out.unwrap_or_else(|| match layout {
                 crate::demo::Layout::A => project.fixtures_dir(),
@@ -1996,4 +2036,44 @@ fn database_block(spec: &crate::connector::spec::DatabaseSpec) -> String {
     out += &format!("tls          = {}\n", q(tls));
     out += "# watermark  = \"update_time\"   # 请确认: a column that grows with every new row; later loads then read only new rows\n";
     out
+}
+
+/// `searchlight ocds-flags [--settings FILE.ini] FILE`.
+fn ocds_flags(settings: Option<&std::path::Path>, file: &std::path::Path) -> anyhow::Result<ExitCode> {
+    use crate::runner::red_flags::{self, Settings};
+    let settings = match settings {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            Settings::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
+        }
+        None => Settings::all(),
+    };
+    let codes = settings.codes();
+    let shown = file.display().to_string();
+    let (results, skipped) = if file.as_os_str() == "-" {
+        red_flags::run(std::io::stdin().lock(), settings)
+    } else {
+        let f = std::fs::File::open(file).map_err(|e| anyhow::anyhow!("{shown}: {e}"))?;
+        red_flags::run(std::io::BufReader::with_capacity(1 << 20, f), settings)
+    }
+    .map_err(|e| anyhow::anyhow!("{shown}: {e}"))?;
+    say!("{}", serde_json::to_string(&results.to_json())?);
+    say_err!(
+        "红旗指标 red flags {}: {} 个采购流程 processes read, {} 个已排除 excluded (cancelled, excluded details, no ocid)",
+        codes.join(" "),
+        results.processes,
+        results.excluded
+    );
+    for s in skipped.iter().take(10) {
+        say_err!("  {shown}:{}: 跳过 skipped: {}", s.at, s.reason);
+    }
+    if skipped.len() > 10 {
+        say_err!("  … and {} more lines skipped", skipped.len() - 10);
+    }
+    for (code, lacking) in &results.not_computable {
+        for (what, n) in lacking {
+            say_err!("  {code} 不可计算 not computable: {n} 个流程缺少 processes lack {what}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -24,6 +24,7 @@ mod fixed;
 pub mod html;
 pub mod http;
 mod ndjson;
+pub mod ocds;
 mod parquet;
 pub mod skeleton;
 pub mod source;
@@ -514,7 +515,25 @@ pub fn load(path: &FsPath, schema: &Schema) -> Result<Connector> {
         ));
     }
     let derived = matches!(source, Source::Derived { .. });
-    let specs = spec.blocks();
+    let mut specs = spec.blocks();
+    if let Source::Files { format: FormatSpec::Ocds(_), .. } = &source {
+        // an OCDS table's headers are the canonical columns: a block may list none (all of them)
+        // and a column may leave out `from` (its own name)
+        for b in &mut specs {
+            if b.columns.is_empty()
+                && let Some(d) = schema.dataset(&b.name)
+            {
+                for name in d.columns.keys().filter(|n| !n.ends_with("_valid")) {
+                    b.columns.insert(name.clone(), spec::ColumnSpec::default());
+                }
+            }
+            for (name, c) in &mut b.columns {
+                if c.from.is_none() && c.default.is_none() && !c.nullable {
+                    c.from = Some(spec::OneOrMany::One(name.clone()));
+                }
+            }
+        }
+    }
     if specs.is_empty() {
         return Err(loc.error(
             None,
@@ -765,7 +784,21 @@ pub fn load(path: &FsPath, schema: &Schema) -> Result<Connector> {
             each: b.each.clone(),
             converter,
         });
-        if b.each.is_some() && !matches!(source, Source::Files { format: FormatSpec::Json(_), .. }) {
+        if let Source::Files { format: FormatSpec::Ocds(_), .. } = &source
+            && ocds::table_of(b.each.as_deref(), &b.name).is_none()
+        {
+            return Err(loc.error(
+                Some(bi),
+                if b.each.is_some() { "each" } else { "name" },
+                format!(
+                    "an OCDS file lands the tables {}: name the block's dataset `ocds_<table>`, or give the table as `each`",
+                    ocds::TABLES.map(|(t, _)| t).join(", ")
+                ),
+            ));
+        }
+        if b.each.is_some()
+            && !matches!(source, Source::Files { format: FormatSpec::Json(_) | FormatSpec::Ocds(_), .. })
+        {
             return Err(loc.error(
                 Some(bi),
                 "each",
@@ -996,6 +1029,7 @@ fn reader(spec: &FormatSpec) -> Box<dyn FormatReader> {
         FormatSpec::Fixed(o) => Box::new(fixed::FixedReader(o.clone())),
         FormatSpec::Xlsx(o) => Box::new(xlsx::XlsxReader(o.clone())),
         FormatSpec::Parquet(o) => Box::new(parquet::ParquetReader(o.clone())),
+        FormatSpec::Ocds(_) => Box::new(ocds::OcdsReader),
     }
 }
 

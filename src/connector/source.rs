@@ -61,6 +61,11 @@ pub struct TextBatch {
     width: usize,
     /// 1-based number of the batch's first row in the whole read.
     pub first_row: u64,
+    /// The line (or record number) of each row, when rows do not follow one another
+    /// ([`TextBatch::push_row_at`]).
+    lines: Vec<u64>,
+    /// Rows that stand for a record that could not be read: row → (code, reason).
+    defects: std::collections::HashMap<usize, (String, String)>,
 }
 
 /// NULL in [`TextBatch::cells`].
@@ -71,7 +76,14 @@ pub const MAX_BATCH_TEXT: usize = 64 << 20;
 impl TextBatch {
     /// An empty batch of rows `width` cells wide.
     pub fn new(width: usize, first_row: u64) -> Self {
-        TextBatch { text: String::new(), cells: Vec::new(), width, first_row }
+        TextBatch {
+            text: String::new(),
+            cells: Vec::new(),
+            width,
+            first_row,
+            lines: Vec::new(),
+            defects: Default::default(),
+        }
     }
 
     /// Appends one row; cells beyond the width are ignored, missing ones are NULL.
@@ -84,6 +96,25 @@ impl TextBatch {
         for _ in n..self.width {
             self.cells.push((NULL, NULL));
         }
+    }
+
+    /// Appends one row read from line (or record) `line`.
+    pub fn push_row_at<'a>(&mut self, line: u64, cells: impl IntoIterator<Item = Option<&'a str>>) {
+        self.push_row(cells);
+        self.lines.push(line);
+    }
+
+    /// Appends a row of NULLs standing for a record at `line` that could not be read: the
+    /// converter sets it aside in quarantine with the reason.
+    pub fn push_defect_at(&mut self, line: u64, code: &str, reason: String) {
+        let row = self.len();
+        self.push_row_at(line, std::iter::empty());
+        self.defects.insert(row, (code.to_string(), reason));
+    }
+
+    /// The line (or record number) of `row`.
+    pub fn line(&self, row: usize) -> u64 {
+        self.lines.get(row).copied().unwrap_or(self.first_row + row as u64)
     }
 
     fn push_cell(&mut self, cell: Option<&str>) {
@@ -212,7 +243,7 @@ impl RawRows for BatchRows<'_> {
     }
 
     fn line(&self, row: usize) -> u64 {
-        self.batch.first_row + row as u64
+        self.batch.line(row)
     }
 
     fn record(&self, row: usize) -> String {
@@ -224,6 +255,9 @@ impl RawRows for BatchRows<'_> {
     }
 
     fn defect(&self, row: usize) -> Option<(String, String)> {
+        if let Some(d) = self.batch.defects.get(&row) {
+            return Some(d.clone());
+        }
         let reasons: Vec<&str> = self
             .unlandable
             .iter()

@@ -417,6 +417,9 @@ pub enum FormatSpec {
     Fixed(FixedOptions),
     /// Apache Parquet.
     Parquet(ParquetOptions),
+    /// Open Contracting Data Standard releases or records (JSON lines or a package), landed as
+    /// the procurement tables of its `[[dataset]]` blocks.
+    Ocds(OcdsOptions),
 }
 
 impl FormatSpec {
@@ -429,6 +432,7 @@ impl FormatSpec {
             FormatSpec::Json(_) => "json",
             FormatSpec::Fixed(_) => "fixed",
             FormatSpec::Parquet(_) => "parquet",
+            FormatSpec::Ocds(_) => "ocds",
         }
     }
 }
@@ -531,6 +535,11 @@ pub struct JsonOptions {
     #[serde(default)]
     pub records: Option<String>,
 }
+
+/// Options of `type = "ocds"` (none yet: the file is UTF-8 JSON, as the standard says).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OcdsOptions {}
 
 /// Options of `type = "fixed"`.
 #[derive(Debug, Clone, Deserialize)]

@@ -15,6 +15,7 @@ mod finance;
 mod land;
 pub mod layout_b;
 pub mod layout_c;
+pub mod ocds;
 pub mod people;
 mod procurement;
 mod programmes;

@@ -12,6 +12,7 @@ pub mod identity;
 pub mod increment;
 pub mod inputs;
 pub mod nulls;
+pub mod red_flags;
 pub mod report;
 pub mod routes;
 pub mod test_run;

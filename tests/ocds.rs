@@ -1,0 +1,209 @@
+//! The Open Contracting red flags against the reference implementation's golden fixtures
+//! (`../shared/ocds/indicators`, OCDS Cardinal's): every fixture, run the way an analyst runs
+//! `searchlight ocds-flags`, with the settings its file name encodes, must give exactly its
+//! `.expected` result.
+
+use std::path::{Path, PathBuf};
+
+fn shared() -> PathBuf {
+    crate::util::repo().join("../shared/ocds")
+}
+
+/// The settings a fixture's name encodes: `R003-threshold-10` → `[R003] threshold = 10`;
+/// `R003-procurement_method_details-x-5-y-10` → `[R003.procurement_method_details] x = 5, y = 10`;
+/// `+` separates alternatives (`open+selective` → `open|selective`); other words are labels.
+/// Every fixture also runs with `no_price_comparison_procurement_methods = NPC` and
+/// `[exclusions] procurement_method_details = EXC`.
+fn settings_of(name: &str) -> String {
+    const KEYS: [&str; 6] = [
+        "threshold",
+        "procurement_methods",
+        "percentile",
+        "minimum_submitted_bids",
+        "minimum_contracting_processes",
+        "digits",
+    ];
+    let parts: Vec<&str> = name.split('-').collect();
+    let code = parts[0];
+    let mut main = Vec::new();
+    let mut sub = Vec::new();
+    let mut i = 1;
+    while i < parts.len() {
+        if parts[i] == "procurement_method_details" {
+            for pair in parts[i + 1..].chunks(2) {
+                sub.push(format!("{} = {}", pair[0], pair[1]));
+            }
+            break;
+        } else if KEYS.contains(&parts[i]) {
+            main.push(format!("{} = {}", parts[i], parts[i + 1].replace('+', "|")));
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    let mut s = format!(
+        "no_price_comparison_procurement_methods = NPC\n\n[exclusions]\nprocurement_method_details = EXC\n\n[{code}]\n{}\n",
+        main.join("\n")
+    );
+    if !sub.is_empty() {
+        s += &format!("[{code}.procurement_method_details]\n{}\n", sub.join("\n"));
+    }
+    s
+}
+
+fn flags(settings: &Path, file: &Path) -> (serde_json::Value, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_searchlight"))
+        .arg("ocds-flags")
+        .arg("--settings")
+        .arg(settings)
+        .arg(file)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{}: {stderr}", file.display());
+    (serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{}: {e}", file.display())), stderr)
+}
+
+#[test]
+fn every_golden_fixture_is_reproduced_exactly() {
+    let dir = shared().join("indicators");
+    let tmp = tempfile::tempdir().unwrap();
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.unwrap().file_name().to_str()?.strip_suffix(".jsonl").map(str::to_string))
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 15, "the fixtures: {names:?}");
+    let mut codes = std::collections::BTreeSet::new();
+    for name in &names {
+        let ini = tmp.path().join(format!("{name}.ini"));
+        std::fs::write(&ini, settings_of(name)).unwrap();
+        let (got, _) = flags(&ini, &dir.join(format!("{name}.jsonl")));
+        let want: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join(format!("{name}.expected"))).unwrap()).unwrap();
+        assert_eq!(got, want, "{name} with\n{}", settings_of(name));
+        codes.insert(name.split('-').next().unwrap().to_string());
+    }
+    assert_eq!(codes.len(), 11, "every flag has a fixture: {codes:?}");
+}
+
+#[test]
+fn the_reference_settings_file_is_read_and_each_example_raises_its_flag() {
+    let dir = shared().join("examples");
+    for e in std::fs::read_dir(dir.join("R")).unwrap() {
+        let path = e.unwrap().path();
+        if path.extension().is_none_or(|x| x != "jsonl") {
+            continue;
+        }
+        let n = path.file_stem().unwrap().to_str().unwrap().to_string();
+        let own = dir.join("R").join(format!("{n}.ini"));
+        let ini = if own.exists() { own } else { dir.join("settings.ini") };
+        let (got, _) = flags(&ini, &path);
+        let code = format!("R{n}");
+        assert!(got.to_string().contains(&format!("\"{code}\"")), "{code}: {got}");
+    }
+}
+
+#[test]
+fn packages_give_the_same_flags_as_lines_and_what_cannot_be_assessed_is_said() {
+    let dir = shared().join("indicators");
+    let tmp = tempfile::tempdir().unwrap();
+    let ini = tmp.path().join("s.ini");
+    std::fs::write(&ini, settings_of("R024")).unwrap();
+    let lines = std::fs::read_to_string(dir.join("R024.jsonl")).unwrap();
+    let releases: Vec<&str> = lines.lines().filter(|l| !l.trim().is_empty()).collect();
+    // a release package over several lines, and a record package on one line
+    let package = tmp.path().join("package.json");
+    std::fs::write(&package, format!("{{\n  \"uri\": \"x\",\n  \"releases\": [\n{}\n  ]\n}}\n", releases.join(",\n")))
+        .unwrap();
+    let records = tmp.path().join("records.jsonl");
+    let recs: Vec<String> = releases.iter().map(|r| format!("{{\"compiledRelease\": {r}}}")).collect();
+    std::fs::write(&records, format!("{{\"records\": [{}]}}\n", recs.join(","))).unwrap();
+    let (want, _) = flags(&ini, &dir.join("R024.jsonl"));
+    assert_eq!(flags(&ini, &package).0, want);
+    assert_eq!(flags(&ini, &records).0, want);
+
+    // processes without what a flag needs are counted, not silently passed over
+    let thin = tmp.path().join("thin.jsonl");
+    std::fs::write(
+        &thin,
+        "{\"ocid\":\"a\",\"tender\":{\"procurementMethod\":\"open\"}}\n{\"ocid\":\"b\",\"tender\":{\"procurementMethod\":\"open\",\"numberOfTenderers\":1}}\nnot json\n",
+    )
+    .unwrap();
+    let all = tmp.path().join("all.ini");
+    std::fs::write(&all, "[R003]\n[R018]\n").unwrap();
+    let (got, stderr) = flags(&all, &thin);
+    assert_eq!(got, serde_json::json!({"OCID": {"b": {"R018": 1.0}}}));
+    assert!(stderr.contains("R003 不可计算 not computable: 2 个流程缺少"), "{stderr}");
+    assert!(stderr.contains("R018 不可计算 not computable: 1 个流程缺少"), "{stderr}");
+    assert!(stderr.contains("thin.jsonl:3: 跳过 skipped"), "{stderr}");
+}
+
+/// The OCDS connector lands the procurement tables, one `[[dataset]]` each; the rows are
+/// counted here from the JSON itself.
+#[tokio::test]
+async fn an_ocds_file_lands_as_the_procurement_tables() {
+    use crate::util::TestProject;
+    let p = TestProject::new();
+    let file = p.path("data/jyzx.jsonl");
+    let (code, out, err) =
+        crate::util::searchlight(&p, &["fixtures", "ocds", "--processes", "400", "--out", file.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    let text = std::fs::read_to_string(p.path("data/jyzx.jsonl")).unwrap();
+    // the same processes again as a record package over many lines, and a line that is no process
+    let records: Vec<String> = text.lines().take(50).map(|l| format!("{{\"compiledRelease\": {l}}}")).collect();
+    std::fs::write(p.path("data/more.json"), format!("{{\n\"records\": [\n{}\n]\n}}\n", records.join(",\n"))).unwrap();
+    std::fs::write(p.path("data/jyzx.jsonl"), format!("{text}{{\"ocid\": \n")).unwrap();
+    p.write(
+        "connectors/jyzx.toml",
+        "location = \"data/jyzx.jsonl\"\n[format]\ntype = \"ocds\"\n[[dataset]]\nname = \"ocds_processes\"\n[[dataset]]\nname = \"ocds_bids\"\n[[dataset]]\nname = \"ocds_awards\"\n[[dataset]]\nname = \"ocds_items\"\n[[dataset]]\nname = \"ocds_lots\"\n[[dataset]]\nname = \"ocds_parties\"\n[[dataset]]\nname = \"bid_prices\"\ncustom = true\ndomain = \"procurement\"\neach = \"bids\"\n[dataset.columns]\nocid = { type = \"text\" }\nprice = { from = \"amount\", type = \"money\" }\n",
+    );
+    let (code, out, err) = crate::util::searchlight(&p, &["ingest", "--as-of", "2025-12-31"]);
+    assert_eq!(code, Some(0), "{out}{err}");
+
+    // counted from the JSON, not by the reader
+    let (mut processes, mut bid_rows, mut award_rows, mut items, mut lots, mut parties, mut amount) =
+        (0, 0, 0, 0, 0, 0, 0.0);
+    for line in text.lines() {
+        let r: serde_json::Value = serde_json::from_str(line).unwrap();
+        processes += 1;
+        for b in r["bids"]["details"].as_array().unwrap() {
+            bid_rows += b["tenderers"].as_array().unwrap().len().max(1);
+            amount += b["value"]["amount"].as_f64().unwrap() * b["tenderers"].as_array().unwrap().len() as f64;
+        }
+        for a in r["awards"].as_array().unwrap() {
+            award_rows += a["suppliers"].as_array().unwrap().len().max(1);
+            items += a["items"].as_array().map_or(0, Vec::len);
+        }
+        lots += r["tender"]["lots"].as_array().map_or(0, Vec::len);
+        parties += r["parties"].as_array().map_or(0, Vec::len);
+    }
+    let count = |t: &str| format!("select count(*) from {t}");
+    assert_eq!(p.rows(&count("ocds_processes")).await, [processes.to_string()]);
+    assert_eq!(p.rows(&count("ocds_bids")).await, [bid_rows.to_string()]);
+    assert_eq!(p.rows(&count("ocds_awards")).await, [award_rows.to_string()]);
+    assert_eq!(p.rows(&count("ocds_items")).await, [items.to_string()]);
+    assert_eq!(p.rows(&count("ocds_lots")).await, [lots.to_string()]);
+    assert_eq!(p.rows(&count("ocds_parties")).await, [parties.to_string()]);
+    assert_eq!(p.rows(&count("bid_prices")).await, [bid_rows.to_string()]);
+    let sum = p.rows("select cast(sum(amount) as double) from ocds_bids").await;
+    assert!((sum[0].parse::<f64>().unwrap() - amount).abs() < 0.5, "{sum:?} vs {amount}");
+    // the broken last line is kept in quarantine with its line number
+    let issues = crate::util::issue_rows(&p, "ocds_processes", "quarantine.parquet", "line, code").await;
+    assert_eq!(issues, [format!("{}|bad_json", processes + 1)]);
+
+    // a record package over many lines lands the same rows as the lines it holds
+    p.write(
+        "connectors/jyzx.toml",
+        "location = \"data/more.json\"\n[format]\ntype = \"ocds\"\n[[dataset]]\nname = \"ocds_processes\"\n",
+    );
+    let (code, out, err) = crate::util::searchlight(&p, &["ingest", "--as-of", "2025-12-31", "jyzx"]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert_eq!(p.rows(&count("ocds_processes")).await, ["50"]);
+
+    // a block naming no table is an error naming the line
+    p.write("connectors/jyzx.toml", "location = \"data/more.json\"\n[format]\ntype = \"ocds\"\n[[dataset]]\nname = \"bids\"\n[dataset.columns]\nlot_no = {}\n");
+    let (code, out, err) = crate::util::searchlight(&p, &["ingest", "--as-of", "2025-12-31", "jyzx"]);
+    assert_ne!(code, Some(0));
+    assert!(format!("{out}{err}").contains("jyzx.toml:5:"), "{out}{err}");
+}
