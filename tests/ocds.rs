@@ -5,8 +5,29 @@
 
 use std::path::{Path, PathBuf};
 
+/// The fixtures: the reference material beside the repository when it is there (and then the
+/// repository's copy must be the same), else the copy in `fixtures/ocds`.
 fn shared() -> PathBuf {
-    crate::util::repo().join("../shared/ocds")
+    let copy = crate::util::repo().join("fixtures/ocds");
+    let reference = crate::util::repo().join("../shared/ocds");
+    if !reference.join("indicators").is_dir() {
+        return copy;
+    }
+    for sub in ["indicators", "examples", "examples/R"] {
+        for e in std::fs::read_dir(reference.join(sub)).unwrap() {
+            let path = e.unwrap().path();
+            if path.is_file() {
+                let mine = copy.join(sub).join(path.file_name().unwrap());
+                assert_eq!(
+                    std::fs::read(&path).unwrap(),
+                    std::fs::read(&mine).unwrap_or_default(),
+                    "fixtures/ocds differs from {}: copy it again",
+                    path.display()
+                );
+            }
+        }
+    }
+    reference
 }
 
 /// The settings a fixture's name encodes: `R003-threshold-10` → `[R003] threshold = 10`;

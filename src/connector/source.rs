@@ -73,6 +73,14 @@ const NULL: u32 = u32::MAX;
 /// The largest batch of text: a batch is cut here whatever its row count.
 pub const MAX_BATCH_TEXT: usize = 64 << 20;
 
+/// The text a batch may hold under the process's memory limit: a read keeps a few batches in
+/// flight (two queued, one per worker converting, their Arrow copies), so each gets a
+/// thirty-second of the limit, at most [`MAX_BATCH_TEXT`] and at least 1 MiB.
+pub fn batch_text_limit() -> usize {
+    let share = crate::limits::memory() / 32;
+    (share.min(MAX_BATCH_TEXT as u64) as usize).max(1 << 20)
+}
+
 impl TextBatch {
     /// An empty batch of rows `width` cells wide.
     pub fn new(width: usize, first_row: u64) -> Self {
@@ -143,9 +151,10 @@ impl TextBatch {
         self.text.len()
     }
 
-    /// Whether it is full: `rows` rows, or text near [`MAX_BATCH_TEXT`] (and the `u32` ranges).
+    /// Whether it is full: `rows` rows, or the text [`batch_text_limit`] allows (which also keeps
+    /// the `u32` ranges in bounds).
     pub fn full(&self, rows: usize) -> bool {
-        self.len() >= rows || self.text.len() >= MAX_BATCH_TEXT
+        self.len() >= rows || self.text.len() >= batch_text_limit()
     }
 
     /// Cell `column` of `row` (`None` is NULL).

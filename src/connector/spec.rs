@@ -258,7 +258,8 @@ pub struct DatabaseSpec {
     /// (`verify-full`; default: the public roots).
     #[serde(default)]
     pub ca_file: Option<String>,
-    /// Rows per batch landed (default 50 000); a batch is also cut at 64 MiB of text.
+    /// Rows per batch landed (default 50 000); a batch is also cut at 64 MiB of text, or a
+    /// thirty-second of the memory limit.
     #[serde(default)]
     pub batch_rows: Option<usize>,
     /// Seconds to wait for the connection (default 30).
