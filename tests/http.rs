@@ -82,6 +82,8 @@ async fn api(
         "/missing" => return (StatusCode::NOT_FOUND, axum::Json(json!({"msg": "接口不存在"}))).into_response(),
         // ignores its paging parameter
         "/repeat" => json!({"data": {"list": page(0, 2)}}),
+        // an empty page whose cursor always leads back to itself
+        "/loop" => json!({"data": {"list": []}, "meta": {"next": "x"}}),
         _ => return StatusCode::NOT_FOUND.into_response(),
     };
     axum::Json(body).into_response()
@@ -211,6 +213,7 @@ async fn a_busy_server_is_retried_and_errors_stop_the_ingest() {
         ("repeat", "records = \"data.list\"\npaging = \"page\"", "page 2"),
         ("page", "records = \"data.rows\"\npaging = \"page\"", "no `data.rows`"),
         ("page", "paging = \"page\"", "no array of records at its top"),
+        ("loop", "records = \"data.list\"\npaging = \"cursor\"\ncursor_path = \"meta.next\"", "in a circle"),
     ] {
         p.write("connectors/jyzx.toml", connector(&format!("{base}/{path}"), http));
         let (code, out) = ingest(&p, Some(TOKEN)).await;

@@ -222,6 +222,22 @@ async fn an_ocds_file_lands_as_the_procurement_tables() {
     assert_eq!(code, Some(0), "{out}{err}");
     assert_eq!(p.rows(&count("ocds_processes")).await, ["50"]);
 
+    // a file read whole is refused, not half-read, when it is beyond a quarter of the memory limit
+    let big = p.path("data/big.jsonl");
+    crate::util::ok(&p, &["fixtures", "ocds", "--processes", "3000", "--out", big.to_str().unwrap()]);
+    p.write(
+        "connectors/jyzx.toml",
+        "location = \"data/big.jsonl\"\n[format]\ntype = \"ocds\"\n[[dataset]]\nname = \"ocds_processes\"\n",
+    );
+    let (code, out, err) =
+        crate::util::searchlight(&p, &["--memory-limit", "16MiB", "ingest", "--as-of", "2025-12-31", "jyzx"]);
+    assert_ne!(code, Some(0));
+    assert!(
+        format!("{out}{err}").contains("big.jsonl") && format!("{out}{err}").contains("quarter of the memory limit"),
+        "{out}{err}"
+    );
+    assert_eq!(p.rows(&count("ocds_processes")).await, ["50"], "the current snapshot stays");
+
     // a block naming no table is an error naming the line
     p.write("connectors/jyzx.toml", "location = \"data/more.json\"\n[format]\ntype = \"ocds\"\n[[dataset]]\nname = \"bids\"\n[dataset.columns]\nlot_no = {}\n");
     let (code, out, err) = crate::util::searchlight(&p, &["ingest", "--as-of", "2025-12-31", "jyzx"]);

@@ -6,8 +6,9 @@
 //! - **One consistent read**: the survey opens a read-only repeatable-read transaction, and the
 //!   rows are read inside it, so the watermark the survey finds is exactly what the read lands.
 //! - **Streamed**: rows arrive as text (PostgreSQL's simple-query protocol, MySQL's text
-//!   protocol) and are cut into [`TextBatch`]es of `batch_rows` rows (and at most 64 MiB of
-//!   text), handed on through a bounded channel: memory holds a few batches, whatever the table.
+//!   protocol) and are cut into [`TextBatch`]es of `batch_rows` rows (and at most
+//!   [`super::source::batch_text_limit`] of text), handed on through a bounded channel: memory
+//!   holds a few batches, whatever the table.
 //! - **Incremental** with `watermark`: after the first load, only rows with
 //!   `watermark > the value reached before` and `≤ the largest value now` are read.
 

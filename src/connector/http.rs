@@ -448,6 +448,8 @@ impl RowSource for Http {
         let paths: Vec<Vec<String>> = keys.iter().map(|k| k.split('.').map(str::to_string).collect()).collect();
         let max_pages = self.spec.max_pages.unwrap_or(100_000).max(1);
         let mut seen: HashMap<blake3::Hash, u64> = HashMap::new();
+        // addresses already fetched: a cursor or next link that leads back is a loop
+        let mut visited: HashMap<String, u64> = HashMap::from([(first.url.to_string(), 1)]);
         let (mut pos, mut page, mut n, mut read) = (self.start(), first, 1u64, 0u64);
         let mut batch = TextBatch::new(paths.len(), 1);
         loop {
@@ -477,6 +479,13 @@ impl RowSource for Http {
                 )));
             }
             n += 1;
+            if let Some(earlier) = visited.insert(url.to_string(), n) {
+                return Err(self.err(format!(
+                    "page {n} ({}) is the address of page {earlier} again: the API's paging goes round in a circle (paging = \"{}\") — nothing is landed",
+                    shown_url(url.as_str()),
+                    paging_name(self.spec.paging)
+                )));
+            }
             page = self.fetch(&url).await?;
         }
         if !batch.is_empty() && out.send(batch).await.is_err() {

@@ -693,6 +693,29 @@ pub(super) struct OcdsReader;
 const PIECE: u64 = 20_000;
 
 impl super::FormatReader for OcdsReader {
+    /// The file is read whole (a package document cannot be cut at lines): one larger than a
+    /// quarter of the memory limit is refused before a byte is read.
+    fn plan_file(
+        &self,
+        _conn: &super::Connector,
+        file: &super::SourceFile,
+        _scan: Option<super::chunk::Scan>,
+    ) -> super::Result<super::FileLayout> {
+        let most = crate::limits::memory() / 4;
+        if file.size > most {
+            return Err(super::Error::Input {
+                file: file.display.clone(),
+                line: 0,
+                message: format!(
+                    "{} is more than an OCDS file may be ({}, a quarter of the memory limit): it is read whole — deliver it in several files (a glob lands them together), or raise the memory limit",
+                    crate::limits::bytes_text(file.size),
+                    crate::limits::bytes_text(most)
+                ),
+            });
+        }
+        Ok(super::FileLayout::default())
+    }
+
     fn decode(
         &self,
         conn: &super::Connector,
