@@ -258,6 +258,7 @@ fn http_declarations_are_checked() {
         ("url = \"https://x/y\"\nauth_header = \"Authorization\"", "give both"),
         ("url = \"https://x/y\"\npaging = \"cursor\"", "cursor_path"),
         ("url = \"https://x/y\"\nrate_limit = 0", "above 0"),
+        ("url = \"https://x/y\"\nrate_limit = 1e-300", "from 0.001"),
         ("url = \"https://x/y\"\nauth_header = \"A\"\nauth_env = \"Bearer abc\"", "not such a name"),
     ] {
         let path = p.path("connectors/t.toml");

@@ -1198,72 +1198,55 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let dir = out.unwrap_or_else(|| project.connectors_dir());
             let mut failed = false;
             let mut taken = Vec::new();
-            if let Some(url) = database {
-                let spec = database_spec(&url, table, query, user_env, password_env, &tls)?;
-                let name = spec.table.clone().unwrap_or_else(|| "query".into()).replace('.', "_");
-                let path = dir.join(format!("{name}.toml"));
-                let (header, rows) =
-                    crate::connector::database::sample(&path, &spec, crate::connector::skeleton::SAMPLE_ROWS).await?;
-                let label = format!(
-                    "{} {}:{}/{}",
-                    spec.kind.label(),
-                    spec.host,
-                    spec.port.unwrap_or(spec.kind.default_port()),
-                    spec.database
-                );
-                let sample =
-                    crate::connector::skeleton::Sample::of_database(&label, database_block(&spec), header.names, rows);
-                let drafts = crate::connector::skeleton::draft_samples(
-                    vec![sample],
-                    crate::schema::Schema::bundled(),
-                    &mut taken,
-                );
-                for mut d in drafts {
-                    d.text = redactor().text(&d.text).into_owned();
-                    if stdout {
-                        say!("{}", d.text);
-                        continue;
-                    }
-                    match d.write(&dir, force) {
-                        Ok(target) => output::skeleton_written(&d.sample, &d.proposals, &target),
-                        Err(e) => {
-                            say_err!("searchlight: {e}");
-                            failed = true;
-                        }
-                    }
+            let drafts = match database {
+                Some(url) => {
+                    let spec = database_spec(&url, table, query, user_env, password_env, &tls)?;
+                    let name = spec.table.clone().unwrap_or_else(|| "query".into()).replace('.', "_");
+                    let (header, rows) = crate::connector::database::sample(
+                        &dir.join(format!("{name}.toml")),
+                        &spec,
+                        crate::connector::skeleton::SAMPLE_ROWS,
+                    )
+                    .await?;
+                    let sample = crate::connector::skeleton::Sample::of_database(&spec, header.names, rows);
+                    crate::connector::skeleton::draft_samples(
+                        vec![sample],
+                        crate::schema::Schema::bundled(),
+                        &mut taken,
+                    )
                 }
-                return Ok(if failed { ExitCode::from(2) } else { ExitCode::SUCCESS });
-            }
-            let cwd = std::env::current_dir()?;
-            let batch: Vec<(std::path::PathBuf, String)> = files
-                .iter()
-                .map(|f| {
-                    let path = cwd.join(f);
-                    let location = project.relative(&path);
-                    (path, location)
-                })
-                .collect();
-            // files of one shape (a roster per year) are drafted as one connector over a glob
-            let (drafts, errors) =
-                crate::connector::skeleton::drafts_all(&batch, crate::schema::Schema::bundled(), &mut taken);
-            for e in errors {
-                say_err!("searchlight: {e}");
-                failed = true;
-            }
-            {
-                for mut d in drafts {
-                    // a draft quotes sample values of the export: masked like any output
-                    d.text = redactor().text(&d.text).into_owned();
-                    if stdout {
-                        say!("{}", d.text);
-                        continue;
+                None => {
+                    let cwd = std::env::current_dir()?;
+                    let batch: Vec<(std::path::PathBuf, String)> = files
+                        .iter()
+                        .map(|f| {
+                            let path = cwd.join(f);
+                            let location = project.relative(&path);
+                            (path, location)
+                        })
+                        .collect();
+                    // files of one shape (a roster per year) are drafted as one connector over a glob
+                    let (drafts, errors) =
+                        crate::connector::skeleton::drafts_all(&batch, crate::schema::Schema::bundled(), &mut taken);
+                    for e in errors {
+                        say_err!("searchlight: {e}");
+                        failed = true;
                     }
-                    match d.write(&dir, force) {
-                        Ok(target) => output::skeleton_written(&d.sample, &d.proposals, &target),
-                        Err(e) => {
-                            say_err!("searchlight: {e}");
-                            failed = true;
-                        }
+                    drafts
+                }
+            };
+            for mut d in drafts {
+                // a draft quotes sample values of the export: masked like any output
+                d.text = redactor().text(&d.text).into_owned();
+                if stdout {
+                    say!("{}", d.text);
+                    continue;
+                }
+                match d.write(&dir, force) {
+                    Ok(target) => output::skeleton_written(&d.sample, &d.proposals, &target),
+                    Err(e) => {
+                        say_err!("searchlight: {e}");
+                        failed = true;
                     }
                 }
             }
@@ -2002,40 +1985,6 @@ fn database_spec(
         connect_timeout: None,
         time_zone: None,
     })
-}
-
-/// The `[database]` table of a draft.
-fn database_block(spec: &crate::connector::spec::DatabaseSpec) -> String {
-    use crate::connector::spec::{DatabaseKind, TlsMode};
-    let q = |s: &str| toml::Value::String(s.to_string()).to_string();
-    let mut out = String::from("[database]\n");
-    out += &format!("kind         = {}\n", q(if spec.kind == DatabaseKind::Postgres { "postgres" } else { "mysql" }));
-    out += &format!("host         = {}\n", q(&spec.host));
-    if let Some(p) = spec.port {
-        out += &format!("port         = {p}\n");
-    }
-    out += &format!("database     = {}\n", q(&spec.database));
-    match (&spec.user, &spec.user_env) {
-        (_, Some(v)) => out += &format!("user_env     = {}   # the environment variable holding the user name\n", q(v)),
-        (Some(u), None) => out += &format!("user         = {}\n", q(u)),
-        (None, None) => {}
-    }
-    if let Some(v) = &spec.password_env {
-        out += &format!("password_env = {}   # the environment variable holding the password\n", q(v));
-    }
-    match (&spec.table, &spec.query) {
-        (Some(t), _) => out += &format!("table        = {}\n", q(t)),
-        (None, Some(sql)) => out += &format!("query        = {}\n", q(sql)),
-        (None, None) => {}
-    }
-    let tls = match spec.tls {
-        TlsMode::Require => "require",
-        TlsMode::VerifyFull => "verify-full",
-        TlsMode::Disable => "disable",
-    };
-    out += &format!("tls          = {}\n", q(tls));
-    out += "# watermark  = \"update_time\"   # 请确认: a column that grows with every new row; later loads then read only new rows\n";
-    out
 }
 
 /// `searchlight ocds-flags [--settings FILE.ini] FILE`.

@@ -15,7 +15,7 @@
 // without the `database` feature only the declaration's checks and the error remain
 #![cfg_attr(not(feature = "database"), allow(dead_code, unused_imports))]
 
-use super::source::{Header, RowSource, RowSplit, Survey, TextBatch, TypeFamily};
+use super::source::{Header, RowSource, RowSplit, Survey, TextBatch, TypeFamily, wall_clock};
 use super::spec::{DatabaseKind, DatabaseSpec, TlsMode};
 use super::{Connector, Error, Result};
 
@@ -58,7 +58,6 @@ pub async fn sample(path: &std::path::Path, db: &DatabaseSpec, rows: usize) -> R
 }
 
 /// Everything needed to connect and read, credentials resolved.
-#[allow(dead_code)]
 struct Target {
     spec: DatabaseSpec,
     /// `connectors/x.toml (PostgreSQL 127.0.0.1:5432/db)`: where errors point.
@@ -163,22 +162,9 @@ fn tidy(family: TypeFamily, v: &str) -> &str {
     match (family, v) {
         (TypeFamily::Bool, "t") => "true",
         (TypeFamily::Bool, "f") => "false",
-        (TypeFamily::Temporal, v) => tidy_temporal(v),
+        (TypeFamily::Temporal, v) => wall_clock(v),
         (_, v) => v,
     }
-}
-
-/// `YYYY-MM-DD HH:MM:SS` of a longer date-time (`.123456`, `+08`).
-fn tidy_temporal(s: &str) -> &str {
-    let b = s.as_bytes();
-    let shaped = b.len() > 19
-        && b[..4].iter().all(u8::is_ascii_digit)
-        && b[4] == b'-'
-        && matches!(b[10], b' ' | b'T')
-        && b[13] == b':'
-        && b[16] == b':'
-        && matches!(b[19], b'.' | b'+' | b'-');
-    if shaped { &s[..19] } else { s }
 }
 
 /// The family of a PostgreSQL type, by name.
@@ -660,10 +646,11 @@ mod tests {
 
     #[test]
     fn date_times_lose_fractions_and_zones_only() {
-        assert_eq!(tidy_temporal("2025-03-01 10:00:00+08"), "2025-03-01 10:00:00");
-        assert_eq!(tidy_temporal("2025-03-01 10:00:00.123456"), "2025-03-01 10:00:00");
-        assert_eq!(tidy_temporal("2025-03-01"), "2025-03-01");
-        assert_eq!(tidy_temporal("123456789012345678901-x"), "123456789012345678901-x");
+        assert_eq!(wall_clock("2025-03-01 10:00:00+08"), "2025-03-01 10:00:00");
+        assert_eq!(wall_clock("2025-03-01 10:00:00.123456"), "2025-03-01 10:00:00");
+        assert_eq!(wall_clock("2025-03-01"), "2025-03-01");
+        assert_eq!(wall_clock("2000-01-01T18:00:00Z"), "2000-01-01T18:00:00");
+        assert_eq!(wall_clock("123456789012345678901-x"), "123456789012345678901-x");
         assert_eq!(postgres_family("_int4"), TypeFamily::Structured);
         assert_eq!(mysql_family("BLOB"), TypeFamily::Binary);
     }

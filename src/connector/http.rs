@@ -18,9 +18,10 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use tokio::sync::Mutex;
 
+use super::ndjson::{collect_keys, lookup};
 use super::source::{Header, RowSource, RowSplit, Survey, TextBatch, TypeFamily};
 use super::spec::{HttpSpec, Paging};
 use super::{Connector, Error, Result};
@@ -99,8 +100,9 @@ struct Http {
     client: reqwest::Client,
     /// Every name the connector maps from: the header of an API that returns no record.
     wanted: Vec<String>,
-    /// The first page, fetched by the survey and landed by the read.
-    first: Mutex<Option<Page>>,
+    /// The first page, fetched by the survey and landed by the read, and the record keys it
+    /// settled as the headers.
+    first: Mutex<Option<(Page, Vec<String>)>>,
     /// When the last request started (`rate_limit`).
     last_request: Mutex<Option<Instant>>,
 }
@@ -365,18 +367,6 @@ fn at_path<'v>(doc: &'v Value, path: &str) -> Option<&'v Value> {
     })
 }
 
-fn lookup<'v>(m: &'v Map<String, Value>, path: &[String]) -> Option<&'v Value> {
-    let (first, rest) = path.split_first()?;
-    let v = m.get(first)?;
-    if rest.is_empty() {
-        return Some(v);
-    }
-    match v {
-        Value::Object(inner) => lookup(inner, rest),
-        _ => None,
-    }
-}
-
 /// A JSON value as the text of a cell: strings as they are, numbers in their exact digits,
 /// arrays and objects as JSON text, null as NULL.
 fn value_text(v: &Value) -> Option<String> {
@@ -386,16 +376,6 @@ fn value_text(v: &Value) -> Option<String> {
         Value::Bool(b) => Some(b.to_string()),
         Value::Number(n) => Some(n.to_string()),
         other => Some(other.to_string()),
-    }
-}
-
-fn collect_keys(m: &Map<String, Value>, prefix: &str, out: &mut Vec<String>) {
-    for (k, v) in m {
-        let name = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
-        if let Value::Object(inner) = v {
-            collect_keys(inner, &name, out);
-        }
-        out.push(name);
     }
 }
 
@@ -422,7 +402,7 @@ impl RowSource for Http {
         names.dedup();
         let families = vec![TypeFamily::Text; names.len()];
         let types = vec!["json".to_string(); names.len()];
-        *self.first.lock().await = Some(page);
+        *self.first.lock().await = Some((page, names.clone()));
         Ok(Survey {
             header: Header { names, types, families },
             splits: vec![RowSplit { label: self.shown.clone(), request: url.to_string() }],
@@ -432,19 +412,7 @@ impl RowSource for Http {
     }
 
     async fn read(&self, _split: &RowSplit, out: tokio::sync::mpsc::Sender<TextBatch>) -> Result<u64> {
-        let first = self.first.lock().await.take().ok_or_else(|| self.err("read before survey"))?;
-        // the header the survey settled, as key paths
-        let mut keys = Vec::new();
-        for r in &first.records {
-            if let Value::Object(m) = r {
-                collect_keys(m, "", &mut keys);
-            }
-        }
-        if first.records.is_empty() {
-            keys = self.wanted.clone();
-        }
-        keys.sort();
-        keys.dedup();
+        let (first, keys) = self.first.lock().await.take().ok_or_else(|| self.err("read before survey"))?;
         let paths: Vec<Vec<String>> = keys.iter().map(|k| k.split('.').map(str::to_string).collect()).collect();
         let max_pages = self.spec.max_pages.unwrap_or(100_000).max(1);
         let mut seen: HashMap<blake3::Hash, u64> = HashMap::new();

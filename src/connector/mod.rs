@@ -327,8 +327,8 @@ fn check_http(h: &spec::HttpSpec, loc: &Locator) -> Result<()> {
     if h.paging == Paging::Next && h.next_path.is_none() {
         return err("paging", "`paging = \"next\"` needs `next_path`: where each page holds the next page's address");
     }
-    if h.rate_limit.is_some_and(|r| !(r > 0.0 && r.is_finite())) {
-        return err("rate_limit", "`rate_limit` is requests per second, above 0");
+    if h.rate_limit.is_some_and(|r| !(0.001..=10_000.0).contains(&r)) {
+        return err("rate_limit", "`rate_limit` is requests per second, above 0: from 0.001 (one in 1000 s) to 10000");
     }
     if h.page_size == Some(0) || h.max_pages == Some(0) {
         return err(if h.page_size == Some(0) { "page_size" } else { "max_pages" }, "must be at least 1");
@@ -1052,6 +1052,25 @@ impl Connector {
     /// Whether it reads export files (not a derived dataset, not a database).
     pub fn reads_files(&self) -> bool {
         matches!(self.source, Source::Files { .. })
+    }
+
+    /// The live source it reads (a database, an HTTP API), or `None` for files and derived
+    /// datasets. Fails, naming the connector, when a credential variable is unset or this build
+    /// lacks the source's feature.
+    pub fn live_source(&self) -> Result<Option<Box<dyn source::RowSource>>> {
+        match &self.source {
+            Source::Database(db) => database::open(self, db).map(Some),
+            Source::Http(h) => http::open(self, h).map(Some),
+            Source::Files { .. } | Source::Derived { .. } => Ok(None),
+        }
+    }
+
+    /// The column whose growth makes loads incremental (`[database] watermark`).
+    pub fn watermark(&self) -> Option<&str> {
+        match &self.source {
+            Source::Database(db) => db.watermark.as_deref(),
+            _ => None,
+        }
     }
 
     /// Whether an ingest reads its rows from outside the lake (files, a database), rather than

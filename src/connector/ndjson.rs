@@ -233,7 +233,8 @@ impl JsonRows {
     }
 }
 
-fn collect_keys(m: &Map<String, Value>, prefix: &str, out: &mut Vec<String>) {
+/// Every key of an object, nested ones as dotted names (`payee.name`): the "headers" of JSON records.
+pub(super) fn collect_keys(m: &Map<String, Value>, prefix: &str, out: &mut Vec<String>) {
     for (k, v) in m {
         let name = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
         if let Value::Object(inner) = v {
@@ -256,7 +257,8 @@ struct JsonRows {
     nested: std::collections::HashMap<(usize, usize), String>,
 }
 
-fn lookup<'v>(m: &'v Map<String, Value>, path: &[String]) -> Option<&'v Value> {
+/// The value at a dotted key path, its keys matched like headers.
+pub(super) fn lookup<'v>(m: &'v Map<String, Value>, path: &[String]) -> Option<&'v Value> {
     let (first, rest) = path.split_first()?;
     let v = m
         .get(first)

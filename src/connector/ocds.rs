@@ -576,12 +576,9 @@ fn num_text(n: &Num) -> Option<String> {
     })
 }
 
-/// A date-time as written, its zone suffix dropped (`2024-03-13T10:00:00+08:00` →
-/// `2024-03-13T10:00:00`): the wall-clock time of the publisher.
+/// A date-time as written, its zone suffix dropped: the wall-clock time of the publisher.
 fn wall_clock(t: &Text) -> Option<String> {
-    let s = t.get()?;
-    let b = s.as_bytes();
-    Some(if b.len() > 19 && matches!(b[19], b'+' | b'-' | b'Z' | b'.') { s[..19].to_string() } else { s.to_string() })
+    t.get().map(|s| super::source::wall_clock(s).to_string())
 }
 
 /// Appends the rows of table `table` of one process to `out`, marked with its line.

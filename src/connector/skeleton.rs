@@ -89,10 +89,15 @@ impl Sample {
         }
     }
 
-    /// A sample of a database table or query: its column names are the headers, `block` the
-    /// `[database]` table the draft declares.
-    pub fn of_database(label: &str, block: String, headers: Vec<String>, rows: Vec<Vec<String>>) -> Sample {
-        Sample { database: Some(block), ..Sample::of(Path::new(label), "database", None, 1, headers, rows) }
+    /// A sample of a database table or query: its column names are the headers; the draft
+    /// declares `spec` as its `[database]` table.
+    pub fn of_database(spec: &super::spec::DatabaseSpec, headers: Vec<String>, rows: Vec<Vec<String>>) -> Sample {
+        let port = spec.port.unwrap_or(spec.kind.default_port());
+        let label = format!("{} {}:{port}/{}", spec.kind.label(), spec.host, spec.database);
+        Sample {
+            database: Some(database_block(spec)),
+            ..Sample::of(Path::new(&label), "database", None, 1, headers, rows)
+        }
     }
 }
 
@@ -884,6 +889,49 @@ fn map_dataset(sample: &Sample, d: &Dataset) -> Proposal {
     let mapped: BTreeSet<&str> = columns.iter().map(|s| s.column.as_str()).collect();
     let unmapped_key = d.key.iter().filter(|k| !mapped.contains(k.as_str())).cloned().collect();
     Proposal { dataset: d.name.clone(), columns, unmapped_key, score: 0 }
+}
+
+/// The `[database]` table of a draft: credentials by environment variable only, and the
+/// `watermark` left for the user to choose.
+fn database_block(spec: &super::spec::DatabaseSpec) -> String {
+    use super::spec::{DatabaseKind, TlsMode};
+    let mut out = String::from("[database]\n");
+    let kind = if spec.kind == DatabaseKind::Postgres { "postgres" } else { "mysql" };
+    let _ = writeln!(out, "kind         = {}", q(kind));
+    let _ = writeln!(out, "host         = {}", q(&spec.host));
+    if let Some(p) = spec.port {
+        let _ = writeln!(out, "port         = {p}");
+    }
+    let _ = writeln!(out, "database     = {}", q(&spec.database));
+    match (&spec.user, &spec.user_env) {
+        (_, Some(v)) => {
+            let _ = writeln!(out, "user_env     = {}   # the environment variable holding the user name", q(v));
+        }
+        (Some(u), None) => {
+            let _ = writeln!(out, "user         = {}", q(u));
+        }
+        (None, None) => {}
+    }
+    if let Some(v) = &spec.password_env {
+        let _ = writeln!(out, "password_env = {}   # the environment variable holding the password", q(v));
+    }
+    match (&spec.table, &spec.query) {
+        (Some(t), _) => {
+            let _ = writeln!(out, "table        = {}", q(t));
+        }
+        (None, Some(sql)) => {
+            let _ = writeln!(out, "query        = {}", q(sql));
+        }
+        (None, None) => {}
+    }
+    let tls = match spec.tls {
+        TlsMode::Require => "require",
+        TlsMode::VerifyFull => "verify-full",
+        TlsMode::Disable => "disable",
+    };
+    let _ = writeln!(out, "tls          = {}", q(tls));
+    out += "# watermark  = \"update_time\"   # 请确认: a column that grows with every new row; later loads then read only new rows\n";
+    out
 }
 
 /// The `location` and `[format]` of a draft over export files.

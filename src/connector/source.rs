@@ -182,6 +182,20 @@ impl TextBatch {
     }
 }
 
+/// `YYYY-MM-DD HH:MM:SS` of a longer date-time (`.123456`, `+08`, `+08:00`, `Z`): the wall-clock
+/// time as written, which the converter reads; any other text is returned as it is.
+pub(crate) fn wall_clock(s: &str) -> &str {
+    let b = s.as_bytes();
+    let shaped = b.len() > 19
+        && b[..4].iter().all(u8::is_ascii_digit)
+        && b[4] == b'-'
+        && matches!(b[10], b' ' | b'T')
+        && b[13] == b':'
+        && b[16] == b':'
+        && matches!(b[19], b'.' | b'+' | b'-' | b'Z');
+    if shaped { &s[..19] } else { s }
+}
+
 /// A live source of raw text rows: a database table or query, an HTTP API.
 #[async_trait]
 pub trait RowSource: Send + Sync {

@@ -498,12 +498,7 @@ impl Lake {
         opts: &IngestOptions,
         progress: &dyn Progress,
     ) -> Result<Vec<Outcome>> {
-        let live = match &conn.source {
-            connector::Source::Database(db) => Some(connector::database::open(conn, db)?),
-            connector::Source::Http(h) => Some(connector::http::open(conn, h)?),
-            connector::Source::Files { .. } | connector::Source::Derived { .. } => None,
-        };
-        if let Some(source) = live {
+        if let Some(source) = conn.live_source()? {
             return self.ingest_rows(conn, source.as_ref(), opts, progress).await;
         }
         let started = Instant::now();
@@ -615,10 +610,7 @@ impl Lake {
         for b in &conn.blocks {
             currents.push(self.current(&b.name).await?);
         }
-        let watermark_column = match &conn.source {
-            connector::Source::Database(db) => db.watermark.clone(),
-            _ => None,
-        };
+        let watermark_column = conn.watermark().map(str::to_string);
         // where the current snapshots stopped, if they all stopped at the same place
         let reached: Vec<Option<&str>> = currents
             .iter()
