@@ -244,3 +244,158 @@ async fn an_ocds_file_lands_as_the_procurement_tables() {
     assert_ne!(code, Some(0));
     assert!(format!("{out}{err}").contains("jyzx.toml:5:"), "{out}{err}");
 }
+
+/// Lands `file` through the OCDS connector into a fresh lake (the pipeline seam) and runs the
+/// flag model `id` of the library with `overrides` (model, name, value).
+async fn run_flag_model(
+    file: &Path,
+    id: &str,
+    overrides: Vec<(String, String, String)>,
+) -> searchlight::runner::ModelOutcome {
+    use searchlight::lake::{Lake, Quiet};
+    use searchlight::project::Project;
+    use searchlight::runner::{RunRequest, Runner};
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("connectors")).unwrap();
+    std::fs::create_dir_all(dir.path().join("data")).unwrap();
+    std::fs::copy(file, dir.path().join("data/p.jsonl")).unwrap();
+    let blocks: String = ["processes", "bids", "awards", "items"]
+        .iter()
+        .map(|t| format!("[[dataset]]\nname = \"ocds_{t}\"\n"))
+        .collect();
+    std::fs::write(
+        dir.path().join("connectors/jyzx.toml"),
+        format!("location = \"data/p.jsonl\"\n[format]\ntype = \"ocds\"\n{blocks}"),
+    )
+    .unwrap();
+    let lake_url = url::Url::from_directory_path(dir.path().join("lake")).unwrap();
+    let project = Project::open(dir.path(), Some(lake_url.as_str()), None).unwrap();
+    let connectors: Vec<_> = project.connectors().unwrap().into_iter().map(|c| c.unwrap()).collect();
+    let catalog = Project::catalog(&connectors);
+    let lake = Lake::open(&lake_url).unwrap();
+    let quiet = |_: &searchlight::connector::Connector| -> Box<dyn searchlight::lake::Progress + Send + Sync> {
+        Box::new(Quiet)
+    };
+    let landed =
+        searchlight::pipeline::ingest(&project, &lake, &catalog, &connectors, &[], &crate::util::opts(), &quiet)
+            .await
+            .unwrap();
+    for l in &landed {
+        assert!(l.result.is_ok(), "{}: {:?}", file.display(), l.result);
+    }
+    let model = searchlight::model::load_dir(&crate::util::repo().join("models/ocds"))
+        .unwrap()
+        .into_iter()
+        .map(Result::unwrap)
+        .find(|m| m.id() == id)
+        .unwrap_or_else(|| panic!("no model {id}"));
+    let runner = Runner::over_lake(&lake, &catalog).await.unwrap();
+    let mut req = RunRequest::new(chrono::NaiveDate::from_ymd_opt(2025, 12, 31).unwrap());
+    req.overrides = overrides;
+    runner.run(&[&model], &req).await.remove(0)
+}
+
+/// A column of a model's rows as text (empty for NULL).
+fn column(outcome: &searchlight::runner::ModelOutcome, name: &str) -> Vec<String> {
+    use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+    let fo = FormatOptions::default();
+    let mut out = Vec::new();
+    for b in &outcome.batches {
+        let a = b.column_by_name(name).unwrap_or_else(|| panic!("{}: no column {name}", outcome.model));
+        let f = ArrayFormatter::try_new(a.as_ref(), &fo).unwrap();
+        out.extend((0..b.num_rows()).map(|r| f.value(r).to_string()));
+    }
+    out
+}
+
+/// A flag model's rows read into the reference tool's shape: which column names the flagged
+/// process, buyer, procuring entity or tenderer, and which holds the value, per flag.
+fn reference_shape(code: &str, o: &searchlight::runner::ModelOutcome) -> serde_json::Value {
+    use std::collections::BTreeMap;
+    let mut out: BTreeMap<String, BTreeMap<String, BTreeMap<String, f64>>> = BTreeMap::new();
+    let mut set = |group: &str, id: &str, value: f64| {
+        out.entry(group.into()).or_default().entry(id.into()).or_default().insert(code.into(), value);
+    };
+    let num = |s: &str| s.parse::<f64>().unwrap_or_else(|e| panic!("{code}: {s}: {e}"));
+    let ocid = || column(o, "ocid");
+    match code {
+        "R003" | "R018" | "R036" => ocid().iter().for_each(|id| set("OCID", id, 1.0)),
+        "R024" | "R058" => {
+            let (ratio, winner, second) = (column(o, "ratio"), column(o, "winner_id"), column(o, "second_id"));
+            for (i, id) in ocid().iter().enumerate() {
+                set("OCID", id, num(&ratio[i]));
+                set("Tenderer", &winner[i], 0.0);
+                if code == "R024" {
+                    set("Tenderer", &second[i], 0.0);
+                }
+            }
+        }
+        "R028" | "R030" => {
+            for (id, t) in ocid().iter().zip(column(o, "tenderer_id")) {
+                set("OCID", id, 1.0);
+                set("Tenderer", &t, 1.0);
+            }
+        }
+        "R035" => {
+            let (n, winner) = (column(o, "disqualified"), column(o, "winner_id"));
+            for (i, id) in ocid().iter().enumerate() {
+                set("OCID", id, num(&n[i]));
+                set("Tenderer", &winner[i], 0.0);
+            }
+        }
+        "R025" => {
+            for (t, r) in column(o, "tenderer_id").iter().zip(column(o, "ratio")) {
+                set("Tenderer", t, num(&r));
+            }
+        }
+        "R038" => {
+            let (role, id, ratio) = (column(o, "party_role"), column(o, "party_id"), column(o, "ratio"));
+            for i in 0..id.len() {
+                let group = match role[i].as_str() {
+                    "采购人" => "Buyer",
+                    "采购代理(执行)机构" => "ProcuringEntity",
+                    _ => "Tenderer",
+                };
+                set(group, &id[i], num(&ratio[i]));
+            }
+        }
+        "R048" => {
+            for (s, k) in column(o, "supplier_id").iter().zip(column(o, "kinds")) {
+                set("Tenderer", s, num(&k));
+            }
+        }
+        _ => panic!("{code}"),
+    }
+    serde_json::to_value(out).unwrap()
+}
+
+/// The flags as the library's models (`models/ocds/`): every fixture is landed through the OCDS
+/// connector and its flag's model run with the settings its name encodes — the same settings
+/// file, as `--param`s (`ocds-flags --params`) — and must give exactly the `.expected` result.
+#[tokio::test]
+async fn every_golden_fixture_is_reproduced_by_the_models() {
+    use searchlight::runner::red_flags::{MODELS, Settings};
+    let dir = shared().join("indicators");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.unwrap().file_name().to_str()?.strip_suffix(".jsonl").map(str::to_string))
+        .collect();
+    names.sort();
+    let mut failures = Vec::new();
+    for name in &names {
+        let code = name.split('-').next().unwrap();
+        let id = MODELS.iter().find(|(c, _)| *c == code).unwrap().1;
+        let settings = Settings::parse(&settings_of(name)).unwrap();
+        let overrides =
+            settings.model_params().into_iter().map(|(m, n, v)| (m.to_string(), n.to_string(), v)).collect();
+        let outcome = run_flag_model(&dir.join(format!("{name}.jsonl")), id, overrides).await;
+        assert!(outcome.status.looked(), "{name}: {:?} {:?}", outcome.status, outcome.error);
+        let got = reference_shape(code, &outcome);
+        let want: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join(format!("{name}.expected"))).unwrap()).unwrap();
+        if got != want {
+            failures.push(format!("{name} ({id}):\n  got  {got}\n  want {want}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -563,8 +563,13 @@ enum Command {
         /// Settings in the reference tool's INI format (default: all 11 flags, their defaults).
         #[arg(long)]
         settings: Option<PathBuf>,
+        /// Print the settings as `--param` arguments of the flags' models (`models/ocds/`) for
+        /// `searchlight run`, instead of reading a file.
+        #[arg(long)]
+        params: bool,
         /// The OCDS file (`-`: standard input).
-        file: PathBuf,
+        #[arg(required_unless_present = "params")]
+        file: Option<PathBuf>,
     },
     /// List the canonical datasets (and the project's own), with the connectors that land them
     /// (Markdown: docs/datasets.md).
@@ -926,8 +931,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         serve_cluster(role, cli.memory_limit).await?;
         return Ok(ExitCode::SUCCESS);
     }
-    if let Command::OcdsFlags { settings, file } = &cli.command {
-        return ocds_flags(settings.as_deref(), file);
+    if let Command::OcdsFlags { settings, params, file } = &cli.command {
+        return ocds_flags(settings.as_deref(), *params, file.as_deref());
     }
     if let Command::Init { dir } = &cli.command {
         let made = Project::init(dir)?;
@@ -1987,8 +1992,12 @@ fn database_spec(
     })
 }
 
-/// `searchlight ocds-flags [--settings FILE.ini] FILE`.
-fn ocds_flags(settings: Option<&std::path::Path>, file: &std::path::Path) -> anyhow::Result<ExitCode> {
+/// `searchlight ocds-flags [--settings FILE.ini] FILE | --params`.
+fn ocds_flags(
+    settings: Option<&std::path::Path>,
+    params: bool,
+    file: Option<&std::path::Path>,
+) -> anyhow::Result<ExitCode> {
     use crate::runner::red_flags::{self, Settings};
     let settings = match settings {
         Some(path) => {
@@ -1996,6 +2005,12 @@ fn ocds_flags(settings: Option<&std::path::Path>, file: &std::path::Path) -> any
             Settings::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
         }
         None => Settings::all(),
+    };
+    let Some(file) = file.filter(|_| !params) else {
+        for (model, name, value) in settings.model_params() {
+            say!("--param '{model}.{name}={}'", value.replace('\'', "'\\''"));
+        }
+        return Ok(ExitCode::SUCCESS);
     };
     let codes = settings.codes();
     let shown = file.display().to_string();

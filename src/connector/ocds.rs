@@ -543,13 +543,25 @@ pub const TABLES: [(&str, &[&str]); 6] = [
     ("lots", &["ocid", "lot_id", "title", "status", "budget", "currency"]),
     (
         "bids",
-        &["ocid", "bid_id", "status", "bid_date", "amount", "currency", "tenderer_id", "tenderer_name", "tenderers"],
+        &[
+            "ocid",
+            "bid_id",
+            "bid_no",
+            "status",
+            "bid_date",
+            "amount",
+            "currency",
+            "tenderer_id",
+            "tenderer_name",
+            "tenderers",
+        ],
     ),
     (
         "awards",
         &[
             "ocid",
             "award_id",
+            "award_no",
             "status",
             "award_date",
             "amount",
@@ -559,7 +571,7 @@ pub const TABLES: [(&str, &[&str]); 6] = [
             "suppliers",
         ],
     ),
-    ("items", &["ocid", "award_id", "item_id", "description", "scheme", "classification", "quantity"]),
+    ("items", &["ocid", "award_id", "award_no", "item_id", "description", "scheme", "classification", "quantity"]),
     ("parties", &["ocid", "party_id", "name", "roles", "scheme", "identifier"]),
 ];
 
@@ -576,9 +588,14 @@ fn num_text(n: &Num) -> Option<String> {
     })
 }
 
-/// A date-time as written, its zone suffix dropped: the wall-clock time of the publisher.
+/// A date-time as written, its zone suffix dropped: the wall-clock time of the publisher. One
+/// that is no date or date-time (`"invalid"`) counts as absent, as a field of the wrong type
+/// does: the process still lands, and a flag that needs the date says it could not assess it.
 fn wall_clock(t: &Text) -> Option<String> {
-    t.get().map(|s| super::source::wall_clock(s).to_string())
+    let s = super::source::wall_clock(t.get()?);
+    let formats = ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S%.f"];
+    let timed = formats.iter().any(|f| chrono::NaiveDateTime::parse_from_str(s, f).is_ok());
+    (timed || chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok()).then(|| s.to_string())
 }
 
 /// Appends the rows of table `table` of one process to `out`, marked with its line.
@@ -620,10 +637,11 @@ pub fn rows_of(table: usize, r: &Release, line: u64, out: &mut super::source::Te
             }
         }
         "bids" => {
-            for b in r.bids.get().map(|x| x.details.items()).unwrap_or_default() {
+            for (no, b) in r.bids.get().map(|x| x.details.items()).unwrap_or_default().iter().enumerate() {
                 let (amount, currency) = value(&b.value);
                 let n = Some(b.tenderers.items().len().to_string());
-                let base = [ocid.clone(), t(&b.id), t(&b.status), wall_clock(&b.date), amount, currency];
+                let no = Some((no + 1).to_string());
+                let base = [ocid.clone(), t(&b.id), no, t(&b.status), wall_clock(&b.date), amount, currency];
                 match b.tenderers.items() {
                     [] => push(base.iter().cloned().chain([None, None, n.clone()]).collect()),
                     ts => {
@@ -635,10 +653,11 @@ pub fn rows_of(table: usize, r: &Release, line: u64, out: &mut super::source::Te
             }
         }
         "awards" => {
-            for a in r.awards.items() {
+            for (no, a) in r.awards.items().iter().enumerate() {
                 let (amount, currency) = value(&a.value);
                 let n = Some(a.suppliers.items().len().to_string());
-                let base = [ocid.clone(), t(&a.id), t(&a.status), wall_clock(&a.date), amount, currency];
+                let no = Some((no + 1).to_string());
+                let base = [ocid.clone(), t(&a.id), no, t(&a.status), wall_clock(&a.date), amount, currency];
                 match a.suppliers.items() {
                     [] => push(base.iter().cloned().chain([None, None, n.clone()]).collect()),
                     ss => {
@@ -650,12 +669,13 @@ pub fn rows_of(table: usize, r: &Release, line: u64, out: &mut super::source::Te
             }
         }
         "items" => {
-            for a in r.awards.items() {
+            for (no, a) in r.awards.items().iter().enumerate() {
                 for i in a.items.items() {
                     let c = i.classification.get();
                     push(vec![
                         ocid.clone(),
                         t(&a.id),
+                        Some((no + 1).to_string()),
                         t(&i.id),
                         t(&i.description),
                         c.and_then(|c| t(&c.scheme)),

@@ -46,6 +46,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0011_clue_state.sql"),
     include_str!("migrations/0012_carried_outcomes.sql"),
     include_str!("migrations/0013_incremental_outcomes.sql"),
+    include_str!("migrations/0014_unassessed.sql"),
 ];
 
 /// The migration that adds the `clue_state` projection, which is drawn from the facts when it
@@ -299,8 +300,8 @@ impl Ledger {
                 diff.historical.push(m.model.clone());
             }
             tx.execute(
-                "INSERT INTO run_models (run_id, model, version, params, snapshots, evidence, rows, clues, error, kind, without, blind, carried_from, increment, full_from, updates)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+                "INSERT INTO run_models (run_id, model, version, params, snapshots, evidence, rows, clues, error, kind, without, blind, carried_from, increment, full_from, updates, unassessed)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
                 params![
                     report.run,
                     m.model,
@@ -317,7 +318,8 @@ impl Ledger {
                     m.carried_from,
                     m.increment.as_ref().map(|i| serde_json::to_string(i).unwrap_or_default()),
                     m.increment.as_ref().map(|i| i.full_from.clone()),
-                    m.updates
+                    m.updates,
+                    (!m.unassessed.is_empty()).then(|| serde_json::to_string(&m.unassessed).unwrap_or_default())
                 ],
             )
             .map_err(err)?;
@@ -599,9 +601,11 @@ fn sight(
         *diff.total.entry(mark).or_default() += 1;
     }
     let blind_now: BTreeSet<&Vec<String>> = m.blind_routes.iter().map(|r| &r.route).collect();
+    // what the model could not assess this time is not known to be gone
+    let unassessed: BTreeSet<&str> = m.unassessed_clues.iter().map(|(id, _)| id.as_str()).collect();
     let mut blind_then: BTreeMap<String, Option<BTreeSet<Vec<String>>>> = BTreeMap::new();
     for (id, mark) in &latest {
-        if *mark != Mark::Resolved && !seen.contains(id.as_str()) {
+        if *mark != Mark::Resolved && !seen.contains(id.as_str()) && !unassessed.contains(id.as_str()) {
             // a route blind now may be where it came from: unless that route was blind too
             // when it was last seen, it is not known to be gone
             if !blind_now.is_empty() {
@@ -697,6 +701,8 @@ mod tests {
                 stale: vec![],
                 without: vec![],
                 blind_routes: vec![],
+                unassessed: Default::default(),
+                unassessed_clues: vec![],
                 warnings: vec![],
                 error: error.map(str::to_string),
                 evidence: Some(format!("{model}.parquet")),

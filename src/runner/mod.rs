@@ -21,7 +21,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray};
-use datafusion::arrow::compute::cast;
+use datafusion::arrow::compute::{cast, filter_record_batch, is_not_null, is_null};
 use datafusion::arrow::datatypes::{DataType, Decimal128Type};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
@@ -315,10 +315,12 @@ impl Runner {
                     (t.clone(), s)
                 })
                 .collect::<BTreeMap<_, _>>();
-            if let Some(batches) = self.replayed(m, &mut outcome, req).await {
+            // what a model could not assess is not in its recorded evidence: it is computed afresh
+            let assesses = plan.schema().fields().iter().any(|f| f.name() == UNASSESSED);
+            if !assesses && let Some(batches) = self.replayed(m, &mut outcome, req).await {
                 return Ok(Some(batches));
             }
-            if let Some(batches) = self.updated(m, &values, &mut outcome, req).await {
+            if !assesses && let Some(batches) = self.updated(m, &values, &mut outcome, req).await {
                 return Ok(Some(batches));
             }
             let batches = self.engine.execute(&plan).await.map_err(|e| locate(m, &e))?;
@@ -326,8 +328,10 @@ impl Runner {
         }
         .await;
         match result {
-            Ok(Some(batches)) => match clues(m, &batches) {
-                Ok(clues) => {
+            Ok(Some(batches)) => match split_unassessed(m, batches).and_then(|(b, u)| Ok((clues(m, &b)?, b, u))) {
+                Ok((clues, batches, (unassessed, unassessed_clues))) => {
+                    outcome.unassessed = unassessed;
+                    outcome.unassessed_clues = unassessed_clues;
                     outcome.rows = batches.iter().map(|b| b.num_rows()).sum();
                     outcome.amount =
                         m.spec.amount.as_ref().map(|_| {
@@ -345,7 +349,7 @@ impl Runner {
             Status::Failed
         } else if !outcome.missing.is_empty() || !outcome.stale.is_empty() {
             Status::NotRun
-        } else if !outcome.blind_routes.is_empty() {
+        } else if !outcome.blind_routes.is_empty() || !outcome.unassessed.is_empty() {
             Status::Partial
         } else if !outcome.without.is_empty() {
             Status::RanWithout
@@ -603,6 +607,42 @@ fn clue_severity(v: &str) -> Option<String> {
 }
 
 /// Groups a model's rows into clues by entity key, in first-seen order.
+/// The output column in which a model says what a row could not assess and why
+/// (`缺投标截止时间`): such a row is no clue, and its entity is not "no problem".
+pub const UNASSESSED: &str = "unassessed";
+
+/// What a model could not assess: words → how many rows, and the (clue id, entity key) each
+/// such row's entity would have.
+type Unassessed = (BTreeMap<String, u64>, Vec<(String, String)>);
+
+/// Splits a model's rows into its clue rows (without the `unassessed` column) and what it could
+/// not assess.
+fn split_unassessed(m: &Model, batches: Vec<RecordBatch>) -> Result<(Vec<RecordBatch>, Unassessed), DataFusionError> {
+    let at = batches.first().and_then(|b| b.schema().index_of(UNASSESSED).ok());
+    let Some(at) = at else { return Ok((batches, Default::default())) };
+    let (mut found, mut lacking) = (Vec::with_capacity(batches.len()), Vec::new());
+    for b in &batches {
+        let why = b.column(at);
+        let mut kept = filter_record_batch(b, &is_null(why)?)?;
+        kept.remove_column(at);
+        found.push(kept);
+        let lacks = filter_record_batch(b, &is_not_null(why)?)?;
+        if lacks.num_rows() > 0 {
+            lacking.push(lacks);
+        }
+    }
+    let mut reasons: BTreeMap<String, u64> = BTreeMap::new();
+    let fo = FormatOptions::default();
+    for b in &lacking {
+        let why = ArrayFormatter::try_new(b.column(at).as_ref(), &fo)?;
+        for r in 0..b.num_rows() {
+            *reasons.entry(why.value(r).to_string()).or_default() += 1;
+        }
+    }
+    let ids = clues(m, &lacking)?.into_iter().map(|c| (c.id, c.entity)).collect();
+    Ok((found, (reasons, ids)))
+}
+
 fn clues(m: &Model, batches: &[RecordBatch]) -> Result<Vec<Clue>, DataFusionError> {
     let fo = FormatOptions::default().with_null("");
     let mut out: Vec<Clue> = Vec::new();

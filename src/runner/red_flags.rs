@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use indexmap::IndexMap;
 
 use crate::connector::ocds::{Award, Bid, Release, Tender};
-use crate::engine::udf::quantile::quantile;
+use crate::engine::udf::quantile::{fence, quantile};
 
 /// The flags, in order.
 pub const CODES: [&str; 11] = ["R003", "R018", "R024", "R025", "R028", "R030", "R035", "R036", "R038", "R048", "R058"];
@@ -208,6 +208,95 @@ impl Settings {
             self.r058.is_some(),
         ];
         CODES.iter().zip(on).filter(|(_, o)| *o).map(|(c, _)| *c).collect()
+    }
+}
+
+/// The models of the library that compute the flags (`models/ocds/`), by code.
+pub const MODELS: [(&str, &str); 11] = [
+    ("R003", "ocds.short_submission_period"),
+    ("R018", "ocds.single_bid"),
+    ("R024", "ocds.close_to_winning_bid"),
+    ("R025", "ocds.excessive_unsuccessful_bids"),
+    ("R028", "ocds.identical_bid_prices"),
+    ("R030", "ocds.late_bid_won"),
+    ("R035", "ocds.all_except_winner_disqualified"),
+    ("R036", "ocds.lowest_bid_disqualified"),
+    ("R038", "ocds.excessive_disqualified_bids"),
+    ("R048", "ocds.heterogeneous_supplier"),
+    ("R058", "ocds.heavily_discounted_bid"),
+];
+
+fn joined<'a>(set: impl IntoIterator<Item = &'a String>) -> String {
+    let mut v: Vec<&str> = set.into_iter().map(String::as_str).collect();
+    v.sort_unstable();
+    v.join("|")
+}
+
+impl Settings {
+    /// The settings as parameters of the flags' models (`models/ocds/`): (model id, parameter,
+    /// value), for `run --param ID.NAME=VALUE` — so the reference tool's settings file sets the
+    /// models too. A flag whose section is absent keeps its model's defaults (a model always
+    /// runs); a fixed threshold is the model's `threshold`, 0 there meaning the IQR fence.
+    pub fn model_params(&self) -> Vec<(&'static str, &'static str, String)> {
+        let model = |code: &str| MODELS.iter().find(|(c, _)| *c == code).map(|(_, m)| *m).expect("a known code");
+        let mut out = Vec::new();
+        let excluded = joined(&self.excluded_details);
+        for (code, m) in MODELS {
+            if !excluded.is_empty() {
+                out.push((m, "excluded_details", excluded.clone()));
+            }
+            if ["R024", "R028", "R036", "R058"].contains(&code) {
+                if !self.no_price_comparison.is_empty() {
+                    out.push((m, "no_price_comparison", joined(&self.no_price_comparison)));
+                }
+                if !self.price_comparison.is_empty() {
+                    out.push((m, "price_comparison", joined(&self.price_comparison)));
+                }
+            }
+            if let (Some(c), true) = (&self.currency, ["R024", "R036", "R058"].contains(&code)) {
+                out.push((m, "currency", c.clone()));
+            }
+        }
+        let mut set = |code: &str, name: &'static str, value: String| out.push((model(code), name, value));
+        if let Some((threshold, methods, details)) = &self.r003 {
+            set("R003", "threshold", threshold.to_string());
+            set("R003", "procurement_methods", joined(methods));
+            let mut limits: Vec<String> = details.iter().map(|(d, t)| format!("{d}={t}")).collect();
+            limits.sort_unstable();
+            set("R003", "details_thresholds", limits.join("|"));
+        }
+        if let Some(methods) = &self.r018 {
+            set("R018", "procurement_methods", joined(methods));
+        }
+        for (code, t) in [("R024", self.r024), ("R058", self.r058)] {
+            if let Some(Some(t)) = t {
+                set(code, "threshold", t.to_string());
+            }
+        }
+        if let Some((percentile, threshold)) = self.r025 {
+            set("R025", "percentile", percentile.to_string());
+            if let Some(t) = threshold {
+                set("R025", "threshold", t.to_string());
+            }
+        }
+        if let Some(t) = self.r035 {
+            set("R035", "threshold", t.to_string());
+        }
+        if let Some((threshold, bids, processes)) = self.r038 {
+            if let Some(t) = threshold {
+                set("R038", "threshold", t.to_string());
+            }
+            set("R038", "minimum_submitted_bids", bids.to_string());
+            set("R038", "minimum_contracting_processes", processes.to_string());
+        }
+        if let Some((digits, threshold, processes)) = self.r048 {
+            set("R048", "digits", digits.to_string());
+            if let Some(t) = threshold {
+                set("R048", "threshold", t.to_string());
+            }
+            set("R048", "minimum_contracting_processes", processes.to_string());
+        }
+        out
     }
 }
 
@@ -643,7 +732,7 @@ impl Flags {
                 Some(t) => (t, 1.0),
                 None => {
                     let (q1, q3) = quartiles(self.second_lowest.values().map(|v| v.0));
-                    ((q3 - q1).mul_add(-1.5, q1), q1)
+                    (fence(q1, q3, 1.5, false), q1)
                 }
             };
             if q1 > 0.0 && lower > 0.0 {
@@ -659,7 +748,7 @@ impl Flags {
         if let Some(threshold) = self.s.r058 {
             let upper = threshold.unwrap_or_else(|| {
                 let (q1, q3) = quartiles(self.second_lowest.values().map(|v| v.0));
-                (q3 - q1).mul_add(1.5, q3)
+                fence(q1, q3, 1.5, true)
             });
             if upper > 0.0 {
                 for (ocid, (ratio, w, _)) in &self.second_lowest {
@@ -678,7 +767,7 @@ impl Flags {
                 Some(t) => (t, 1.0),
                 None => {
                     let (q1, q3) = quartiles(self.r025.values().map(|f| f.ratio()));
-                    ((q3 - q1).mul_add(-1.5, q1), q1)
+                    (fence(q1, q3, 1.5, false), q1)
                 }
             };
             if q1 > 0.0 && lower > 0.0 {
@@ -703,7 +792,7 @@ impl Flags {
                 }
                 let upper = threshold.unwrap_or_else(|| {
                     let (q1, q3) = quartiles(ratios.iter().map(|(_, r)| *r));
-                    (q3 - q1).mul_add(1.5, q3)
+                    fence(q1, q3, 1.5, true)
                 });
                 if upper > 0.0 {
                     for (id, ratio) in &ratios {
@@ -722,7 +811,7 @@ impl Flags {
                 .collect();
             let upper = threshold.unwrap_or_else(|| {
                 let (q1, q3) = quartiles(lengths.iter().map(|(_, l)| *l));
-                (q3 - q1).mul_add(1.5, q3)
+                fence(q1, q3, 1.5, true)
             });
             for (id, length) in &lengths {
                 if *length >= upper {

@@ -57,7 +57,7 @@ pub enum Status {
     /// It ran, without some optional inputs (listed in `without`).
     RanWithout,
     /// It ran, but some of its routes could not look for lack of inputs they need (listed in
-    /// `blind_routes`): what it found stands, what it did not find is not "no problem" — its
+    /// `blind_routes`), or some things it looks at lack what it needs (`unassessed`): what it found stands, what it did not find is not "no problem" — its
     /// clues are marked as seen, none as resolved.
     Partial,
     /// It could not look: core inputs are missing (listed in `missing`) or their ingest failed
@@ -130,6 +130,13 @@ pub struct ModelOutcome {
     pub without: Vec<String>,
     /// Routes that could not look for lack of inputs they need (then it is `partial`).
     pub blind_routes: Vec<super::routes::BlindRoute>,
+    /// What it could not assess, by what it lacks (words → how many), from the rows it returned
+    /// with an `unassessed` reason: not clues, and not "no problem" — then it is `partial`.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub unassessed: BTreeMap<String, u64>,
+    /// The clue ids and entity keys of what it could not assess: this run resolves none of them.
+    #[serde(skip)]
+    pub unassessed_clues: Vec<(String, String)>,
     /// Findings about the data it read (words outside a column's value set).
     pub warnings: Vec<String>,
     /// Why it failed, if it did.
@@ -165,9 +172,11 @@ impl ModelOutcome {
         }
     }
 
-    /// The routes that could not look, in words: `低保资金发放明细路线缺 relief_payments.pay_date`.
+    /// The routes that could not look, in words: `低保资金发放明细路线缺 relief_payments.pay_date`,
+    /// then what it could not assess: `12 项无法判断：缺投标起止时间`.
     pub fn blind_words(&self) -> Vec<String> {
-        self.blind_routes.iter().map(|r| r.words()).collect()
+        let routes = self.blind_routes.iter().map(|r| r.words());
+        routes.chain(self.unassessed.iter().map(|(why, n)| format!("{n} 项无法判断：{why}"))).collect()
     }
 
     pub(super) fn start(m: &Model) -> Self {
@@ -189,6 +198,8 @@ impl ModelOutcome {
             stale: Vec::new(),
             without: Vec::new(),
             blind_routes: Vec::new(),
+            unassessed: BTreeMap::new(),
+            unassessed_clues: Vec::new(),
             warnings: Vec::new(),
             error: None,
             evidence: None,

@@ -36,6 +36,12 @@ pub fn quantile(sorted: &[f64], p: f64, kind: u8) -> Option<f64> {
     Some(a + (h - lo) * (b - a))
 }
 
+/// The IQR fence `k` interquartile ranges below Q1 (`upper = false`) or above Q3, fused
+/// (one rounding), as both the aggregates and the OCDS red flags compute it.
+pub fn fence(q1: f64, q3: f64, k: f64, upper: bool) -> f64 {
+    if upper { (q3 - q1).mul_add(k, q3) } else { (q3 - q1).mul_add(-k, q1) }
+}
+
 /// What an aggregate returns.
 #[derive(Debug, PartialEq, Eq, Hash, Clone, Copy)]
 pub enum Stat {
@@ -185,8 +191,7 @@ impl Accumulator for Values {
                 let (Some(q1), Some(q3)) = (quantile(v, 0.25, self.kind), quantile(v, 0.75, self.kind)) else {
                     return Ok(ScalarValue::Float64(None));
                 };
-                let iqr = q3 - q1;
-                Some(if self.stat == Stat::UpperFence { q3 + self.param * iqr } else { q1 - self.param * iqr })
+                Some(fence(q1, q3, self.param, self.stat == Stat::UpperFence))
             }
         };
         match out {

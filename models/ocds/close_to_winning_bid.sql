@@ -1,0 +1,108 @@
+/* searchlight
+id          = "ocds.close_to_winning_bid"
+catalog     = "R024"
+title       = "次低报价与中标价异常接近"
+title_en    = "Price close to winning bid (OCP R024)"
+domain      = "procurement"
+area        = "开放合同红旗(OCDS)"
+severity    = "medium"
+owner       = "党风政风监督室"
+description = """
+比价的采购流程中，其他投标人最低有效报价高出中标报价的比例，不高于全部流程该比例的 IQR 下界
+(Q1 − 1.5·IQR，Hyndman–Fan 第8类分位数)或设定的阈值的，报价贴近中标价，为串通投标、陪标的疑点。
+开放合同伙伴关系(OCP)红旗指标 R024。只看全部中标已定、唯一有效中标且中标人唯一的流程，只计主币种报价；
+缺这些的流程列为“无法判断”。"""
+basis = [
+  "《中华人民共和国招标投标法实施条例》第四十条第(四)项：不同投标人的投标报价呈规律性差异，视为投标人相互串通投标",
+  "Open Contracting Partnership, Red flags for integrity (2024), R024 Price close to winning bid",
+]
+entity = ["ocid"]
+unit   = "buyer_name"
+
+[params]
+threshold           = { type = "float", default = 0.0, min = 0.0, max = 100.0, doc = "比例不高于此即列出；0 为用 IQR 下界([R024] threshold)" }
+currency            = { type = "text", default = "", doc = "主币种；空为投标报价中最常见的币种(参考工具 currency)" }
+no_price_comparison = { type = "text", default = "", doc = "不比价的采购方式明细，以 | 分隔(no_price_comparison_procurement_methods)" }
+price_comparison    = { type = "text", default = "", doc = "只看这些比价的采购方式明细，以 | 分隔；设了则不看上一项(price_comparison_procurement_methods)" }
+excluded_details    = { type = "text", default = "", doc = "不参与任何指标的采购方式明细，以 | 分隔([exclusions] procurement_method_details)" }
+
+[labels]
+winner_id    = "中标人标识"
+winner_name  = "中标人"
+winning_bid  = "中标报价"
+second_id    = "次低报价人标识"
+second_name  = "次低报价人"
+second_bid   = "次低报价"
+ratio        = "高出中标价比例"
+fence        = "判定界限"
+unassessed   = "无法判断的原因"
+*/
+WITH p AS (
+    SELECT *
+    FROM ocds_processes
+    WHERE ocid IS NOT NULL
+      AND (tender_status IS NULL OR tender_status <> 'cancelled')
+      AND (method_details IS NULL OR $excluded_details = ''
+           OR NOT array_has(string_to_array($excluded_details, '|'), method_details))
+      AND CASE WHEN $price_comparison <> ''
+               THEN coalesce(array_has(string_to_array($price_comparison, '|'), method_details), false)
+               ELSE method_details IS NULL OR $no_price_comparison = ''
+                    OR NOT array_has(string_to_array($no_price_comparison, '|'), method_details) END
+),
+main AS (
+    -- the main currency: the setting, or the one most bids are priced in
+    SELECT CASE WHEN $currency <> '' THEN $currency
+                ELSE (SELECT currency FROM ocds_bids WHERE currency IS NOT NULL
+                      GROUP BY currency ORDER BY count(*) DESC, currency LIMIT 1) END AS currency
+),
+awarded AS (
+    -- every award final, exactly one active award
+    SELECT ocid
+    FROM ocds_awards
+    GROUP BY ocid
+    HAVING min(CASE WHEN status IS NULL OR status IN ('active', 'cancelled', 'unsuccessful') THEN 1 ELSE 0 END) = 1
+       AND count(DISTINCT CASE WHEN status = 'active' THEN award_no END) = 1
+),
+sole AS (
+    -- ... naming exactly one identified supplier
+    SELECT a.ocid, x.supplier_id
+    FROM awarded a
+    JOIN ocds_awards x ON x.ocid = a.ocid AND x.status = 'active'
+    WHERE x.suppliers = 1 AND x.supplier_id IS NOT NULL
+),
+ranked AS (
+    -- valid bids of one identified tenderer in the main currency: the winner's lowest, the others' lowest
+    SELECT s.ocid, b.tenderer_id, b.tenderer_name, CAST(b.amount AS DOUBLE) AS amount,
+           b.tenderer_id = s.supplier_id AS won,
+           row_number() OVER (PARTITION BY s.ocid, b.tenderer_id = s.supplier_id ORDER BY b.amount, b.bid_no) AS r
+    FROM sole s
+    JOIN p ON p.ocid = s.ocid
+    JOIN ocds_bids b ON b.ocid = s.ocid
+    WHERE b.status = 'valid' AND b.tenderers = 1 AND b.tenderer_id IS NOT NULL AND b.amount IS NOT NULL
+      AND b.currency = (SELECT currency FROM main)
+),
+pairs AS (
+    SELECT w.ocid, w.tenderer_id AS winner_id, w.tenderer_name AS winner_name, w.amount AS winning_bid,
+           o.tenderer_id AS second_id, o.tenderer_name AS second_name, o.amount AS second_bid,
+           (o.amount - w.amount) / w.amount AS ratio
+    FROM ranked w
+    JOIN ranked o ON o.ocid = w.ocid AND NOT o.won AND o.r = 1
+    WHERE w.won AND w.r = 1 AND o.amount >= w.amount
+),
+fence AS (
+    SELECT quantile_type8(ratio, 0.25) AS q1, iqr_lower_fence(ratio, 1.5, 8) AS lower FROM pairs
+)
+SELECT x.ocid, p.title, p.buyer_name, x.winner_id, x.winner_name, x.winning_bid, x.second_id, x.second_name,
+       x.second_bid, x.ratio, CASE WHEN $threshold > 0 THEN $threshold ELSE f.lower END AS fence,
+       CAST(NULL AS VARCHAR) AS unassessed
+FROM pairs x
+CROSS JOIN fence f
+JOIN p ON p.ocid = x.ocid
+WHERE CASE WHEN $threshold > 0 THEN x.ratio <= $threshold
+           ELSE f.q1 > 0 AND f.lower > 0 AND x.ratio <= f.lower END
+UNION ALL
+SELECT p.ocid, p.title, p.buyer_name, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+       '缺一个已定的唯一中标人(全部中标已定、唯一有效中标且中标人唯一)' AS unassessed
+FROM p
+WHERE p.ocid IN (SELECT ocid FROM ocds_bids)
+  AND p.ocid NOT IN (SELECT ocid FROM sole)
