@@ -399,3 +399,58 @@ async fn every_golden_fixture_is_reproduced_by_the_models() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// A flag's clues are clues in the ledger like any model's; a process it could not assess (its
+/// tender period dropped from the next export) is said to be so — the run is partial — and its
+/// clue is not resolved, until the process can be assessed again.
+#[test]
+fn flag_clues_are_in_the_ledger_and_what_could_not_be_assessed_is_not_resolved() {
+    use crate::util::{TestProject, ok};
+    let p = TestProject::new();
+    let model = std::fs::read_to_string(crate::util::repo().join("models/ocds/short_submission_period.sql")).unwrap();
+    p.write("models/short_submission_period.sql", model);
+    p.write(
+        "connectors/jyzx.toml",
+        "location = \"data/jyzx.jsonl\"\n[format]\ntype = \"ocds\"\n[[dataset]]\nname = \"ocds_processes\"\n",
+    );
+    let process = |ocid: &str, days: Option<u32>| {
+        let period = days
+            .map(|d| {
+                format!(
+                    r#","tenderPeriod":{{"startDate":"2025-03-01T09:00:00+08:00","endDate":"2025-03-{:02}T09:30:00+08:00"}}"#,
+                    1 + d
+                )
+            })
+            .unwrap_or_default();
+        format!(
+            r#"{{"ocid":"{ocid}","buyer":{{"id":"B1","name":"县教育局"}},"tender":{{"status":"complete","procurementMethod":"open"{period}}}}}"#
+        )
+    };
+    let land = |x: Option<u32>| {
+        p.write("data/jyzx.jsonl", format!("{}\n{}\n", process("ZB-X", x), process("ZB-Y", Some(20))));
+        ok(&p, &["ingest", "--as-of", "2025-12-31"]);
+        let out = ok(&p, &["run", "--as-of", "2025-12-31", "--json"]);
+        let run: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let clues: serde_json::Value =
+            serde_json::from_str(&ok(&p, &["clues", "--json", "--as-of", "2025-12-31"])).unwrap();
+        let mark = clues.as_array().unwrap().iter().find(|c| c["entity"] == "ZB-X").map(|c| c["mark"].clone());
+        (run["models"][0].clone(), mark)
+    };
+    // a seven-day period: a clue
+    let (m, mark) = land(Some(7));
+    assert_eq!(m["status"], "ran", "{m}");
+    assert_eq!(m["clues"].as_array().unwrap().len(), 1, "{m}");
+    assert_eq!(mark, Some("new".into()));
+    // the next export lacks its period: not assessed, said so, and the clue stays
+    let (m, mark) = land(None);
+    assert_eq!(m["status"], "partial", "{m}");
+    assert_eq!(m["unassessed"]["缺投标起止时间(tender.tenderPeriod)"], 1, "{m}");
+    assert_eq!(m["clues"].as_array().unwrap().len(), 0, "{m}");
+    assert_eq!(mark, Some("new".into()), "a process that could not be assessed is not resolved");
+    let shown = ok(&p, &["run", "--as-of", "2025-12-31"]);
+    assert!(shown.contains("部分未检查") && shown.contains("1 项无法判断：缺投标起止时间"), "{shown}");
+    // assessed again, with a twenty-day period: resolved
+    let (m, mark) = land(Some(20));
+    assert_eq!(m["status"], "ran", "{m}");
+    assert_eq!(mark, Some("resolved".into()));
+}

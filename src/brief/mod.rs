@@ -94,7 +94,14 @@ impl Checked {
                 Checked::NotRun { reason: r.error.clone().unwrap_or_default().trim_start_matches("not run: ").into() }
             }
             Some(r) if r.error.is_some() => Checked::Failed { error: r.error.clone().unwrap_or_default() },
-            Some(r) if !r.blind.is_empty() => Checked::Partial { routes: r.blind.iter().map(|b| b.words()).collect() },
+            Some(r) if !r.blind.is_empty() || !r.unassessed.is_empty() => Checked::Partial {
+                routes: r
+                    .blind
+                    .iter()
+                    .map(|b| b.words())
+                    .chain(crate::runner::report::unassessed_words(&r.unassessed))
+                    .collect(),
+            },
             Some(r) if !r.without.is_empty() => Checked::RanWithout { without: r.without.clone() },
             Some(_) => Checked::Ran,
         }

@@ -394,6 +394,15 @@ pub fn skeleton_written(
 ) {
     let mapped: usize = proposals.iter().map(|p| p.columns.len()).max().unwrap_or(0);
     let datasets: Vec<&str> = proposals.iter().map(|p| p.dataset.as_str()).collect();
+    if sample.format == "ocds" {
+        say!(
+            "{} → {}: OCDS 开放合同数据, 落为 {} (删去不需要的表 · delete the tables you do not need)",
+            sample.path.display(),
+            target.display(),
+            datasets.join(" + ")
+        );
+        return;
+    }
     say!(
         "{} → {}: {} 个表头, 建议映射 {} 个, 数据集 {} (请逐项确认 · confirm each suggestion)",
         sample.path.display(),

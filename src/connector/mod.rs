@@ -853,7 +853,15 @@ pub fn load(path: &FsPath, schema: &Schema) -> Result<Connector> {
             ));
         }
     }
-    let spec_hash = blake3::hash(text.as_bytes()).to_hex()[..16].to_string();
+    // the declaration as written and as resolved against the canonical schema: a new canonical
+    // column (a block that lists none takes them all) is a new declaration, so it lands anew
+    let mut declared = blake3::Hasher::new();
+    declared.update(text.as_bytes());
+    for b in &blocks {
+        let cols: Vec<_> = b.columns.iter().map(|(n, c)| (n, &c.from, c.kind, c.required, c.nullable)).collect();
+        declared.update(format!("\0{}{:?}{:?}", b.name, b.key, cols).as_bytes());
+    }
+    let spec_hash = declared.finalize().to_hex()[..16].to_string();
     Ok(Connector { id, spec, path: path.to_path_buf(), spec_hash, source, blocks, unpivot })
 }
 

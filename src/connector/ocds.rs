@@ -551,6 +551,7 @@ pub const TABLES: [(&str, &[&str]); 6] = [
             "bid_date",
             "amount",
             "currency",
+            "tenderer_no",
             "tenderer_id",
             "tenderer_name",
             "tenderers",
@@ -566,14 +567,41 @@ pub const TABLES: [(&str, &[&str]); 6] = [
             "award_date",
             "amount",
             "currency",
+            "supplier_no",
             "supplier_id",
             "supplier_name",
             "suppliers",
         ],
     ),
-    ("items", &["ocid", "award_id", "award_no", "item_id", "description", "scheme", "classification", "quantity"]),
+    (
+        "items",
+        &["ocid", "award_id", "award_no", "item_no", "item_id", "description", "scheme", "classification", "quantity"],
+    ),
     ("parties", &["ocid", "party_id", "name", "roles", "scheme", "identifier"]),
 ];
+
+/// The first processes of `bytes` as rows of the processes table, when the file is OCDS:
+/// compiled releases, records or packages whose first process has an `ocid` (what `connector
+/// new` drafts a `type = "ocds"` connector from); `None` otherwise.
+pub fn sniff(bytes: &[u8]) -> Option<(Vec<String>, Vec<Vec<String>>)> {
+    let mut batch = super::source::TextBatch::new(TABLES[0].1.len(), 1);
+    let mut first = None;
+    let _ = read(
+        bytes,
+        &mut |line, r| {
+            let ocds = *first.get_or_insert(r.ocid.get().is_some());
+            if ocds {
+                rows_of(0, &r, line, &mut batch);
+            }
+            ocds && batch.len() < 5
+        },
+        &mut |_| {},
+    );
+    let rows = (0..batch.len())
+        .map(|r| (0..TABLES[0].1.len()).map(|c| batch.get(r, c).unwrap_or_default().to_string()).collect())
+        .collect();
+    first?.then(|| (TABLES[0].1.iter().map(|h| h.to_string()).collect(), rows))
+}
 
 /// The table a block lands: its `each`, or its dataset name less `ocds_`.
 pub fn table_of(each: Option<&str>, dataset: &str) -> Option<usize> {
@@ -639,43 +667,26 @@ pub fn rows_of(table: usize, r: &Release, line: u64, out: &mut super::source::Te
         "bids" => {
             for (no, b) in r.bids.get().map(|x| x.details.items()).unwrap_or_default().iter().enumerate() {
                 let (amount, currency) = value(&b.value);
-                let n = Some(b.tenderers.items().len().to_string());
-                let no = Some((no + 1).to_string());
-                let base = [ocid.clone(), t(&b.id), no, t(&b.status), wall_clock(&b.date), amount, currency];
-                match b.tenderers.items() {
-                    [] => push(base.iter().cloned().chain([None, None, n.clone()]).collect()),
-                    ts => {
-                        for x in ts {
-                            push(base.iter().cloned().chain([t(&x.id), t(&x.name), n.clone()]).collect());
-                        }
-                    }
-                }
+                let base = [ocid.clone(), t(&b.id), Some((no + 1).to_string()), t(&b.status), wall_clock(&b.date)];
+                each_named(&base, [amount, currency], b.tenderers.items(), &mut push);
             }
         }
         "awards" => {
             for (no, a) in r.awards.items().iter().enumerate() {
                 let (amount, currency) = value(&a.value);
-                let n = Some(a.suppliers.items().len().to_string());
-                let no = Some((no + 1).to_string());
-                let base = [ocid.clone(), t(&a.id), no, t(&a.status), wall_clock(&a.date), amount, currency];
-                match a.suppliers.items() {
-                    [] => push(base.iter().cloned().chain([None, None, n.clone()]).collect()),
-                    ss => {
-                        for x in ss {
-                            push(base.iter().cloned().chain([t(&x.id), t(&x.name), n.clone()]).collect());
-                        }
-                    }
-                }
+                let base = [ocid.clone(), t(&a.id), Some((no + 1).to_string()), t(&a.status), wall_clock(&a.date)];
+                each_named(&base, [amount, currency], a.suppliers.items(), &mut push);
             }
         }
         "items" => {
             for (no, a) in r.awards.items().iter().enumerate() {
-                for i in a.items.items() {
+                for (item_no, i) in a.items.items().iter().enumerate() {
                     let c = i.classification.get();
                     push(vec![
                         ocid.clone(),
                         t(&a.id),
                         Some((no + 1).to_string()),
+                        Some((item_no + 1).to_string()),
                         t(&i.id),
                         t(&i.description),
                         c.and_then(|c| t(&c.scheme)),
@@ -699,6 +710,26 @@ pub fn rows_of(table: usize, r: &Release, line: u64, out: &mut super::source::Te
                 ]);
             }
         }
+    }
+}
+
+/// The rows of a bid or an award: one per organisation it names — its place in the list, id
+/// and name, and how many there are — or one naming none (place 0).
+fn each_named(
+    base: &[Option<String>],
+    value: [Option<String>; 2],
+    named: &[OrgRef],
+    push: &mut impl FnMut(Vec<Option<String>>),
+) {
+    let n = Some(named.len().to_string());
+    let row = |no: usize, id: Option<String>, name: Option<String>| {
+        base.iter().cloned().chain(value.iter().cloned()).chain([Some(no.to_string()), id, name, n.clone()]).collect()
+    };
+    if named.is_empty() {
+        push(row(0, None, None));
+    }
+    for (i, x) in named.iter().enumerate() {
+        push(row(i + 1, x.id.0.clone(), x.name.0.clone()));
     }
 }
 

@@ -310,7 +310,11 @@ pub fn sniff(path: &Path) -> anyhow::Result<Vec<Sample>> {
             || (first == Some(b'{')
                 && serde_json::from_slice::<serde_json::Value>(t).is_ok_and(|v| records_in(&v).is_some()))
     };
-    let mut samples = if super::html::looks_like_html(&bytes) {
+    let ocds = matches!(ext.as_str(), "json" | "jsonl" | "ndjson" | "")
+        && bytes.windows(6).take(1 << 20).any(|w| w == b"\"ocid\"");
+    let mut samples = if let Some((headers, rows)) = ocds.then(|| super::ocds::sniff(&bytes)).flatten() {
+        vec![Sample::of(path, "ocds", None, 1, headers, rows)]
+    } else if super::html::looks_like_html(&bytes) {
         vec![sniff_html(path, &bytes)?]
     } else if super::chunk::utf16_bom(&bytes) {
         vec![sniff_utf16(path, &bytes)?]
@@ -775,6 +779,15 @@ fn header_words() -> BTreeSet<String> {
 /// columns all map with at least three columns (a payment roster that also describes each
 /// household).
 pub fn propose(sample: &Sample, schema: &Schema) -> Vec<Proposal> {
+    if sample.format == "ocds" {
+        // an OCDS file lands as the procurement tables, each with every column the reader gives
+        return super::ocds::TABLES
+            .iter()
+            .map(|(t, _)| format!("ocds_{t}"))
+            .filter(|d| schema.datasets.contains_key(d))
+            .map(|dataset| Proposal { dataset, columns: Vec::new(), unmapped_key: Vec::new(), score: 0 })
+            .collect();
+    }
     let file_words = format!(
         "{} {}",
         sample.path.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default(),
@@ -1055,6 +1068,14 @@ pub fn render(sample: &Sample, proposals: &[Proposal], location: &str, schema: &
                 if y == "$sheet" { "the sheet name" } else { "the file name" }
             );
         }
+    }
+    if sample.format == "ocds" {
+        let _ = writeln!(out, "# an OCDS file: each table below lands with every column the OCDS reader gives");
+        let _ = writeln!(out, "# (docs/ocds.md); delete the ones you do not need");
+        for p in proposals {
+            let _ = writeln!(out, "\n[[dataset]]\nname = {}   # {}", q(&p.dataset), schema.datasets[&p.dataset].title);
+        }
+        return out;
     }
     let mut mapped_headers: BTreeSet<String> = BTreeSet::new();
     for p in proposals {

@@ -27,7 +27,9 @@ impl<'a> Src<'a> {
     fn table(&self, file: &str) -> &'a Table {
         match self.output(file) {
             Output::Csv { table, .. } | Output::Ndjson(table) | Output::Parquet(table) => table,
-            Output::Xlsx(_) | Output::Raw { .. } => panic!("{file} is a workbook or a written file"),
+            Output::Xlsx(_) | Output::Raw { .. } | Output::Lines { .. } => {
+                panic!("{file} is a workbook or a written file")
+            }
         }
     }
 
@@ -477,7 +479,19 @@ fn registry(a: &Src, out: &mut Vec<(String, Output)>) {
     ));
 }
 
+/// The trading platform's open data in layout B: one OCDS release package document.
+pub(super) const OCDS_PACKAGE: &str = "exports/公共资源交易中心/ocds_release_package.json";
+
 fn procurement(a: &Src, out: &mut Vec<(String, Output)>) {
+    // the platform's open data as one release package document over many lines
+    if let Output::Lines { bytes, rows } = a.output(super::procurement::OCDS_FILE) {
+        let releases: Vec<&str> = std::str::from_utf8(bytes).expect("generated UTF-8").lines().collect();
+        let doc = format!(
+            "{{\n  \"uri\": \"https://ggzy.example.gov.cn/ocds/release-package.json\",\n  \"version\": \"1.1\",\n  \"publishedDate\": \"2025-12-31T18:00:00+08:00\",\n  \"releases\": [\n    {}\n  ]\n}}\n",
+            releases.join(",\n    ")
+        );
+        out.push((OCDS_PACKAGE.into(), Output::Raw { bytes: doc.into_bytes(), rows: *rows }));
+    }
     // the bid-opening record: one row per bid, the lot repeated on each
     let lots = a.table("procurement/交易项目标段.ndjson");
     let bids = a.table("procurement/投标记录.ndjson");

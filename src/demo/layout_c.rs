@@ -32,17 +32,36 @@ pub(super) fn reshape(b: Vec<(String, Output)>) -> Vec<(String, Output)> {
             "exports/财政/财政供养人员花名册.csv" => out.push(pinyin_payroll(&output)),
             "exports/公安/死亡人员信息.csv" => out.push(pipe_deaths(&output)),
             "exports/自然资源/国有建设用地出让合同台账.xlsx" => out.push(not_started(file, output)),
+            super::layout_b::OCDS_PACKAGE => out.push(record_lines(&output)),
             _ => out.push((file, output)),
         }
     }
     out
 }
 
+/// The platform's open data as the record packages its API pages out, one per line: each
+/// process a record with its compiled release.
+fn record_lines(o: &Output) -> (String, Output) {
+    let Output::Raw { bytes, rows } = o else { panic!("the OCDS package is a written file") };
+    let package: serde_json::Value = serde_json::from_slice(bytes).expect("generated JSON");
+    let mut lines = String::new();
+    for r in package["releases"].as_array().expect("releases") {
+        let record = serde_json::json!({
+            "uri": "https://ggzy.example.gov.cn/ocds/records",
+            "version": "1.1",
+            "records": [{"ocid": r["ocid"], "compiledRelease": r}],
+        });
+        lines.push_str(&record.to_string());
+        lines.push('\n');
+    }
+    ("exports/公共资源交易中心/ocds_records.jsonl".into(), Output::Raw { bytes: lines.into_bytes(), rows: *rows })
+}
+
 fn table(o: &Output) -> &Table {
     match o {
         Output::Csv { table, .. } | Output::Ndjson(table) | Output::Parquet(table) => table,
         Output::Xlsx(s) => &s[0].2,
-        Output::Raw { .. } => panic!("a written file"),
+        Output::Raw { .. } | Output::Lines { .. } => panic!("a written file"),
     }
 }
 

@@ -148,6 +148,11 @@ enum Output {
         bytes: Vec<u8>,
         rows: u64,
     },
+    /// Lines of text written as made (JSON lines): each batch's are appended.
+    Lines {
+        bytes: Vec<u8>,
+        rows: u64,
+    },
 }
 
 impl County {
@@ -278,6 +283,7 @@ pub fn generate(settings: &Settings, out: &Path) -> anyhow::Result<Report> {
                 }
                 Output::Ndjson(t) => sinks.ndjson(file, t)?,
                 Output::Raw { bytes, rows } => sinks.raw(file, bytes, *rows)?,
+                Output::Lines { bytes, rows } => sinks.lines(file, bytes, *rows)?,
                 Output::Parquet(t) => sinks.parquet(file, t)?,
                 Output::Xlsx(sheets) => {
                     let s: Vec<write::Sheet> = sheets
@@ -370,6 +376,7 @@ pub const FILES: &[(&str, &str)] = &[
     ("procurement/投标记录.ndjson", "bids"),
     ("procurement/合同台账.csv", "contracts"),
     ("procurement/供应商库.csv", "suppliers"),
+    ("procurement/公共资源交易公开数据.jsonl", "ocds"),
     ("land/土地出让合同.xlsx", "land_grants"),
     ("land/土地出让合同.xlsx", "land_instalments"),
     ("land/土地出让金缴款.csv", "land_payments"),

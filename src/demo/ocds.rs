@@ -13,11 +13,40 @@ use serde_json::{Value, json};
 
 use super::people::Dice;
 
-/// Writes `processes` compiled releases to `out`; returns the bytes written.
+/// Who buys and who bids, as (identifier, name): the parties of a generated file.
+pub struct Parties {
+    /// Buyers (and procuring entities).
+    pub buyers: Vec<(String, String)>,
+    /// Tenderers (and suppliers).
+    pub tenderers: Vec<(String, String)>,
+    /// The currency of the file (a few bids are in another).
+    pub currency: &'static str,
+    /// The publisher's ocid prefix (`ocds-sl0001`).
+    pub prefix: String,
+}
+
+impl Parties {
+    /// A province's worth of anonymous parties: 400 buyers, 6 000 tenderers.
+    pub fn generic() -> Parties {
+        Parties {
+            buyers: (1..400).map(|b| (format!("B{b:04}"), format!("采购人{b}"))).collect(),
+            tenderers: (1..6000).map(|t| (format!("T{t:05}"), format!("供应商{t}"))).collect(),
+            currency: "CNY",
+            prefix: "ocds-sl0001".into(),
+        }
+    }
+}
+
+/// Writes `processes` compiled releases of anonymous parties to `out`; returns the bytes
+/// written.
 pub fn write(processes: u64, seed: u64, out: &mut impl Write) -> std::io::Result<u64> {
+    write_with(processes, seed, &Parties::generic(), out)
+}
+
+/// Writes `processes` compiled releases among `parties` to `out`; returns the bytes written.
+pub fn write_with(processes: u64, seed: u64, parties: &Parties, out: &mut impl Write) -> std::io::Result<u64> {
     let mut dice = Dice::new(seed);
-    let buyers = 400;
-    let tenderers = 6000;
+    let (buyers, tenderers) = (&parties.buyers, &parties.tenderers);
     let start = NaiveDate::from_ymd_opt(2024, 1, 1).expect("date");
     let mut written = 0u64;
     let mut line = Vec::with_capacity(4096);
@@ -28,14 +57,14 @@ pub fn write(processes: u64, seed: u64, out: &mut impl Write) -> std::io::Result
         let days = if dice.chance(0.1) { dice.range(2, 14) } else { dice.range(15, 45) };
         let closed = opened + Duration::days(days);
         let stamp = |d: NaiveDate, h: i64| format!("{}T{:02}:00:00+08:00", d, h);
-        let buyer = dice.range(1, buyers);
-        let entity = if dice.chance(0.7) { buyer } else { dice.range(1, buyers) };
+        let buyer = &buyers[dice.index(buyers.len())];
+        let entity = if dice.chance(0.7) { buyer } else { &buyers[dice.index(buyers.len())] };
         let n_bids = if method == "direct" { 1 } else { dice.range(1, 9) as usize };
         let base = dice.float(5e4, 5e6).round();
         let mut bids = Vec::with_capacity(n_bids);
         let mut bidders = Vec::with_capacity(n_bids);
         for b in 0..n_bids {
-            let who = dice.range(1, tenderers);
+            let who = &tenderers[dice.index(tenderers.len())];
             bidders.push(who);
             let status = if dice.chance(0.08) {
                 "disqualified"
@@ -56,8 +85,8 @@ pub fn write(processes: u64, seed: u64, out: &mut impl Write) -> std::io::Result
                 "id": format!("{p}-b{b}"),
                 "status": status,
                 "date": stamp(date, 10),
-                "value": {"amount": amount, "currency": if dice.chance(0.002) { "USD" } else { "CNY" }},
-                "tenderers": [{"id": format!("T{who:05}"), "name": format!("供应商{who}")}],
+                "value": {"amount": amount, "currency": if dice.chance(0.002) { "USD" } else { parties.currency }},
+                "tenderers": [{"id": who.0, "name": who.1}],
             }));
         }
         // the lowest valid bid usually wins; sometimes a heavily discounted or another bid
@@ -86,42 +115,51 @@ pub fn write(processes: u64, seed: u64, out: &mut impl Write) -> std::io::Result
                 })
                 .collect();
             if dice.chance(0.03) {
-                awards.push(json!({"id": format!("{p}-a0"), "status": "cancelled", "suppliers": [{"id": format!("T{:05}", bidders[w])}]}));
+                awards
+                    .push(json!({"id": format!("{p}-a0"), "status": "cancelled", "suppliers": [{"id": bidders[w].0}]}));
             }
             awards.push(json!({
                 "id": format!("{p}-a1"),
                 "status": status,
                 "date": stamp(closed + Duration::days(dice.range(3, 30)), 9),
                 "value": bids[w]["value"].clone(),
-                "suppliers": [{"id": format!("T{:05}", bidders[w]), "name": format!("供应商{}", bidders[w])}],
+                "suppliers": [{"id": bidders[w].0, "name": bidders[w].1}],
                 "items": items,
             }));
         }
-        let mut parties =
-            vec![json!({"id": format!("B{buyer:04}"), "name": format!("采购人{buyer}"), "roles": ["buyer"],
-            "identifier": {"scheme": "CN-USCC", "id": format!("12340500MB{buyer:08}")}})];
-        for who in &bidders {
-            parties.push(json!({"id": format!("T{who:05}"), "name": format!("供应商{who}"), "roles": ["tenderer"],
-                "identifier": {"scheme": "CN-USCC", "id": format!("91340500MA{who:08}")}}));
+        // a party identified by its unified social credit code says so
+        let party = |(id, name): &(String, String), role: &str| {
+            let mut p = json!({"id": id, "name": name, "roles": [role]});
+            if id.len() == 18 {
+                p["identifier"] = json!({"scheme": "CN-USCC", "id": id});
+            }
+            p
+        };
+        let mut named = vec![party(buyer, "buyer")];
+        for (i, who) in bidders.iter().enumerate() {
+            // a tenderer who bid twice is one party
+            if !bidders[..i].contains(who) {
+                named.push(party(who, "tenderer"));
+            }
         }
         let release = json!({
-            "ocid": format!("ocds-sl0001-{p:08}"),
+            "ocid": format!("{}-{p:08}", parties.prefix),
             "id": format!("{p}-compiled"),
             "date": stamp(closed, 12),
             "tag": ["compiled"],
-            "buyer": {"id": format!("B{buyer:04}"), "name": format!("采购人{buyer}")},
+            "buyer": {"id": buyer.0, "name": buyer.1},
             "tender": {
                 "id": format!("{p}-t"),
                 "status": if dice.chance(0.02) { "cancelled" } else { "complete" },
                 "procurementMethod": method,
                 "procurementMethodDetails": details,
-                "procuringEntity": {"id": format!("B{entity:04}"), "name": format!("采购人{entity}")},
+                "procuringEntity": {"id": entity.0, "name": entity.1},
                 "tenderPeriod": {"startDate": stamp(opened, 9), "endDate": stamp(closed, 17)},
                 "numberOfTenderers": n_bids,
-                "value": {"amount": base, "currency": "CNY"},
-                "lots": [{"id": format!("{p}-lot1"), "title": "第一包", "status": "complete", "value": {"amount": base, "currency": "CNY"}}],
+                "value": {"amount": base, "currency": parties.currency},
+                "lots": [{"id": format!("{p}-lot1"), "title": "第一包", "status": "complete", "value": {"amount": base, "currency": parties.currency}}],
             },
-            "parties": parties,
+            "parties": named,
             "bids": {"details": bids},
             "awards": awards,
         });

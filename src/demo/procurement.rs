@@ -609,4 +609,29 @@ pub fn build(c: &mut County, pop: &Pop) {
         ]);
     }
     c.csv("procurement/供应商库.csv", st, &[], false);
+
+    // the trading platform's open data (OCDS): the county's units buying from its suppliers,
+    // with what the Open Contracting red flags look for at its usual rates
+    let parties = super::ocds::Parties {
+        buyers: units.iter().map(|u| (u.uscc.clone(), u.name.clone())).collect(),
+        tenderers: pop
+            .suppliers
+            .iter()
+            .map(|&i| (pop.companies[i].firm.uscc.clone(), pop.companies[i].firm.name.clone()))
+            .collect(),
+        currency: "CNY",
+        // one publisher per county (each batch of a large county is a county of its own)
+        prefix: format!("ocds-{}jy-{}", c.reg.place.stem.to_lowercase(), c.reg.place.code),
+    };
+    let processes = OCDS_PROCESSES * u64::from(c.scale);
+    let mut bytes = Vec::new();
+    let seed = c.dice.range(0, i64::MAX) as u64;
+    super::ocds::write_with(processes, seed, &parties, &mut bytes).expect("written to memory");
+    c.outputs.push((OCDS_FILE.into(), Output::Lines { bytes, rows: processes }));
 }
+
+/// The trading platform's OCDS publication in layout A.
+pub const OCDS_FILE: &str = "procurement/公共资源交易公开数据.jsonl";
+
+/// Contracting processes it publishes per scale.
+const OCDS_PROCESSES: u64 = 60;

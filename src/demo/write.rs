@@ -530,6 +530,21 @@ impl Sinks {
         Ok(())
     }
 
+    /// Appends lines of text (JSON lines written by their maker).
+    pub fn lines(&mut self, file: &str, bytes: &[u8], lines: u64) -> std::io::Result<()> {
+        use std::io::Write;
+        if self.find(file).is_none() {
+            let f = self.create(file)?;
+            self.open.push((file.into(), Sink::Text { file: std::io::BufWriter::new(f), gbk: false, rows: 0 }));
+        }
+        let Some(Sink::Text { file: out, rows, .. }) = self.find(file) else {
+            return Err(std::io::Error::other(format!("{file}: written in two formats")));
+        };
+        out.write_all(bytes)?;
+        *rows += lines;
+        Ok(())
+    }
+
     /// Appends NDJSON rows.
     pub fn ndjson(&mut self, file: &str, t: &Table) -> std::io::Result<()> {
         use std::io::Write;

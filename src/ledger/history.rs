@@ -100,6 +100,8 @@ pub struct ModelRun {
     pub without: Vec<String>,
     /// Routes that could not look.
     pub blind: Vec<crate::runner::routes::BlindRoute>,
+    /// What it could not assess, by what it lacks (words → how many).
+    pub unassessed: BTreeMap<String, u64>,
     pub clues: i64,
     pub snapshots: BTreeMap<String, String>,
     pub params: serde_json::Value,
@@ -585,7 +587,7 @@ ORDER BY c.clue_id";
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT m.model, m.run_id, r.as_of, m.error, m.without, m.clues, m.snapshots, m.params, m.blind
+                "SELECT m.model, m.run_id, r.as_of, m.error, m.without, m.clues, m.snapshots, m.params, m.blind, m.unassessed
                  FROM run_models m JOIN runs r ON r.run_id = m.run_id
                  WHERE m.kind = 'current' AND (?1 IS NULL OR r.as_of <= ?1)
                  ORDER BY r.as_of, r.rowid",
@@ -597,6 +599,7 @@ ORDER BY c.clue_id";
                 let snapshots: String = r.get(6)?;
                 let params: String = r.get(7)?;
                 let blind: Option<String> = r.get(8)?;
+                let unassessed: Option<String> = r.get(9)?;
                 Ok(ModelRun {
                     model: r.get(0)?,
                     run_id: r.get(1)?,
@@ -604,6 +607,7 @@ ORDER BY c.clue_id";
                     error: r.get(3)?,
                     without: without.and_then(|w| serde_json::from_str(&w).ok()).unwrap_or_default(),
                     blind: blind.and_then(|w| serde_json::from_str(&w).ok()).unwrap_or_default(),
+                    unassessed: unassessed.and_then(|w| serde_json::from_str(&w).ok()).unwrap_or_default(),
                     clues: r.get(5)?,
                     snapshots: serde_json::from_str(&snapshots).unwrap_or_default(),
                     params: serde_json::from_str(&params).unwrap_or_default(),

@@ -526,13 +526,14 @@ mod upgrade {
             l.record(&report("R1", "m", &["a", "b"], None), "file:///lake/").unwrap();
             l.record(&report("R2", "m", &["a"], None), "file:///lake/").unwrap();
             l.act(&clue, "甲", Step::Triage { dismiss: false, route_to: None, persons: vec![] }, None).unwrap();
-            // back to schema 10: what migrations 11 to 13 add is not there
+            // back to schema 10: what migrations 11 to 14 add is not there
             l.conn
                 .execute_batch(
                     "DROP TABLE clue_state; DROP TABLE clue_counts; DROP INDEX clues_model_first;
                      ALTER TABLE runs DROP COLUMN marks; ALTER TABLE runs DROP COLUMN engine;
                      ALTER TABLE run_models DROP COLUMN carried_from; ALTER TABLE run_models DROP COLUMN increment;
                      ALTER TABLE run_models DROP COLUMN full_from; ALTER TABLE run_models DROP COLUMN updates;
+                     ALTER TABLE run_models DROP COLUMN unassessed;
                      PRAGMA user_version = 10;",
                 )
                 .unwrap();

@@ -8,6 +8,7 @@
 //! params = { grace_days = "0" }      # optional overrides
 //! flagged = ["340524198602070026"]   # entity keys (values joined by `|`) that must be clues
 //! not_flagged = ["340102200005110077"]
+//! unassessed = ["340524199001010011"]  # optional: entity keys the model must say it could not assess
 //! [case.expect."340524198602070026"]  # optional: evidence values of a flagged entity's first row
 //! months = 14
 //! [case.given]
@@ -59,6 +60,9 @@ pub struct TestCase {
     /// Entity keys that must not be clues.
     #[serde(default)]
     pub not_flagged: Vec<String>,
+    /// Entity keys the model must say it could not assess (rows with an `unassessed` reason).
+    #[serde(default)]
+    pub unassessed: Vec<String>,
     /// Evidence values a flagged entity's first row must hold: entity key → column → value
     /// (numbers compared to the cent, anything else as the text the paper shows).
     #[serde(default)]

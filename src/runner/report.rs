@@ -90,6 +90,11 @@ impl Status {
     }
 }
 
+/// What a model could not assess, in words: `12 项无法判断：缺投标起止时间`.
+pub fn unassessed_words(unassessed: &BTreeMap<String, u64>) -> impl Iterator<Item = String> + '_ {
+    unassessed.iter().map(|(why, n)| format!("{n} 项无法判断：{why}"))
+}
+
 /// One model's part of a run.
 #[derive(Debug, Clone, Serialize)]
 pub struct ModelOutcome {
@@ -175,8 +180,7 @@ impl ModelOutcome {
     /// The routes that could not look, in words: `低保资金发放明细路线缺 relief_payments.pay_date`,
     /// then what it could not assess: `12 项无法判断：缺投标起止时间`.
     pub fn blind_words(&self) -> Vec<String> {
-        let routes = self.blind_routes.iter().map(|r| r.words());
-        routes.chain(self.unassessed.iter().map(|(why, n)| format!("{n} 项无法判断：{why}"))).collect()
+        self.blind_routes.iter().map(|r| r.words()).chain(unassessed_words(&self.unassessed)).collect()
     }
 
     pub(super) fn start(m: &Model) -> Self {

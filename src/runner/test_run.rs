@@ -82,6 +82,15 @@ pub async fn run_tests(m: &Model, catalog: &Catalog) -> Result<Vec<CaseResult>, 
                 failures.push(format!("`{not}` must not be flagged but is"));
             }
         }
+        let unassessed: Vec<&str> = outcome.unassessed_clues.iter().map(|(_, e)| e.as_str()).collect();
+        for want in &case.unassessed {
+            if !unassessed.contains(&want.as_str()) {
+                failures.push(format!(
+                    "`{want}` must be reported as not assessed but is not (not assessed: {})",
+                    unassessed.join(", ")
+                ));
+            }
+        }
         for (entity, columns) in &case.expect {
             let Some(clue) = outcome.clues.iter().find(|c| &c.entity == entity) else {
                 failures
