@@ -252,6 +252,16 @@ async fn run_flag_model(
     id: &str,
     overrides: Vec<(String, String, String)>,
 ) -> searchlight::runner::ModelOutcome {
+    run_flag_models(file, &[id], overrides).await.remove(0)
+}
+
+/// Lands `file` through the OCDS connector into a fresh lake (the pipeline seam) and runs the
+/// flag models `ids` of the library with `overrides` (model, name, value).
+async fn run_flag_models(
+    file: &Path,
+    ids: &[&str],
+    overrides: Vec<(String, String, String)>,
+) -> Vec<searchlight::runner::ModelOutcome> {
     use searchlight::lake::{Lake, Quiet};
     use searchlight::project::Project;
     use searchlight::runner::{RunRequest, Runner};
@@ -283,16 +293,17 @@ async fn run_flag_model(
     for l in &landed {
         assert!(l.result.is_ok(), "{}: {:?}", file.display(), l.result);
     }
-    let model = searchlight::model::load_dir(&crate::util::repo().join("models/ocds"))
+    let models: Vec<searchlight::model::Model> = searchlight::model::load_dir(&crate::util::repo().join("models/ocds"))
         .unwrap()
         .into_iter()
         .map(Result::unwrap)
-        .find(|m| m.id() == id)
-        .unwrap_or_else(|| panic!("no model {id}"));
+        .filter(|m| ids.contains(&m.id()))
+        .collect();
+    assert_eq!(models.len(), ids.len(), "{ids:?}");
     let runner = Runner::over_lake(&lake, &catalog).await.unwrap();
     let mut req = RunRequest::new(chrono::NaiveDate::from_ymd_opt(2025, 12, 31).unwrap());
     req.overrides = overrides;
-    runner.run(&[&model], &req).await.remove(0)
+    runner.run(&models.iter().collect::<Vec<_>>(), &req).await
 }
 
 /// A column of a model's rows as text (empty for NULL).
@@ -453,4 +464,52 @@ fn flag_clues_are_in_the_ledger_and_what_could_not_be_assessed_is_not_resolved()
     let (m, mark) = land(Some(20));
     assert_eq!(m["status"], "ran", "{m}");
     assert_eq!(mark, Some("resolved".into()));
+}
+
+/// The flags as models and as `ocds-flags` agree on a generated province's worth of processes
+/// (the patterns planted at their usual rates, a few bids in another currency): every flagged
+/// process, buyer, procuring entity and tenderer, with its value, and what could not be assessed.
+#[tokio::test]
+async fn the_models_and_ocds_flags_agree_on_a_generated_file() {
+    use searchlight::runner::red_flags::MODELS;
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("p.jsonl");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_searchlight"))
+        .args(["fixtures", "ocds", "--processes", "6000", "--out"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (flags, stderr) = flags(&crate::util::repo().join("fixtures/ocds/examples/settings.ini"), &file);
+    let ids: Vec<&str> = MODELS.iter().map(|(_, m)| *m).collect();
+    let outcomes = run_flag_models(&file, &ids, Vec::new()).await;
+    let mut flagged = 0;
+    for &(code, id) in &MODELS {
+        let o = outcomes.iter().find(|o| o.model == id).unwrap();
+        assert!(o.status.looked(), "{id}: {:?}", o.error);
+        let got = reference_shape(code, o);
+        // the reference shape of this flag alone
+        let mut want = serde_json::Map::new();
+        for (group, entries) in flags.as_object().unwrap() {
+            let mine: serde_json::Map<String, serde_json::Value> = entries
+                .as_object()
+                .unwrap()
+                .iter()
+                .filter_map(|(k, v)| v.get(code).map(|x| (k.clone(), serde_json::json!({ code: x }))))
+                .collect();
+            if !mine.is_empty() {
+                want.insert(group.clone(), mine.into());
+            }
+        }
+        assert_eq!(got, serde_json::Value::Object(want), "{code} ({id})");
+        flagged += got.as_object().map_or(0, |g| g.len());
+        // what ocds-flags could not compute, the model could not assess
+        for line in stderr.lines().filter(|l| l.contains(&format!("{code} 不可计算"))) {
+            let n: u64 = line.split(": ").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
+            if ["R024", "R035", "R058"].contains(&code) {
+                assert_eq!(o.unassessed.values().sum::<u64>(), n, "{code}: {:?} vs {line}", o.unassessed);
+            }
+        }
+    }
+    assert!(flagged >= 11, "the generated file raises flags: {flagged}");
 }
