@@ -606,7 +606,6 @@ fn clue_severity(v: &str) -> Option<String> {
     }
 }
 
-/// Groups a model's rows into clues by entity key, in first-seen order.
 /// The output column in which a model says what a row could not assess and why
 /// (`缺投标截止时间`): such a row is no clue, and its entity is not "no problem".
 pub const UNASSESSED: &str = "unassessed";
@@ -643,6 +642,7 @@ fn split_unassessed(m: &Model, batches: Vec<RecordBatch>) -> Result<(Vec<RecordB
     Ok((found, (reasons, ids)))
 }
 
+/// Groups a model's rows into clues by entity key, in first-seen order.
 fn clues(m: &Model, batches: &[RecordBatch]) -> Result<Vec<Clue>, DataFusionError> {
     let fo = FormatOptions::default().with_null("");
     let mut out: Vec<Clue> = Vec::new();
