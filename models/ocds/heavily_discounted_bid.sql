@@ -83,24 +83,35 @@ ranked AS (
       AND b.currency = (SELECT currency FROM main)
 ),
 pairs AS (
-    SELECT w.ocid, w.tenderer_id AS winner_id, w.tenderer_name AS winner_name, w.amount AS winning_bid,
-           o.tenderer_id AS second_id, o.tenderer_name AS second_name, o.amount AS second_bid,
-           (o.amount - w.amount) / w.amount AS ratio
-    FROM ranked w
-    JOIN ranked o ON o.ocid = w.ocid AND NOT o.won AND o.r = 1
-    WHERE w.won AND w.r = 1 AND o.amount >= w.amount
+    -- the winner's lowest bid and the lowest other bid of each process, side by side
+    SELECT ocid, winner_id, winner_name, winning_bid, second_id, second_name, second_bid,
+           (second_bid - winning_bid) / winning_bid AS ratio
+    FROM (
+        SELECT ocid,
+               max(CASE WHEN won THEN tenderer_id END) AS winner_id,
+               max(CASE WHEN won THEN tenderer_name END) AS winner_name,
+               max(CASE WHEN won THEN amount END) AS winning_bid,
+               max(CASE WHEN NOT won THEN tenderer_id END) AS second_id,
+               max(CASE WHEN NOT won THEN tenderer_name END) AS second_name,
+               max(CASE WHEN NOT won THEN amount END) AS second_bid
+        FROM ranked
+        WHERE r = 1
+        GROUP BY ocid
+    )
+    WHERE winner_id IS NOT NULL AND second_id IS NOT NULL AND second_bid >= winning_bid
 ),
-fence AS (
-    SELECT iqr_upper_fence(ratio, 1.5, 8) AS upper FROM pairs
+scored AS (
+    -- the fence over every process's ratio, beside each ratio: one pass over the pairs
+    SELECT x.*, iqr_upper_fence(ratio, 1.5, 8) OVER () AS upper
+    FROM pairs x
 )
 SELECT x.ocid, p.title, p.buyer_name, x.winner_id, x.winner_name, x.winning_bid, x.second_id, x.second_name,
-       x.second_bid, x.ratio, CASE WHEN $threshold > 0 THEN $threshold ELSE f.upper END AS fence,
+       x.second_bid, x.ratio, CASE WHEN $threshold > 0 THEN $threshold ELSE x.upper END AS fence,
        CAST(NULL AS VARCHAR) AS unassessed
-FROM pairs x
-CROSS JOIN fence f
+FROM scored x
 JOIN p ON p.ocid = x.ocid
 WHERE CASE WHEN $threshold > 0 THEN x.ratio >= $threshold
-           ELSE f.upper > 0 AND x.ratio >= f.upper END
+           ELSE x.upper > 0 AND x.ratio >= x.upper END
 UNION ALL
 SELECT p.ocid, p.title, p.buyer_name, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
        '缺一个已定的唯一中标人(全部中标已定、唯一有效中标且中标人唯一)' AS unassessed

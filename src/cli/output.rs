@@ -645,7 +645,7 @@ pub fn run_table(report: &crate::runner::RunReport) {
     }
     if partial > 0 {
         say!(
-            "部分未检查的模型只查看了部分路线: 未发现的不代表没有问题, 未再出现的线索只有在其路线当时也未检查时才标为已消失 (models that looked along some routes only: what they did not find is not \"no problem\")"
+            "部分未检查的模型只查看了部分路线或部分数据: 未发现的不代表没有问题, 未再出现的线索只有在其路线当时也未检查时才标为已消失, 无法判断的对象的线索不标为已消失 (models that looked along some routes or at some of the data only: what they did not find is not \"no problem\")"
         );
     }
 }
