@@ -100,8 +100,23 @@ pub fn ndjson(data: &[u8]) {
 /// An OCDS file: the red flags over arbitrary bytes read as JSON lines or a package, and the
 /// same bytes as a settings file. Anything is a result or an error, never a panic.
 pub fn ocds(data: &[u8]) {
+    use crate::connector::ocds::{TABLES, read, rows_of, sniff};
     let _ = crate::runner::red_flags::run(data, crate::runner::red_flags::Settings::all());
     let _ = crate::runner::red_flags::Settings::parse(&String::from_utf8_lossy(data));
+    // what `connector new` reads of a file, and every table's rows of every process
+    let _ = sniff(data);
+    let mut batches: Vec<_> =
+        TABLES.iter().map(|(_, h)| crate::connector::source::TextBatch::new(h.len(), 1)).collect();
+    let _ = read(
+        data,
+        &mut |line, r| {
+            for (t, batch) in batches.iter_mut().enumerate() {
+                rows_of(t, &r, line, batch);
+            }
+            true
+        },
+        &mut |_| {},
+    );
 }
 
 /// A workbook: arbitrary bytes as an .xlsx file. Unreadable is an error naming the file.
