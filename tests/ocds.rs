@@ -513,3 +513,37 @@ async fn the_models_and_ocds_flags_agree_on_a_generated_file() {
     }
     assert!(flagged >= 11, "the generated file raises flags: {flagged}");
 }
+
+/// A publication without bids (tenders only) lands an empty `ocds_bids`: a flag that needs bids
+/// could not look — it says so, naming the empty table — rather than report "完成, 0"; a flag
+/// that needs only the processes looks.
+#[test]
+fn a_publication_without_bids_is_not_a_clean_one() {
+    use crate::util::{TestProject, ok};
+    let p = TestProject::new();
+    for m in ["identical_bid_prices", "short_submission_period"] {
+        let text = std::fs::read_to_string(crate::util::repo().join(format!("models/ocds/{m}.sql"))).unwrap();
+        p.write(&format!("models/{m}.sql"), text);
+    }
+    p.write(
+        "connectors/jyzx.toml",
+        "location = \"data/jyzx.jsonl\"\n[format]\ntype = \"ocds\"\n[[dataset]]\nname = \"ocds_processes\"\n[[dataset]]\nname = \"ocds_bids\"\n",
+    );
+    p.write(
+        "data/jyzx.jsonl",
+        r#"{"ocid":"ZB-1","tender":{"status":"complete","tenderPeriod":{"startDate":"2025-03-01T09:00:00+08:00","endDate":"2025-03-05T09:00:00+08:00"}}}
+"#,
+    );
+    ok(&p, &["ingest", "--as-of", "2025-12-31"]);
+    // a run with a model that could not look does not end as a clean one
+    let (code, out, err) = crate::util::searchlight(&p, &["run", "--as-of", "2025-12-31", "--new-ledger", "--json"]);
+    assert_ne!(code, Some(0), "{err}");
+    let run: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let model = |id: &str| run["models"].as_array().unwrap().iter().find(|m| m["model"] == id).unwrap().clone();
+    let prices = model("ocds.identical_bid_prices");
+    assert_eq!(prices["status"], "not_run", "{prices}");
+    assert_eq!(prices["missing"], serde_json::json!(["ocds_bids(0 行)"]), "{prices}");
+    let period = model("ocds.short_submission_period");
+    assert_eq!(period["status"], "ran", "{period}");
+    assert_eq!(period["clues"].as_array().unwrap().len(), 1, "{period}");
+}

@@ -297,6 +297,12 @@ fn check_live(spec: &ConnectorSpec, loc: &Locator, table: &str) -> Result<()> {
     Ok(())
 }
 
+/// Whether `v` can name an environment variable (`CZZF_DB_PASSWORD`): a secret's value written
+/// where its variable's name belongs is refused, never used.
+fn env_name(v: &str) -> bool {
+    !v.is_empty() && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') && !v.as_bytes()[0].is_ascii_digit()
+}
+
 /// Checks an `[http]` declaration: an address, the keys its paging needs, auth in pairs.
 fn check_http(h: &spec::HttpSpec, loc: &Locator) -> Result<()> {
     use spec::Paging;
@@ -311,11 +317,7 @@ fn check_http(h: &spec::HttpSpec, loc: &Locator) -> Result<()> {
             "`auth_header` names the header and `auth_env` the environment variable holding its value: give both",
         );
     }
-    if let Some(v) = &h.auth_env
-        && (v.is_empty()
-            || !v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-            || v.as_bytes()[0].is_ascii_digit())
-    {
+    if let Some(v) = h.auth_env.as_deref().filter(|v| !env_name(v)) {
         return err(
             "auth_env",
             &format!("`auth_env` names an environment variable (`JYZX_TOKEN`), not a value: `{v}` is not such a name"),
@@ -366,11 +368,7 @@ fn check_database(db: &spec::DatabaseSpec, loc: &Locator) -> Result<()> {
         );
     }
     for (key, var) in [("user_env", &db.user_env), ("password_env", &db.password_env)] {
-        if let Some(v) = var
-            && (v.is_empty()
-                || !v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-                || v.as_bytes()[0].is_ascii_digit())
-        {
+        if let Some(v) = var.as_deref().filter(|v| !env_name(v)) {
             return err(
                 key,
                 &format!(

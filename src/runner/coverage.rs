@@ -184,7 +184,7 @@ pub async fn declared(connectors: &[Connector], catalog: &Schema) -> Availabilit
             out.insert(b.name.clone(), cols);
         }
     }
-    Availability::Only(out)
+    Availability::Only(out, BTreeSet::new())
 }
 
 /// The coverage of `models` over what `have` holds. `landed_by` names the connector of each
@@ -256,7 +256,7 @@ pub async fn coverage(
         });
     }
     let mut names: BTreeSet<String> = users.keys().cloned().collect();
-    if let Availability::Only(m) = have {
+    if let Availability::Only(m, _) = have {
         names.extend(m.keys().cloned());
     }
     let datasets = names

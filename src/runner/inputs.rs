@@ -68,8 +68,9 @@ pub(super) fn is_work_table(scan: &datafusion::logical_expr::TableScan) -> bool 
 pub enum Availability {
     /// Everything (model tests: every table is given or empty on purpose).
     All,
-    /// These datasets with these columns.
-    Only(BTreeMap<String, BTreeSet<String>>),
+    /// These datasets with these columns; the second set names those of them that hold no row
+    /// (a dataset landed empty is, for a model that needs its rows, as good as absent).
+    Only(BTreeMap<String, BTreeSet<String>>, BTreeSet<String>),
 }
 
 impl Availability {
@@ -83,6 +84,7 @@ impl Availability {
                     (m.dataset.clone(), cols)
                 })
                 .collect(),
+            manifests.iter().filter(|m| m.rows == 0).map(|m| m.dataset.clone()).collect(),
         )
     }
 
@@ -90,7 +92,7 @@ impl Availability {
     pub fn has(&self, dataset: &str) -> bool {
         match self {
             Availability::All => true,
-            Availability::Only(m) => m.contains_key(dataset),
+            Availability::Only(m, _) => m.contains_key(dataset),
         }
     }
 
@@ -98,8 +100,13 @@ impl Availability {
     pub fn has_column(&self, dataset: &str, column: &str) -> bool {
         match self {
             Availability::All => true,
-            Availability::Only(m) => m.get(dataset).is_some_and(|c| c.contains(column)),
+            Availability::Only(m, _) => m.get(dataset).is_some_and(|c| c.contains(column)),
         }
+    }
+
+    /// Whether a dataset is there but holds no row.
+    pub fn is_empty(&self, dataset: &str) -> bool {
+        matches!(self, Availability::Only(_, empty) if empty.contains(dataset))
     }
 
     fn has_item(&self, item: &str) -> bool {
@@ -138,16 +145,26 @@ pub fn judge(m: &Model, plan: &LogicalPlan, inputs: &Inputs, have: &Availability
     if !a.can_run() {
         return a;
     }
+    // a dataset landed without a row is, for a route that needs its rows, as absent as one never
+    // landed: the route could not look, rather than found nothing
     let absent = |d: &str, c: Option<&str>| match c {
-        None => !have.has(d),
+        None => !have.has(d) || have.is_empty(d),
         Some(c) => have.has(d) && !have.has_column(d, c),
     };
     let sight = super::routes::sight(plan, &absent);
+    let said = |item: String| if have.is_empty(&item) { format!("{item}(0 行)") } else { item };
     match sight.blind {
         // every route needs something absent: any one of them would let the model look
-        Some(items) if items.len() == 1 => a.missing.extend(items),
-        Some(items) => a.missing.push(format!("one of: {}", items.join(", "))),
-        None => a.blind_routes = sight.blind_routes,
+        Some(items) if items.len() == 1 => a.missing.extend(items.into_iter().map(said)),
+        Some(items) => {
+            a.missing.push(format!("one of: {}", items.into_iter().map(said).collect::<Vec<_>>().join(", ")))
+        }
+        None => {
+            a.blind_routes = sight.blind_routes;
+            for r in &mut a.blind_routes {
+                r.missing = std::mem::take(&mut r.missing).into_iter().map(said).collect();
+            }
+        }
     }
     a
 }
@@ -247,6 +264,7 @@ mod tests {
     fn have(items: &[(&str, &[&str])]) -> Availability {
         Availability::Only(
             items.iter().map(|(d, c)| (d.to_string(), c.iter().map(|c| c.to_string()).collect())).collect(),
+            BTreeSet::new(),
         )
     }
 
