@@ -7,15 +7,16 @@
 //!
 //! ```text
 //!   connectors/*.toml ──▶ connector ──▶ lake ──▶ engine ──▶ runner ──▶ ledger ──▶ paper
-//!   (GBK CSV, xlsx,        decode,      immutable  DataFusion  models/*.sql  SQLite: runs,   问题底稿
-//!    NDJSON, Parquet)      normalise,   Parquet    + SQL       → clues with  sightings,      (md, html)
-//!                          quarantine   snapshots  functions   evidence      workflow events
+//!   (GBK CSV, xlsx,        read,        immutable  DataFusion  models/*.sql  SQLite: runs,   问题底稿
+//!    NDJSON, Parquet,      normalise,   Parquet    + SQL       → clues with  sightings,      (md, html)
+//!    OCDS, databases,      quarantine   snapshots  functions   evidence      workflow events
+//!    HTTP APIs)
 //! ```
 //!
 //! | stage | seam | a new … plugs in by |
 //! |---|---|---|
 //! | schema | [`schema::Schema::bundled`] | a dataset, column or value word: `models/schema/*.toml` |
-//! | connector | [`connector::load`], [`connector::Connector::plan`] / [`connector::Connector::decode`] | a format: a `FormatSpec` variant + one reader module |
+//! | connector | [`connector::load`], [`connector::Connector::source`] → [`connector::source::Source`] (survey, read a split into raw rows) | a format: a `FormatSpec` variant + one reader module; a live source: one `Source` impl |
 //! | lake | [`lake::Lake::ingest`], [`lake::Lake::current`] | nothing: the lake holds only Parquet |
 //! | engine | [`engine::Engine`], [`engine::udf::functions`] | a SQL function: one entry in `functions()` |
 //! | model | [`model::load`] | a model: one `.sql` file (+ `.test.toml`), no Rust |

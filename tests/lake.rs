@@ -424,3 +424,118 @@ async fn a_grown_export_lands_only_its_new_files_and_shares_the_rest() {
         .to_string();
     assert!(err.contains("e.toml:5") && err.contains("collapse"), "{err}");
 }
+
+/// A source of the test's own behind the one trait: text rows in batches, like a database's,
+/// failing before a given batch when told to.
+struct Handed {
+    batches: Vec<Vec<[Option<&'static str>; 3]>>,
+    fail_before: Option<usize>,
+}
+
+#[async_trait::async_trait]
+impl searchlight::connector::source::Source for Handed {
+    fn describe(&self) -> String {
+        "handed rows".into()
+    }
+
+    async fn survey(
+        &self,
+        _since: Option<&str>,
+        _watch: &dyn searchlight::connector::source::Watch,
+    ) -> searchlight::connector::Result<searchlight::connector::source::Survey> {
+        use searchlight::connector::source::{Header, QuerySplit, Split, Survey, TypeFamily};
+        Ok(Survey {
+            header: Some(Header {
+                names: ["编号", "金额(万元)", "证件号码"].map(String::from).to_vec(),
+                types: vec!["text".into(); 3],
+                families: vec![TypeFamily::Text; 3],
+            }),
+            splits: vec![Split::Query(QuerySplit { label: "handed rows".into(), request: String::new() })],
+            rows: Some(self.batches.iter().map(|b| b.len() as u64).sum()),
+            ..Default::default()
+        })
+    }
+
+    async fn read(
+        &self,
+        _split: &searchlight::connector::source::Split,
+        out: tokio::sync::mpsc::Sender<searchlight::connector::source::Rows>,
+    ) -> searchlight::connector::Result<u64> {
+        let mut read = 0u64;
+        for (i, rows) in self.batches.iter().enumerate() {
+            if self.fail_before == Some(i) {
+                return Err(searchlight::connector::Error::Source {
+                    file: "handed rows".into(),
+                    message: "connection lost".into(),
+                });
+            }
+            let mut batch = searchlight::connector::source::TextBatch::new(3, read + 1);
+            for r in rows {
+                batch.push_row(r.iter().copied());
+            }
+            read += rows.len() as u64;
+            out.send(batch.into()).await.expect("the lake takes rows");
+            // let the lake convert and store this batch before the next is read
+            tokio::task::yield_now().await;
+        }
+        Ok(read)
+    }
+}
+
+const AMOUNTS: &str = "name = \"t\"\ntitle = \"测试\"\ndomain = \"test\"\ncustom = true\nlocation = \"data/t.csv\"\nkey = [\"id\"]\nmax_quarantine = 0.5\n[format]\ntype = \"csv\"\n[columns]\nid = { from = \"编号\", type = \"int\" }\namount = { from = [\"金额(万元)\", \"金额(元)\"], type = \"money\" }\nperson = { from = \"证件号码\", type = \"id_card\", nullable = true }\n";
+
+#[tokio::test]
+async fn any_source_behind_the_trait_lands_exactly_as_its_csv_export_and_a_failed_read_lands_nothing() {
+    let rows: Vec<[Option<&'static str>; 3]> = vec![
+        [Some("1"), Some("1.5"), Some("11010519491231002X")],
+        [Some("2"), Some("0.25"), None],
+        [Some("3"), Some("八"), Some("110105194912310021")],
+        [Some("4"), Some("2"), Some("11010519491231002x")],
+    ];
+    // the export as a CSV file, through the file source
+    let file = TestProject::new();
+    let c = file.connector("t", AMOUNTS);
+    let mut text = String::from("编号,金额(万元),证件号码\n");
+    for r in &rows {
+        text.push_str(&r.map(|c| c.unwrap_or("")).join(","));
+        text.push('\n');
+    }
+    file.write("data/t.csv", text);
+    let from_file = file.ingest(&c).await.unwrap().manifest().clone();
+    // the same rows handed in two batches by a source of the test's own
+    let live = TestProject::new();
+    let c = live.connector("t", AMOUNTS);
+    let handed = Handed { batches: vec![rows[..2].to_vec(), rows[2..].to_vec()], fail_before: None };
+    let lake = live.lake();
+    let opts = crate::util::opts();
+    let quiet = searchlight::lake::Quiet;
+    let out = lake.ingest_from(&c, &handed, live.root(), &opts, &quiet).await.unwrap();
+    let from_source = out[0].manifest().clone();
+    let all = "select id, cast(amount as varchar), person from t order by id";
+    assert_eq!(file.rows(all).await, live.rows(all).await);
+    assert_eq!(
+        live.rows(all).await,
+        vec!["1|15000.00|11010519491231002X", "2|2500.00|", "4|20000.00|11010519491231002X"]
+    );
+    // the bad amount is set aside the same way, for the same reason; a CSV's line counts its
+    // header, a source's rows are numbered from its first
+    let quarantined = crate::util::issue_rows(&live, "t", "quarantine.parquet", "line, code, reason").await;
+    let from_csv = crate::util::issue_rows(&file, "t", "quarantine.parquet", "line, code, reason").await;
+    assert_eq!(quarantined.len(), 1, "{quarantined:?}");
+    assert!(quarantined[0].starts_with("3|bad_amount|") && from_csv[0].starts_with("4|bad_amount|"), "{quarantined:?}");
+    assert_eq!(quarantined[0][2..], from_csv[0][2..]);
+    assert_eq!((from_file.rows, from_source.rows), (3, 3));
+    assert_eq!(from_source.load.as_ref().map(|l| l.rows), Some(4));
+
+    // the same rows again: no new snapshot
+    let again = lake.ingest_from(&c, &handed, live.root(), &opts, &quiet).await.unwrap();
+    assert!(matches!(&again[0], Outcome::Unchanged(m) if m.snapshot == "v000001"), "{again:?}");
+    // a read that fails after its first batch was stored lands nothing and leaves nothing behind
+    let changed = vec![[Some("5"), Some("1"), None]];
+    let failing = Handed { batches: vec![changed.clone(), changed], fail_before: Some(1) };
+    let e = lake.ingest_from(&c, &failing, live.root(), &opts, &quiet).await.unwrap_err();
+    assert!(e.to_string().contains("handed rows: connection lost"), "{e}");
+    let snaps = lake.snapshots("t").await.unwrap();
+    assert_eq!(snaps.iter().map(|s| (s.id.as_str(), s.current)).collect::<Vec<_>>(), vec![("v000001", true)]);
+    assert_eq!(live.rows("select count(*) from t").await, vec!["3"]);
+}

@@ -9,7 +9,7 @@ use super::chunk::{self, Scan, Scanner};
 use super::convert::RawRows;
 use super::spec::CsvOptions;
 use super::value::Cell;
-use super::{Connector, Error, FileLayout, FilePlan, Landing, Mapped, Result, SourceFile, Split};
+use super::{Connector, Each, Error, FileLayout, FilePlan, FileSplit, Mapped, Piece, Result, SourceFile};
 
 pub(super) struct CsvReader(pub CsvOptions);
 
@@ -101,24 +101,20 @@ impl super::FormatReader for CsvReader {
         Ok(FileLayout { encoding: Some(encoding), mapping, header_len: headers.len(), wide })
     }
 
-    fn decode(&self, conn: &Connector, split: &Split, bytes: Bytes) -> Result<Vec<Landing>> {
+    fn read(&self, conn: &Connector, split: &FileSplit, bytes: Bytes, each: &mut Each<'_>) -> Result<()> {
         if self.0.encoding == super::Encoding::Utf16 {
-            return self.decode_whole(conn, split, &bytes);
+            return self.read_whole(conn, split, &bytes, each);
         }
         let file = &split.file;
         let text = super::decode_text(conn, split, &bytes)?;
         let rows = CsvRows::parse(&text, self.delimiter(), split.first_line, file, &conn.spec.totals_markers);
-        if file.wide.is_empty() {
-            Ok(conn.convert(&rows, &file.file.display, None))
-        } else {
-            Ok(conn.convert_wide(&rows, &file.wide, &file.file.display, None))
-        }
+        each(Piece::shared(&rows, &file.file.display, None).wide(&file.wide))
     }
 }
 
 impl CsvReader {
     /// A file read whole (UTF-16): decoded, its header found and mapped, its rows converted.
-    fn decode_whole(&self, conn: &Connector, split: &Split, bytes: &[u8]) -> Result<Vec<Landing>> {
+    fn read_whole(&self, conn: &Connector, split: &FileSplit, bytes: &[u8], each: &mut Each<'_>) -> Result<()> {
         let shown = &split.file.file.display;
         let err = |line: u64, message: String| Error::Input { file: shown.clone(), line, message };
         let text = super::chunk::decode(bytes, super::Encoding::Utf16, 1)
@@ -151,11 +147,7 @@ impl CsvReader {
         };
         let rows =
             CsvRows::parse(&text[data_at..], self.delimiter(), lines_before + 1, &plan, &conn.spec.totals_markers);
-        Ok(if plan.wide.is_empty() {
-            conn.convert(&rows, shown, None)
-        } else {
-            conn.convert_wide(&rows, &plan.wide, shown, None)
-        })
+        each(Piece::shared(&rows, shown, None).wide(&plan.wide))
     }
 
     /// The last row of the header: data starts after it.

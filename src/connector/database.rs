@@ -1,5 +1,5 @@
 //! Database sources: a table or query of a department's PostgreSQL or MySQL / MariaDB server,
-//! read live as a [`RowSource`] (cargo feature `database`).
+//! read live as a [`Source`] (cargo feature `database`).
 //!
 //! - **Credentials** come only from the environment variables the connector names
 //!   (`user_env`, `password_env`); no message or manifest ever holds the password.
@@ -15,7 +15,7 @@
 // without the `database` feature only the declaration's checks and the error remain
 #![cfg_attr(not(feature = "database"), allow(dead_code, unused_imports))]
 
-use super::source::{Header, RowSource, RowSplit, Survey, TextBatch, TypeFamily, wall_clock};
+use super::source::{Header, QuerySplit, Rows, Source, Split, Survey, TextBatch, TypeFamily, Watch, wall_clock};
 use super::spec::{DatabaseKind, DatabaseSpec, TlsMode};
 use super::{Connector, Error, Result};
 
@@ -24,7 +24,7 @@ pub const DEFAULT_BATCH_ROWS: usize = 50_000;
 
 /// The source of a `[database]` connector. Fails, naming the connector, when this build has no
 /// database support or a credential variable is unset.
-pub fn open(conn: &Connector, db: &DatabaseSpec) -> Result<Box<dyn RowSource>> {
+pub fn open(conn: &Connector, db: &DatabaseSpec) -> Result<Box<dyn Source>> {
     imp::open(Target::of(&conn.path, db)?)
 }
 
@@ -38,14 +38,16 @@ pub async fn sample(path: &std::path::Path, db: &DatabaseSpec, rows: usize) -> R
     limited.query = Some(format!("{} LIMIT {rows}", target.select(None, None)));
     limited.batch_rows = Some(rows.max(1));
     let source = imp::open(Target { spec: limited, ..target })?;
-    let survey = source.survey(None).await?;
+    let survey = source.survey(None, &super::source::Unwatched).await?;
+    let header = survey.header.unwrap_or_default();
     let (tx, mut rx) = tokio::sync::mpsc::channel(1);
     let split = survey.splits[0].clone();
     let reading = async move { source.read(&split, tx).await };
-    let width = survey.header.names.len();
+    let width = header.names.len();
     let taking = async move {
         let mut out = Vec::new();
-        while let Some(b) = rx.recv().await {
+        while let Some(rows) = rx.recv().await {
+            let Rows::Text(b) = rows else { continue };
             for r in 0..b.len() {
                 out.push((0..width).map(|c| b.get(r, c).unwrap_or("").to_string()).collect());
             }
@@ -54,7 +56,7 @@ pub async fn sample(path: &std::path::Path, db: &DatabaseSpec, rows: usize) -> R
     };
     let (read, out) = futures::join!(reading, taking);
     read?;
-    Ok((survey.header, out))
+    Ok((header, out))
 }
 
 /// Everything needed to connect and read, credentials resolved.
@@ -68,6 +70,23 @@ struct Target {
 }
 
 impl Target {
+    /// What a survey found: one read of `sql`, whose result has these columns.
+    fn survey(
+        &self,
+        header: Header,
+        sql: String,
+        rows: Option<u64>,
+        watermark: Option<(String, Option<String>)>,
+    ) -> Survey {
+        Survey {
+            header: Some(header),
+            splits: vec![Split::Query(QuerySplit { label: self.shown.clone(), request: sql })],
+            rows,
+            watermark,
+            ..Default::default()
+        }
+    }
+
     fn of(path: &std::path::Path, db: &DatabaseSpec) -> Result<Target> {
         let port = db.port.unwrap_or(db.kind.default_port());
         let shown = format!("{} ({} {}:{port}/{})", path.display(), db.kind.label(), db.host, db.database);
@@ -200,7 +219,7 @@ fn mysql_family(name: &str) -> TypeFamily {
 mod imp {
     use super::*;
 
-    pub(super) fn open(target: Target) -> Result<Box<dyn RowSource>> {
+    pub(super) fn open(target: Target) -> Result<Box<dyn Source>> {
         let _ = (tidy, postgres_family, mysql_family, DEFAULT_ZONE);
         Err(target.err(
             "this searchlight was built without database sources: build it with `cargo build --release --features database`",
@@ -217,7 +236,7 @@ mod imp {
 
     use super::*;
 
-    pub(super) fn open(target: Target) -> Result<Box<dyn RowSource>> {
+    pub(super) fn open(target: Target) -> Result<Box<dyn Source>> {
         Ok(match target.spec.kind {
             DatabaseKind::Postgres => Box::new(Postgres { t: target, session: Mutex::new(None) }),
             DatabaseKind::Mysql => Box::new(Mysql { t: target, session: Mutex::new(None) }),
@@ -391,12 +410,12 @@ mod imp {
     }
 
     #[async_trait]
-    impl RowSource for Postgres {
+    impl Source for Postgres {
         fn describe(&self) -> String {
             self.t.shown.clone()
         }
 
-        async fn survey(&self, since: Option<&str>) -> Result<Survey> {
+        async fn survey(&self, since: Option<&str>, _watch: &dyn Watch) -> Result<Survey> {
             let client = self.connect().await?;
             let (mut rows, mut watermark) = (None, None);
             if let (Some(sql), Some(w)) = (self.t.survey_sql(since), &self.t.spec.watermark) {
@@ -418,10 +437,11 @@ mod imp {
             };
             let families = header.families.clone();
             *self.session.lock().await = Some((client, families));
-            Ok(Survey { header, splits: vec![RowSplit { label: self.t.shown.clone(), request: sql }], rows, watermark })
+            Ok(self.t.survey(header, sql, rows, watermark))
         }
 
-        async fn read(&self, split: &RowSplit, out: tokio::sync::mpsc::Sender<TextBatch>) -> Result<u64> {
+        async fn read(&self, split: &Split, out: tokio::sync::mpsc::Sender<Rows>) -> Result<u64> {
+            let split = split.query(&self.t.shown)?;
             use futures::StreamExt;
             let guard = self.session.lock().await;
             let (client, families) = guard.as_ref().ok_or_else(|| self.t.err("read before survey"))?;
@@ -435,13 +455,13 @@ mod imp {
                     let b = batch.get_or_insert_with(|| TextBatch::new(width, read + 1));
                     b.push_row((0..width).map(|i| r.get(i).map(|v| tidy(families[i], v))));
                     read += 1;
-                    if b.full(limit) && out.send(batch.take().expect("just filled")).await.is_err() {
+                    if b.full(limit) && out.send(batch.take().expect("just filled").into()).await.is_err() {
                         return Err(self.t.err("the lake stopped taking rows"));
                     }
                 }
             }
             if let Some(b) = batch.take().filter(|b| !b.is_empty())
-                && out.send(b).await.is_err()
+                && out.send(b.into()).await.is_err()
             {
                 return Err(self.t.err("the lake stopped taking rows"));
             }
@@ -549,12 +569,12 @@ mod imp {
     }
 
     #[async_trait]
-    impl RowSource for Mysql {
+    impl Source for Mysql {
         fn describe(&self) -> String {
             self.t.shown.clone()
         }
 
-        async fn survey(&self, since: Option<&str>) -> Result<Survey> {
+        async fn survey(&self, since: Option<&str>, _watch: &dyn Watch) -> Result<Survey> {
             use mysql_async::prelude::Queryable;
             let mut conn = self.connect().await?;
             let (mut rows, mut watermark) = (None, None);
@@ -578,10 +598,11 @@ mod imp {
             };
             let families = header.families.clone();
             *self.session.lock().await = Some((conn, families));
-            Ok(Survey { header, splits: vec![RowSplit { label: self.t.shown.clone(), request: sql }], rows, watermark })
+            Ok(self.t.survey(header, sql, rows, watermark))
         }
 
-        async fn read(&self, split: &RowSplit, out: tokio::sync::mpsc::Sender<TextBatch>) -> Result<u64> {
+        async fn read(&self, split: &Split, out: tokio::sync::mpsc::Sender<Rows>) -> Result<u64> {
+            let split = split.query(&self.t.shown)?;
             use mysql_async::prelude::Queryable;
             let mut guard = self.session.lock().await;
             let (conn, families) = guard.as_mut().ok_or_else(|| self.t.err("read before survey"))?;
@@ -603,13 +624,13 @@ mod imp {
                 let b = batch.get_or_insert_with(|| TextBatch::new(width, read + 1));
                 b.push_row(cells.iter().zip(&families).map(|(c, f)| c.as_deref().map(|v| tidy(*f, v))));
                 read += 1;
-                if b.full(limit) && out.send(batch.take().expect("just filled")).await.is_err() {
+                if b.full(limit) && out.send(batch.take().expect("just filled").into()).await.is_err() {
                     return Err(self.t.err("the lake stopped taking rows"));
                 }
             }
             drop(result);
             if let Some(b) = batch.take().filter(|b| !b.is_empty())
-                && out.send(b).await.is_err()
+                && out.send(b.into()).await.is_err()
             {
                 return Err(self.t.err("the lake stopped taking rows"));
             }

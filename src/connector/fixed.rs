@@ -16,12 +16,12 @@ use bytes::Bytes;
 use super::convert::RawRows;
 use super::spec::FixedOptions;
 use super::value::Cell;
-use super::{Connector, Error, Landing, Mapped, Result, Split};
+use super::{Connector, Each, Error, FileSplit, Mapped, Piece, Result};
 
 pub(super) struct FixedReader(pub FixedOptions);
 
 impl super::FormatReader for FixedReader {
-    fn decode(&self, conn: &Connector, split: &Split, bytes: Bytes) -> Result<Vec<Landing>> {
+    fn read(&self, conn: &Connector, split: &FileSplit, bytes: Bytes, each: &mut Each<'_>) -> Result<()> {
         let shown = &split.file.file.display;
         let err = |line: u64, message: String| Error::Input { file: shown.clone(), line, message };
         let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
@@ -106,11 +106,7 @@ impl super::FormatReader for FixedReader {
             rows.lines.push(i as u64 + 1);
             rows.defects.push(defect);
         }
-        Ok(if wide.is_empty() {
-            conn.convert(&rows, shown, None)
-        } else {
-            conn.convert_wide(&rows, &wide, shown, None)
-        })
+        each(Piece::shared(&rows, shown, None).wide(&wide))
     }
 }
 

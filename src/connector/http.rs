@@ -1,5 +1,5 @@
 //! HTTP JSON API sources: a paged API (交易中心, 一卡通 platforms) read live as a
-//! [`RowSource`].
+//! [`Source`].
 //!
 //! Each page is a JSON document whose records sit at `records` (`data.list`); a record's keys
 //! are the headers the connector maps from (dotted names reach into nested objects, as for a
@@ -22,7 +22,7 @@ use serde_json::Value;
 use tokio::sync::Mutex;
 
 use super::ndjson::{collect_keys, lookup};
-use super::source::{Header, RowSource, RowSplit, Survey, TextBatch, TypeFamily};
+use super::source::{Header, QuerySplit, Rows, Source, Split, Survey, TextBatch, TypeFamily, Watch};
 use super::spec::{HttpSpec, Paging};
 use super::{Connector, Error, Result};
 
@@ -35,7 +35,7 @@ const SHOWN_BODY: usize = 200;
 
 /// The source of an `[http]` connector; fails, naming the connector, when the auth variable is
 /// unset or the address is not one.
-pub fn open(conn: &Connector, spec: &HttpSpec) -> Result<Box<dyn RowSource>> {
+pub fn open(conn: &Connector, spec: &HttpSpec) -> Result<Box<dyn Source>> {
     let shown = format!("{} ({})", conn.path.display(), shown_url(&spec.url));
     let err = |message: String| Error::Source { file: shown.clone(), message };
     let url = url::Url::parse(&spec.url).map_err(|e| err(format!("url `{}`: {e}", spec.url)))?;
@@ -380,12 +380,12 @@ fn value_text(v: &Value) -> Option<String> {
 }
 
 #[async_trait]
-impl RowSource for Http {
+impl Source for Http {
     fn describe(&self) -> String {
         self.shown.clone()
     }
 
-    async fn survey(&self, _since: Option<&str>) -> Result<Survey> {
+    async fn survey(&self, _since: Option<&str>, _watch: &dyn Watch) -> Result<Survey> {
         let pos = self.start();
         let url = self.address(&pos).expect("the first page has an address");
         let page = self.fetch(&url).await?;
@@ -404,14 +404,13 @@ impl RowSource for Http {
         let types = vec!["json".to_string(); names.len()];
         *self.first.lock().await = Some((page, names.clone()));
         Ok(Survey {
-            header: Header { names, types, families },
-            splits: vec![RowSplit { label: self.shown.clone(), request: url.to_string() }],
-            rows: None,
-            watermark: None,
+            header: Some(Header { names, types, families }),
+            splits: vec![Split::Query(QuerySplit { label: self.shown.clone(), request: url.to_string() })],
+            ..Default::default()
         })
     }
 
-    async fn read(&self, _split: &RowSplit, out: tokio::sync::mpsc::Sender<TextBatch>) -> Result<u64> {
+    async fn read(&self, _split: &Split, out: tokio::sync::mpsc::Sender<Rows>) -> Result<u64> {
         let (first, keys) = self.first.lock().await.take().ok_or_else(|| self.err("read before survey"))?;
         let paths: Vec<Vec<String>> = keys.iter().map(|k| k.split('.').map(str::to_string).collect()).collect();
         let max_pages = self.spec.max_pages.unwrap_or(100_000).max(1);
@@ -435,7 +434,7 @@ impl RowSource for Http {
             read += page.records.len() as u64;
             if batch.full(BATCH_ROWS) {
                 let next = TextBatch::new(paths.len(), read + 1);
-                if out.send(std::mem::replace(&mut batch, next)).await.is_err() {
+                if out.send(std::mem::replace(&mut batch, next).into()).await.is_err() {
                     return Err(self.err("the lake stopped taking rows"));
                 }
             }
@@ -456,7 +455,7 @@ impl RowSource for Http {
             }
             page = self.fetch(&url).await?;
         }
-        if !batch.is_empty() && out.send(batch).await.is_err() {
+        if !batch.is_empty() && out.send(batch.into()).await.is_err() {
             return Err(self.err("the lake stopped taking rows"));
         }
         Ok(read)

@@ -6,10 +6,11 @@
 //! ([`value`], [`convert`]) and one reader per file format; the exhaustive `match` in
 //! [`reader`] is the only list of formats.
 //!
-//! The seam is [`Connector`]: [`Connector::plan`] reads every source file once (fingerprint,
-//! encoding detection, header check, chunk boundaries) and [`Connector::decode`] turns one
-//! [`Split`] into a [`Landing`]. Splits are independent, so the lake decodes them in parallel.
-//! Nothing here writes anywhere: landing is the lake's job.
+//! The seam is [`Connector::source`]: every source — export files, a database, an HTTP API —
+//! behind one [`source::Source`] trait (survey, then read each split), whose rows
+//! [`Connector::read_rows`] hands as raw rows to [`Connector::convert_piece`], the one place
+//! they become canonical [`Landing`]s. Splits are independent, so the lake converts them in
+//! parallel. Nothing here writes anywhere: landing is the lake's job.
 //!
 //! # Adding a format
 //! Add a variant to [`spec::FormatSpec`] with its options struct, a module implementing
@@ -961,7 +962,7 @@ pub struct FileLayout {
 
 /// One independent unit of decoding work: a whole file, or a chunk of a text file.
 #[derive(Debug, Clone)]
-pub struct Split {
+pub struct FileSplit {
     /// The file it belongs to.
     pub file: Arc<FilePlan>,
     /// Byte range of the file.
@@ -970,27 +971,7 @@ pub struct Split {
     pub first_line: u64,
 }
 
-/// The result of pass one over all source files of a connector.
-#[derive(Debug, Clone)]
-pub struct Plan {
-    /// Files in order.
-    pub files: Vec<Arc<FilePlan>>,
-    /// BLAKE3 of each file's bytes, parallel to `files`.
-    pub hashes: Vec<String>,
-    /// Splits in order.
-    pub splits: Vec<Split>,
-    /// Fingerprint of the declaration and every file's bytes: equal fingerprints land equal data.
-    pub fingerprint: String,
-}
-
-impl Plan {
-    /// Total bytes of all source files.
-    pub fn bytes(&self) -> u64 {
-        self.files.iter().map(|f| f.file.size).sum()
-    }
-}
-
-impl Split {
+impl FileSplit {
     /// Bytes of the file it covers.
     pub fn len(&self) -> u64 {
         self.range.end - self.range.start
@@ -1009,20 +990,61 @@ pub(crate) trait FormatReader: Send + Sync {
     fn plan_file(&self, _conn: &Connector, _file: &SourceFile, _scan: Option<chunk::Scan>) -> Result<FileLayout> {
         Ok(FileLayout::default())
     }
-    /// Decodes one split.
-    fn decode(&self, conn: &Connector, split: &Split, bytes: Bytes) -> Result<Vec<Landing>>;
-    /// Decodes one split in pieces, each handed to `emit` as soon as it is decoded (one landing
-    /// per dataset for every block of rows, as [`FormatReader::decode`] returns them), so a
-    /// split that holds far more rows than memory — a workbook of many sheets — is landed piece
-    /// by piece. By default the split is one piece.
-    fn decode_each(
-        &self,
-        conn: &Connector,
-        split: &Split,
-        bytes: Bytes,
-        emit: &mut dyn FnMut(Vec<Landing>) -> Result<()>,
-    ) -> Result<()> {
-        emit(self.decode(conn, split, bytes)?)
+    /// Reads one split's bytes into raw rows, handing each piece to `each` as soon as it is
+    /// read — a text chunk whole; a workbook sheet by sheet; a JSON document per dataset; OCDS
+    /// processes in groups — so a split that holds far more rows than memory is landed piece by
+    /// piece. A reader never converts: [`Connector::convert_piece`] does, the same for every
+    /// source.
+    fn read(&self, conn: &Connector, split: &FileSplit, bytes: Bytes, each: &mut Each<'_>) -> Result<()>;
+}
+
+/// What a reader hands its raw rows to.
+pub(crate) type Each<'e> = dyn for<'p> FnMut(Piece<'p>) -> Result<()> + 'e;
+
+/// Raw rows a reader hands on, not yet converted: the one input of
+/// [`Connector::convert_piece`].
+pub(crate) struct Piece<'a> {
+    /// The rows.
+    pub rows: PieceRows<'a>,
+    /// Where they were read, for messages.
+    pub file: &'a str,
+    /// The workbook sheet they were read from.
+    pub sheet: Option<&'a str>,
+    /// Wide columns whose cells become rows (`[unpivot]`), after the connector's columns.
+    pub wide: &'a [unpivot::WideColumn],
+}
+
+/// The rows of a [`Piece`].
+pub(crate) enum PieceRows<'a> {
+    /// One set of rows every dataset reads.
+    Shared(&'a dyn convert::RawRows),
+    /// One set of rows per dataset, in block order (a JSON document's `each`, the OCDS tables).
+    PerBlock(Vec<&'a dyn convert::RawRows>),
+}
+
+impl<'a> Piece<'a> {
+    /// Rows every dataset reads.
+    pub fn shared(rows: &'a dyn convert::RawRows, file: &'a str, sheet: Option<&'a str>) -> Self {
+        Piece { rows: PieceRows::Shared(rows), file, sheet, wide: &[] }
+    }
+
+    /// Rows of a wide export (`[unpivot]`): each cell of `wide` that holds a value is a row.
+    pub fn wide(mut self, wide: &'a [unpivot::WideColumn]) -> Self {
+        self.wide = wide;
+        self
+    }
+
+    /// One set of rows per dataset, in block order.
+    pub fn per_block(rows: Vec<&'a dyn convert::RawRows>, file: &'a str) -> Self {
+        Piece { rows: PieceRows::PerBlock(rows), file, sheet: None, wide: &[] }
+    }
+
+    /// Raw rows it holds.
+    pub fn len(&self) -> usize {
+        match &self.rows {
+            PieceRows::Shared(r) => r.len(),
+            PieceRows::PerBlock(rs) => rs.iter().map(|r| r.len()).sum(),
+        }
     }
 }
 
@@ -1060,14 +1082,59 @@ impl Connector {
         matches!(self.source, Source::Files { .. })
     }
 
-    /// The live source it reads (a database, an HTTP API), or `None` for files and derived
-    /// datasets. Fails, naming the connector, when a credential variable is unset or this build
-    /// lacks the source's feature.
-    pub fn live_source(&self) -> Result<Option<Box<dyn source::RowSource>>> {
+    /// The source it reads — its export files (listed from `base`, cut into chunks of about
+    /// `chunk_bytes`), a database, an HTTP API. Fails, naming the connector, for a derived
+    /// dataset, when no file is found, a credential variable is unset, or this build lacks the
+    /// source's feature.
+    pub async fn source<'a>(&'a self, base: &FsPath, chunk_bytes: u64) -> Result<Box<dyn source::Source + 'a>> {
         match &self.source {
-            Source::Database(db) => database::open(self, db).map(Some),
-            Source::Http(h) => http::open(self, h).map(Some),
-            Source::Files { .. } | Source::Derived { .. } => Ok(None),
+            Source::Database(db) => database::open(self, db),
+            Source::Http(h) => http::open(self, h),
+            Source::Files { .. } => {
+                let files = self.list_files(base).await?;
+                Ok(Box::new(FileSource { conn: self, files, chunk_bytes }))
+            }
+            Source::Derived { .. } => Err(Error::Source {
+                file: self.path.display().to_string(),
+                message: "a derived dataset is computed from landed datasets, not read from a source".into(),
+            }),
+        }
+    }
+
+    /// Hands the raw rows of what a source read to `each`: a file split's bytes decoded by its
+    /// format's reader; a batch of a live result mapped by `columns`.
+    pub(crate) fn read_rows(
+        &self,
+        rows: source::Rows,
+        columns: Option<&source::ResultColumns>,
+        each: &mut Each<'_>,
+    ) -> Result<()> {
+        match rows {
+            source::Rows::Bytes(split, bytes) => reader(self.format()).read(self, &split, bytes, each),
+            source::Rows::Text(batch) => {
+                let columns = columns.ok_or_else(|| Error::Source {
+                    file: self.path.display().to_string(),
+                    message: "rows of a live source read before its survey".into(),
+                })?;
+                let raw =
+                    source::BatchRows { batch: &batch, mapping: &columns.mapping, unlandable: &columns.unlandable };
+                each(Piece::shared(&raw, &columns.shown, None))
+            }
+        }
+    }
+
+    /// Converts one piece of raw rows into one landing per dataset: the one place every
+    /// source's rows are converted.
+    pub(crate) fn convert_piece(&self, piece: &Piece<'_>) -> Vec<Landing> {
+        match &piece.rows {
+            PieceRows::Shared(raw) if piece.wide.is_empty() => self.convert(*raw, piece.file, piece.sheet),
+            PieceRows::Shared(raw) => self.convert_wide(*raw, piece.wide, piece.file, piece.sheet),
+            PieceRows::PerBlock(rows) => self
+                .blocks
+                .iter()
+                .zip(rows)
+                .map(|(b, raw)| b.converter.convert(*raw, piece.file, piece.sheet))
+                .collect(),
         }
     }
 
@@ -1095,7 +1162,7 @@ impl Connector {
     }
 
     /// Converts one block of rows into one landing per dataset.
-    pub(crate) fn convert(&self, raw: &dyn convert::RawRows, file: &str, sheet: Option<&str>) -> Vec<Landing> {
+    fn convert(&self, raw: &dyn convert::RawRows, file: &str, sheet: Option<&str>) -> Vec<Landing> {
         self.blocks.iter().map(|b| b.converter.convert(raw, file, sheet)).collect()
     }
 
@@ -1160,110 +1227,9 @@ impl Connector {
         }
     }
 
-    /// Pass one: reads every file once to fingerprint it, detect its encoding, check its header
-    /// and find chunk boundaries. `on_bytes` reports progress; `on_split` receives each split as
-    /// soon as it is known, so that decoding can start before the pass ends.
-    pub async fn plan(
-        &self,
-        files: Vec<SourceFile>,
-        chunk_bytes: u64,
-        on_bytes: &(dyn Fn(u64) + Sync),
-        on_split: &(dyn Fn(&Split) + Sync),
-    ) -> Result<Plan> {
-        let reader = reader(self.format());
-        let mut fp = blake3::Hasher::new();
-        fp.update(b"searchlight-landing-v1\0");
-        fp.update(self.spec_hash.as_bytes());
-        let mut plans = Vec::new();
-        let mut hashes = Vec::new();
-        let mut splits = Vec::new();
-        let mut emit = |split: Split| {
-            on_split(&split);
-            splits.push(split);
-        };
-        for file in files {
-            let mut hasher = blake3::Hasher::new();
-            let mut scanner = reader.scanner(chunk_bytes);
-            let mut planned: Option<Arc<FilePlan>> = None;
-            let settle = |scan: Option<chunk::Scan>| file_plan(reader.as_ref(), self, &file, scan);
-            // large sequential reads, the next one in flight while this one is hashed and scanned
-            let fetch = |start: u64| {
-                let (store, path) = (file.store.clone(), file.path.clone());
-                let end = (start + READ_BLOCK).min(file.size);
-                tokio::spawn(async move { store.get_range(&path, start..end).await })
-            };
-            let mut next = (file.size > 0).then(|| fetch(0));
-            let mut offset = 0u64;
-            while let Some(pending) = next.take() {
-                let block = pending
-                    .await
-                    .map_err(|e| Error::Source { file: file.display.clone(), message: format!("read failed: {e}") })?
-                    .map_err(|e| Error::Store { file: file.display.clone(), source: e })?;
-                offset += block.len() as u64;
-                if offset < file.size {
-                    next = Some(fetch(offset));
-                }
-                // the hash and the boundary scan are independent: one core each
-                std::thread::scope(|s| {
-                    s.spawn(|| hasher.update(&block));
-                    if let Some(sc) = scanner.as_mut() {
-                        sc.feed(&block);
-                    }
-                });
-                on_bytes(block.len() as u64);
-                if let Some(sc) = scanner.as_mut() {
-                    if let Some((line, bytes, max)) = sc.too_long() {
-                        return Err(Error::Input {
-                            file: file.display.clone(),
-                            line,
-                            message: format!(
-                                "this line is longer than {} ({} bytes and more) — no table export has such lines; the file is damaged or not what it seems (SEARCHLIGHT_MAX_LINE raises the limit)",
-                                crate::limits::bytes_text(max),
-                                bytes
-                            ),
-                        });
-                    }
-                    if planned.is_none() && sc.ready() {
-                        planned = Some(settle(Some(sc.peek()))?);
-                    }
-                    if let Some(fplan) = &planned {
-                        for c in sc.take_chunks() {
-                            emit(Split { file: fplan.clone(), range: c.range, first_line: c.first_line });
-                        }
-                    }
-                }
-            }
-            let fplan = match scanner {
-                Some(sc) => {
-                    let (scan, chunks) = sc.finish();
-                    let fplan = match planned {
-                        Some(p) => p,
-                        None => settle(Some(scan))?,
-                    };
-                    for c in chunks {
-                        emit(Split { file: fplan.clone(), range: c.range, first_line: c.first_line });
-                    }
-                    fplan
-                }
-                None => {
-                    let fplan = settle(None)?;
-                    emit(Split { file: fplan.clone(), range: 0..file.size, first_line: 1 });
-                    fplan
-                }
-            };
-            let hash = hasher.finalize().to_hex().to_string();
-            fp.update(file.name().as_bytes());
-            fp.update(b"\0");
-            fp.update(hash.as_bytes());
-            plans.push(fplan);
-            hashes.push(hash);
-        }
-        Ok(Plan { files: plans, hashes, splits, fingerprint: fp.finalize().to_hex()[..32].to_string() })
-    }
-
     /// Lands one export held in memory without a lake: pass one over it fed in `block`-byte
     /// reads, split into chunks of about `chunk_bytes`, each chunk decoded — the same readers
-    /// and rules as [`Connector::plan`] and [`Connector::decode`], for fuzzing and for proving
+    /// and rules as [`FileSource`]'s survey and [`Connector::decode`], for fuzzing and for proving
     /// that how a file is cut does not change what lands. One `Vec<Landing>` per split.
     pub fn land_bytes(&self, name: &str, bytes: &[u8], chunk_bytes: u64, block: usize) -> Result<Vec<Vec<Landing>>> {
         let reader = reader(self.format());
@@ -1285,30 +1251,21 @@ impl Connector {
                 let (scan, rest) = sc.finish();
                 chunks.extend(rest);
                 let plan = settle(Some(scan))?;
-                splits.extend(chunks.into_iter().map(|c| Split {
+                splits.extend(chunks.into_iter().map(|c| FileSplit {
                     file: plan.clone(),
                     range: c.range,
                     first_line: c.first_line,
                 }));
             }
-            None => splits.push(Split { file: settle(None)?, range: 0..bytes.len() as u64, first_line: 1 }),
+            None => splits.push(FileSplit { file: settle(None)?, range: 0..bytes.len() as u64, first_line: 1 }),
         }
         splits
             .iter()
             .map(|s| {
                 let range = s.range.start as usize..s.range.end as usize;
-                reader.decode(self, s, Bytes::copy_from_slice(&bytes[range]))
+                self.decode(s, Bytes::copy_from_slice(&bytes[range]))
             })
             .collect()
-    }
-
-    /// Reads the bytes of a split.
-    pub async fn fetch(&self, split: &Split) -> Result<Bytes> {
-        let f = &split.file.file;
-        f.store
-            .get_range(&f.path, split.range.clone())
-            .await
-            .map_err(|e| Error::Store { file: f.display.clone(), source: e })
     }
 
     /// Converts the rows of a wide export: each cell of its wide columns (columns `base..` of
@@ -1354,20 +1311,156 @@ impl Connector {
         Ok(wide)
     }
 
-    /// Pass two: decodes one split (CPU-bound; call from a blocking thread).
-    pub fn decode(&self, split: &Split, bytes: Bytes) -> Result<Vec<Landing>> {
-        reader(self.format()).decode(self, split, bytes)
+    /// Decodes and converts one split (CPU-bound): one landing per dataset for every piece the
+    /// reader hands on, piece after piece.
+    pub fn decode(&self, split: &FileSplit, bytes: Bytes) -> Result<Vec<Landing>> {
+        let mut out = Vec::new();
+        reader(self.format()).read(self, split, bytes, &mut |piece| {
+            out.extend(self.convert_piece(&piece));
+            Ok(())
+        })?;
+        Ok(out)
+    }
+}
+
+/// Export files as a [`source::Source`]: the two passes over their bytes. The survey (pass one)
+/// reads every file once to fingerprint it, detect its encoding, check its header and find chunk
+/// boundaries, reporting each split as soon as it is known so decoding (pass two) can start
+/// before the pass ends; a read fetches one split's bytes.
+pub struct FileSource<'a> {
+    conn: &'a Connector,
+    files: Vec<SourceFile>,
+    chunk_bytes: u64,
+}
+
+#[async_trait::async_trait]
+impl source::Source for FileSource<'_> {
+    fn describe(&self) -> String {
+        match &self.conn.source {
+            Source::Files { location, .. } => location.clone(),
+            _ => self.conn.path.display().to_string(),
+        }
     }
 
-    /// Pass two, piece by piece: each piece of the split goes to `emit` as soon as it is
-    /// decoded (see [`FormatReader::decode_each`]).
-    pub fn decode_each(
-        &self,
-        split: &Split,
-        bytes: Bytes,
-        emit: &mut dyn FnMut(Vec<Landing>) -> Result<()>,
-    ) -> Result<()> {
-        reader(self.format()).decode_each(self, split, bytes, emit)
+    fn listing(&self) -> Option<&[SourceFile]> {
+        Some(&self.files)
+    }
+
+    async fn survey(&self, _since: Option<&str>, watch: &dyn source::Watch) -> Result<source::Survey> {
+        let (conn, chunk_bytes) = (self.conn, self.chunk_bytes);
+        let reader = reader(conn.format());
+        let mut fp = blake3::Hasher::new();
+        fp.update(b"searchlight-landing-v1\0");
+        fp.update(conn.spec_hash.as_bytes());
+        let mut surveyed = Vec::new();
+        let mut splits = Vec::new();
+        let mut emit = |split: FileSplit| {
+            let split = source::Split::File(split);
+            watch.split(&split);
+            splits.push(split);
+        };
+        for file in &self.files {
+            let mut hasher = blake3::Hasher::new();
+            let mut scanner = reader.scanner(chunk_bytes);
+            let mut planned: Option<Arc<FilePlan>> = None;
+            let settle = |scan: Option<chunk::Scan>| file_plan(reader.as_ref(), conn, file, scan);
+            // large sequential reads, the next one in flight while this one is hashed and scanned
+            let fetch = |start: u64| {
+                let (store, path) = (file.store.clone(), file.path.clone());
+                let end = (start + READ_BLOCK).min(file.size);
+                tokio::spawn(async move { store.get_range(&path, start..end).await })
+            };
+            let mut next = (file.size > 0).then(|| fetch(0));
+            let mut offset = 0u64;
+            while let Some(pending) = next.take() {
+                let block = pending
+                    .await
+                    .map_err(|e| Error::Source { file: file.display.clone(), message: format!("read failed: {e}") })?
+                    .map_err(|e| Error::Store { file: file.display.clone(), source: e })?;
+                offset += block.len() as u64;
+                if offset < file.size {
+                    next = Some(fetch(offset));
+                }
+                // the hash and the boundary scan are independent: one core each
+                std::thread::scope(|s| {
+                    s.spawn(|| hasher.update(&block));
+                    if let Some(sc) = scanner.as_mut() {
+                        sc.feed(&block);
+                    }
+                });
+                watch.advance(block.len() as u64);
+                if let Some(sc) = scanner.as_mut() {
+                    if let Some((line, bytes, max)) = sc.too_long() {
+                        return Err(Error::Input {
+                            file: file.display.clone(),
+                            line,
+                            message: format!(
+                                "this line is longer than {} ({} bytes and more) — no table export has such lines; the file is damaged or not what it seems (SEARCHLIGHT_MAX_LINE raises the limit)",
+                                crate::limits::bytes_text(max),
+                                bytes
+                            ),
+                        });
+                    }
+                    if planned.is_none() && sc.ready() {
+                        planned = Some(settle(Some(sc.peek()))?);
+                    }
+                    if let Some(fplan) = &planned {
+                        for c in sc.take_chunks() {
+                            emit(FileSplit { file: fplan.clone(), range: c.range, first_line: c.first_line });
+                        }
+                    }
+                }
+            }
+            let fplan = match scanner {
+                Some(sc) => {
+                    let (scan, chunks) = sc.finish();
+                    let fplan = match planned {
+                        Some(p) => p,
+                        None => settle(Some(scan))?,
+                    };
+                    for c in chunks {
+                        emit(FileSplit { file: fplan.clone(), range: c.range, first_line: c.first_line });
+                    }
+                    fplan
+                }
+                None => {
+                    let fplan = settle(None)?;
+                    emit(FileSplit { file: fplan.clone(), range: 0..file.size, first_line: 1 });
+                    fplan
+                }
+            };
+            let hash = hasher.finalize().to_hex().to_string();
+            fp.update(file.name().as_bytes());
+            fp.update(b"\0");
+            fp.update(hash.as_bytes());
+            surveyed.push((fplan, hash));
+        }
+        Ok(source::Survey {
+            splits,
+            fingerprint: Some(fp.finalize().to_hex()[..32].to_string()),
+            files: surveyed,
+            ..Default::default()
+        })
+    }
+
+    async fn read(&self, split: &source::Split, out: tokio::sync::mpsc::Sender<source::Rows>) -> Result<u64> {
+        let source::Split::File(split) = split else {
+            return Err(Error::Source { file: self.describe(), message: "a query split given to export files".into() });
+        };
+        let f = &split.file.file;
+        // room first, then the bytes: a split's bytes are fetched only when the lake can take
+        // them, so no more than one split waits beside those being converted
+        let room = out
+            .reserve()
+            .await
+            .map_err(|_| Error::Source { file: f.display.clone(), message: "the lake stopped taking rows".into() })?;
+        let bytes = f
+            .store
+            .get_range(&f.path, split.range.clone())
+            .await
+            .map_err(|e| Error::Store { file: f.display.clone(), source: e })?;
+        room.send(source::Rows::Bytes(split.clone(), bytes));
+        Ok(0)
     }
 }
 
@@ -1389,7 +1482,11 @@ fn file_plan(
 }
 
 /// Decodes a text split in the file's encoding; undecodable bytes are an error naming the line.
-pub(crate) fn decode_text<'b>(conn: &Connector, split: &Split, bytes: &'b [u8]) -> Result<std::borrow::Cow<'b, str>> {
+pub(crate) fn decode_text<'b>(
+    conn: &Connector,
+    split: &FileSplit,
+    bytes: &'b [u8],
+) -> Result<std::borrow::Cow<'b, str>> {
     let file = &split.file;
     let encoding = file.encoding.expect("text files are planned with an encoding");
     chunk::decode(bytes, encoding, split.first_line).map_err(|e| Error::Input {

@@ -14,7 +14,7 @@ use super::chunk::{self, Scan, Scanner};
 use super::convert::RawRows;
 use super::spec::NdjsonOptions;
 use super::value::Cell;
-use super::{Connector, Error, FileLayout, Landing, Mapped, Result, SourceFile, Split};
+use super::{Connector, Each, Error, FileLayout, FileSplit, Mapped, Piece, Result, SourceFile};
 
 /// Lines inspected in pass one for the presence of mapped keys.
 const PROBE_LINES: usize = 1000;
@@ -53,7 +53,7 @@ impl super::FormatReader for NdjsonReader {
         Ok(FileLayout { encoding: Some(encoding), mapping, header_len: keys.len(), wide: Vec::new() })
     }
 
-    fn decode(&self, conn: &Connector, split: &Split, bytes: Bytes) -> Result<Vec<Landing>> {
+    fn read(&self, conn: &Connector, split: &FileSplit, bytes: Bytes, each: &mut Each<'_>) -> Result<()> {
         let file = &split.file;
         let text = super::decode_text(conn, split, &bytes)?;
         let mut rows = JsonRows {
@@ -98,7 +98,7 @@ impl super::FormatReader for NdjsonReader {
             }
         }
         rows.keep_nested();
-        Ok(conn.convert(&rows, &file.file.display, None))
+        each(Piece::shared(&rows, &file.file.display, None))
     }
 }
 
@@ -108,7 +108,7 @@ impl super::FormatReader for NdjsonReader {
 pub(super) struct JsonReader(pub super::spec::JsonOptions);
 
 impl super::FormatReader for JsonReader {
-    fn decode(&self, conn: &Connector, split: &Split, bytes: Bytes) -> Result<Vec<Landing>> {
+    fn read(&self, conn: &Connector, split: &FileSplit, bytes: Bytes, each: &mut Each<'_>) -> Result<()> {
         let shown = &split.file.file.display;
         let err = |message: String| Error::Input { file: shown.clone(), line: 0, message };
         let encoding = if chunk::utf16_bom(&bytes) {
@@ -148,7 +148,7 @@ impl super::FormatReader for JsonReader {
         let Value::Array(records) = records else {
             return Err(err("`records` does not name an array".into()));
         };
-        let mut out = Vec::new();
+        let mut per_block = Vec::new();
         for (bi, block) in conn.blocks.iter().enumerate() {
             // this block's rows: the records, or the elements of each record's child array with
             // the record's own fields beside them
@@ -211,9 +211,9 @@ impl super::FormatReader for JsonReader {
                 nested: Default::default(),
             };
             rows.keep_nested();
-            out.push(block.converter.convert(&rows, shown, None));
+            per_block.push(rows);
         }
-        Ok(out)
+        each(Piece::per_block(per_block.iter().map(|r| r as &dyn RawRows).collect(), shown))
     }
 }
 

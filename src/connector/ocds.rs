@@ -764,27 +764,12 @@ impl super::FormatReader for OcdsReader {
         Ok(super::FileLayout::default())
     }
 
-    fn decode(
+    fn read(
         &self,
         conn: &super::Connector,
-        split: &super::Split,
+        split: &super::FileSplit,
         bytes: bytes::Bytes,
-    ) -> super::Result<Vec<super::Landing>> {
-        let mut all: Vec<Vec<super::Landing>> = Vec::new();
-        self.decode_each(conn, split, bytes, &mut |l| {
-            all.push(l);
-            Ok(())
-        })?;
-        // one landing per block: the pieces' landings in block order, piece after piece
-        Ok(all.into_iter().flatten().collect())
-    }
-
-    fn decode_each(
-        &self,
-        conn: &super::Connector,
-        split: &super::Split,
-        bytes: bytes::Bytes,
-        emit: &mut dyn FnMut(Vec<super::Landing>) -> super::Result<()>,
+        each: &mut super::Each<'_>,
     ) -> super::Result<()> {
         use super::source::{BatchRows, TextBatch};
         let shown = split.file.file.display.clone();
@@ -799,16 +784,12 @@ impl super::FormatReader for OcdsReader {
         let fresh = || tables.iter().map(|&t| TextBatch::new(TABLES[t].1.len(), 1)).collect::<Vec<_>>();
         let batches = std::cell::RefCell::new(fresh());
         let mut land = |batches: Vec<TextBatch>| -> super::Result<()> {
-            let landings = conn
-                .blocks
+            let rows: Vec<BatchRows> = batches
                 .iter()
-                .zip(&batches)
                 .zip(&mappings)
-                .map(|((b, batch), mapping)| {
-                    b.converter.convert(&BatchRows { batch, mapping, unlandable: &unlandable }, &shown, None)
-                })
+                .map(|(batch, mapping)| BatchRows { batch, mapping, unlandable: &unlandable })
                 .collect();
-            emit(landings)
+            each(super::Piece::per_block(rows.iter().map(|r| r as &dyn super::convert::RawRows).collect(), &shown))
         };
         let (mut n, mut failed) = (0u64, None);
         let read = read(

@@ -12,12 +12,12 @@ use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use super::convert::RawRows;
 use super::spec::ParquetOptions;
 use super::value::Cell;
-use super::{Connector, Error, Landing, Mapped, Result, Split};
+use super::{Connector, Each, Error, FileSplit, Mapped, Piece, Result};
 
 pub(super) struct ParquetReader(#[allow(dead_code)] pub ParquetOptions);
 
 impl super::FormatReader for ParquetReader {
-    fn decode(&self, conn: &Connector, split: &Split, bytes: Bytes) -> Result<Vec<Landing>> {
+    fn read(&self, conn: &Connector, split: &FileSplit, bytes: Bytes, each: &mut Each<'_>) -> Result<()> {
         let file = &split.file;
         let shown = &file.file.display;
         let err = |message: String| Error::Input { file: shown.clone(), line: 0, message };
@@ -26,7 +26,6 @@ impl super::FormatReader for ParquetReader {
         let headers: Vec<String> = builder.schema().fields().iter().map(|f| f.name().clone()).collect();
         let mapping = super::map_headers(conn, &headers, shown, 0)?;
         let reader = builder.with_batch_size(65_536).build().map_err(|e| err(e.to_string()))?;
-        let mut out = Vec::new();
         let mut first_row = 1u64;
         for batch in reader {
             let batch = batch.map_err(|e| err(e.to_string()))?;
@@ -45,10 +44,10 @@ impl super::FormatReader for ParquetReader {
                 len: batch.num_rows(),
                 file_name: file.file.name(),
             };
-            out.extend(conn.convert(&rows, shown, None));
+            each(Piece::shared(&rows, shown, None))?;
             first_row += batch.num_rows() as u64;
         }
-        Ok(out)
+        Ok(())
     }
 }
 

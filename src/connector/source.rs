@@ -1,18 +1,25 @@
-//! Live sources — a department's database, an HTTP API — behind one small trait.
+//! Every source behind one small trait: export files, a department's database, an HTTP API.
 //!
-//! Files are read in two passes over bytes (the rest of this module's parent). A live source has
-//! no bytes to plan over: it answers a query. [`RowSource`] is what the lake needs from one:
-//! a **survey** (its columns, the splits to read, and what makes the snapshot new — a
-//! watermark, or else the rows' own hash), then **reads** of each split into [`TextBatch`]es of
-//! raw text rows. Every batch goes through the connector's one [`super::Converter`] — the same
-//! header mapping, units, value words, ID checks, quarantine and flags as a CSV export — so a
-//! table lands exactly as its CSV export would.
+//! [`Source`] is what the lake needs from any of them:
+//! - a **survey** — the [`Split`]s to read (each reported as soon as it is known, so reading can
+//!   start before the survey ends) and what makes the snapshot new: files know it before any row
+//!   is read (a BLAKE3 of their bytes, [`Survey::fingerprint`]); a live source by a watermark, or
+//!   else by the rows' own order-free digest;
+//! - a **read** of one split into [`Rows`] — a file's byte range, or a batch of text rows —
+//!   which [`super::Connector::read_rows`] turns into raw rows for the connector's one
+//!   [`super::Converter`]: the same header mapping, units, value words, ID checks, quarantine and
+//!   flags whatever the source, so a table lands exactly as its CSV export would.
+//!
+//! Files are today's two-pass reading ([`super::FileSource`]); [`super::database`] and
+//! [`super::http`] stand beside them.
 //!
 //! A column whose source type the canonical column cannot take (a `bytea` photo mapped onto a
 //! name, a `json` document onto an amount) sets its rows aside in quarantine with the reason,
 //! before the converter sees them ([`TypeFamily`]).
 
 use async_trait::async_trait;
+
+use std::sync::Arc;
 
 use super::convert::RawRows;
 use super::value::Cell;
@@ -32,24 +39,132 @@ pub struct Header {
 
 /// One independent read of a live source.
 #[derive(Debug, Clone)]
-pub struct RowSplit {
+pub struct QuerySplit {
     /// What it reads, for messages (never a secret).
     pub label: String,
     /// The statement it runs (database sources) or the first address it fetches.
     pub request: String,
 }
 
-/// What a survey of a live source found, before any row is read.
+/// One independent unit of reading: a byte range of an export file, or a query of a live source.
 #[derive(Debug, Clone)]
+pub enum Split {
+    /// A whole file, or a chunk of a text file.
+    File(super::FileSplit),
+    /// A statement (database) or a first address (HTTP API).
+    Query(QuerySplit),
+}
+
+impl Split {
+    /// The query of a live source's split; a file split given to a live source is a bug
+    /// reported as an error naming `shown`.
+    pub fn query(&self, shown: &str) -> Result<&QuerySplit> {
+        match self {
+            Split::Query(q) => Ok(q),
+            Split::File(f) => Err(super::Error::Source {
+                file: shown.to_string(),
+                message: format!("cannot read file split {} from a live source", f.file.file.display),
+            }),
+        }
+    }
+
+    /// The export file it reads, if it reads one.
+    pub fn file(&self) -> Option<&super::SourceFile> {
+        match self {
+            Split::File(f) => Some(&f.file.file),
+            Split::Query(_) => None,
+        }
+    }
+}
+
+/// What a survey found, before any row is read.
+#[derive(Debug, Clone, Default)]
 pub struct Survey {
-    /// Columns of the result.
-    pub header: Header,
+    /// Columns of a live source's result (files map their headers per file, in the plan).
+    pub header: Option<Header>,
     /// Reads to make, in order.
-    pub splits: Vec<RowSplit>,
+    pub splits: Vec<Split>,
     /// Rows the reads will return, when the source can count them first.
     pub rows: Option<u64>,
     /// An incremental load: the watermark column and the largest value the reads reach.
     pub watermark: Option<(String, Option<String>)>,
+    /// What makes the snapshot new, when it is known before reading (files: the declaration and
+    /// every file's bytes); `None`: the rows read decide.
+    pub fingerprint: Option<String>,
+    /// The files surveyed, with the BLAKE3 of each one's bytes.
+    pub files: Vec<(Arc<super::FilePlan>, String)>,
+}
+
+/// What a survey reports while it runs. A source may report nothing: its [`Survey::splits`]
+/// are what count, and the splits it reported are their first ones, in order.
+pub trait Watch: Sync {
+    /// A split is known: it can be read now.
+    fn split(&self, _split: &Split) {}
+    /// Progress, in the source's units (bytes of files).
+    fn advance(&self, _units: u64) {}
+}
+
+/// A [`Watch`] that wants nothing.
+pub struct Unwatched;
+impl Watch for Unwatched {}
+
+/// What a read hands on: raw rows not yet converted.
+#[derive(Debug)]
+pub enum Rows {
+    /// The bytes of a file split, for its format's reader.
+    Bytes(super::FileSplit, bytes::Bytes),
+    /// A batch of a live source's text rows.
+    Text(TextBatch),
+}
+
+impl From<TextBatch> for Rows {
+    fn from(b: TextBatch) -> Self {
+        Rows::Text(b)
+    }
+}
+
+impl Rows {
+    /// Progress units it stands for: bytes of a file split, rows of a batch.
+    pub fn units(&self) -> u64 {
+        match self {
+            Rows::Bytes(s, _) => s.len(),
+            Rows::Text(b) => b.len() as u64,
+        }
+    }
+
+    /// The order-free digest of a batch's rows (0 for bytes: files are fingerprinted whole).
+    pub fn digest(&self) -> u128 {
+        match self {
+            Rows::Bytes(..) => 0,
+            Rows::Text(b) => b.digest(),
+        }
+    }
+
+    /// Bytes read.
+    pub fn bytes(&self) -> u64 {
+        match self {
+            Rows::Bytes(_, b) => b.len() as u64,
+            Rows::Text(b) => b.text_bytes() as u64,
+        }
+    }
+}
+
+/// A live result's columns mapped onto the connector's: where each canonical column comes from
+/// and, per column, why its source type cannot land there.
+#[derive(Debug, Clone)]
+pub struct ResultColumns {
+    /// The source, for messages.
+    pub shown: String,
+    pub(crate) mapping: Vec<Mapped>,
+    pub(crate) unlandable: Vec<Option<String>>,
+}
+
+impl ResultColumns {
+    /// Maps `header` for `conn`; fails naming `shown` when a required column is not in it.
+    pub fn of(conn: &Connector, header: &Header, shown: &str) -> Result<ResultColumns> {
+        let (mapping, unlandable) = map_result(conn, header, shown)?;
+        Ok(ResultColumns { shown: shown.to_string(), mapping, unlandable })
+    }
 }
 
 /// Rows of text as a live source read them: one buffer, cells as ranges into it.
@@ -196,19 +311,27 @@ pub(crate) fn wall_clock(s: &str) -> &str {
     if shaped { &s[..19] } else { s }
 }
 
-/// A live source of raw text rows: a database table or query, an HTTP API.
+/// A source of raw rows: export files, a database table or query, an HTTP API.
 #[async_trait]
-pub trait RowSource: Send + Sync {
+pub trait Source: Send + Sync {
     /// What it reads, for messages and the manifest — never a secret.
     fn describe(&self) -> String;
 
-    /// Looks before reading: the result's columns, the reads to make and, for an incremental
-    /// load past `since` (the watermark the current snapshot reached), how far this one goes.
-    async fn survey(&self, since: Option<&str>) -> Result<Survey>;
+    /// The files it reads, with their sizes, when it reads files: enough to tell, before any
+    /// byte is read, a changed export (a size differs) or one only appended to.
+    fn listing(&self) -> Option<&[super::SourceFile]> {
+        None
+    }
 
-    /// Reads one split, handing each batch to `out` as soon as it is full (a bounded channel: a
-    /// slow lake slows the read, it never piles rows up). Returns the rows read.
-    async fn read(&self, split: &RowSplit, out: tokio::sync::mpsc::Sender<TextBatch>) -> Result<u64>;
+    /// Looks before reading: the splits to read and what makes this snapshot new; for an
+    /// incremental load past `since` (the watermark the current snapshot reached), how far this
+    /// one goes. Reports splits and progress to `watch` as it goes.
+    async fn survey(&self, since: Option<&str>, watch: &dyn Watch) -> Result<Survey>;
+
+    /// Reads one split, handing its rows to `out` as soon as they are read (a bounded channel: a
+    /// slow lake slows the read, it never piles rows up). Returns the rows read, where the
+    /// source counts them (files: 0 — their rows are counted as they are decoded).
+    async fn read(&self, split: &Split, out: tokio::sync::mpsc::Sender<Rows>) -> Result<u64>;
 }
 
 /// The kind of value a source type holds, as far as landing it goes.

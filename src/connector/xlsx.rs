@@ -13,32 +13,17 @@ use calamine::{Data, Range, Reader};
 use super::convert::RawRows;
 use super::spec::XlsxOptions;
 use super::value::Cell;
-use super::{Connector, Error, Landing, Mapped, Result, Split};
+use super::{Connector, Each, Error, FileSplit, Mapped, Piece, Result};
 
 pub(super) struct XlsxReader(pub XlsxOptions);
 
 impl super::FormatReader for XlsxReader {
-    fn decode(&self, conn: &Connector, split: &Split, bytes: Bytes) -> Result<Vec<Landing>> {
-        let mut out = Vec::new();
-        self.decode_each(conn, split, bytes, &mut |piece| {
-            out.extend(piece);
-            Ok(())
-        })?;
-        Ok(out)
-    }
-
-    fn decode_each(
-        &self,
-        conn: &Connector,
-        split: &Split,
-        bytes: Bytes,
-        emit: &mut dyn FnMut(Vec<Landing>) -> Result<()>,
-    ) -> Result<()> {
+    fn read(&self, conn: &Connector, split: &FileSplit, bytes: Bytes, each: &mut Each<'_>) -> Result<()> {
         // calamine can panic on malformed workbooks (an arithmetic overflow on a huge cell
         // reference, found by `cargo fuzz run xlsx`): one damaged file is an error naming it,
         // never the end of an ingest
         let shown = &split.file.file.display;
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.decode_workbook(conn, split, bytes, emit)))
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.read_workbook(conn, split, bytes, each)))
             .unwrap_or_else(|_| {
                 Err(Error::Input {
                     file: shown.clone(),
@@ -50,13 +35,7 @@ impl super::FormatReader for XlsxReader {
 }
 
 impl XlsxReader {
-    fn decode_workbook(
-        &self,
-        conn: &Connector,
-        split: &Split,
-        bytes: Bytes,
-        emit: &mut dyn FnMut(Vec<Landing>) -> Result<()>,
-    ) -> Result<()> {
+    fn read_workbook(&self, conn: &Connector, split: &FileSplit, bytes: Bytes, each: &mut Each<'_>) -> Result<()> {
         let file = &split.file;
         let shown = &file.file.display;
         let err = |line: u64, message: String| Error::Input { file: shown.clone(), line, message };
@@ -80,8 +59,6 @@ impl XlsxReader {
                 }
             });
         }
-        let mut out = Vec::new();
-        let mut pending_rows = 0usize;
         for sheet in chosen {
             let mut range = book.worksheet_range(&sheet).map_err(|e| err(0, format!("sheet `{sheet}`: {e}")))?;
             let merged = book.merged(&sheet);
@@ -134,21 +111,8 @@ impl XlsxReader {
                 codes: &codes,
             };
             let _ = col0;
-            pending_rows += raw.rows.len();
-            if wide.is_empty() {
-                out.extend(conn.convert(&raw, shown, Some(&sheet)));
-            } else {
-                out.extend(conn.convert_wide(&raw, &wide, shown, Some(&sheet)));
-            }
-            drop(range);
-            // a workbook of many sheets lands sheet group by sheet group, not whole
-            if pending_rows >= crate::limits::piece_rows() {
-                emit(std::mem::take(&mut out))?;
-                pending_rows = 0;
-            }
-        }
-        if !out.is_empty() {
-            emit(out)?;
+            // a workbook of many sheets is handed on sheet by sheet, not whole
+            each(Piece::shared(&raw, shown, Some(&sheet)).wide(&wide))?;
         }
         Ok(())
     }

@@ -488,9 +488,22 @@ impl Lake {
         }
     }
 
-    /// Lands one connector's sources: a new snapshot of every dataset it declares (see the
-    /// module docs for the protocol), or none when the sources and the declaration are
+    /// Lands one connector's source — export files, a database, an HTTP API, all one
+    /// [`connector::source::Source`]: a new snapshot of every dataset it declares (see the
+    /// module docs for the protocol), or none when the source and the declaration are
     /// unchanged. `base` resolves relative source paths. Outcomes come in block order.
+    ///
+    /// - **Unchanged** is known before reading a row when the survey fingerprints the source
+    ///   (files: their bytes); otherwise the rows read decide (their order-free digest), and an
+    ///   equal read is discarded.
+    /// - **Pipelined**: when a new snapshot is certain before the survey (files whose sizes
+    ///   changed, none landed yet, `--force`), splits are read and converted as soon as the
+    ///   survey finds them.
+    /// - **Incremental**: files declared `append` whose earlier files are unchanged to the byte
+    ///   land only the new files; a live source with a watermark reads only rows past the one
+    ///   the current snapshots reached. Either way the new snapshot appends to the current one.
+    /// - Any failure — a bad file, the connection lost mid-read — discards what was written
+    ///   (after every part in flight is stored); the current snapshot stays current.
     pub async fn ingest(
         &self,
         conn: &Connector,
@@ -498,109 +511,17 @@ impl Lake {
         opts: &IngestOptions,
         progress: &dyn Progress,
     ) -> Result<Vec<Outcome>> {
-        if let Some(source) = conn.live_source()? {
-            return self.ingest_rows(conn, source.as_ref(), opts, progress).await;
-        }
-        let started = Instant::now();
-        self.claim_identity().await?;
-        let files = conn.list_files(base).await?;
-        let total: u64 = files.iter().map(|f| f.size).sum();
-        progress.start(total * 2);
-        let mut currents = Vec::new();
-        for b in &conn.blocks {
-            currents.push(self.current(&b.name).await?);
-        }
-        // An export that only grows (`append = true`) and whose current snapshots' files are
-        // still the first files, at their sizes: pass one reads everything (an earlier file
-        // must be unchanged to the byte), pass two decodes only the new files.
-        let appending = conn.spec.append
-            && !opts.force
-            && currents.iter().all(|c| c.as_ref().is_some_and(|m| extended_by(m, conn, &files, base)));
-        // When a new snapshot is certain (forced, none yet, or the declaration or a file's size
-        // changed), pass two decodes each split as soon as pass one finds it. Otherwise pass one
-        // runs alone first: an unchanged source must cost one read, not a decode.
-        let certain = !appending
-            && (opts.force || currents.iter().any(|c| c.as_ref().is_none_or(|m| !same_sources(m, conn, &files, base))));
-        if certain {
-            let ids = self.claim_all(conn).await?;
-            let (tx, rx) = futures::channel::mpsc::unbounded();
-            let pass_one = async move {
-                let on_split = |s: &connector::Split| {
-                    let _ = tx.unbounded_send(s.clone());
-                };
-                Ok::<_, Error>(conn.plan(files, opts.chunk_bytes, &|n| progress.advance(n), &on_split).await?)
-            };
-            let landed = async {
-                let (plan, landed) = futures::try_join!(pass_one, self.land_splits(conn, rx, &ids, opts, progress))?;
-                self.seal_all(
-                    conn,
-                    &plan.fingerprint,
-                    plan_sources(&plan, base),
-                    None,
-                    landed,
-                    &ids,
-                    None,
-                    opts,
-                    started,
-                )
-                .await
-            };
-            return self.keep_or_discard(conn, &ids, landed.await).await;
-        }
-        let plan = conn.plan(files, opts.chunk_bytes, &|n| progress.advance(n), &|_| {}).await?;
-        if currents.iter().all(|c| c.as_ref().is_some_and(|m| m.fingerprint == plan.fingerprint)) {
-            progress.advance(total);
-            return Ok(currents.into_iter().map(|c| Outcome::Unchanged(c.expect("checked"))).collect());
-        }
-        // appended to: every earlier file unchanged to the byte
-        let bases: Option<Vec<Manifest>> =
-            appending.then(|| currents.into_iter().flatten().collect::<Vec<_>>()).filter(|ms| {
-                ms.iter().all(|m| {
-                    m.sources.len() < plan.files.len()
-                        && m.sources
-                            .iter()
-                            .zip(plan.files.iter().zip(&plan.hashes))
-                            .all(|(s, (f, h))| &s.blake3 == h && same_location(s, &f.file.display, base))
-                })
-            });
-        let ids = self.claim_all(conn).await?;
-        let landed = async {
-            let splits = match &bases {
-                Some(ms) => {
-                    // the earlier files are the first ones (checked by `extended_by`)
-                    let old = ms[0].sources.len();
-                    let new: HashSet<&str> = plan.files[old..].iter().map(|f| f.file.display.as_str()).collect();
-                    let splits: Vec<connector::Split> =
-                        plan.splits.iter().filter(|s| new.contains(s.file.file.display.as_str())).cloned().collect();
-                    progress.advance(
-                        plan.splits
-                            .iter()
-                            .filter(|s| !new.contains(s.file.file.display.as_str()))
-                            .map(|s| s.len())
-                            .sum(),
-                    );
-                    splits
-                }
-                None => plan.splits.clone(),
-            };
-            let landed = self.land_splits(conn, futures::stream::iter(splits), &ids, opts, progress).await?;
-            let sources = plan_sources(&plan, base);
-            self.seal_all(conn, &plan.fingerprint, sources, None, landed, &ids, bases.as_deref(), opts, started).await
-        };
-        self.keep_or_discard(conn, &ids, landed.await).await
+        let source = conn.source(base, opts.chunk_bytes).await?;
+        self.ingest_from(conn, source.as_ref(), base, opts, progress).await
     }
 
-    /// Lands a live source ([`connector::source::RowSource`]: a database table or query): a
-    /// survey, then each split read batch by batch through the connector's converter, each
-    /// batch's Parquet part stored as it comes. Incremental when the connector has a watermark
-    /// and every dataset's current snapshot was landed by this declaration up to one: only rows
-    /// past it are read, and the new snapshot appends to the current one. Any failure — the
-    /// connection lost mid-read included — discards what was written; the current snapshot
-    /// stays current.
-    async fn ingest_rows(
+    /// [`Lake::ingest`] from a source given: any [`connector::source::Source`], its rows
+    /// converted by `conn`.
+    pub async fn ingest_from(
         &self,
         conn: &Connector,
-        source: &dyn connector::source::RowSource,
+        source: &dyn connector::source::Source,
+        base: &FsPath,
         opts: &IngestOptions,
         progress: &dyn Progress,
     ) -> Result<Vec<Outcome>> {
@@ -610,8 +531,119 @@ impl Lake {
         for b in &conn.blocks {
             currents.push(self.current(&b.name).await?);
         }
-        let watermark_column = conn.watermark().map(str::to_string);
-        // where the current snapshots stopped, if they all stopped at the same place
+        let since = self.reached_watermark(conn, &currents, opts);
+        let listing = source.listing();
+        let total: u64 = listing.map_or(0, |files| files.iter().map(|f| f.size).sum());
+        // An export that only grows (`append = true`) and whose current snapshots' files are
+        // still the first files, at their sizes: the survey reads everything (an earlier file
+        // must be unchanged to the byte), only the new files are converted.
+        let appending = conn.spec.append
+            && !opts.force
+            && listing.is_some_and(|files| {
+                currents.iter().all(|c| c.as_ref().is_some_and(|m| extended_by(m, conn, files, base)))
+            });
+        // A new snapshot certain before the survey: convert each split as soon as it is found.
+        // Otherwise the survey runs alone first: an unchanged source must cost one read, not a
+        // conversion.
+        let certain = !appending
+            && listing.is_some_and(|files| {
+                opts.force || currents.iter().any(|c| c.as_ref().is_none_or(|m| !same_sources(m, conn, files, base)))
+            });
+        if listing.is_some() {
+            // files: the survey's bytes, then the conversion's
+            progress.start(total * 2);
+        }
+        let inflight = Arc::new(());
+        let (ids, landed) = if certain {
+            let ids = self.claim_all(conn).await?;
+            let (tx, rx) = futures::channel::mpsc::unbounded();
+            let watch = Announce { tx, announced: Default::default(), progress };
+            let from = since.clone();
+            let surveying = async move {
+                let survey = source.survey(from.as_deref(), &watch).await?;
+                let announced = watch.announced.load(std::sync::atomic::Ordering::Relaxed);
+                for split in survey.splits.iter().skip(announced) {
+                    let _ = watch.tx.unbounded_send(split.clone());
+                }
+                Ok::<_, Error>(survey)
+            };
+            let reading = self.land_reads(conn, source, rx, None, &ids, &inflight, opts, progress);
+            let landed = futures::try_join!(surveying, reading).map(|(survey, read)| (survey, read, None));
+            (ids, landed)
+        } else {
+            let survey = source.survey(since.as_deref(), &Advance(progress)).await?;
+            if listing.is_none() {
+                progress.start(survey.rows.unwrap_or(0));
+            }
+            let unchanged = |fp: &str| currents.iter().all(|c| c.as_ref().is_some_and(|m| m.fingerprint == fp));
+            if survey.fingerprint.as_deref().is_some_and(unchanged) || (since.is_some() && survey.rows == Some(0)) {
+                progress.advance(total);
+                return Ok(currents.into_iter().map(|c| Outcome::Unchanged(c.expect("checked"))).collect());
+            }
+            // appended to: every earlier file unchanged to the byte
+            let appended: Option<Vec<Manifest>> =
+                appending.then(|| currents.iter().flatten().cloned().collect::<Vec<_>>()).filter(|ms| {
+                    ms.iter().all(|m| {
+                        m.sources.len() < survey.files.len()
+                            && m.sources
+                                .iter()
+                                .zip(&survey.files)
+                                .all(|(s, (f, h))| &s.blake3 == h && same_location(s, &f.file.display, base))
+                    })
+                });
+            let splits: Vec<connector::source::Split> = match &appended {
+                Some(ms) => {
+                    // the earlier files are the first ones (checked by `extended_by`)
+                    let old: HashSet<&str> =
+                        survey.files[..ms[0].sources.len()].iter().map(|(f, _)| f.file.display.as_str()).collect();
+                    let (kept, skipped): (Vec<_>, Vec<_>) = survey
+                        .splits
+                        .iter()
+                        .cloned()
+                        .partition(|s| s.file().is_none_or(|f| !old.contains(f.display.as_str())));
+                    progress.advance(
+                        skipped
+                            .iter()
+                            .map(|s| if let connector::source::Split::File(f) = s { f.len() } else { 0 })
+                            .sum(),
+                    );
+                    kept
+                }
+                None => survey.splits.clone(),
+            };
+            let columns = match &survey.header {
+                Some(h) => Some(Arc::new(connector::source::ResultColumns::of(conn, h, &source.describe())?)),
+                None => None,
+            };
+            let ids = self.claim_all(conn).await?;
+            let splits = futures::stream::iter(splits);
+            let landed = self.land_reads(conn, source, splits, columns, &ids, &inflight, opts, progress).await;
+            (ids, landed.map(|read| (survey, read, appended)))
+        };
+        let sealed = match landed {
+            Ok((survey, read, appended)) => {
+                let earlier = appended.as_deref();
+                let sealing =
+                    Sealing { survey: &survey, since: since.as_deref(), appended: earlier, currents: &currents };
+                self.seal_read(conn, source, base, sealing, read, &ids, opts, started).await
+            }
+            Err(e) => Err(e),
+        };
+        self.settle(conn, &ids, currents, sealed, &inflight).await
+    }
+
+    /// The watermark every dataset's current snapshot reached, when the connector loads
+    /// incrementally, this declaration landed them all and they stopped at the same place.
+    fn reached_watermark(
+        &self,
+        conn: &Connector,
+        currents: &[Option<Manifest>],
+        opts: &IngestOptions,
+    ) -> Option<String> {
+        conn.watermark()?;
+        if opts.force {
+            return None;
+        }
         let reached: Vec<Option<&str>> = currents
             .iter()
             .map(|c| {
@@ -621,137 +653,215 @@ impl Lake {
                     .and_then(|l| l.watermark.as_deref())
             })
             .collect();
-        let since: Option<String> = match reached.first() {
-            Some(Some(w)) if watermark_column.is_some() && !opts.force && reached.iter().all(|r| r == &Some(*w)) => {
-                Some(w.to_string())
-            }
+        match reached.first() {
+            Some(Some(w)) if reached.iter().all(|r| r == &Some(*w)) => Some(w.to_string()),
             _ => None,
-        };
-        let survey = source.survey(since.as_deref()).await?;
-        if since.is_some() && survey.rows == Some(0) {
-            return Ok(currents.into_iter().map(|c| Outcome::Unchanged(c.expect("checked"))).collect());
         }
-        let shown = source.describe();
-        let (mapping, unlandable) = connector::source::map_result(conn, &survey.header, &shown)?;
-        progress.start(survey.rows.unwrap_or(0));
-        let ids = self.claim_all(conn).await?;
-        // one token per batch being converted or stored: a failed load waits for them all
-        // before it discards, so no part is written into a discarded snapshot
-        let inflight = Arc::new(());
-        let landed = async {
-            let (tx, rx) = tokio::sync::mpsc::channel::<connector::source::TextBatch>(2);
-            let splits = survey.splits.clone();
-            let reading = async move {
-                let mut rows = 0u64;
-                for split in &splits {
-                    rows += source.read(split, tx.clone()).await?;
-                }
-                Ok::<_, Error>(rows)
-            };
-            let mapped = Arc::new((mapping, unlandable));
-            let landing = self.land_batches(conn, rx, mapped, shown.clone(), &ids, inflight.clone(), opts, progress);
-            let (rows, (landed, digest, bytes)) = futures::try_join!(reading, landing)?;
-            let mut fp = blake3::Hasher::new();
-            fp.update(b"searchlight-live-v1\0");
-            fp.update(conn.spec_hash.as_bytes());
-            if since.is_some() {
-                fp.update(currents[0].as_ref().map(|m| m.fingerprint.as_str()).unwrap_or_default().as_bytes());
-            }
-            fp.update(&digest.to_le_bytes());
-            fp.update(&rows.to_le_bytes());
-            let fingerprint = fp.finalize().to_hex()[..32].to_string();
-            if since.is_none()
-                && !opts.force
-                && currents.iter().all(|c| c.as_ref().is_some_and(|m| m.fingerprint == fingerprint))
-            {
-                return Ok(None);
-            }
-            let load = manifest::Load {
-                mode: if since.is_some() { manifest::LoadMode::Incremental } else { manifest::LoadMode::Full },
-                rows,
-                watermark_column: watermark_column.clone(),
-                since: since.clone(),
-                // an empty read keeps the watermark where it was
-                watermark: survey.watermark.as_ref().and_then(|(_, w)| w.clone()).or_else(|| since.clone()),
-            };
-            let sources =
-                vec![SourceEntry { location: shown.clone(), bytes, blake3: format!("{digest:032x}"), encoding: None }];
-            let earlier: Option<Vec<Manifest>> = since.as_ref().map(|_| currents.iter().flatten().cloned().collect());
-            let ms = self
-                .seal_all(conn, &fingerprint, sources, Some(load), landed, &ids, earlier.as_deref(), opts, started)
-                .await?;
-            Ok(Some(ms))
+    }
+
+    /// Seals what a read landed: the fingerprint the survey knew, or else the rows' own (an
+    /// equal one on a full read is no new snapshot: `None`).
+    #[allow(clippy::too_many_arguments)]
+    async fn seal_read(
+        &self,
+        conn: &Connector,
+        source: &dyn connector::source::Source,
+        base: &FsPath,
+        sealing: Sealing<'_>,
+        read: Read,
+        ids: &[String],
+        opts: &IngestOptions,
+        started: Instant,
+    ) -> Result<Option<Vec<Manifest>>> {
+        let Sealing { survey, since, appended, currents } = sealing;
+        if let Some(fingerprint) = &survey.fingerprint {
+            let sources = survey
+                .files
+                .iter()
+                .map(|(f, hash)| SourceEntry {
+                    location: source_location(&f.file.display, base),
+                    bytes: f.file.size,
+                    blake3: hash.clone(),
+                    encoding: f.encoding.map(|e| e.label().to_string()),
+                })
+                .collect();
+            let ms = self.seal_all(conn, fingerprint, sources, None, read.landed, ids, appended, opts, started).await?;
+            return Ok(Some(ms));
+        }
+        // a live source: what makes the snapshot new is its rows
+        let since = since.map(str::to_string);
+        let mut fp = blake3::Hasher::new();
+        fp.update(b"searchlight-live-v1\0");
+        fp.update(conn.spec_hash.as_bytes());
+        if since.is_some() {
+            fp.update(currents[0].as_ref().map(|m| m.fingerprint.as_str()).unwrap_or_default().as_bytes());
+        }
+        fp.update(&read.digest.to_le_bytes());
+        fp.update(&read.rows.to_le_bytes());
+        let fingerprint = fp.finalize().to_hex()[..32].to_string();
+        if since.is_none()
+            && !opts.force
+            && currents.iter().all(|c| c.as_ref().is_some_and(|m| m.fingerprint == fingerprint))
+        {
+            return Ok(None);
+        }
+        let load = manifest::Load {
+            mode: if since.is_some() { manifest::LoadMode::Incremental } else { manifest::LoadMode::Full },
+            rows: read.rows,
+            watermark_column: conn.watermark().map(str::to_string),
+            since: since.clone(),
+            // an empty read keeps the watermark where it was
+            watermark: survey.watermark.as_ref().and_then(|(_, w)| w.clone()).or_else(|| since.clone()),
         };
-        match landed.await {
+        let shown = source.describe();
+        let sources = vec![SourceEntry {
+            location: shown,
+            bytes: read.bytes,
+            blake3: format!("{:032x}", read.digest),
+            encoding: None,
+        }];
+        let earlier: Option<Vec<Manifest>> = since.as_ref().map(|_| currents.iter().flatten().cloned().collect());
+        let ms = self
+            .seal_all(conn, &fingerprint, sources, Some(load), read.landed, ids, earlier.as_deref(), opts, started)
+            .await?;
+        Ok(Some(ms))
+    }
+
+    /// The end of an ingest: the snapshots sealed, or — for a read equal to the current one, or a
+    /// failure — every claimed snapshot discarded once no part is still being stored into it.
+    async fn settle(
+        &self,
+        conn: &Connector,
+        ids: &[String],
+        currents: Vec<Option<Manifest>>,
+        landed: Result<Option<Vec<Manifest>>>,
+        inflight: &Arc<()>,
+    ) -> Result<Vec<Outcome>> {
+        match landed {
+            Ok(Some(ms)) => Ok(ms.into_iter().map(Outcome::Landed).collect()),
             Ok(None) => {
-                for (b, id) in conn.blocks.iter().zip(&ids) {
+                for (b, id) in conn.blocks.iter().zip(ids) {
                     self.discard(&b.name, id).await;
                 }
                 Ok(currents.into_iter().map(|c| Outcome::Unchanged(c.expect("checked"))).collect())
             }
-            Ok(Some(ms)) => Ok(ms.into_iter().map(Outcome::Landed).collect()),
             Err(e) => {
-                while Arc::strong_count(&inflight) > 1 {
+                while Arc::strong_count(inflight) > 1 {
                     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
                 }
-                self.keep_or_discard(conn, &ids, Err(e)).await
+                self.keep_or_discard(conn, ids, Err(e)).await
             }
         }
     }
 
-    /// Converts and stores each batch of a live read as it comes, a few at once; results are
-    /// taken in batch order. Returns what landed, the rows' order-free digest and their bytes.
+    /// Reads each split as it comes and converts and stores what it reads, a few reads' rows at
+    /// once on blocking threads; results are taken in read order. Each piece of raw rows a
+    /// read's rows hold is converted by the connector as soon as it is read, and a Parquet part
+    /// is stored whenever [`crate::limits::piece_rows`] rows are converted, so memory holds a few
+    /// pieces' rows whatever the source. `inflight` holds one token per read being converted.
     #[allow(clippy::too_many_arguments)]
-    async fn land_batches(
+    async fn land_reads(
         &self,
         conn: &Connector,
-        rx: tokio::sync::mpsc::Receiver<connector::source::TextBatch>,
-        mapped: Arc<(Vec<connector::Mapped>, Vec<Option<String>>)>,
-        shown: String,
+        source: &dyn connector::source::Source,
+        splits: impl futures::Stream<Item = connector::source::Split>,
+        columns: Option<Arc<connector::source::ResultColumns>>,
         ids: &[String],
-        inflight: Arc<()>,
+        inflight: &Arc<()>,
         opts: &IngestOptions,
         progress: &dyn Progress,
-    ) -> Result<(Vec<Landed>, u128, u64)> {
+    ) -> Result<Read> {
+        use connector::source::Rows;
+        let (tx, rx) = tokio::sync::mpsc::channel::<Rows>(1);
+        let reading = async move {
+            let mut rows = 0u64;
+            futures::pin_mut!(splits);
+            while let Some(split) = splits.next().await {
+                rows += source.read(&split, tx.clone()).await?;
+            }
+            Ok::<_, Error>(rows)
+        };
         let shared_conn = Arc::new(conn.clone());
-        let initial: Vec<Landed> = conn.blocks.iter().map(Landed::new).collect();
-        let batches = futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|b| (b, rx)) });
-        batches
+        let initial = Read { landed: conn.blocks.iter().map(Landed::new).collect(), rows: 0, digest: 0, bytes: 0 };
+        let read_rows = futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|r| (r, rx)) });
+        let landing = read_rows
             .enumerate()
-            .map(|(i, batch)| {
-                let (conn, lake, ids, mapped, shown) =
-                    (shared_conn.clone(), self.clone(), ids.to_vec(), mapped.clone(), shown.clone());
+            .map(|(i, rows)| {
+                let (conn, lake, ids, columns) = (shared_conn.clone(), self.clone(), ids.to_vec(), columns.clone());
                 let handle = tokio::runtime::Handle::current();
                 let dataset = shared_name(&conn);
                 let token = inflight.clone();
                 async move {
                     tokio::task::spawn_blocking(move || {
                         let _token = token;
-                        let raw =
-                            connector::source::BatchRows { batch: &batch, mapping: &mapped.0, unlandable: &mapped.1 };
-                        let landings = conn.convert(&raw, &shown, None);
-                        let file = format!("part-{i:05}.parquet");
-                        let piece = land_piece(
-                            &conn,
-                            landings,
-                            |b, id, rows, buf| handle.block_on(lake.put_part(&b.name, id, file.clone(), rows, buf)),
-                            &ids,
-                        )?;
-                        Ok::<_, Error>((piece, batch.digest(), batch.text_bytes() as u64, batch.len() as u64))
+                        let (units, digest, bytes) = (rows.units(), rows.digest(), rows.bytes());
+                        let shown = match &rows {
+                            Rows::Bytes(s, _) => s.file.file.display.clone(),
+                            Rows::Text(_) => columns.as_ref().map(|c| c.shown.clone()).unwrap_or_default(),
+                        };
+                        let mut parts: Vec<Vec<SplitResult>> = Vec::new();
+                        let (mut pending, mut pending_rows): (Vec<Landing>, usize) = (Vec::new(), 0);
+                        // a failure to store a part stops the reading and is the read's error
+                        let mut stored: Option<Error> = None;
+                        let store = |landings: Vec<Landing>, parts: &mut Vec<Vec<SplitResult>>| {
+                            let file = if parts.is_empty() {
+                                format!("part-{i:05}.parquet")
+                            } else {
+                                format!("part-{i:05}-{}.parquet", parts.len())
+                            };
+                            let put = |b: &connector::Block, id: &str, rows, buf| {
+                                let part = handle.block_on(lake.put_part(&b.name, id, file.clone(), rows, buf))?;
+                                crate::fault::point("lake.after_part");
+                                Ok(part)
+                            };
+                            parts.push(land_piece(&conn, landings, put, &ids)?);
+                            Ok::<_, Error>(())
+                        };
+                        let decoded = conn.read_rows(rows, columns.as_deref(), &mut |piece| {
+                            // the pieces before are stored once they hold enough rows — and only
+                            // when the reader hands on more: the last ones are stored after it
+                            // returns, when the text they were read from is freed
+                            if pending_rows >= crate::limits::piece_rows() {
+                                pending_rows = 0;
+                                store(std::mem::take(&mut pending), &mut parts).map_err(|e| {
+                                    let message = e.to_string();
+                                    stored = Some(e);
+                                    connector::Error::Source { file: shown.clone(), message }
+                                })?;
+                            }
+                            pending_rows += piece.len();
+                            pending.extend(conn.convert_piece(&piece));
+                            Ok(())
+                        });
+                        if let Some(e) = stored {
+                            return Err(e);
+                        }
+                        decoded?;
+                        if !pending.is_empty() {
+                            store(pending, &mut parts)?;
+                        }
+                        Ok::<_, Error>((parts, units, digest, bytes))
                     })
                     .await
                     .map_err(|e| Error::Write { dataset, message: format!("worker failed: {e}") })?
                 }
             })
             .buffered(opts.workers.max(1))
-            .try_fold((initial, 0u128, 0u64), |(mut landed, digest, bytes), (piece, d, b, rows)| async move {
-                for (l, r) in landed.iter_mut().zip(piece) {
-                    l.add(r);
+            // results are taken in read order as they come, while later reads still convert
+            .try_fold(initial, |mut read, (parts, units, digest, bytes)| async move {
+                for results in parts {
+                    for (l, r) in read.landed.iter_mut().zip(results) {
+                        l.add(r);
+                    }
                 }
-                progress.advance(rows);
-                Ok((landed, digest.wrapping_add(d), bytes + b))
-            })
-            .await
+                read.digest = read.digest.wrapping_add(digest);
+                read.bytes += bytes;
+                progress.advance(units);
+                Ok(read)
+            });
+        let (rows, mut read) = futures::try_join!(reading, landing)?;
+        read.rows = rows;
+        Ok(read)
     }
 
     async fn claim_all(&self, conn: &Connector) -> Result<Vec<String>> {
@@ -785,88 +895,6 @@ impl Lake {
                 Err(e)
             }
         }
-    }
-
-    /// Pass two: decodes every split and writes its Parquet parts (one per dataset), several
-    /// splits at once; results are taken in split order.
-    async fn land_splits(
-        &self,
-        conn: &Connector,
-        splits: impl futures::Stream<Item = connector::Split>,
-        ids: &[String],
-        opts: &IngestOptions,
-        progress: &dyn Progress,
-    ) -> Result<Vec<Landed>> {
-        let shared_conn = Arc::new(conn.clone());
-        let initial: Vec<Landed> = conn.blocks.iter().map(Landed::new).collect();
-        splits
-            .enumerate()
-            .map(|(i, split)| {
-                let conn = shared_conn.clone();
-                let lake = self.clone();
-                let ids = ids.to_vec();
-                async move {
-                    let bytes = conn.fetch(&split).await?;
-                    let len = split.len();
-                    let worker_conn = conn.clone();
-                    let handle = tokio::runtime::Handle::current();
-                    // each piece of the split (a whole text chunk; a group of a workbook's
-                    // sheets) is encoded and stored as it is decoded, so a split never holds
-                    // more than one piece's rows
-                    let pieces = tokio::task::spawn_blocking(move || {
-                        let mut pieces: Vec<Vec<SplitResult>> = Vec::new();
-                        // a failure to store a piece stops the decoding and is the split's error
-                        let mut stored: Option<Error> = None;
-                        let decoded = worker_conn.decode_each(&split, bytes, &mut |landings| {
-                            let file = if pieces.is_empty() {
-                                format!("part-{i:05}.parquet")
-                            } else {
-                                format!("part-{i:05}-{}.parquet", pieces.len())
-                            };
-                            let piece = land_piece(
-                                &worker_conn,
-                                landings,
-                                |b, id, rows, buf| {
-                                    let part = handle.block_on(lake.put_part(&b.name, id, file.clone(), rows, buf))?;
-                                    crate::fault::point("lake.after_part");
-                                    Ok(part)
-                                },
-                                &ids,
-                            )
-                            .map_err(|e| {
-                                let message = e.to_string();
-                                stored = Some(e);
-                                connector::Error::Source { file: split.file.file.display.clone(), message }
-                            })?;
-                            pieces.push(piece);
-                            Ok(())
-                        });
-                        if let Some(e) = stored {
-                            return Err(e);
-                        }
-                        decoded?;
-                        Ok::<_, Error>(pieces)
-                    })
-                    .await
-                    .map_err(|e| Error::Write {
-                        dataset: conn.blocks[0].name.clone(),
-                        message: format!("worker failed: {e}"),
-                    })??;
-                    progress.advance(len);
-                    Ok::<_, Error>(pieces)
-                }
-            })
-            .buffered(opts.workers.max(1))
-            // results are taken in split order as they come, while later splits still decode
-            .try_fold(initial, |mut landed, pieces| async move {
-                for results in pieces {
-                    for (l, r) in landed.iter_mut().zip(results) {
-                        l.add(r);
-                    }
-                }
-                Ok(landed)
-            })
-            .await
     }
 
     /// Seals every dataset of a connector: all manifests first, then the pointers, so that a
@@ -1201,18 +1229,49 @@ fn shared_name(conn: &Connector) -> String {
     conn.blocks.first().map(|b| b.name.clone()).unwrap_or_default()
 }
 
-/// The source files of a plan, for manifests.
-fn plan_sources(plan: &connector::Plan, base: &FsPath) -> Vec<SourceEntry> {
-    plan.files
-        .iter()
-        .zip(&plan.hashes)
-        .map(|(f, hash)| SourceEntry {
-            location: source_location(&f.file.display, base),
-            bytes: f.file.size,
-            blake3: hash.clone(),
-            encoding: f.encoding.map(|e| e.label().to_string()),
-        })
-        .collect()
+/// What the reads of one ingest landed: per dataset, and the rows' count, order-free digest and
+/// bytes (live sources).
+struct Read {
+    landed: Vec<Landed>,
+    rows: u64,
+    digest: u128,
+    bytes: u64,
+}
+
+/// What an ingest's survey found and what its snapshot builds on, for sealing it.
+struct Sealing<'a> {
+    survey: &'a connector::source::Survey,
+    /// The watermark an incremental live read started from.
+    since: Option<&'a str>,
+    /// The snapshots an appended export's new snapshot adds to.
+    appended: Option<&'a [Manifest]>,
+    currents: &'a [Option<Manifest>],
+}
+
+/// A survey's watch that sends each split on to be read as soon as it is found.
+struct Announce<'a> {
+    tx: futures::channel::mpsc::UnboundedSender<connector::source::Split>,
+    announced: std::sync::atomic::AtomicUsize,
+    progress: &'a dyn Progress,
+}
+
+impl connector::source::Watch for Announce<'_> {
+    fn split(&self, split: &connector::source::Split) {
+        self.announced.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let _ = self.tx.unbounded_send(split.clone());
+    }
+    fn advance(&self, units: u64) {
+        self.progress.advance(units);
+    }
+}
+
+/// A survey's watch that only reports progress.
+struct Advance<'a>(&'a dyn Progress);
+
+impl connector::source::Watch for Advance<'_> {
+    fn advance(&self, units: u64) {
+        self.0.advance(units);
+    }
 }
 
 /// Where a snapshot's rows came from, for its manifest.
