@@ -119,9 +119,10 @@ pub fn max_sheet() -> u64 {
     *MAX_SHEET.get_or_init(|| env_size("SEARCHLIGHT_MAX_SHEET", 1 << 30))
 }
 
-/// Rows of a workbook's sheets landed as one piece (one Parquet part): 262 144 unless
-/// `SEARCHLIGHT_PIECE_ROWS` says otherwise. A workbook of many sheets is landed piece by piece,
-/// so memory holds one piece's rows, not the workbook's.
+/// Rows converted before they are stored as one Parquet part, when a read hands on its rows in
+/// several pieces (a workbook's sheets, OCDS processes in groups): 262 144 unless
+/// `SEARCHLIGHT_PIECE_ROWS` says otherwise. A workbook of many sheets is landed part by part, so
+/// memory holds a part's rows, not the workbook's.
 pub fn piece_rows() -> usize {
     static PIECE_ROWS: OnceLock<usize> = OnceLock::new();
     *PIECE_ROWS.get_or_init(|| {
