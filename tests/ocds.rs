@@ -460,10 +460,20 @@ fn flag_clues_are_in_the_ledger_and_what_could_not_be_assessed_is_not_resolved()
     assert_eq!(mark, Some("new".into()), "a process that could not be assessed is not resolved");
     let shown = ok(&p, &["run", "--as-of", "2025-12-31"]);
     assert!(shown.contains("部分未检查") && shown.contains("1 项无法判断：缺投标起止时间"), "{shown}");
+    // the list of runs says so too: those runs looked only in part, the first one fully
+    let runs = || -> Vec<serde_json::Value> { serde_json::from_str(&ok(&p, &["runs", "--json"])).unwrap() };
+    let outcomes = |rs: &[serde_json::Value]| -> Vec<(String, u64)> {
+        rs.iter().map(|r| (r["outcome"].as_str().unwrap().to_string(), r["partial"].as_u64().unwrap())).collect()
+    };
+    let partial = ("partial".to_string(), 1);
+    assert_eq!(outcomes(&runs()), vec![partial.clone(), partial, ("ok".to_string(), 0)]);
+    let table = ok(&p, &["runs"]);
+    assert!(table.contains("1, 部分未检查 1") && table.contains("部分完成 partial"), "{table}");
     // assessed again, with a twenty-day period: resolved
     let (m, mark) = land(Some(20));
     assert_eq!(m["status"], "ran", "{m}");
     assert_eq!(mark, Some("resolved".into()));
+    assert_eq!(outcomes(&runs())[0], ("ok".to_string(), 0));
 }
 
 /// The flags as models and as `ocds-flags` agree on a generated province's worth of processes

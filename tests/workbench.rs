@@ -786,6 +786,7 @@ fn at_1366_and_375_pixels_no_text_column_is_narrower_than_four_characters() {
         ("clues", page(&s.addr, &root, "/clues").body),
         ("clue", page(&s.addr, &root, &format!("/clues/{of_a1}")).body),
         ("paper", page(&s.addr, &root, &format!("/papers/{of_a1}")).body),
+        ("runs", page(&s.addr, &root, "/runs").body),
     ];
     s.stop();
     let brief = p.path("甲镇.html");

@@ -950,6 +950,9 @@ pub fn runs_table(rows: &[crate::ledger::RunRow]) {
         if r.failed > 0 {
             models.push_str(&format!(", 失败 {}", r.failed));
         }
+        if r.partial > 0 {
+            models.push_str(&format!(", 部分未检查 {}", r.partial));
+        }
         if r.historical > 0 {
             models.push_str(&format!(", 按历史数据 {}", r.historical));
         }

@@ -70,13 +70,17 @@ pub struct RunRow {
     /// Models that could not look (core data missing, ingest failed).
     pub not_run: u64,
     pub failed: u64,
+    /// Models that looked, but not everywhere: a route could not look, or rows could not be
+    /// assessed.
+    pub partial: u64,
     /// Models recorded as historical (older data than their last run): no marks moved.
     pub historical: u64,
     /// Models whose result was replayed from an earlier run (nothing they read had changed).
     pub carried: u64,
     /// Models evaluated incrementally (only the keys new rows touched).
     pub incremental: u64,
-    /// `ok`, `partial` (some models failed or could not look), `failed` (none looked, or the
+    /// `ok`, `partial` (some models failed, could not look, or looked only in part), `failed`
+    /// (none looked, or the
     /// job failed before any model ran) or `timed_out`.
     pub outcome: String,
     pub marks: BTreeMap<Mark, u64>,
@@ -459,13 +463,16 @@ ORDER BY c.clue_id";
                         (SELECT count(*) FROM run_models m WHERE m.run_id = r.run_id AND m.kind = 'historical'),
                         r.withdrawn_at, r.withdrawn_by, r.withdrawn_reason, r.marks,
                         (SELECT count(*) FROM run_models m WHERE m.run_id = r.run_id AND m.carried_from IS NOT NULL),
-                        (SELECT count(*) FROM run_models m WHERE m.run_id = r.run_id AND m.increment IS NOT NULL)
+                        (SELECT count(*) FROM run_models m WHERE m.run_id = r.run_id AND m.increment IS NOT NULL),
+                        (SELECT count(*) FROM run_models m WHERE m.run_id = r.run_id AND m.error IS NULL
+                                AND (m.blind IS NOT NULL OR m.unassessed IS NOT NULL))
                  FROM runs r ORDER BY r.rowid DESC LIMIT ?1",
             )
             .map_err(|e| self.err(e))?;
         let rows = stmt
             .query_map([limit as i64], |r| {
                 let (models, not_run, failed): (u64, u64, u64) = (r.get(5)?, r.get(6)?, r.get(7)?);
+                let partial: u64 = r.get(15)?;
                 let withdrawn: Option<String> = r.get(9)?;
                 let (by, why): (Option<String>, Option<String>) = (r.get(10)?, r.get(11)?);
                 Ok(RunRow {
@@ -480,9 +487,10 @@ ORDER BY c.clue_id";
                     historical: r.get(8)?,
                     carried: r.get(13)?,
                     incremental: r.get(14)?,
+                    partial,
                     outcome: if withdrawn.is_some() {
                         "withdrawn"
-                    } else if not_run + failed == 0 {
+                    } else if not_run + failed + partial == 0 {
                         "ok"
                     } else if not_run + failed < models {
                         "partial"
@@ -527,6 +535,7 @@ ORDER BY c.clue_id";
                     models: 0,
                     not_run: 0,
                     failed: 0,
+                    partial: 0,
                     historical: 0,
                     carried: 0,
                     incremental: 0,
